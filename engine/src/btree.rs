@@ -1,0 +1,612 @@
+//! The B+tree: ordered keys to values over pages the pager hands out.
+//!
+//! The tree knows nothing of files or logs; it reads pages through
+//! [`Pages`] and changes them through [`PagesMut`], which copies a page on
+//! its first change after a checkpoint. Every change therefore walks down
+//! from the root making each page on the path writable, and a page's
+//! number may change on the way: the parent is re-pointed, and the new root
+//! is returned to the caller (the catalog keeps it).
+//!
+//! A tree is named by its root page; root 0 is the empty tree (no pages).
+//!
+//! INVARIANTS (checked by `check.rs`)
+//!
+//! 1. Keys within a node strictly increase; every key in child `i` of a
+//!    branch lies in `[key i-1, key i)` of that branch (bounds inherited
+//!    from above).
+//! 2. Every leaf is at the same depth.
+//! 3. No node but the root is empty; a root branch has at least one key; a
+//!    root leaf is never empty (an emptied tree becomes root 0).
+//! 4. A leaf value is inline iff `key + value <= inline_limit`; otherwise
+//!    it lives in an overflow chain owned by exactly that cell.
+//!
+//! BALANCE
+//!
+//! Inserting into a full node splits it by bytes into two halves, except
+//! at the ends: an insert past the last key keeps the old node whole and
+//! starts a new one (so sequential loads fill pages completely), and
+//! likewise before the first key. A node left under a third full by a
+//! delete merges with a sibling when both fit in one page, and otherwise
+//! takes cells from it until the two are balanced. A separator that grows
+//! in that exchange may split the parent, so deletes, like inserts, can
+//! push a split up to the root.
+
+use crate::error::{Error, Result};
+use crate::node::{self, LeafValue};
+use crate::overflow;
+use crate::page::{PageId, PageType};
+use crate::pager::{NODE, PageRef, Pages, PagesMut};
+use std::ops::Bound;
+
+/// A deeper tree than this can only come from a damaged file (a loop of
+/// child pointers): with at least three cells per node, 2^32 pages fit in
+/// far fewer levels.
+const MAX_DEPTH: usize = 40;
+
+/// A node split: the separator and the new right sibling.
+type Split = Option<(Vec<u8>, PageId)>;
+
+fn too_deep(id: PageId) -> Error {
+    Error::corrupt_page(id, "tree deeper than any valid tree: a child pointer loops")
+}
+
+fn underflows(p: &[u8]) -> bool {
+    node::used(p) < node::usable(p.len()) / 3
+}
+
+/// Copies out the value of leaf cell `i`.
+fn load_value(r: &impl Pages, p: &[u8], i: usize) -> Result<Vec<u8>> {
+    match node::value(p, i) {
+        LeafValue::Inline(v) => Ok(v.to_vec()),
+        LeafValue::Overflow { first, len } => {
+            let mut out = Vec::new();
+            overflow::read(r, first, len, &mut out)?;
+            Ok(out)
+        }
+    }
+}
+
+/// The value stored under `key`, if any.
+pub(crate) fn get(r: &impl Pages, root: PageId, key: &[u8]) -> Result<Option<Vec<u8>>> {
+    if root == 0 {
+        return Ok(None);
+    }
+    let mut id = root;
+    for _ in 0..MAX_DEPTH {
+        let p = r.read(id, NODE)?;
+        if node::is_leaf(&p) {
+            return match node::search(&p, key) {
+                Ok(i) => Ok(Some(load_value(r, &p, i)?)),
+                Err(_) => Ok(None),
+            };
+        }
+        id = node::child(&p, node::child_index(&p, key));
+    }
+    Err(too_deep(id))
+}
+
+/// Stores `value` under `key`, replacing any old value, and returns the
+/// new root. Key and value lengths are the caller's to check.
+pub(crate) fn insert(
+    w: &mut impl PagesMut,
+    root: PageId,
+    key: &[u8],
+    value: &[u8],
+) -> Result<PageId> {
+    let page_size = w.page_size();
+    let stored = if key.len() + value.len() <= node::inline_limit(page_size) {
+        LeafValue::Inline(value)
+    } else {
+        LeafValue::Overflow {
+            first: overflow::write(w, value)?,
+            len: value.len() as u32,
+        }
+    };
+    let mut cell = Vec::with_capacity(node::leaf_cell_len(key.len(), &stored));
+    node::encode_leaf_cell(&mut cell, key, &stored);
+    if root == 0 {
+        let id = w.alloc(PageType::Leaf)?;
+        let p = w.page_mut(id);
+        node::init(p, PageType::Leaf);
+        node::insert_cell(p, 0, &cell);
+        return Ok(id);
+    }
+    let root = w.writable(root, NODE)?;
+    let split = insert_rec(
+        w,
+        root,
+        key,
+        &cell,
+        Edges {
+            left: true,
+            right: true,
+        },
+        0,
+    )?;
+    grow(w, root, split)
+}
+
+/// Puts a new root above `root` if it split.
+fn grow(w: &mut impl PagesMut, root: PageId, split: Split) -> Result<PageId> {
+    let Some((sep, right)) = split else {
+        return Ok(root);
+    };
+    let id = w.alloc(PageType::Branch)?;
+    let mut cell = Vec::new();
+    node::encode_branch_cell(&mut cell, &sep, right);
+    let p = w.page_mut(id);
+    node::build(p, PageType::Branch, root, [&cell[..]]);
+    Ok(id)
+}
+
+/// Whether a node lies on the tree's left or right edge. A full node on
+/// the right edge that is appended to splits unevenly, leaving the old node
+/// full: sequential inserts then fill every page (and likewise on the left
+/// for descending inserts).
+#[derive(Clone, Copy)]
+struct Edges {
+    left: bool,
+    right: bool,
+}
+
+const INTERIOR: Edges = Edges {
+    left: false,
+    right: false,
+};
+
+fn insert_rec(
+    w: &mut impl PagesMut,
+    id: PageId,
+    key: &[u8],
+    cell: &[u8],
+    edges: Edges,
+    depth: usize,
+) -> Result<Split> {
+    if depth >= MAX_DEPTH {
+        return Err(too_deep(id));
+    }
+    let p = w.page_mut(id);
+    if node::is_leaf(p) {
+        return match node::search(p, key) {
+            Ok(i) => {
+                if let LeafValue::Overflow { first, len } = node::value(p, i) {
+                    overflow::free(w, first, len)?;
+                }
+                put_cell(w, id, i, cell, true, INTERIOR)
+            }
+            Err(i) => put_cell(w, id, i, cell, false, edges),
+        };
+    }
+    let idx = node::child_index(p, key);
+    let child_edges = Edges {
+        left: edges.left && idx == 0,
+        right: edges.right && idx == node::count(p),
+    };
+    let child = writable_child(w, id, idx)?;
+    match insert_rec(w, child, key, cell, child_edges, depth + 1)? {
+        None => Ok(None),
+        Some((sep, right)) => {
+            let mut bc = Vec::with_capacity(6 + sep.len());
+            node::encode_branch_cell(&mut bc, &sep, right);
+            put_cell(w, id, idx, &bc, false, edges)
+        }
+    }
+}
+
+/// Makes child `idx` of writable branch `parent` writable and re-points
+/// the parent at it.
+fn writable_child(w: &mut impl PagesMut, parent: PageId, idx: usize) -> Result<PageId> {
+    let old = node::child(w.page_mut(parent), idx);
+    let new = w.writable(old, NODE)?;
+    if new != old {
+        node::set_child(w.page_mut(parent), idx, new);
+    }
+    Ok(new)
+}
+
+/// Inserts (or, with `replace`, overwrites) cell `i` of writable node `id`,
+/// splitting the node if it does not fit.
+fn put_cell(
+    w: &mut impl PagesMut,
+    id: PageId,
+    i: usize,
+    cell: &[u8],
+    replace: bool,
+    edges: Edges,
+) -> Result<Split> {
+    let p = w.page_mut(id);
+    let fits = if replace {
+        node::replace_cell(p, i, cell)
+    } else {
+        node::insert_cell(p, i, cell)
+    };
+    if fits {
+        return Ok(None);
+    }
+    let leaf = node::is_leaf(p);
+    let old_n = node::count(p);
+    let leftmost = if leaf { 0 } else { node::child(p, 0) };
+    let mut cells = node::cells(p);
+    if replace {
+        cells[i] = cell.to_vec();
+    } else {
+        cells.insert(i, cell.to_vec());
+    }
+    let page_size = p.len();
+    if leaf {
+        let at = if !replace && edges.right && i == old_n {
+            cells.len() - 1
+        } else if !replace && edges.left && i == 0 {
+            1
+        } else {
+            balanced_split(&cells, page_size, 0)
+        };
+        let (l, r) = cells.split_at(at);
+        let sep = node::shortest_separator(
+            node::cell_key(&l[l.len() - 1], true),
+            node::cell_key(&r[0], true),
+        );
+        node::build(w.page_mut(id), PageType::Leaf, 0, l.iter().map(|c| &c[..]));
+        let right = w.alloc(PageType::Leaf)?;
+        node::build(
+            w.page_mut(right),
+            PageType::Leaf,
+            0,
+            r.iter().map(|c| &c[..]),
+        );
+        Ok(Some((sep, right)))
+    } else {
+        // The middle cell moves up; its child becomes the right node's
+        // leftmost child.
+        let m = if !replace && edges.right && i == old_n {
+            cells.len() - 2
+        } else if !replace && edges.left && i == 0 {
+            1
+        } else {
+            balanced_split(&cells, page_size, 1)
+        };
+        let sep = node::cell_key(&cells[m], false).to_vec();
+        let right_left = node::branch_cell_child(&cells[m]);
+        node::build(
+            w.page_mut(id),
+            PageType::Branch,
+            leftmost,
+            cells[..m].iter().map(|c| &c[..]),
+        );
+        let right = w.alloc(PageType::Branch)?;
+        node::build(
+            w.page_mut(right),
+            PageType::Branch,
+            right_left,
+            cells[m + 1..].iter().map(|c| &c[..]),
+        );
+        Ok(Some((sep, right)))
+    }
+}
+
+/// The index at which to divide `cells` so that the bytes on each side are
+/// as even as possible and both sides fit a page. `promote` is 1 for a
+/// branch, whose dividing cell moves to the parent and belongs to neither
+/// side, and 0 for a leaf.
+fn balanced_split(cells: &[Vec<u8>], page_size: usize, promote: usize) -> usize {
+    let usable = node::usable(page_size);
+    let total: usize = cells.iter().map(|c| node::cost(c.len())).sum();
+    let mut best = 1;
+    let mut best_diff = usize::MAX;
+    let mut left = 0;
+    for (at, c) in cells.iter().enumerate() {
+        if at >= 1 && at + promote < cells.len() {
+            let right = total - left - if promote == 1 { node::cost(c.len()) } else { 0 };
+            if left <= usable && right <= usable {
+                let diff = left.abs_diff(right);
+                if diff < best_diff {
+                    best = at;
+                    best_diff = diff;
+                }
+            }
+        }
+        left += node::cost(c.len());
+    }
+    best
+}
+
+/// Removes `key` and returns the new root and whether the key was there.
+pub(crate) fn delete(w: &mut impl PagesMut, root: PageId, key: &[u8]) -> Result<(PageId, bool)> {
+    // Look first: a miss must not copy the path.
+    if root == 0 || !contains(w, root, key)? {
+        return Ok((root, false));
+    }
+    let mut root = w.writable(root, NODE)?;
+    let split = delete_rec(w, root, key, 0)?;
+    root = grow(w, root, split)?;
+    // Shrink: an emptied root leaf frees the tree, a root branch without
+    // keys hands the root to its only child (invariant 3).
+    loop {
+        let p = w.page_mut(root);
+        if node::count(p) > 0 {
+            return Ok((root, true));
+        }
+        let next = if node::is_leaf(p) {
+            0
+        } else {
+            node::child(p, 0)
+        };
+        w.free(root);
+        if next == 0 {
+            return Ok((0, true));
+        }
+        root = w.writable(next, NODE)?;
+    }
+}
+
+fn contains(r: &impl Pages, root: PageId, key: &[u8]) -> Result<bool> {
+    let mut id = root;
+    for _ in 0..MAX_DEPTH {
+        let p = r.read(id, NODE)?;
+        if node::is_leaf(&p) {
+            return Ok(node::search(&p, key).is_ok());
+        }
+        id = node::child(&p, node::child_index(&p, key));
+    }
+    Err(too_deep(id))
+}
+
+fn delete_rec(w: &mut impl PagesMut, id: PageId, key: &[u8], depth: usize) -> Result<Split> {
+    if depth >= MAX_DEPTH {
+        return Err(too_deep(id));
+    }
+    let p = w.page_mut(id);
+    if node::is_leaf(p) {
+        if let Ok(i) = node::search(p, key) {
+            if let LeafValue::Overflow { first, len } = node::value(p, i) {
+                overflow::free(w, first, len)?;
+            }
+            node::remove_cell(w.page_mut(id), i);
+        }
+        return Ok(None);
+    }
+    let idx = node::child_index(p, key);
+    let child = writable_child(w, id, idx)?;
+    if let Some((sep, right)) = delete_rec(w, child, key, depth + 1)? {
+        let mut bc = Vec::new();
+        node::encode_branch_cell(&mut bc, &sep, right);
+        return put_cell(w, id, idx, &bc, false, INTERIOR);
+    }
+    if underflows(w.page_mut(child)) {
+        return rebalance(w, id, idx);
+    }
+    Ok(None)
+}
+
+/// Child `idx` of writable branch `parent` is under a third full: merge it
+/// with a sibling, or even the two out.
+fn rebalance(w: &mut impl PagesMut, parent: PageId, idx: usize) -> Result<Split> {
+    let n = node::count(w.page_mut(parent));
+    if n == 0 {
+        return Ok(None); // an only child: its parent will be merged or collapsed
+    }
+    let li = if idx > 0 { idx - 1 } else { 0 }; // left child; separator is cell li
+    let left = writable_child(w, parent, li)?;
+    let right = writable_child(w, parent, li + 1)?;
+    let page_size = w.page_size();
+    let usable = node::usable(page_size);
+    let sep = node::key(w.page_mut(parent), li).to_vec();
+    let leaf = node::is_leaf(w.page_mut(left));
+    let r_page = w.page_mut(right);
+    let r_cells = node::cells(r_page);
+    let r_left = if leaf { 0 } else { node::child(r_page, 0) };
+    let r_used = node::used(r_page);
+    let l_page = w.page_mut(left);
+    let l_used = node::used(l_page);
+
+    // The separator comes down into a merged branch, with the right node's
+    // leftmost child.
+    let mut down = Vec::new();
+    if !leaf {
+        node::encode_branch_cell(&mut down, &sep, r_left);
+    }
+    let merged = l_used + r_used + if leaf { 0 } else { node::cost(down.len()) };
+    if merged <= usable {
+        let mut at = node::count(l_page);
+        if !leaf {
+            node::insert_cell(l_page, at, &down);
+            at += 1;
+        }
+        for c in &r_cells {
+            let ok = node::insert_cell(l_page, at, c);
+            debug_assert!(ok, "merge was sized to fit");
+            at += 1;
+        }
+        node::remove_cell(w.page_mut(parent), li);
+        w.free(right);
+        return Ok(None);
+    }
+
+    // Even out: all cells of both, divided by bytes.
+    let l_left = if leaf { 0 } else { node::child(l_page, 0) };
+    let mut all = node::cells(l_page);
+    if !leaf {
+        all.push(down);
+    }
+    all.extend(r_cells);
+    let (new_sep, l_cells, r_cells, right_leftmost) = if leaf {
+        let at = balanced_split(&all, page_size, 0);
+        let s = node::shortest_separator(
+            node::cell_key(&all[at - 1], true),
+            node::cell_key(&all[at], true),
+        );
+        (s, &all[..at], &all[at..], 0)
+    } else {
+        let m = balanced_split(&all, page_size, 1);
+        (
+            node::cell_key(&all[m], false).to_vec(),
+            &all[..m],
+            &all[m + 1..],
+            node::branch_cell_child(&all[m]),
+        )
+    };
+    let ty = if leaf {
+        PageType::Leaf
+    } else {
+        PageType::Branch
+    };
+    node::build(w.page_mut(left), ty, l_left, l_cells.iter().map(|c| &c[..]));
+    node::build(
+        w.page_mut(right),
+        ty,
+        right_leftmost,
+        r_cells.iter().map(|c| &c[..]),
+    );
+    let mut pc = Vec::new();
+    node::encode_branch_cell(&mut pc, &new_sep, right);
+    put_cell(w, parent, li, &pc, true, INTERIOR)
+}
+
+/// Reads up to `limit` entries of the range `(from, to)` into `out`, in
+/// ascending order, or descending with `reverse`. Returns `true` when it
+/// stopped at `limit` (there may be more), `false` when the range is done.
+pub(crate) fn scan(
+    r: &impl Pages,
+    root: PageId,
+    from: Bound<&[u8]>,
+    to: Bound<&[u8]>,
+    reverse: bool,
+    limit: usize,
+    out: &mut Vec<(Vec<u8>, Vec<u8>)>,
+) -> Result<bool> {
+    if root == 0 || limit == 0 {
+        return Ok(limit == 0);
+    }
+    let after_start = |k: &[u8]| match from {
+        Bound::Included(s) => k >= s,
+        Bound::Excluded(s) => k > s,
+        Bound::Unbounded => true,
+    };
+    let before_end = |k: &[u8]| match to {
+        Bound::Included(e) => k <= e,
+        Bound::Excluded(e) => k < e,
+        Bound::Unbounded => true,
+    };
+    // The bound we seek to, and the one that ends the scan.
+    let seek = if reverse { to } else { from };
+    let mut stack: Vec<(PageRef<'_>, usize)> = Vec::new();
+    let mut id = root;
+    // Descend to the leaf holding the seek bound.
+    let (mut leaf, mut pos): (PageRef<'_>, isize) = loop {
+        if stack.len() >= MAX_DEPTH {
+            return Err(too_deep(id));
+        }
+        let p = r.read(id, NODE)?;
+        if node::is_leaf(&p) {
+            let n = node::count(&p) as isize;
+            let pos = match (seek, reverse) {
+                (Bound::Unbounded, false) => 0,
+                (Bound::Unbounded, true) => n - 1,
+                (Bound::Included(k), false) => match node::search(&p, k) {
+                    Ok(i) | Err(i) => i as isize,
+                },
+                (Bound::Excluded(k), false) => match node::search(&p, k) {
+                    Ok(i) => i as isize + 1,
+                    Err(i) => i as isize,
+                },
+                (Bound::Included(k), true) => match node::search(&p, k) {
+                    Ok(i) => i as isize,
+                    Err(i) => i as isize - 1,
+                },
+                (Bound::Excluded(k), true) => match node::search(&p, k) {
+                    Ok(i) | Err(i) => i as isize - 1,
+                },
+            };
+            break (p, pos);
+        }
+        let idx = match seek {
+            Bound::Unbounded if reverse => node::count(&p),
+            Bound::Unbounded => 0,
+            Bound::Included(k) | Bound::Excluded(k) => node::child_index(&p, k),
+        };
+        id = node::child(&p, idx);
+        stack.push((p, idx));
+    };
+    let mut last: Option<Vec<u8>> = None;
+    loop {
+        let n = node::count(&leaf) as isize;
+        while (0..n).contains(&pos) {
+            let i = pos as usize;
+            let k = node::key(&leaf, i);
+            if !(if reverse {
+                after_start(k)
+            } else {
+                before_end(k)
+            }) {
+                return Ok(false);
+            }
+            let in_order = match &last {
+                None => {
+                    if reverse {
+                        before_end(k)
+                    } else {
+                        after_start(k)
+                    }
+                }
+                Some(prev) => {
+                    if reverse {
+                        k < &prev[..]
+                    } else {
+                        k > &prev[..]
+                    }
+                }
+            };
+            if !in_order {
+                return Err(Error::corrupt_page(id, "keys out of order across pages"));
+            }
+            let v = load_value(r, &leaf, i)?;
+            last = Some(k.to_vec());
+            out.push((k.to_vec(), v));
+            if out.len() >= limit {
+                return Ok(true);
+            }
+            pos += if reverse { -1 } else { 1 };
+        }
+        // Climb to the nearest branch with a sibling on our side, then go
+        // down its edge to the next leaf.
+        loop {
+            let Some((p, idx)) = stack.last_mut() else {
+                return Ok(false);
+            };
+            let n = node::count(p);
+            let next = if reverse {
+                idx.checked_sub(1)
+            } else {
+                Some(*idx + 1).filter(|&i| i <= n)
+            };
+            match next {
+                Some(i) => {
+                    *idx = i;
+                    id = node::child(p, i);
+                    break;
+                }
+                None => {
+                    stack.pop();
+                }
+            }
+        }
+        loop {
+            if stack.len() >= MAX_DEPTH {
+                return Err(too_deep(id));
+            }
+            let p = r.read(id, NODE)?;
+            if node::is_leaf(&p) {
+                pos = if reverse {
+                    node::count(&p) as isize - 1
+                } else {
+                    0
+                };
+                leaf = p;
+                break;
+            }
+            let idx = if reverse { node::count(&p) } else { 0 };
+            id = node::child(&p, idx);
+            stack.push((p, idx));
+        }
+    }
+}

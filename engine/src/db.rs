@@ -1,0 +1,597 @@
+//! The database handle: opening and creating files, recovery, commits and
+//! checkpoints.
+//!
+//! FILES
+//!
+//! A database at `path` is two files: the data file `path` (pages, see
+//! `pager.rs`) and the log `path-wal` (see `wal.rs`). A new database is
+//! built under `path-creating`, synced, and renamed into place, so a crash
+//! during creation leaves either no database or a complete empty one.
+//!
+//! THE LIFE OF A COMMIT
+//!
+//! 1. The transaction encodes its private writes as one redo record.
+//! 2. Under the commit latch: it takes the next LSN, appends the record's
+//!    frames to the log buffer, and applies the record to the shared tree
+//!    under the tree latch (the same code recovery runs).
+//! 3. Outside any latch: it waits for the log to be durable
+//!    (`group_commit.rs`), then releases its locks.
+//! 4. If the log or the dirty pages have grown past their limits, it runs a
+//!    checkpoint.
+//!
+//! A failure after step 2 began leaves memory ahead of the disk, so it
+//! poisons the handle: every later call fails until the database is
+//! opened again and recovery rebuilds memory from the files.
+//!
+//! THE LIFE OF A CHECKPOINT (`Inner::checkpoint`)
+//!
+//! 1. Take the commit latch (commits wait; readers go on) and sync the log.
+//! 2. Under the tree latch: write changed table roots into the catalog,
+//!    write the free list that will hold afterwards, seal every dirty page.
+//! 3. With only a shared latch: write the dirty pages, sync; write the
+//!    older meta page, sync. The meta write is the commit point.
+//! 4. Dirty pages become clean, pending pages free; the log starts over.
+//!
+//! A crash anywhere before the meta sync leaves the old meta page, whose
+//! tree no step overwrote, and the log, which still holds everything.
+
+use crate::catalog::{self, TableId, Tables};
+use crate::error::{Error, Location, Result};
+use crate::group_commit::LogWriter;
+use crate::header;
+use crate::log_record::{self, Op};
+use crate::meta::Meta;
+use crate::node;
+use crate::options::{Durability, Options};
+use crate::page::{META_PAGES, PageBuf, PageId};
+use crate::page_cache::PageCache;
+use crate::pager::{self, Pager, Pages};
+use crate::storage::{OpenMode, StorageFile, Vfs};
+use crate::txn::Transaction;
+use crate::wal::{self, LOG_HEADER};
+use crate::{MAX_VALUE_LEN, btree};
+use parking_lot::{Condvar, Mutex, RwLock, RwLockWriteGuard};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+/// An open database. Cheap to clone; every clone is the same handle.
+/// Dropping the last clone checkpoints (best effort) and unlocks the file.
+#[derive(Clone)]
+pub struct Database {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("path", &self.inner.path)
+            .field("page_size", &self.inner.page_size)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the tree latch protects.
+pub(crate) struct State {
+    pub pager: Pager,
+    pub tables: Tables,
+    /// The durable meta page (as of the last checkpoint).
+    pub meta: Meta,
+}
+
+/// Set once a write or sync has failed; checked by every call.
+#[derive(Default)]
+pub(crate) struct Poison {
+    flag: AtomicBool,
+    cause: Mutex<Option<String>>,
+}
+
+impl Poison {
+    pub(crate) fn check(&self) -> Result<()> {
+        if self.flag.load(Ordering::Acquire) {
+            let cause = self.cause.lock().clone().unwrap_or_default();
+            return Err(Error::Poisoned { cause });
+        }
+        Ok(())
+    }
+
+    fn set(&self, e: &Error) {
+        let mut cause = self.cause.lock();
+        if cause.is_none() {
+            *cause = Some(e.to_string());
+        }
+        self.flag.store(true, Ordering::Release);
+    }
+}
+
+/// Serialises read-write transactions until the lock manager takes over:
+/// one writer at a time, others wait.
+#[derive(Default)]
+pub(crate) struct WriterGate {
+    busy: Mutex<bool>,
+    free: Condvar,
+}
+
+impl WriterGate {
+    pub(crate) fn enter(&self) {
+        let mut busy = self.busy.lock();
+        while *busy {
+            self.free.wait(&mut busy);
+        }
+        *busy = true;
+    }
+
+    pub(crate) fn leave(&self) {
+        *self.busy.lock() = false;
+        self.free.notify_one();
+    }
+}
+
+pub(crate) struct Inner {
+    pub path: PathBuf,
+    pub options: Options,
+    pub page_size: usize,
+    pub data: Box<dyn StorageFile>,
+    pub log: LogWriter,
+    pub cache: PageCache,
+    pub state: RwLock<State>,
+    /// Orders commits: LSN assignment, log append and tree apply happen
+    /// together under it. Checkpoints hold it to keep commits out.
+    pub commit_latch: Mutex<()>,
+    checkpoint_lock: Mutex<()>,
+    pub poison: Poison,
+    pub writers: WriterGate,
+    pub next_table_id: AtomicU32,
+}
+
+fn log_path(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push("-wal");
+    PathBuf::from(p)
+}
+
+fn creating_path(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push("-creating");
+    PathBuf::from(p)
+}
+
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Writes a new log file: the header, then zeros up to the preallocated
+/// size, synced.
+fn create_log(vfs: &dyn Vfs, path: &Path, preallocate: u64) -> Result<Box<dyn StorageFile>> {
+    let f = vfs.open(path, OpenMode::CreateTruncate)?;
+    f.write_at(&wal::encode_header(), 0)?;
+    let zeros = vec![0u8; 1 << 20];
+    let mut off = LOG_HEADER;
+    while off < preallocate {
+        let n = (preallocate - off).min(zeros.len() as u64) as usize;
+        f.write_at(&zeros[..n], off)?;
+        off += n as u64;
+    }
+    f.sync_data()?;
+    Ok(f)
+}
+
+/// Creates an empty database at `path`: log first, then the data file
+/// under a temporary name, renamed into place once synced.
+fn create(vfs: &dyn Vfs, path: &Path, options: &Options) -> Result<()> {
+    create_log(vfs, &log_path(path), options.log_preallocate)?;
+    let tmp = creating_path(path);
+    let f = vfs.open(&tmp, OpenMode::CreateTruncate)?;
+    let ps = options.page_size;
+    let mut m0 = Meta::empty();
+    let mut m1 = Meta::empty();
+    m0.sequence = 0; // slot 1
+    m1.sequence = 1; // slot 2, the newer
+    let mut bytes = header::encode(ps);
+    bytes.extend_from_slice(&m0.encode(ps));
+    bytes.extend_from_slice(&m1.encode(ps));
+    f.write_at(&bytes, 0)?;
+    f.sync_data()?;
+    drop(f);
+    vfs.rename(&tmp, path)?;
+    vfs.sync_dir(&parent_dir(path))?;
+    Ok(())
+}
+
+/// Reads both meta pages and returns the newest valid one.
+fn read_meta(file: &dyn StorageFile, page_size: usize) -> Result<Meta> {
+    let mut best: Option<Meta> = None;
+    let mut first_err = None;
+    for id in META_PAGES {
+        let mut buf = vec![0u8; page_size];
+        let got = pager::read_exact(file, &mut buf, u64::from(id) * page_size as u64, id)
+            .and_then(|()| Meta::decode(id, &buf));
+        match got {
+            Ok(m) if best.is_none_or(|b| m.sequence > b.sequence) => best = Some(m),
+            Ok(_) => {}
+            Err(e @ Error::Io(_)) => return Err(e),
+            Err(e) => first_err = first_err.or(Some(e)),
+        }
+    }
+    best.ok_or_else(|| match first_err {
+        Some(Error::Corruption { detail, .. }) => Error::Corruption {
+            location: Location::Page(META_PAGES[0]),
+            detail: format!("no valid meta page ({detail})"),
+        },
+        _ => Error::corrupt_page(META_PAGES[0], "no valid meta page"),
+    })
+}
+
+impl Database {
+    /// Opens the database at `path` with default options, creating it if
+    /// it does not exist.
+    pub fn open(path: impl AsRef<Path>) -> Result<Database> {
+        Database::open_with(path, Options::default())
+    }
+
+    /// Opens the database at `path`, creating it if it does not exist and
+    /// `options.create` is set. Replays the log of an unclean shutdown.
+    ///
+    /// Errors: [`Error::Locked`] if another handle has it open,
+    /// [`Error::NotAStrataFile`], [`Error::NewerFormat`],
+    /// [`Error::Corruption`], [`Error::Io`].
+    pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Database> {
+        options.validate()?;
+        let path = path.as_ref().to_path_buf();
+        let vfs = options.storage.clone();
+        if !vfs.exists(&path)? {
+            if !options.create {
+                return Err(Error::from(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("no database at {}", path.display()),
+                )));
+            }
+            create(&*vfs, &path, &options)?;
+        }
+        let data = vfs.open(&path, OpenMode::Existing)?;
+        if !data.try_lock_exclusive()? {
+            return Err(Error::Locked);
+        }
+        let file_len = data.len()?;
+        let mut head = vec![0u8; header::HEADER_LEN.min(file_len as usize)];
+        data.read_at(&mut head, 0)?;
+        let page_size = header::decode(&head)?;
+        let meta = read_meta(&*data, page_size)?;
+        let pager = Pager::open(page_size, meta.page_count, meta.free_list, &*data)?;
+        let cache = PageCache::new(options.cache_size / page_size);
+        let tables = Tables::load(
+            &pager.reader(&cache, &*data),
+            meta.catalog_root,
+            meta.page_count,
+            meta.next_table_id,
+        )?;
+        let mut state = State {
+            pager,
+            tables,
+            meta,
+        };
+        let next_table_id = AtomicU32::new(meta.next_table_id);
+
+        // The log: replay what the data file does not hold yet.
+        let lp = log_path(&path);
+        let log_file = match vfs.open(&lp, OpenMode::Existing) {
+            Ok(f) if f.len()? >= LOG_HEADER => f,
+            Ok(_) => create_log(&*vfs, &lp, options.log_preallocate)?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let f = create_log(&*vfs, &lp, options.log_preallocate)?;
+                vfs.sync_dir(&parent_dir(&path))?;
+                f
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let recovered = wal::recover(&*log_file, meta.checkpoint_lsn, |_lsn, record, offset| {
+            state.apply(&cache, &*data, record, offset, &next_table_id)
+        })?;
+        wal::invalidate(&*log_file, &recovered.stale)?;
+        let preallocated = options.log_preallocate;
+        let inner = Inner {
+            log: LogWriter::new(log_file, recovered.end, recovered.last_lsn, preallocated),
+            path,
+            page_size,
+            data,
+            cache,
+            state: RwLock::new(state),
+            commit_latch: Mutex::new(()),
+            checkpoint_lock: Mutex::new(()),
+            poison: Poison::default(),
+            writers: WriterGate::default(),
+            next_table_id,
+            options,
+        };
+        Ok(Database {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// Starts a read-write transaction. Until the lock manager lands, one
+    /// read-write transaction runs at a time: this waits for the current
+    /// one to commit or roll back (so a thread must not hold two).
+    pub fn begin(&self) -> Result<Transaction> {
+        self.inner.poison.check()?;
+        Ok(Transaction::new(self.inner.clone()))
+    }
+
+    /// Writes every change since the last checkpoint into the data file
+    /// and starts the log over. Commits wait meanwhile; readers do not.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.inner.checkpoint()
+    }
+
+    /// Checks the whole database: checksums of every page, key order,
+    /// tree shape, overflow chains, and that every page is used exactly
+    /// once or free exactly once. Returns what it counted.
+    pub fn check(&self) -> Result<crate::check::CheckReport> {
+        self.inner.poison.check()?;
+        crate::check::run(&self.inner)
+    }
+
+    /// The page size the database was created with.
+    pub fn page_size(&self) -> usize {
+        self.inner.page_size
+    }
+
+    /// The longest key this database accepts (a quarter of a page: 1024
+    /// bytes with the default page size).
+    pub fn max_key_len(&self) -> usize {
+        node::max_key_len(self.inner.page_size)
+    }
+
+    /// The longest value this database accepts.
+    pub fn max_value_len(&self) -> usize {
+        MAX_VALUE_LEN
+    }
+
+    /// The path of the data file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+}
+
+impl State {
+    /// Applies one redo record to the tree: at commit, and in recovery.
+    /// `offset` names the record in errors.
+    pub(crate) fn apply(
+        &mut self,
+        cache: &PageCache,
+        file: &dyn StorageFile,
+        record: &[u8],
+        offset: u64,
+        next_table_id: &AtomicU32,
+    ) -> Result<()> {
+        let ops = log_record::decode(record, offset)?;
+        let page_size = self.pager.page_size();
+        let State { pager, tables, .. } = self;
+        let mut w = pager.writer(cache, file);
+        let bad = |what: String| Error::corrupt_log(offset, what);
+        let root_of = |tables: &Tables, id: TableId| {
+            tables
+                .get(id)
+                .map(|t| t.root)
+                .ok_or_else(|| bad(format!("no table with id {id}")))
+        };
+        for op in ops {
+            match op {
+                Op::CreateTable { id, name } => {
+                    if catalog::check_name(name).is_err()
+                        || tables.id(name).is_some()
+                        || tables.get(id).is_some()
+                        || id == 0
+                    {
+                        return Err(bad(format!("cannot create table {name:?} with id {id}")));
+                    }
+                    tables.insert(id, name.to_string(), 0, true);
+                    next_table_id.fetch_max(id + 1, Ordering::Relaxed);
+                }
+                Op::Put { table, key, value } => {
+                    if key.len() > node::max_key_len(page_size) || value.len() > MAX_VALUE_LEN {
+                        return Err(bad("key or value over the limits".into()));
+                    }
+                    let root = btree::insert(&mut w, root_of(tables, table)?, key, value)?;
+                    tables.set_root(table, root);
+                }
+                Op::Delete { table, key } => {
+                    let (root, _) = btree::delete(&mut w, root_of(tables, table)?, key)?;
+                    tables.set_root(table, root);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Inner {
+    /// Records `e` as the reason the handle is poisoned and passes it on.
+    pub(crate) fn poisoned<T>(&self, r: Result<T>) -> Result<T> {
+        if let Err(e) = &r {
+            self.poison.set(e);
+            self.log.fail(&e.to_string());
+        }
+        r
+    }
+
+    /// Runs `f` on the tree of table `id` under the shared tree latch.
+    pub(crate) fn read_tree<T>(
+        &self,
+        id: TableId,
+        f: impl FnOnce(&dyn PagesDyn, PageId) -> Result<T>,
+    ) -> Result<T> {
+        let st = self.state.read();
+        let root = st.tables.get(id).map_or(0, |t| t.root);
+        let r = st.pager.reader(&self.cache, &*self.data);
+        f(&r, root)
+    }
+
+    /// Commits a redo record: log append and tree apply under the commit
+    /// latch, then the wait for durability.
+    pub(crate) fn commit_record(&self, record: &[u8]) -> Result<()> {
+        let lsn = {
+            let _latch = self.commit_latch.lock();
+            self.poison.check()?;
+            let lsn = self.log.appended() + 1;
+            self.log.append(lsn, record);
+            let mut st = self.state.write();
+            let applied = st.apply(&self.cache, &*self.data, record, 0, &self.next_table_id);
+            drop(st);
+            self.poisoned(applied)?;
+            lsn
+        };
+        let flushed = self
+            .log
+            .flush(lsn, self.options.durability == Durability::Full);
+        self.poisoned(flushed)
+    }
+
+    /// Checkpoints if the log or the dirty pages have outgrown their
+    /// limits. The commit that called it is already durable, so a failure
+    /// here only poisons the handle.
+    pub(crate) fn maybe_checkpoint(&self) {
+        let dirty = self.state.read().pager.dirty_bytes();
+        if self.log.end() <= self.options.checkpoint_log_size
+            && dirty <= self.options.checkpoint_dirty_size
+        {
+            return;
+        }
+        // Another thread checkpointing does the work for both.
+        if let Some(_ck) = self.checkpoint_lock.try_lock() {
+            let _ = self.checkpoint_held();
+        }
+    }
+
+    pub(crate) fn checkpoint(&self) -> Result<()> {
+        let _ck = self.checkpoint_lock.lock();
+        self.checkpoint_held()
+    }
+
+    /// A checkpoint, with the checkpoint lock held by the caller.
+    fn checkpoint_held(&self) -> Result<()> {
+        self.poison.check()?;
+        let _commit = self.commit_latch.lock();
+        self.poison.check()?;
+        let lsn = self.log.appended();
+        self.poisoned(self.log.flush(lsn, true))?;
+        let r = self.checkpoint_locked(lsn);
+        self.poisoned(r)
+    }
+
+    fn checkpoint_locked(&self, lsn: u64) -> Result<()> {
+        let mut st = self.state.write();
+        let nothing_changed = st.meta.checkpoint_lsn == lsn
+            && st.pager.dirty_bytes() == 0
+            && st.tables.iter().all(|(_, t)| !t.changed);
+        if nothing_changed {
+            return Ok(());
+        }
+        let State {
+            pager,
+            tables,
+            meta,
+        } = &mut *st;
+        let catalog_root = {
+            let mut w = pager.writer(&self.cache, &*self.data);
+            tables.save(&mut w, meta.catalog_root)?
+        };
+        let old_page_count = pager.page_count();
+        let (plan, pages) = pager.prepare_checkpoint(&self.cache);
+        let new_meta = Meta {
+            sequence: meta.sequence + 1,
+            checkpoint_lsn: lsn,
+            catalog_root,
+            page_count: plan.page_count,
+            free_list: plan.free_list,
+            next_table_id: self.next_table_id.load(Ordering::Relaxed),
+        };
+        // Readers may go on while the pages are written.
+        let st = RwLockWriteGuard::downgrade(st);
+        self.write_pages(&pages)?;
+        self.data.sync_data()?;
+        let ps = self.page_size;
+        self.data
+            .write_at(&new_meta.encode(ps), u64::from(new_meta.slot()) * ps as u64)?;
+        self.data.sync_data()?;
+        drop(st);
+        drop(pages);
+
+        let mut st = self.state.write();
+        st.pager.finish_checkpoint(plan, &self.cache);
+        st.tables.saved();
+        st.meta = new_meta;
+        drop(st);
+        if new_meta.page_count < old_page_count {
+            self.data
+                .set_len(u64::from(new_meta.page_count) * ps as u64)?;
+        }
+        self.log.recycle()
+    }
+
+    /// Writes sealed pages, joining runs of consecutive page numbers into
+    /// writes of up to 1 MiB.
+    fn write_pages(&self, pages: &[(PageId, PageBuf)]) -> Result<()> {
+        let ps = self.page_size;
+        let max_run = (1 << 20) / ps;
+        let mut buf = Vec::with_capacity(max_run * ps);
+        let mut i = 0;
+        while i < pages.len() {
+            let start = pages[i].0;
+            buf.clear();
+            let mut j = i;
+            while j < pages.len() && j - i < max_run && pages[j].0 == start + (j - i) as PageId {
+                buf.extend_from_slice(&pages[j].1);
+                j += 1;
+            }
+            self.data.write_at(&buf, u64::from(start) * ps as u64)?;
+            i = j;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // A clean close leaves nothing to replay. Best effort: a failure
+        // here leaves a database that recovery opens just as well.
+        if self.poison.check().is_ok() {
+            let _ = self.checkpoint();
+        }
+    }
+}
+
+/// Object-safe page reading, so `read_tree` callers need no generics.
+pub(crate) trait PagesDyn {
+    fn get(&self, root: PageId, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    fn scan(
+        &self,
+        root: PageId,
+        from: std::ops::Bound<&[u8]>,
+        to: std::ops::Bound<&[u8]>,
+        reverse: bool,
+        limit: usize,
+        out: &mut Vec<(Vec<u8>, Vec<u8>)>,
+    ) -> Result<bool>;
+}
+
+impl<P: Pages> PagesDyn for P {
+    fn get(&self, root: PageId, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        btree::get(self, root, key)
+    }
+
+    fn scan(
+        &self,
+        root: PageId,
+        from: std::ops::Bound<&[u8]>,
+        to: std::ops::Bound<&[u8]>,
+        reverse: bool,
+        limit: usize,
+        out: &mut Vec<(Vec<u8>, Vec<u8>)>,
+    ) -> Result<bool> {
+        btree::scan(self, root, from, to, reverse, limit, out)
+    }
+}

@@ -1,0 +1,195 @@
+//! The engine's one error type, grouped by what the caller should do.
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+
+/// A `Result` whose error is the engine's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Where in the files a corruption was found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Location {
+    /// The data file's header (page 0).
+    Header,
+    /// A page of the data file, by page number.
+    Page(u32),
+    /// A frame of the write-ahead log, by byte offset in the log file.
+    Log {
+        /// Byte offset of the frame in the log file.
+        offset: u64,
+    },
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Header => write!(f, "file header"),
+            Location::Page(p) => write!(f, "page {p}"),
+            Location::Log { offset } => write!(f, "log frame at offset {offset}"),
+        }
+    }
+}
+
+/// Everything that can go wrong in the engine.
+///
+/// The variants fall into five groups, by what the caller should do:
+///
+/// | group | variants | what to do |
+/// | --- | --- | --- |
+/// | retry | [`Deadlock`](Error::Deadlock), [`LockTimeout`](Error::LockTimeout) | run the transaction again ([`Error::is_retryable`]) |
+/// | bad input | [`KeyTooLarge`](Error::KeyTooLarge), [`ValueTooLarge`](Error::ValueTooLarge), [`NoSuchTable`](Error::NoSuchTable), [`InvalidTableName`](Error::InvalidTableName), [`InvalidOptions`](Error::InvalidOptions), [`ReadOnly`](Error::ReadOnly) | fix the call |
+/// | the file | [`Corruption`](Error::Corruption), [`NotAStrataFile`](Error::NotAStrataFile), [`NewerFormat`](Error::NewerFormat), [`Locked`](Error::Locked) | restore, upgrade, or close the other handle |
+/// | I/O | [`Io`](Error::Io) | look at the device; the database stays consistent |
+/// | poisoned | [`Poisoned`](Error::Poisoned) | drop every handle and open the database again |
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The transaction was chosen as the victim of a deadlock and rolled
+    /// back. Retryable.
+    Deadlock,
+    /// The transaction waited longer than `Options::lock_timeout` for a
+    /// lock and was rolled back. Retryable.
+    LockTimeout,
+
+    /// A key is longer than the database's limit.
+    KeyTooLarge {
+        /// Length of the key given.
+        len: usize,
+        /// The largest key length allowed.
+        max: usize,
+    },
+    /// A value is longer than the database's limit.
+    ValueTooLarge {
+        /// Length of the value given.
+        len: usize,
+        /// The largest value length allowed.
+        max: usize,
+    },
+    /// No table has this name.
+    NoSuchTable(String),
+    /// A table name that cannot be used.
+    InvalidTableName {
+        /// The name given.
+        name: String,
+        /// Why it cannot be used.
+        reason: &'static str,
+    },
+    /// An option is out of its range.
+    InvalidOptions(String),
+    /// A write was attempted through a read-only transaction or a
+    /// read-only database handle.
+    ReadOnly,
+
+    /// Bytes read back from the files fail a checksum or a structural
+    /// check. Nothing is returned from a corrupt page.
+    Corruption {
+        /// Where the corruption was found.
+        location: Location,
+        /// What is wrong there.
+        detail: String,
+    },
+    /// The file exists but is not a Strata database.
+    NotAStrataFile,
+    /// The file was written by a newer Strata whose format this version
+    /// cannot read.
+    NewerFormat {
+        /// The format version found in the file.
+        found: u32,
+        /// The newest format version this build reads.
+        supported: u32,
+    },
+    /// Another handle, in this process or another, has the database open.
+    Locked,
+
+    /// An operating-system I/O error. The database on disk stays
+    /// consistent; if the error hit a write or a sync, the handle is now
+    /// poisoned.
+    Io(Arc<io::Error>),
+
+    /// An earlier write or sync failed, so this handle can no longer vouch
+    /// for what is on disk. Every call fails with this until the database
+    /// is opened again, which recovers from the log.
+    Poisoned {
+        /// The error that poisoned the handle.
+        cause: String,
+    },
+}
+
+impl Error {
+    /// Whether running the same transaction again may succeed
+    /// (deadlock victim or lock timeout).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Error::Deadlock | Error::LockTimeout)
+    }
+
+    /// Whether this error reports damaged or foreign file contents.
+    pub fn is_corruption(&self) -> bool {
+        matches!(self, Error::Corruption { .. })
+    }
+
+    pub(crate) fn corrupt_page(page: u32, detail: impl Into<String>) -> Error {
+        Error::Corruption {
+            location: Location::Page(page),
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn corrupt_log(offset: u64, detail: impl Into<String>) -> Error {
+        Error::Corruption {
+            location: Location::Log { offset },
+            detail: detail.into(),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Deadlock => write!(f, "transaction aborted to break a deadlock; retry it"),
+            Error::LockTimeout => write!(f, "lock wait timed out; retry the transaction"),
+            Error::KeyTooLarge { len, max } => {
+                write!(f, "key of {len} bytes exceeds the limit of {max} bytes")
+            }
+            Error::ValueTooLarge { len, max } => {
+                write!(f, "value of {len} bytes exceeds the limit of {max} bytes")
+            }
+            Error::NoSuchTable(name) => write!(f, "no table named {name:?}"),
+            Error::InvalidTableName { name, reason } => {
+                write!(f, "invalid table name {name:?}: {reason}")
+            }
+            Error::InvalidOptions(why) => write!(f, "invalid options: {why}"),
+            Error::ReadOnly => write!(f, "cannot write through a read-only transaction or handle"),
+            Error::Corruption { location, detail } => {
+                write!(f, "database corruption at {location}: {detail}")
+            }
+            Error::NotAStrataFile => write!(f, "the file is not a Strata database"),
+            Error::NewerFormat { found, supported } => write!(
+                f,
+                "the file has format version {found}, newer than the version {supported} this build reads"
+            ),
+            Error::Locked => write!(f, "the database is locked by another handle or process"),
+            Error::Io(e) => write!(f, "I/O error: {e}"),
+            Error::Poisoned { cause } => write!(
+                f,
+                "the database handle is poisoned by an earlier failure ({cause}); reopen it"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io(e) => Some(&**e),
+            _ => None,
+        }
+    }
+}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Self {
+        Error::Io(Arc::new(e))
+    }
+}

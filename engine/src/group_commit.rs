@@ -1,0 +1,186 @@
+//! Appending to the log, and group commit: committers that arrive while a
+//! sync is under way share the next one.
+//!
+//! DESIGN
+//!
+//! A committer appends its frames to an in-memory buffer (under the
+//! database's commit latch, so that log order is commit order) and then
+//! calls [`LogWriter::flush`] to wait until its LSN is written, or written
+//! and synced. The first waiter to find no write in progress becomes the
+//! *leader*: it takes the whole buffer, writes it at the end of the log and
+//! syncs, with no lock held, while later committers keep appending to a
+//! fresh buffer. When the leader is done it wakes everyone; a waiter whose
+//! LSN is now durable returns, and one of the rest leads the next round
+//! with everything that accumulated meanwhile. One thread alone pays one
+//! write and one sync per commit; many threads pay about one sync per
+//! round.
+//!
+//! FAILURE
+//!
+//! A failed write or sync is never retried (a retried fsync can report
+//! success for data the kernel already dropped). The writer records the
+//! failure, wakes every waiter with it, and refuses all later work; the
+//! database poisons its handle.
+
+use crate::error::{Error, Result};
+use crate::storage::StorageFile;
+use crate::wal::{self, LOG_HEADER};
+use parking_lot::{Condvar, Mutex};
+
+#[derive(Debug)]
+struct State {
+    /// Frames appended but not yet handed to the file.
+    buf: Vec<u8>,
+    /// File offset of `buf[0]`.
+    buf_offset: u64,
+    /// LSN of the last transaction appended.
+    appended: u64,
+    /// LSN of the last transaction written to the file.
+    written: u64,
+    /// LSN of the last transaction known durable.
+    durable: u64,
+    /// A leader is writing or syncing.
+    busy: bool,
+    /// Why the log failed, once it has.
+    failed: Option<String>,
+    /// A spare buffer, so that leaders and appenders swap allocations
+    /// rather than make new ones.
+    spare: Vec<u8>,
+}
+
+/// Writes the log; shares syncs between committers.
+#[derive(Debug)]
+pub(crate) struct LogWriter {
+    file: Box<dyn StorageFile>,
+    state: Mutex<State>,
+    done: Condvar,
+    preallocated: u64,
+}
+
+impl LogWriter {
+    /// A writer that continues the log at `end`, after transaction
+    /// `last_lsn` (all of which is durable, having been recovered).
+    pub(crate) fn new(
+        file: Box<dyn StorageFile>,
+        end: u64,
+        last_lsn: u64,
+        preallocated: u64,
+    ) -> LogWriter {
+        LogWriter {
+            file,
+            state: Mutex::new(State {
+                buf: Vec::new(),
+                buf_offset: end,
+                appended: last_lsn,
+                written: last_lsn,
+                durable: last_lsn,
+                busy: false,
+                failed: None,
+                spare: Vec::new(),
+            }),
+            done: Condvar::new(),
+            preallocated,
+        }
+    }
+
+    /// Appends the frames of transaction `lsn`. The caller holds the commit
+    /// latch and assigns LSNs in order.
+    pub(crate) fn append(&self, lsn: u64, record: &[u8]) {
+        let mut s = self.state.lock();
+        debug_assert_eq!(lsn, s.appended + 1, "LSNs are appended in order");
+        let synced = s.durable;
+        wal::encode_frames(&mut s.buf, lsn, synced, record);
+        s.appended = lsn;
+    }
+
+    /// Returns once transaction `lsn` is written to the file, and with
+    /// `sync`, durable.
+    pub(crate) fn flush(&self, lsn: u64, sync: bool) -> Result<()> {
+        let mut s = self.state.lock();
+        loop {
+            if let Some(cause) = &s.failed {
+                return Err(Error::Poisoned {
+                    cause: cause.clone(),
+                });
+            }
+            if s.durable >= lsn || (!sync && s.written >= lsn) {
+                return Ok(());
+            }
+            if s.busy {
+                self.done.wait(&mut s);
+                continue;
+            }
+            // Lead a round: everything appended so far.
+            s.busy = true;
+            let spare = std::mem::take(&mut s.spare);
+            let buf = std::mem::replace(&mut s.buf, spare);
+            let offset = s.buf_offset;
+            s.buf_offset += buf.len() as u64;
+            let last = s.appended;
+            drop(s);
+            let result = self
+                .file
+                .write_at(&buf, offset)
+                .and_then(|()| if sync { self.file.sync_data() } else { Ok(()) });
+            s = self.state.lock();
+            s.busy = false;
+            let mut buf = buf;
+            buf.clear();
+            s.spare = buf;
+            match result {
+                Ok(()) => {
+                    s.written = last;
+                    if sync {
+                        s.durable = last;
+                    }
+                }
+                Err(e) => {
+                    let err = Error::from(e);
+                    s.failed = Some(err.to_string());
+                    self.done.notify_all();
+                    return Err(err);
+                }
+            }
+            self.done.notify_all();
+        }
+    }
+
+    /// LSN of the last transaction appended.
+    pub(crate) fn appended(&self) -> u64 {
+        self.state.lock().appended
+    }
+
+    /// The log's length in use: where the next frame would go.
+    pub(crate) fn end(&self) -> u64 {
+        let s = self.state.lock();
+        s.buf_offset + s.buf.len() as u64
+    }
+
+    /// Starts the log over after a checkpoint has made everything up to the
+    /// last appended transaction durable in the data file. The caller holds
+    /// the commit latch and has flushed with sync, so nothing is buffered.
+    /// A log that grew past its preallocated size is cut back.
+    pub(crate) fn recycle(&self) -> Result<()> {
+        let mut s = self.state.lock();
+        debug_assert!(s.buf.is_empty() && !s.busy, "recycle after a full flush");
+        let end = s.buf_offset;
+        s.buf_offset = LOG_HEADER;
+        s.buf.clear();
+        drop(s);
+        if end > self.preallocated.max(LOG_HEADER) {
+            // Not synced: a longer log after a crash is harmless, its extra
+            // frames are older than the checkpoint.
+            self.file.set_len(self.preallocated.max(LOG_HEADER))?;
+        }
+        Ok(())
+    }
+
+    /// Marks the log failed (the database is poisoned for another reason).
+    pub(crate) fn fail(&self, cause: &str) {
+        let mut s = self.state.lock();
+        if s.failed.is_none() {
+            s.failed = Some(cause.to_string());
+        }
+        self.done.notify_all();
+    }
+}

@@ -1,0 +1,68 @@
+//! Strata's storage engine: tables of ordered keys and values in one file,
+//! with atomic, durable transactions.
+//!
+//! ```
+//! use strata_engine::{Database, Options};
+//! # let dir = std::env::temp_dir().join(format!("strata-doc-lib-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir).unwrap();
+//! # let opts = Options { log_preallocate: 0, ..Options::default() };
+//! let db = Database::open_with(dir.join("bank.strata"), opts)?;
+//! let mut tx = db.begin()?;
+//! tx.create_table("accounts")?;
+//! tx.put("accounts", b"alice", b"100")?;
+//! tx.commit()?;
+//!
+//! let tx = db.begin()?;
+//! assert_eq!(tx.get("accounts", b"alice")?, Some(b"100".to_vec()));
+//! # drop(tx); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+//! # Ok::<(), strata_engine::Error>(())
+//! ```
+//!
+//! The layers, bottom up (each uses only the ones below it):
+//!
+//! ```text
+//! storage  (file I/O seam: real files, or the simulated disk of the crash tests)
+//!   wal, group_commit   (log frames, recovery scan, shared syncs)
+//!   pager, page_cache, free_list, meta, header   (pages, copy-on-write, allocation)
+//!   btree, node, overflow   (the ordered tree over pages)
+//!   catalog   (table names to tree roots)
+//!   txn, db   (transactions, commit, checkpoint, recovery)
+//! ```
+//!
+//! `ARCHITECTURE.md` explains the design and `docs/file-format.md` the
+//! bytes on disk.
+
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+mod btree;
+mod catalog;
+mod check;
+mod db;
+mod error;
+mod free_list;
+mod group_commit;
+mod header;
+mod log_record;
+mod meta;
+mod node;
+mod options;
+mod overflow;
+mod page;
+mod page_cache;
+mod pager;
+pub mod storage;
+mod txn;
+mod wal;
+
+pub use catalog::MAX_TABLE_NAME;
+pub use check::CheckReport;
+pub use db::Database;
+pub use error::{Error, Location, Result};
+pub use header::FORMAT_VERSION;
+pub use options::{Durability, Options};
+pub use page::{MAX_PAGE_SIZE, MIN_PAGE_SIZE};
+pub use txn::{KeyRange, Range, Transaction};
+
+/// The longest value a database accepts: 16 MiB.
+pub const MAX_VALUE_LEN: usize = 16 << 20;

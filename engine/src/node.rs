@@ -1,0 +1,599 @@
+//! B+tree nodes: the slotted layout of leaf and branch pages.
+//!
+//! NODE HEADER (after the 8-byte page header, see `page.rs`)
+//!
+//! | OFFSET | SIZE | DESCRIPTION |
+//! | --- | --- | --- |
+//! | 0 | 4 | CRC32 (page header) |
+//! | 4 | 1 | page type: 1 leaf, 2 branch |
+//! | 5 | 1 | zero |
+//! | 6 | 2 | number of cells `n` |
+//! | 8 | 2 | content start: offset of the lowest cell byte (`page_size` when empty; page sizes stop at 32768, so it fits) |
+//! | 10 | 2 | fragmented bytes: bytes of removed cells not yet reclaimed |
+//! | 12 | 4 | branch: leftmost child page; leaf: zero |
+//! | 16 | 2n | slot array: offset of each cell, in key order |
+//! | .. | .. | free space, then the cells, packed toward the end of the page |
+//!
+//! LEAF CELL
+//!
+//! | OFFSET | SIZE | DESCRIPTION |
+//! | --- | --- | --- |
+//! | 0 | 2 | key length `k` |
+//! | 2 | 1 | flags: bit 0 set = the value lives in overflow pages |
+//! | 3 | 4 | value length `v` (the whole value, wherever it lives) |
+//! | 7 | k | key |
+//! | 7+k | v or 4 | the value inline, or the first overflow page number |
+//!
+//! A value is kept inline when `k + v <= page_size / 4` (`inline_limit`),
+//! so a leaf always holds at least three cells and a split always finds
+//! room on both sides.
+//!
+//! BRANCH CELL
+//!
+//! | OFFSET | SIZE | DESCRIPTION |
+//! | --- | --- | --- |
+//! | 0 | 2 | key length `k` |
+//! | 2 | 4 | right child: the subtree of keys >= this key and < the next |
+//! | 6 | k | separator key |
+//!
+//! A branch with keys `k1..kn` has children `c0..cn`: `c0` (the leftmost,
+//! in the header) holds keys `< k1`, `ci` holds keys in `[ki, ki+1)`.
+//! Separators are the shortest prefix that divides two neighbours
+//! ([`shortest_separator`]), which keeps branches wide.
+//!
+//! Pages read from disk pass [`validate`] once, when they enter the cache;
+//! the accessors below index without further checks and rely on it.
+
+use crate::error::{Error, Result};
+use crate::page::{PageId, PageType, get_u16, get_u32, put_u16, put_u32, u16_at, u32_at};
+use std::cmp::Ordering;
+
+/// Byte size of the node header, where the slot array starts.
+pub(crate) const NODE_HEADER: usize = 16;
+const LEAF_CELL_HEADER: usize = 7;
+const BRANCH_CELL_HEADER: usize = 6;
+const FLAG_OVERFLOW: u8 = 1;
+
+/// Size of a leaf cell's reference to an overflow chain.
+pub(crate) const OVERFLOW_REF: usize = 4;
+
+/// The largest key a database with this page size accepts.
+pub(crate) fn max_key_len(page_size: usize) -> usize {
+    page_size / 4
+}
+
+/// Key plus value bytes above which the value moves to overflow pages.
+pub(crate) fn inline_limit(page_size: usize) -> usize {
+    page_size / 4
+}
+
+/// Bytes of a page available to slots and cells.
+pub(crate) fn usable(page_size: usize) -> usize {
+    page_size - NODE_HEADER
+}
+
+/// Where a leaf value lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LeafValue<'a> {
+    /// Stored in the cell.
+    Inline(&'a [u8]),
+    /// Stored in a chain of overflow pages starting at `first`.
+    Overflow {
+        /// First page of the chain.
+        first: PageId,
+        /// Total length of the value.
+        len: u32,
+    },
+}
+
+// ---- header fields ----
+
+#[inline]
+pub(crate) fn count(p: &[u8]) -> usize {
+    u16_at(p, 6) as usize
+}
+
+#[inline]
+fn set_count(p: &mut [u8], n: usize) {
+    put_u16(p, 6, n as u16);
+}
+
+#[inline]
+fn content_start(p: &[u8]) -> usize {
+    u16_at(p, 8) as usize
+}
+
+#[inline]
+fn set_content_start(p: &mut [u8], v: usize) {
+    put_u16(p, 8, v as u16);
+}
+
+#[inline]
+fn frag(p: &[u8]) -> usize {
+    u16_at(p, 10) as usize
+}
+
+#[inline]
+fn set_frag(p: &mut [u8], v: usize) {
+    put_u16(p, 10, v as u16);
+}
+
+#[inline]
+pub(crate) fn is_leaf(p: &[u8]) -> bool {
+    p[4] == PageType::Leaf as u8
+}
+
+#[inline]
+fn slot(p: &[u8], i: usize) -> usize {
+    u16_at(p, NODE_HEADER + 2 * i) as usize
+}
+
+/// Makes `p` an empty node of the given type.
+pub(crate) fn init(p: &mut [u8], ty: PageType) {
+    debug_assert!(matches!(ty, PageType::Leaf | PageType::Branch));
+    let len = p.len();
+    p[4..NODE_HEADER].fill(0);
+    p[4] = ty as u8;
+    set_content_start(p, len);
+}
+
+// ---- cells ----
+
+#[inline]
+fn cell_size_at(p: &[u8], off: usize, leaf: bool) -> usize {
+    let k = u16_at(p, off) as usize;
+    if leaf {
+        let v = if p[off + 2] & FLAG_OVERFLOW != 0 {
+            OVERFLOW_REF
+        } else {
+            u32_at(p, off + 3) as usize
+        };
+        LEAF_CELL_HEADER + k + v
+    } else {
+        BRANCH_CELL_HEADER + k
+    }
+}
+
+/// The raw bytes of cell `i`, header included.
+#[inline]
+pub(crate) fn cell(p: &[u8], i: usize) -> &[u8] {
+    let off = slot(p, i);
+    &p[off..off + cell_size_at(p, off, is_leaf(p))]
+}
+
+/// Key of cell `i` (leaf key or branch separator).
+#[inline]
+pub(crate) fn key(p: &[u8], i: usize) -> &[u8] {
+    let off = slot(p, i);
+    let k = u16_at(p, off) as usize;
+    let h = if is_leaf(p) {
+        LEAF_CELL_HEADER
+    } else {
+        BRANCH_CELL_HEADER
+    };
+    &p[off + h..off + h + k]
+}
+
+/// Key stored in a raw cell.
+pub(crate) fn cell_key(cell: &[u8], leaf: bool) -> &[u8] {
+    let k = u16_at(cell, 0) as usize;
+    let h = if leaf {
+        LEAF_CELL_HEADER
+    } else {
+        BRANCH_CELL_HEADER
+    };
+    &cell[h..h + k]
+}
+
+/// Value of leaf cell `i`.
+pub(crate) fn value(p: &[u8], i: usize) -> LeafValue<'_> {
+    let off = slot(p, i);
+    let k = u16_at(p, off) as usize;
+    let v = u32_at(p, off + 3);
+    let at = off + LEAF_CELL_HEADER + k;
+    if p[off + 2] & FLAG_OVERFLOW != 0 {
+        LeafValue::Overflow {
+            first: u32_at(p, at),
+            len: v,
+        }
+    } else {
+        LeafValue::Inline(&p[at..at + v as usize])
+    }
+}
+
+/// Child `i` of a branch, `0..=count`.
+#[inline]
+pub(crate) fn child(p: &[u8], i: usize) -> PageId {
+    if i == 0 {
+        u32_at(p, 12)
+    } else {
+        u32_at(p, slot(p, i - 1) + 2)
+    }
+}
+
+/// Points child `i` of a branch at `id`.
+pub(crate) fn set_child(p: &mut [u8], i: usize, id: PageId) {
+    if i == 0 {
+        put_u32(p, 12, id);
+    } else {
+        let off = slot(p, i - 1) + 2;
+        put_u32(p, off, id);
+    }
+}
+
+/// Binary search of a node's keys: `Ok(i)` if key `i` equals `key`,
+/// otherwise `Err(i)` with the index where it would be inserted.
+pub(crate) fn search(p: &[u8], key_: &[u8]) -> std::result::Result<usize, usize> {
+    let (mut lo, mut hi) = (0, count(p));
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match key(p, mid).cmp(key_) {
+            Ordering::Less => lo = mid + 1,
+            Ordering::Greater => hi = mid,
+            Ordering::Equal => return Ok(mid),
+        }
+    }
+    Err(lo)
+}
+
+/// The child of a branch whose subtree may hold `key`.
+pub(crate) fn child_index(p: &[u8], key_: &[u8]) -> usize {
+    match search(p, key_) {
+        Ok(i) => i + 1,
+        Err(i) => i,
+    }
+}
+
+/// Bytes taken by cells and slots.
+pub(crate) fn used(p: &[u8]) -> usize {
+    let n = count(p);
+    p.len() - content_start(p) - frag(p) + 2 * n
+}
+
+/// Bytes an insertion of a cell of `cell_len` bytes would take.
+#[inline]
+pub(crate) fn cost(cell_len: usize) -> usize {
+    cell_len + 2
+}
+
+/// Size of a leaf cell for a key and its (inline or overflow) value.
+pub(crate) fn leaf_cell_len(key_len: usize, value: &LeafValue<'_>) -> usize {
+    LEAF_CELL_HEADER
+        + key_len
+        + match value {
+            LeafValue::Inline(v) => v.len(),
+            LeafValue::Overflow { .. } => OVERFLOW_REF,
+        }
+}
+
+/// Encodes a leaf cell into `out`.
+pub(crate) fn encode_leaf_cell(out: &mut Vec<u8>, key: &[u8], value: &LeafValue<'_>) {
+    out.extend_from_slice(&(key.len() as u16).to_le_bytes());
+    match value {
+        LeafValue::Inline(v) => {
+            out.push(0);
+            out.extend_from_slice(&(v.len() as u32).to_le_bytes());
+            out.extend_from_slice(key);
+            out.extend_from_slice(v);
+        }
+        LeafValue::Overflow { first, len } => {
+            out.push(FLAG_OVERFLOW);
+            out.extend_from_slice(&len.to_le_bytes());
+            out.extend_from_slice(key);
+            out.extend_from_slice(&first.to_le_bytes());
+        }
+    }
+}
+
+/// Encodes a branch cell into `out`.
+pub(crate) fn encode_branch_cell(out: &mut Vec<u8>, key: &[u8], right: PageId) {
+    out.extend_from_slice(&(key.len() as u16).to_le_bytes());
+    out.extend_from_slice(&right.to_le_bytes());
+    out.extend_from_slice(key);
+}
+
+/// The right child recorded in a raw branch cell.
+pub(crate) fn branch_cell_child(cell: &[u8]) -> PageId {
+    u32_at(cell, 2)
+}
+
+/// Inserts raw cell bytes at index `i`. Returns `false`, changing nothing,
+/// when the node has no room even after compaction.
+pub(crate) fn insert_cell(p: &mut [u8], i: usize, raw: &[u8]) -> bool {
+    let n = count(p);
+    debug_assert!(i <= n);
+    let need = cost(raw.len());
+    let slots_end = NODE_HEADER + 2 * n;
+    let mut start = content_start(p);
+    if start - slots_end < need {
+        if start - slots_end + frag(p) < need {
+            return false;
+        }
+        compact(p);
+        start = content_start(p);
+    }
+    let off = start - raw.len();
+    p[off..start].copy_from_slice(raw);
+    set_content_start(p, off);
+    let at = NODE_HEADER + 2 * i;
+    p.copy_within(at..slots_end, at + 2);
+    put_u16(p, at, off as u16);
+    set_count(p, n + 1);
+    true
+}
+
+/// Removes cell `i` (for a branch: key `i` and child `i + 1`).
+pub(crate) fn remove_cell(p: &mut [u8], i: usize) {
+    let n = count(p);
+    debug_assert!(i < n);
+    let off = slot(p, i);
+    let size = cell_size_at(p, off, is_leaf(p));
+    if off == content_start(p) {
+        set_content_start(p, off + size);
+    } else {
+        set_frag(p, frag(p) + size);
+    }
+    let at = NODE_HEADER + 2 * i;
+    p.copy_within(at + 2..NODE_HEADER + 2 * n, at);
+    set_count(p, n - 1);
+}
+
+/// Replaces cell `i` with `raw`. Returns `false`, changing nothing, when
+/// the node has no room for the new cell.
+pub(crate) fn replace_cell(p: &mut [u8], i: usize, raw: &[u8]) -> bool {
+    let off = slot(p, i);
+    let old = cell_size_at(p, off, is_leaf(p));
+    if old == raw.len() {
+        p[off..off + old].copy_from_slice(raw);
+        return true;
+    }
+    // Room check before touching anything: the old cell's bytes come back.
+    let free = p.len() - NODE_HEADER - (used(p));
+    if free + old < raw.len() {
+        return false;
+    }
+    remove_cell(p, i);
+    let ok = insert_cell(p, i, raw);
+    debug_assert!(ok, "room was checked");
+    ok
+}
+
+/// Moves every cell to the end of the page, reclaiming fragmented bytes.
+pub(crate) fn compact(p: &mut [u8]) {
+    let n = count(p);
+    let leaf = is_leaf(p);
+    let copy = p.to_vec();
+    let mut end = p.len();
+    for i in 0..n {
+        let off = slot(&copy, i);
+        let size = cell_size_at(&copy, off, leaf);
+        end -= size;
+        p[end..end + size].copy_from_slice(&copy[off..off + size]);
+        put_u16(p, NODE_HEADER + 2 * i, end as u16);
+    }
+    set_content_start(p, end);
+    set_frag(p, 0);
+}
+
+/// Rebuilds `p` as a node of type `ty` holding `cells` (raw bytes, in key
+/// order) and, for a branch, leftmost child `left`.
+pub(crate) fn build<'a>(
+    p: &mut [u8],
+    ty: PageType,
+    left: PageId,
+    cells: impl IntoIterator<Item = &'a [u8]>,
+) {
+    init(p, ty);
+    if ty == PageType::Branch {
+        put_u32(p, 12, left);
+    }
+    for (i, c) in cells.into_iter().enumerate() {
+        let ok = insert_cell(p, i, c);
+        debug_assert!(ok, "build: cells must fit");
+    }
+}
+
+/// The raw cells of a node, copied out (for splits and merges).
+pub(crate) fn cells(p: &[u8]) -> Vec<Vec<u8>> {
+    (0..count(p)).map(|i| cell(p, i).to_vec()).collect()
+}
+
+/// The shortest key `s` with `left < s <= right`, used as the separator
+/// between a left node ending in `left` and a right node starting with
+/// `right`.
+pub(crate) fn shortest_separator(left: &[u8], right: &[u8]) -> Vec<u8> {
+    debug_assert!(left < right);
+    let common = left.iter().zip(right).take_while(|(a, b)| a == b).count();
+    // right[..=common] is > left: either it differs from left at `common`
+    // (greater there, since left < right), or left ends at `common`.
+    right[..(common + 1).min(right.len())].to_vec()
+}
+
+/// Checks a node page read from disk: every offset and length in bounds,
+/// keys strictly increasing, key and value lengths within the limits.
+/// After this, the unchecked accessors cannot index out of bounds.
+pub(crate) fn validate(id: PageId, p: &[u8]) -> Result<()> {
+    let bad = |what: String| Error::corrupt_page(id, what);
+    let page_size = p.len();
+    let leaf = match p[4] {
+        b if b == PageType::Leaf as u8 => true,
+        b if b == PageType::Branch as u8 => false,
+        b => return Err(bad(format!("not a node page (type {b})"))),
+    };
+    let n = get_u16(p, 6).ok_or_else(|| bad("short header".into()))? as usize;
+    let start = get_u16(p, 8).ok_or_else(|| bad("short header".into()))? as usize;
+    let fragmented = get_u16(p, 10).ok_or_else(|| bad("short header".into()))? as usize;
+    let slots_end = NODE_HEADER + 2 * n;
+    if slots_end > start || start > page_size {
+        return Err(bad(format!(
+            "{n} cells with content start {start} do not fit the page"
+        )));
+    }
+    if !leaf && n == 0 {
+        return Err(bad("branch without keys".into()));
+    }
+    let max_key = max_key_len(page_size);
+    let mut total = 0usize;
+    let mut prev: Option<&[u8]> = None;
+    for i in 0..n {
+        let off =
+            get_u16(p, NODE_HEADER + 2 * i).ok_or_else(|| bad("short slots".into()))? as usize;
+        if off < start {
+            return Err(bad(format!(
+                "cell {i} at {off} lies before the content start"
+            )));
+        }
+        let k = get_u16(p, off).ok_or_else(|| bad(format!("cell {i} out of bounds")))? as usize;
+        if k > max_key {
+            return Err(bad(format!("cell {i}: key of {k} bytes exceeds {max_key}")));
+        }
+        let size = if leaf {
+            let flags = *p
+                .get(off + 2)
+                .ok_or_else(|| bad(format!("cell {i} out of bounds")))?;
+            let v =
+                get_u32(p, off + 3).ok_or_else(|| bad(format!("cell {i} out of bounds")))? as usize;
+            if flags & !FLAG_OVERFLOW != 0 {
+                return Err(bad(format!("cell {i}: unknown flags {flags:#x}")));
+            }
+            if flags & FLAG_OVERFLOW != 0 {
+                if v > crate::MAX_VALUE_LEN || k + v <= inline_limit(page_size) {
+                    return Err(bad(format!("cell {i}: bad overflow value length {v}")));
+                }
+                LEAF_CELL_HEADER + k + OVERFLOW_REF
+            } else {
+                if k + v > inline_limit(page_size) {
+                    return Err(bad(format!("cell {i}: inline value of {v} bytes too long")));
+                }
+                LEAF_CELL_HEADER + k + v
+            }
+        } else {
+            BRANCH_CELL_HEADER + k
+        };
+        if off + size > page_size {
+            return Err(bad(format!("cell {i} runs past the end of the page")));
+        }
+        total += size;
+        let h = if leaf {
+            LEAF_CELL_HEADER
+        } else {
+            BRANCH_CELL_HEADER
+        };
+        let kb = &p[off + h..off + h + k];
+        if let Some(pk) = prev
+            && pk >= kb
+        {
+            return Err(bad(format!("keys out of order at cell {i}")));
+        }
+        prev = Some(kb);
+    }
+    if total + fragmented != page_size - start {
+        return Err(bad(format!(
+            "cells take {total} bytes and {fragmented} are fragmented, but the content area is {}",
+            page_size - start
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::page::new_page;
+
+    fn leaf_with(keys: &[&[u8]]) -> Vec<u8> {
+        let mut p = new_page(4096, PageType::Leaf);
+        init(&mut p, PageType::Leaf);
+        for (i, k) in keys.iter().enumerate() {
+            let mut c = Vec::new();
+            encode_leaf_cell(&mut c, k, &LeafValue::Inline(b"value"));
+            assert!(insert_cell(&mut p, i, &c));
+        }
+        p
+    }
+
+    #[test]
+    fn insert_search_remove_compact() {
+        let mut p = leaf_with(&[b"a", b"c", b"e"]);
+        assert_eq!(search(&p, b"c"), Ok(1));
+        assert_eq!(search(&p, b"d"), Err(2));
+        let mut c = Vec::new();
+        encode_leaf_cell(&mut c, b"d", &LeafValue::Inline(b"dd"));
+        assert!(insert_cell(&mut p, 2, &c));
+        assert_eq!(key(&p, 2), b"d");
+        assert_eq!(value(&p, 2), LeafValue::Inline(b"dd"));
+        remove_cell(&mut p, 1);
+        assert_eq!(count(&p), 3);
+        assert_eq!(key(&p, 1), b"d");
+        validate(5, &p).unwrap();
+        let used_before = used(&p);
+        compact(&mut p);
+        assert_eq!(used(&p), used_before);
+        assert_eq!(frag(&p), 0);
+        validate(5, &p).unwrap();
+    }
+
+    #[test]
+    fn fills_then_refuses() {
+        let mut p = new_page(4096, PageType::Leaf);
+        init(&mut p, PageType::Leaf);
+        let mut n = 0;
+        loop {
+            let k = format!("{n:08}");
+            let mut c = Vec::new();
+            encode_leaf_cell(&mut c, k.as_bytes(), &LeafValue::Inline(&[0; 100]));
+            if !insert_cell(&mut p, n, &c) {
+                break;
+            }
+            n += 1;
+        }
+        // 115-byte cells plus 2-byte slots in 4080 usable bytes.
+        assert_eq!(n, 4080 / 117);
+        validate(3, &p).unwrap();
+    }
+
+    #[test]
+    fn branch_children() {
+        let mut p = new_page(4096, PageType::Branch);
+        let mut cells = Vec::new();
+        for (k, c) in [(&b"m"[..], 20u32), (b"t", 30)] {
+            let mut cell = Vec::new();
+            encode_branch_cell(&mut cell, k, c);
+            cells.push(cell);
+        }
+        build(&mut p, PageType::Branch, 10, cells.iter().map(|c| &c[..]));
+        assert_eq!(child(&p, child_index(&p, b"a")), 10);
+        assert_eq!(child(&p, child_index(&p, b"m")), 20);
+        assert_eq!(child(&p, child_index(&p, b"s")), 20);
+        assert_eq!(child(&p, child_index(&p, b"z")), 30);
+        set_child(&mut p, 2, 31);
+        assert_eq!(child(&p, 2), 31);
+        validate(3, &p).unwrap();
+    }
+
+    #[test]
+    fn separators_are_short_and_divide() {
+        assert_eq!(shortest_separator(b"abc", b"abd"), b"abd");
+        assert_eq!(shortest_separator(b"abc", b"b"), b"b");
+        assert_eq!(shortest_separator(b"ab", b"abc"), b"abc");
+        assert_eq!(shortest_separator(b"", b"x"), b"x");
+        assert_eq!(shortest_separator(b"apple", b"banana"), b"b");
+    }
+
+    #[test]
+    fn validate_rejects_damage() {
+        let p = leaf_with(&[b"a", b"b"]);
+        let mut q = p.clone();
+        put_u16(&mut q, 6, 900); // cell count past the page
+        assert!(validate(3, &q).is_err());
+        let mut q = p.clone();
+        put_u16(&mut q, NODE_HEADER, 4095); // slot points at the last byte
+        assert!(validate(3, &q).is_err());
+        let mut q = p.clone();
+        // Swap the two slots: keys out of order.
+        let (a, b) = (slot(&q, 0), slot(&q, 1));
+        put_u16(&mut q, NODE_HEADER, b as u16);
+        put_u16(&mut q, NODE_HEADER + 2, a as u16);
+        assert!(validate(3, &q).is_err());
+    }
+}

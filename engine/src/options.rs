@@ -1,0 +1,88 @@
+//! Settings a database is opened with.
+
+use crate::error::{Error, Result};
+use crate::header;
+use crate::storage::{RealVfs, Vfs};
+use std::sync::Arc;
+
+/// When a commit counts as done.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// `commit` returns once the transaction's log record is synced to the
+    /// device: a power failure right after cannot lose it. Concurrent
+    /// committers share syncs (group commit).
+    #[default]
+    Full,
+    /// `commit` returns once the log record is handed to the operating
+    /// system, without a sync. A crash of the process loses nothing; a
+    /// power failure may lose the last commits, never part of one, and
+    /// never an earlier commit without the later ones.
+    Buffered,
+}
+
+/// How to open a database. Build one with struct update syntax:
+///
+/// ```
+/// use strata_engine::{Durability, Options};
+/// let opts = Options { durability: Durability::Buffered, ..Options::default() };
+/// # let _ = opts;
+/// ```
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// When a commit counts as done. Default [`Durability::Full`].
+    pub durability: Durability,
+    /// Page size for a new database, a power of two from 4096 to 32768.
+    /// An existing database keeps the page size it was created with.
+    /// Default 4096.
+    pub page_size: usize,
+    /// Bytes of clean pages kept in memory. Default 64 MiB.
+    pub cache_size: usize,
+    /// A checkpoint runs when the log grows past this many bytes.
+    /// Default 32 MiB.
+    pub checkpoint_log_size: u64,
+    /// A checkpoint runs when pages changed since the last one take more
+    /// than this many bytes of memory. Default 256 MiB.
+    pub checkpoint_dirty_size: usize,
+    /// Bytes of log file written (with zeros) when the log is created, so
+    /// that commits overwrite allocated blocks rather than append.
+    /// Default 32 MiB; 0 turns preallocation off.
+    pub log_preallocate: u64,
+    /// Create the database if the file does not exist. Default `true`.
+    pub create: bool,
+    /// The file system: [`RealVfs`] by default; tests pass a
+    /// [`SimVfs`](crate::storage::SimVfs).
+    pub storage: Arc<dyn Vfs>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            durability: Durability::Full,
+            page_size: 4096,
+            cache_size: 64 << 20,
+            checkpoint_log_size: 32 << 20,
+            checkpoint_dirty_size: 256 << 20,
+            log_preallocate: 32 << 20,
+            create: true,
+            storage: Arc::new(RealVfs),
+        }
+    }
+}
+
+impl Options {
+    pub(crate) fn validate(&self) -> Result<()> {
+        if !header::valid_page_size(self.page_size) {
+            return Err(Error::InvalidOptions(format!(
+                "page_size {} is not a power of two from 4096 to 32768",
+                self.page_size
+            )));
+        }
+        if self.log_preallocate > 1 << 40 {
+            return Err(Error::InvalidOptions(format!(
+                "log_preallocate {} is over 1 TiB",
+                self.log_preallocate
+            )));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,186 @@
+//! Pages: the fixed-size unit of the data file, and the header every page
+//! shares.
+//!
+//! Every page but page 0 starts with the same 8 bytes:
+//!
+//! | OFFSET | SIZE | DESCRIPTION |
+//! | --- | --- | --- |
+//! | 0 | 4 | CRC32 of the page number (4 bytes LE) followed by bytes 4..page_size |
+//! | 4 | 1 | page type (see [`PageType`]) |
+//! | 5 | 3 | type-specific (zero unless the type says otherwise) |
+//!
+//! Mixing the page number into the checksum catches a page written to the
+//! wrong place as surely as a flipped bit. Page 0 is the file header
+//! (`header.rs`), pages 1 and 2 are the two meta pages (`meta.rs`).
+//!
+//! All integers in every on-disk structure are little-endian and fixed
+//! width. Readers of untrusted bytes use the checked accessors
+//! ([`get_u16`] and friends); the unchecked ones are only for buffers this
+//! process built or already validated.
+
+use crate::error::{Error, Result};
+use std::sync::Arc;
+
+/// A page number: the page's byte offset divided by the page size.
+pub(crate) type PageId = u32;
+
+/// An immutable or uniquely owned page buffer (`page_size` bytes).
+pub(crate) type PageBuf = Arc<[u8]>;
+
+/// The two alternating meta pages.
+pub(crate) const META_PAGES: [PageId; 2] = [1, 2];
+/// The first page the allocator can hand out.
+pub(crate) const FIRST_DATA_PAGE: PageId = 3;
+
+/// Smallest page size a database can be created with.
+pub const MIN_PAGE_SIZE: usize = 4096;
+/// Largest page size a database can be created with (cell offsets are u16).
+pub const MAX_PAGE_SIZE: usize = 32768;
+
+/// What a page holds, byte 4 of every page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PageType {
+    /// B+tree leaf: keys and values (`node.rs`).
+    Leaf = 1,
+    /// B+tree interior node: separator keys and child pointers (`node.rs`).
+    Branch = 2,
+    /// Part of a value too large to keep in its leaf (`overflow.rs`).
+    Overflow = 3,
+    /// Part of the persisted free-page list (`free_list.rs`).
+    FreeList = 4,
+    /// One of the two meta pages (`meta.rs`).
+    Meta = 5,
+}
+
+impl PageType {
+    pub(crate) fn from_byte(b: u8) -> Option<PageType> {
+        Some(match b {
+            1 => PageType::Leaf,
+            2 => PageType::Branch,
+            3 => PageType::Overflow,
+            4 => PageType::FreeList,
+            5 => PageType::Meta,
+            _ => return None,
+        })
+    }
+}
+
+/// A zeroed page buffer of `page_size` bytes, stamped with `ty`.
+pub(crate) fn new_page(page_size: usize, ty: PageType) -> Vec<u8> {
+    let mut p = vec![0u8; page_size];
+    p[4] = ty as u8;
+    p
+}
+
+/// The checksum of page `id` with contents `page`, as stored in bytes 0..4.
+pub(crate) fn page_checksum(id: PageId, page: &[u8]) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(&id.to_le_bytes());
+    h.update(&page[4..]);
+    h.finalize()
+}
+
+/// Writes the checksum of page `id` into its first four bytes.
+pub(crate) fn seal(id: PageId, page: &mut [u8]) {
+    let crc = page_checksum(id, page);
+    page[0..4].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// Checks the checksum and the page type of a page read from disk.
+pub(crate) fn verify(id: PageId, page: &[u8], expect: &[PageType]) -> Result<PageType> {
+    let stored = get_u32(page, 0).ok_or_else(|| Error::corrupt_page(id, "short page"))?;
+    if stored != page_checksum(id, page) {
+        return Err(Error::corrupt_page(id, "checksum mismatch"));
+    }
+    let ty = PageType::from_byte(page[4])
+        .ok_or_else(|| Error::corrupt_page(id, format!("unknown page type {}", page[4])))?;
+    if !expect.contains(&ty) {
+        return Err(Error::corrupt_page(
+            id,
+            format!("expected a {expect:?} page, found {ty:?}"),
+        ));
+    }
+    Ok(ty)
+}
+
+/// The type byte of a page this process built or validated.
+pub(crate) fn page_type(page: &[u8]) -> Option<PageType> {
+    PageType::from_byte(page[4])
+}
+
+// ---- checked little-endian accessors, for bytes read from disk ----
+
+pub(crate) fn get_u16(b: &[u8], off: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(
+        b.get(off..off.checked_add(2)?)?.try_into().ok()?,
+    ))
+}
+
+pub(crate) fn get_u32(b: &[u8], off: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(
+        b.get(off..off.checked_add(4)?)?.try_into().ok()?,
+    ))
+}
+
+pub(crate) fn get_u64(b: &[u8], off: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(
+        b.get(off..off.checked_add(8)?)?.try_into().ok()?,
+    ))
+}
+
+// ---- unchecked accessors, for buffers already validated ----
+
+#[inline]
+pub(crate) fn u16_at(b: &[u8], off: usize) -> u16 {
+    u16::from_le_bytes([b[off], b[off + 1]])
+}
+
+#[inline]
+pub(crate) fn u32_at(b: &[u8], off: usize) -> u32 {
+    u32::from_le_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]])
+}
+
+#[inline]
+pub(crate) fn put_u16(b: &mut [u8], off: usize, v: u16) {
+    b[off..off + 2].copy_from_slice(&v.to_le_bytes());
+}
+
+#[inline]
+pub(crate) fn put_u32(b: &mut [u8], off: usize, v: u32) {
+    b[off..off + 4].copy_from_slice(&v.to_le_bytes());
+}
+
+#[inline]
+pub(crate) fn put_u64(b: &mut [u8], off: usize, v: u64) {
+    b[off..off + 8].copy_from_slice(&v.to_le_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_covers_page_number_and_contents() {
+        let mut p = new_page(4096, PageType::Leaf);
+        p[100] = 7;
+        seal(9, &mut p);
+        assert_eq!(verify(9, &p, &[PageType::Leaf]).unwrap(), PageType::Leaf);
+        // The same bytes at another page number fail.
+        assert!(verify(10, &p, &[PageType::Leaf]).is_err());
+        // A flipped bit fails.
+        p[100] ^= 1;
+        assert!(verify(9, &p, &[PageType::Leaf]).is_err());
+        p[100] ^= 1;
+        // The wrong type fails.
+        assert!(verify(9, &p, &[PageType::Branch]).is_err());
+    }
+
+    #[test]
+    fn checked_accessors_refuse_out_of_bounds() {
+        let b = [1u8, 2, 3];
+        assert_eq!(get_u16(&b, 1), Some(0x0302));
+        assert_eq!(get_u16(&b, 2), None);
+        assert_eq!(get_u32(&b, 0), None);
+        assert_eq!(get_u64(&b, usize::MAX), None);
+    }
+}

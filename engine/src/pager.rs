@@ -1,0 +1,445 @@
+//! The pager: hands pages to the B+tree, keeps dirty pages in memory until
+//! a checkpoint, and decides which page numbers may be reused.
+//!
+//! NOTES ON THE DESIGN OF THE PAGER
+//!
+//! The data file always holds one consistent tree: the one the newest valid
+//! meta page describes (the *durable* tree). Between checkpoints nothing in
+//! it is overwritten. A page the tree wants to change is copied first
+//! ([`PageWriter::writable`]): the copy gets a page number the durable
+//! meta does not reference, lives in the dirty map, and may be changed in
+//! place until the next checkpoint writes it. The original joins the
+//! *pending* list; it becomes reusable only once a newer meta page is
+//! durable, because until then a crash brings the durable tree back.
+//!
+//! Every page number in `FIRST_DATA_PAGE..page_count` is, at any moment,
+//! in exactly one of these places (checked by `Database::check`):
+//!
+//! | state | where | reusable by `alloc` |
+//! | --- | --- | --- |
+//! | reachable, clean | the durable tree, read through the cache | no (copy first) |
+//! | reachable, dirty | `dirty` | it is already writable |
+//! | free | `free` | yes, lowest number first |
+//! | pending | `pending` | after the next checkpoint |
+//! | free-list page | `chain` | after the next checkpoint |
+//!
+//! INVARIANTS
+//!
+//! 1. A page number in `dirty` is not referenced by the durable meta, so a
+//!    checkpoint may write it in place.
+//! 2. A page in `pending` or `chain` is referenced by the durable meta and
+//!    is never written before the next meta page is durable.
+//! 3. `page_mut` is only called on a page number returned by `writable` or
+//!    `alloc` since the last checkpoint.
+//! 4. Clean pages in the cache equal their bytes on disk and have passed
+//!    the checksum and structural checks.
+//!
+//! STATE TRANSITIONS OF ONE PAGE NUMBER
+//!
+//! ```text
+//!   free --alloc--> dirty --checkpoint--> clean --writable (copy)--> pending
+//!    ^                |                                                  |
+//!    +----free--------+                        +--------checkpoint-------+
+//!    +-----------------------------------------+
+//! ```
+//!
+//! | transition | function |
+//! | --- | --- |
+//! | free -> dirty | [`PageWriter::alloc`] |
+//! | clean -> dirty copy, original -> pending | [`PageWriter::writable`] |
+//! | dirty -> free | [`PageWriter::free`] |
+//! | clean -> pending | [`PageWriter::free`] |
+//! | dirty -> clean, pending -> free | [`Pager::prepare_checkpoint`], [`Pager::finish_checkpoint`] |
+
+use crate::error::{Error, Result};
+use crate::free_list;
+use crate::node;
+use crate::page::{self, FIRST_DATA_PAGE, PageBuf, PageId, PageType};
+use crate::page_cache::{IdMap, PageCache};
+use crate::storage::StorageFile;
+use std::collections::BTreeSet;
+use std::io;
+use std::ops::Deref;
+use std::sync::Arc;
+
+/// A page borrowed from the dirty map or shared with the cache.
+pub(crate) enum PageRef<'a> {
+    Borrowed(&'a [u8]),
+    Shared(PageBuf),
+}
+
+impl Deref for PageRef<'_> {
+    type Target = [u8];
+
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        match self {
+            PageRef::Borrowed(b) => b,
+            PageRef::Shared(a) => a,
+        }
+    }
+}
+
+/// Read access to pages.
+pub(crate) trait Pages {
+    fn page_size(&self) -> usize;
+
+    /// Page `id`, which must be of one of the `expect` types.
+    fn read(&self, id: PageId, expect: &[PageType]) -> Result<PageRef<'_>>;
+}
+
+/// Write access to pages, copy-on-write.
+pub(crate) trait PagesMut: Pages {
+    /// A page number holding `id`'s contents that may be changed in place:
+    /// `id` itself if it is dirty, otherwise a fresh copy (and `id` becomes
+    /// pending).
+    fn writable(&mut self, id: PageId, expect: &[PageType]) -> Result<PageId>;
+
+    /// The bytes of a writable page (invariant 3).
+    fn page_mut(&mut self, id: PageId) -> &mut [u8];
+
+    /// A new zeroed page of type `ty`.
+    fn alloc(&mut self, ty: PageType) -> Result<PageId>;
+
+    /// Gives page `id` back.
+    fn free(&mut self, id: PageId);
+}
+
+pub(crate) const NODE: &[PageType] = &[PageType::Leaf, PageType::Branch];
+
+/// The allocation state and the dirty pages.
+#[derive(Debug)]
+pub(crate) struct Pager {
+    page_size: usize,
+    dirty: IdMap<PageBuf>,
+    free: BTreeSet<PageId>,
+    pending: Vec<PageId>,
+    chain: Vec<PageId>,
+    page_count: PageId,
+}
+
+/// Where a checkpoint left the free list; goes into the meta page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FreeListRoot {
+    pub head: PageId,
+    pub pages: u32,
+    pub entries: u64,
+}
+
+/// What `prepare_checkpoint` decided, applied by `finish_checkpoint` once
+/// the new meta page is durable.
+pub(crate) struct CheckpointPlan {
+    pub free_list: FreeListRoot,
+    pub page_count: PageId,
+    next_free: BTreeSet<PageId>,
+    next_chain: Vec<PageId>,
+}
+
+impl Pager {
+    /// The pager of a database whose durable meta has `page_count` pages and
+    /// the free list at `root`; reads the free list.
+    pub(crate) fn open(
+        page_size: usize,
+        page_count: PageId,
+        root: FreeListRoot,
+        file: &dyn StorageFile,
+    ) -> Result<Pager> {
+        let (free, chain) = free_list::read(file, page_size, page_count, root)?;
+        Ok(Pager {
+            page_size,
+            dirty: IdMap::default(),
+            free,
+            pending: Vec::new(),
+            chain,
+            page_count,
+        })
+    }
+
+    pub(crate) fn page_size(&self) -> usize {
+        self.page_size
+    }
+
+    pub(crate) fn page_count(&self) -> PageId {
+        self.page_count
+    }
+
+    pub(crate) fn dirty_bytes(&self) -> usize {
+        self.dirty.len() * self.page_size
+    }
+
+    /// The in-memory copy of page `id` if it changed since the last
+    /// checkpoint.
+    pub(crate) fn dirty_page(&self, id: PageId) -> Option<&PageBuf> {
+        self.dirty.get(&id)
+    }
+
+    /// Free, pending and free-list page numbers (for the integrity check).
+    pub(crate) fn unreachable_sets(&self) -> (&BTreeSet<PageId>, &[PageId], &[PageId]) {
+        (&self.free, &self.pending, &self.chain)
+    }
+
+    pub(crate) fn reader<'a>(
+        &'a self,
+        cache: &'a PageCache,
+        file: &'a dyn StorageFile,
+    ) -> PageReader<'a> {
+        PageReader {
+            pager: self,
+            cache,
+            file,
+        }
+    }
+
+    pub(crate) fn writer<'a>(
+        &'a mut self,
+        cache: &'a PageCache,
+        file: &'a dyn StorageFile,
+    ) -> PageWriter<'a> {
+        PageWriter {
+            pager: self,
+            cache,
+            file,
+        }
+    }
+
+    /// Writes the free list that will hold after this checkpoint into new
+    /// dirty pages, seals every dirty page, and returns the plan plus the
+    /// dirty pages in page order, ready to be written.
+    ///
+    /// The free-list pages are taken only from `free` or the end of the
+    /// file, never from `pending` or `chain` (invariant 2).
+    pub(crate) fn prepare_checkpoint(
+        &mut self,
+        cache: &PageCache,
+    ) -> (CheckpointPlan, Vec<(PageId, PageBuf)>) {
+        let per_page = free_list::ids_per_page(self.page_size);
+        let mut next_free: BTreeSet<PageId> = self.free.clone();
+        next_free.extend(self.pending.iter().copied());
+        next_free.extend(self.chain.iter().copied());
+        let mut page_count = self.page_count;
+        let mut next_chain = Vec::new();
+        let mut candidates = self.free.iter().copied();
+        while next_chain.len() < next_free.len().div_ceil(per_page) {
+            let id = match candidates.next() {
+                Some(id) => {
+                    next_free.remove(&id);
+                    id
+                }
+                None => {
+                    page_count += 1;
+                    page_count - 1
+                }
+            };
+            next_chain.push(id);
+        }
+        // Give back a free tail of the file.
+        while page_count > FIRST_DATA_PAGE && next_free.remove(&(page_count - 1)) {
+            page_count -= 1;
+        }
+        let entries: Vec<PageId> = next_free.iter().copied().collect();
+        for (i, &id) in next_chain.iter().enumerate() {
+            let next = next_chain.get(i + 1).copied().unwrap_or(0);
+            let chunk = &entries
+                [(i * per_page).min(entries.len())..((i + 1) * per_page).min(entries.len())];
+            let page = free_list::encode(self.page_size, next, chunk);
+            cache.remove(id);
+            self.dirty.insert(id, Arc::from(page));
+        }
+        let plan = CheckpointPlan {
+            free_list: FreeListRoot {
+                head: next_chain.first().copied().unwrap_or(0),
+                pages: next_chain.len() as u32,
+                entries: entries.len() as u64,
+            },
+            page_count,
+            next_free,
+            next_chain,
+        };
+        let mut pages: Vec<(PageId, PageBuf)> = Vec::with_capacity(self.dirty.len());
+        for (&id, buf) in self.dirty.iter_mut() {
+            page::seal(id, Arc::make_mut(buf));
+            pages.push((id, buf.clone()));
+        }
+        pages.sort_unstable_by_key(|(id, _)| *id);
+        (plan, pages)
+    }
+
+    /// Called once the meta page of `plan` is durable: dirty pages become
+    /// clean (into the cache), pending pages become free.
+    pub(crate) fn finish_checkpoint(&mut self, plan: CheckpointPlan, cache: &PageCache) {
+        for (id, buf) in self.dirty.drain() {
+            debug_assert!(
+                id < plan.page_count,
+                "invariant 1: dirty pages are never truncated"
+            );
+            cache.insert(id, buf);
+        }
+        self.free = plan.next_free;
+        self.chain = plan.next_chain;
+        self.pending.clear();
+        self.page_count = plan.page_count;
+    }
+}
+
+/// Reads pages: dirty map first, then the cache, then the file.
+pub(crate) struct PageReader<'a> {
+    pager: &'a Pager,
+    cache: &'a PageCache,
+    file: &'a dyn StorageFile,
+}
+
+/// Reads and changes pages.
+pub(crate) struct PageWriter<'a> {
+    pager: &'a mut Pager,
+    cache: &'a PageCache,
+    file: &'a dyn StorageFile,
+}
+
+fn read_page<'a>(
+    pager: &'a Pager,
+    cache: &PageCache,
+    file: &dyn StorageFile,
+    id: PageId,
+    expect: &[PageType],
+) -> Result<PageRef<'a>> {
+    if id < FIRST_DATA_PAGE || id >= pager.page_count {
+        return Err(Error::corrupt_page(
+            id,
+            format!(
+                "reference to a page outside the tree area (page count {})",
+                pager.page_count
+            ),
+        ));
+    }
+    let page = if let Some(buf) = pager.dirty.get(&id) {
+        PageRef::Borrowed(buf)
+    } else if let Some(buf) = cache.get(id) {
+        PageRef::Shared(buf)
+    } else {
+        let buf = load(file, pager.page_size, id)?;
+        cache.insert(id, buf.clone());
+        PageRef::Shared(buf)
+    };
+    match page::page_type(&page) {
+        Some(ty) if expect.contains(&ty) => Ok(page),
+        found => Err(Error::corrupt_page(
+            id,
+            format!("expected a {expect:?} page, found {found:?}"),
+        )),
+    }
+}
+
+/// Reads page `id` from the file and checks it (invariant 4).
+pub(crate) fn load(file: &dyn StorageFile, page_size: usize, id: PageId) -> Result<PageBuf> {
+    let mut buf: PageBuf = std::iter::repeat_n(0u8, page_size).collect();
+    let bytes = Arc::make_mut(&mut buf);
+    read_exact(file, bytes, u64::from(id) * page_size as u64, id)?;
+    let ty = page::verify(
+        id,
+        bytes,
+        &[
+            PageType::Leaf,
+            PageType::Branch,
+            PageType::Overflow,
+            PageType::FreeList,
+        ],
+    )?;
+    if matches!(ty, PageType::Leaf | PageType::Branch) {
+        node::validate(id, bytes)?;
+    }
+    Ok(buf)
+}
+
+/// `read_at`, reporting a read past the end of the file as corruption of
+/// page `id`.
+pub(crate) fn read_exact(
+    file: &dyn StorageFile,
+    buf: &mut [u8],
+    offset: u64,
+    id: PageId,
+) -> Result<()> {
+    file.read_at(buf, offset).map_err(|e| {
+        if e.kind() == io::ErrorKind::UnexpectedEof {
+            Error::corrupt_page(id, "page lies beyond the end of the file")
+        } else {
+            Error::from(e)
+        }
+    })
+}
+
+impl Pages for PageReader<'_> {
+    fn page_size(&self) -> usize {
+        self.pager.page_size
+    }
+
+    fn read(&self, id: PageId, expect: &[PageType]) -> Result<PageRef<'_>> {
+        read_page(self.pager, self.cache, self.file, id, expect)
+    }
+}
+
+impl Pages for PageWriter<'_> {
+    fn page_size(&self) -> usize {
+        self.pager.page_size
+    }
+
+    fn read(&self, id: PageId, expect: &[PageType]) -> Result<PageRef<'_>> {
+        read_page(self.pager, self.cache, self.file, id, expect)
+    }
+}
+
+impl PagesMut for PageWriter<'_> {
+    fn writable(&mut self, id: PageId, expect: &[PageType]) -> Result<PageId> {
+        if self.pager.dirty.contains_key(&id) {
+            // Still check the type: the reference came from a page.
+            self.read(id, expect)?;
+            return Ok(id);
+        }
+        let copy: PageBuf = Arc::from(&*self.read(id, expect)?);
+        let new = self.take_page_number();
+        self.pager.dirty.insert(new, copy);
+        self.pager.pending.push(id);
+        self.cache.remove(id);
+        Ok(new)
+    }
+
+    fn page_mut(&mut self, id: PageId) -> &mut [u8] {
+        let buf =
+            self.pager.dirty.get_mut(&id).expect(
+                "invariant 3: page_mut only on pages made writable since the last checkpoint",
+            );
+        Arc::make_mut(buf)
+    }
+
+    fn alloc(&mut self, ty: PageType) -> Result<PageId> {
+        let id = self.take_page_number();
+        self.pager
+            .dirty
+            .insert(id, Arc::from(page::new_page(self.pager.page_size, ty)));
+        Ok(id)
+    }
+
+    fn free(&mut self, id: PageId) {
+        if self.pager.dirty.remove(&id).is_some() {
+            // Never durable (invariant 1): reusable at once.
+            self.pager.free.insert(id);
+        } else {
+            self.pager.pending.push(id);
+            self.cache.remove(id);
+        }
+    }
+}
+
+impl PageWriter<'_> {
+    fn take_page_number(&mut self) -> PageId {
+        let id = match self.pager.free.pop_first() {
+            Some(id) => id,
+            None => {
+                self.pager.page_count += 1;
+                self.pager.page_count - 1
+            }
+        };
+        // A stale copy of a reused number must not shadow the new page.
+        self.cache.remove(id);
+        id
+    }
+}

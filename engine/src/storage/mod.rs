@@ -1,0 +1,102 @@
+//! The storage seam: every byte Strata reads or writes goes through here.
+//!
+//! Two traits cover all file operations the engine performs. [`Vfs`] names
+//! files (open, rename, remove, directory sync); [`StorageFile`] reads and
+//! writes one open file at byte offsets. Nothing else in the engine touches
+//! `std::fs`, so a test can swap the real file system ([`RealVfs`]) for the
+//! simulated one ([`SimVfs`]), which keeps the bytes *written* apart from the
+//! bytes made *durable* by a sync and can crash, tear writes and fail calls
+//! on demand.
+//!
+//! ASSUMPTIONS ABOUT THE MEDIA
+//!
+//! The engine assumes as little as SQLite does, and less in one respect:
+//!
+//! 1. `sync_data` returning `Ok` means every byte written to that file
+//!    before the call is durable.
+//! 2. Writes that were not followed by a successful sync may reach the disk
+//!    whole, partly (torn at any sector), not at all, or in any order; a
+//!    torn sector may hold garbage. No write is assumed atomic, not even a
+//!    512-byte sector: every page and every log frame carries a CRC32.
+//! 3. A failed `sync_data` may have discarded the dirty data (Linux marks
+//!    the pages clean). A sync is therefore never retried: the handle is
+//!    poisoned and recovery starts again from what is durable.
+//! 4. A created or renamed directory entry is durable only after
+//!    [`Vfs::sync_dir`] on its directory.
+
+mod file;
+mod sim;
+
+pub use file::RealVfs;
+pub use sim::{CrashMode, FaultPlan, SimVfs};
+
+use std::io;
+use std::path::Path;
+
+/// How [`Vfs::open`] treats a file that does or does not exist.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Open an existing file for reading and writing; fail with
+    /// `NotFound` if it does not exist.
+    Existing,
+    /// Open an existing file for reading only.
+    ReadOnly,
+    /// Create the file, or truncate it to zero length if it exists.
+    CreateTruncate,
+    /// Create the file; fail with `AlreadyExists` if it exists.
+    CreateNew,
+}
+
+/// A file system, as far as the engine needs one.
+///
+/// Implementations must be cheap to share between threads; the engine keeps
+/// one in an `Arc` for the life of a database handle.
+pub trait Vfs: Send + Sync + std::fmt::Debug + 'static {
+    /// Opens `path` according to `mode`. Files that are created get
+    /// owner-only permissions where the platform has them.
+    fn open(&self, path: &Path, mode: OpenMode) -> io::Result<Box<dyn StorageFile>>;
+
+    /// Whether something exists at `path`.
+    fn exists(&self, path: &Path) -> io::Result<bool>;
+
+    /// Atomically renames `from` to `to`, replacing `to` if it exists.
+    /// Durable only after [`Vfs::sync_dir`] of the directory.
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
+
+    /// Removes the file at `path`.
+    fn remove(&self, path: &Path) -> io::Result<()>;
+
+    /// Makes the directory entries under `dir` (creations, renames,
+    /// removals) durable.
+    fn sync_dir(&self, dir: &Path) -> io::Result<()>;
+}
+
+/// One open file: positional reads and writes, length, sync, and an
+/// exclusive advisory lock.
+pub trait StorageFile: Send + Sync + std::fmt::Debug {
+    /// Fills `buf` from `offset`. Reading past the end of the file fails
+    /// with `UnexpectedEof`.
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()>;
+
+    /// Writes all of `buf` at `offset`, extending the file if needed.
+    fn write_at(&self, buf: &[u8], offset: u64) -> io::Result<()>;
+
+    /// Makes every byte written so far durable (`fdatasync`).
+    fn sync_data(&self) -> io::Result<()>;
+
+    /// Sets the file's length, truncating or zero-extending it.
+    fn set_len(&self, len: u64) -> io::Result<()>;
+
+    /// The file's current length in bytes.
+    fn len(&self) -> io::Result<u64>;
+
+    /// Whether the file is empty.
+    fn is_empty(&self) -> io::Result<bool> {
+        Ok(self.len()? == 0)
+    }
+
+    /// Takes an exclusive lock on the file, held until the handle is
+    /// dropped. Returns `Ok(false)` if another handle (in this process or
+    /// another) holds it.
+    fn try_lock_exclusive(&self) -> io::Result<bool>;
+}
