@@ -462,6 +462,59 @@ fn rebalance(w: &mut impl PagesMut, parent: PageId, idx: usize) -> Result<Split>
     put_cell(w, parent, li, &pc, true, INTERIOR)
 }
 
+/// Moves every node of the tree at `root` numbered `limit` or above to a
+/// lower free page number, where one is free, and returns the new root.
+/// Reads the branch pages and only the leaves it moves; overflow chains
+/// stay where they are. Used by checkpoints to let the file's tail go.
+pub(crate) fn relocate(w: &mut impl PagesMut, root: PageId, limit: PageId) -> Result<PageId> {
+    if root == 0 {
+        return Ok(0);
+    }
+    let mut height = 0;
+    let mut id = root;
+    loop {
+        let p = w.read(id, NODE)?;
+        if node::is_leaf(&p) {
+            break;
+        }
+        id = node::child(&p, 0);
+        height += 1;
+        if height >= MAX_DEPTH {
+            return Err(too_deep(id));
+        }
+    }
+    relocate_rec(w, root, limit, height)
+}
+
+fn relocate_rec(w: &mut impl PagesMut, id: PageId, limit: PageId, height: usize) -> Result<PageId> {
+    let mut id = if id >= limit {
+        w.relocate(id, NODE)?
+    } else {
+        id
+    };
+    if height == 0 {
+        return Ok(id);
+    }
+    let p = w.read(id, NODE)?;
+    if node::is_leaf(&p) {
+        return Err(Error::corrupt_page(
+            id,
+            "leaf above the leaf level (btree invariant 2)",
+        ));
+    }
+    let n = node::count(&p);
+    drop(p);
+    for i in 0..=n {
+        let child = node::child(&w.read(id, NODE)?, i);
+        let moved = relocate_rec(w, child, limit, height - 1)?;
+        if moved != child {
+            id = w.writable(id, NODE)?;
+            node::set_child(w.page_mut(id), i, moved);
+        }
+    }
+    Ok(id)
+}
+
 /// Reads up to `limit` entries of the range `(from, to)` into `out`, in
 /// ascending order, or descending with `reverse`. Returns `true` when it
 /// stopped at `limit` (there may be more), `false` when the range is done.

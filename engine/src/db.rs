@@ -484,9 +484,11 @@ impl Inner {
 
     fn checkpoint_locked(&self, lsn: u64) -> Result<()> {
         let mut st = self.state.write();
+        let vacuum = st.pager.vacuum_limit();
         let nothing_changed = st.meta.checkpoint_lsn == lsn
             && st.pager.dirty_bytes() == 0
-            && st.tables.iter().all(|(_, t)| !t.changed);
+            && st.tables.iter().all(|(_, t)| !t.changed)
+            && vacuum.is_none();
         if nothing_changed {
             return Ok(());
         }
@@ -497,7 +499,19 @@ impl Inner {
         } = &mut *st;
         let catalog_root = {
             let mut w = pager.writer(&self.cache, &*self.data);
-            tables.save(&mut w, meta.catalog_root)?
+            if let Some(limit) = vacuum {
+                let ids: Vec<TableId> = tables.iter().map(|(id, _)| id).collect();
+                for id in ids {
+                    let root = tables.get(id).map_or(0, |t| t.root);
+                    let moved = btree::relocate(&mut w, root, limit)?;
+                    tables.set_root(id, moved);
+                }
+            }
+            let root = tables.save(&mut w, meta.catalog_root)?;
+            match vacuum {
+                Some(limit) => btree::relocate(&mut w, root, limit)?,
+                None => root,
+            }
         };
         let old_page_count = pager.page_count();
         let (plan, pages) = pager.prepare_checkpoint(&self.cache);

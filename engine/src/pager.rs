@@ -103,6 +103,10 @@ pub(crate) trait PagesMut: Pages {
 
     /// Gives page `id` back.
     fn free(&mut self, id: PageId);
+
+    /// Moves page `id` to the lowest free page number if that is lower,
+    /// and returns where it now is (copying it if it is clean).
+    fn relocate(&mut self, id: PageId, expect: &[PageType]) -> Result<PageId>;
 }
 
 pub(crate) const NODE: &[PageType] = &[PageType::Leaf, PageType::Branch];
@@ -165,6 +169,26 @@ impl Pager {
 
     pub(crate) fn dirty_bytes(&self) -> usize {
         self.dirty.len() * self.page_size
+    }
+
+    /// Auto-vacuum: when more than a quarter of the file is free (now or
+    /// after the next checkpoint) and some of it is free now, the page
+    /// number above which a checkpoint should move live pages down, so
+    /// that it can cut the free tail off. Moving needs pages free now:
+    /// pages freed since the last checkpoint are still part of the durable
+    /// tree.
+    pub(crate) fn vacuum_limit(&self) -> Option<PageId> {
+        let free = (self.free.len() + self.pending.len() + self.chain.len()) as PageId;
+        if self.page_count < 64 || free * 4 <= self.page_count {
+            return None;
+        }
+        let live = self.page_count - free;
+        // Slack for the parents that moving a child copies.
+        let limit = live + live / 32 + 16;
+        // Worth it only if a free page lies below the limit and a page
+        // (live or not) above it.
+        let low_free = self.free.first().is_some_and(|&f| f < limit);
+        (low_free && self.page_count > limit).then_some(limit)
     }
 
     /// The in-memory copy of page `id` if it changed since the last
@@ -416,6 +440,33 @@ impl PagesMut for PageWriter<'_> {
             .dirty
             .insert(id, Arc::from(page::new_page(self.pager.page_size, ty)));
         Ok(id)
+    }
+
+    fn relocate(&mut self, id: PageId, expect: &[PageType]) -> Result<PageId> {
+        match self.pager.free.first() {
+            Some(&low) if low < id => {}
+            _ => return Ok(id),
+        }
+        // Checks the range and the type, dirty or clean.
+        self.read(id, expect)?;
+        let buf = match self.pager.dirty.remove(&id) {
+            // Never durable (invariant 1): move it; the old number is free
+            // at once.
+            Some(buf) => {
+                self.pager.free.insert(id);
+                buf
+            }
+            // Durable: copy it; the original is pending.
+            None => {
+                let clean: PageBuf = Arc::from(&*self.read(id, expect)?);
+                self.pager.pending.push(id);
+                self.cache.remove(id);
+                clean
+            }
+        };
+        let low = self.take_page_number();
+        self.pager.dirty.insert(low, buf);
+        Ok(low)
     }
 
     fn free(&mut self, id: PageId) {

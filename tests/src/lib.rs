@@ -98,3 +98,198 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// A small deterministic random number generator (xorshift64*), so that
+/// workloads are reproducible from a seed without a dependency.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator for `seed` (any value, zero included).
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+}
+
+/// One write of a workload transaction.
+#[derive(Clone, Debug)]
+pub enum Write {
+    /// Put a value.
+    Put(&'static str, Vec<u8>, Vec<u8>),
+    /// Delete a key (which may be absent).
+    Delete(&'static str, Vec<u8>),
+}
+
+/// One step of a workload.
+#[derive(Clone, Debug)]
+pub enum Step {
+    /// A transaction of these writes, then commit.
+    Commit(Vec<Write>),
+    /// An explicit checkpoint.
+    Checkpoint,
+}
+
+/// The tables workloads write.
+pub const WORKLOAD_TABLES: [&str; 2] = ["t1", "t2"];
+
+/// A reproducible workload of `steps` steps: transactions of 1 to 8
+/// writes over a few hundred keys in two tables, with values from empty to
+/// several pages (overflow chains), deletes, and occasional checkpoints.
+pub fn workload(seed: u64, steps: usize) -> Vec<Step> {
+    let mut rng = Rng::new(seed);
+    (0..steps)
+        .map(|_| {
+            if rng.below(12) == 0 {
+                return Step::Checkpoint;
+            }
+            let n = 1 + rng.below(8);
+            Step::Commit(
+                (0..n)
+                    .map(|_| {
+                        let table = WORKLOAD_TABLES[rng.below(2) as usize];
+                        let key = format!("key{:04}", rng.below(300)).into_bytes();
+                        if rng.below(4) == 0 {
+                            Write::Delete(table, key)
+                        } else {
+                            let len = match rng.below(10) {
+                                0 => 0,
+                                1..=6 => rng.below(200) as usize,
+                                7 | 8 => 200 + rng.below(2000) as usize,
+                                _ => 2000 + rng.below(20_000) as usize,
+                            };
+                            let b = rng.next_u64() as u8;
+                            Write::Put(table, key, vec![b; len])
+                        }
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// Applies a transaction's writes to a model.
+pub fn apply(model: &mut Model, writes: &[Write]) {
+    for w in writes {
+        match w {
+            Write::Put(t, k, v) => {
+                model
+                    .entry(t.to_string())
+                    .or_default()
+                    .insert(k.clone(), v.clone());
+            }
+            Write::Delete(t, k) => {
+                model.entry(t.to_string()).or_default().remove(k);
+            }
+        }
+    }
+}
+
+/// The empty model of the workload tables.
+pub fn empty_model() -> Model {
+    WORKLOAD_TABLES
+        .iter()
+        .map(|t| (t.to_string(), BTreeMap::new()))
+        .collect()
+}
+
+/// What running a workload until its first error left behind.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The model of every acknowledged commit.
+    pub acked: Model,
+    /// The model with the in-flight transaction too, if a commit failed
+    /// (it may or may not have reached the disk).
+    pub in_flight: Option<Model>,
+    /// The first error, if any.
+    pub error: Option<strata_engine::Error>,
+    /// Acknowledged commits.
+    pub commits: usize,
+}
+
+/// Creates the workload tables.
+pub fn create_tables(db: &Database) -> Result<()> {
+    let mut tx = db.begin()?;
+    for t in WORKLOAD_TABLES {
+        tx.create_table(t)?;
+    }
+    tx.commit()
+}
+
+/// Runs `steps` on `db` (tables already created) until the first error.
+pub fn run_workload(db: &Database, steps: &[Step], mut acked: Model) -> Outcome {
+    let mut commits = 0;
+    for step in steps {
+        match step {
+            Step::Checkpoint => {
+                if let Err(e) = db.checkpoint() {
+                    return Outcome {
+                        acked,
+                        in_flight: None,
+                        error: Some(e),
+                        commits,
+                    };
+                }
+            }
+            Step::Commit(writes) => {
+                let r = (|| {
+                    let mut tx = db.begin()?;
+                    for w in writes {
+                        match w {
+                            Write::Put(t, k, v) => tx.put(t, k, v)?,
+                            Write::Delete(t, k) => {
+                                tx.delete(t, k)?;
+                            }
+                        }
+                    }
+                    Ok::<_, strata_engine::Error>(tx)
+                })();
+                let tx = match r {
+                    Ok(tx) => tx,
+                    Err(e) => {
+                        return Outcome {
+                            acked,
+                            in_flight: None,
+                            error: Some(e),
+                            commits,
+                        };
+                    }
+                };
+                let mut next = acked.clone();
+                apply(&mut next, writes);
+                match tx.commit() {
+                    Ok(()) => {
+                        acked = next;
+                        commits += 1;
+                    }
+                    Err(e) => {
+                        return Outcome {
+                            acked,
+                            in_flight: Some(next),
+                            error: Some(e),
+                            commits,
+                        };
+                    }
+                }
+            }
+        }
+    }
+    Outcome {
+        acked,
+        in_flight: None,
+        error: None,
+        commits,
+    }
+}
