@@ -37,7 +37,7 @@
 
 use crate::catalog::{self, TableId, Tables};
 use crate::error::{Error, Location, Result};
-use crate::group_commit::LogWriter;
+use crate::group_commit::{self, LogWriter};
 use crate::header;
 use crate::log_record::{self, Op};
 use crate::meta::Meta;
@@ -169,12 +169,8 @@ fn parent_dir(path: &Path) -> PathBuf {
 fn create_log(vfs: &dyn Vfs, path: &Path, preallocate: u64) -> Result<Box<dyn StorageFile>> {
     let f = vfs.open(path, OpenMode::CreateTruncate)?;
     f.write_at(&wal::encode_header(), 0)?;
-    let zeros = vec![0u8; 1 << 20];
-    let mut off = LOG_HEADER;
-    while off < preallocate {
-        let n = (preallocate - off).min(zeros.len() as u64) as usize;
-        f.write_at(&zeros[..n], off)?;
-        off += n as u64;
+    if preallocate > LOG_HEADER {
+        group_commit::write_zeros(&*f, LOG_HEADER, preallocate)?;
     }
     f.sync_data()?;
     Ok(f)
@@ -292,9 +288,10 @@ impl Database {
             state.apply(&cache, &*data, record, offset, &next_table_id)
         })?;
         wal::invalidate(&*log_file, &recovered.stale)?;
-        let preallocated = options.log_preallocate;
+        let allocated = log_file.len()?;
+        let keep = options.log_preallocate.max(options.checkpoint_log_size);
         let inner = Inner {
-            log: LogWriter::new(log_file, recovered.end, recovered.last_lsn, preallocated),
+            log: LogWriter::new(log_file, recovered.end, recovered.last_lsn, allocated, keep),
             path,
             page_size,
             data,

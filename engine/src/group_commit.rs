@@ -46,7 +46,15 @@ struct State {
     /// A spare buffer, so that leaders and appenders swap allocations
     /// rather than make new ones.
     spare: Vec<u8>,
+    /// Bytes of the file already written (with frames or zeros): frames
+    /// below this overwrite allocated blocks.
+    allocated: u64,
 }
+
+/// The log grows by at least this much at a time, with zeros written
+/// ahead of the frames, so that most commits overwrite allocated blocks
+/// rather than append (an append's sync must also journal the new size).
+const GROW_BY: u64 = 1 << 20;
 
 /// Writes the log; shares syncs between committers.
 #[derive(Debug)]
@@ -54,7 +62,8 @@ pub(crate) struct LogWriter {
     file: Box<dyn StorageFile>,
     state: Mutex<State>,
     done: Condvar,
-    preallocated: u64,
+    /// Length the log is cut back to after a checkpoint if it grew past it.
+    keep: u64,
 }
 
 impl LogWriter {
@@ -64,7 +73,8 @@ impl LogWriter {
         file: Box<dyn StorageFile>,
         end: u64,
         last_lsn: u64,
-        preallocated: u64,
+        allocated: u64,
+        keep: u64,
     ) -> LogWriter {
         LogWriter {
             file,
@@ -77,9 +87,10 @@ impl LogWriter {
                 busy: false,
                 failed: None,
                 spare: Vec::new(),
+                allocated,
             }),
             done: Condvar::new(),
-            preallocated,
+            keep: keep.max(LOG_HEADER),
         }
     }
 
@@ -117,12 +128,22 @@ impl LogWriter {
             let offset = s.buf_offset;
             s.buf_offset += buf.len() as u64;
             let last = s.appended;
+            let end = s.buf_offset;
+            let grow_to =
+                (end > s.allocated).then(|| (end + GROW_BY).max(s.allocated + s.allocated / 4));
             drop(s);
             let result = self
                 .file
                 .write_at(&buf, offset)
+                .and_then(|()| match grow_to {
+                    Some(to) => write_zeros(&*self.file, end, to),
+                    None => Ok(()),
+                })
                 .and_then(|()| if sync { self.file.sync_data() } else { Ok(()) });
             s = self.state.lock();
+            if let (Ok(()), Some(to)) = (&result, grow_to) {
+                s.allocated = to;
+            }
             s.busy = false;
             let mut buf = buf;
             buf.clear();
@@ -163,14 +184,15 @@ impl LogWriter {
     pub(crate) fn recycle(&self) -> Result<()> {
         let mut s = self.state.lock();
         debug_assert!(s.buf.is_empty() && !s.busy, "recycle after a full flush");
-        let end = s.buf_offset;
         s.buf_offset = LOG_HEADER;
         s.buf.clear();
-        drop(s);
-        if end > self.preallocated.max(LOG_HEADER) {
-            // Not synced: a longer log after a crash is harmless, its extra
-            // frames are older than the checkpoint.
-            self.file.set_len(self.preallocated.max(LOG_HEADER))?;
+        if s.allocated > self.keep {
+            // A huge transaction grew the log: give the space back. Not
+            // synced: a longer log after a crash is harmless, its frames
+            // are all older than the checkpoint.
+            s.allocated = self.keep;
+            drop(s);
+            self.file.set_len(self.keep)?;
         }
         Ok(())
     }
@@ -183,4 +205,16 @@ impl LogWriter {
         }
         self.done.notify_all();
     }
+}
+
+/// Writes zeros over `from..to` of `file`.
+pub(crate) fn write_zeros(file: &dyn StorageFile, from: u64, to: u64) -> std::io::Result<()> {
+    let zeros = vec![0u8; (to - from).min(1 << 20) as usize];
+    let mut off = from;
+    while off < to {
+        let n = (to - off).min(zeros.len() as u64) as usize;
+        file.write_at(&zeros[..n], off)?;
+        off += n as u64;
+    }
+    Ok(())
 }

@@ -44,8 +44,10 @@ pub struct Options {
     /// than this many bytes of memory. Default 256 MiB.
     pub checkpoint_dirty_size: usize,
     /// Bytes of log file written (with zeros) when the log is created, so
-    /// that commits overwrite allocated blocks rather than append.
-    /// Default 32 MiB; 0 turns preallocation off.
+    /// that commits overwrite allocated blocks rather than append. The log
+    /// then grows 1 MiB or more at a time, zeros ahead, up to about
+    /// `checkpoint_log_size`, and keeps that size: a checkpoint rewinds the
+    /// log, it never deletes it. Default 1 MiB.
     pub log_preallocate: u64,
     /// Create the database if the file does not exist. Default `true`.
     pub create: bool,
@@ -62,7 +64,7 @@ impl Default for Options {
             cache_size: 64 << 20,
             checkpoint_log_size: 32 << 20,
             checkpoint_dirty_size: 256 << 20,
-            log_preallocate: 32 << 20,
+            log_preallocate: 1 << 20,
             create: true,
             storage: Arc::new(RealVfs),
         }
