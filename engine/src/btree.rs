@@ -39,8 +39,8 @@ use crate::pager::{NODE, PageRef, Pages, PagesMut};
 use std::ops::Bound;
 
 /// A deeper tree than this can only come from a damaged file (a loop of
-/// child pointers): with at least three cells per node, 2^32 pages fit in
-/// far fewer levels.
+/// child pointers): every branch has at least two children, so 2^32 pages
+/// fit in far fewer levels.
 const MAX_DEPTH: usize = 40;
 
 /// A node split: the separator and the new right sibling.

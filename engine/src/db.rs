@@ -10,12 +10,14 @@
 //!
 //! THE LIFE OF A COMMIT
 //!
-//! 1. The transaction encodes its private writes as one redo record.
+//! 1. The transaction, holding its locks (`lock_table.rs`), encodes its
+//!    private writes as one redo record.
 //! 2. Under the commit latch: it takes the next LSN, appends the record's
 //!    frames to the log buffer, and applies the record to the shared tree
 //!    under the tree latch (the same code recovery runs).
-//! 3. Outside any latch: it waits for the log to be durable
-//!    (`group_commit.rs`), then releases its locks.
+//! 3. Outside any latch: it waits for the log to be written, and with
+//!    `Durability::Full` synced (`group_commit.rs`), then releases its
+//!    locks.
 //! 4. If the log or the dirty pages have grown past their limits, it runs a
 //!    checkpoint.
 //!
@@ -23,14 +25,18 @@
 //! poisons the handle: every later call fails until the database is
 //! opened again and recovery rebuilds memory from the files.
 //!
-//! THE LIFE OF A CHECKPOINT (`Inner::checkpoint`)
+//! THE LIFE OF A CHECKPOINT (`Inner::checkpoint_locked`)
 //!
 //! 1. Take the commit latch (commits wait; readers go on) and sync the log.
-//! 2. Under the tree latch: write changed table roots into the catalog,
-//!    write the free list that will hold afterwards, seal every dirty page.
+//! 2. Under the tree latch: if over a quarter of the file is free, move
+//!    live pages down (auto-vacuum, `Pager::vacuum_limit`); write changed
+//!    table roots into the catalog; write the free list that will hold
+//!    afterwards; seal every dirty page.
 //! 3. With only a shared latch: write the dirty pages, sync; write the
-//!    older meta page, sync. The meta write is the commit point.
-//! 4. Dirty pages become clean, pending pages free; the log starts over.
+//!    older meta page (with a new log salt), sync. The meta write is the
+//!    commit point.
+//! 4. Dirty pages become clean, pending pages free; a free tail of the
+//!    file is cut off; the log starts over as a new generation.
 //!
 //! A crash anywhere before the meta sync leaves the old meta page, whose
 //! tree no step overwrote, and the log, which still holds everything.
@@ -39,6 +45,7 @@ use crate::catalog::{self, TableId, Tables};
 use crate::error::{Error, Location, Result};
 use crate::group_commit::{self, LogWriter};
 use crate::header;
+use crate::lock_table::LockManager;
 use crate::log_record::{self, Op};
 use crate::meta::Meta;
 use crate::node;
@@ -50,11 +57,11 @@ use crate::storage::{OpenMode, StorageFile, Vfs};
 use crate::txn::Transaction;
 use crate::wal::{self, LOG_HEADER};
 use crate::{MAX_VALUE_LEN, btree};
-use parking_lot::{Condvar, Mutex, RwLock, RwLockWriteGuard};
+use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 /// An open database. Cheap to clone; every clone is the same handle.
 /// Dropping the last clone checkpoints (best effort) and unlocks the file.
@@ -105,29 +112,6 @@ impl Poison {
     }
 }
 
-/// Serialises read-write transactions until the lock manager takes over:
-/// one writer at a time, others wait.
-#[derive(Default)]
-pub(crate) struct WriterGate {
-    busy: Mutex<bool>,
-    free: Condvar,
-}
-
-impl WriterGate {
-    pub(crate) fn enter(&self) {
-        let mut busy = self.busy.lock();
-        while *busy {
-            self.free.wait(&mut busy);
-        }
-        *busy = true;
-    }
-
-    pub(crate) fn leave(&self) {
-        *self.busy.lock() = false;
-        self.free.notify_one();
-    }
-}
-
 pub(crate) struct Inner {
     pub path: PathBuf,
     pub options: Options,
@@ -141,8 +125,13 @@ pub(crate) struct Inner {
     pub commit_latch: Mutex<()>,
     checkpoint_lock: Mutex<()>,
     pub poison: Poison,
-    pub writers: WriterGate,
+    pub locks: LockManager,
+    pub next_txn: AtomicU64,
     pub next_table_id: AtomicU32,
+    /// Transactions that wrote something and committed.
+    pub commits: AtomicU64,
+    /// Reruns by `Database::transaction`.
+    pub retries: AtomicU64,
 }
 
 fn log_path(path: &Path) -> PathBuf {
@@ -183,8 +172,9 @@ fn create(vfs: &dyn Vfs, path: &Path, options: &Options) -> Result<()> {
     let tmp = creating_path(path);
     let f = vfs.open(&tmp, OpenMode::CreateTruncate)?;
     let ps = options.page_size;
-    let mut m0 = Meta::empty();
-    let mut m1 = Meta::empty();
+    let salt = new_salt();
+    let mut m0 = Meta::empty(salt);
+    let mut m1 = Meta::empty(salt);
     m0.sequence = 0; // slot 1
     m1.sequence = 1; // slot 2, the newer
     let mut bytes = header::encode(ps);
@@ -284,14 +274,23 @@ impl Database {
             }
             Err(e) => return Err(e.into()),
         };
-        let recovered = wal::recover(&*log_file, meta.checkpoint_lsn, |_lsn, record, offset| {
-            state.apply(&cache, &*data, record, offset, &next_table_id)
-        })?;
-        wal::invalidate(&*log_file, &recovered.stale)?;
+        let recovered = wal::recover(
+            &*log_file,
+            meta.checkpoint_lsn,
+            meta.log_salt,
+            |_lsn, record, offset| state.apply(&cache, &*data, record, offset, &next_table_id),
+        )?;
         let allocated = log_file.len()?;
         let keep = options.log_preallocate.max(options.checkpoint_log_size);
         let inner = Inner {
-            log: LogWriter::new(log_file, recovered.end, recovered.last_lsn, allocated, keep),
+            log: LogWriter::new(
+                log_file,
+                recovered.end,
+                recovered.last_lsn,
+                allocated,
+                keep,
+                meta.log_salt,
+            ),
             path,
             page_size,
             data,
@@ -300,21 +299,87 @@ impl Database {
             commit_latch: Mutex::new(()),
             checkpoint_lock: Mutex::new(()),
             poison: Poison::default(),
-            writers: WriterGate::default(),
+            locks: LockManager::new(options.lock_timeout),
+            next_txn: AtomicU64::new(1),
             next_table_id,
+            commits: AtomicU64::new(0),
+            retries: AtomicU64::new(0),
             options,
         };
+        // After an unclean shutdown, make what recovery found durable in
+        // the data file and start a new log generation (`wal.rs`,
+        // RECOVERY): the log bytes replayed may have been only in the
+        // operating system's cache, and leftovers must not outlive the
+        // generation they belong to.
+        if recovered.last_lsn > meta.checkpoint_lsn || recovered.leftovers {
+            let _ck = inner.checkpoint_lock.lock();
+            inner.checkpoint_held(true)?;
+        }
         Ok(Database {
             inner: Arc::new(inner),
         })
     }
 
-    /// Starts a read-write transaction. Until the lock manager lands, one
-    /// read-write transaction runs at a time: this waits for the current
-    /// one to commit or roll back (so a thread must not hold two).
+    /// Starts a read-write transaction. Any number may run at once, from
+    /// any threads; locks keep them serializable (see the crate docs).
     pub fn begin(&self) -> Result<Transaction> {
         self.inner.poison.check()?;
-        Ok(Transaction::new(self.inner.clone()))
+        Ok(Transaction::new(self.inner.clone(), false))
+    }
+
+    /// Starts a read-only transaction: it takes only shared locks, and
+    /// every write through it fails with [`Error::ReadOnly`].
+    pub fn begin_read(&self) -> Result<Transaction> {
+        self.inner.poison.check()?;
+        Ok(Transaction::new(self.inner.clone(), true))
+    }
+
+    /// Runs `f` in a read-write transaction and commits it. If the
+    /// transaction loses a deadlock or times out waiting for a lock, it is
+    /// rolled back and run again, with a growing randomised pause, up to
+    /// `Options::max_retries` times; any other error is returned at once
+    /// (and the transaction rolled back). A panic in `f` rolls it back too.
+    ///
+    /// `f` may run more than once, so it should not have effects outside
+    /// the transaction that it cannot repeat.
+    pub fn transaction<T>(&self, mut f: impl FnMut(&mut Transaction) -> Result<T>) -> Result<T> {
+        let mut attempt = 0u32;
+        loop {
+            let mut tx = self.begin()?;
+            let result = f(&mut tx).and_then(|v| tx.commit().map(|()| v));
+            match result {
+                Err(e) if e.is_retryable() && attempt < self.inner.options.max_retries => {
+                    attempt += 1;
+                    self.inner.retries.fetch_add(1, Ordering::Relaxed);
+                    std::thread::sleep(backoff(
+                        attempt,
+                        self.inner.next_txn.load(Ordering::Relaxed),
+                    ));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Counters since the database was opened.
+    pub fn stats(&self) -> Stats {
+        let i = &self.inner;
+        let commits = i.commits.load(Ordering::Relaxed);
+        let syncs = i.log.syncs();
+        Stats {
+            commits,
+            log_syncs: syncs,
+            commits_per_sync: if syncs == 0 {
+                0.0
+            } else {
+                commits as f64 / syncs as f64
+            },
+            lock_waits: i.locks.stats.waits.load(Ordering::Relaxed),
+            deadlocks: i.locks.stats.deadlocks.load(Ordering::Relaxed),
+            lock_timeouts: i.locks.stats.timeouts.load(Ordering::Relaxed),
+            retries: i.retries.load(Ordering::Relaxed),
+            waiting_now: i.locks.waiting() as u64,
+        }
     }
 
     /// Writes every change since the last checkpoint into the data file
@@ -353,6 +418,47 @@ impl Database {
     }
 }
 
+/// A fresh random salt for a log generation: the standard library's
+/// randomly keyed hasher, so no dependency is needed for it.
+fn new_salt() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    RandomState::new().hash_one(COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// How long the `attempt`-th retry waits: doubling from 1 ms, capped at
+/// 128 ms, times a pseudo-random factor in [0.5, 1.5) so that the
+/// transactions that collided do not collide again in step.
+fn backoff(attempt: u32, salt: u64) -> std::time::Duration {
+    let base_us = 1000u64 << attempt.min(7);
+    let mix = (salt ^ u64::from(attempt)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54; // 0..1024
+    std::time::Duration::from_micros(base_us / 2 + base_us * mix / 1024)
+}
+
+/// Counters of a database handle since it was opened
+/// ([`Database::stats`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Transactions that wrote something and committed.
+    pub commits: u64,
+    /// Syncs of the log. With `Durability::Full` and concurrent
+    /// committers, fewer than commits: group commit.
+    pub log_syncs: u64,
+    /// `commits / log_syncs`.
+    pub commits_per_sync: f64,
+    /// Lock requests that had to wait.
+    pub lock_waits: u64,
+    /// Deadlocks found (each with one victim).
+    pub deadlocks: u64,
+    /// Lock waits that timed out.
+    pub lock_timeouts: u64,
+    /// Reruns of a closure by [`Database::transaction`].
+    pub retries: u64,
+    /// Transactions waiting for a lock at this moment.
+    pub waiting_now: u64,
+}
+
 impl State {
     /// Applies one redo record to the tree: at commit, and in recovery.
     /// `offset` names the record in errors.
@@ -382,6 +488,7 @@ impl State {
                         || tables.id(name).is_some()
                         || tables.get(id).is_some()
                         || id == 0
+                        || id == u32::MAX
                     {
                         return Err(bad(format!("cannot create table {name:?} with id {id}")));
                     }
@@ -441,6 +548,7 @@ impl Inner {
             self.poisoned(applied)?;
             lsn
         };
+        self.commits.fetch_add(1, Ordering::Relaxed);
         let flushed = self
             .log
             .flush(lsn, self.options.durability == Durability::Full);
@@ -459,30 +567,33 @@ impl Inner {
         }
         // Another thread checkpointing does the work for both.
         if let Some(_ck) = self.checkpoint_lock.try_lock() {
-            let _ = self.checkpoint_held();
+            let _ = self.checkpoint_held(false);
         }
     }
 
     pub(crate) fn checkpoint(&self) -> Result<()> {
         let _ck = self.checkpoint_lock.lock();
-        self.checkpoint_held()
+        self.checkpoint_held(false)
     }
 
     /// A checkpoint, with the checkpoint lock held by the caller.
-    fn checkpoint_held(&self) -> Result<()> {
+    /// With `force`, writes a new meta page (and starts a new log
+    /// generation) even if nothing changed.
+    fn checkpoint_held(&self, force: bool) -> Result<()> {
         self.poison.check()?;
         let _commit = self.commit_latch.lock();
         self.poison.check()?;
         let lsn = self.log.appended();
         self.poisoned(self.log.flush(lsn, true))?;
-        let r = self.checkpoint_locked(lsn);
+        let r = self.checkpoint_locked(lsn, force);
         self.poisoned(r)
     }
 
-    fn checkpoint_locked(&self, lsn: u64) -> Result<()> {
+    fn checkpoint_locked(&self, lsn: u64, force: bool) -> Result<()> {
         let mut st = self.state.write();
         let vacuum = st.pager.vacuum_limit();
-        let nothing_changed = st.meta.checkpoint_lsn == lsn
+        let nothing_changed = !force
+            && st.meta.checkpoint_lsn == lsn
             && st.pager.dirty_bytes() == 0
             && st.tables.iter().all(|(_, t)| !t.changed)
             && vacuum.is_none();
@@ -519,6 +630,7 @@ impl Inner {
             page_count: plan.page_count,
             free_list: plan.free_list,
             next_table_id: self.next_table_id.load(Ordering::Relaxed),
+            log_salt: new_salt(),
         };
         // Readers may go on while the pages are written.
         let st = RwLockWriteGuard::downgrade(st);
@@ -540,7 +652,7 @@ impl Inner {
             self.data
                 .set_len(u64::from(new_meta.page_count) * ps as u64)?;
         }
-        self.log.recycle()
+        self.log.recycle(new_meta.log_salt)
     }
 
     /// Writes sealed pages, joining runs of consecutive page numbers into

@@ -49,6 +49,10 @@ struct State {
     /// Bytes of the file already written (with frames or zeros): frames
     /// below this overwrite allocated blocks.
     allocated: u64,
+    /// Syncs done.
+    syncs: u64,
+    /// The salt of the current log generation (`wal.rs`).
+    salt: u64,
 }
 
 /// The log grows by at least this much at a time, with zeros written
@@ -75,6 +79,7 @@ impl LogWriter {
         last_lsn: u64,
         allocated: u64,
         keep: u64,
+        salt: u64,
     ) -> LogWriter {
         LogWriter {
             file,
@@ -88,6 +93,8 @@ impl LogWriter {
                 failed: None,
                 spare: Vec::new(),
                 allocated,
+                syncs: 0,
+                salt,
             }),
             done: Condvar::new(),
             keep: keep.max(LOG_HEADER),
@@ -99,8 +106,8 @@ impl LogWriter {
     pub(crate) fn append(&self, lsn: u64, record: &[u8]) {
         let mut s = self.state.lock();
         debug_assert_eq!(lsn, s.appended + 1, "LSNs are appended in order");
-        let synced = s.durable;
-        wal::encode_frames(&mut s.buf, lsn, synced, record);
+        let (synced, salt) = (s.durable, s.salt);
+        wal::encode_frames(&mut s.buf, salt, lsn, synced, record);
         s.appended = lsn;
     }
 
@@ -153,6 +160,7 @@ impl LogWriter {
                     s.written = last;
                     if sync {
                         s.durable = last;
+                        s.syncs += 1;
                     }
                 }
                 Err(e) => {
@@ -171,19 +179,26 @@ impl LogWriter {
         self.state.lock().appended
     }
 
+    /// Number of syncs of the log so far.
+    pub(crate) fn syncs(&self) -> u64 {
+        self.state.lock().syncs
+    }
+
     /// The log's length in use: where the next frame would go.
     pub(crate) fn end(&self) -> u64 {
         let s = self.state.lock();
         s.buf_offset + s.buf.len() as u64
     }
 
-    /// Starts the log over after a checkpoint has made everything up to the
-    /// last appended transaction durable in the data file. The caller holds
+    /// Starts the log over, as generation `salt`, after a checkpoint has
+    /// made everything up to the last appended transaction durable in the
+    /// data file. The caller holds
     /// the commit latch and has flushed with sync, so nothing is buffered.
     /// A log that grew past its preallocated size is cut back.
-    pub(crate) fn recycle(&self) -> Result<()> {
+    pub(crate) fn recycle(&self, salt: u64) -> Result<()> {
         let mut s = self.state.lock();
         debug_assert!(s.buf.is_empty() && !s.busy, "recycle after a full flush");
+        s.salt = salt;
         s.buf_offset = LOG_HEADER;
         s.buf.clear();
         if s.allocated > self.keep {

@@ -18,7 +18,8 @@
 //! # Ok::<(), strata_engine::Error>(())
 //! ```
 //!
-//! The layers, bottom up (each uses only the ones below it):
+//! The layers, bottom up (each uses only the ones below it, and `page`'s
+//! byte helpers and `error`, which everything uses):
 //!
 //! ```text
 //! storage  (file I/O seam: real files, or the simulated disk of the crash tests)
@@ -26,8 +27,14 @@
 //!   pager, page_cache, free_list, meta, header   (pages, copy-on-write, allocation)
 //!   btree, node, overflow   (the ordered tree over pages)
 //!   catalog   (table names to tree roots)
+//!   lock_table   (strict two-phase locking, deadlock detection)
 //!   txn, db   (transactions, commit, checkpoint, recovery)
 //! ```
+//!
+//! Transactions are serializable: point reads and writes lock keys, range
+//! scans lock the table, and every lock is held until the commit is
+//! durable. A transaction that loses a deadlock gets [`Error::Deadlock`];
+//! [`Database::transaction`] runs a closure and retries it on such errors.
 //!
 //! `ARCHITECTURE.md` explains the design and `docs/file-format.md` the
 //! bytes on disk.
@@ -43,6 +50,7 @@ mod error;
 mod free_list;
 mod group_commit;
 mod header;
+mod lock_table;
 mod log_record;
 mod meta;
 mod node;
@@ -57,7 +65,7 @@ mod wal;
 
 pub use catalog::MAX_TABLE_NAME;
 pub use check::CheckReport;
-pub use db::Database;
+pub use db::{Database, Stats};
 pub use error::{Error, Location, Result};
 pub use header::FORMAT_VERSION;
 pub use options::{Durability, Options};

@@ -17,7 +17,9 @@
 //! | 36 | 4 | free-list pages in the chain |
 //! | 40 | 8 | free-list entries |
 //! | 48 | 4 | next table id |
-//! | 52 | .. | zero |
+//! | 52 | 4 | zero |
+//! | 56 | 8 | log salt: the generation of the log that continues this checkpoint |
+//! | 64 | .. | zero |
 
 use crate::error::{Error, Result};
 use crate::page::{
@@ -34,11 +36,12 @@ pub(crate) struct Meta {
     pub page_count: PageId,
     pub free_list: FreeListRoot,
     pub next_table_id: u32,
+    pub log_salt: u64,
 }
 
 impl Meta {
-    /// The meta of a new, empty database.
-    pub(crate) fn empty() -> Meta {
+    /// The meta of a new, empty database whose log has salt `log_salt`.
+    pub(crate) fn empty(log_salt: u64) -> Meta {
         Meta {
             sequence: 0,
             checkpoint_lsn: 0,
@@ -50,6 +53,7 @@ impl Meta {
                 entries: 0,
             },
             next_table_id: 1,
+            log_salt,
         }
     }
 
@@ -69,6 +73,7 @@ impl Meta {
         put_u32(&mut p, 36, self.free_list.pages);
         put_u64(&mut p, 40, self.free_list.entries);
         put_u32(&mut p, 48, self.next_table_id);
+        put_u64(&mut p, 56, self.log_salt);
         page::seal(self.slot(), &mut p);
         p
     }
@@ -91,6 +96,7 @@ impl Meta {
                 entries: field64(40)?,
             },
             next_table_id: field32(48)?,
+            log_salt: field64(56)?,
         };
         if m.slot() != id {
             return Err(bad("sequence number does not belong to this meta page"));
@@ -114,7 +120,7 @@ mod tests {
 
     #[test]
     fn round_trip_alternates_slots() {
-        let mut m = Meta::empty();
+        let mut m = Meta::empty(42);
         m.sequence = 7;
         m.checkpoint_lsn = 99;
         m.page_count = 50;

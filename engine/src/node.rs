@@ -1,6 +1,7 @@
 //! B+tree nodes: the slotted layout of leaf and branch pages.
 //!
-//! NODE HEADER (after the 8-byte page header, see `page.rs`)
+//! NODE HEADER (bytes 0..16; bytes 0..8 are the page header of `page.rs`,
+//! whose type-specific bytes 6..8 hold the cell count)
 //!
 //! | OFFSET | SIZE | DESCRIPTION |
 //! | --- | --- | --- |
@@ -24,9 +25,10 @@
 //! | 7 | k | key |
 //! | 7+k | v or 4 | the value inline, or the first overflow page number |
 //!
-//! A value is kept inline when `k + v <= page_size / 4` (`inline_limit`),
-//! so a leaf always holds at least three cells and a split always finds
-//! room on both sides.
+//! A value is kept inline when `k + v <= page_size / 4` (`inline_limit`).
+//! No cell is then larger than about a quarter of a page, so an empty page
+//! has room for three of the largest cells and a split always finds room
+//! on both sides.
 //!
 //! BRANCH CELL
 //!

@@ -51,6 +51,12 @@ pub struct Options {
     pub log_preallocate: u64,
     /// Create the database if the file does not exist. Default `true`.
     pub create: bool,
+    /// How long a transaction waits for a lock before it fails with
+    /// [`Error::LockTimeout`]. Default 5 seconds.
+    pub lock_timeout: std::time::Duration,
+    /// How many times [`Database::transaction`](crate::Database::transaction)
+    /// reruns a transaction that lost a deadlock or timed out. Default 10.
+    pub max_retries: u32,
     /// The file system: [`RealVfs`] by default; tests pass a
     /// [`SimVfs`](crate::storage::SimVfs).
     pub storage: Arc<dyn Vfs>,
@@ -66,6 +72,8 @@ impl Default for Options {
             checkpoint_dirty_size: 256 << 20,
             log_preallocate: 1 << 20,
             create: true,
+            lock_timeout: std::time::Duration::from_secs(5),
+            max_retries: 10,
             storage: Arc::new(RealVfs),
         }
     }

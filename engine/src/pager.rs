@@ -49,6 +49,7 @@
 //! | clean -> dirty copy, original -> pending | [`PageWriter::writable`] |
 //! | dirty -> free | [`PageWriter::free`] |
 //! | clean -> pending | [`PageWriter::free`] |
+//! | page moved to a lower free number (auto-vacuum) | [`PageWriter::relocate`] |
 //! | dirty -> clean, pending -> free | [`Pager::prepare_checkpoint`], [`Pager::finish_checkpoint`] |
 
 use crate::error::{Error, Result};

@@ -1,4 +1,5 @@
-//! Transactions: private write buffers over the shared tree.
+//! Transactions: private write buffers over the shared tree, isolated by
+//! strict two-phase locking.
 //!
 //! A transaction never changes the shared tree before it commits. Its
 //! puts and deletes go into a private buffer (one ordered map per table);
@@ -6,19 +7,33 @@
 //! buffer into one redo record (`db.rs`); rollback, or dropping the
 //! transaction, throws the buffer away, so no undo log is needed.
 //!
-//! Isolation: for now read-write transactions are serialised by a single
-//! writer gate (`WriterGate`), so each sees the tree as the previous
-//! commit left it plus its own writes. Every read and write goes through
-//! the same few functions here, which is where key and table locks will
-//! be taken.
+//! Every read and write first takes its lock (`lock_table.rs`): IS + S on
+//! the key for a point read, IX + X for a write, S on the table for a
+//! range. Locks are kept in a local map too, so asking again for a lock
+//! already held costs a hash lookup, not a trip to the lock manager; a
+//! table lock that covers a key lock (S or X on the table) makes the key
+//! lock unnecessary. Locks are released only after the commit is durable,
+//! or at rollback.
+//!
+//! A transaction that takes more than [`ESCALATE_AFTER`] key locks on one
+//! table escalates to a table lock (S, or X if it wrote): bulk loads and
+//! big reads then cost no lock per key.
+//!
+//! A transaction that loses a deadlock or times out waiting is rolled back
+//! on the spot (its locks released, so the others go on); every later call
+//! on it returns the same error.
 
 use crate::catalog::{self, TableId};
 use crate::db::Inner;
 use crate::error::{Error, Result};
+use crate::lock_table::{Mode, Resource, TxnId};
 use crate::log_record::{self, Op};
 use crate::{MAX_VALUE_LEN, node};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::ops::{Bound, RangeBounds};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 /// A range of keys: `a..b`, `a..=b`, `a..`, `..b`, `..=b`, `..`, or a pair
 /// of [`Bound`]s, over anything that is bytes (`&[u8]`, `b"..."`, `Vec<u8>`).
@@ -56,42 +71,143 @@ impl<K: AsRef<[u8]>> KeyRange for (Bound<K>, Bound<K>) {
         )
     }
 }
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
-/// A read-write transaction. Commit with [`Transaction::commit`]; dropping
-/// it without committing rolls it back.
+/// Key locks on one table after which a transaction locks the whole table.
+const ESCALATE_AFTER: usize = 4096;
+
+/// A transaction, read-write ([`Database::begin`](crate::Database::begin))
+/// or read-only ([`Database::begin_read`](crate::Database::begin_read)).
+/// Commit with [`Transaction::commit`]; dropping it without committing
+/// rolls it back.
 pub struct Transaction {
     db: Arc<Inner>,
+    id: TxnId,
+    read_only: bool,
     /// Private writes per table: `None` is a delete.
     writes: BTreeMap<TableId, Writes>,
     /// Tables this transaction created, in creation order.
     created: Vec<(TableId, String)>,
     created_ids: HashMap<String, TableId>,
-    /// Still holds the writer gate.
+    /// The locks held, as the lock manager granted them.
+    locks: RefCell<HashMap<Resource, Mode>>,
+    /// Key locks taken per table, and whether any was exclusive: past
+    /// [`ESCALATE_AFTER`] the table itself is locked instead.
+    key_locks: RefCell<HashMap<TableId, (usize, bool)>>,
+    /// Set when the transaction lost a deadlock or timed out: it is rolled
+    /// back and says so from then on.
+    failed: RefCell<Option<Error>>,
+    /// Still holds locks (not yet committed or rolled back).
     open: bool,
 }
 
 impl std::fmt::Debug for Transaction {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Transaction")
+            .field("id", &self.id)
+            .field("read_only", &self.read_only)
             .field("tables_written", &self.writes.len())
-            .field("tables_created", &self.created.len())
+            .field("locks", &self.locks.borrow().len())
             .finish_non_exhaustive()
     }
 }
 
 impl Transaction {
-    pub(crate) fn new(db: Arc<Inner>) -> Transaction {
-        db.writers.enter();
+    pub(crate) fn new(db: Arc<Inner>, read_only: bool) -> Transaction {
+        let id = db.next_txn.fetch_add(1, Ordering::Relaxed);
         Transaction {
             db,
+            id,
+            read_only,
             writes: BTreeMap::new(),
             created: Vec::new(),
             created_ids: HashMap::new(),
+            locks: RefCell::new(HashMap::new()),
+            key_locks: RefCell::new(HashMap::new()),
+            failed: RefCell::new(None),
             open: true,
+        }
+    }
+
+    /// Checks that the handle and this transaction can still be used.
+    fn usable(&self) -> Result<()> {
+        self.db.poison.check()?;
+        match &*self.failed.borrow() {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+
+    fn writable(&self) -> Result<()> {
+        self.usable()?;
+        if self.read_only {
+            return Err(Error::ReadOnly);
+        }
+        Ok(())
+    }
+
+    /// Takes `mode` on `res`, unless already held. A deadlock or timeout
+    /// rolls the transaction back.
+    fn lock(&self, res: Resource, mode: Mode) -> Result<()> {
+        if self
+            .locks
+            .borrow()
+            .get(&res)
+            .is_some_and(|m| m.covers(mode))
+        {
+            return Ok(());
+        }
+        match self.db.locks.acquire(self.id, &res, mode) {
+            Ok(()) => {
+                let mut locks = self.locks.borrow_mut();
+                let held = locks.get(&res).map_or(mode, |m| m.join(mode));
+                locks.insert(res, held);
+                Ok(())
+            }
+            Err(e) => {
+                // Roll back now, so that the transactions we were in the
+                // way of go on even if the caller keeps this one around.
+                self.locks.borrow_mut().clear();
+                self.db.locks.release_all(self.id);
+                *self.failed.borrow_mut() = Some(e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    /// Locks `key` of `table` in `mode` (S or X), with the table's intention
+    /// lock, unless a table lock already covers it.
+    fn lock_key(&self, table: TableId, key: &[u8], mode: Mode) -> Result<()> {
+        let table_mode = self.locks.borrow().get(&Resource::Table(table)).copied();
+        let covered = match mode {
+            Mode::Shared => table_mode.is_some_and(|m| m.covers(Mode::Shared)),
+            _ => table_mode == Some(Mode::Exclusive),
+        };
+        if covered {
+            return Ok(());
+        }
+        let intent = if mode == Mode::Shared {
+            Mode::IntentShared
+        } else {
+            Mode::IntentExclusive
+        };
+        self.lock(Resource::Table(table), intent)?;
+        self.lock(Resource::Key(table, key.into()), mode)?;
+        // Lock escalation: a transaction touching thousands of keys of one
+        // table locks the table instead, which costs the lock manager (and
+        // memory) nothing more per key.
+        let escalate = {
+            let mut counts = self.key_locks.borrow_mut();
+            let c = counts.entry(table).or_insert((0, false));
+            c.0 += 1;
+            c.1 |= mode == Mode::Exclusive;
+            (c.0 == ESCALATE_AFTER).then_some(c.1)
+        };
+        match escalate {
+            Some(true) => self.lock(Resource::Table(table), Mode::Exclusive),
+            Some(false) => self.lock(Resource::Table(table), Mode::Shared),
+            None => Ok(()),
         }
     }
 
@@ -99,6 +215,12 @@ impl Transaction {
         if let Some(&id) = self.created_ids.get(name) {
             return Ok(id);
         }
+        if let Some(id) = self.db.state.read().tables.id(name) {
+            return Ok(id); // tables are never dropped: no lock needed
+        }
+        // Not there: hold S on the name, so that no one creates it under
+        // us, and look again (a creator may have committed while we waited).
+        self.lock(Resource::Name(name.into()), Mode::Shared)?;
         self.db
             .state
             .read()
@@ -118,13 +240,22 @@ impl Transaction {
         Ok(())
     }
 
+    /// Whether this transaction can only read.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
     /// Creates table `name` if it does not exist. The table is visible to
     /// this transaction at once and to others once it commits.
     pub fn create_table(&mut self, name: &str) -> Result<()> {
-        self.db.poison.check()?;
+        self.writable()?;
         catalog::check_name(name)?;
         if self.created_ids.contains_key(name) || self.db.state.read().tables.id(name).is_some() {
             return Ok(());
+        }
+        self.lock(Resource::Name(name.into()), Mode::Exclusive)?;
+        if self.db.state.read().tables.id(name).is_some() {
+            return Ok(()); // created and committed while we waited
         }
         let id = self.db.next_table_id.fetch_add(1, Ordering::Relaxed);
         if id == u32::MAX {
@@ -137,7 +268,7 @@ impl Transaction {
 
     /// Whether table `name` exists (for this transaction).
     pub fn table_exists(&self, name: &str) -> Result<bool> {
-        self.db.poison.check()?;
+        self.usable()?;
         match self.table(name) {
             Ok(_) => Ok(true),
             Err(Error::NoSuchTable(_)) => Ok(false),
@@ -147,7 +278,7 @@ impl Transaction {
 
     /// Stores `value` under `key` in table `table`, replacing any old value.
     pub fn put(&mut self, table: &str, key: &[u8], value: &[u8]) -> Result<()> {
-        self.db.poison.check()?;
+        self.writable()?;
         self.check_key(key)?;
         if value.len() > MAX_VALUE_LEN {
             return Err(Error::ValueTooLarge {
@@ -156,6 +287,7 @@ impl Transaction {
             });
         }
         let id = self.table(table)?;
+        self.lock_key(id, key, Mode::Exclusive)?;
         self.writes
             .entry(id)
             .or_default()
@@ -165,25 +297,26 @@ impl Transaction {
 
     /// The value under `key` in table `table`, as this transaction sees it.
     pub fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        self.db.poison.check()?;
+        self.usable()?;
         self.check_key(key)?;
         let id = self.table(table)?;
-        self.get_by_id(id, key)
-    }
-
-    fn get_by_id(&self, id: TableId, key: &[u8]) -> Result<Option<Vec<u8>>> {
         if let Some(v) = self.writes.get(&id).and_then(|w| w.get(key)) {
-            return Ok(v.clone());
+            return Ok(v.clone()); // our own write: we hold X already
         }
+        self.lock_key(id, key, Mode::Shared)?;
         self.db.read_tree(id, |r, root| r.get(root, key))
     }
 
     /// Removes `key` from table `table`; returns whether it was there.
     pub fn delete(&mut self, table: &str, key: &[u8]) -> Result<bool> {
-        self.db.poison.check()?;
+        self.writable()?;
         self.check_key(key)?;
         let id = self.table(table)?;
-        let existed = self.get_by_id(id, key)?.is_some();
+        self.lock_key(id, key, Mode::Exclusive)?;
+        let existed = match self.writes.get(&id).and_then(|w| w.get(key)) {
+            Some(v) => v.is_some(),
+            None => self.db.read_tree(id, |r, root| r.get(root, key))?.is_some(),
+        };
         if existed {
             self.writes
                 .entry(id)
@@ -194,14 +327,14 @@ impl Transaction {
     }
 
     /// The entries of table `table` whose keys fall in `range`, in key
-    /// order; `.rev()` walks it backwards. Reads the tree in batches, so a
-    /// long range holds no latch between items.
+    /// order; `.rev()` walks it backwards. Locks the whole table in S mode
+    /// (no phantoms), then reads the tree in batches, so a long range holds
+    /// no latch between items.
     ///
     /// ```
     /// # let dir = std::env::temp_dir().join(format!("strata-doc-range-{}", std::process::id()));
     /// # std::fs::create_dir_all(&dir).unwrap();
-    /// # let opts = strata_engine::Options { log_preallocate: 0, ..Default::default() };
-    /// # let db = strata_engine::Database::open_with(dir.join("db"), opts).unwrap();
+    /// # let db = strata_engine::Database::open(dir.join("db")).unwrap();
     /// let mut tx = db.begin()?;
     /// tx.create_table("t")?;
     /// tx.put("t", b"apple", b"1")?;
@@ -216,8 +349,9 @@ impl Transaction {
     /// # Ok::<(), strata_engine::Error>(())
     /// ```
     pub fn range(&self, table: &str, range: impl KeyRange) -> Result<Range<'_>> {
-        self.db.poison.check()?;
+        self.usable()?;
         let id = self.table(table)?;
+        self.lock(Resource::Table(id), Mode::Shared)?;
         let (lo, hi) = range.bounds();
         Ok(Range {
             tx: self,
@@ -231,23 +365,23 @@ impl Transaction {
     }
 
     /// Makes the transaction's writes durable (with `Durability::Full`) and
-    /// visible. On error the transaction is rolled back, unless the error
-    /// is `Io` or `Poisoned` from the log, in which case it may or may not
-    /// have reached the disk: reopening the database tells.
+    /// visible, then releases its locks. On error the transaction is rolled
+    /// back, unless the error is `Io` or `Poisoned` from the log, in which
+    /// case it may or may not have reached the disk: reopening the database
+    /// tells.
     pub fn commit(mut self) -> Result<()> {
-        self.db.poison.check()?;
-        if self.writes.is_empty() && self.created.is_empty() {
-            return Ok(());
+        self.usable()?;
+        if !self.writes.is_empty() || !self.created.is_empty() {
+            let record = self.encode();
+            self.db.commit_record(&record)?;
         }
-        let record = self.encode();
-        self.db.commit_record(&record)?;
         let db = self.db.clone();
         self.release();
         db.maybe_checkpoint();
         Ok(())
     }
 
-    /// Throws the transaction's writes away.
+    /// Throws the transaction's writes away and releases its locks.
     pub fn rollback(self) {}
 
     /// The redo record of this transaction's writes.
@@ -273,7 +407,7 @@ impl Transaction {
     fn release(&mut self) {
         if self.open {
             self.open = false;
-            self.db.writers.leave();
+            self.db.locks.release_all(self.id);
         }
     }
 }

@@ -20,37 +20,50 @@
 //!
 //! | OFFSET | SIZE | DESCRIPTION |
 //! | --- | --- | --- |
-//! | 0 | 4 | CRC32 of bytes 4..32 and the payload |
+//! | 0 | 4 | CRC32 of the generation's salt (8 bytes LE), bytes 4..32 and the payload |
 //! | 4 | 4 | payload length `n` (at most 1 MiB) |
 //! | 8 | 8 | LSN of the transaction |
-//! | 16 | 8 | synced-through: the highest LSN known durable when this frame was written |
+//! | 16 | 8 | synced-through: the highest LSN known durable when the frame was appended |
 //! | 24 | 4 | index of this frame within its transaction, from 0 |
 //! | 28 | 1 | flags: bit 0 = last frame of the transaction (the commit marker) |
 //! | 29 | 3 | zero |
 //! | 32 | n | payload: the next `n` bytes of the transaction's redo record |
 //! | 32+n | .. | zero padding to a multiple of 8 |
 //!
+//! GENERATIONS
+//!
+//! Each checkpoint starts a new generation of the log: it draws a random
+//! 64-bit salt, records it in the meta page it writes, and from then on
+//! every frame's checksum covers that salt. A frame of an earlier
+//! generation, or a leftover of a crash before the last checkpoint, can
+//! therefore never pass for a frame of the current one; nor can bytes
+//! inside a stored value that happen to look like a frame, since their
+//! writer cannot know the salt.
+//!
 //! RECOVERY
 //!
-//! The checkpoint LSN `C` in the meta page says which transactions the
-//! data file already holds. Recovery reads frames from the start of the
-//! log and replays every transaction whose frames are all present, in
-//! order, with LSNs `C+1, C+2, ...`, up to its commit marker. It stops at
-//! the first frame that is not the expected one: a bad checksum, a wrong
-//! LSN or index, or a leftover of an earlier generation (whose LSNs are all
-//! `<= C`).
+//! The meta page gives the checkpoint LSN `C` (every transaction up to it
+//! is in the data file) and the salt. Recovery reads frames from the
+//! start of the log and replays every transaction whose frames are all
+//! present, in order, with LSNs `C+1, C+2, ...`, up to its commit marker.
+//! It stops at the first frame that is not the expected one: a bad
+//! checksum, a wrong LSN or index.
 //!
 //! What lies after that point decides whether it is a torn tail or
-//! corruption. Every frame after it with an LSN `>= E` (the expected one)
-//! and a valid checksum is examined:
+//! corruption. Every frame from the start of the incomplete transaction on
+//! whose checksum holds (with the current salt) and whose LSN is `>= E`
+//! (the one expected) is examined:
 //!
 //! * if its synced-through is `>= E`, transaction `E` had been made durable
-//!   before that frame was written, so the bad frame is damage to the
+//!   before that frame was appended, so the bad frame is damage to the
 //!   durable log: recovery fails with a corruption error naming it;
-//! * otherwise the frame is an unacknowledged leftover of the crash (a
-//!   write that reached the disk while an earlier one did not). Recovery
-//!   zeroes its checksum and syncs before any new commit is accepted, so
-//!   it can never be mistaken for a later transaction with the same LSN.
+//! * otherwise it is an unacknowledged leftover of the crash (a write that
+//!   reached the disk while an earlier one did not).
+//!
+//! After replaying anything, or finding a leftover, opening checkpoints:
+//! the replayed transactions become durable in the data file (even if the
+//! log bytes recovery read were only in the operating system's cache, after
+//! a failed sync), and the new generation's salt retires every leftover.
 //!
 //! What this cannot see: damage to the very last durable transaction when
 //! nothing was written after it. A clean close checkpoints, which leaves
@@ -59,7 +72,6 @@
 use crate::error::{Error, Result};
 use crate::page::{get_u32, get_u64};
 use crate::storage::StorageFile;
-use std::io;
 
 /// Magic at the start of the log file.
 const MAGIC: &[u8; 8] = b"STRATAWL";
@@ -108,7 +120,13 @@ fn padded(n: usize) -> usize {
 
 /// Appends the frames carrying `record` for transaction `lsn` to `out`.
 /// An empty record still gets one frame: it carries the commit marker.
-pub(crate) fn encode_frames(out: &mut Vec<u8>, lsn: u64, synced_through: u64, record: &[u8]) {
+pub(crate) fn encode_frames(
+    out: &mut Vec<u8>,
+    salt: u64,
+    lsn: u64,
+    synced_through: u64,
+    record: &[u8],
+) {
     let mut chunks = record.chunks(MAX_FRAME_PAYLOAD).peekable();
     let mut index = 0u32;
     let empty: &[u8] = &[];
@@ -129,7 +147,7 @@ pub(crate) fn encode_frames(out: &mut Vec<u8>, lsn: u64, synced_through: u64, re
         out.extend_from_slice(&[0u8; 3]);
         out.extend_from_slice(chunk);
         out.resize(start + padded(FRAME_HEADER + chunk.len()), 0);
-        let crc = crc32fast::hash(&out[start + 4..start + FRAME_HEADER + chunk.len()]);
+        let crc = frame_crc(salt, &out[start + 4..start + FRAME_HEADER + chunk.len()]);
         out[start..start + 4].copy_from_slice(&crc.to_le_bytes());
         index += 1;
     }
@@ -151,6 +169,14 @@ fn frames_len(len: usize) -> usize {
         }
 }
 
+/// The checksum of a frame: its salt, then bytes 4..32 and the payload.
+fn frame_crc(salt: u64, body: &[u8]) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(&salt.to_le_bytes());
+    h.update(body);
+    h.finalize()
+}
+
 /// A frame whose checksum holds.
 struct Frame<'a> {
     lsn: u64,
@@ -164,7 +190,7 @@ struct Frame<'a> {
 
 /// The valid frame at `off` of `log`, if there is one whose LSN is at
 /// least `min_lsn` (checked before the checksum, to skip old frames fast).
-fn frame_at(log: &[u8], off: usize, min_lsn: u64) -> Option<Frame<'_>> {
+fn frame_at(log: &[u8], off: usize, salt: u64, min_lsn: u64) -> Option<Frame<'_>> {
     let lsn = get_u64(log, off + 8)?;
     if lsn < min_lsn {
         return None;
@@ -178,7 +204,7 @@ fn frame_at(log: &[u8], off: usize, min_lsn: u64) -> Option<Frame<'_>> {
         return None;
     }
     let body = log.get(off + 4..off + FRAME_HEADER + len)?;
-    if get_u32(log, off)? != crc32fast::hash(body) {
+    if get_u32(log, off)? != frame_crc(salt, body) {
         return None;
     }
     Some(Frame {
@@ -198,9 +224,9 @@ pub(crate) struct Recovered {
     pub last_lsn: u64,
     /// Where the next frame goes.
     pub end: u64,
-    /// Offsets of leftover frames that must be invalidated before new
-    /// frames are written.
-    pub stale: Vec<u64>,
+    /// Leftover frames of this generation lie past the end: a new
+    /// generation must start before new frames are written.
+    pub leftovers: bool,
 }
 
 /// Reads the whole log and calls `replay(lsn, record, offset)` for every
@@ -208,6 +234,7 @@ pub(crate) struct Recovered {
 pub(crate) fn recover(
     file: &dyn StorageFile,
     checkpoint_lsn: u64,
+    salt: u64,
     mut replay: impl FnMut(u64, &[u8], u64) -> Result<()>,
 ) -> Result<Recovered> {
     let len = file.len()?;
@@ -220,7 +247,7 @@ pub(crate) fn recover(
     let mut txn_start = off;
     let mut record = Vec::new();
     let mut index = 0u32;
-    while let Some(f) = frame_at(&log, off, expected) {
+    while let Some(f) = frame_at(&log, off, salt, expected) {
         if f.lsn != expected || f.index != index {
             break;
         }
@@ -237,10 +264,10 @@ pub(crate) fn recover(
         }
     }
     // Everything from `txn_start` on is a tail: torn, or damaged.
-    let mut stale = Vec::new();
+    let mut leftovers = false;
     let mut at = txn_start;
     while at + FRAME_HEADER <= log.len() {
-        match frame_at(&log, at, expected) {
+        match frame_at(&log, at, salt, expected) {
             Some(f) if f.synced_through >= expected => {
                 return Err(Error::corrupt_log(
                     txn_start as u64,
@@ -250,7 +277,7 @@ pub(crate) fn recover(
                 ));
             }
             Some(f) => {
-                stale.push(at as u64);
+                leftovers = true;
                 at = f.end;
             }
             None => at += 8,
@@ -259,30 +286,20 @@ pub(crate) fn recover(
     Ok(Recovered {
         last_lsn: expected - 1,
         end: txn_start as u64,
-        stale,
+        leftovers,
     })
-}
-
-/// Zeroes the checksum of each stale frame and syncs, so that no leftover
-/// of a crash can pass for a frame written later.
-pub(crate) fn invalidate(file: &dyn StorageFile, stale: &[u64]) -> io::Result<()> {
-    if stale.is_empty() {
-        return Ok(());
-    }
-    for &off in stale {
-        file.write_at(&[0u8; 8], off)?;
-    }
-    file.sync_data()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const SALT: u64 = 0x5EED;
+
     fn log_of(records: &[(u64, u64, &[u8])]) -> Vec<u8> {
         let mut log = encode_header().to_vec();
         for (lsn, synced, rec) in records {
-            encode_frames(&mut log, *lsn, *synced, rec);
+            encode_frames(&mut log, SALT, *lsn, *synced, rec);
         }
         log
     }
@@ -297,7 +314,7 @@ mod tests {
             .unwrap();
         f.write_at(log, 0).unwrap();
         let mut seen = Vec::new();
-        let r = recover(&*f, ckpt, |lsn, rec, _| {
+        let r = recover(&*f, ckpt, SALT, |lsn, rec, _| {
             seen.push((lsn, rec.to_vec()));
             Ok(())
         })?;
@@ -321,7 +338,7 @@ mod tests {
         let (seen, r) = replay_all(&log, 3).unwrap();
         assert!(seen.is_empty());
         assert_eq!(r.end, LOG_HEADER);
-        assert!(r.stale.is_empty());
+        assert!(!r.leftovers);
         // A recycled log after a checkpoint at 1: transaction 2 overwrote
         // the start, leftovers of 1 follow and are ignored.
         let mut recycled = log_of(&[(2, 1, b"two")]);
@@ -336,25 +353,40 @@ mod tests {
         let log = log_of(&[(1, 0, b"a"), (2, 1, b"b"), (3, 2, b"c")]);
         let torn_at = log.len();
         let mut log = log;
-        encode_frames(&mut log, 4, 3, b"dddd");
-        let five_at = log.len();
-        encode_frames(&mut log, 5, 3, b"e");
+        encode_frames(&mut log, SALT, 4, 3, b"dddd");
+        encode_frames(&mut log, SALT, 5, 3, b"e");
         log[torn_at + 33] ^= 0xFF;
         let (seen, r) = replay_all(&log, 0).unwrap();
         assert_eq!(seen.len(), 3);
         assert_eq!(r.end, torn_at as u64);
-        assert_eq!(r.stale, vec![five_at as u64]);
+        assert!(r.leftovers);
     }
 
     #[test]
     fn damage_before_durable_frames_is_corruption() {
         let mut log = log_of(&[(1, 0, b"a")]);
         let two_at = log.len();
-        encode_frames(&mut log, 2, 1, b"b");
-        encode_frames(&mut log, 3, 2, b"c"); // says 2 was durable
+        encode_frames(&mut log, SALT, 2, 1, b"b");
+        encode_frames(&mut log, SALT, 3, 2, b"c"); // says 2 was durable
         log[two_at + 32] ^= 1;
         let err = replay_all(&log, 0).unwrap_err();
         assert!(err.is_corruption(), "{err}");
+    }
+
+    #[test]
+    fn frames_of_another_generation_are_not_frames() {
+        // A frame with the right LSN, checksummed with another salt (an
+        // earlier generation, or bytes forged inside a stored value).
+        let mut log = encode_header().to_vec();
+        encode_frames(&mut log, SALT + 1, 1, 0, b"old");
+        let mut forged = encode_header().to_vec();
+        encode_frames(&mut forged, SALT, 1, 0, b"a");
+        encode_frames(&mut forged, SALT + 1, 2, 9, b"claims 1 was durable");
+        let (seen, r) = replay_all(&log, 0).unwrap();
+        assert!(seen.is_empty() && !r.leftovers);
+        let (seen, r) = replay_all(&forged, 0).unwrap();
+        assert_eq!(seen.len(), 1);
+        assert!(!r.leftovers);
     }
 
     #[test]

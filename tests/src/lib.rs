@@ -293,3 +293,132 @@ pub fn run_workload(db: &Database, steps: &[Step], mut acked: Model) -> Outcome 
         commits,
     }
 }
+
+/// What a scripted step returned: values read (empty for writes).
+pub type Reply = strata_engine::Result<Vec<Vec<u8>>>;
+
+type Command = Box<dyn FnOnce(&mut Option<strata_engine::Transaction>, &Database) -> Reply + Send>;
+
+/// How a step of a [`Session`] went.
+#[derive(Debug)]
+pub enum Turn {
+    /// It finished with this reply.
+    Done(Reply),
+    /// It is waiting for a lock; [`Session::finish`] collects its reply
+    /// once another session lets it go.
+    Blocked,
+}
+
+/// One transaction driven step by step from a test, on its own thread, so
+/// that a step that waits for a lock can be seen waiting (through the
+/// database's lock statistics, not a timer) while the test goes on with
+/// other sessions.
+pub struct Session {
+    db: Database,
+    commands: std::sync::mpsc::Sender<Command>,
+    replies: std::sync::mpsc::Receiver<Reply>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Session {
+    /// A session on `db`; its transaction begins with the first step.
+    pub fn new(db: &Database) -> Session {
+        let (commands, rx) = std::sync::mpsc::channel::<Command>();
+        let (tx, replies) = std::sync::mpsc::channel();
+        let handle = db.clone();
+        let thread = std::thread::spawn(move || {
+            let mut txn = None;
+            for cmd in rx {
+                if tx.send(cmd(&mut txn, &handle)).is_err() {
+                    break;
+                }
+            }
+        });
+        Session {
+            db: db.clone(),
+            commands,
+            replies,
+            thread: Some(thread),
+        }
+    }
+
+    /// Runs `f` on this session's transaction (begun if need be), and
+    /// returns its reply, or `Blocked` as soon as the lock manager shows
+    /// one more waiter than before the step.
+    pub fn step(
+        &self,
+        f: impl FnOnce(&mut strata_engine::Transaction) -> Reply + Send + 'static,
+    ) -> Turn {
+        let waiting = self.db.stats().waiting_now;
+        self.commands
+            .send(Box::new(move |txn, db| {
+                if txn.is_none() {
+                    *txn = Some(db.begin()?);
+                }
+                let t = txn.as_mut().expect("begun above");
+                let r = f(t);
+                if matches!(r, Err(ref e) if e.is_retryable()) {
+                    *txn = None; // the loser is rolled back
+                }
+                r
+            }))
+            .expect("session thread alive");
+        loop {
+            match self.replies.try_recv() {
+                Ok(r) => return Turn::Done(r),
+                Err(std::sync::mpsc::TryRecvError::Empty) => {}
+                Err(e) => panic!("session thread gone: {e}"),
+            }
+            if self.db.stats().waiting_now > waiting {
+                return Turn::Blocked;
+            }
+            std::thread::yield_now();
+        }
+    }
+
+    /// Runs a step that must finish without waiting, and returns its reply.
+    pub fn run(
+        &self,
+        f: impl FnOnce(&mut strata_engine::Transaction) -> Reply + Send + 'static,
+    ) -> Reply {
+        match self.step(f) {
+            Turn::Done(r) => r,
+            Turn::Blocked => panic!("step blocked, but it was expected to finish"),
+        }
+    }
+
+    /// The reply of the step that was blocked.
+    pub fn finish(&self) -> Reply {
+        self.replies.recv().expect("session thread alive")
+    }
+
+    /// Commits this session's transaction.
+    pub fn commit(&self) -> Reply {
+        self.finish_txn(true)
+    }
+
+    /// Rolls this session's transaction back.
+    pub fn rollback(&self) -> Reply {
+        self.finish_txn(false)
+    }
+
+    fn finish_txn(&self, commit: bool) -> Reply {
+        self.commands
+            .send(Box::new(move |txn, _| match txn.take() {
+                Some(t) if commit => t.commit().map(|()| Vec::new()),
+                _ => Ok(Vec::new()),
+            }))
+            .expect("session thread alive");
+        self.finish()
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let (tx, _) = std::sync::mpsc::channel();
+        drop(std::mem::replace(&mut self.commands, tx));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
