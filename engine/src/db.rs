@@ -426,7 +426,7 @@ fn new_salt() -> u64 {
     RandomState::new().hash_one(COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
-/// How long the `attempt`-th retry waits: doubling from 1 ms, capped at
+/// How long the `attempt`-th retry (from 1) waits: 2 ms, doubling, capped at
 /// 128 ms, times a pseudo-random factor in [0.5, 1.5) so that the
 /// transactions that collided do not collide again in step.
 fn backoff(attempt: u32, salt: u64) -> std::time::Duration {
@@ -548,10 +548,12 @@ impl Inner {
             self.poisoned(applied)?;
             lsn
         };
-        self.commits.fetch_add(1, Ordering::Relaxed);
         let flushed = self
             .log
             .flush(lsn, self.options.durability == Durability::Full);
+        if flushed.is_ok() {
+            self.commits.fetch_add(1, Ordering::Relaxed);
+        }
         self.poisoned(flushed)
     }
 

@@ -194,7 +194,8 @@ impl LogWriter {
     /// made everything up to the last appended transaction durable in the
     /// data file. The caller holds
     /// the commit latch and has flushed with sync, so nothing is buffered.
-    /// A log that grew past its preallocated size is cut back.
+    /// A log that grew past `keep` (the larger of the preallocated size
+    /// and the checkpoint threshold) is cut back to it.
     pub(crate) fn recycle(&self, salt: u64) -> Result<()> {
         let mut s = self.state.lock();
         debug_assert!(s.buf.is_empty() && !s.busy, "recycle after a full flush");
@@ -202,7 +203,7 @@ impl LogWriter {
         s.buf_offset = LOG_HEADER;
         s.buf.clear();
         if s.allocated > self.keep {
-            // A huge transaction grew the log: give the space back. Not
+            // The log outgrew what it keeps: give the space back. Not
             // synced: a longer log after a crash is harmless, its frames
             // are all older than the checkpoint.
             s.allocated = self.keep;

@@ -15,9 +15,9 @@
 //! lock unnecessary. Locks are released only after the commit is durable,
 //! or at rollback.
 //!
-//! A transaction that takes more than [`ESCALATE_AFTER`] key locks on one
-//! table escalates to a table lock (S, or X if it wrote): bulk loads and
-//! big reads then cost no lock per key.
+//! A transaction that takes more than [`ESCALATE_AFTER`] shared (or
+//! exclusive) key locks on one table escalates to a shared (or exclusive)
+//! lock of the table: bulk loads and big reads then cost no lock per key.
 //!
 //! A transaction that loses a deadlock or times out waiting is rolled back
 //! on the spot (its locks released, so the others go on); every later call
@@ -92,9 +92,9 @@ pub struct Transaction {
     created_ids: HashMap<String, TableId>,
     /// The locks held, as the lock manager granted them.
     locks: RefCell<HashMap<Resource, Mode>>,
-    /// Key locks taken per table, and whether any was exclusive: past
-    /// [`ESCALATE_AFTER`] the table itself is locked instead.
-    key_locks: RefCell<HashMap<TableId, (usize, bool)>>,
+    /// New key locks taken per table, shared and exclusive: past
+    /// [`ESCALATE_AFTER`] of one mode the table is locked in that mode.
+    key_locks: RefCell<HashMap<TableId, [usize; 2]>>,
     /// Set when the transaction lost a deadlock or timed out: it is rolled
     /// back and says so from then on.
     failed: RefCell<Option<Error>>,
@@ -193,22 +193,30 @@ impl Transaction {
             Mode::IntentExclusive
         };
         self.lock(Resource::Table(table), intent)?;
-        self.lock(Resource::Key(table, key.into()), mode)?;
-        // Lock escalation: a transaction touching thousands of keys of one
-        // table locks the table instead, which costs the lock manager (and
-        // memory) nothing more per key.
+        let res = Resource::Key(table, key.into());
+        if self
+            .locks
+            .borrow()
+            .get(&res)
+            .is_some_and(|m| m.covers(mode))
+        {
+            return Ok(());
+        }
+        self.lock(res, mode)?;
+        // Lock escalation: a transaction that has taken more than
+        // ESCALATE_AFTER new key locks of one mode on one table locks the
+        // table in that mode instead; later keys then cost nothing.
         let escalate = {
             let mut counts = self.key_locks.borrow_mut();
-            let c = counts.entry(table).or_insert((0, false));
-            c.0 += 1;
-            c.1 |= mode == Mode::Exclusive;
-            (c.0 == ESCALATE_AFTER).then_some(c.1)
+            let c = counts.entry(table).or_insert([0, 0]);
+            let n = &mut c[usize::from(mode == Mode::Exclusive)];
+            *n += 1;
+            *n == ESCALATE_AFTER + 1
         };
-        match escalate {
-            Some(true) => self.lock(Resource::Table(table), Mode::Exclusive),
-            Some(false) => self.lock(Resource::Table(table), Mode::Shared),
-            None => Ok(()),
+        if escalate {
+            self.lock(Resource::Table(table), mode)?;
         }
+        Ok(())
     }
 
     fn table(&self, name: &str) -> Result<TableId> {
@@ -304,6 +312,21 @@ impl Transaction {
             return Ok(v.clone()); // our own write: we hold X already
         }
         self.lock_key(id, key, Mode::Shared)?;
+        self.db.read_tree(id, |r, root| r.get(root, key))
+    }
+
+    /// Like [`Transaction::get`], but takes the exclusive lock at once, as
+    /// a write would: for a read that will be followed by a write of the
+    /// same key (a read-modify-write), which two transactions could
+    /// otherwise both read and then deadlock upgrading.
+    pub fn get_for_update(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.writable()?;
+        self.check_key(key)?;
+        let id = self.table(table)?;
+        self.lock_key(id, key, Mode::Exclusive)?;
+        if let Some(v) = self.writes.get(&id).and_then(|w| w.get(key)) {
+            return Ok(v.clone());
+        }
         self.db.read_tree(id, |r, root| r.get(root, key))
     }
 
@@ -565,7 +588,9 @@ impl Range<'_> {
         if self.failed {
             return None;
         }
-        if let Err(e) = self.tx.db.poison.check() {
+        // A transaction rolled back by a deadlock holds no table lock any
+        // more: its ranges must stop too.
+        if let Err(e) = self.tx.usable() {
             self.failed = true;
             return Some(Err(e));
         }

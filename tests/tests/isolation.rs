@@ -232,6 +232,25 @@ fn g2_anti_dependency_on_a_predicate() {
 }
 
 #[test]
+fn get_for_update_serialises_read_modify_write_without_deadlock() {
+    let (_d, db) = setup();
+    let (t1, t2) = (Session::new(&db), Session::new(&db));
+    assert_eq!(
+        vals(t1.run(|tx| Ok(tx.get_for_update("t", b"x")?.into_iter().collect()))),
+        ["10"]
+    );
+    // The second reader waits instead of sharing the read and deadlocking later.
+    blocked(t2.step(|tx| Ok(tx.get_for_update("t", b"x")?.into_iter().collect())));
+    t1.run(put("x", "11")).unwrap();
+    t1.commit().unwrap();
+    assert_eq!(vals(t2.finish()), ["11"]);
+    t2.run(put("x", "12")).unwrap();
+    t2.commit().unwrap();
+    assert_eq!(state(&db), pairs(&[("x", "12"), ("y", "20")]));
+    assert_eq!(db.stats().deadlocks, 0);
+}
+
+#[test]
 fn read_only_transactions_cannot_write() {
     let (_d, db) = setup();
     let mut tx = db.begin_read().unwrap();

@@ -1,0 +1,196 @@
+//! The ORM's error type, grouped by what the caller should do.
+
+use crate::value::Value;
+use std::fmt;
+
+/// A `Result` whose error is the ORM's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the ORM.
+///
+/// | group | variants | what to do |
+/// | --- | --- | --- |
+/// | the data breaks a rule | [`UniqueViolation`](Error::UniqueViolation), [`DuplicateKey`](Error::DuplicateKey), [`ForeignKeyViolation`](Error::ForeignKeyViolation), [`Restricted`](Error::Restricted), [`TooLong`](Error::TooLong), [`NotANumber`](Error::NotANumber) | change the data; the session is still usable |
+/// | the query's answer | [`NotFound`](Error::NotFound), [`NotExactlyOne`](Error::NotExactlyOne) | expected outcomes of `one()` and updates |
+/// | the program and the file disagree | [`SchemaMismatch`](Error::SchemaMismatch), [`Corrupt`](Error::Corrupt) | migrate, or restore |
+/// | the engine | [`Engine`](Error::Engine) | see [`strata_engine::Error`]; [`Error::is_retryable`] for deadlocks |
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// A unique column already holds this value in another row.
+    UniqueViolation {
+        /// The model (Rust type name).
+        model: &'static str,
+        /// The column.
+        column: &'static str,
+        /// The value that is taken.
+        value: Value,
+    },
+    /// A row with this primary key already exists.
+    DuplicateKey {
+        /// The model.
+        model: &'static str,
+        /// The key.
+        key: Value,
+    },
+    /// A foreign key names a parent row that does not exist.
+    ForeignKeyViolation {
+        /// The child model.
+        model: &'static str,
+        /// The foreign-key column.
+        column: &'static str,
+        /// The missing parent key.
+        value: Value,
+        /// The parent's table.
+        parent: &'static str,
+    },
+    /// A row cannot be deleted: rows of another table still refer to it
+    /// (the default `restrict` rule).
+    Restricted {
+        /// The model of the row being deleted.
+        model: &'static str,
+        /// The table whose rows refer to it.
+        child_table: String,
+        /// The referring column.
+        column: String,
+    },
+    /// A string or byte column is longer than its declared maximum.
+    TooLong {
+        /// The model.
+        model: &'static str,
+        /// The column.
+        column: &'static str,
+        /// The declared maximum (characters for strings, bytes for bytes).
+        max: usize,
+        /// The length given.
+        len: usize,
+    },
+    /// NaN in a float column that is a key or indexed (it has no place in
+    /// an order).
+    NotANumber {
+        /// The model.
+        model: &'static str,
+        /// The column.
+        column: &'static str,
+    },
+    /// No row has this key (on update).
+    NotFound {
+        /// The model.
+        model: &'static str,
+        /// The key.
+        key: Value,
+    },
+    /// `one()` found no row, or more than one.
+    NotExactlyOne {
+        /// The model.
+        model: &'static str,
+        /// How many rows matched (up to 2).
+        found: usize,
+    },
+    /// The model in the program differs from the schema stored in the file.
+    SchemaMismatch {
+        /// The model.
+        model: String,
+        /// The field that differs.
+        field: String,
+        /// How it differs.
+        detail: String,
+    },
+    /// Bytes stored by the ORM (a row, an index entry, a schema) do not
+    /// decode.
+    Corrupt {
+        /// The table.
+        table: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The engine failed.
+    Engine(strata_engine::Error),
+}
+
+impl Error {
+    /// Whether running the same transaction again may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Error::Engine(e) if e.is_retryable())
+    }
+}
+
+impl From<strata_engine::Error> for Error {
+    fn from(e: strata_engine::Error) -> Self {
+        Error::Engine(e)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::UniqueViolation {
+                model,
+                column,
+                value,
+            } => {
+                write!(
+                    f,
+                    "{model}.{column} must be unique, and {value} is already taken"
+                )
+            }
+            Error::DuplicateKey { model, key } => {
+                write!(f, "a {model} with key {key} already exists")
+            }
+            Error::ForeignKeyViolation {
+                model,
+                column,
+                value,
+                parent,
+            } => write!(f, "{model}.{column} = {value} refers to no row of {parent}"),
+            Error::Restricted {
+                model,
+                child_table,
+                column,
+            } => write!(
+                f,
+                "cannot delete the {model}: rows of {child_table} refer to it through {column}"
+            ),
+            Error::TooLong {
+                model,
+                column,
+                max,
+                len,
+            } => {
+                write!(f, "{model}.{column} is limited to {max}, got {len}")
+            }
+            Error::NotANumber { model, column } => {
+                write!(f, "{model}.{column} is indexed and cannot hold NaN")
+            }
+            Error::NotFound { model, key } => write!(f, "no {model} with key {key}"),
+            Error::NotExactlyOne { model, found } => {
+                write!(
+                    f,
+                    "expected exactly one {model}, found {}",
+                    if *found > 1 { "several" } else { "none" }
+                )
+            }
+            Error::SchemaMismatch {
+                model,
+                field,
+                detail,
+            } => {
+                write!(
+                    f,
+                    "model {model} does not match the schema stored in the file: field {field}: {detail}"
+                )
+            }
+            Error::Corrupt { table, detail } => write!(f, "corrupt ORM data in {table}: {detail}"),
+            Error::Engine(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Engine(e) => Some(e),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! The narrow transactional key-value interface the ORM stands on.
+//!
+//! Everything the ORM stores goes through these two traits: named tables
+//! of ordered byte keys and values, read and written inside a
+//! transaction. The Strata engine implements them; another transactional
+//! ordered key-value store could be put behind the ORM by implementing
+//! them too.
+
+use std::ops::Bound;
+use strata_engine::Result;
+
+/// An iterator over `(key, value)` pairs of a scan.
+pub type KvIter<'a> = Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>)>> + 'a>;
+
+/// A transaction over named tables of ordered byte keys.
+pub trait KvTxn: Send {
+    /// The value under `key`.
+    fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// The value under `key`, locked for writing (a read that a write of
+    /// the same key will follow).
+    fn get_for_update(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// Stores `value` under `key`.
+    fn put(&mut self, table: &str, key: &[u8], value: &[u8]) -> Result<()>;
+    /// Removes `key`; whether it was there.
+    fn delete(&mut self, table: &str, key: &[u8]) -> Result<bool>;
+    /// The entries between the bounds, ascending or descending.
+    fn scan<'a>(
+        &'a self,
+        table: &str,
+        lo: Bound<&[u8]>,
+        hi: Bound<&[u8]>,
+        reverse: bool,
+    ) -> Result<KvIter<'a>>;
+    /// Creates a table if it does not exist.
+    fn create_table(&mut self, table: &str) -> Result<()>;
+    /// Whether a table exists.
+    fn table_exists(&self, table: &str) -> Result<bool>;
+    /// Commits.
+    fn commit(self: Box<Self>) -> Result<()>;
+}
+
+/// A store that starts transactions.
+pub trait KvStore: Send + Sync {
+    /// A read-write transaction.
+    fn begin(&self) -> Result<Box<dyn KvTxn>>;
+    /// A read-only transaction.
+    fn begin_read(&self) -> Result<Box<dyn KvTxn>>;
+}
+
+impl KvTxn for strata_engine::Transaction {
+    fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        strata_engine::Transaction::get(self, table, key)
+    }
+
+    fn get_for_update(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        strata_engine::Transaction::get_for_update(self, table, key)
+    }
+
+    fn put(&mut self, table: &str, key: &[u8], value: &[u8]) -> Result<()> {
+        strata_engine::Transaction::put(self, table, key, value)
+    }
+
+    fn delete(&mut self, table: &str, key: &[u8]) -> Result<bool> {
+        strata_engine::Transaction::delete(self, table, key)
+    }
+
+    fn scan<'a>(
+        &'a self,
+        table: &str,
+        lo: Bound<&[u8]>,
+        hi: Bound<&[u8]>,
+        reverse: bool,
+    ) -> Result<KvIter<'a>> {
+        let range = self.range(table, (lo, hi))?;
+        Ok(if reverse {
+            Box::new(range.rev())
+        } else {
+            Box::new(range)
+        })
+    }
+
+    fn create_table(&mut self, table: &str) -> Result<()> {
+        strata_engine::Transaction::create_table(self, table)
+    }
+
+    fn table_exists(&self, table: &str) -> Result<bool> {
+        strata_engine::Transaction::table_exists(self, table)
+    }
+
+    fn commit(self: Box<Self>) -> Result<()> {
+        strata_engine::Transaction::commit(*self)
+    }
+}
+
+impl KvStore for strata_engine::Database {
+    fn begin(&self) -> Result<Box<dyn KvTxn>> {
+        Ok(Box::new(strata_engine::Database::begin(self)?))
+    }
+
+    fn begin_read(&self) -> Result<Box<dyn KvTxn>> {
+        Ok(Box::new(strata_engine::Database::begin_read(self)?))
+    }
+}

@@ -1,0 +1,83 @@
+//! Strata's ORM: typed models over the Strata engine, in the way
+//! Flask-SQLAlchemy users work.
+//!
+//! ```
+//! use serde::{Deserialize, Serialize};
+//! use strata::{Database, Model, TextColumn};
+//!
+//! #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+//! #[strata(table = "users", display = "username")]
+//! struct User {
+//!     #[strata(primary_key)]
+//!     id: i64,
+//!     #[strata(unique, max_len = 80)]
+//!     username: String,
+//!     #[strata(unique, max_len = 120)]
+//!     email: String,
+//! }
+//!
+//! # let dir = std::env::temp_dir().join(format!("strata-orm-doc-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir).unwrap();
+//! let db = Database::open(dir.join("app.strata"))?;
+//! let mut s = db.session()?;
+//! let mut admin = User { id: 0, username: "admin".into(), email: "admin@example.com".into() };
+//! s.add(&mut admin)?; // assigns admin.id
+//! s.commit()?;
+//!
+//! let s = db.session()?;
+//! let found = s.query::<User>().filter(User::username.eq("admin")).first()?;
+//! assert_eq!(found.map(|u| u.id), Some(admin.id));
+//! let all = s.query::<User>().filter(User::email.ends_with("@example.com")).all()?;
+//! assert_eq!(format!("{}", all[0]), "<User 'admin'>");
+//! # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+//! # Ok::<(), strata::Error>(())
+//! ```
+//!
+//! `orm/DESIGN.md` explains the choices (columns as associated constants,
+//! relationships loaded through an explicit session) and the mapping of
+//! each SQLAlchemy construct.
+//!
+//! THE DERIVE
+//!
+//! `#[derive(Model)]` takes, on the struct, `#[strata(...)]` with
+//! `table = "name"` (default: the type's name in snake case),
+//! `display = "field"` (how the model prints: `<User 'admin'>`; default:
+//! every field), and relationships:
+//! `has_many(addresses = Address, fk = person_id, backref = person, on_delete = cascade)`,
+//! `has_one(...)` with the same keys, and
+//! `many_to_many(tags = Tag, through = "page_tags", backref = pages)`.
+//! On fields: `primary_key` (an integer key of 0 is assigned on `add`),
+//! `unique`, `index`, `max_len = N`, `foreign_key = Model`.
+
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+// The derive names this crate `::strata`; this lets it do so inside the
+// crate too (its unit tests).
+extern crate self as strata;
+
+mod check;
+mod error;
+mod kv;
+mod model;
+mod query;
+mod relation;
+mod schema;
+mod session;
+mod value;
+
+pub use error::{Error, Result};
+pub use kv::{KvIter, KvStore, KvTxn};
+pub use model::{
+    AssociationDef, Column, ColumnDef, DeleteRule, Expr, Model, OnDelete, Order, TextColumn,
+};
+pub use query::{Access, Plan, Query, QueryMut};
+pub use relation::{BelongsTo, HasMany, HasOne, ManyToMany, Relation};
+pub use session::{Database, OrmStats, Session};
+pub use value::{ColumnKind, ColumnType, ToColumn, Value};
+
+/// `#[derive(Model)]`: see the crate documentation.
+pub use strata_derive::Model;
+
+/// The storage engine underneath.
+pub use strata_engine as engine;

@@ -1,0 +1,314 @@
+//! The schema of every model, as stored in the file, and the decoding of
+//! rows without their Rust type.
+//!
+//! The table `__strata_schema` maps a model's table name to its
+//! [`StoredSchema`] (bincode). A model is checked against it the first
+//! time a process uses the model: a difference in any column (name, type,
+//! nullability, key, uniqueness, index, length limit, foreign key) is a
+//! [`Error::SchemaMismatch`] naming the model and the field. The stored
+//! schemas also let the ORM act on tables whose Rust types it does not
+//! have at hand: refuse to delete a parent that rows of some other table
+//! still refer to, remove many-to-many links, and check every index.
+//!
+//! TABLES
+//!
+//! | table | key | value |
+//! | --- | --- | --- |
+//! | `<table>` | primary key | the row (serde + bincode, standard config) |
+//! | `<table>#<column>`, unique | column value | primary key |
+//! | `<table>#<column>`, not unique | column value, primary key | empty |
+//! | `<through>` | owner key, target key | empty |
+//! | `<through>#rev` | target key, owner key | empty |
+//!
+//! Keys use the order-preserving encoding of `value.rs`. A unique index
+//! leaves nulls out (any number of rows may be null); other indexes
+//! include them.
+
+use crate::error::{Error, Result};
+use crate::model::{Model, OnDelete};
+use crate::value::{ColumnKind, Value};
+use serde::{Deserialize, Serialize};
+
+/// The table holding the stored schemas.
+pub(crate) const SCHEMA_TABLE: &str = "__strata_schema";
+
+/// Version of the [`StoredSchema`] encoding.
+const SCHEMA_VERSION: u32 = 1;
+
+/// The largest row or schema the ORM decodes (a bound on what hostile
+/// length prefixes can make the decoder allocate).
+pub(crate) const DECODE_LIMIT: usize = 32 << 20;
+
+pub(crate) fn bincode_config() -> bincode::config::Configuration<
+    bincode::config::LittleEndian,
+    bincode::config::Varint,
+    bincode::config::Limit<DECODE_LIMIT>,
+> {
+    bincode::config::standard().with_limit::<DECODE_LIMIT>()
+}
+
+/// One column, as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct StoredColumn {
+    pub name: String,
+    pub type_name: String,
+    pub kind: ColumnKind,
+    pub nullable: bool,
+    pub primary_key: bool,
+    pub unique: bool,
+    pub index: bool,
+    pub max_len: Option<u64>,
+    pub foreign_key: Option<String>,
+}
+
+impl StoredColumn {
+    pub(crate) fn has_index(&self) -> bool {
+        !self.primary_key && (self.unique || self.index || self.foreign_key.is_some())
+    }
+}
+
+/// A model's schema, as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct StoredSchema {
+    pub version: u32,
+    pub model: String,
+    pub table: String,
+    pub columns: Vec<StoredColumn>,
+    /// (child table, child column, rule) for the children this model
+    /// declares with `has_many` / `has_one`.
+    pub delete_rules: Vec<(String, String, OnDelete)>,
+    /// (through table, target table) of the associations it owns.
+    pub associations: Vec<(String, String)>,
+}
+
+impl StoredSchema {
+    /// The schema model `M` declares.
+    pub(crate) fn of<M: Model>() -> StoredSchema {
+        StoredSchema {
+            version: SCHEMA_VERSION,
+            model: M::NAME.to_string(),
+            table: M::TABLE.to_string(),
+            columns: M::COLUMNS
+                .iter()
+                .map(|c| StoredColumn {
+                    name: c.name.to_string(),
+                    type_name: c.type_name.to_string(),
+                    kind: c.kind,
+                    nullable: c.nullable,
+                    primary_key: c.primary_key,
+                    unique: c.unique,
+                    index: c.index,
+                    max_len: c.max_len.map(|n| n as u64),
+                    foreign_key: c.foreign_key.map(str::to_string),
+                })
+                .collect(),
+            delete_rules: M::DELETE_RULES
+                .iter()
+                .map(|r| (r.child_table.to_string(), r.column.to_string(), r.rule))
+                .collect(),
+            associations: M::ASSOCIATIONS
+                .iter()
+                .map(|a| (a.through.to_string(), a.target.to_string()))
+                .collect(),
+        }
+    }
+
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        bincode::serde::encode_to_vec(self, bincode_config()).unwrap_or_default()
+    }
+
+    pub(crate) fn decode(bytes: &[u8], table: &str) -> Result<StoredSchema> {
+        let bad = |detail: String| Error::Corrupt {
+            table: SCHEMA_TABLE.to_string(),
+            detail: format!("schema of {table}: {detail}"),
+        };
+        let (s, _): (StoredSchema, usize) =
+            bincode::serde::decode_from_slice(bytes, bincode_config())
+                .map_err(|e| bad(e.to_string()))?;
+        if s.version != SCHEMA_VERSION {
+            return Err(bad(format!(
+                "schema version {} is not {SCHEMA_VERSION}",
+                s.version
+            )));
+        }
+        if s.columns.iter().filter(|c| c.primary_key).count() != 1 {
+            return Err(bad("not exactly one primary key".into()));
+        }
+        Ok(s)
+    }
+
+    /// The first difference between the stored columns and `declared`,
+    /// as a schema-mismatch error.
+    pub(crate) fn compare(&self, declared: &StoredSchema) -> Result<()> {
+        let mismatch = |field: &str, detail: String| Error::SchemaMismatch {
+            model: declared.model.clone(),
+            field: field.to_string(),
+            detail,
+        };
+        for (i, d) in declared.columns.iter().enumerate() {
+            let Some(s) = self.columns.iter().find(|s| s.name == d.name) else {
+                return Err(mismatch(
+                    &d.name,
+                    "the stored schema has no such field".into(),
+                ));
+            };
+            let at = self.columns.iter().position(|s| s.name == d.name);
+            if at != Some(i) {
+                return Err(mismatch(
+                    &d.name,
+                    format!("stored at position {}, declared at {i}", at.unwrap_or(0)),
+                ));
+            }
+            if s != d {
+                return Err(mismatch(
+                    &d.name,
+                    format!("stored as {}, declared as {}", describe(s), describe(d)),
+                ));
+            }
+        }
+        if let Some(s) = self
+            .columns
+            .iter()
+            .find(|s| !declared.columns.iter().any(|d| d.name == s.name))
+        {
+            return Err(mismatch(&s.name, "stored, but no longer declared".into()));
+        }
+        Ok(())
+    }
+
+    /// The primary key column.
+    pub(crate) fn key_column(&self) -> usize {
+        self.columns.iter().position(|c| c.primary_key).unwrap_or(0)
+    }
+}
+
+fn describe(c: &StoredColumn) -> String {
+    let mut s = c.type_name.clone();
+    if c.primary_key {
+        s.push_str(" primary key");
+    }
+    if c.unique {
+        s.push_str(" unique");
+    }
+    if c.index {
+        s.push_str(" indexed");
+    }
+    if let Some(n) = c.max_len {
+        s.push_str(&format!(" max {n}"));
+    }
+    if let Some(t) = &c.foreign_key {
+        s.push_str(&format!(" -> {t}"));
+    }
+    s
+}
+
+/// The name of the index table of `column` of `table`.
+pub(crate) fn index_table(table: &str, column: &str) -> String {
+    format!("{table}#{column}")
+}
+
+/// The name of the reverse link table of association table `through`.
+pub(crate) fn reverse_table(through: &str) -> String {
+    format!("{through}#rev")
+}
+
+/// Decodes a row stored by the serde + bincode encoding into its column
+/// values, from the stored schema alone (for tables whose Rust type is not
+/// at hand: the integrity check).
+pub(crate) fn decode_row(
+    schema: &StoredSchema,
+    row: &[u8],
+) -> std::result::Result<Vec<Value>, String> {
+    let mut r = Reader { b: row, at: 0 };
+    let values = schema
+        .columns
+        .iter()
+        .map(|c| {
+            if c.nullable {
+                match r.byte()? {
+                    0 => return Ok(Value::Null),
+                    1 => {}
+                    t => return Err(format!("column {}: bad option tag {t}", c.name)),
+                }
+            }
+            let base = c
+                .type_name
+                .trim_start_matches("Option<")
+                .trim_end_matches('>');
+            r.value(base).map_err(|e| format!("column {}: {e}", c.name))
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    if r.at != row.len() {
+        return Err(format!("{} bytes left over", row.len() - r.at));
+    }
+    Ok(values)
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> std::result::Result<&[u8], String> {
+        let s = self
+            .b
+            .get(self.at..self.at.checked_add(n).ok_or("length overflow")?)
+            .ok_or("row ends early")?;
+        self.at += n;
+        Ok(s)
+    }
+
+    fn byte(&mut self) -> std::result::Result<u8, String> {
+        Ok(self.take(1)?[0])
+    }
+
+    /// bincode's variable-length unsigned integer.
+    fn varint(&mut self) -> std::result::Result<u64, String> {
+        let fixed = |r: &mut Self, n: usize| -> std::result::Result<u64, String> {
+            let mut buf = [0u8; 8];
+            buf[..n].copy_from_slice(r.take(n)?);
+            Ok(u64::from_le_bytes(buf))
+        };
+        match self.byte()? {
+            b @ 0..=250 => Ok(u64::from(b)),
+            251 => fixed(self, 2),
+            252 => fixed(self, 4),
+            253 => fixed(self, 8),
+            b => Err(format!("varint tag {b} out of range")),
+        }
+    }
+
+    fn signed(&mut self) -> std::result::Result<i64, String> {
+        let z = self.varint()?;
+        Ok(((z >> 1) as i64) ^ -((z & 1) as i64))
+    }
+
+    fn value(&mut self, ty: &str) -> std::result::Result<Value, String> {
+        Ok(match ty {
+            "bool" => match self.byte()? {
+                0 => Value::Bool(false),
+                1 => Value::Bool(true),
+                b => return Err(format!("bad bool {b}")),
+            },
+            "u8" => Value::UInt(u64::from(self.byte()?)),
+            "i8" => Value::Int(i64::from(self.byte()? as i8)),
+            "u16" | "u32" | "u64" => Value::UInt(self.varint()?),
+            "i16" | "i32" | "i64" => Value::Int(self.signed()?),
+            "f64" => {
+                let b: [u8; 8] = self.take(8)?.try_into().map_err(|_| "short f64")?;
+                Value::Float(f64::from_le_bytes(b))
+            }
+            "String" => {
+                let n = usize::try_from(self.varint()?).map_err(|_| "length overflow")?;
+                let s = std::str::from_utf8(self.take(n)?).map_err(|_| "text is not UTF-8")?;
+                Value::Text(s.to_string())
+            }
+            "Vec<u8>" => {
+                let n = usize::try_from(self.varint()?).map_err(|_| "length overflow")?;
+                Value::Bytes(self.take(n)?.to_vec())
+            }
+            other => return Err(format!("unknown column type {other}")),
+        })
+    }
+}

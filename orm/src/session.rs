@@ -1,0 +1,733 @@
+//! The ORM's database handle and its sessions.
+//!
+//! A [`Session`] is one transaction of the engine, seen through models:
+//! `add`, `update`, `delete` and `get` rows, and `query` them. It keeps
+//! every index in step with the rows and checks the rules the models
+//! declare (unique columns, foreign keys, lengths, NaN) before it writes
+//! anything, so a refused write leaves the session as it was and usable.
+//! `commit` makes everything durable; dropping the session rolls it back.
+
+use crate::error::{Error, Result};
+use crate::kv::{KvStore, KvTxn};
+use crate::model::{Model, OnDelete};
+use crate::query::{Query, QueryMut};
+use crate::schema::{self, SCHEMA_TABLE, StoredSchema, bincode_config, index_table, reverse_table};
+use crate::value::{Value, check_orderable, decode_key, key_of, prefix_end};
+use parking_lot::{Mutex, RwLock};
+use std::any::TypeId;
+use std::collections::{HashMap, HashSet};
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Counters of the ORM's work, for tests and tuning.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OrmStats {
+    /// Range scans started over tables and indexes.
+    pub scans: u64,
+    /// Rows read by primary key.
+    pub row_gets: u64,
+}
+
+#[derive(Default)]
+pub(crate) struct Counters {
+    scans: AtomicU64,
+    row_gets: AtomicU64,
+}
+
+pub(crate) struct DbInner {
+    pub(crate) store: Arc<dyn KvStore>,
+    pub(crate) engine: Option<strata_engine::Database>,
+    /// Every model's stored schema, by table.
+    pub(crate) schemas: RwLock<HashMap<String, StoredSchema>>,
+    /// Models checked against their stored schema by this handle.
+    registered: Mutex<HashSet<TypeId>>,
+    /// The next automatic key of each table with one.
+    sequences: Mutex<HashMap<&'static str, i64>>,
+    pub(crate) counters: Counters,
+}
+
+/// A database of models: the engine underneath, plus the stored schemas.
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct Database {
+    pub(crate) inner: Arc<DbInner>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("models", &self.inner.schemas.read().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Database {
+    /// Opens (or creates) the database file at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Database> {
+        Database::open_with(path, strata_engine::Options::default())
+    }
+
+    /// Opens (or creates) the database file at `path` with engine options.
+    pub fn open_with(path: impl AsRef<Path>, options: strata_engine::Options) -> Result<Database> {
+        let engine = strata_engine::Database::open_with(path, options)?;
+        Database::from_engine(engine)
+    }
+
+    /// The ORM over an open engine database.
+    pub fn from_engine(engine: strata_engine::Database) -> Result<Database> {
+        let store: Arc<dyn KvStore> = Arc::new(engine.clone());
+        Database::over(store, Some(engine))
+    }
+
+    /// The ORM over any store implementing the key-value interface.
+    pub fn over(
+        store: Arc<dyn KvStore>,
+        engine: Option<strata_engine::Database>,
+    ) -> Result<Database> {
+        // Load every stored schema once.
+        let mut schemas = HashMap::new();
+        let mut tx = store.begin()?;
+        tx.create_table(SCHEMA_TABLE)?;
+        for kv in tx.scan(SCHEMA_TABLE, Bound::Unbounded, Bound::Unbounded, false)? {
+            let (k, v) = kv?;
+            let table = String::from_utf8_lossy(&k).into_owned();
+            let s = StoredSchema::decode(&v, &table)?;
+            schemas.insert(table, s);
+        }
+        tx.commit()?;
+        Ok(Database {
+            inner: Arc::new(DbInner {
+                store,
+                engine,
+                schemas: RwLock::new(schemas),
+                registered: Mutex::new(HashSet::new()),
+                sequences: Mutex::new(HashMap::new()),
+                counters: Counters::default(),
+            }),
+        })
+    }
+
+    /// A read-write session (one transaction).
+    pub fn session(&self) -> Result<Session> {
+        Ok(Session {
+            db: self.inner.clone(),
+            kv: self.inner.store.begin()?,
+            read_only: false,
+        })
+    }
+
+    /// A read-only session: it takes only shared locks and refuses writes.
+    pub fn read_session(&self) -> Result<Session> {
+        Ok(Session {
+            db: self.inner.clone(),
+            kv: self.inner.store.begin_read()?,
+            read_only: true,
+        })
+    }
+
+    /// Runs `f` in a session and commits it, retrying (a bounded number of
+    /// times) when it loses a deadlock or times out waiting for a lock.
+    pub fn transaction<T>(&self, mut f: impl FnMut(&mut Session) -> Result<T>) -> Result<T> {
+        let mut attempt = 0;
+        loop {
+            let mut s = self.session()?;
+            match f(&mut s).and_then(|v| s.commit().map(|()| v)) {
+                Err(e) if e.is_retryable() && attempt < 16 => {
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_micros(500 << attempt.min(7)));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// The engine underneath, when it is Strata's.
+    pub fn engine(&self) -> Option<&strata_engine::Database> {
+        self.inner.engine.as_ref()
+    }
+
+    /// Counters of the ORM's work since the handle was opened.
+    pub fn stats(&self) -> OrmStats {
+        OrmStats {
+            scans: self.inner.counters.scans.load(Ordering::Relaxed),
+            row_gets: self.inner.counters.row_gets.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Checks that `M` matches its stored schema (or stores it, creating
+    /// its tables), as every session does on a model's first use.
+    pub fn register<M: Model>(&self) -> Result<()> {
+        self.inner.ensure::<M>()
+    }
+
+    /// The engine's integrity check, then the ORM's: every row decodes
+    /// against its stored schema, and every index holds exactly the entries
+    /// of its rows. Returns the number of rows checked.
+    pub fn check(&self) -> Result<u64> {
+        if let Some(e) = &self.inner.engine {
+            e.check()?;
+        }
+        crate::check::run(self)
+    }
+}
+
+impl DbInner {
+    /// Checks `M` against its stored schema once per handle; the first
+    /// time a model is ever used, stores its schema and creates its tables,
+    /// in a transaction of its own.
+    pub(crate) fn ensure<M: Model>(&self) -> Result<()> {
+        let id = TypeId::of::<M>();
+        if self.registered.lock().contains(&id) {
+            return Ok(());
+        }
+        let declared = StoredSchema::of::<M>();
+        let stored = self.schemas.read().get(M::TABLE).cloned();
+        if let Some(stored) = &stored {
+            stored.compare(&declared)?;
+        }
+        if stored.as_ref() != Some(&declared) {
+            // New, or its rules or associations changed: (re)store it.
+            let mut tx = self.store.begin()?;
+            tx.create_table(M::TABLE)?;
+            for c in M::COLUMNS.iter().filter(|c| c.has_index()) {
+                tx.create_table(&index_table(M::TABLE, c.name))?;
+            }
+            for a in M::ASSOCIATIONS {
+                tx.create_table(a.through)?;
+                tx.create_table(&reverse_table(a.through))?;
+            }
+            tx.put(SCHEMA_TABLE, M::TABLE.as_bytes(), &declared.encode())?;
+            tx.commit()?;
+            self.schemas.write().insert(M::TABLE.to_string(), declared);
+        }
+        if M::AUTO_KEY {
+            // The next key: one past the largest stored.
+            let tx = self.store.begin_read()?;
+            let last = tx
+                .scan(M::TABLE, Bound::Unbounded, Bound::Unbounded, true)?
+                .next()
+                .transpose()?;
+            let next = match last.and_then(|(k, _)| decode_key(&k)) {
+                Some((Value::Int(i), _)) => i.saturating_add(1),
+                Some((Value::UInt(u), _)) => i64::try_from(u).unwrap_or(i64::MAX).saturating_add(1),
+                _ => 1,
+            };
+            tx.commit()?;
+            let mut seq = self.sequences.lock();
+            let cur = seq.entry(M::TABLE).or_insert(next);
+            *cur = (*cur).max(next);
+        }
+        self.registered.lock().insert(id);
+        Ok(())
+    }
+
+    /// Takes the next automatic key of `table`.
+    fn next_key(&self, table: &'static str) -> i64 {
+        let mut seq = self.sequences.lock();
+        let cur = seq.entry(table).or_insert(1);
+        let k = *cur;
+        *cur = cur.saturating_add(1);
+        k
+    }
+
+    /// Makes sure automatic keys of `table` stay above `key` (given by hand).
+    fn saw_key(&self, table: &'static str, key: i64) {
+        let mut seq = self.sequences.lock();
+        let cur = seq.entry(table).or_insert(1);
+        *cur = (*cur).max(key.saturating_add(1));
+    }
+
+    pub(crate) fn counted_scan(&self) {
+        self.counters.scans.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn counted_get(&self) {
+        self.counters.row_gets.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// One transaction over models. Commit with [`Session::commit`]; dropping
+/// it rolls it back.
+pub struct Session {
+    pub(crate) db: Arc<DbInner>,
+    pub(crate) kv: Box<dyn KvTxn>,
+    read_only: bool,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("read_only", &self.read_only)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn encode_row<M: Model>(m: &M) -> Result<Vec<u8>> {
+    bincode::serde::encode_to_vec(m, bincode_config()).map_err(|e| Error::Corrupt {
+        table: M::TABLE.to_string(),
+        detail: format!("cannot encode a row: {e}"),
+    })
+}
+
+pub(crate) fn decode_row<M: Model>(bytes: &[u8]) -> Result<M> {
+    let (m, used): (M, usize) = bincode::serde::decode_from_slice(bytes, bincode_config())
+        .map_err(|e| Error::Corrupt {
+            table: M::TABLE.to_string(),
+            detail: format!("row does not decode: {e}"),
+        })?;
+    if used != bytes.len() {
+        return Err(Error::Corrupt {
+            table: M::TABLE.to_string(),
+            detail: "row has trailing bytes".into(),
+        });
+    }
+    Ok(m)
+}
+
+/// The `[lo, hi)` bounds of every key starting with `prefix`.
+pub(crate) fn prefix_bounds(prefix: &[u8]) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+    (
+        Bound::Included(prefix.to_vec()),
+        prefix_end(prefix).map_or(Bound::Unbounded, Bound::Excluded),
+    )
+}
+
+fn as_ref(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+    b.as_ref().map(|v| &v[..])
+}
+
+impl Session {
+    fn writable(&self) -> Result<()> {
+        if self.read_only {
+            return Err(strata_engine::Error::ReadOnly.into());
+        }
+        Ok(())
+    }
+
+    /// Commits the session: everything it did becomes durable and visible.
+    pub fn commit(self) -> Result<()> {
+        Ok(self.kv.commit()?)
+    }
+
+    /// Throws away everything the session did.
+    pub fn rollback(self) {}
+
+    /// A query over the rows of `M`.
+    pub fn query<M: Model>(&self) -> Query<'_, M> {
+        Query::new(self)
+    }
+
+    /// A query over the rows of `M` that can also update or delete them.
+    pub fn query_mut<M: Model>(&mut self) -> QueryMut<'_, M> {
+        QueryMut::new(self)
+    }
+
+    /// The row of `M` with primary key `key`.
+    pub fn get<M: Model>(&self, key: impl crate::value::ToColumn<M::Key>) -> Result<Option<M>> {
+        self.db.ensure::<M>()?;
+        self.get_by_value(&key.to_column_value())
+    }
+
+    pub(crate) fn get_by_value<M: Model>(&self, key: &Value) -> Result<Option<M>> {
+        self.db.counted_get();
+        match self.kv.get(M::TABLE, &key_of(key))? {
+            Some(bytes) => Ok(Some(decode_row(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Checks lengths and NaN of every column of `m`.
+    fn validate<M: Model>(m: &M) -> Result<()> {
+        for (i, c) in M::COLUMNS.iter().enumerate() {
+            let v = m.value(i);
+            if c.primary_key || c.has_index() {
+                check_orderable(&v, M::NAME, c.name)?;
+            }
+            if let Some(max) = c.max_len {
+                let len = match &v {
+                    Value::Text(s) => s.chars().count(),
+                    Value::Bytes(b) => b.len(),
+                    _ => 0,
+                };
+                if len > max {
+                    return Err(Error::TooLong {
+                        model: M::NAME,
+                        column: c.name,
+                        max,
+                        len,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the foreign keys of `m` whose values differ from `old`'s.
+    fn check_parents<M: Model>(&self, m: &M, old: Option<&M>) -> Result<()> {
+        for (i, c) in M::COLUMNS.iter().enumerate() {
+            let Some(parent) = c.foreign_key else {
+                continue;
+            };
+            let v = m.value(i);
+            if v.is_null() || old.is_some_and(|o| o.value(i) == v) {
+                continue;
+            }
+            // A shared lock on the parent's key: it cannot be deleted
+            // before this transaction ends.
+            if self.kv.get(parent, &key_of(&v))?.is_none() {
+                return Err(Error::ForeignKeyViolation {
+                    model: M::NAME,
+                    column: c.name,
+                    value: v,
+                    parent,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the unique columns of `m` whose values differ from `old`'s.
+    fn check_unique<M: Model>(&self, m: &M, old: Option<&M>, key: &[u8]) -> Result<()> {
+        for (i, c) in M::COLUMNS
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.unique && !c.primary_key)
+        {
+            let v = m.value(i);
+            if v.is_null() || old.is_some_and(|o| o.value(i) == v) {
+                continue;
+            }
+            // Exclusive at once: of two sessions adding the same value,
+            // the second waits for the first and then sees its value.
+            let holder = self
+                .kv
+                .get_for_update(&index_table(M::TABLE, c.name), &key_of(&v))?;
+            if holder.is_some_and(|h| h != key) {
+                return Err(Error::UniqueViolation {
+                    model: M::NAME,
+                    column: c.name,
+                    value: v,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn index_key(v: &Value, unique: bool, key: &[u8]) -> Vec<u8> {
+        let mut k = key_of(v);
+        if !unique {
+            k.extend_from_slice(key);
+        }
+        k
+    }
+
+    /// Writes (or, with `remove`, deletes) the index entries of `m`'s
+    /// indexed columns whose values differ from `other`'s.
+    fn write_indexes<M: Model>(
+        &mut self,
+        m: &M,
+        other: Option<&M>,
+        key: &[u8],
+        remove: bool,
+    ) -> Result<()> {
+        for (i, c) in M::COLUMNS.iter().enumerate().filter(|(_, c)| c.has_index()) {
+            let v = m.value(i);
+            if other.is_some_and(|o| o.value(i) == v) || (c.unique && v.is_null()) {
+                continue;
+            }
+            let table = index_table(M::TABLE, c.name);
+            let ik = Self::index_key(&v, c.unique, key);
+            if remove {
+                self.kv.delete(&table, &ik)?;
+            } else {
+                let value: &[u8] = if c.unique { key } else { &[] };
+                self.kv.put(&table, &ik, value)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds a new row. An automatic key that is 0 is assigned (and written
+    /// into `m`). Fails, changing nothing, if the key is taken, a unique
+    /// value is taken, a foreign key names no row, or a value breaks a
+    /// declared limit.
+    pub fn add<M: Model>(&mut self, m: &mut M) -> Result<()> {
+        self.writable()?;
+        self.db.ensure::<M>()?;
+        Self::validate(m)?;
+        if M::AUTO_KEY {
+            match m.key_value() {
+                Value::Int(0) | Value::UInt(0) => m.set_auto_key(self.db.next_key(M::TABLE)),
+                Value::Int(k) => self.db.saw_key(M::TABLE, k),
+                Value::UInt(k) => self
+                    .db
+                    .saw_key(M::TABLE, i64::try_from(k).unwrap_or(i64::MAX)),
+                _ => {}
+            }
+        }
+        let key = key_of(&m.key_value());
+        if self.kv.get_for_update(M::TABLE, &key)?.is_some() {
+            return Err(Error::DuplicateKey {
+                model: M::NAME,
+                key: m.key_value(),
+            });
+        }
+        self.check_parents(m, None)?;
+        self.check_unique(m, None, &key)?;
+        let row = encode_row(m)?;
+        self.kv.put(M::TABLE, &key, &row)?;
+        self.write_indexes(m, None, &key, false)
+    }
+
+    /// Adds every row of `ms` (see [`Session::add`]); stops at the first
+    /// failure, leaving the rows before it added.
+    pub fn add_all<M: Model>(&mut self, ms: &mut [M]) -> Result<()> {
+        ms.iter_mut().try_for_each(|m| self.add(m))
+    }
+
+    /// Replaces the stored row with `m`'s key by `m`, keeping indexes in
+    /// step. Fails, changing nothing, like [`Session::add`], or with
+    /// [`Error::NotFound`].
+    pub fn update<M: Model>(&mut self, m: &M) -> Result<()> {
+        self.writable()?;
+        self.db.ensure::<M>()?;
+        Self::validate(m)?;
+        let key = key_of(&m.key_value());
+        let Some(old) = self.kv.get_for_update(M::TABLE, &key)? else {
+            return Err(Error::NotFound {
+                model: M::NAME,
+                key: m.key_value(),
+            });
+        };
+        let old: M = decode_row(&old)?;
+        self.check_parents(m, Some(&old))?;
+        self.check_unique(m, Some(&old), &key)?;
+        let row = encode_row(m)?;
+        self.kv.put(M::TABLE, &key, &row)?;
+        self.write_indexes(&old, Some(m), &key, true)?;
+        self.write_indexes(m, Some(&old), &key, false)
+    }
+
+    /// Deletes the row with `m`'s key, following the delete rules of its
+    /// children (restrict by default); returns whether it existed.
+    pub fn delete<M: Model>(&mut self, m: &M) -> Result<bool> {
+        self.delete_by_value::<M>(&m.key_value())
+    }
+
+    /// Deletes the row of `M` with primary key `key` (see
+    /// [`Session::delete`]).
+    pub fn delete_by_key<M: Model>(
+        &mut self,
+        key: impl crate::value::ToColumn<M::Key>,
+    ) -> Result<bool> {
+        self.delete_by_value::<M>(&key.to_column_value())
+    }
+
+    pub(crate) fn delete_by_value<M: Model>(&mut self, key_value: &Value) -> Result<bool> {
+        self.writable()?;
+        self.db.ensure::<M>()?;
+        let key = key_of(key_value);
+        let Some(old) = self.kv.get_for_update(M::TABLE, &key)? else {
+            return Ok(false);
+        };
+        let old: M = decode_row(&old)?;
+        // Refuse first, before anything changes: children that no rule of
+        // ours covers keep the row.
+        self.check_restrict::<M>(&key)?;
+        old.delete_children(self)?;
+        self.unlink_all::<M>(&key)?;
+        self.write_indexes(&old, None, &key, true)?;
+        self.kv.delete(M::TABLE, &key)?;
+        Ok(true)
+    }
+
+    /// Fails if rows of any table refer to `key` of `M` through a foreign
+    /// key that `M` declares no cascade or set-null rule for.
+    fn check_restrict<M: Model>(&self, key: &[u8]) -> Result<()> {
+        let schemas = self.db.schemas.read().clone();
+        for s in schemas.values() {
+            for c in s
+                .columns
+                .iter()
+                .filter(|c| c.foreign_key.as_deref() == Some(M::TABLE))
+            {
+                let covered = M::DELETE_RULES.iter().any(|r| {
+                    r.child_table == s.table && r.column == c.name && r.rule != OnDelete::Restrict
+                });
+                if covered {
+                    continue;
+                }
+                if self.first_child(&s.table, c, key)?.is_some() {
+                    return Err(Error::Restricted {
+                        model: M::NAME,
+                        child_table: s.table.clone(),
+                        column: c.name.clone(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The key of some row of `table` whose column `c` refers to `key`.
+    fn first_child(
+        &self,
+        table: &str,
+        c: &schema::StoredColumn,
+        key: &[u8],
+    ) -> Result<Option<Vec<u8>>> {
+        let it = index_table(table, &c.name);
+        if c.unique {
+            return Ok(self.kv.get(&it, key)?);
+        }
+        let (lo, hi) = prefix_bounds(key);
+        self.db.counted_scan();
+        let mut scan = self.kv.scan(&it, as_ref(&lo), as_ref(&hi), false)?;
+        Ok(scan
+            .next()
+            .transpose()?
+            .map(|(k, _)| k[key.len()..].to_vec()))
+    }
+
+    /// The primary keys of the rows of `C` whose column `fk` refers to
+    /// `parent_key`, in key order (one index scan).
+    pub(crate) fn child_keys<C: Model>(&self, fk: usize, parent_key: &Value) -> Result<Vec<Value>> {
+        self.db.ensure::<C>()?;
+        let c = &C::COLUMNS[fk];
+        let it = index_table(C::TABLE, c.name);
+        let pk = key_of(parent_key);
+        if c.unique {
+            self.db.counted_get();
+            return Ok(match self.kv.get(&it, &pk)? {
+                Some(k) => vec![decode_key_value(&k, C::TABLE)?],
+                None => Vec::new(),
+            });
+        }
+        let (lo, hi) = prefix_bounds(&pk);
+        self.db.counted_scan();
+        let mut keys = Vec::new();
+        for kv in self.kv.scan(&it, as_ref(&lo), as_ref(&hi), false)? {
+            let (k, _) = kv?;
+            keys.push(decode_key_value(&k[pk.len()..], C::TABLE)?);
+        }
+        Ok(keys)
+    }
+
+    /// Removes every many-to-many link of the row `key` of `M`, in the
+    /// associations `M` owns and those it is the target of.
+    fn unlink_all<M: Model>(&mut self, key: &[u8]) -> Result<()> {
+        let schemas = self.db.schemas.read().clone();
+        for s in schemas.values() {
+            for (through, target) in &s.associations {
+                let pairs = [
+                    (s.table == M::TABLE, through.clone(), reverse_table(through)),
+                    (target == M::TABLE, reverse_table(through), through.clone()),
+                ];
+                for (applies, from, to) in pairs {
+                    if !applies {
+                        continue;
+                    }
+                    let (lo, hi) = prefix_bounds(key);
+                    self.db.counted_scan();
+                    let links: Vec<Vec<u8>> = self
+                        .kv
+                        .scan(&from, as_ref(&lo), as_ref(&hi), false)?
+                        .map(|kv| kv.map(|(k, _)| k))
+                        .collect::<strata_engine::Result<_>>()?;
+                    for link in links {
+                        let other = &link[key.len()..];
+                        let mut back = other.to_vec();
+                        back.extend_from_slice(key);
+                        self.kv.delete(&from, &link)?;
+                        self.kv.delete(&to, &back)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies rule `rule` to the children of `parent` in `C` through
+    /// column `fk` (used by the derive's `delete_children`).
+    #[doc(hidden)]
+    pub fn apply_delete_rule<C: Model>(
+        &mut self,
+        fk: usize,
+        parent: &Value,
+        rule: OnDelete,
+    ) -> Result<()> {
+        if rule == OnDelete::Restrict {
+            return Ok(());
+        }
+        for key in self.child_keys::<C>(fk, parent)? {
+            match rule {
+                OnDelete::Cascade => {
+                    self.delete_by_value::<C>(&key)?;
+                }
+                OnDelete::SetNull => {
+                    if let Some(mut child) = self.get_by_value::<C>(&key)?
+                        && child.set_null(fk)
+                    {
+                        self.update(&child)?;
+                    }
+                }
+                OnDelete::Restrict => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Links `a` to `b` in association table `through` (idempotent).
+    pub(crate) fn link_keys(&mut self, through: &str, a: &Value, b: &Value) -> Result<()> {
+        self.writable()?;
+        let (ka, kb) = (key_of(a), key_of(b));
+        let mut fwd = ka.clone();
+        fwd.extend_from_slice(&kb);
+        let mut rev = kb;
+        rev.extend_from_slice(&ka);
+        self.kv.put(through, &fwd, &[])?;
+        self.kv.put(&reverse_table(through), &rev, &[])?;
+        Ok(())
+    }
+
+    /// Unlinks `a` from `b`; whether they were linked.
+    pub(crate) fn unlink_keys(&mut self, through: &str, a: &Value, b: &Value) -> Result<bool> {
+        self.writable()?;
+        let (ka, kb) = (key_of(a), key_of(b));
+        let mut fwd = ka.clone();
+        fwd.extend_from_slice(&kb);
+        let mut rev = kb;
+        rev.extend_from_slice(&ka);
+        let was = self.kv.delete(through, &fwd)?;
+        self.kv.delete(&reverse_table(through), &rev)?;
+        Ok(was)
+    }
+
+    /// The keys linked to `a` in `table` (an association table or its
+    /// reverse), in order (one scan).
+    pub(crate) fn linked_keys(&self, table: &str, a: &Value) -> Result<Vec<Value>> {
+        let ka = key_of(a);
+        let (lo, hi) = prefix_bounds(&ka);
+        self.db.counted_scan();
+        let mut out = Vec::new();
+        for kv in self.kv.scan(table, as_ref(&lo), as_ref(&hi), false)? {
+            let (k, _) = kv?;
+            out.push(decode_key_value(&k[ka.len()..], table)?);
+        }
+        Ok(out)
+    }
+}
+
+/// Decodes a whole key holding one value.
+pub(crate) fn decode_key_value(k: &[u8], table: &str) -> Result<Value> {
+    match decode_key(k) {
+        Some((v, n)) if n == k.len() => Ok(v),
+        _ => Err(Error::Corrupt {
+            table: table.to_string(),
+            detail: "a key does not decode".into(),
+        }),
+    }
+}
