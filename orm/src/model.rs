@@ -83,6 +83,53 @@ impl ColumnDef {
     }
 }
 
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Compile-time test the derive asserts for a `has_many` / `has_one`:
+/// whether the child's column `fk` is a foreign key to `parent_table`.
+#[doc(hidden)]
+pub const fn __refers_to(
+    child: &'static [ColumnDef],
+    fk: usize,
+    parent_table: &'static str,
+) -> bool {
+    match child[fk].foreign_key {
+        Some(t) => str_eq(t, parent_table),
+        None => false,
+    }
+}
+
+/// Compile-time test the derive asserts for `on_delete = set_null`.
+#[doc(hidden)]
+pub const fn __nullable(child: &'static [ColumnDef], fk: usize) -> bool {
+    child[fk].nullable
+}
+
+/// Compile-time test the derive asserts for a `foreign_key` field: its
+/// kind of value is that of the parent's primary key.
+#[doc(hidden)]
+pub const fn __same_kind(
+    kind: ColumnKind,
+    parent: &'static [ColumnDef],
+    parent_key: usize,
+) -> bool {
+    // An empty parent is the placeholder of a derive that failed and said why.
+    parent.is_empty() || kind as u8 == parent[parent_key].kind as u8
+}
+
 /// What happens to the children of a deleted parent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum OnDelete {

@@ -12,7 +12,7 @@
 
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as Tokens};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{
@@ -26,7 +26,46 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as DeriveInput);
     match parse(&input).and_then(|def| expand(&input, &def)) {
         Ok(tokens) => tokens.into(),
-        Err(e) => e.into_compile_error().into(),
+        Err(e) => {
+            let mut out = e.into_compile_error();
+            out.extend(placeholder(&input));
+            out.into()
+        }
+    }
+}
+
+/// After an error, an inert `Model` impl for a plain struct, so that other
+/// models referring to this one report nothing more than the real error.
+fn placeholder(input: &DeriveInput) -> Tokens {
+    let Data::Struct(_) = &input.data else {
+        return Tokens::new();
+    };
+    if !input.generics.params.is_empty() {
+        return Tokens::new();
+    }
+    let name = &input.ident;
+    let name_str = name.to_string();
+    quote! {
+        impl ::strata::Model for #name {
+            type Key = i64;
+            const NAME: &'static str = #name_str;
+            const TABLE: &'static str = #name_str;
+            const COLUMNS: &'static [::strata::ColumnDef] = &[];
+            const PRIMARY_KEY: usize = 0;
+            const AUTO_KEY: bool = false;
+            const DELETE_RULES: &'static [::strata::DeleteRule] = &[];
+            const ASSOCIATIONS: &'static [::strata::AssociationDef] = &[];
+            fn value(&self, _: usize) -> ::strata::Value {
+                ::strata::Value::Null
+            }
+            fn set_auto_key(&mut self, _: i64) {}
+            fn set_null(&mut self, _: usize) -> bool {
+                false
+            }
+            fn delete_children(&self, _: &mut ::strata::Session) -> ::strata::Result<()> {
+                Ok(())
+            }
+        }
     }
 }
 
@@ -82,8 +121,9 @@ struct ModelDef {
     primary_key: usize,
 }
 
-fn err<T>(span: impl Spanned, msg: impl std::fmt::Display) -> syn::Result<T> {
-    Err(syn::Error::new(span.span(), msg))
+/// An error underlining all of `tokens` (a type, an attribute, ...).
+fn err<T>(tokens: impl quote::ToTokens, msg: impl std::fmt::Display) -> syn::Result<T> {
+    Err(syn::Error::new_spanned(tokens, msg))
 }
 
 fn snake_case(name: &str) -> String {
@@ -181,7 +221,7 @@ fn parse_field(f: &syn::Field) -> syn::Result<Field> {
     let ident = f
         .ident
         .clone()
-        .ok_or_else(|| syn::Error::new(f.span(), "a model's fields must be named"))?;
+        .ok_or_else(|| syn::Error::new_spanned(f, "a model's fields must be named"))?;
     let Some((base, nullable)) = classify(&f.ty) else {
         let ty = &f.ty;
         return err(
@@ -218,7 +258,15 @@ fn parse_field(f: &syn::Field) -> syn::Result<Field> {
                     return err(&nv.value, "max_len takes a number: #[strata(max_len = 80)]");
                 };
                 if !matches!(base, Base::Text | Base::Bytes) {
-                    return err(&meta, "max_len applies to String and Vec<u8> fields only");
+                    let ty = &f.ty;
+                    return err(
+                        &meta,
+                        format!(
+                            "max_len applies to String and Vec<u8> fields only, and `{}` is `{}`",
+                            field.ident,
+                            quote!(#ty).to_string().replace(' ', "")
+                        ),
+                    );
                 }
                 field.max_len = Some(n);
             }
@@ -252,10 +300,13 @@ fn parse_field(f: &syn::Field) -> syn::Result<Field> {
         }
     }
     if field.primary_key {
-        if field.nullable || matches!(base, Base::Float | Base::Bool) {
+        if field.nullable {
+            return err(&f.ty, "a primary key cannot be an Option: it is never null");
+        }
+        if matches!(base, Base::Float | Base::Bool) {
             return err(
                 &f.ty,
-                "a primary key is an integer, String or Vec<u8>, and not an Option",
+                "a primary key is an integer, String or Vec<u8> (a float has NaN, a bool two values)",
             );
         }
         if field.unique || field.index || field.foreign_key.is_some() {
@@ -443,7 +494,15 @@ fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
                 ),
             );
         }
-        [_, second, ..] => return err(&def.fields[*second].ident, "a model has one primary key"),
+        [first, second, ..] => {
+            return err(
+                &def.fields[*second].ident,
+                format!(
+                    "a model has one primary key, and `{}` is already it",
+                    def.fields[*first].ident
+                ),
+            );
+        }
     }
     Ok(def)
 }
@@ -478,6 +537,22 @@ fn expand(input: &DeriveInput, def: &ModelDef) -> syn::Result<Tokens> {
         }
         c
     });
+    // Checked at compile time, where the derive cannot see the other model.
+    let fk_checks = def.fields.iter().filter_map(|f| {
+        let p = f.foreign_key.as_ref()?;
+        let ty = &f.ty;
+        // Spanned so that a failure points at the field's type.
+        Some(quote_spanned! {ty.span()=>
+            const _: () = assert!(
+                ::strata::__same_kind(
+                    <#ty as ::strata::ColumnType>::KIND,
+                    <#p as ::strata::Model>::COLUMNS,
+                    <#p as ::strata::Model>::PRIMARY_KEY,
+                ),
+                "a foreign key must have the type of the primary key it refers to",
+            );
+        })
+    });
     let values = def.fields.iter().enumerate().map(|(i, f)| {
         let ident = &f.ident;
         quote!(#i => ::strata::ColumnType::to_value(&self.#ident),)
@@ -511,6 +586,7 @@ fn expand(input: &DeriveInput, def: &ModelDef) -> syn::Result<Tokens> {
     let mut associations = Vec::new();
     let mut rel_consts = Vec::new();
     let mut backrefs = Vec::new();
+    let mut checks = Vec::new();
     for r in &def.relationships {
         let (rname, target) = (&r.name, &r.target);
         match r.kind {
@@ -551,6 +627,20 @@ fn expand(input: &DeriveInput, def: &ModelDef) -> syn::Result<Tokens> {
                 deletes.push(quote! {
                     session.apply_delete_rule::<#target>(#target::#fk.index(), &key, #rule)?;
                 });
+                checks.push(quote_spanned! {fk.span()=>
+                    const _: () = assert!(
+                        ::strata::__refers_to(<#target as ::strata::Model>::COLUMNS, #target::#fk.index(), #table),
+                        "the `fk` of has_many/has_one must be a field of the child marked #[strata(foreign_key = <this model>)]",
+                    );
+                });
+                if r.on_delete.as_ref().is_some_and(|i| i == "set_null") {
+                    checks.push(quote_spanned! {fk.span()=>
+                        const _: () = assert!(
+                            ::strata::__nullable(<#target as ::strata::Model>::COLUMNS, #target::#fk.index()),
+                            "on_delete = set_null needs the child's foreign key to be an Option",
+                        );
+                    });
+                }
                 if let Some(b) = &r.backref {
                     let doc = format!("The `{name}` row this one's `{fk}` refers to.");
                     backrefs.push(quote! {
@@ -662,6 +752,9 @@ fn expand(input: &DeriveInput, def: &ModelDef) -> syn::Result<Tokens> {
         }
 
         #(#backrefs)*
+
+        #(#fk_checks)*
+        #(#checks)*
 
         impl ::core::fmt::Display for #name {
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {

@@ -1,0 +1,418 @@
+//! Relationships: one-to-many with a backref, one-to-one, many-to-many
+//! with link and unlink; referential integrity on add and update; delete
+//! rules (restrict, cascade, set null); and the three loading strategies,
+//! with eager loading of 1,000 parents shown by the scan counter to take
+//! a bounded number of index passes.
+
+use serde::{Deserialize, Serialize};
+use strata::{Database, Error, Model};
+
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[strata(display = "name")]
+#[strata(has_many(addresses = Address, fk = person_id, backref = person, on_delete = cascade))]
+#[strata(has_many(cars = Car, fk = owner_id, backref = owner, on_delete = set_null))]
+#[strata(has_one(passport = Passport, fk = holder_id, backref = holder))]
+struct Person {
+    #[strata(primary_key)]
+    id: i64,
+    name: String,
+}
+
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+struct Address {
+    #[strata(primary_key)]
+    id: i64,
+    email: String,
+    #[strata(foreign_key = Person)]
+    person_id: i64,
+}
+
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+struct Car {
+    #[strata(primary_key)]
+    id: i64,
+    plate: String,
+    #[strata(foreign_key = Person)]
+    owner_id: Option<i64>,
+}
+
+/// One-to-one: the foreign key is unique. No delete rule: restrict.
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+struct Passport {
+    #[strata(primary_key)]
+    id: i64,
+    number: String,
+    #[strata(unique, foreign_key = Person)]
+    holder_id: i64,
+}
+
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[strata(display = "title")]
+#[strata(many_to_many(tags = Tag, through = "page_tags", backref = pages))]
+struct Page {
+    #[strata(primary_key)]
+    id: i64,
+    title: String,
+}
+
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[strata(display = "name")]
+struct Tag {
+    #[strata(primary_key)]
+    id: i64,
+    #[strata(unique)]
+    name: String,
+}
+
+struct TempDb {
+    dir: std::path::PathBuf,
+    db: Database,
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn open(tag: &str) -> TempDb {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "strata-rel-{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let opts = strata::engine::Options {
+        log_preallocate: 0,
+        ..Default::default()
+    };
+    let db = Database::open_with(dir.join("db"), opts).unwrap();
+    TempDb { dir, db }
+}
+
+fn person(name: &str) -> Person {
+    Person {
+        id: 0,
+        name: name.into(),
+    }
+}
+
+fn address(email: &str, person_id: i64) -> Address {
+    Address {
+        id: 0,
+        email: email.into(),
+        person_id,
+    }
+}
+
+#[test]
+fn one_to_many_in_both_directions() {
+    let t = open("o2m");
+    let mut s = t.db.session().unwrap();
+    let (mut ann, mut bob) = (person("Ann"), person("Bob"));
+    s.add(&mut ann).unwrap();
+    s.add(&mut bob).unwrap();
+    for (email, p) in [
+        ("a1", ann.id),
+        ("b1", bob.id),
+        ("a2", ann.id),
+        ("a3", ann.id),
+    ] {
+        s.add(&mut address(email, p)).unwrap();
+    }
+    s.commit().unwrap();
+
+    let s = t.db.read_session().unwrap();
+    let emails = |v: Vec<Address>| v.into_iter().map(|a| a.email).collect::<Vec<_>>();
+    assert_eq!(
+        emails(Person::addresses.load(&s, &ann).unwrap()),
+        ["a1", "a2", "a3"]
+    );
+    assert_eq!(emails(Person::addresses.load(&s, &bob).unwrap()), ["b1"]);
+    let a2 = s
+        .query::<Address>()
+        .filter(Address::email.eq("a2"))
+        .one()
+        .unwrap();
+    assert_eq!(Address::person.load(&s, &a2).unwrap(), Some(ann.clone()));
+    // Dynamic: a query to refine further.
+    let q = Person::addresses.query(&s, &ann);
+    assert_eq!(q.count().unwrap(), 3);
+    let later = Person::addresses
+        .query(&s, &ann)
+        .filter(Address::email.ge("a2"))
+        .order_by(Address::email.desc());
+    assert_eq!(emails(later.all().unwrap()), ["a3", "a2"]);
+    // Eager: the whole result at once.
+    let eager = s
+        .query::<Person>()
+        .order_by(Person::name)
+        .all_with(Person::addresses)
+        .unwrap();
+    assert_eq!(eager.len(), 2);
+    assert_eq!(eager[0].0, ann);
+    assert_eq!(emails(eager[0].1.clone()), ["a1", "a2", "a3"]);
+    assert_eq!(emails(eager[1].1.clone()), ["b1"]);
+    // And the backref, eagerly.
+    let all = s.query::<Address>().all_with(Address::person).unwrap();
+    assert!(
+        all.iter()
+            .all(|(a, p)| p.as_ref().map(|p| p.id) == Some(a.person_id))
+    );
+}
+
+#[test]
+fn foreign_keys_must_name_a_row() {
+    let t = open("fk");
+    let mut s = t.db.session().unwrap();
+    let mut ann = person("Ann");
+    s.add(&mut ann).unwrap();
+    match s.add(&mut address("x", ann.id + 100)) {
+        Err(Error::ForeignKeyViolation {
+            model,
+            column,
+            parent,
+            ..
+        }) => {
+            assert_eq!((model, column, parent), ("Address", "person_id", "person"));
+        }
+        other => panic!("expected a foreign key violation, got {other:?}"),
+    }
+    let mut a = address("y", ann.id);
+    s.add(&mut a).unwrap();
+    a.person_id = 12345;
+    assert!(matches!(
+        s.update(&a),
+        Err(Error::ForeignKeyViolation { .. })
+    ));
+    // A null foreign key names nothing, and is fine.
+    s.add(&mut Car {
+        id: 0,
+        plate: "P".into(),
+        owner_id: None,
+    })
+    .unwrap();
+    s.commit().unwrap();
+    assert!(t.db.check().is_ok());
+}
+
+#[test]
+fn delete_rules_restrict_cascade_and_set_null() {
+    let t = open("rules");
+    let mut s = t.db.session().unwrap();
+    let mut ann = person("Ann");
+    s.add(&mut ann).unwrap();
+    s.add(&mut address("a1", ann.id)).unwrap();
+    s.add(&mut address("a2", ann.id)).unwrap();
+    let mut car = Car {
+        id: 0,
+        plate: "CAR".into(),
+        owner_id: Some(ann.id),
+    };
+    s.add(&mut car).unwrap();
+    let mut pass = Passport {
+        id: 0,
+        number: "N1".into(),
+        holder_id: ann.id,
+    };
+    s.add(&mut pass).unwrap();
+    s.commit().unwrap();
+
+    // The passport has no rule: restrict, and nothing changes.
+    let mut s = t.db.session().unwrap();
+    match s.delete(&ann) {
+        Err(Error::Restricted {
+            model,
+            child_table,
+            column,
+        }) => {
+            assert_eq!(
+                (model, child_table.as_str(), column.as_str()),
+                ("Person", "passport", "holder_id")
+            );
+        }
+        other => panic!("expected restrict, got {other:?}"),
+    }
+    assert_eq!(
+        s.query::<Address>().count().unwrap(),
+        2,
+        "nothing deleted by a refused delete"
+    );
+    // Without the passport, the delete cascades to addresses and clears
+    // the car's owner.
+    assert!(s.delete(&pass).unwrap());
+    assert!(s.delete(&ann).unwrap());
+    s.commit().unwrap();
+    let s = t.db.read_session().unwrap();
+    assert_eq!(s.query::<Address>().count().unwrap(), 0);
+    let car = s.get::<Car>(car.id).unwrap().unwrap();
+    assert_eq!(car.owner_id, None);
+    assert!(
+        s.query::<Car>()
+            .filter(Car::owner_id.is_null())
+            .exists()
+            .unwrap()
+    );
+    drop(s);
+    assert_eq!(t.db.check().unwrap(), 1, "one row left: the car");
+}
+
+#[test]
+fn one_to_one() {
+    let t = open("o2o");
+    let mut s = t.db.session().unwrap();
+    let (mut ann, mut bob) = (person("Ann"), person("Bob"));
+    s.add(&mut ann).unwrap();
+    s.add(&mut bob).unwrap();
+    let mut p = Passport {
+        id: 0,
+        number: "N1".into(),
+        holder_id: ann.id,
+    };
+    s.add(&mut p).unwrap();
+    // A second passport for Ann breaks the unique foreign key.
+    let second = s.add(&mut Passport {
+        id: 0,
+        number: "N2".into(),
+        holder_id: ann.id,
+    });
+    assert!(matches!(
+        second,
+        Err(Error::UniqueViolation {
+            column: "holder_id",
+            ..
+        })
+    ));
+    s.commit().unwrap();
+    let s = t.db.read_session().unwrap();
+    assert_eq!(
+        Person::passport.load(&s, &ann).unwrap().map(|p| p.number),
+        Some("N1".into())
+    );
+    assert_eq!(Person::passport.load(&s, &bob).unwrap(), None);
+    assert_eq!(Passport::holder.load(&s, &p).unwrap(), Some(ann.clone()));
+    let eager = s
+        .query::<Person>()
+        .order_by(Person::id)
+        .all_with(Person::passport)
+        .unwrap();
+    assert_eq!(
+        eager.iter().map(|(_, p)| p.is_some()).collect::<Vec<_>>(),
+        [true, false]
+    );
+}
+
+#[test]
+fn many_to_many_both_ways_with_link_and_unlink() {
+    let t = open("m2m");
+    let mut s = t.db.session().unwrap();
+    let mut pages: Vec<Page> = (0..3)
+        .map(|i| Page {
+            id: 0,
+            title: format!("p{i}"),
+        })
+        .collect();
+    let mut tags: Vec<Tag> = ["x", "y", "z"]
+        .iter()
+        .map(|n| Tag {
+            id: 0,
+            name: n.to_string(),
+        })
+        .collect();
+    s.add_all(&mut pages).unwrap();
+    s.add_all(&mut tags).unwrap();
+    for (p, t) in [(0, 0), (0, 1), (1, 1), (2, 0), (2, 1), (2, 2)] {
+        Page::tags.link(&mut s, &pages[p], &tags[t]).unwrap();
+    }
+    // Linking twice is harmless; linking a row that is not stored is not.
+    Page::tags.link(&mut s, &pages[0], &tags[0]).unwrap();
+    let ghost = Tag {
+        id: 999,
+        name: "ghost".into(),
+    };
+    assert!(matches!(
+        Page::tags.link(&mut s, &pages[0], &ghost),
+        Err(Error::NotFound { .. })
+    ));
+    s.commit().unwrap();
+
+    let s = t.db.read_session().unwrap();
+    let names = |v: Vec<Tag>| v.into_iter().map(|t| t.name).collect::<Vec<_>>();
+    let titles = |v: Vec<Page>| v.into_iter().map(|p| p.title).collect::<Vec<_>>();
+    assert_eq!(names(Page::tags.load(&s, &pages[0]).unwrap()), ["x", "y"]);
+    assert_eq!(
+        names(Page::tags.load(&s, &pages[2]).unwrap()),
+        ["x", "y", "z"]
+    );
+    assert_eq!(
+        titles(Tag::pages.load(&s, &tags[1]).unwrap()),
+        ["p0", "p1", "p2"]
+    );
+    assert_eq!(titles(Tag::pages.load(&s, &tags[2]).unwrap()), ["p2"]);
+    let q = Tag::pages
+        .query(&s, &tags[0])
+        .unwrap()
+        .filter(Page::title.ne("p0"));
+    assert_eq!(titles(q.all().unwrap()), ["p2"]);
+    let eager = s.query::<Page>().all_with(Page::tags).unwrap();
+    assert_eq!(
+        eager.iter().map(|(_, t)| t.len()).collect::<Vec<_>>(),
+        [2, 1, 3]
+    );
+    drop(s);
+
+    let mut s = t.db.session().unwrap();
+    assert!(Page::tags.unlink(&mut s, &pages[2], &tags[1]).unwrap());
+    assert!(
+        !Tag::pages.unlink(&mut s, &tags[1], &pages[2]).unwrap(),
+        "already unlinked, seen from the other side"
+    );
+    // Deleting a tag removes its links; deleting a page removes its links.
+    assert!(s.delete(&tags[0]).unwrap());
+    assert!(s.delete(&pages[1]).unwrap());
+    s.commit().unwrap();
+    let s = t.db.read_session().unwrap();
+    assert_eq!(names(Page::tags.load(&s, &pages[0]).unwrap()), ["y"]);
+    assert_eq!(names(Page::tags.load(&s, &pages[2]).unwrap()), ["z"]);
+    assert_eq!(titles(Tag::pages.load(&s, &tags[1]).unwrap()), ["p0"]);
+    drop(s);
+    t.db.check().unwrap();
+}
+
+#[test]
+fn eager_loading_a_thousand_parents_takes_a_bounded_number_of_passes() {
+    let t = open("eager");
+    let mut s = t.db.session().unwrap();
+    let mut people: Vec<Person> = (0..1000).map(|i| person(&format!("p{i:04}"))).collect();
+    s.add_all(&mut people).unwrap();
+    for (i, p) in people.iter().enumerate() {
+        for j in 0..(i % 4) {
+            s.add(&mut address(&format!("{i}-{j}"), p.id)).unwrap();
+        }
+    }
+    s.commit().unwrap();
+
+    let s = t.db.read_session().unwrap();
+    let before = t.db.stats();
+    let eager = s.query::<Person>().all_with(Person::addresses).unwrap();
+    let after = t.db.stats();
+    assert_eq!(eager.len(), 1000);
+    for (i, (p, a)) in eager.iter().enumerate() {
+        assert_eq!(p.name, format!("p{i:04}"));
+        assert_eq!(a.len(), i % 4);
+        assert!(a.iter().all(|a| a.person_id == p.id));
+    }
+    // One scan of the people, one of the foreign-key index: not 1,000.
+    assert_eq!(after.scans - before.scans, 2, "eager load scans");
+    // Loading on access, by contrast, takes one index scan per parent.
+    let before = t.db.stats();
+    let lazy: usize = eager
+        .iter()
+        .map(|(p, _)| Person::addresses.load(&s, p).unwrap().len())
+        .sum();
+    assert_eq!(lazy, (0..1000).map(|i| i % 4).sum::<usize>());
+    assert_eq!(t.db.stats().scans - before.scans, 1000);
+}

@@ -1,0 +1,18 @@
+use serde::{Deserialize, Serialize};
+use strata::Model;
+
+#[derive(Model, Serialize, Deserialize, Clone)]
+struct Person {
+    #[strata(primary_key)]
+    id: i64,
+}
+
+#[derive(Model, Serialize, Deserialize, Clone)]
+struct Address {
+    #[strata(primary_key)]
+    id: i64,
+    #[strata(foreign_key = Person)]
+    person: String,
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+use serde::{Deserialize, Serialize};
+use strata::Model;
+
+#[derive(Model, Serialize, Deserialize, Clone)]
+struct User {
+    #[strata(primary_key)]
+    id: i64,
+    tags: Vec<String>,
+}
+
+fn main() {}
