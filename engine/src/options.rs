@@ -35,7 +35,10 @@ pub struct Options {
     /// An existing database keeps the page size it was created with.
     /// Default 4096.
     pub page_size: usize,
-    /// Bytes of clean pages kept in memory. Default 64 MiB.
+    /// Bytes of clean pages kept in memory. The cache holds only pages
+    /// actually read, so this is a ceiling, not an allocation. Default
+    /// 512 MiB (redb's default is 1 GiB; LMDB uses all the free memory the
+    /// operating system will give its mapping).
     pub cache_size: usize,
     /// A checkpoint runs when the log grows past this many bytes.
     /// Default 32 MiB.
@@ -67,7 +70,7 @@ impl Default for Options {
         Options {
             durability: Durability::Full,
             page_size: 4096,
-            cache_size: 64 << 20,
+            cache_size: 512 << 20,
             checkpoint_log_size: 32 << 20,
             checkpoint_dirty_size: 256 << 20,
             log_preallocate: 1 << 20,

@@ -1,21 +1,24 @@
 //! The bounded cache of clean pages.
 //!
 //! Holds pages exactly as they are on disk, already checksummed and
-//! validated, so a hit costs a hash lookup and a reference count. Dirty
-//! pages are not here: the pager owns them until a checkpoint makes them
-//! durable and hands them over.
+//! validated, so a hit costs an index into an array and a reference count.
+//! Dirty pages are not here: the pager owns them until a checkpoint makes
+//! them durable and hands them over.
 //!
-//! The cache is split into shards, each behind its own mutex, so readers on
-//! different threads rarely meet. Each shard evicts by CLOCK (second
-//! chance): a hit sets the page's reference bit; the hand clears set bits
-//! and evicts the first page whose bit is already clear.
+//! Page numbers are dense (`0..page_count`), so the cache is a table
+//! indexed by page number rather than a hash map: page `p` lives in shard
+//! `p % SHARDS`, at position `p / SHARDS` of that shard's table. Each shard
+//! sits behind its own mutex, so readers on different threads rarely meet.
+//! Each shard evicts by CLOCK (second chance) over the pages it holds: a
+//! hit sets the page's reference bit; the hand clears set bits and evicts
+//! the first page whose bit is already clear.
 
 use crate::page::{PageBuf, PageId};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-const SHARDS: usize = 16;
+const SHARDS: usize = 64;
 
 /// A hasher for page numbers: one multiplication, no SipHash.
 #[derive(Default, Clone, Copy)]
@@ -41,16 +44,23 @@ impl Hasher for IdHasher {
 pub(crate) type IdMap<V> = HashMap<PageId, V, BuildHasherDefault<IdHasher>>;
 
 struct Slot {
-    id: PageId,
     page: PageBuf,
     referenced: bool,
 }
 
 #[derive(Default)]
 struct Shard {
-    index: IdMap<usize>,
-    slots: Vec<Slot>,
+    /// Indexed by `page / SHARDS`.
+    table: Vec<Option<Slot>>,
+    /// The page numbers held, in CLOCK order.
+    ring: Vec<PageId>,
     hand: usize,
+}
+
+impl Shard {
+    fn slot(&mut self, id: PageId) -> Option<&mut Slot> {
+        self.table.get_mut(id as usize / SHARDS)?.as_mut()
+    }
 }
 
 /// A sharded CLOCK cache of clean pages.
@@ -74,8 +84,7 @@ impl PageCache {
 
     pub(crate) fn get(&self, id: PageId) -> Option<PageBuf> {
         let mut s = self.shard(id).lock();
-        let i = *s.index.get(&id)?;
-        let slot = &mut s.slots[i];
+        let slot = s.slot(id)?;
         slot.referenced = true;
         Some(slot.page.clone())
     }
@@ -83,48 +92,50 @@ impl PageCache {
     pub(crate) fn insert(&self, id: PageId, page: PageBuf) {
         let mut guard = self.shard(id).lock();
         let s = &mut *guard;
-        if let Some(&i) = s.index.get(&id) {
-            s.slots[i].page = page;
+        if let Some(slot) = s.slot(id) {
+            slot.page = page;
             return;
         }
-        if s.slots.len() < self.per_shard {
-            s.index.insert(id, s.slots.len());
-            s.slots.push(Slot {
-                id,
-                page,
-                referenced: false,
-            });
-            return;
-        }
-        loop {
-            let hand = s.hand;
-            s.hand = (s.hand + 1) % s.slots.len();
-            let slot = &mut s.slots[hand];
-            if slot.referenced {
-                slot.referenced = false;
-                continue;
+        if s.ring.len() >= self.per_shard {
+            // Evict: the first page whose reference bit is clear.
+            loop {
+                let hand = s.hand % s.ring.len();
+                let victim = s.ring[hand];
+                let slot = s.slot(victim).expect("the ring lists only held pages");
+                if slot.referenced {
+                    slot.referenced = false;
+                    s.hand = hand + 1;
+                    continue;
+                }
+                s.table[victim as usize / SHARDS] = None;
+                s.ring[hand] = id;
+                s.hand = hand + 1;
+                break;
             }
-            let old = slot.id;
-            *slot = Slot {
-                id,
-                page,
-                referenced: false,
-            };
-            s.index.remove(&old);
-            s.index.insert(id, hand);
-            return;
+        } else {
+            s.ring.push(id);
         }
+        let at = id as usize / SHARDS;
+        if s.table.len() <= at {
+            s.table.resize_with(at + 1, || None);
+        }
+        s.table[at] = Some(Slot {
+            page,
+            referenced: false,
+        });
     }
 
     pub(crate) fn remove(&self, id: PageId) {
         let mut guard = self.shard(id).lock();
         let s = &mut *guard;
-        let Some(i) = s.index.remove(&id) else { return };
-        s.slots.swap_remove(i);
-        if let Some(moved) = s.slots.get(i) {
-            s.index.insert(moved.id, i);
+        if s.slot(id).is_none() {
+            return;
         }
-        if s.hand >= s.slots.len() {
+        s.table[id as usize / SHARDS] = None;
+        if let Some(pos) = s.ring.iter().position(|&p| p == id) {
+            s.ring.swap_remove(pos);
+        }
+        if s.hand >= s.ring.len() {
             s.hand = 0;
         }
     }
@@ -132,7 +143,7 @@ impl PageCache {
     /// Number of pages cached (for statistics and tests).
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().slots.len()).sum()
+        self.shards.iter().map(|s| s.lock().ring.len()).sum()
     }
 }
 
@@ -145,17 +156,19 @@ mod tests {
         Arc::from(vec![b; 8])
     }
 
+    const S: PageId = SHARDS as PageId;
+
     #[test]
     fn bounded_and_second_chance() {
         let c = PageCache::new(SHARDS); // one page per shard
         c.insert(0, page(0));
         assert_eq!(c.get(0).unwrap()[0], 0);
-        // Same shard (id % 16 == 0): evicts page 0 even though referenced,
-        // because the shard holds only one page (second chance clears, then
-        // evicts on the next turn of the hand).
-        c.insert(16, page(16));
+        // Same shard: evicts page 0 even though referenced, because the
+        // shard holds only one page (second chance clears, then evicts on
+        // the next turn of the hand).
+        c.insert(S, page(1));
         assert!(c.get(0).is_none());
-        assert_eq!(c.get(16).unwrap()[0], 16);
+        assert_eq!(c.get(S).unwrap()[0], 1);
         assert_eq!(c.len(), 1);
     }
 
@@ -163,25 +176,25 @@ mod tests {
     fn clock_keeps_referenced_pages() {
         let c = PageCache::new(2 * SHARDS); // two pages per shard
         c.insert(0, page(0));
-        c.insert(16, page(1));
+        c.insert(S, page(1));
         c.get(0); // referenced
-        c.insert(32, page(2)); // evicts 16, the unreferenced one
+        c.insert(2 * S, page(2)); // evicts S, the unreferenced one
         assert!(c.get(0).is_some());
-        assert!(c.get(16).is_none());
-        assert!(c.get(32).is_some());
+        assert!(c.get(S).is_none());
+        assert!(c.get(2 * S).is_some());
     }
 
     #[test]
     fn remove_and_replace() {
         let c = PageCache::new(4 * SHARDS);
-        for id in [0, 16, 32] {
+        for id in [0, S, 2 * S] {
             c.insert(id, page(id as u8));
         }
         c.remove(0);
         assert!(c.get(0).is_none());
-        assert_eq!(c.get(32).unwrap()[0], 32);
-        c.insert(16, page(99));
-        assert_eq!(c.get(16).unwrap()[0], 99);
+        assert_eq!(c.get(2 * S).unwrap()[0], (2 * S) as u8);
+        c.insert(S, page(99));
+        assert_eq!(c.get(S).unwrap()[0], 99);
         assert_eq!(c.len(), 2);
     }
 }

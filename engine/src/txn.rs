@@ -26,7 +26,7 @@
 use crate::catalog::{self, TableId};
 use crate::db::Inner;
 use crate::error::{Error, Result};
-use crate::lock_table::{Mode, Resource, TxnId};
+use crate::lock_table::{Mode, Resource, TxnId, key_hash};
 use crate::log_record::{self, Op};
 use crate::{MAX_VALUE_LEN, node};
 use std::cell::RefCell;
@@ -90,6 +90,8 @@ pub struct Transaction {
     /// Tables this transaction created, in creation order.
     created: Vec<(TableId, String)>,
     created_ids: HashMap<String, TableId>,
+    /// Ids of existing tables this transaction has looked up.
+    table_ids: RefCell<HashMap<String, TableId>>,
     /// The locks held, as the lock manager granted them.
     locks: RefCell<HashMap<Resource, Mode>>,
     /// New key locks taken per table, shared and exclusive: past
@@ -123,6 +125,7 @@ impl Transaction {
             writes: BTreeMap::new(),
             created: Vec::new(),
             created_ids: HashMap::new(),
+            table_ids: RefCell::new(HashMap::new()),
             locks: RefCell::new(HashMap::new()),
             key_locks: RefCell::new(HashMap::new()),
             failed: RefCell::new(None),
@@ -193,7 +196,7 @@ impl Transaction {
             Mode::IntentExclusive
         };
         self.lock(Resource::Table(table), intent)?;
-        let res = Resource::Key(table, key.into());
+        let res = Resource::Key(table, key_hash(key));
         if self
             .locks
             .borrow()
@@ -223,8 +226,14 @@ impl Transaction {
         if let Some(&id) = self.created_ids.get(name) {
             return Ok(id);
         }
+        if let Some(&id) = self.table_ids.borrow().get(name) {
+            return Ok(id);
+        }
         if let Some(id) = self.db.state.read().tables.id(name) {
-            return Ok(id); // tables are never dropped: no lock needed
+            // Tables are never dropped: no lock needed, and the id can be
+            // remembered.
+            self.table_ids.borrow_mut().insert(name.to_string(), id);
+            return Ok(id);
         }
         // Not there: hold S on the name, so that no one creates it under
         // us, and look again (a creator may have committed while we waited).

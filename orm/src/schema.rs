@@ -231,10 +231,10 @@ pub(crate) fn decode_row(
                     t => return Err(format!("column {}: bad option tag {t}", c.name)),
                 }
             }
-            let base = c
-                .type_name
-                .trim_start_matches("Option<")
-                .trim_end_matches('>');
+            let base = match (c.nullable, c.type_name.strip_prefix("Option<")) {
+                (true, Some(inner)) => inner.strip_suffix('>').unwrap_or(inner),
+                _ => c.type_name.as_str(),
+            };
             r.value(base).map_err(|e| format!("column {}: {e}", c.name))
         })
         .collect::<std::result::Result<Vec<_>, _>>()?;

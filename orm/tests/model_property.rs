@@ -26,6 +26,8 @@ struct Item {
     #[strata(index)]
     rank: Option<u32>,
     flag: bool,
+    blob: Vec<u8>,
+    small: Option<i8>,
 }
 
 #[derive(Clone, Debug)]
@@ -79,7 +81,7 @@ fn fields() -> impl Strategy<Value = Fields> {
     (
         name(),
         -3i64..4,
-        prop_oneof![Just(0.0), Just(-1.5), -10.0f64..10.0],
+        prop_oneof![Just(0.0), Just(-0.0), Just(-1.5), -10.0f64..10.0],
         proptest::option::of("[xy]{0,2}"),
         proptest::option::of(0u32..5),
         any::<bool>(),
@@ -220,6 +222,8 @@ fn item(id: i64, f: &Fields) -> Item {
         note: f.note.clone(),
         rank: f.rank,
         flag: f.flag,
+        blob: f.name.as_bytes().to_vec(),
+        small: f.rank.map(|r| -(r as i8)),
     }
 }
 
@@ -229,7 +233,10 @@ fn cmp_col(o: u8, a: &Item, b: &Item) -> std::cmp::Ordering {
         0 => std::cmp::Ordering::Equal,
         1 => a.name.cmp(&b.name),
         2 => a.grp.cmp(&b.grp),
-        3 => a.score.total_cmp(&b.score),
+        3 => a
+            .score
+            .partial_cmp(&b.score)
+            .unwrap_or(std::cmp::Ordering::Equal),
         _ => a.rank.cmp(&b.rank),
     }
 }

@@ -1,0 +1,247 @@
+//! SQLite through rusqlite (bundled): WAL journal, `synchronous=FULL`, a
+//! busy timeout, `BEGIN IMMEDIATE` for every write transaction, and
+//! prepared statements (rusqlite's statement cache) for every query.
+
+use crate::kv::{self, KvEngine, KvRead, KvWrite};
+use crate::tpcb::{self, Sums, Txn};
+use crate::{Result, fail};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How long a connection waits for another's write lock.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The database file in `dir`.
+pub fn path(dir: &Path) -> PathBuf {
+    dir.join("db.sqlite")
+}
+
+/// Opens a connection with the benchmark's settings.
+pub fn connect(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        fail!("SQLite refused WAL mode: {mode}");
+    }
+    conn.execute_batch("PRAGMA synchronous=FULL")?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+/// Runs `f` between `BEGIN IMMEDIATE` and `COMMIT` (`ROLLBACK` on error).
+pub fn write_txn<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+    match f(conn) {
+        Ok(v) => {
+            conn.prepare_cached("COMMIT")?.execute([])?;
+            Ok(v)
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+/// Runs `f` in one read transaction (`BEGIN` ... `COMMIT`).
+pub fn read_txn<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    conn.prepare_cached("BEGIN")?.execute([])?;
+    let r = f(conn);
+    let end = conn.prepare_cached("COMMIT")?.execute([]);
+    let v = r?;
+    end?;
+    Ok(v)
+}
+
+/// Moves the WAL into the database file and truncates it.
+pub fn checkpoint(conn: &Connection) -> Result<()> {
+    let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+    if busy != 0 {
+        fail!("the WAL checkpoint could not complete");
+    }
+    Ok(())
+}
+
+/// The `kv` table: `kv(key BLOB PRIMARY KEY, value BLOB) WITHOUT ROWID`.
+pub struct SqliteKv {
+    path: PathBuf,
+    conn: Connection,
+}
+
+impl SqliteKv {
+    /// Creates the database in `dir`.
+    pub fn open(dir: &Path) -> Result<SqliteKv> {
+        let path = path(dir);
+        let conn = connect(&path)?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS kv (key BLOB PRIMARY KEY, value BLOB) WITHOUT ROWID",
+        )?;
+        Ok(SqliteKv { path, conn })
+    }
+}
+
+struct Conn<'a>(&'a Connection);
+
+impl KvWrite for Conn<'_> {
+    fn put(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
+        self.0
+            .prepare_cached("INSERT OR REPLACE INTO kv (key, value) VALUES (?1, ?2)")?
+            .execute(params![key, value])?;
+        Ok(())
+    }
+
+    fn remove(&mut self, key: &[u8]) -> Result<bool> {
+        let n = self
+            .0
+            .prepare_cached("DELETE FROM kv WHERE key = ?1")?
+            .execute([key])?;
+        Ok(n > 0)
+    }
+}
+
+impl KvRead for Conn<'_> {
+    fn get(&mut self, key: &[u8]) -> Result<Option<(usize, u64)>> {
+        let mut st = self
+            .0
+            .prepare_cached("SELECT value FROM kv WHERE key = ?1")?;
+        let found = st
+            .query_row([key], |r| Ok(kv::summary(r.get_ref(0)?.as_blob()?)))
+            .optional()?;
+        Ok(found)
+    }
+
+    fn scan(&mut self, from: &[u8], n: usize) -> Result<(usize, u64)> {
+        let mut st = self
+            .0
+            .prepare_cached("SELECT key, value FROM kv WHERE key >= ?1 ORDER BY key LIMIT ?2")?;
+        let mut rows = st.query(params![from, n as i64])?;
+        let mut got = 0;
+        let mut bytes = 0;
+        while let Some(r) = rows.next()? {
+            got += 1;
+            bytes += r.get_ref(1)?.as_blob()?.len() as u64;
+        }
+        Ok((got, bytes))
+    }
+}
+
+impl KvEngine for SqliteKv {
+    fn handle(&self) -> Result<Box<dyn KvEngine>> {
+        Ok(Box::new(SqliteKv {
+            path: self.path.clone(),
+            conn: connect(&self.path)?,
+        }))
+    }
+
+    fn write(&mut self, f: &mut dyn FnMut(&mut dyn KvWrite) -> Result<()>) -> Result<()> {
+        write_txn(&self.conn, |c| f(&mut Conn(c)))
+    }
+
+    fn read(&mut self, f: &mut dyn FnMut(&mut dyn KvRead) -> Result<()>) -> Result<()> {
+        read_txn(&self.conn, |c| f(&mut Conn(c)))
+    }
+
+    fn settle(&mut self) -> Result<()> {
+        checkpoint(&self.conn)
+    }
+
+    fn compact(&mut self) -> Result<bool> {
+        self.conn.execute_batch("VACUUM")?;
+        Ok(true)
+    }
+}
+
+/// The pgbench tables in SQLite, as pgbench creates them (with SQLite's
+/// integer primary keys).
+pub struct SqliteTpcb {
+    path: PathBuf,
+    /// A connection kept for the sums.
+    conn: std::sync::Mutex<Connection>,
+}
+
+impl SqliteTpcb {
+    /// Creates the tables in `dir` and loads `scale` in one transaction.
+    pub fn load(dir: &Path, scale: tpcb::Scale) -> Result<SqliteTpcb> {
+        let path = path(dir);
+        let conn = connect(&path)?;
+        conn.execute_batch(
+            "CREATE TABLE pgbench_branches (bid INTEGER PRIMARY KEY, bbalance INTEGER NOT NULL, filler TEXT);
+             CREATE TABLE pgbench_tellers (tid INTEGER PRIMARY KEY, bid INTEGER NOT NULL, tbalance INTEGER NOT NULL, filler TEXT);
+             CREATE TABLE pgbench_accounts (aid INTEGER PRIMARY KEY, bid INTEGER NOT NULL, abalance INTEGER NOT NULL, filler TEXT);
+             CREATE TABLE pgbench_history (tid INTEGER, bid INTEGER, aid INTEGER, delta INTEGER, mtime INTEGER, filler TEXT);",
+        )?;
+        let filler = " ".repeat(tpcb::FILLER);
+        let branch_filler = " ".repeat(tpcb::BRANCH_FILLER);
+        write_txn(&conn, |c| {
+            for (table, id, parent, _) in tpcb::rows(scale) {
+                match table {
+                    tpcb::Table::Branches => c
+                        .prepare_cached("INSERT INTO pgbench_branches VALUES (?1, 0, ?2)")?
+                        .execute(params![id, branch_filler])?,
+                    tpcb::Table::Tellers => c
+                        .prepare_cached("INSERT INTO pgbench_tellers VALUES (?1, ?2, 0, ?3)")?
+                        .execute(params![id, parent, filler])?,
+                    tpcb::Table::Accounts => c
+                        .prepare_cached("INSERT INTO pgbench_accounts VALUES (?1, ?2, 0, ?3)")?
+                        .execute(params![id, parent, filler])?,
+                    tpcb::Table::History => 0,
+                };
+            }
+            Ok(())
+        })?;
+        checkpoint(&conn)?;
+        Ok(SqliteTpcb {
+            path,
+            conn: std::sync::Mutex::new(conn),
+        })
+    }
+}
+
+struct SqliteClient {
+    conn: Connection,
+}
+
+impl tpcb::Client for SqliteClient {
+    fn run(&mut self, t: &Txn) -> Result<i64> {
+        write_txn(&self.conn, |c| {
+            c.prepare_cached("UPDATE pgbench_accounts SET abalance = abalance + ?1 WHERE aid = ?2")?
+                .execute(params![t.delta, t.aid])?;
+            let abalance: i64 = c
+                .prepare_cached("SELECT abalance FROM pgbench_accounts WHERE aid = ?1")?
+                .query_row([t.aid], |r| r.get(0))?;
+            c.prepare_cached("UPDATE pgbench_tellers SET tbalance = tbalance + ?1 WHERE tid = ?2")?
+                .execute(params![t.delta, t.tid])?;
+            c.prepare_cached("UPDATE pgbench_branches SET bbalance = bbalance + ?1 WHERE bid = ?2")?
+                .execute(params![t.delta, t.bid])?;
+            c.prepare_cached(
+                "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![t.tid, t.bid, t.aid, t.delta, t.mtime as i64])?;
+            Ok(abalance)
+        })
+    }
+}
+
+impl tpcb::Engine for SqliteTpcb {
+    fn client(&self) -> Result<Box<dyn tpcb::Client + '_>> {
+        Ok(Box::new(SqliteClient {
+            conn: connect(&self.path)?,
+        }))
+    }
+
+    fn sums(&self) -> Result<Sums> {
+        let conn = self.conn.lock().map_err(|_| "connection lock poisoned")?;
+        read_txn(&conn, |c| {
+            let sum = |sql: &str| -> Result<i64> { Ok(c.query_row(sql, [], |r| r.get(0))?) };
+            Ok(Sums {
+                accounts: sum("SELECT coalesce(sum(abalance), 0) FROM pgbench_accounts")?,
+                tellers: sum("SELECT coalesce(sum(tbalance), 0) FROM pgbench_tellers")?,
+                branches: sum("SELECT coalesce(sum(bbalance), 0) FROM pgbench_branches")?,
+                history: sum("SELECT coalesce(sum(delta), 0) FROM pgbench_history")?,
+                history_rows: sum("SELECT count(*) FROM pgbench_history")? as u64,
+            })
+        })
+    }
+}
