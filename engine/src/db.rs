@@ -255,6 +255,12 @@ impl Database {
             meta.page_count,
             meta.next_table_id,
         )?;
+        let mut pager = pager;
+        let roots: Vec<PageId> = std::iter::once(meta.catalog_root)
+            .chain(tables.iter().map(|(_, t)| t.root))
+            .collect();
+        // An eighth of the cache may hold the trees' upper levels pinned.
+        pager.pin_branches(options.cache_size / 8 / page_size, &roots, &*data)?;
         let mut state = State {
             pager,
             tables,
@@ -394,6 +400,11 @@ impl Database {
     pub fn check(&self) -> Result<crate::check::CheckReport> {
         self.inner.poison.check()?;
         crate::check::run(&self.inner)
+    }
+
+    /// The options the database was opened with.
+    pub fn options(&self) -> &Options {
+        &self.inner.options
     }
 
     /// The page size the database was created with.

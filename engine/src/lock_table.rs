@@ -61,8 +61,9 @@
 
 use crate::catalog::TableId;
 use crate::error::{Error, Result};
+use crate::page_cache::FastMap;
 use parking_lot::{Condvar, Mutex};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -200,8 +201,8 @@ struct Txn {
 
 #[derive(Debug, Default)]
 struct State {
-    entries: HashMap<Resource, Entry>,
-    txns: HashMap<TxnId, Txn>,
+    entries: FastMap<Resource, Entry>,
+    txns: FastMap<TxnId, Txn>,
 }
 
 /// Counters the lock manager keeps.

@@ -121,6 +121,12 @@ pub(crate) struct Pager {
     pending: Vec<PageId>,
     chain: Vec<PageId>,
     page_count: PageId,
+    /// Clean branch pages kept out of the cache, up to `pin_budget`: the
+    /// upper levels every lookup passes through, read under the tree latch
+    /// with no lock and no reference count of their own (invariant 4
+    /// holds for them as for the cache).
+    pinned: IdMap<PageBuf>,
+    pin_budget: usize,
 }
 
 /// Where a checkpoint left the free list; goes into the meta page.
@@ -157,7 +163,63 @@ impl Pager {
             pending: Vec::new(),
             chain,
             page_count,
+            pinned: IdMap::default(),
+            pin_budget: 0,
         })
+    }
+
+    /// Sets how many branch pages may be pinned, and pins the branch levels
+    /// of the trees at `roots`, top down, within that budget.
+    pub(crate) fn pin_branches(
+        &mut self,
+        budget: usize,
+        roots: &[PageId],
+        file: &dyn StorageFile,
+    ) -> Result<()> {
+        self.pin_budget = budget;
+        let mut level: Vec<PageId> = roots.iter().copied().filter(|&r| r != 0).collect();
+        // The height of each tree decides which levels are branches; read
+        // no leaf to find out.
+        let mut heights = Vec::new();
+        let in_tree = |id: PageId| (FIRST_DATA_PAGE..self.page_count).contains(&id);
+        for &root in &level {
+            let mut id = root;
+            let mut h = 0;
+            loop {
+                if !in_tree(id) {
+                    return Err(Error::corrupt_page(id, "reference outside the tree area"));
+                }
+                let p = load(file, self.page_size, id)?;
+                if !matches!(page::page_type(&p), Some(PageType::Leaf | PageType::Branch)) {
+                    return Err(Error::corrupt_page(id, "expected a tree page"));
+                }
+                if node::is_leaf(&p) || h > 64 {
+                    break;
+                }
+                id = node::child(&p, 0);
+                h += 1;
+            }
+            heights.push(h);
+        }
+        let mut depth = 0;
+        let mut tagged: Vec<(PageId, usize)> = level.drain(..).zip(heights).collect();
+        while !tagged.is_empty() && depth < 64 {
+            let mut next = Vec::new();
+            for (id, height) in tagged {
+                if depth >= height || self.pinned.len() >= self.pin_budget || !in_tree(id) {
+                    continue;
+                }
+                let page = load(file, self.page_size, id)?;
+                if page::page_type(&page) != Some(PageType::Branch) {
+                    continue; // a damaged tree: reading it will say so
+                }
+                next.extend((0..=node::count(&page)).map(|i| (node::child(&page, i), height)));
+                self.pinned.insert(id, page);
+            }
+            tagged = next;
+            depth += 1;
+        }
+        Ok(())
     }
 
     pub(crate) fn page_size(&self) -> usize {
@@ -297,7 +359,13 @@ impl Pager {
                 id < plan.page_count,
                 "invariant 1: dirty pages are never truncated"
             );
-            cache.insert(id, buf);
+            if page::page_type(&buf) == Some(PageType::Branch)
+                && self.pinned.len() < self.pin_budget
+            {
+                self.pinned.insert(id, buf);
+            } else {
+                cache.insert(id, buf);
+            }
         }
         self.free = plan.next_free;
         self.chain = plan.next_chain;
@@ -337,6 +405,8 @@ fn read_page<'a>(
         ));
     }
     let page = if let Some(buf) = pager.dirty.get(&id) {
+        PageRef::Borrowed(buf)
+    } else if let Some(buf) = pager.pinned.get(&id) {
         PageRef::Borrowed(buf)
     } else if let Some(buf) = cache.get(id) {
         PageRef::Shared(buf)
@@ -423,7 +493,7 @@ impl PagesMut for PageWriter<'_> {
         let new = self.take_page_number();
         self.pager.dirty.insert(new, copy);
         self.pager.pending.push(id);
-        self.cache.remove(id);
+        self.forget_clean(id);
         Ok(new)
     }
 
@@ -461,7 +531,7 @@ impl PagesMut for PageWriter<'_> {
             None => {
                 let clean: PageBuf = Arc::from(&*self.read(id, expect)?);
                 self.pager.pending.push(id);
-                self.cache.remove(id);
+                self.forget_clean(id);
                 clean
             }
         };
@@ -476,12 +546,19 @@ impl PagesMut for PageWriter<'_> {
             self.pager.free.insert(id);
         } else {
             self.pager.pending.push(id);
-            self.cache.remove(id);
+            self.forget_clean(id);
         }
     }
 }
 
 impl PageWriter<'_> {
+    /// Drops the clean copy of a durable page that no longer belongs to the
+    /// tree (copied or freed).
+    fn forget_clean(&mut self, id: PageId) {
+        self.cache.remove(id);
+        self.pager.pinned.remove(&id);
+    }
+
     fn take_page_number(&mut self) -> PageId {
         let id = match self.pager.free.pop_first() {
             Some(id) => id,

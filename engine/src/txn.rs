@@ -28,6 +28,7 @@ use crate::db::Inner;
 use crate::error::{Error, Result};
 use crate::lock_table::{Mode, Resource, TxnId, key_hash};
 use crate::log_record::{self, Op};
+use crate::page_cache::FastMap;
 use crate::{MAX_VALUE_LEN, node};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -91,12 +92,12 @@ pub struct Transaction {
     created: Vec<(TableId, String)>,
     created_ids: HashMap<String, TableId>,
     /// Ids of existing tables this transaction has looked up.
-    table_ids: RefCell<HashMap<String, TableId>>,
+    table_ids: RefCell<FastMap<String, TableId>>,
     /// The locks held, as the lock manager granted them.
-    locks: RefCell<HashMap<Resource, Mode>>,
+    locks: RefCell<FastMap<Resource, Mode>>,
     /// New key locks taken per table, shared and exclusive: past
     /// [`ESCALATE_AFTER`] of one mode the table is locked in that mode.
-    key_locks: RefCell<HashMap<TableId, [usize; 2]>>,
+    key_locks: RefCell<FastMap<TableId, [usize; 2]>>,
     /// Set when the transaction lost a deadlock or timed out: it is rolled
     /// back and says so from then on.
     failed: RefCell<Option<Error>>,
@@ -125,9 +126,9 @@ impl Transaction {
             writes: BTreeMap::new(),
             created: Vec::new(),
             created_ids: HashMap::new(),
-            table_ids: RefCell::new(HashMap::new()),
-            locks: RefCell::new(HashMap::new()),
-            key_locks: RefCell::new(HashMap::new()),
+            table_ids: RefCell::new(FastMap::default()),
+            locks: RefCell::new(FastMap::default()),
+            key_locks: RefCell::new(FastMap::default()),
             failed: RefCell::new(None),
             open: true,
         }
@@ -255,6 +256,11 @@ impl Transaction {
             });
         }
         Ok(())
+    }
+
+    /// The longest key the database accepts.
+    pub fn max_key_len(&self) -> usize {
+        node::max_key_len(self.db.page_size)
     }
 
     /// Whether this transaction can only read.

@@ -10,7 +10,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 ///
 /// | group | variants | what to do |
 /// | --- | --- | --- |
-/// | the data breaks a rule | [`UniqueViolation`](Error::UniqueViolation), [`DuplicateKey`](Error::DuplicateKey), [`ForeignKeyViolation`](Error::ForeignKeyViolation), [`Restricted`](Error::Restricted), [`TooLong`](Error::TooLong), [`NotANumber`](Error::NotANumber) | change the data; the session is still usable |
+/// | the data breaks a rule | [`UniqueViolation`](Error::UniqueViolation), [`DuplicateKey`](Error::DuplicateKey), [`ForeignKeyViolation`](Error::ForeignKeyViolation), [`Restricted`](Error::Restricted), [`TooLong`](Error::TooLong), [`KeyTooLong`](Error::KeyTooLong), [`NotANumber`](Error::NotANumber), [`KeysExhausted`](Error::KeysExhausted), [`KeyChanged`](Error::KeyChanged) | change the data; the session is still usable |
 /// | the query's answer | [`NotFound`](Error::NotFound), [`NotExactlyOne`](Error::NotExactlyOne) | expected outcomes of `one()` and updates |
 /// | the program and the file disagree | [`SchemaMismatch`](Error::SchemaMismatch), [`Corrupt`](Error::Corrupt) | migrate, or restore |
 /// | the engine | [`Engine`](Error::Engine) | see [`strata_engine::Error`]; [`Error::is_retryable`] for deadlocks |
@@ -64,6 +64,28 @@ pub enum Error {
         max: usize,
         /// The length given.
         len: usize,
+    },
+    /// A key, or an indexed value with its key, is longer than the store's
+    /// limit on keys (1 KiB with Strata's default page size).
+    KeyTooLong {
+        /// The model.
+        model: &'static str,
+        /// The column.
+        column: &'static str,
+        /// The encoded length.
+        len: usize,
+        /// The store's limit.
+        max: usize,
+    },
+    /// Every automatic key the key's type can hold is taken.
+    KeysExhausted {
+        /// The model.
+        model: &'static str,
+    },
+    /// An update by query changed a row's primary key, which it may not.
+    KeyChanged {
+        /// The model.
+        model: &'static str,
     },
     /// NaN in a float column that is a key or indexed (it has no place in
     /// an order).
@@ -159,6 +181,22 @@ impl fmt::Display for Error {
             } => {
                 write!(f, "{model}.{column} is limited to {max}, got {len}")
             }
+            Error::KeyTooLong {
+                model,
+                column,
+                len,
+                max,
+            } => {
+                write!(
+                    f,
+                    "{model}.{column} makes a key of {len} bytes, over the limit of {max}"
+                )
+            }
+            Error::KeysExhausted { model } => write!(f, "no automatic key of {model} is left"),
+            Error::KeyChanged { model } => write!(
+                f,
+                "an update of {model} rows by query may not change their keys"
+            ),
             Error::NotANumber { model, column } => {
                 write!(f, "{model}.{column} is indexed and cannot hold NaN")
             }

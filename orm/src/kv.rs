@@ -33,8 +33,8 @@ pub trait KvTxn: Send {
     ) -> Result<KvIter<'a>>;
     /// Creates a table if it does not exist.
     fn create_table(&mut self, table: &str) -> Result<()>;
-    /// Whether a table exists.
-    fn table_exists(&self, table: &str) -> Result<bool>;
+    /// The longest key the store accepts.
+    fn max_key_len(&self) -> usize;
     /// Commits.
     fn commit(self: Box<Self>) -> Result<()>;
 }
@@ -83,8 +83,8 @@ impl KvTxn for strata_engine::Transaction {
         strata_engine::Transaction::create_table(self, table)
     }
 
-    fn table_exists(&self, table: &str) -> Result<bool> {
-        strata_engine::Transaction::table_exists(self, table)
+    fn max_key_len(&self) -> usize {
+        strata_engine::Transaction::max_key_len(self)
     }
 
     fn commit(self: Box<Self>) -> Result<()> {

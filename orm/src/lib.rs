@@ -69,8 +69,8 @@ mod value;
 pub use error::{Error, Result};
 pub use kv::{KvIter, KvStore, KvTxn};
 pub use model::{
-    __nullable, __refers_to, __same_kind, AssociationDef, Column, ColumnDef, DeleteRule, Expr,
-    Model, OnDelete, Order, TextColumn,
+    __nullable, __refers_to, __same_kind, __unique, AssociationDef, Column, ColumnDef, DeleteRule,
+    Expr, Model, OnDelete, Order, TextColumn,
 };
 pub use query::{Access, Plan, Query, QueryMut};
 pub use relation::{BelongsTo, HasMany, HasOne, ManyToMany, Relation};

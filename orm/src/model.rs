@@ -112,6 +112,12 @@ pub const fn __refers_to(
     }
 }
 
+/// Compile-time test the derive asserts for a `has_one`.
+#[doc(hidden)]
+pub const fn __unique(child: &'static [ColumnDef], fk: usize) -> bool {
+    child[fk].unique
+}
+
 /// Compile-time test the derive asserts for `on_delete = set_null`.
 #[doc(hidden)]
 pub const fn __nullable(child: &'static [ColumnDef], fk: usize) -> bool {
@@ -193,8 +199,9 @@ pub trait Model: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     /// The value of column `column`.
     fn value(&self, column: usize) -> Value;
 
-    /// Sets an automatically assigned key.
-    fn set_auto_key(&mut self, key: i64);
+    /// Sets an automatically assigned key; `false`, changing nothing, if
+    /// the key's type cannot hold it.
+    fn set_auto_key(&mut self, key: i64) -> bool;
 
     /// Sets nullable column `column` to `None`; `false` if it is not
     /// nullable.
@@ -203,6 +210,11 @@ pub trait Model: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     /// Applies the cascading delete rules to this row's children, before
     /// the row itself is deleted.
     fn delete_children(&self, session: &mut Session) -> Result<()>;
+
+    /// Checks, changing nothing, that the children a cascade would delete
+    /// can be deleted in turn (no restricting grandchildren).
+    fn check_cascade(&self, session: &Session, seen: &mut Vec<(&'static str, Value)>)
+    -> Result<()>;
 
     /// The primary key's value.
     fn key_value(&self) -> Value {

@@ -10,8 +10,8 @@
 //! 1. primary key equal to a value, or in a list: point reads;
 //! 2. a unique or indexed column equal to a value, or in a list: index
 //!    lookups (unique columns first);
-//! 3. a range (`<`, `<=`, `>`, `>=`, `between`) on the primary key: one
-//!    scan of the key range;
+//! 3. a range (`<`, `<=`, `>`, `>=`, `between`, or `starts_with` on a
+//!    text key) on the primary key: one scan of the key range;
 //! 4. a range, or `starts_with`, on an indexed column: one scan of the
 //!    index range;
 //! 5. otherwise the whole table, in key order; or, when the query is
@@ -238,9 +238,8 @@ impl Spec {
             }
         }
         if let Some((lo, hi)) = range(pk) {
-            let filtered = !conj
-                .iter()
-                .all(|p| matches!(p, Pred::Cmp(c, ..) if *c == pk));
+            // Only range comparisons are the access path itself.
+            let filtered = !conj.iter().all(|p| is_range_on(p, pk));
             return (
                 Path::KeyRange(lo, hi),
                 plan(
@@ -252,7 +251,7 @@ impl Spec {
         }
         for &c in &indexed {
             if let Some((lo, hi)) = range(c) {
-                let filtered = !conj.iter().all(|p| matches!(p, Pred::Cmp(x, ..) | Pred::Text(x, TextOp::StartsWith, _) if *x == c));
+                let filtered = !conj.iter().all(|p| is_range_on(p, c));
                 return (
                     Path::IndexRange(c, lo, hi),
                     plan(
@@ -284,6 +283,13 @@ impl Spec {
             ),
         )
     }
+}
+
+/// Whether `p` is a range condition on column `col` that a range access
+/// path answers exactly.
+fn is_range_on(p: &Pred, col: usize) -> bool {
+    matches!(p, Pred::Cmp(c, op, _) if *c == col && !matches!(op, CmpOp::Eq | CmpOp::Ne))
+        || matches!(p, Pred::Text(c, TextOp::StartsWith, _) if *c == col)
 }
 
 fn as_ref(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
@@ -582,23 +588,23 @@ impl<'s, M: Model> QueryMut<'s, M> {
     /// Applies `change` to every matching row and stores it; returns how
     /// many. The primary key must not change.
     pub fn update(self, mut change: impl FnMut(&mut M)) -> Result<u64> {
-        let rows = self
+        let mut rows = self
             .core
             .run(self.session, None)?
             .collect::<Result<Vec<M>>>()?;
-        let n = rows.len() as u64;
-        for mut m in rows {
+        // Every change first, so that a changed key is refused before any
+        // row is written.
+        for m in &mut rows {
             let key = m.key_value();
-            change(&mut m);
+            change(m);
             if m.key_value() != key {
-                return Err(Error::NotFound {
-                    model: M::NAME,
-                    key: m.key_value(),
-                });
+                return Err(Error::KeyChanged { model: M::NAME });
             }
-            self.session.update(&m)?;
         }
-        Ok(n)
+        for m in &rows {
+            self.session.update(m)?;
+        }
+        Ok(rows.len() as u64)
     }
 }
 

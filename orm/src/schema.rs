@@ -25,7 +25,7 @@
 //! include them.
 
 use crate::error::{Error, Result};
-use crate::model::{Model, OnDelete};
+use crate::model::Model;
 use crate::value::{ColumnKind, Value};
 use serde::{Deserialize, Serialize};
 
@@ -74,9 +74,6 @@ pub(crate) struct StoredSchema {
     pub model: String,
     pub table: String,
     pub columns: Vec<StoredColumn>,
-    /// (child table, child column, rule) for the children this model
-    /// declares with `has_many` / `has_one`.
-    pub delete_rules: Vec<(String, String, OnDelete)>,
     /// (through table, target table) of the associations it owns.
     pub associations: Vec<(String, String)>,
 }
@@ -101,10 +98,6 @@ impl StoredSchema {
                     max_len: c.max_len.map(|n| n as u64),
                     foreign_key: c.foreign_key.map(str::to_string),
                 })
-                .collect(),
-            delete_rules: M::DELETE_RULES
-                .iter()
-                .map(|r| (r.child_table.to_string(), r.column.to_string(), r.rule))
                 .collect(),
             associations: M::ASSOCIATIONS
                 .iter()

@@ -128,20 +128,28 @@ impl Database {
         })
     }
 
-    /// Runs `f` in a session and commits it, retrying (a bounded number of
-    /// times) when it loses a deadlock or times out waiting for a lock.
+    /// Runs `f` in a session and commits it, retrying (up to the engine's
+    /// `Options::max_retries` times, with a growing pause) when it loses a
+    /// deadlock or times out waiting for a lock.
     pub fn transaction<T>(&self, mut f: impl FnMut(&mut Session) -> Result<T>) -> Result<T> {
         let mut attempt = 0;
         loop {
             let mut s = self.session()?;
             match f(&mut s).and_then(|v| s.commit().map(|()| v)) {
-                Err(e) if e.is_retryable() && attempt < 16 => {
+                Err(e) if e.is_retryable() && attempt < self.max_retries() => {
                     attempt += 1;
                     std::thread::sleep(std::time::Duration::from_micros(500 << attempt.min(7)));
                 }
                 other => return other,
             }
         }
+    }
+
+    fn max_retries(&self) -> u32 {
+        self.inner
+            .engine
+            .as_ref()
+            .map_or(10, |e| e.options().max_retries)
     }
 
     /// The engine underneath, when it is Strata's.
@@ -189,7 +197,7 @@ impl DbInner {
             stored.compare(&declared)?;
         }
         if stored.as_ref() != Some(&declared) {
-            // New, or its rules or associations changed: (re)store it.
+            // New, or its associations changed: (re)store it.
             let mut tx = self.store.begin()?;
             tx.create_table(M::TABLE)?;
             for c in M::COLUMNS.iter().filter(|c| c.has_index()) {
@@ -339,12 +347,30 @@ impl Session {
         }
     }
 
-    /// Checks lengths and NaN of every column of `m`.
-    fn validate<M: Model>(m: &M) -> Result<()> {
+    /// Checks lengths and NaN of every column of `m`, and that its key and
+    /// index entries fit the store's key limit: everything that could
+    /// refuse a write, checked before anything is written.
+    fn validate<M: Model>(&self, m: &M) -> Result<()> {
+        let max_key = self.kv.max_key_len();
+        let key_len = key_of(&m.key_value()).len();
         for (i, c) in M::COLUMNS.iter().enumerate() {
             let v = m.value(i);
             if c.primary_key || c.has_index() {
                 check_orderable(&v, M::NAME, c.name)?;
+                let len = key_of(&v).len()
+                    + if c.primary_key || c.unique {
+                        0
+                    } else {
+                        key_len
+                    };
+                if len > max_key {
+                    return Err(Error::KeyTooLong {
+                        model: M::NAME,
+                        column: c.name,
+                        len,
+                        max: max_key,
+                    });
+                }
             }
             if let Some(max) = c.max_len {
                 let len = match &v {
@@ -457,10 +483,13 @@ impl Session {
     pub fn add<M: Model>(&mut self, m: &mut M) -> Result<()> {
         self.writable()?;
         self.db.ensure::<M>()?;
-        Self::validate(m)?;
+        self.validate(m)?;
         if M::AUTO_KEY {
             match m.key_value() {
-                Value::Int(0) | Value::UInt(0) => m.set_auto_key(self.db.next_key(M::TABLE)),
+                Value::Int(0) | Value::UInt(0) if !m.set_auto_key(self.db.next_key(M::TABLE)) => {
+                    return Err(Error::KeysExhausted { model: M::NAME });
+                }
+                Value::Int(0) | Value::UInt(0) => {}
                 Value::Int(k) => self.db.saw_key(M::TABLE, k),
                 Value::UInt(k) => self
                     .db
@@ -494,7 +523,7 @@ impl Session {
     pub fn update<M: Model>(&mut self, m: &M) -> Result<()> {
         self.writable()?;
         self.db.ensure::<M>()?;
-        Self::validate(m)?;
+        self.validate(m)?;
         let key = key_of(&m.key_value());
         let Some(old) = self.kv.get_for_update(M::TABLE, &key)? else {
             return Err(Error::NotFound {
@@ -535,8 +564,10 @@ impl Session {
         };
         let old: M = decode_row(&old)?;
         // Refuse first, before anything changes: children that no rule of
-        // ours covers keep the row.
+        // ours covers keep the row, and so do restricted rows anywhere down
+        // the cascade.
         self.check_restrict::<M>(&key)?;
+        old.check_cascade(self, &mut vec![(M::TABLE, key_value.clone())])?;
         old.delete_children(self)?;
         self.unlink_all::<M>(&key)?;
         self.write_indexes(&old, None, &key, true)?;
@@ -645,6 +676,31 @@ impl Session {
                         self.kv.delete(&to, &back)?;
                     }
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that the children of `parent` in `C` through column `fk`,
+    /// which a cascade would delete, can be deleted: none is restricted,
+    /// down the whole cascade (used by the derive's `check_cascade`).
+    /// `seen` holds the rows already checked, so a cycle of references
+    /// ends.
+    #[doc(hidden)]
+    pub fn check_cascade_of<C: Model>(
+        &self,
+        fk: usize,
+        parent: &Value,
+        seen: &mut Vec<(&'static str, Value)>,
+    ) -> Result<()> {
+        for key in self.child_keys::<C>(fk, parent)? {
+            if seen.iter().any(|(t, k)| *t == C::TABLE && *k == key) {
+                continue;
+            }
+            seen.push((C::TABLE, key.clone()));
+            self.check_restrict::<C>(&key_of(&key))?;
+            if let Some(child) = self.get_by_value::<C>(&key)? {
+                child.check_cascade(self, seen)?;
             }
         }
         Ok(())

@@ -416,3 +416,100 @@ fn eager_loading_a_thousand_parents_takes_a_bounded_number_of_passes() {
     assert_eq!(lazy, (0..1000).map(|i| i % 4).sum::<usize>());
     assert_eq!(t.db.stats().scans - before.scans, 1000);
 }
+
+/// A cascade three levels deep, blocked at the bottom by a restricting
+/// child: the delete is refused before anything is deleted.
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[strata(has_many(teams = Team, fk = org_id, on_delete = cascade))]
+struct Org {
+    #[strata(primary_key)]
+    id: i64,
+}
+
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[strata(has_many(members = Member, fk = team_id, on_delete = cascade))]
+struct Team {
+    #[strata(primary_key)]
+    id: i64,
+    #[strata(foreign_key = Org)]
+    org_id: i64,
+}
+
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+struct Member {
+    #[strata(primary_key)]
+    id: i64,
+    #[strata(foreign_key = Team)]
+    team_id: i64,
+}
+
+/// Refers to a member with no rule declared: restricts deleting it.
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+struct Badge {
+    #[strata(primary_key)]
+    id: i64,
+    #[strata(foreign_key = Member)]
+    member_id: i64,
+}
+
+#[test]
+fn a_cascade_blocked_deep_down_deletes_nothing() {
+    let t = open("deep");
+    let mut s = t.db.session().unwrap();
+    let mut org = Org { id: 0 };
+    s.add(&mut org).unwrap();
+    let mut teams = vec![
+        Team {
+            id: 0,
+            org_id: org.id,
+        },
+        Team {
+            id: 0,
+            org_id: org.id,
+        },
+    ];
+    s.add_all(&mut teams).unwrap();
+    let mut members: Vec<Member> = teams
+        .iter()
+        .flat_map(|t| {
+            [
+                Member {
+                    id: 0,
+                    team_id: t.id,
+                },
+                Member {
+                    id: 0,
+                    team_id: t.id,
+                },
+            ]
+        })
+        .collect();
+    s.add_all(&mut members).unwrap();
+    let mut badge = Badge {
+        id: 0,
+        member_id: members[3].id,
+    };
+    s.add(&mut badge).unwrap();
+    s.commit().unwrap();
+
+    let mut s = t.db.session().unwrap();
+    match s.delete(&org) {
+        Err(Error::Restricted {
+            model: "Member",
+            child_table,
+            ..
+        }) => assert_eq!(child_table, "badge"),
+        other => panic!("expected the badge to restrict, got {other:?}"),
+    }
+    assert_eq!(s.query::<Team>().count().unwrap(), 2, "nothing deleted");
+    assert_eq!(s.query::<Member>().count().unwrap(), 4, "nothing deleted");
+    // Without the badge the whole tree goes.
+    s.delete(&badge).unwrap();
+    assert!(s.delete(&org).unwrap());
+    assert_eq!(
+        s.query::<Team>().count().unwrap() + s.query::<Member>().count().unwrap(),
+        0
+    );
+    s.commit().unwrap();
+    t.db.check().unwrap();
+}

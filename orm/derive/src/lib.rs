@@ -58,11 +58,20 @@ fn placeholder(input: &DeriveInput) -> Tokens {
             fn value(&self, _: usize) -> ::strata::Value {
                 ::strata::Value::Null
             }
-            fn set_auto_key(&mut self, _: i64) {}
+            fn set_auto_key(&mut self, _: i64) -> bool {
+                false
+            }
             fn set_null(&mut self, _: usize) -> bool {
                 false
             }
             fn delete_children(&self, _: &mut ::strata::Session) -> ::strata::Result<()> {
+                Ok(())
+            }
+            fn check_cascade(
+                &self,
+                _: &::strata::Session,
+                _: &mut ::std::vec::Vec<(&'static str, ::strata::Value)>,
+            ) -> ::strata::Result<()> {
                 Ok(())
             }
         }
@@ -374,6 +383,14 @@ fn parse_relationship(kind: Kind, list: &syn::MetaList) -> syn::Result<Relations
                 }
                 rel.on_delete = id;
             }
+            ("through", Kind::ManyToMany)
+                if lit_str(&nv.value).is_some_and(|t| t.is_empty() || t.contains('#')) =>
+            {
+                return err(
+                    &nv.value,
+                    "an association table name is not empty and has no `#`",
+                );
+            }
             ("through", Kind::ManyToMany) => {
                 rel.through = Some(lit_str(&nv.value).ok_or_else(|| {
                     syn::Error::new(
@@ -559,9 +576,20 @@ fn expand(input: &DeriveInput, def: &ModelDef) -> syn::Result<Tokens> {
     });
     let set_key = if auto {
         let ident = &pk.ident;
-        quote!(self.#ident = key as #pk_ty;)
+        quote! {
+            match <#pk_ty as ::core::convert::TryFrom<i64>>::try_from(key) {
+                ::core::result::Result::Ok(k) if k != 0 => {
+                    self.#ident = k;
+                    true
+                }
+                _ => false,
+            }
+        }
     } else {
-        quote!(let _ = key;)
+        quote! {
+            let _ = key;
+            false
+        }
     };
     let nulls = def
         .fields
@@ -587,6 +615,7 @@ fn expand(input: &DeriveInput, def: &ModelDef) -> syn::Result<Tokens> {
     let mut rel_consts = Vec::new();
     let mut backrefs = Vec::new();
     let mut checks = Vec::new();
+    let mut cascades = Vec::new();
     for r in &def.relationships {
         let (rname, target) = (&r.name, &r.target);
         match r.kind {
@@ -627,12 +656,25 @@ fn expand(input: &DeriveInput, def: &ModelDef) -> syn::Result<Tokens> {
                 deletes.push(quote! {
                     session.apply_delete_rule::<#target>(#target::#fk.index(), &key, #rule)?;
                 });
+                if r.on_delete.as_ref().is_some_and(|i| i == "cascade") {
+                    cascades.push(quote! {
+                        session.check_cascade_of::<#target>(#target::#fk.index(), &key, seen)?;
+                    });
+                }
                 checks.push(quote_spanned! {fk.span()=>
                     const _: () = assert!(
                         ::strata::__refers_to(<#target as ::strata::Model>::COLUMNS, #target::#fk.index(), #table),
                         "the `fk` of has_many/has_one must be a field of the child marked #[strata(foreign_key = <this model>)]",
                     );
                 });
+                if r.kind == Kind::HasOne {
+                    checks.push(quote_spanned! {fk.span()=>
+                        const _: () = assert!(
+                            ::strata::__unique(<#target as ::strata::Model>::COLUMNS, #target::#fk.index()),
+                            "the `fk` of has_one must be unique: mark it #[strata(unique, foreign_key = ...)]",
+                        );
+                    });
+                }
                 if r.on_delete.as_ref().is_some_and(|i| i == "set_null") {
                     checks.push(quote_spanned! {fk.span()=>
                         const _: () = assert!(
@@ -726,7 +768,7 @@ fn expand(input: &DeriveInput, def: &ModelDef) -> syn::Result<Tokens> {
                 }
             }
 
-            fn set_auto_key(&mut self, key: i64) {
+            fn set_auto_key(&mut self, key: i64) -> bool {
                 #set_key
             }
 
@@ -741,6 +783,17 @@ fn expand(input: &DeriveInput, def: &ModelDef) -> syn::Result<Tokens> {
                 let key = ::strata::Model::key_value(self);
                 let _ = (&key, &session);
                 #(#deletes)*
+                Ok(())
+            }
+
+            fn check_cascade(
+                &self,
+                session: &::strata::Session,
+                seen: &mut ::std::vec::Vec<(&'static str, ::strata::Value)>,
+            ) -> ::strata::Result<()> {
+                let key = ::strata::Model::key_value(self);
+                let _ = (&key, &session, &seen);
+                #(#cascades)*
                 Ok(())
             }
         }
