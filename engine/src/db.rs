@@ -482,6 +482,19 @@ impl State {
         next_table_id: &AtomicU32,
     ) -> Result<()> {
         let ops = log_record::decode(record, offset)?;
+        self.apply_ops(cache, file, &ops, offset, next_table_id)
+    }
+
+    /// Applies a transaction's changes to the tree, in order: at commit
+    /// straight from the transaction, in recovery from the decoded record.
+    pub(crate) fn apply_ops(
+        &mut self,
+        cache: &PageCache,
+        file: &dyn StorageFile,
+        ops: &[Op<'_>],
+        offset: u64,
+        next_table_id: &AtomicU32,
+    ) -> Result<()> {
         let page_size = self.pager.page_size();
         let State { pager, tables, .. } = self;
         let mut w = pager.writer(cache, file);
@@ -492,7 +505,7 @@ impl State {
                 .map(|t| t.root)
                 .ok_or_else(|| bad(format!("no table with id {id}")))
         };
-        for op in ops {
+        for &op in ops {
             match op {
                 Op::CreateTable { id, name } => {
                     if catalog::check_name(name).is_err()
@@ -545,16 +558,17 @@ impl Inner {
         f(&r, root)
     }
 
-    /// Commits a redo record: log append and tree apply under the commit
-    /// latch, then the wait for durability.
-    pub(crate) fn commit_record(&self, record: &[u8]) -> Result<()> {
+    /// Commits a transaction's changes: log append and tree apply under the
+    /// commit latch, then the wait for durability.
+    pub(crate) fn commit_ops(&self, ops: &[Op<'_>]) -> Result<()> {
         let lsn = {
             let _latch = self.commit_latch.lock();
             self.poison.check()?;
             let lsn = self.log.appended() + 1;
-            self.log.append(lsn, record);
+            let appended = self.log.append_ops(lsn, ops);
+            self.poisoned(appended)?;
             let mut st = self.state.write();
-            let applied = st.apply(&self.cache, &*self.data, record, 0, &self.next_table_id);
+            let applied = st.apply_ops(&self.cache, &*self.data, ops, 0, &self.next_table_id);
             drop(st);
             self.poisoned(applied)?;
             lsn

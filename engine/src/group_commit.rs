@@ -23,6 +23,7 @@
 //! database poisons its handle.
 
 use crate::error::{Error, Result};
+use crate::log_record::{self, Op};
 use crate::storage::StorageFile;
 use crate::wal::{self, LOG_HEADER};
 use parking_lot::{Condvar, Mutex};
@@ -101,14 +102,70 @@ impl LogWriter {
         }
     }
 
-    /// Appends the frames of transaction `lsn`. The caller holds the commit
-    /// latch and assigns LSNs in order.
-    pub(crate) fn append(&self, lsn: u64, record: &[u8]) {
+    /// Appends the frames of transaction `lsn`, whose redo record is the
+    /// encoding of `ops`, encoded straight into the log buffer. A large
+    /// record is written out as it is encoded, a few MiB at a time, rather
+    /// than held whole. The caller holds the commit latch and assigns LSNs
+    /// in order.
+    pub(crate) fn append_ops(&self, lsn: u64, ops: &[Op<'_>]) -> Result<()> {
+        const WRITE_AHEAD: usize = 4 << 20;
         let mut s = self.state.lock();
         debug_assert_eq!(lsn, s.appended + 1, "LSNs are appended in order");
+        if let Some(cause) = &s.failed {
+            return Err(Error::Poisoned {
+                cause: cause.clone(),
+            });
+        }
+        let size: usize = ops.iter().map(log_record::encoded_len).sum();
+        if size < WRITE_AHEAD {
+            // The usual case: into the buffer, while a leader may be
+            // writing and syncing the previous one (group commit).
+            let (synced, salt) = (s.durable, s.salt);
+            let buf = &mut s.buf;
+            let mut frames = wal::FrameEncoder::new(buf, salt, lsn, synced);
+            for op in ops {
+                log_record::encode_with(op, &mut |bytes| frames.write(buf, bytes));
+            }
+            frames.finish(buf);
+            s.appended = lsn;
+            return Ok(());
+        }
+        // A large record: own the tail of the log (no leader may write
+        // while we encode) and write it out as it is encoded.
+        while s.busy {
+            self.done.wait(&mut s);
+        }
+        s.busy = true;
         let (synced, salt) = (s.durable, s.salt);
-        wal::encode_frames(&mut s.buf, salt, lsn, synced, record);
+        let mut buf = std::mem::take(&mut s.buf);
+        let mut offset = s.buf_offset;
+        drop(s);
+        let mut result = Ok(());
+        let mut frames = wal::FrameEncoder::new(&mut buf, salt, lsn, synced);
+        for op in ops {
+            log_record::encode_with(op, &mut |bytes| frames.write(&mut buf, bytes));
+            let done = frames.open_frame_start();
+            if done >= WRITE_AHEAD && result.is_ok() {
+                result = self.file.write_at(&buf[..done], offset);
+                offset += done as u64;
+                buf.drain(..done);
+                frames.drained(done);
+            }
+        }
+        frames.finish(&mut buf);
+        let mut s = self.state.lock();
+        s.busy = false;
+        s.buf = buf;
+        s.buf_offset = offset;
         s.appended = lsn;
+        if let Err(e) = result {
+            let err = Error::from(e);
+            s.failed = Some(err.to_string());
+            self.done.notify_all();
+            return Err(err);
+        }
+        self.done.notify_all();
+        Ok(())
     }
 
     /// Returns once transaction `lsn` is written to the file, and with

@@ -62,6 +62,7 @@ mod pager;
 pub mod storage;
 mod txn;
 mod wal;
+mod write_set;
 
 pub use catalog::MAX_TABLE_NAME;
 pub use check::CheckReport;

@@ -37,7 +37,39 @@ pub(crate) enum Op<'a> {
     },
 }
 
+/// Passes the encoding of `op` to `write`, in pieces (keys and values
+/// are not copied into a temporary buffer).
+pub(crate) fn encode_with(op: &Op<'_>, write: &mut impl FnMut(&[u8])) {
+    let mut head = [0u8; 11];
+    match *op {
+        Op::CreateTable { id, name } => {
+            head[0] = CREATE;
+            head[1..5].copy_from_slice(&id.to_le_bytes());
+            head[5..7].copy_from_slice(&(name.len() as u16).to_le_bytes());
+            write(&head[..7]);
+            write(name.as_bytes());
+        }
+        Op::Put { table, key, value } => {
+            head[0] = PUT;
+            head[1..5].copy_from_slice(&table.to_le_bytes());
+            head[5..7].copy_from_slice(&(key.len() as u16).to_le_bytes());
+            head[7..11].copy_from_slice(&(value.len() as u32).to_le_bytes());
+            write(&head);
+            write(key);
+            write(value);
+        }
+        Op::Delete { table, key } => {
+            head[0] = DELETE;
+            head[1..5].copy_from_slice(&table.to_le_bytes());
+            head[5..7].copy_from_slice(&(key.len() as u16).to_le_bytes());
+            write(&head[..7]);
+            write(key);
+        }
+    }
+}
+
 /// Appends the encoding of `op` to `out`.
+#[cfg(test)]
 pub(crate) fn encode(out: &mut Vec<u8>, op: &Op<'_>) {
     match *op {
         Op::CreateTable { id, name } => {

@@ -27,8 +27,9 @@ use crate::catalog::{self, TableId};
 use crate::db::Inner;
 use crate::error::{Error, Result};
 use crate::lock_table::{Mode, Resource, TxnId, key_hash};
-use crate::log_record::{self, Op};
+use crate::log_record::Op;
 use crate::page_cache::FastMap;
+use crate::write_set::WriteSet;
 use crate::{MAX_VALUE_LEN, node};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -73,8 +74,6 @@ impl<K: AsRef<[u8]>> KeyRange for (Bound<K>, Bound<K>) {
     }
 }
 
-type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
-
 /// Key locks on one table after which a transaction locks the whole table.
 const ESCALATE_AFTER: usize = 4096;
 
@@ -87,7 +86,7 @@ pub struct Transaction {
     id: TxnId,
     read_only: bool,
     /// Private writes per table: `None` is a delete.
-    writes: BTreeMap<TableId, Writes>,
+    writes: BTreeMap<TableId, WriteSet>,
     /// Tables this transaction created, in creation order.
     created: Vec<(TableId, String)>,
     created_ids: HashMap<String, TableId>,
@@ -311,10 +310,7 @@ impl Transaction {
         }
         let id = self.table(table)?;
         self.lock_key(id, key, Mode::Exclusive)?;
-        self.writes
-            .entry(id)
-            .or_default()
-            .insert(key.to_vec(), Some(value.to_vec()));
+        self.writes.entry(id).or_default().insert(key, Some(value));
         Ok(())
     }
 
@@ -324,7 +320,7 @@ impl Transaction {
         self.check_key(key)?;
         let id = self.table(table)?;
         if let Some(v) = self.writes.get(&id).and_then(|w| w.get(key)) {
-            return Ok(v.clone()); // our own write: we hold X already
+            return Ok(v.map(<[u8]>::to_vec)); // our own write: we hold X already
         }
         self.lock_key(id, key, Mode::Shared)?;
         self.db.read_tree(id, |r, root| r.get(root, key))
@@ -340,7 +336,7 @@ impl Transaction {
         let id = self.table(table)?;
         self.lock_key(id, key, Mode::Exclusive)?;
         if let Some(v) = self.writes.get(&id).and_then(|w| w.get(key)) {
-            return Ok(v.clone());
+            return Ok(v.map(<[u8]>::to_vec));
         }
         self.db.read_tree(id, |r, root| r.get(root, key))
     }
@@ -356,10 +352,7 @@ impl Transaction {
             None => self.db.read_tree(id, |r, root| r.get(root, key))?.is_some(),
         };
         if existed {
-            self.writes
-                .entry(id)
-                .or_default()
-                .insert(key.to_vec(), None);
+            self.writes.entry(id).or_default().insert(key, None);
         }
         Ok(existed)
     }
@@ -409,9 +402,9 @@ impl Transaction {
     /// tells.
     pub fn commit(mut self) -> Result<()> {
         self.usable()?;
-        if !self.writes.is_empty() || !self.created.is_empty() {
-            let record = self.encode();
-            self.db.commit_record(&record)?;
+        if self.writes.values().any(|w| !w.is_empty()) || !self.created.is_empty() {
+            let ops = self.ops();
+            self.db.commit_ops(&ops)?;
         }
         let db = self.db.clone();
         self.release();
@@ -422,24 +415,21 @@ impl Transaction {
     /// Throws the transaction's writes away and releases its locks.
     pub fn rollback(self) {}
 
-    /// The redo record of this transaction's writes.
-    fn encode(&self) -> Vec<u8> {
-        let ops = self
+    /// This transaction's changes, in the order its redo record lists
+    /// them: tables created, then each table's writes in key order.
+    fn ops(&self) -> Vec<Op<'_>> {
+        let mut ops: Vec<Op<'_>> = self
             .created
             .iter()
             .map(|(id, name)| Op::CreateTable { id: *id, name })
-            .chain(self.writes.iter().flat_map(|(&table, w)| {
-                w.iter().map(move |(key, v)| match v {
-                    Some(value) => Op::Put { table, key, value },
-                    None => Op::Delete { table, key },
-                })
+            .collect();
+        for (&table, w) in &self.writes {
+            ops.extend(w.in_order().into_iter().map(|(key, v)| match v {
+                Some(value) => Op::Put { table, key, value },
+                None => Op::Delete { table, key },
             }));
-        let mut record =
-            Vec::with_capacity(ops.clone().map(|op| log_record::encoded_len(&op)).sum());
-        for op in ops {
-            log_record::encode(&mut record, &op);
         }
-        record
+        ops
     }
 
     fn release(&mut self) {
@@ -559,11 +549,12 @@ impl Range<'_> {
                 side.more = false;
             };
             // The transaction's own next write on this side.
-            let own = self.tx.writes.get(&self.table).and_then(|w| {
-                let mut r = w.range::<[u8], _>((lo, hi));
-                if reverse { r.next_back() } else { r.next() }
-            });
-            let take_own = match (&tree, own) {
+            let own = self
+                .tx
+                .writes
+                .get(&self.table)
+                .and_then(|w| w.edge(lo, hi, reverse));
+            let take_own = match (&tree, &own) {
                 (None, None) => return Ok(None),
                 (None, Some(_)) => true,
                 (Some(_), None) => false,
@@ -576,7 +567,7 @@ impl Range<'_> {
                 }
             };
             let (key, value) = if take_own {
-                let (k, v) = own.map(|(k, v)| (k.clone(), v.clone())).unwrap_or_default();
+                let (k, v) = own.unwrap_or_default();
                 if tree.as_deref() == Some(&k[..]) {
                     side.batch.pop_front();
                 }

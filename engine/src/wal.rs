@@ -118,8 +118,90 @@ fn padded(n: usize) -> usize {
     n.next_multiple_of(8)
 }
 
+/// Writes the frames of one transaction into a buffer, as its redo record
+/// arrives in pieces: each frame is closed (header, padding, checksum)
+/// when it is full or the record ends.
+pub(crate) struct FrameEncoder {
+    salt: u64,
+    lsn: u64,
+    synced_through: u64,
+    index: u32,
+    /// Offset in the buffer of the open frame's header.
+    start: usize,
+    /// Payload bytes in the open frame.
+    len: usize,
+}
+
+impl FrameEncoder {
+    /// Opens the first frame of transaction `lsn` at the end of `out`.
+    pub(crate) fn new(out: &mut Vec<u8>, salt: u64, lsn: u64, synced_through: u64) -> FrameEncoder {
+        let mut e = FrameEncoder {
+            salt,
+            lsn,
+            synced_through,
+            index: 0,
+            start: 0,
+            len: 0,
+        };
+        e.open(out);
+        e
+    }
+
+    fn open(&mut self, out: &mut Vec<u8>) {
+        self.start = out.len();
+        self.len = 0;
+        out.extend_from_slice(&[0u8; FRAME_HEADER]);
+    }
+
+    fn close(&mut self, out: &mut Vec<u8>, last: bool) {
+        let h = &mut out[self.start..self.start + FRAME_HEADER];
+        h[4..8].copy_from_slice(&(self.len as u32).to_le_bytes());
+        h[8..16].copy_from_slice(&self.lsn.to_le_bytes());
+        h[16..24].copy_from_slice(&self.synced_through.to_le_bytes());
+        h[24..28].copy_from_slice(&self.index.to_le_bytes());
+        h[28] = if last { FLAG_LAST } else { 0 };
+        let end = self.start + FRAME_HEADER + self.len;
+        let crc = frame_crc(self.salt, &out[self.start + 4..end]);
+        out[self.start..self.start + 4].copy_from_slice(&crc.to_le_bytes());
+        out.resize(self.start + padded(FRAME_HEADER + self.len), 0);
+        self.index += 1;
+    }
+
+    /// Appends record bytes, closing and opening frames as they fill.
+    pub(crate) fn write(&mut self, out: &mut Vec<u8>, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            if self.len == MAX_FRAME_PAYLOAD {
+                self.close(out, false);
+                self.open(out);
+            }
+            let n = (MAX_FRAME_PAYLOAD - self.len).min(bytes.len());
+            out.extend_from_slice(&bytes[..n]);
+            self.len += n;
+            bytes = &bytes[n..];
+        }
+    }
+
+    /// Where the open frame starts: every byte before it is complete
+    /// frames, which may be written out and drained.
+    pub(crate) fn open_frame_start(&self) -> usize {
+        self.start
+    }
+
+    /// Tells the encoder that the first `n` bytes of the buffer were
+    /// written out and drained.
+    pub(crate) fn drained(&mut self, n: usize) {
+        self.start -= n;
+    }
+
+    /// Closes the last frame, with the commit marker.
+    pub(crate) fn finish(mut self, out: &mut Vec<u8>) {
+        self.close(out, true);
+    }
+}
+
 /// Appends the frames carrying `record` for transaction `lsn` to `out`.
 /// An empty record still gets one frame: it carries the commit marker.
+#[cfg(test)]
 pub(crate) fn encode_frames(
     out: &mut Vec<u8>,
     salt: u64,
@@ -127,30 +209,9 @@ pub(crate) fn encode_frames(
     synced_through: u64,
     record: &[u8],
 ) {
-    let mut chunks = record.chunks(MAX_FRAME_PAYLOAD).peekable();
-    let mut index = 0u32;
-    let empty: &[u8] = &[];
-    let mut next = if record.is_empty() {
-        Some(empty)
-    } else {
-        chunks.next()
-    };
-    while let Some(chunk) = next {
-        next = chunks.next();
-        let start = out.len();
-        out.extend_from_slice(&[0u8; 4]);
-        out.extend_from_slice(&(chunk.len() as u32).to_le_bytes());
-        out.extend_from_slice(&lsn.to_le_bytes());
-        out.extend_from_slice(&synced_through.to_le_bytes());
-        out.extend_from_slice(&index.to_le_bytes());
-        out.push(if next.is_none() { FLAG_LAST } else { 0 });
-        out.extend_from_slice(&[0u8; 3]);
-        out.extend_from_slice(chunk);
-        out.resize(start + padded(FRAME_HEADER + chunk.len()), 0);
-        let crc = frame_crc(salt, &out[start + 4..start + FRAME_HEADER + chunk.len()]);
-        out[start..start + 4].copy_from_slice(&crc.to_le_bytes());
-        index += 1;
-    }
+    let mut e = FrameEncoder::new(out, salt, lsn, synced_through);
+    e.write(out, record);
+    e.finish(out);
 }
 
 /// Bytes the frames of a record of `len` bytes take.

@@ -147,13 +147,27 @@ pub const WORKLOAD_TABLES: [&str; 2] = ["t1", "t2"];
 
 /// A reproducible workload of `steps` steps: transactions of 1 to 8
 /// writes over a few hundred keys in two tables, with values from empty to
-/// several pages (overflow chains), deletes, and occasional checkpoints.
+/// several pages (overflow chains), deletes, occasional checkpoints, and
+/// now and then a transaction of about 5 MB.
 pub fn workload(seed: u64, steps: usize) -> Vec<Step> {
     let mut rng = Rng::new(seed);
     (0..steps)
         .map(|_| {
             if rng.below(12) == 0 {
                 return Step::Checkpoint;
+            }
+            if rng.below(40) == 0 {
+                // A transaction over 4 MiB: its log record is written out
+                // while it is encoded, before the commit's sync.
+                return Step::Commit(
+                    (0..6)
+                        .map(|i| {
+                            let table = WORKLOAD_TABLES[i % 2];
+                            let key = format!("big{:02}", rng.below(10)).into_bytes();
+                            Write::Put(table, key, vec![rng.next_u64() as u8; 800_000])
+                        })
+                        .collect(),
+                );
             }
             let n = 1 + rng.below(8);
             Step::Commit(
