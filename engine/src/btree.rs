@@ -43,6 +43,10 @@ use std::ops::Bound;
 /// fit in far fewer levels.
 const MAX_DEPTH: usize = 40;
 
+/// Room for any leaf cell: key and inline value take at most a quarter of
+/// the largest page, plus the cell header and an overflow reference.
+const MAX_LEAF_CELL: usize = crate::page::MAX_PAGE_SIZE / 4 + 16;
+
 /// A node split: the separator and the new right sibling.
 type Split = Option<(Vec<u8>, PageId)>;
 
@@ -102,8 +106,10 @@ pub(crate) fn insert(
             len: value.len() as u32,
         }
     };
-    let mut cell = Vec::with_capacity(node::leaf_cell_len(key.len(), &stored));
-    node::encode_leaf_cell(&mut cell, key, &stored);
+    // The largest leaf cell is a quarter of the largest page plus headers:
+    // built on the stack, not allocated per insert.
+    let mut buf = [0u8; MAX_LEAF_CELL];
+    let cell = node::write_leaf_cell(&mut buf, key, &stored);
     if root == 0 {
         let id = w.alloc(PageType::Leaf)?;
         let p = w.page_mut(id);

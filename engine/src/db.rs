@@ -561,6 +561,10 @@ impl Inner {
     /// Commits a transaction's changes: log append and tree apply under the
     /// commit latch, then the wait for durability.
     pub(crate) fn commit_ops(&self, ops: &[Op<'_>]) -> Result<()> {
+        let size: usize = ops.iter().map(log_record::encoded_len).sum();
+        if size as u64 > self.options.checkpoint_log_size {
+            return self.commit_by_checkpoint(ops);
+        }
         let lsn = {
             let _latch = self.commit_latch.lock();
             self.poison.check()?;
@@ -580,6 +584,30 @@ impl Inner {
             self.commits.fetch_add(1, Ordering::Relaxed);
         }
         self.poisoned(flushed)
+    }
+
+    /// Commits a transaction too large for the log: rather than write its
+    /// changes twice (the log, then the pages at the checkpoint its size
+    /// would trigger anyway), apply them and checkpoint at once. The meta
+    /// page written names this transaction's LSN, so that write is its
+    /// commit point; a crash before it leaves the old meta page and an
+    /// untouched tree, and the transaction was never acknowledged.
+    fn commit_by_checkpoint(&self, ops: &[Op<'_>]) -> Result<()> {
+        let _ck = self.checkpoint_lock.lock();
+        let _latch = self.commit_latch.lock();
+        self.poison.check()?;
+        let lsn = self.log.appended() + 1;
+        let mut st = self.state.write();
+        let applied = st.apply_ops(&self.cache, &*self.data, ops, 0, &self.next_table_id);
+        drop(st);
+        self.poisoned(applied)?;
+        // The LSN is taken without a frame: the checkpoint's meta records it.
+        self.log.skip(lsn);
+        self.poisoned(self.log.flush(lsn, true))?;
+        let r = self.checkpoint_locked(lsn, true);
+        self.poisoned(r)?;
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Checkpoints if the log or the dirty pages have outgrown their

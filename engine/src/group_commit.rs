@@ -168,6 +168,14 @@ impl LogWriter {
         Ok(())
     }
 
+    /// Takes LSN `lsn` for a transaction whose changes reach the disk by a
+    /// checkpoint, not the log (the caller holds the commit latch).
+    pub(crate) fn skip(&self, lsn: u64) {
+        let mut s = self.state.lock();
+        debug_assert_eq!(lsn, s.appended + 1, "LSNs are taken in order");
+        s.appended = lsn;
+    }
+
     /// Returns once transaction `lsn` is written to the file, and with
     /// `sync`, durable.
     pub(crate) fn flush(&self, lsn: u64, sync: bool) -> Result<()> {

@@ -268,23 +268,31 @@ pub(crate) fn leaf_cell_len(key_len: usize, value: &LeafValue<'_>) -> usize {
         }
 }
 
-/// Encodes a leaf cell into `out`.
-pub(crate) fn encode_leaf_cell(out: &mut Vec<u8>, key: &[u8], value: &LeafValue<'_>) {
-    out.extend_from_slice(&(key.len() as u16).to_le_bytes());
+/// Writes a leaf cell into the front of `buf` (which must be large
+/// enough) and returns it.
+pub(crate) fn write_leaf_cell<'b>(
+    buf: &'b mut [u8],
+    key: &[u8],
+    value: &LeafValue<'_>,
+) -> &'b [u8] {
+    let len = leaf_cell_len(key.len(), value);
+    let cell = &mut buf[..len];
+    cell[0..2].copy_from_slice(&(key.len() as u16).to_le_bytes());
+    let k = LEAF_CELL_HEADER + key.len();
+    cell[LEAF_CELL_HEADER..k].copy_from_slice(key);
     match value {
         LeafValue::Inline(v) => {
-            out.push(0);
-            out.extend_from_slice(&(v.len() as u32).to_le_bytes());
-            out.extend_from_slice(key);
-            out.extend_from_slice(v);
+            cell[2] = 0;
+            cell[3..7].copy_from_slice(&(v.len() as u32).to_le_bytes());
+            cell[k..].copy_from_slice(v);
         }
         LeafValue::Overflow { first, len } => {
-            out.push(FLAG_OVERFLOW);
-            out.extend_from_slice(&len.to_le_bytes());
-            out.extend_from_slice(key);
-            out.extend_from_slice(&first.to_le_bytes());
+            cell[2] = FLAG_OVERFLOW;
+            cell[3..7].copy_from_slice(&len.to_le_bytes());
+            cell[k..].copy_from_slice(&first.to_le_bytes());
         }
     }
+    cell
 }
 
 /// Encodes a branch cell into `out`.
@@ -503,13 +511,16 @@ mod tests {
     use super::*;
     use crate::page::new_page;
 
+    fn leaf_cell(key: &[u8], value: &[u8]) -> Vec<u8> {
+        let mut buf = [0u8; 2048];
+        write_leaf_cell(&mut buf, key, &LeafValue::Inline(value)).to_vec()
+    }
+
     fn leaf_with(keys: &[&[u8]]) -> Vec<u8> {
         let mut p = new_page(4096, PageType::Leaf);
         init(&mut p, PageType::Leaf);
         for (i, k) in keys.iter().enumerate() {
-            let mut c = Vec::new();
-            encode_leaf_cell(&mut c, k, &LeafValue::Inline(b"value"));
-            assert!(insert_cell(&mut p, i, &c));
+            assert!(insert_cell(&mut p, i, &leaf_cell(k, b"value")));
         }
         p
     }
@@ -519,9 +530,7 @@ mod tests {
         let mut p = leaf_with(&[b"a", b"c", b"e"]);
         assert_eq!(search(&p, b"c"), Ok(1));
         assert_eq!(search(&p, b"d"), Err(2));
-        let mut c = Vec::new();
-        encode_leaf_cell(&mut c, b"d", &LeafValue::Inline(b"dd"));
-        assert!(insert_cell(&mut p, 2, &c));
+        assert!(insert_cell(&mut p, 2, &leaf_cell(b"d", b"dd")));
         assert_eq!(key(&p, 2), b"d");
         assert_eq!(value(&p, 2), LeafValue::Inline(b"dd"));
         remove_cell(&mut p, 1);
@@ -542,9 +551,7 @@ mod tests {
         let mut n = 0;
         loop {
             let k = format!("{n:08}");
-            let mut c = Vec::new();
-            encode_leaf_cell(&mut c, k.as_bytes(), &LeafValue::Inline(&[0; 100]));
-            if !insert_cell(&mut p, n, &c) {
+            if !insert_cell(&mut p, n, &leaf_cell(k.as_bytes(), &[0; 100])) {
                 break;
             }
             n += 1;

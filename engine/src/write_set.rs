@@ -92,9 +92,23 @@ impl WriteSet {
     fn with_sorted<T>(&self, f: impl FnOnce(&[u32]) -> T) -> T {
         let mut sorted = self.sorted.borrow_mut();
         let order = sorted.get_or_insert_with(|| {
-            let mut v: Vec<u32> = (0..self.entries.len() as u32).collect();
-            v.sort_unstable_by(|&a, &b| self.key_of(a).cmp(self.key_of(b)));
-            v
+            // Sort by each key's first 8 bytes as an integer, which decides
+            // nearly every comparison without touching the arena; ties
+            // compare whole keys.
+            let prefix = |k: &[u8]| {
+                let mut p = [0u8; 8];
+                let n = k.len().min(8);
+                p[..n].copy_from_slice(&k[..n]);
+                u64::from_be_bytes(p)
+            };
+            let mut v: Vec<(u64, u32)> = (0..self.entries.len() as u32)
+                .map(|e| (prefix(self.key_of(e)), e))
+                .collect();
+            v.sort_unstable_by(|a, b| {
+                a.0.cmp(&b.0)
+                    .then_with(|| self.key_of(a.1).cmp(self.key_of(b.1)))
+            });
+            v.into_iter().map(|(_, e)| e).collect()
         });
         f(order)
     }
