@@ -114,7 +114,7 @@ pub(crate) fn insert(
         let id = w.alloc(PageType::Leaf)?;
         let p = w.page_mut(id);
         node::init(p, PageType::Leaf);
-        node::insert_cell(p, 0, &cell);
+        node::insert_cell(p, 0, cell);
         return Ok(id);
     }
     let root = w.writable(root, NODE)?;
@@ -122,7 +122,7 @@ pub(crate) fn insert(
         w,
         root,
         key,
-        &cell,
+        cell,
         Edges {
             left: true,
             right: true,
