@@ -1,1 +1,436 @@
+//! Strata's benchmark harness: Strata against SQLite, redb and LMDB, and
+//! against the device's own limit, on the workloads of
+//! `shared/benchmarks.md`, in one command:
+//!
+//! ```text
+//! cargo run --release -p strata-benches -- [--quick] [--n N] [--runs R]
+//!     [--seconds S] [--only strata,sqlite,...] [--dir DIR] [--write PATH]
+//! ```
+//!
+//! The parent process plans the work and never touches a database. For
+//! each run, each group of workloads (device limit, key-value, TPC-B,
+//! ORM) and each engine in turn, it re-executes itself as a child
+//! (`--child ENGINE GROUP key=value...`), so that every engine has its own
+//! process, caches and peak RSS, and the engines take turns: run 1 of
+//! every engine, then run 2 of every engine, and so on. A child works in a
+//! fresh directory under the data directory, prints its figures on stdout
+//! as `key=value` lines, with its peak RSS (`getrusage`) last, and removes
+//! the directory. The parent takes the median of the runs and prints one
+//! markdown table per group ([`report`]).
 
+#![deny(unsafe_code)]
+
+pub mod device;
+pub mod engines;
+pub mod kv;
+pub mod orm;
+pub mod report;
+pub mod rng;
+pub mod sys;
+pub mod tpcb;
+
+use std::collections::BTreeMap;
+use std::fmt::Display;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The harness's error: anything, with its message.
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+/// A `Result` with the harness's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Returns an [`Error`] with a formatted message from the function.
+#[macro_export]
+macro_rules! fail {
+    ($($arg:tt)*) => {
+        return Err(format!($($arg)*).into())
+    };
+}
+
+/// The engines of the key-value and TPC-B groups, in column order.
+pub const ENGINES: [&str; 5] = ["strata", "strata-buffered", "sqlite", "redb", "lmdb"];
+/// The sides of the ORM group, in column order.
+pub const ORM_SIDES: [&str; 3] = ["strata", "strata-raw", "sqlite"];
+/// The device-limit "engine".
+pub const DEVICE: &str = "device";
+
+/// A group of workloads, run by one child per engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Group {
+    /// The fdatasync loops.
+    Device,
+    /// The key-value workloads.
+    Kv,
+    /// The TPC-B-like workload.
+    Tpcb,
+    /// The ORM workloads.
+    Orm,
+}
+
+impl Group {
+    /// Every group, in the order they run.
+    pub const ALL: [Group; 4] = [Group::Device, Group::Kv, Group::Tpcb, Group::Orm];
+
+    /// The group's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Device => "device",
+            Group::Kv => "kv",
+            Group::Tpcb => "tpcb",
+            Group::Orm => "orm",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Group> {
+        match Group::ALL.into_iter().find(|g| g.name() == s) {
+            Some(g) => Ok(g),
+            None => fail!("unknown workload group {s:?}"),
+        }
+    }
+}
+
+/// Where a child writes its figures: `key=value` lines on stdout,
+/// flushed one by one so a crash loses nothing already measured.
+#[derive(Debug, Default)]
+pub struct Out {
+    _private: (),
+}
+
+impl Out {
+    /// Writes one figure.
+    pub fn put(&mut self, key: &str, value: impl Display) {
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{key}={value}");
+        let _ = stdout.flush();
+    }
+
+    /// Writes `count / elapsed` per second.
+    pub fn rate(&mut self, key: &str, count: u64, elapsed: Duration) {
+        let secs = elapsed.as_secs_f64().max(1e-9);
+        self.put(key, format!("{:.1}", count as f64 / secs));
+    }
+}
+
+/// What a child is told to do, besides its engine and group.
+#[derive(Clone, Debug)]
+pub struct Params {
+    /// N, the keys of the key-value bulk load.
+    pub n: u64,
+    /// Seconds per TPC-B client count (and, up to 3, per device loop).
+    pub seconds: f64,
+    /// The small sizes of `--quick`.
+    pub quick: bool,
+    /// Where the child makes its directory.
+    pub dir: PathBuf,
+}
+
+impl Params {
+    fn to_args(&self) -> Vec<String> {
+        vec![
+            format!("n={}", self.n),
+            format!("seconds={}", self.seconds),
+            format!("quick={}", u8::from(self.quick)),
+            format!("dir={}", self.dir.display()),
+        ]
+    }
+
+    fn from_args(args: &[String]) -> Result<Params> {
+        let mut p = Params {
+            n: 0,
+            seconds: 0.0,
+            quick: false,
+            dir: std::env::temp_dir(),
+        };
+        for a in args {
+            let Some((k, v)) = a.split_once('=') else {
+                fail!("bad child parameter {a:?}");
+            };
+            match k {
+                "n" => p.n = v.parse()?,
+                "seconds" => p.seconds = v.parse()?,
+                "quick" => p.quick = v == "1",
+                "dir" => p.dir = PathBuf::from(v),
+                _ => fail!("unknown child parameter {k:?}"),
+            }
+        }
+        Ok(p)
+    }
+}
+
+/// The command line of the parent.
+#[derive(Clone, Debug)]
+pub struct Args {
+    /// `--quick`.
+    pub quick: bool,
+    /// `--n`.
+    pub n: u64,
+    /// `--runs`.
+    pub runs: usize,
+    /// `--seconds`.
+    pub seconds: f64,
+    /// `--only`: engine names (and `device`).
+    pub only: Option<Vec<String>>,
+    /// `--dir`.
+    pub dir: PathBuf,
+    /// `--write`.
+    pub write: Option<PathBuf>,
+}
+
+const USAGE: &str = "usage: strata-bench [--quick] [--n N] [--runs R] [--seconds S] \
+[--only strata,strata-buffered,sqlite,redb,lmdb,device] [--dir DIR] [--write PATH]";
+
+impl Args {
+    /// Parses the parent's arguments (without the program name).
+    pub fn parse(args: &[String]) -> Result<Args> {
+        let quick = args.iter().any(|a| a == "--quick");
+        let mut a = Args {
+            quick,
+            n: if quick { 2_000 } else { 1_000_000 },
+            runs: if quick { 1 } else { 3 },
+            seconds: if quick { 0.25 } else { 10.0 },
+            only: None,
+            dir: std::env::temp_dir(),
+            write: None,
+        };
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            let mut value = |name: &str| -> Result<String> {
+                match it.next() {
+                    Some(v) => Ok(v.clone()),
+                    None => fail!("{name} needs a value\n{USAGE}"),
+                }
+            };
+            match arg.as_str() {
+                "--quick" => {}
+                "--n" => a.n = value("--n")?.parse()?,
+                "--runs" => a.runs = value("--runs")?.parse()?,
+                "--seconds" => a.seconds = value("--seconds")?.parse()?,
+                "--only" => {
+                    let list: Vec<String> = value("--only")?
+                        .split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect();
+                    for name in &list {
+                        if !ENGINES.contains(&name.as_str()) && name != DEVICE {
+                            fail!("unknown engine {name:?} in --only\n{USAGE}");
+                        }
+                    }
+                    a.only = Some(list);
+                }
+                "--dir" => a.dir = PathBuf::from(value("--dir")?),
+                "--write" => a.write = Some(PathBuf::from(value("--write")?)),
+                "--help" | "-h" => fail!("{USAGE}"),
+                other => fail!("unknown argument {other:?}\n{USAGE}"),
+            }
+        }
+        if a.n < 10 || a.runs == 0 || !a.seconds.is_finite() || a.seconds <= 0.0 {
+            fail!("--n must be at least 10, --runs at least 1, --seconds above 0");
+        }
+        Ok(a)
+    }
+
+    fn selected(&self, engine: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|only| only.iter().any(|o| o == engine))
+    }
+
+    /// The children of one run, in order: `(group, engine)`.
+    pub fn plan(&self) -> Vec<(Group, &'static str)> {
+        let mut plan = Vec::new();
+        if self.selected(DEVICE) {
+            plan.push((Group::Device, DEVICE));
+        }
+        for g in [Group::Kv, Group::Tpcb] {
+            for e in ENGINES {
+                if self.selected(e) {
+                    plan.push((g, e));
+                }
+            }
+        }
+        for side in ORM_SIDES {
+            let engine = if side == "strata-raw" { "strata" } else { side };
+            if self.selected(engine) {
+                plan.push((Group::Orm, side));
+            }
+        }
+        plan
+    }
+}
+
+/// The entry point of `strata-bench`; returns the exit code.
+pub fn main() -> i32 {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = if args.first().map(String::as_str) == Some("--child") {
+        child_main(&args[1..])
+    } else {
+        Args::parse(&args).and_then(|a| parent_main(&a, &args))
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("strata-bench: {e}");
+            1
+        }
+    }
+}
+
+/// Runs one engine's group of workloads in this process.
+fn child_main(args: &[String]) -> Result<()> {
+    let [engine, group, rest @ ..] = args else {
+        fail!("usage: strata-bench --child ENGINE GROUP key=value...");
+    };
+    let group = Group::parse(group)?;
+    let params = Params::from_args(rest)?;
+    let dir = params.dir.join(format!(
+        "strata-bench-{}-{}-{}",
+        group.name(),
+        engine,
+        std::process::id()
+    ));
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)?;
+    }
+    std::fs::create_dir_all(&dir)?;
+    let mut out = Out::default();
+    out.put("engine", engine);
+    out.put("group", group.name());
+    let result = run_child(engine, group, &params, &dir, &mut out);
+    // Everything the engine held is gone by now; the peak stays.
+    out.put("rss_kb", sys::peak_rss_kb());
+    let removed = std::fs::remove_dir_all(&dir);
+    result?;
+    removed?;
+    Ok(())
+}
+
+fn run_child(engine: &str, group: Group, p: &Params, dir: &Path, out: &mut Out) -> Result<()> {
+    use engines::{lmdb, redb, sqlite, strata};
+    use strata_engine::Durability;
+    match group {
+        Group::Device => device::run(dir, p.seconds.min(3.0), out),
+        Group::Kv => {
+            let mut e: Box<dyn kv::KvEngine> = match engine {
+                "strata" => Box::new(strata::StrataKv::open(dir, Durability::Full)?),
+                "strata-buffered" => Box::new(strata::StrataKv::open(dir, Durability::Buffered)?),
+                "sqlite" => Box::new(sqlite::SqliteKv::open(dir)?),
+                "redb" => Box::new(redb::RedbKv::open(dir)?),
+                "lmdb" => Box::new(lmdb::LmdbKv::open(dir)?),
+                _ => fail!("unknown engine {engine:?}"),
+            };
+            kv::run(e.as_mut(), kv::KvParams::new(p.n, p.quick), dir, out)
+        }
+        Group::Tpcb => {
+            let scale = tpcb::Scale::new(p.quick);
+            out.put("accounts", scale.accounts);
+            let t = Instant::now();
+            let e: Box<dyn tpcb::Engine> = match engine {
+                "strata" => Box::new(strata::StrataTpcb::load(dir, Durability::Full, scale)?),
+                "strata-buffered" => {
+                    Box::new(strata::StrataTpcb::load(dir, Durability::Buffered, scale)?)
+                }
+                "sqlite" => Box::new(sqlite::SqliteTpcb::load(dir, scale)?),
+                "redb" => Box::new(redb::RedbTpcb::load(dir, scale)?),
+                "lmdb" => Box::new(lmdb::LmdbTpcb::load(dir, scale)?),
+                _ => fail!("unknown engine {engine:?}"),
+            };
+            out.put("load_s", format!("{:.3}", t.elapsed().as_secs_f64()));
+            tpcb::run(e.as_ref(), scale, p.seconds, out)
+        }
+        Group::Orm => {
+            let params = orm::OrmParams::new(p.quick);
+            let mut side: Box<dyn orm::Side> = match engine {
+                "strata" => Box::new(orm::strata_orm::StrataOrm::open(dir)?),
+                "strata-raw" => Box::new(orm::raw::StrataRaw::open(dir)?),
+                "sqlite" => Box::new(orm::sqlite::SqliteOrm::open(dir)?),
+                _ => fail!("unknown ORM side {engine:?}"),
+            };
+            orm::run(side.as_mut(), params, out)
+        }
+    }
+}
+
+/// The figures of one child: its `key=value` lines.
+pub type Figures = BTreeMap<String, String>;
+
+/// Runs one child and collects its figures; fails if it fails.
+fn spawn_child(group: Group, engine: &str, params: &Params) -> Result<Figures> {
+    let exe = std::env::current_exe()?;
+    let output = Command::new(exe)
+        .arg("--child")
+        .arg(engine)
+        .arg(group.name())
+        .args(params.to_args())
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let figures: Figures = stdout
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    if !output.status.success() {
+        fail!(
+            "the {} child of {engine} failed ({}); what it measured before:\n{stdout}",
+            group.name(),
+            output.status
+        );
+    }
+    Ok(figures)
+}
+
+/// Plans the runs, runs every child, and prints (and writes) the report.
+fn parent_main(args: &Args, argv: &[String]) -> Result<()> {
+    std::fs::create_dir_all(&args.dir)?;
+    let dir = std::fs::canonicalize(&args.dir)?;
+    let params = Params {
+        n: args.n,
+        seconds: args.seconds,
+        quick: args.quick,
+        dir: dir.clone(),
+    };
+    let plan = args.plan();
+    if plan.is_empty() {
+        fail!("nothing selected\n{USAGE}");
+    }
+    let started = Instant::now();
+    let load_before = sys::load_average();
+    let mut results = report::Results::default();
+    for run in 1..=args.runs {
+        for &(group, engine) in &plan {
+            eprintln!(
+                "[{:>6.1}s] run {run}/{}: {} {engine}",
+                started.elapsed().as_secs_f64(),
+                args.runs,
+                group.name()
+            );
+            let figures = spawn_child(group, engine, &params)?;
+            results.add(group, engine, figures);
+        }
+    }
+    results.verify()?;
+    let command = std::iter::once("strata-bench".to_string())
+        .chain(argv.iter().cloned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let context = report::Context {
+        args: args.clone(),
+        command,
+        machine: sys::Machine::describe(&dir),
+        date: sys::utc_now(),
+        sqlite_version: rusqlite::version().to_string(),
+        total_seconds: started.elapsed().as_secs_f64(),
+        load_before,
+    };
+    let tables = report::tables(&results, &context);
+    print!("{tables}");
+    if let Some(path) = &args.write {
+        std::fs::write(path, report::document(&results, &context, &tables))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}

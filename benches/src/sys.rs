@@ -62,13 +62,24 @@ pub struct Machine {
     pub kernel: String,
     /// `rustc --version` of the compiler that built this harness.
     pub rustc: String,
+    /// The load average now (other work on the machine skews figures).
+    pub load: String,
+}
+
+/// The 1, 5 and 15 minute load averages from `/proc/loadavg`.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "unknown".into())
 }
 
 impl Machine {
     /// Describes this machine, with the file system holding `data_dir`.
     pub fn describe(data_dir: &Path) -> Machine {
         let nproc = command_output("nproc", &[]).unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or_else(|_| "unknown".into(), |n| n.to_string())
+            std::thread::available_parallelism()
+                .map_or_else(|_| "unknown".into(), |n| n.to_string())
         });
         let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
         let cpu = cpuinfo
@@ -109,6 +120,7 @@ impl Machine {
             file_system,
             kernel,
             rustc: env!("STRATA_BENCH_RUSTC").to_string(),
+            load: load_average(),
         }
     }
 }

@@ -270,10 +270,7 @@ pub fn run(engine: &dyn Engine, scale: Scale, seconds: f64, out: &mut Out) -> Re
                         r.latencies_us.push(u32::try_from(us).unwrap_or(u32::MAX));
                         r.deltas += t.delta;
                     }
-                    results
-                        .lock()
-                        .map_err(|_| "results lock poisoned")?
-                        .push(r);
+                    results.lock().map_err(|_| "results lock poisoned")?.push(r);
                     Ok(())
                 }));
             }
@@ -304,8 +301,14 @@ pub fn run(engine: &dyn Engine, scale: Scale, seconds: f64, out: &mut Out) -> Re
         let c = format!("c{clients}");
         out.rate(&format!("{c}.tps"), txns, elapsed);
         out.put(&format!("{c}.txns"), txns);
-        out.put(&format!("{c}.p50_ms"), format!("{:.3}", percentile(&lat, 0.50)));
-        out.put(&format!("{c}.p99_ms"), format!("{:.3}", percentile(&lat, 0.99)));
+        out.put(
+            &format!("{c}.p50_ms"),
+            format!("{:.3}", percentile(&lat, 0.50)),
+        );
+        out.put(
+            &format!("{c}.p99_ms"),
+            format!("{:.3}", percentile(&lat, 0.99)),
+        );
         let after = engine.counters();
         for ((name, b), (_, a)) in before.iter().zip(&after) {
             out.put(&format!("{c}.{name}"), format!("{:.2}", a - b));

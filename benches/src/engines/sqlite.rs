@@ -206,15 +206,19 @@ struct SqliteClient {
 impl tpcb::Client for SqliteClient {
     fn run(&mut self, t: &Txn) -> Result<i64> {
         write_txn(&self.conn, |c| {
-            c.prepare_cached("UPDATE pgbench_accounts SET abalance = abalance + ?1 WHERE aid = ?2")?
-                .execute(params![t.delta, t.aid])?;
+            c.prepare_cached(
+                "UPDATE pgbench_accounts SET abalance = abalance + ?1 WHERE aid = ?2",
+            )?
+            .execute(params![t.delta, t.aid])?;
             let abalance: i64 = c
                 .prepare_cached("SELECT abalance FROM pgbench_accounts WHERE aid = ?1")?
                 .query_row([t.aid], |r| r.get(0))?;
             c.prepare_cached("UPDATE pgbench_tellers SET tbalance = tbalance + ?1 WHERE tid = ?2")?
                 .execute(params![t.delta, t.tid])?;
-            c.prepare_cached("UPDATE pgbench_branches SET bbalance = bbalance + ?1 WHERE bid = ?2")?
-                .execute(params![t.delta, t.bid])?;
+            c.prepare_cached(
+                "UPDATE pgbench_branches SET bbalance = bbalance + ?1 WHERE bid = ?2",
+            )?
+            .execute(params![t.delta, t.bid])?;
             c.prepare_cached(
                 "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?

@@ -167,11 +167,7 @@ impl tpcb::Client for StrataClient {
                 let abalance = tpcb::balance(&row)?;
                 update_balance(tx, Table::Tellers, t.tid, t.delta)?;
                 update_balance(tx, Table::Branches, t.bid, t.delta)?;
-                tx.put(
-                    Table::History.name(),
-                    &t.history_key(),
-                    &t.history_value(),
-                )?;
+                tx.put(Table::History.name(), &t.history_key(), &t.history_value())?;
                 Ok(abalance)
             };
             match step() {

@@ -1,0 +1,113 @@
+//! The ORM side: Strata's ORM with `Durability::Full` and default options.
+
+use super::models::{Address, Person, Student, User};
+use super::{Check, Side};
+use crate::Result;
+use std::path::Path;
+use strata::{Database, TextColumn};
+
+/// Strata's ORM over a fresh database.
+pub struct StrataOrm {
+    db: Database,
+}
+
+impl StrataOrm {
+    /// Opens `orm.strata` in `dir` and registers the models.
+    pub fn open(dir: &Path) -> Result<StrataOrm> {
+        let db = Database::open(dir.join("orm.strata"))?;
+        db.register::<User>()?;
+        db.register::<Student>()?;
+        db.register::<Person>()?;
+        db.register::<Address>()?;
+        Ok(StrataOrm { db })
+    }
+}
+
+impl Side for StrataOrm {
+    fn insert_users(&mut self, users: &mut [User]) -> Result<()> {
+        let mut s = self.db.session()?;
+        s.add_all(users)?;
+        s.commit()?;
+        Ok(())
+    }
+
+    fn insert_students(&mut self, students: &mut [Student]) -> Result<()> {
+        let mut s = self.db.session()?;
+        s.add_all(students)?;
+        s.commit()?;
+        Ok(())
+    }
+
+    fn insert_persons(&mut self, persons: &mut [(Person, Vec<Address>)]) -> Result<()> {
+        let mut s = self.db.session()?;
+        for (p, addresses) in persons {
+            s.add(p)?;
+            for a in addresses {
+                a.person_id = p.id;
+                s.add(a)?;
+            }
+        }
+        s.commit()?;
+        Ok(())
+    }
+
+    fn users_by_id(&mut self, ids: &[i64]) -> Result<Check> {
+        let s = self.db.read_session()?;
+        let mut c = Check::default();
+        for &id in ids {
+            if let Some(u) = s.get::<User>(id)? {
+                c.row(u.id);
+            }
+        }
+        s.commit()?;
+        Ok(c)
+    }
+
+    fn users_by_username(&mut self, names: &[String]) -> Result<Check> {
+        let s = self.db.read_session()?;
+        let mut c = Check::default();
+        for name in names {
+            let found = s
+                .query::<User>()
+                .filter(User::username.eq(name.as_str()))
+                .first()?;
+            if let Some(u) = found {
+                c.row(u.id);
+            }
+        }
+        s.commit()?;
+        Ok(c)
+    }
+
+    fn count_email_suffix(&mut self, suffix: &str) -> Result<u64> {
+        let s = self.db.read_session()?;
+        let n = s
+            .query::<User>()
+            .filter(User::email.ends_with(suffix))
+            .count()?;
+        s.commit()?;
+        Ok(n)
+    }
+
+    fn students_above(&mut self, bound: f64) -> Result<Check> {
+        let s = self.db.read_session()?;
+        let rows = s.query::<Student>().filter(Student::gpa.gt(bound)).all()?;
+        s.commit()?;
+        let mut c = Check::default();
+        for st in &rows {
+            c.row(st.id);
+        }
+        Ok(c)
+    }
+
+    fn persons_with_addresses(&mut self) -> Result<Check> {
+        let s = self.db.read_session()?;
+        let rows = s.query::<Person>().all_with(Person::addresses)?;
+        s.commit()?;
+        let mut c = Check::default();
+        for (p, addresses) in &rows {
+            c.person(p, addresses);
+        }
+        Ok(c)
+    }
+}

@@ -1,0 +1,768 @@
+//! The report: medians of the runs, one markdown table per group of
+//! workloads, and the whole document for `--write`.
+//!
+//! Every ratio is Strata's figure divided by the other's. For throughput
+//! rows above 1 means Strata is faster; for sizes, latencies and memory
+//! above 1 means Strata's figure is the larger.
+
+use crate::{Args, DEVICE, ENGINES, Figures, Group, ORM_SIDES, Result, fail, tpcb};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// Every child's figures, by group and engine, one entry per run.
+#[derive(Debug, Default)]
+pub struct Results {
+    runs: BTreeMap<(Group, String), Vec<Figures>>,
+}
+
+/// A median: a number, or text (such as `n/a`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    /// The median of numeric figures.
+    Num(f64),
+    /// A figure that is not a number.
+    Text(String),
+}
+
+impl Results {
+    /// Records one child's figures.
+    pub fn add(&mut self, group: Group, engine: &str, figures: Figures) {
+        self.runs
+            .entry((group, engine.to_string()))
+            .or_default()
+            .push(figures);
+    }
+
+    fn runs_of(&self, group: Group, engine: &str) -> &[Figures] {
+        self.runs
+            .get(&(group, engine.to_string()))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether `engine` ran in `group`.
+    pub fn has(&self, group: Group, engine: &str) -> bool {
+        !self.runs_of(group, engine).is_empty()
+    }
+
+    /// The median over the runs of figure `key`.
+    pub fn median(&self, group: Group, engine: &str, key: &str) -> Option<Cell> {
+        let values: Vec<&String> = self
+            .runs_of(group, engine)
+            .iter()
+            .filter_map(|f| f.get(key))
+            .collect();
+        let first = values.first()?;
+        let mut nums: Vec<f64> = match values.iter().map(|v| v.parse::<f64>()).collect() {
+            Ok(n) => n,
+            Err(_) => return Some(Cell::Text((*first).clone())),
+        };
+        nums.sort_by(f64::total_cmp);
+        let mid = nums.len() / 2;
+        Some(Cell::Num(if nums.len() % 2 == 1 {
+            nums[mid]
+        } else {
+            (nums[mid - 1] + nums[mid]) / 2.0
+        }))
+    }
+
+    fn num(&self, group: Group, engine: &str, key: &str) -> Option<f64> {
+        match self.median(group, engine, key)? {
+            Cell::Num(n) => Some(n),
+            Cell::Text(_) => None,
+        }
+    }
+
+    /// Fails unless every TPC-B child passed its balance checks and the
+    /// ORM sides found the same rows in every run.
+    pub fn verify(&self) -> Result<()> {
+        for ((group, engine), runs) in &self.runs {
+            if *group == Group::Tpcb {
+                for f in runs {
+                    if f.get("balance_check").map(String::as_str) != Some("passed") {
+                        fail!("TPC-B balance check FAILED for {engine}: {f:?}");
+                    }
+                }
+            }
+        }
+        let mut seen: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
+        for side in ORM_SIDES {
+            for f in self.runs_of(Group::Orm, side) {
+                for (k, v) in f.iter().filter(|(k, _)| k.starts_with("check.")) {
+                    match seen.get(k.as_str()) {
+                        Some((other, w)) if w != v => {
+                            fail!("ORM results differ: {k} is {v} for {side} but {w} for {other}")
+                        }
+                        Some(_) => {}
+                        None => {
+                            seen.insert(k, (side, v));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What the report says about the run besides the figures.
+#[derive(Clone, Debug)]
+pub struct Context {
+    /// The parsed command line.
+    pub args: Args,
+    /// The command line as typed.
+    pub command: String,
+    /// The machine.
+    pub machine: crate::sys::Machine,
+    /// When the report was made.
+    pub date: String,
+    /// The SQLite library's version.
+    pub sqlite_version: String,
+    /// How long the whole run took.
+    pub total_seconds: f64,
+    /// The load average when the run started.
+    pub load_before: String,
+}
+
+/// How a row's figures read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// Operations per second.
+    Rate,
+    /// Megabytes.
+    Mb,
+    /// Milliseconds.
+    Ms,
+    /// Peak RSS, given in KiB, shown in MiB.
+    Rss,
+    /// A plain count.
+    Count,
+}
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn format_num(kind: Kind, v: f64) -> String {
+    match kind {
+        Kind::Rate | Kind::Count if v >= 100.0 => thousands(v.round() as u64),
+        Kind::Count if v.fract() == 0.0 => format!("{v:.0}"),
+        Kind::Rate | Kind::Count => format!("{v:.1}"),
+        Kind::Mb if v >= 100.0 => format!("{v:.0}"),
+        Kind::Mb => format!("{v:.2}"),
+        Kind::Ms if v >= 100.0 => format!("{v:.0}"),
+        Kind::Ms if v >= 10.0 => format!("{v:.1}"),
+        Kind::Ms => format!("{v:.2}"),
+        Kind::Rss => format!("{:.1}", v / 1024.0),
+    }
+}
+
+fn format_cell(kind: Kind, c: Option<Cell>) -> String {
+    match c {
+        Some(Cell::Num(v)) => format_num(kind, v),
+        Some(Cell::Text(t)) => t,
+        None => "—".into(),
+    }
+}
+
+fn ratio(a: Option<f64>, b: Option<f64>) -> String {
+    match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 && a.is_finite() => {
+            let r = a / b;
+            if r >= 100.0 {
+                format!("{r:.0}x")
+            } else if r >= 10.0 {
+                format!("{r:.1}x")
+            } else {
+                format!("{r:.2}x")
+            }
+        }
+        _ => "—".into(),
+    }
+}
+
+/// A markdown table with its columns padded to line up.
+fn markdown(header: &[String], rows: &[Vec<String>]) -> String {
+    let width = |i: usize| {
+        rows.iter()
+            .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
+            .chain(std::iter::once(header[i].chars().count()))
+            .max()
+            .unwrap_or(3)
+            .max(3)
+    };
+    let widths: Vec<usize> = (0..header.len()).map(width).collect();
+    let line = |cells: &[String]| {
+        let mut s = String::from("|");
+        for (i, w) in widths.iter().enumerate() {
+            let c = cells.get(i).map_or("", String::as_str);
+            let pad = w - c.chars().count();
+            if i == 0 {
+                let _ = write!(s, " {c}{} |", " ".repeat(pad));
+            } else {
+                let _ = write!(s, " {}{c} |", " ".repeat(pad));
+            }
+        }
+        s.push('\n');
+        s
+    };
+    let mut out = line(header);
+    out.push('|');
+    for (i, w) in widths.iter().enumerate() {
+        if i == 0 {
+            let _ = write!(out, " {} |", "-".repeat(*w));
+        } else {
+            let _ = write!(out, " {}: |", "-".repeat(w - 1));
+        }
+    }
+    out.push('\n');
+    for r in rows {
+        out.push_str(&line(r));
+    }
+    out
+}
+
+fn engine_label(engine: &str) -> String {
+    match engine {
+        "strata-buffered" => "strata-buffered (not durable)".into(),
+        e => e.into(),
+    }
+}
+
+/// One row of an engine table: label, figure key, kind, and whether the
+/// row has a ratio to the device limit.
+struct Row {
+    label: String,
+    key: String,
+    kind: Kind,
+    device: bool,
+}
+
+fn row(label: impl Into<String>, key: impl Into<String>, kind: Kind, device: bool) -> Row {
+    Row {
+        label: label.into(),
+        key: key.into(),
+        kind,
+        device,
+    }
+}
+
+/// A table of `engines` in `group` over `rows`, with Strata's ratio to
+/// each peer and, where the row asks, to the overwrite+fdatasync limit.
+fn engine_table(r: &Results, group: Group, rows: &[Row]) -> String {
+    let engines: Vec<&str> = ENGINES.into_iter().filter(|e| r.has(group, e)).collect();
+    let peers: Vec<&str> = engines
+        .iter()
+        .copied()
+        .filter(|e| !e.starts_with("strata"))
+        .collect();
+    let strata = r.has(group, "strata");
+    let device = r.num(Group::Device, DEVICE, "overwrite_fdatasync");
+    let mut header = vec!["workload".to_string()];
+    header.extend(engines.iter().map(|e| engine_label(e)));
+    if strata {
+        header.extend(peers.iter().map(|p| format!("strata ÷ {p}")));
+        if device.is_some() {
+            header.push("strata ÷ device".into());
+        }
+    }
+    let mut out_rows = Vec::new();
+    for row in rows {
+        let mut cells = vec![row.label.clone()];
+        for e in &engines {
+            cells.push(format_cell(row.kind, r.median(group, e, &row.key)));
+        }
+        if strata {
+            let s = r.num(group, "strata", &row.key);
+            for p in &peers {
+                cells.push(ratio(s, r.num(group, p, &row.key)));
+            }
+            if device.is_some() {
+                cells.push(if row.device {
+                    ratio(s, device)
+                } else {
+                    "—".into()
+                });
+            }
+        }
+        out_rows.push(cells);
+    }
+    markdown(&header, &out_rows)
+}
+
+fn device_table(r: &Results) -> String {
+    let rows = [
+        ("4 KiB overwrite + fdatasync (ops/s)", "overwrite_fdatasync"),
+        ("4 KiB append + fdatasync (ops/s)", "append_fdatasync"),
+        ("peak RSS (MiB)", "rss_kb"),
+    ];
+    let header = vec!["loop".to_string(), "device".to_string()];
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|(label, key)| {
+            let kind = if *key == "rss_kb" {
+                Kind::Rss
+            } else {
+                Kind::Rate
+            };
+            vec![
+                (*label).to_string(),
+                format_cell(kind, r.median(Group::Device, DEVICE, key)),
+            ]
+        })
+        .collect();
+    markdown(&header, &cells)
+}
+
+fn kv_table(r: &Results) -> String {
+    let rows = [
+        row("bulk load (inserts/s)", "bulk_load", Kind::Rate, false),
+        row(
+            "individual writes (txns/s)",
+            "individual_writes",
+            Kind::Rate,
+            true,
+        ),
+        row(
+            "batch writes (inserts/s)",
+            "batch_writes",
+            Kind::Rate,
+            false,
+        ),
+        row(
+            "random reads, pass 1 (gets/s)",
+            "random_reads_1",
+            Kind::Rate,
+            false,
+        ),
+        row(
+            "random reads, pass 2 (gets/s)",
+            "random_reads_2",
+            Kind::Rate,
+            false,
+        ),
+        row(
+            "random range reads (scans of 10/s)",
+            "range_reads",
+            Kind::Rate,
+            false,
+        ),
+        row(
+            "concurrent random reads, 1 thread (gets/s)",
+            "concurrent_reads_1",
+            Kind::Rate,
+            false,
+        ),
+        row(
+            "concurrent random reads, 2 threads (gets/s)",
+            "concurrent_reads_2",
+            Kind::Rate,
+            false,
+        ),
+        row(
+            "concurrent random reads, 4 threads (gets/s)",
+            "concurrent_reads_4",
+            Kind::Rate,
+            false,
+        ),
+        row("removals (keys/s)", "removals", Kind::Rate, false),
+        row(
+            "file size after load (MB)",
+            "size_after_load_mb",
+            Kind::Mb,
+            false,
+        ),
+        row(
+            "file size after removals (MB)",
+            "size_after_removals_mb",
+            Kind::Mb,
+            false,
+        ),
+        row(
+            "file size after compaction (MB)",
+            "size_after_compaction_mb",
+            Kind::Mb,
+            false,
+        ),
+        row("peak RSS (MiB)", "rss_kb", Kind::Rss, false),
+    ];
+    engine_table(r, Group::Kv, &rows)
+}
+
+fn tpcb_table(r: &Results) -> String {
+    let mut rows = Vec::new();
+    for c in tpcb::CLIENTS {
+        let s = if c == 1 { "" } else { "s" };
+        rows.push(row(
+            format!("{c} client{s}: transactions/s"),
+            format!("c{c}.tps"),
+            Kind::Rate,
+            true,
+        ));
+        rows.push(row(
+            format!("{c} client{s}: p50 latency (ms)"),
+            format!("c{c}.p50_ms"),
+            Kind::Ms,
+            false,
+        ));
+        rows.push(row(
+            format!("{c} client{s}: p99 latency (ms)"),
+            format!("c{c}.p99_ms"),
+            Kind::Ms,
+            false,
+        ));
+    }
+    rows.push(row("peak RSS (MiB)", "rss_kb", Kind::Rss, false));
+    engine_table(r, Group::Tpcb, &rows)
+}
+
+fn strata_counters_table(r: &Results) -> Option<String> {
+    let engines: Vec<&str> = ["strata", "strata-buffered"]
+        .into_iter()
+        .filter(|e| r.has(Group::Tpcb, e))
+        .collect();
+    if engines.is_empty() {
+        return None;
+    }
+    // Only `Durability::Full` syncs the log per commit: the buffered
+    // mode's syncs are its checkpoints'.
+    let mut header = vec!["clients".to_string()];
+    for e in &engines {
+        for what in ["retries", "deadlocks", "lock waits"] {
+            header.push(format!("{e}: {what}"));
+        }
+        if *e == "strata" {
+            header.push(format!("{e}: commits per log sync"));
+        }
+    }
+    let mut rows = Vec::new();
+    for c in tpcb::CLIENTS {
+        let mut cells = vec![c.to_string()];
+        for e in &engines {
+            for key in ["retries", "deadlocks", "lock_waits"] {
+                cells.push(format_cell(
+                    Kind::Count,
+                    r.median(Group::Tpcb, e, &format!("c{c}.{key}")),
+                ));
+            }
+            if *e == "strata" {
+                let commits = r.num(Group::Tpcb, e, &format!("c{c}.commits"));
+                let syncs = r.num(Group::Tpcb, e, &format!("c{c}.log_syncs"));
+                cells.push(match (commits, syncs) {
+                    (Some(c), Some(s)) if s > 0.0 => format!("{:.2}", c / s),
+                    _ => "—".into(),
+                });
+            }
+        }
+        rows.push(cells);
+    }
+    Some(markdown(&header, &rows))
+}
+
+fn orm_table(r: &Results, ctx: &Context) -> String {
+    let p = crate::orm::OrmParams::new(ctx.args.quick);
+    let gpa_rows = r
+        .median(Group::Orm, ORM_SIDES[0], "gpa_range_rows")
+        .or_else(|| r.median(Group::Orm, ORM_SIDES[2], "gpa_range_rows"));
+    let gpa_rows = format_cell(Kind::Count, gpa_rows);
+    let rows = [
+        row(
+            format!(
+                "insert {} users, 1,000 per transaction (rows/s)",
+                thousands(p.users)
+            ),
+            "insert_users",
+            Kind::Rate,
+            false,
+        ),
+        row(
+            "get by primary key (gets/s)",
+            "get_by_pk",
+            Kind::Rate,
+            false,
+        ),
+        row(
+            "first by unique username (lookups/s)",
+            "first_by_username",
+            Kind::Rate,
+            false,
+        ),
+        row(
+            format!(
+                "count of users whose email ends with a domain, scanning {} (queries/s)",
+                thousands(p.users)
+            ),
+            "count_email_domain",
+            Kind::Rate,
+            false,
+        ),
+        row(
+            format!(
+                "students with gpa > 3.5, {gpa_rows} of {} (queries/s)",
+                thousands(p.students)
+            ),
+            "gpa_range",
+            Kind::Rate,
+            false,
+        ),
+        row(
+            format!(
+                "{} persons with their {} addresses, eager (queries/s)",
+                thousands(p.persons),
+                thousands(p.persons * crate::orm::ADDRESSES_PER_PERSON)
+            ),
+            "eager_persons",
+            Kind::Rate,
+            false,
+        ),
+        row("peak RSS (MiB)", "rss_kb", Kind::Rss, false),
+    ];
+    let sides: Vec<&str> = ORM_SIDES
+        .into_iter()
+        .filter(|s| r.has(Group::Orm, s))
+        .collect();
+    let label = |s: &str| match s {
+        "strata" => "Strata ORM",
+        "strata-raw" => "Strata engine API, by hand",
+        _ => "SQLite (rusqlite)",
+    };
+    let mut header = vec!["workload".to_string()];
+    header.extend(sides.iter().map(|s| label(s).to_string()));
+    let has = |s: &str| sides.contains(&s);
+    if has("strata") && has("strata-raw") {
+        header.push("ORM overhead (by hand ÷ ORM; target ≤ 1.5x)".into());
+    }
+    if has("strata") && has("sqlite") {
+        header.push("Strata ORM ÷ SQLite".into());
+    }
+    let mut out_rows = Vec::new();
+    for row in &rows {
+        let mut cells = vec![row.label.clone()];
+        for s in &sides {
+            cells.push(format_cell(row.kind, r.median(Group::Orm, s, &row.key)));
+        }
+        let orm = r.num(Group::Orm, "strata", &row.key);
+        if has("strata") && has("strata-raw") {
+            let raw = r.num(Group::Orm, "strata-raw", &row.key);
+            cells.push(if row.kind == Kind::Rate {
+                let over = matches!((raw, orm), (Some(a), Some(b)) if b > 0.0 && a / b > 1.5);
+                let x = ratio(raw, orm);
+                if over {
+                    format!("{x} (over target)")
+                } else {
+                    x
+                }
+            } else {
+                ratio(orm, raw)
+            });
+        }
+        if has("strata") && has("sqlite") {
+            cells.push(ratio(orm, r.num(Group::Orm, "sqlite", &row.key)));
+        }
+        out_rows.push(cells);
+    }
+    markdown(&header, &out_rows)
+}
+
+/// The line that states the TPC-B balance checks passed.
+fn balance_line(r: &Results, ctx: &Context) -> String {
+    let engines: Vec<&str> = ENGINES
+        .into_iter()
+        .filter(|e| r.has(Group::Tpcb, e))
+        .collect();
+    if engines.is_empty() {
+        return String::new();
+    }
+    let clients: Vec<String> = tpcb::CLIENTS.iter().map(u32::to_string).collect();
+    format!(
+        "TPC-B balance check: passed for {} after {} clients, in each of {} run(s): \
+         every sum of account, teller and branch balances equals the sum of the history \
+         deltas and of the deltas the clients committed.\n",
+        engines.join(", "),
+        clients.join(", "),
+        ctx.args.runs
+    )
+}
+
+/// The tables, with their headings and notes: what the parent prints.
+pub fn tables(r: &Results, ctx: &Context) -> String {
+    let a = &ctx.args;
+    let mut s = String::new();
+    let runs = if a.runs == 1 {
+        "Figures are from one run".to_string()
+    } else {
+        format!("Figures are the medians of {} runs", a.runs)
+    };
+    let _ = writeln!(
+        s,
+        "{runs}. Ratios are Strata's figure divided by the other's: above 1 \
+         is better for throughput, worse for sizes, latencies and memory. \"device\" is the \
+         4 KiB overwrite + fdatasync loop on the same file system.\n"
+    );
+    if r.has(Group::Device, DEVICE) {
+        let _ = writeln!(s, "## Device limit\n\n{}", device_table(r));
+    }
+    if ENGINES.iter().any(|e| r.has(Group::Kv, e)) {
+        let kvp = crate::kv::KvParams::new(a.n, a.quick);
+        let _ = writeln!(
+            s,
+            "## Key-value workloads\n\nN = {} random 24-byte keys with 150-byte values; \
+             {} individual writes; {} batches of {}; {} gets per read transaction; \
+             the concurrent reads do N gets in all, split over the threads; removals take \
+             half the keys in one transaction. File sizes are of every file of the \
+             database after a checkpoint (Strata, SQLite) or as committed (redb, LMDB); \
+             compaction is redb's `compact()` and SQLite's `VACUUM`, n/a where the engine \
+             has none (Strata moves pages down at checkpoints by itself once a quarter of \
+             its file is free). Strata's size includes its log, which a checkpoint rewinds \
+             but keeps allocated ({} MiB preallocated, up to about {} MiB after large \
+             transactions).\n\n{}",
+            thousands(a.n),
+            thousands(kvp.individual_writes),
+            kvp.batches,
+            thousands(kvp.batch_size),
+            thousands(crate::kv::READS_PER_TXN),
+            strata_engine::Options::default().log_preallocate >> 20,
+            strata_engine::Options::default().checkpoint_log_size >> 20,
+            kv_table(r)
+        );
+    }
+    if ENGINES.iter().any(|e| r.has(Group::Tpcb, e)) {
+        let scale = tpcb::Scale::new(a.quick);
+        let _ = writeln!(
+            s,
+            "## TPC-B-like (pgbench's default script)\n\n{} branch, {} tellers, {} accounts; \
+             {} s per client count; latency is per transaction, from its start to the \
+             return of its commit.\n\n{}",
+            scale.branches,
+            scale.tellers,
+            thousands(u64::from(scale.accounts)),
+            a.seconds,
+            tpcb_table(r)
+        );
+        if let Some(t) = strata_counters_table(r) {
+            let _ = writeln!(
+                s,
+                "Strata's counters during each client count (`Database::stats`): retries of \
+                 deadlock victims by `Database::transaction`, deadlocks, lock waits, and \
+                 commits per log sync (group commit).\n\n{t}"
+            );
+        }
+        s.push_str(&balance_line(r, ctx));
+        s.push('\n');
+    }
+    if ORM_SIDES.iter().any(|e| r.has(Group::Orm, e)) {
+        let _ = writeln!(
+            s,
+            "## ORM workloads\n\nThe seed's models (User with unique username and email, \
+             Student with an indexed gpa, Person and Address 1:n with an index on \
+             address.person_id). Lookups run {} to a read transaction. SQLite loads the \
+             persons with one `LEFT JOIN` query. \"By hand\" is the same work through \
+             Strata's engine API with hand-encoded rows and index tables.\n\n{}",
+            thousands(crate::orm::LOOKUPS_PER_TXN as u64),
+            orm_table(r, ctx)
+        );
+    }
+    s
+}
+
+/// The complete markdown document for `--write`.
+pub fn document(r: &Results, ctx: &Context, tables: &str) -> String {
+    let m = &ctx.machine;
+    let a = &ctx.args;
+    let mut s = String::new();
+    let _ = writeln!(s, "# Strata benchmarks\n");
+    let _ = writeln!(
+        s,
+        "Made by `strata-bench` (package `strata-benches`) on {}, in {:.0} s.\n",
+        ctx.date, ctx.total_seconds
+    );
+    let _ = writeln!(s, "Command: `{}`\n", ctx.command);
+    let profile = if cfg!(debug_assertions) {
+        "with debug assertions on (not a release build)"
+    } else {
+        "release build"
+    };
+    let _ = writeln!(
+        s,
+        "N = {}, {} run(s), {} s per TPC-B client count{}; {profile}.\n",
+        thousands(a.n),
+        a.runs,
+        a.seconds,
+        if a.quick { ", --quick sizes" } else { "" }
+    );
+    let _ = writeln!(s, "## Machine\n");
+    let machine = [
+        ("nproc", m.nproc.clone()),
+        ("CPU", m.cpu.clone()),
+        ("memory", m.memory.clone()),
+        ("file system (df -T)", m.file_system.clone()),
+        ("kernel (uname -r)", m.kernel.clone()),
+        ("rustc", m.rustc.clone()),
+        (
+            "load average (1, 5, 15 min) at start / end",
+            format!("{} / {}", ctx.load_before, m.load),
+        ),
+        (
+            "peers",
+            format!(
+                "{}; SQLite {}",
+                env!("STRATA_BENCH_CRATES"),
+                ctx.sqlite_version
+            ),
+        ),
+    ];
+    for (k, v) in machine {
+        let _ = writeln!(s, "- {k}: {v}");
+    }
+    let _ = writeln!(
+        s,
+        "\n## Configuration\n\n\
+         - strata: `Durability::Full`, default `Options` ({} MiB page cache, checkpoint \
+         after {} MiB of log); strata-buffered: the same with `Durability::Buffered` \
+         (a power failure may lose the last commits).\n\
+         - sqlite: WAL journal, `synchronous=FULL`, `BEGIN IMMEDIATE` for writes, busy \
+         timeout {} s, prepared statements, default page cache.\n\
+         - redb: default durability (`Immediate`) and default cache.\n\
+         - lmdb: heed, default flags (synced commits), map size {} GiB.\n\
+         - Each engine runs in its own process; its peak RSS is that process's \
+         `ru_maxrss`.\n",
+        strata_engine::Options::default().cache_size >> 20,
+        strata_engine::Options::default().checkpoint_log_size >> 20,
+        crate::engines::sqlite::BUSY_TIMEOUT.as_secs(),
+        crate::engines::lmdb::MAP_SIZE >> 30,
+    );
+    s.push_str(tables);
+    let _ = r;
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians_and_formats() {
+        let mut r = Results::default();
+        for v in ["3", "1", "2"] {
+            let mut f = Figures::new();
+            f.insert("x".into(), v.into());
+            f.insert("s".into(), "n/a".into());
+            r.add(Group::Kv, "strata", f);
+        }
+        assert_eq!(r.median(Group::Kv, "strata", "x"), Some(Cell::Num(2.0)));
+        assert_eq!(
+            r.median(Group::Kv, "strata", "s"),
+            Some(Cell::Text("n/a".into()))
+        );
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(ratio(Some(3.0), Some(2.0)), "1.50x");
+        assert_eq!(ratio(None, Some(2.0)), "—");
+    }
+}
