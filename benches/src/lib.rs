@@ -172,6 +172,8 @@ pub struct Args {
     pub seconds: f64,
     /// `--only`: engine names (and `device`).
     pub only: Option<Vec<String>>,
+    /// `--groups`: workload groups (`device`, `kv`, `tpcb`, `orm`).
+    pub groups: Option<Vec<String>>,
     /// `--dir`.
     pub dir: PathBuf,
     /// `--write`.
@@ -179,7 +181,8 @@ pub struct Args {
 }
 
 const USAGE: &str = "usage: strata-bench [--quick] [--n N] [--runs R] [--seconds S] \
-[--only strata,strata-buffered,sqlite,redb,lmdb,device] [--dir DIR] [--write PATH]";
+[--only strata,strata-buffered,sqlite,redb,lmdb,device] [--groups device,kv,tpcb,orm] \
+[--dir DIR] [--write PATH]";
 
 impl Args {
     /// Parses the parent's arguments (without the program name).
@@ -191,6 +194,7 @@ impl Args {
             runs: if quick { 1 } else { 3 },
             seconds: if quick { 0.25 } else { 10.0 },
             only: None,
+            groups: None,
             dir: std::env::temp_dir(),
             write: None,
         };
@@ -220,6 +224,19 @@ impl Args {
                     }
                     a.only = Some(list);
                 }
+                "--groups" => {
+                    let list: Vec<String> = value("--groups")?
+                        .split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect();
+                    for g in &list {
+                        if !["device", "kv", "tpcb", "orm"].contains(&g.as_str()) {
+                            fail!("unknown group {g:?} in --groups\n{USAGE}");
+                        }
+                    }
+                    a.groups = Some(list);
+                }
                 "--dir" => a.dir = PathBuf::from(value("--dir")?),
                 "--write" => a.write = Some(PathBuf::from(value("--write")?)),
                 "--help" | "-h" => fail!("{USAGE}"),
@@ -238,8 +255,20 @@ impl Args {
             .is_none_or(|only| only.iter().any(|o| o == engine))
     }
 
+    fn group_selected(&self, group: Group) -> bool {
+        self.groups
+            .as_ref()
+            .is_none_or(|gs| gs.iter().any(|g| g == group.name()))
+    }
+
     /// The children of one run, in order: `(group, engine)`.
     pub fn plan(&self) -> Vec<(Group, &'static str)> {
+        let mut plan = self.plan_all();
+        plan.retain(|(g, _)| self.group_selected(*g));
+        plan
+    }
+
+    fn plan_all(&self) -> Vec<(Group, &'static str)> {
         let mut plan = Vec::new();
         if self.selected(DEVICE) {
             plan.push((Group::Device, DEVICE));

@@ -132,6 +132,8 @@ pub(crate) struct Inner {
     pub commits: AtomicU64,
     /// Reruns by `Database::transaction`.
     pub retries: AtomicU64,
+    /// LSN of the last transaction applied to the tree.
+    pub applied_lsn: AtomicU64,
 }
 
 fn log_path(path: &Path) -> PathBuf {
@@ -310,6 +312,7 @@ impl Database {
             next_table_id,
             commits: AtomicU64::new(0),
             retries: AtomicU64::new(0),
+            applied_lsn: AtomicU64::new(recovered.last_lsn),
             options,
         };
         // After an unclean shutdown, make what recovery found durable in
@@ -560,27 +563,36 @@ impl Inner {
 
     /// Commits a transaction's changes: log append and tree apply under the
     /// commit latch, then the wait for durability.
-    pub(crate) fn commit_ops(&self, ops: &[Op<'_>]) -> Result<()> {
+    /// Steps 1 and 2 of a commit: returns the LSN to wait for, or `None`
+    /// if the transaction is durable already (committed by checkpoint).
+    pub(crate) fn append_and_apply(&self, ops: &[Op<'_>]) -> Result<Option<u64>> {
         let size: usize = ops.iter().map(log_record::encoded_len).sum();
         if size as u64 > self.options.checkpoint_log_size {
-            return self.commit_by_checkpoint(ops);
+            self.commit_by_checkpoint(ops)?;
+            return Ok(None);
         }
-        let lsn = {
-            let _latch = self.commit_latch.lock();
-            self.poison.check()?;
-            let lsn = self.log.appended() + 1;
-            let appended = self.log.append_ops(lsn, ops);
-            self.poisoned(appended)?;
-            let mut st = self.state.write();
-            let applied = st.apply_ops(&self.cache, &*self.data, ops, 0, &self.next_table_id);
-            drop(st);
-            self.poisoned(applied)?;
-            lsn
-        };
+        let _latch = self.commit_latch.lock();
+        self.poison.check()?;
+        let lsn = self.log.appended() + 1;
+        let appended = self.log.append_ops(lsn, ops);
+        self.poisoned(appended)?;
+        let mut st = self.state.write();
+        let applied = st.apply_ops(&self.cache, &*self.data, ops, 0, &self.next_table_id);
+        drop(st);
+        self.poisoned(applied)?;
+        // Published after the apply: whoever reads the changes from now
+        // on sees an LSN at least this one (see `wait_durable`).
+        self.applied_lsn.store(lsn, Ordering::Release);
+        Ok(Some(lsn))
+    }
+
+    /// Step 3 of a commit: waits until transaction `lsn` is written, and
+    /// with `Durability::Full` synced, and counts the commit.
+    pub(crate) fn wait_durable(&self, lsn: u64, count: bool) -> Result<()> {
         let flushed = self
             .log
             .flush(lsn, self.options.durability == Durability::Full);
-        if flushed.is_ok() {
+        if flushed.is_ok() && count {
             self.commits.fetch_add(1, Ordering::Relaxed);
         }
         self.poisoned(flushed)
@@ -606,6 +618,7 @@ impl Inner {
         self.poisoned(self.log.flush(lsn, true))?;
         let r = self.checkpoint_locked(lsn, true);
         self.poisoned(r)?;
+        self.applied_lsn.store(lsn, Ordering::Release);
         self.commits.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }

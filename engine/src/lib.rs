@@ -32,8 +32,8 @@
 //! ```
 //!
 //! Transactions are serializable: point reads and writes lock keys, range
-//! scans lock the table, and every lock is held until the commit is
-//! durable. A transaction that loses a deadlock gets [`Error::Deadlock`];
+//! scans lock the table, and every lock is held until the commit's record
+//! is in the log (the commit returns once it is durable). A transaction that loses a deadlock gets [`Error::Deadlock`];
 //! [`Database::transaction`] runs a closure and retries it on such errors.
 //!
 //! `ARCHITECTURE.md` explains the design and `docs/file-format.md` the

@@ -55,9 +55,17 @@
 //!
 //! RELEASE AT COMMIT
 //!
-//! Locks are held until the transaction's commit is durable or its
-//! rollback is done, then all released at once ([`LockManager::release_all`]);
-//! releasing wakes the requests that can now be granted.
+//! Locks are held until the transaction's redo record is in the log and
+//! its changes are applied, or its rollback is done, then all released at
+//! once ([`LockManager::release_all`]); releasing wakes the requests that
+//! can now be granted. They are released before the record's sync (early
+//! lock release): the log is written in order, so a transaction that reads
+//! those changes has a later LSN and cannot be durable without them, and a
+//! read-only transaction waits, at its commit, until the newest change it
+//! may have read is durable (`Transaction::commit`). The commit itself is
+//! acknowledged only once durable. Holding locks through the sync would
+//! serialise every transaction that touches a hot row through one sync
+//! each, and group commit could not share them.
 
 use crate::catalog::TableId;
 use crate::error::{Error, Result};

@@ -12,8 +12,9 @@
 //! range. Locks are kept in a local map too, so asking again for a lock
 //! already held costs a hash lookup, not a trip to the lock manager; a
 //! table lock that covers a key lock (S or X on the table) makes the key
-//! lock unnecessary. Locks are released only after the commit is durable,
-//! or at rollback.
+//! lock unnecessary. Locks are released once the commit's record is in the
+//! log, before its sync (see RELEASE AT COMMIT in `lock_table.rs`), or at
+//! rollback.
 //!
 //! A transaction that takes more than [`ESCALATE_AFTER`] shared (or
 //! exclusive) key locks on one table escalates to a shared (or exclusive)
@@ -102,6 +103,9 @@ pub struct Transaction {
     failed: RefCell<Option<Error>>,
     /// Still holds locks (not yet committed or rolled back).
     open: bool,
+    /// The last LSN applied when this transaction took a lock: the newest
+    /// commit whose changes it may have read.
+    seen_lsn: std::cell::Cell<u64>,
 }
 
 impl std::fmt::Debug for Transaction {
@@ -130,6 +134,7 @@ impl Transaction {
             key_locks: RefCell::new(FastMap::default()),
             failed: RefCell::new(None),
             open: true,
+            seen_lsn: std::cell::Cell::new(0),
         }
     }
 
@@ -163,6 +168,9 @@ impl Transaction {
         }
         match self.db.locks.acquire(self.id, &res, mode) {
             Ok(()) => {
+                // Changes visible under this lock were applied by now.
+                let applied = self.db.applied_lsn.load(Ordering::Acquire);
+                self.seen_lsn.set(self.seen_lsn.get().max(applied));
                 let mut locks = self.locks.borrow_mut();
                 let held = locks.get(&res).map_or(mode, |m| m.join(mode));
                 locks.insert(res, held);
@@ -402,12 +410,25 @@ impl Transaction {
     /// tells.
     pub fn commit(mut self) -> Result<()> {
         self.usable()?;
-        if self.writes.values().any(|w| !w.is_empty()) || !self.created.is_empty() {
+        let writes = self.writes.values().any(|w| !w.is_empty()) || !self.created.is_empty();
+        let wait_for = if writes {
             let ops = self.ops();
-            self.db.commit_ops(&ops)?;
-        }
+            self.db.append_and_apply(&ops)?
+        } else {
+            // What this transaction read may come from commits not yet
+            // durable (their locks were released early): wait for them.
+            let seen = self.seen_lsn.get();
+            (seen > 0).then_some(seen)
+        };
         let db = self.db.clone();
+        // Early lock release: once the record is in the log, the log's
+        // order is the serialisation order, and any transaction that reads
+        // these changes commits after them, so waiting for the sync with
+        // the locks held would only keep others from sharing it.
         self.release();
+        if let Some(lsn) = wait_for {
+            db.wait_durable(lsn, writes)?;
+        }
         db.maybe_checkpoint();
         Ok(())
     }
