@@ -34,7 +34,7 @@
 use crate::error::{Error, Result};
 use crate::node::{self, LeafValue};
 use crate::overflow;
-use crate::page::{PageId, PageType};
+use crate::page::{PageBuf, PageId, PageType};
 use crate::pager::{NODE, PageRef, Pages, PagesMut};
 use std::ops::Bound;
 
@@ -521,9 +521,114 @@ fn relocate_rec(w: &mut impl PagesMut, id: PageId, limit: PageId, height: usize)
     Ok(id)
 }
 
+/// The leaf holding the first entry past `bound` (the last before it,
+/// with `reverse`), as a snapshot the caller may keep after the tree latch
+/// is released, and that entry's index. `None` if no entry lies there.
+///
+/// A clean leaf is shared by reference count (its bytes never change); a
+/// dirty one is copied. The caller must keep the table locked, so that the
+/// snapshot stays the table's truth while it is read.
+pub(crate) fn seek_leaf(
+    r: &impl Pages,
+    root: PageId,
+    bound: Bound<&[u8]>,
+    reverse: bool,
+) -> Result<Option<(PageBuf, usize)>> {
+    if root == 0 {
+        return Ok(None);
+    }
+    let mut stack: Vec<(PageRef<'_>, usize)> = Vec::new();
+    let mut id = root;
+    let (mut leaf, mut pos): (PageRef<'_>, isize) = loop {
+        if stack.len() >= MAX_DEPTH {
+            return Err(too_deep(id));
+        }
+        let p = r.read(id, NODE)?;
+        if node::is_leaf(&p) {
+            let n = node::count(&p) as isize;
+            let pos = match (bound, reverse) {
+                (Bound::Unbounded, false) => 0,
+                (Bound::Unbounded, true) => n - 1,
+                (Bound::Included(k), false) => match node::search(&p, k) {
+                    Ok(i) | Err(i) => i as isize,
+                },
+                (Bound::Excluded(k), false) => match node::search(&p, k) {
+                    Ok(i) => i as isize + 1,
+                    Err(i) => i as isize,
+                },
+                (Bound::Included(k), true) => match node::search(&p, k) {
+                    Ok(i) => i as isize,
+                    Err(i) => i as isize - 1,
+                },
+                (Bound::Excluded(k), true) => match node::search(&p, k) {
+                    Ok(i) | Err(i) => i as isize - 1,
+                },
+            };
+            break (p, pos);
+        }
+        let idx = match bound {
+            Bound::Unbounded if reverse => node::count(&p),
+            Bound::Unbounded => 0,
+            Bound::Included(k) | Bound::Excluded(k) => node::child_index(&p, k),
+        };
+        id = node::child(&p, idx);
+        stack.push((p, idx));
+    };
+    // Past the end of this leaf: the entry is the first of the next one.
+    while !(0..node::count(&leaf) as isize).contains(&pos) {
+        loop {
+            let Some((p, idx)) = stack.last_mut() else {
+                return Ok(None);
+            };
+            let n = node::count(p);
+            let next = if reverse {
+                idx.checked_sub(1)
+            } else {
+                Some(*idx + 1).filter(|&i| i <= n)
+            };
+            match next {
+                Some(i) => {
+                    *idx = i;
+                    id = node::child(p, i);
+                    break;
+                }
+                None => {
+                    stack.pop();
+                }
+            }
+        }
+        loop {
+            if stack.len() >= MAX_DEPTH {
+                return Err(too_deep(id));
+            }
+            let p = r.read(id, NODE)?;
+            if node::is_leaf(&p) {
+                pos = if reverse { node::count(&p) as isize - 1 } else { 0 };
+                leaf = p;
+                break;
+            }
+            let idx = if reverse { node::count(&p) } else { 0 };
+            id = node::child(&p, idx);
+            stack.push((p, idx));
+        }
+    }
+    let snapshot = match leaf {
+        PageRef::Shared(buf) => buf,
+        PageRef::Borrowed(b) => PageBuf::from(b),
+    };
+    Ok(Some((snapshot, pos as usize)))
+}
+
+/// The value of leaf cell `i` of a leaf snapshot, reading an overflow
+/// chain through `r`.
+pub(crate) fn leaf_value(r: &impl Pages, leaf: &[u8], i: usize) -> Result<Vec<u8>> {
+    load_value(r, leaf, i)
+}
+
 /// Reads up to `limit` entries of the range `(from, to)` into `out`, in
 /// ascending order, or descending with `reverse`. Returns `true` when it
 /// stopped at `limit` (there may be more), `false` when the range is done.
+#[cfg(test)]
 pub(crate) fn scan(
     r: &impl Pages,
     root: PageId,
@@ -532,6 +637,22 @@ pub(crate) fn scan(
     reverse: bool,
     limit: usize,
     out: &mut Vec<(Vec<u8>, Vec<u8>)>,
+) -> Result<bool> {
+    scan_with(r, root, from, to, reverse, limit, &mut |k, v| out.push((k.to_vec(), v.to_vec())))
+}
+
+/// Passes up to `limit` entries of the range `(from, to)` to `emit`, in
+/// ascending order, or descending with `reverse`, as borrowed slices (no
+/// copy unless `emit` makes one). Returns `true` when it stopped at
+/// `limit` (there may be more), `false` when the range is done.
+pub(crate) fn scan_with(
+    r: &impl Pages,
+    root: PageId,
+    from: Bound<&[u8]>,
+    to: Bound<&[u8]>,
+    reverse: bool,
+    limit: usize,
+    emit: &mut dyn FnMut(&[u8], &[u8]),
 ) -> Result<bool> {
     if root == 0 || limit == 0 {
         return Ok(limit == 0);
@@ -586,9 +707,15 @@ pub(crate) fn scan(
         id = node::child(&p, idx);
         stack.push((p, idx));
     };
-    let mut last: Option<Vec<u8>> = None;
+    // Keys within a leaf are in order (validated on load, or written by
+    // us); across leaves the first key of each must follow the last of the
+    // one before, which a damaged tree might break.
+    let mut last: Vec<u8> = Vec::new();
+    let mut first_leaf = true;
+    let mut emitted = 0;
     loop {
         let n = node::count(&leaf) as isize;
+        let mut entered = false;
         while (0..n).contains(&pos) {
             let i = pos as usize;
             let k = node::key(&leaf, i);
@@ -599,32 +726,33 @@ pub(crate) fn scan(
             }) {
                 return Ok(false);
             }
-            let in_order = match &last {
-                None => {
-                    if reverse {
-                        before_end(k)
-                    } else {
-                        after_start(k)
-                    }
+            if !entered {
+                entered = true;
+                let in_order = if first_leaf {
+                    if reverse { before_end(k) } else { after_start(k) }
+                } else if reverse {
+                    k < &last[..]
+                } else {
+                    k > &last[..]
+                };
+                if !in_order {
+                    return Err(Error::corrupt_page(id, "keys out of order across pages"));
                 }
-                Some(prev) => {
-                    if reverse {
-                        k < &prev[..]
-                    } else {
-                        k > &prev[..]
-                    }
-                }
-            };
-            if !in_order {
-                return Err(Error::corrupt_page(id, "keys out of order across pages"));
             }
-            let v = load_value(r, &leaf, i)?;
-            last = Some(k.to_vec());
-            out.push((k.to_vec(), v));
-            if out.len() >= limit {
+            match node::value(&leaf, i) {
+                LeafValue::Inline(v) => emit(k, v),
+                LeafValue::Overflow { .. } => emit(k, &load_value(r, &leaf, i)?),
+            }
+            emitted += 1;
+            if emitted >= limit {
                 return Ok(true);
             }
             pos += if reverse { -1 } else { 1 };
+        }
+        if n > 0 {
+            first_leaf = false;
+            last.clear();
+            last.extend_from_slice(node::key(&leaf, if reverse { 0 } else { n as usize - 1 }));
         }
         // Climb to the nearest branch with a sibling on our side, then go
         // down its edge to the next leaf.

@@ -68,15 +68,15 @@ impl Tables {
         let mut tables = Tables::default();
         let mut from: Bound<Vec<u8>> = Bound::Unbounded;
         loop {
-            let mut batch = Vec::new();
-            let more = btree::scan(
+            let mut batch: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+            let more = btree::scan_with(
                 r,
                 root,
                 from.as_ref().map(|v| &v[..]),
                 Bound::Unbounded,
                 false,
                 256,
-                &mut batch,
+                &mut |k, v| batch.push((k.to_vec(), v.to_vec())),
             )?;
             for (name, value) in &batch {
                 let bad = |what: &str| {

@@ -758,15 +758,8 @@ impl Drop for Inner {
 /// Object-safe page reading, so `read_tree` callers need no generics.
 pub(crate) trait PagesDyn {
     fn get(&self, root: PageId, key: &[u8]) -> Result<Option<Vec<u8>>>;
-    fn scan(
-        &self,
-        root: PageId,
-        from: std::ops::Bound<&[u8]>,
-        to: std::ops::Bound<&[u8]>,
-        reverse: bool,
-        limit: usize,
-        out: &mut Vec<(Vec<u8>, Vec<u8>)>,
-    ) -> Result<bool>;
+    fn seek_leaf(&self, root: PageId, bound: std::ops::Bound<&[u8]>, reverse: bool) -> Result<Option<(PageBuf, usize)>>;
+    fn leaf_value(&self, leaf: &[u8], i: usize) -> Result<Vec<u8>>;
 }
 
 impl<P: Pages> PagesDyn for P {
@@ -774,15 +767,11 @@ impl<P: Pages> PagesDyn for P {
         btree::get(self, root, key)
     }
 
-    fn scan(
-        &self,
-        root: PageId,
-        from: std::ops::Bound<&[u8]>,
-        to: std::ops::Bound<&[u8]>,
-        reverse: bool,
-        limit: usize,
-        out: &mut Vec<(Vec<u8>, Vec<u8>)>,
-    ) -> Result<bool> {
-        btree::scan(self, root, from, to, reverse, limit, out)
+    fn seek_leaf(&self, root: PageId, bound: std::ops::Bound<&[u8]>, reverse: bool) -> Result<Option<(PageBuf, usize)>> {
+        btree::seek_leaf(self, root, bound, reverse)
+    }
+
+    fn leaf_value(&self, leaf: &[u8], i: usize) -> Result<Vec<u8>> {
+        btree::leaf_value(self, leaf, i)
     }
 }

@@ -309,6 +309,30 @@ impl LockManager {
         }
     }
 
+    /// Acquires `mode` on `res` for `txn` if that needs no wait; `false`,
+    /// changing nothing, if it would.
+    pub(crate) fn try_acquire(&self, txn: TxnId, res: &Resource, mode: Mode) -> bool {
+        let mut st = self.state.lock();
+        let entry = st.entries.entry(res.clone()).or_default();
+        let held = entry.held_by(txn);
+        if held.is_some_and(|h| h.covers(mode)) {
+            return true;
+        }
+        let want = held.map_or(mode, |h| h.join(mode));
+        let upgrade = held.is_some();
+        if !(entry.fits_holders(txn, want) && (upgrade || entry.queue.is_empty())) {
+            if entry.granted.is_empty() && entry.queue.is_empty() {
+                st.entries.remove(res);
+            }
+            return false;
+        }
+        entry.grant(txn, want);
+        if !upgrade {
+            st.txn(txn).held.push(res.clone());
+        }
+        true
+    }
+
     /// Releases every lock of `txn` and grants what can now be granted.
     pub(crate) fn release_all(&self, txn: TxnId) {
         let mut st = self.state.lock();

@@ -31,9 +31,10 @@ use crate::lock_table::{Mode, Resource, TxnId, key_hash};
 use crate::log_record::Op;
 use crate::page_cache::FastMap;
 use crate::write_set::WriteSet;
+use crate::page::PageBuf;
 use crate::{MAX_VALUE_LEN, node};
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::ops::{Bound, RangeBounds};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -198,6 +199,13 @@ impl Transaction {
         if covered {
             return Ok(());
         }
+        // A read-only transaction locks a whole table in S mode when it can
+        // without waiting (no writer holds it): then its reads of that
+        // table take no lock each. When writers are active it reads key by
+        // key, so as not to hold them up.
+        if self.read_only && table_mode.is_none() && self.try_table_shared(table) {
+            return Ok(());
+        }
         let intent = if mode == Mode::Shared {
             Mode::IntentShared
         } else {
@@ -228,6 +236,19 @@ impl Transaction {
             self.lock(Resource::Table(table), mode)?;
         }
         Ok(())
+    }
+
+    /// Takes S on `table` if no wait is needed; remembers the outcome.
+    fn try_table_shared(&self, table: TableId) -> bool {
+        let res = Resource::Table(table);
+        if !self.db.locks.try_acquire(self.id, &res, Mode::Shared) {
+            // Not now: fall back to key locks for this table (IS below).
+            return false;
+        }
+        let applied = self.db.applied_lsn.load(Ordering::Acquire);
+        self.seen_lsn.set(self.seen_lsn.get().max(applied));
+        self.locks.borrow_mut().insert(res, Mode::Shared);
+        true
     }
 
     fn table(&self, name: &str) -> Result<TableId> {
@@ -467,19 +488,19 @@ impl Drop for Transaction {
     }
 }
 
-/// One end of a [`Range`]: a batch read from the tree.
+/// One end of a [`Range`]: the leaf it is reading, as a snapshot kept
+/// between items (the range holds the table's S lock, so the snapshot
+/// stays the table's truth), and the next cell to read from it.
 #[derive(Default)]
 struct Side {
-    batch: VecDeque<(Vec<u8>, Vec<u8>)>,
-    /// The tree may hold more past the batch.
-    more: bool,
-    /// Entries to read next time (grows to amortise re-seeks).
-    next_size: usize,
-    started: bool,
+    leaf: Option<PageBuf>,
+    pos: usize,
+    /// The tree holds nothing more on this side.
+    done: bool,
+    /// A key was yielded from the tree on this side (the next leaf's first
+    /// key must lie beyond it).
+    moved: bool,
 }
-
-const FIRST_BATCH: usize = 16;
-const MAX_BATCH: usize = 512;
 
 /// An iterator over a key range of one table, merging the transaction's
 /// own writes with the tree. Yields `(key, value)` pairs in key order.
@@ -542,40 +563,53 @@ impl Range<'_> {
             if is_empty(lo, hi) {
                 return Ok(None);
             }
-            // The tree's next entry on this side, refilling the batch.
-            let side = if reverse {
-                &mut self.back
-            } else {
-                &mut self.front
-            };
-            if side.batch.is_empty() && (side.more || !side.started) {
-                side.started = true;
-                side.next_size = (side.next_size * 2).clamp(FIRST_BATCH, MAX_BATCH);
-                let mut out = Vec::new();
-                let size = side.next_size;
-                side.more = self.tx.db.read_tree(self.table, |r, root| {
-                    r.scan(root, lo, hi, reverse, size, &mut out)
-                })?;
-                side.batch.extend(out);
-            }
-            // Drop entries the other end has already passed.
-            let tree = loop {
-                let Some((k, _)) = side.batch.front() else {
-                    break None;
-                };
-                if above(k, lo) && below(k, hi) {
-                    break Some(k.clone());
+            let side = if reverse { &mut self.back } else { &mut self.front };
+            // The tree's next entry on this side: in the leaf at hand, or
+            // in the next one, found by seeking past what was yielded.
+            let exhausted = side.leaf.as_ref().is_none_or(|l| side.pos >= node::count(l));
+            if exhausted && !side.done {
+                let bound = if reverse { hi } else { lo };
+                match self.tx.db.read_tree(self.table, |r, root| r.seek_leaf(root, bound, reverse))? {
+                    Some((leaf, pos)) => {
+                        // Count down from the end when walking backwards.
+                        let n = node::count(&leaf);
+                        side.pos = if reverse { n - 1 - pos } else { pos };
+                        // A damaged tree could hand back a key not past the
+                        // last one yielded: never loop on it.
+                        let first = node::key(&leaf, pos);
+                        let beyond = if reverse { below(first, hi) } else { above(first, lo) };
+                        if side.moved && !beyond {
+                            return Err(Error::Corruption {
+                                location: crate::error::Location::Page(0),
+                                detail: "range keys out of order across pages".into(),
+                            });
+                        }
+                        side.leaf = Some(leaf);
+                    }
+                    None => side.done = true,
                 }
-                side.batch.clear();
-                side.more = false;
+            }
+            let cell = match &side.leaf {
+                Some(l) if !side.done && side.pos < node::count(l) => {
+                    let i = if reverse { node::count(l) - 1 - side.pos } else { side.pos };
+                    let k = node::key(l, i);
+                    // The other end may have passed it.
+                    (above(k, lo) && below(k, hi)).then_some((l.clone(), i))
+                }
+                _ => None,
             };
+            if cell.is_none() {
+                side.done = side.done || side.leaf.is_some();
+            }
+            let tree = cell.as_ref().map(|(l, i)| node::key(l, *i));
             // The transaction's own next write on this side.
             let own = self
                 .tx
                 .writes
                 .get(&self.table)
+                .filter(|w| !w.is_empty())
                 .and_then(|w| w.edge(lo, hi, reverse));
-            let take_own = match (&tree, &own) {
+            let take_own = match (tree, &own) {
                 (None, None) => return Ok(None),
                 (None, Some(_)) => true,
                 (Some(_), None) => false,
@@ -589,20 +623,31 @@ impl Range<'_> {
             };
             let (key, value) = if take_own {
                 let (k, v) = own.unwrap_or_default();
-                if tree.as_deref() == Some(&k[..]) {
-                    side.batch.pop_front();
+                if tree == Some(&k[..]) {
+                    side.pos += 1;
+                    side.moved = true;
                 }
                 (k, v)
             } else {
-                match side.batch.pop_front() {
-                    Some((k, v)) => (k, Some(v)),
-                    None => return Ok(None),
-                }
+                let Some((leaf, i)) = cell else {
+                    return Ok(None);
+                };
+                side.pos += 1;
+                side.moved = true;
+                let v = match node::value(&leaf, i) {
+                    node::LeafValue::Inline(v) => v.to_vec(),
+                    node::LeafValue::Overflow { .. } => self.tx.db.read_tree(self.table, |r, _| r.leaf_value(&leaf, i))?,
+                };
+                (node::key(&leaf, i).to_vec(), Some(v))
             };
-            if reverse {
-                self.hi = Bound::Excluded(key.clone());
-            } else {
-                self.lo = Bound::Excluded(key.clone());
+            // Move this end past the key, reusing the bound's buffer.
+            let bound = if reverse { &mut self.hi } else { &mut self.lo };
+            match bound {
+                Bound::Excluded(b) => {
+                    b.clear();
+                    b.extend_from_slice(&key);
+                }
+                _ => *bound = Bound::Excluded(key.clone()),
             }
             if let Some(v) = value {
                 return Ok(Some((key, v)));

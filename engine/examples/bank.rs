@@ -1,8 +1,8 @@
 //! The engine in a few lines: open (or create) a database file, create a
 //! table, transfer money between accounts in transactions, read it back.
 //!
-//! Run it with `cargo run --release -p strata-engine --example quickstart`;
-//! it keeps its data in `strata-quickstart.strata` in the current directory
+//! Run it with `cargo run --release -p strata-engine --example bank`;
+//! it keeps its data in `strata-bank.strata` in the current directory
 //! (or the path given as the first argument), so a second run continues
 //! where the first stopped.
 
@@ -31,7 +31,7 @@ fn transfer(db: &Database, from: &str, to: &str, amount: i64) -> Result<bool, Er
 fn main() -> Result<(), Error> {
     let path = std::env::args()
         .nth(1)
-        .unwrap_or_else(|| "strata-quickstart.strata".into());
+        .unwrap_or_else(|| "strata-bank.strata".into());
     let db = Database::open(&path)?;
     println!("opened {path} (page size {})", db.page_size());
 
