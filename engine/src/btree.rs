@@ -89,6 +89,52 @@ pub(crate) fn get(r: &impl Pages, root: PageId, key: &[u8]) -> Result<Option<Vec
     Err(too_deep(id))
 }
 
+/// Where [`get_found`] found a value.
+pub(crate) enum Found {
+    /// Inline in cell `.1` of a clean leaf, shared by reference count.
+    Leaf(PageBuf, usize),
+    /// Copied out (a dirty leaf, or an overflow chain).
+    Owned(Vec<u8>),
+}
+
+impl Found {
+    pub(crate) fn bytes(&self) -> &[u8] {
+        match self {
+            Found::Leaf(l, i) => match node::value(l, *i) {
+                LeafValue::Inline(v) => v,
+                LeafValue::Overflow { .. } => &[],
+            },
+            Found::Owned(v) => v,
+        }
+    }
+}
+
+/// Like [`get`], but leaves an inline value of a clean leaf where it is,
+/// so that the caller can read it after the tree latch is released
+/// without copying it.
+pub(crate) fn get_found(r: &impl Pages, root: PageId, key: &[u8]) -> Result<Option<Found>> {
+    if root == 0 {
+        return Ok(None);
+    }
+    let mut id = root;
+    for _ in 0..MAX_DEPTH {
+        let p = r.read(id, NODE)?;
+        if node::is_leaf(&p) {
+            let Ok(i) = node::search(&p, key) else {
+                return Ok(None);
+            };
+            return Ok(Some(match p {
+                PageRef::Shared(buf) if matches!(node::value(&buf, i), LeafValue::Inline(_)) => {
+                    Found::Leaf(buf, i)
+                }
+                p => Found::Owned(load_value(r, &p, i)?),
+            }));
+        }
+        id = node::child(&p, node::child_index(&p, key));
+    }
+    Err(too_deep(id))
+}
+
 /// Stores `value` under `key`, replacing any old value, and returns the
 /// new root. Key and value lengths are the caller's to check.
 pub(crate) fn insert(
@@ -603,7 +649,11 @@ pub(crate) fn seek_leaf(
             }
             let p = r.read(id, NODE)?;
             if node::is_leaf(&p) {
-                pos = if reverse { node::count(&p) as isize - 1 } else { 0 };
+                pos = if reverse {
+                    node::count(&p) as isize - 1
+                } else {
+                    0
+                };
                 leaf = p;
                 break;
             }
@@ -638,7 +688,9 @@ pub(crate) fn scan(
     limit: usize,
     out: &mut Vec<(Vec<u8>, Vec<u8>)>,
 ) -> Result<bool> {
-    scan_with(r, root, from, to, reverse, limit, &mut |k, v| out.push((k.to_vec(), v.to_vec())))
+    scan_with(r, root, from, to, reverse, limit, &mut |k, v| {
+        out.push((k.to_vec(), v.to_vec()))
+    })
 }
 
 /// Passes up to `limit` entries of the range `(from, to)` to `emit`, in
@@ -729,7 +781,11 @@ pub(crate) fn scan_with(
             if !entered {
                 entered = true;
                 let in_order = if first_leaf {
-                    if reverse { before_end(k) } else { after_start(k) }
+                    if reverse {
+                        before_end(k)
+                    } else {
+                        after_start(k)
+                    }
                 } else if reverse {
                     k < &last[..]
                 } else {

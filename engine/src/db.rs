@@ -758,8 +758,14 @@ impl Drop for Inner {
 /// Object-safe page reading, so `read_tree` callers need no generics.
 pub(crate) trait PagesDyn {
     fn get(&self, root: PageId, key: &[u8]) -> Result<Option<Vec<u8>>>;
-    fn seek_leaf(&self, root: PageId, bound: std::ops::Bound<&[u8]>, reverse: bool) -> Result<Option<(PageBuf, usize)>>;
+    fn seek_leaf(
+        &self,
+        root: PageId,
+        bound: std::ops::Bound<&[u8]>,
+        reverse: bool,
+    ) -> Result<Option<(PageBuf, usize)>>;
     fn leaf_value(&self, leaf: &[u8], i: usize) -> Result<Vec<u8>>;
+    fn get_found(&self, root: PageId, key: &[u8]) -> Result<Option<btree::Found>>;
 }
 
 impl<P: Pages> PagesDyn for P {
@@ -767,11 +773,20 @@ impl<P: Pages> PagesDyn for P {
         btree::get(self, root, key)
     }
 
-    fn seek_leaf(&self, root: PageId, bound: std::ops::Bound<&[u8]>, reverse: bool) -> Result<Option<(PageBuf, usize)>> {
+    fn seek_leaf(
+        &self,
+        root: PageId,
+        bound: std::ops::Bound<&[u8]>,
+        reverse: bool,
+    ) -> Result<Option<(PageBuf, usize)>> {
         btree::seek_leaf(self, root, bound, reverse)
     }
 
     fn leaf_value(&self, leaf: &[u8], i: usize) -> Result<Vec<u8>> {
         btree::leaf_value(self, leaf, i)
+    }
+
+    fn get_found(&self, root: PageId, key: &[u8]) -> Result<Option<btree::Found>> {
+        btree::get_found(self, root, key)
     }
 }

@@ -29,9 +29,9 @@ use crate::db::Inner;
 use crate::error::{Error, Result};
 use crate::lock_table::{Mode, Resource, TxnId, key_hash};
 use crate::log_record::Op;
+use crate::page::PageBuf;
 use crate::page_cache::FastMap;
 use crate::write_set::WriteSet;
-use crate::page::PageBuf;
 use crate::{MAX_VALUE_LEN, node};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -355,6 +355,27 @@ impl Transaction {
         self.db.read_tree(id, |r, root| r.get(root, key))
     }
 
+    /// Calls `f` with the value under `key` in table `table` (as
+    /// [`Transaction::get`] sees it), borrowed where it lies rather than
+    /// copied: for reading values without an allocation each. `f` runs
+    /// with no latch held.
+    pub fn get_with<T>(
+        &self,
+        table: &str,
+        key: &[u8],
+        f: impl FnOnce(Option<&[u8]>) -> T,
+    ) -> Result<T> {
+        self.usable()?;
+        self.check_key(key)?;
+        let id = self.table(table)?;
+        if let Some(v) = self.writes.get(&id).and_then(|w| w.get(key)) {
+            return Ok(f(v));
+        }
+        self.lock_key(id, key, Mode::Shared)?;
+        let found = self.db.read_tree(id, |r, root| r.get_found(root, key))?;
+        Ok(f(found.as_ref().map(crate::btree::Found::bytes)))
+    }
+
     /// Like [`Transaction::get`], but takes the exclusive lock at once, as
     /// a write would: for a read that will be followed by a write of the
     /// same key (a read-modify-write), which two transactions could
@@ -421,6 +442,7 @@ impl Transaction {
             front: Side::default(),
             back: Side::default(),
             failed: false,
+            current: None,
         })
     }
 
@@ -502,6 +524,40 @@ struct Side {
     moved: bool,
 }
 
+/// One entry a range yields: a cell of a leaf snapshot, or bytes of its
+/// own (the transaction's own write, or a value read from overflow pages).
+enum Item {
+    Leaf(PageBuf, usize),
+    Owned(Vec<u8>, Vec<u8>),
+}
+
+impl Item {
+    fn key(&self) -> &[u8] {
+        match self {
+            Item::Leaf(l, i) => node::key(l, *i),
+            Item::Owned(k, _) => k,
+        }
+    }
+
+    fn value(&self) -> &[u8] {
+        match self {
+            Item::Leaf(l, i) => match node::value(l, *i) {
+                node::LeafValue::Inline(v) => v,
+                // Overflow values are read into `Owned` when the item is made.
+                node::LeafValue::Overflow { .. } => &[],
+            },
+            Item::Owned(_, v) => v,
+        }
+    }
+
+    fn into_pair(self) -> (Vec<u8>, Vec<u8>) {
+        match self {
+            Item::Owned(k, v) => (k, v),
+            leaf => (leaf.key().to_vec(), leaf.value().to_vec()),
+        }
+    }
+}
+
 /// An iterator over a key range of one table, merging the transaction's
 /// own writes with the tree. Yields `(key, value)` pairs in key order.
 pub struct Range<'t> {
@@ -514,6 +570,8 @@ pub struct Range<'t> {
     front: Side,
     back: Side,
     failed: bool,
+    /// The entry [`Range::next_ref`] lent last.
+    current: Option<Item>,
 }
 
 impl std::fmt::Debug for Range<'_> {
@@ -557,19 +615,30 @@ fn below(k: &[u8], hi: Bound<&[u8]>) -> bool {
 }
 
 impl Range<'_> {
-    fn step(&mut self, reverse: bool) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+    fn step(&mut self, reverse: bool) -> Result<Option<Item>> {
         loop {
             let (lo, hi) = (as_slice(&self.lo), as_slice(&self.hi));
             if is_empty(lo, hi) {
                 return Ok(None);
             }
-            let side = if reverse { &mut self.back } else { &mut self.front };
+            let side = if reverse {
+                &mut self.back
+            } else {
+                &mut self.front
+            };
             // The tree's next entry on this side: in the leaf at hand, or
             // in the next one, found by seeking past what was yielded.
-            let exhausted = side.leaf.as_ref().is_none_or(|l| side.pos >= node::count(l));
+            let exhausted = side
+                .leaf
+                .as_ref()
+                .is_none_or(|l| side.pos >= node::count(l));
             if exhausted && !side.done {
                 let bound = if reverse { hi } else { lo };
-                match self.tx.db.read_tree(self.table, |r, root| r.seek_leaf(root, bound, reverse))? {
+                match self
+                    .tx
+                    .db
+                    .read_tree(self.table, |r, root| r.seek_leaf(root, bound, reverse))?
+                {
                     Some((leaf, pos)) => {
                         // Count down from the end when walking backwards.
                         let n = node::count(&leaf);
@@ -577,7 +646,11 @@ impl Range<'_> {
                         // A damaged tree could hand back a key not past the
                         // last one yielded: never loop on it.
                         let first = node::key(&leaf, pos);
-                        let beyond = if reverse { below(first, hi) } else { above(first, lo) };
+                        let beyond = if reverse {
+                            below(first, hi)
+                        } else {
+                            above(first, lo)
+                        };
                         if side.moved && !beyond {
                             return Err(Error::Corruption {
                                 location: crate::error::Location::Page(0),
@@ -591,7 +664,11 @@ impl Range<'_> {
             }
             let cell = match &side.leaf {
                 Some(l) if !side.done && side.pos < node::count(l) => {
-                    let i = if reverse { node::count(l) - 1 - side.pos } else { side.pos };
+                    let i = if reverse {
+                        node::count(l) - 1 - side.pos
+                    } else {
+                        side.pos
+                    };
                     let k = node::key(l, i);
                     // The other end may have passed it.
                     (above(k, lo) && below(k, hi)).then_some((l.clone(), i))
@@ -621,42 +698,51 @@ impl Range<'_> {
                     }
                 }
             };
-            let (key, value) = if take_own {
+            let item = if take_own {
                 let (k, v) = own.unwrap_or_default();
                 if tree == Some(&k[..]) {
                     side.pos += 1;
                     side.moved = true;
                 }
-                (k, v)
+                v.map(|v| Item::Owned(k.clone(), v)).ok_or(k)
             } else {
                 let Some((leaf, i)) = cell else {
                     return Ok(None);
                 };
                 side.pos += 1;
                 side.moved = true;
-                let v = match node::value(&leaf, i) {
-                    node::LeafValue::Inline(v) => v.to_vec(),
-                    node::LeafValue::Overflow { .. } => self.tx.db.read_tree(self.table, |r, _| r.leaf_value(&leaf, i))?,
-                };
-                (node::key(&leaf, i).to_vec(), Some(v))
+                Ok(match node::value(&leaf, i) {
+                    node::LeafValue::Inline(_) => Item::Leaf(leaf, i),
+                    node::LeafValue::Overflow { .. } => {
+                        let v = self
+                            .tx
+                            .db
+                            .read_tree(self.table, |r, _| r.leaf_value(&leaf, i))?;
+                        Item::Owned(node::key(&leaf, i).to_vec(), v)
+                    }
+                })
             };
             // Move this end past the key, reusing the bound's buffer.
+            let key = match &item {
+                Ok(it) => it.key(),
+                Err(deleted) => &deleted[..],
+            };
             let bound = if reverse { &mut self.hi } else { &mut self.lo };
             match bound {
                 Bound::Excluded(b) => {
                     b.clear();
-                    b.extend_from_slice(&key);
+                    b.extend_from_slice(key);
                 }
-                _ => *bound = Bound::Excluded(key.clone()),
+                _ => *bound = Bound::Excluded(key.to_vec()),
             }
-            if let Some(v) = value {
-                return Ok(Some((key, v)));
+            if let Ok(item) = item {
+                return Ok(Some(item));
             }
             // A key this transaction deleted: skip it.
         }
     }
 
-    fn next_item(&mut self, reverse: bool) -> Option<Result<(Vec<u8>, Vec<u8>)>> {
+    fn next_item(&mut self, reverse: bool) -> Option<Result<Item>> {
         if self.failed {
             return None;
         }
@@ -674,18 +760,40 @@ impl Range<'_> {
             }
         }
     }
+
+    /// The next entry, borrowed rather than copied: the slices point into
+    /// the page the range is reading, and are valid until the next call.
+    /// For reading many entries without allocating for each.
+    pub fn next_ref(&mut self) -> Option<Result<(&[u8], &[u8])>> {
+        self.lend(false)
+    }
+
+    /// Like [`Range::next_ref`], from the other end.
+    pub fn next_back_ref(&mut self) -> Option<Result<(&[u8], &[u8])>> {
+        self.lend(true)
+    }
+
+    fn lend(&mut self, reverse: bool) -> Option<Result<(&[u8], &[u8])>> {
+        match self.next_item(reverse)? {
+            Ok(item) => {
+                self.current = Some(item);
+                self.current.as_ref().map(|i| Ok((i.key(), i.value())))
+            }
+            Err(e) => Some(Err(e)),
+        }
+    }
 }
 
 impl Iterator for Range<'_> {
     type Item = Result<(Vec<u8>, Vec<u8>)>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.next_item(false)
+        self.next_item(false).map(|r| r.map(Item::into_pair))
     }
 }
 
 impl DoubleEndedIterator for Range<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
-        self.next_item(true)
+        self.next_item(true).map(|r| r.map(Item::into_pair))
     }
 }

@@ -210,7 +210,12 @@ impl Harness {
                 assert_eq!(existed, model, "delete {k:?}");
             }
             Op::Get(t, k) => {
+                let lent = self
+                    .tx()
+                    .get_with(TABLES[*t], k, |v| v.map(<[u8]>::to_vec))
+                    .unwrap();
                 let got = self.tx().get(TABLES[*t], k).unwrap();
+                assert!(lent == got, "get_with agrees with get");
                 let want = self.pending[TABLES[*t]].get(k);
                 assert!(
                     got.as_ref() == want,
@@ -238,6 +243,24 @@ impl Harness {
                 if *rev {
                     want.reverse();
                 }
+                // The borrowing form yields the same entries.
+                let mut it = tx.range(TABLES[*t], (lo.clone(), hi.clone())).unwrap();
+                let mut lent = Vec::new();
+                loop {
+                    let next = if *rev {
+                        it.next_back_ref()
+                    } else {
+                        it.next_ref()
+                    };
+                    match next {
+                        Some(kv) => {
+                            let (k, v) = kv.unwrap();
+                            lent.push((k.to_vec(), v.to_vec()));
+                        }
+                        None => break,
+                    }
+                }
+                assert!(lent == got, "next_ref agrees with next");
                 assert_eq!(got.len(), want.len(), "range length");
                 assert!(got == want, "range contents differ");
             }

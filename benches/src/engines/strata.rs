@@ -57,14 +57,18 @@ impl KvWrite for Writer<'_> {
 struct Reader<'a>(&'a Transaction);
 
 impl KvRead for Reader<'_> {
+    // Borrowed reads, as the peers' adapters read (LMDB and redb hand out
+    // slices of their pages): `get_with` and `next_ref`.
     fn get(&mut self, key: &[u8]) -> Result<Option<(usize, u64)>> {
-        Ok(self.0.get(KV, key)?.map(|v| kv::summary(&v)))
+        Ok(self.0.get_with(KV, key, |v| v.map(kv::summary))?)
     }
 
     fn scan(&mut self, from: &[u8], n: usize) -> Result<(usize, u64)> {
         let mut got = 0;
         let mut bytes = 0;
-        for item in self.0.range(KV, from..)?.take(n) {
+        let mut range = self.0.range(KV, from..)?;
+        while got < n {
+            let Some(item) = range.next_ref() else { break };
             let (_, v) = item?;
             got += 1;
             bytes += v.len() as u64;
