@@ -675,24 +675,6 @@ pub(crate) fn leaf_value(r: &impl Pages, leaf: &[u8], i: usize) -> Result<Vec<u8
     load_value(r, leaf, i)
 }
 
-/// Reads up to `limit` entries of the range `(from, to)` into `out`, in
-/// ascending order, or descending with `reverse`. Returns `true` when it
-/// stopped at `limit` (there may be more), `false` when the range is done.
-#[cfg(test)]
-pub(crate) fn scan(
-    r: &impl Pages,
-    root: PageId,
-    from: Bound<&[u8]>,
-    to: Bound<&[u8]>,
-    reverse: bool,
-    limit: usize,
-    out: &mut Vec<(Vec<u8>, Vec<u8>)>,
-) -> Result<bool> {
-    scan_with(r, root, from, to, reverse, limit, &mut |k, v| {
-        out.push((k.to_vec(), v.to_vec()))
-    })
-}
-
 /// Passes up to `limit` entries of the range `(from, to)` to `emit`, in
 /// ascending order, or descending with `reverse`, as borrowed slices (no
 /// copy unless `emit` makes one). Returns `true` when it stopped at
