@@ -12,7 +12,7 @@
 //! | 8 | 2 | content start: offset of the lowest cell byte (`page_size` when empty; page sizes stop at 32768, so it fits) |
 //! | 10 | 2 | fragmented bytes: bytes of removed cells not yet reclaimed |
 //! | 12 | 4 | branch: leftmost child page; leaf: zero |
-//! | 16 | 2n | slot array: offset of each cell, in key order |
+//! | 16 | 6n | slot array, in key order: each slot the cell's offset (2 bytes) and the first 4 bytes of its key, zero-padded (the key head) |
 //! | .. | .. | free space, then the cells, packed toward the end of the page |
 //!
 //! LEAF CELL
@@ -42,6 +42,15 @@
 //! in the header) holds keys `< k1`, `ci` holds keys in `[ki, ki+1)`.
 //! Separators are the shortest prefix that divides two neighbours
 //! ([`shortest_separator`]), which keeps branches wide.
+//!
+//! KEY HEADS
+//!
+//! A binary search compares the sought key with the key heads in the slot
+//! array first, and reads a cell only when the heads are equal. Heads
+//! compare in the same order as the keys whenever they differ (zero
+//! padding sorts a shorter key before any longer one that extends it), so
+//! a search of random keys touches the slot array and about one cell,
+//! instead of one cell per step.
 //!
 //! Pages read from disk pass [`validate`] once, when they enter the cache;
 //! the accessors below index without further checks and rely on it.
@@ -125,9 +134,29 @@ pub(crate) fn is_leaf(p: &[u8]) -> bool {
     p[4] == PageType::Leaf as u8
 }
 
+/// Bytes of one slot: the cell offset and the key head.
+pub(crate) const SLOT: usize = 6;
+
 #[inline]
 fn slot(p: &[u8], i: usize) -> usize {
-    u16_at(p, NODE_HEADER + 2 * i) as usize
+    u16_at(p, NODE_HEADER + SLOT * i) as usize
+}
+
+/// The key head of slot `i`.
+#[inline]
+fn head(p: &[u8], i: usize) -> u32 {
+    let at = NODE_HEADER + SLOT * i + 2;
+    u32::from_be_bytes([p[at], p[at + 1], p[at + 2], p[at + 3]])
+}
+
+/// The head of a key: its first 4 bytes, zero-padded, as a big-endian
+/// number.
+#[inline]
+pub(crate) fn key_head(k: &[u8]) -> u32 {
+    let mut b = [0u8; 4];
+    let n = k.len().min(4);
+    b[..n].copy_from_slice(&k[..n]);
+    u32::from_be_bytes(b)
 }
 
 /// Makes `p` an empty node of the given type.
@@ -227,9 +256,14 @@ pub(crate) fn set_child(p: &mut [u8], i: usize, id: PageId) {
 /// otherwise `Err(i)` with the index where it would be inserted.
 pub(crate) fn search(p: &[u8], key_: &[u8]) -> std::result::Result<usize, usize> {
     let (mut lo, mut hi) = (0, count(p));
+    let h = key_head(key_);
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        match compare(key(p, mid), key_) {
+        let order = match head(p, mid).cmp(&h) {
+            Ordering::Equal => compare(key(p, mid), key_),
+            o => o,
+        };
+        match order {
             Ordering::Less => lo = mid + 1,
             Ordering::Greater => hi = mid,
             Ordering::Equal => return Ok(mid),
@@ -285,13 +319,13 @@ pub(crate) fn child_index(p: &[u8], key_: &[u8]) -> usize {
 /// Bytes taken by cells and slots.
 pub(crate) fn used(p: &[u8]) -> usize {
     let n = count(p);
-    p.len() - content_start(p) - frag(p) + 2 * n
+    p.len() - content_start(p) - frag(p) + SLOT * n
 }
 
 /// Bytes an insertion of a cell of `cell_len` bytes would take.
 #[inline]
 pub(crate) fn cost(cell_len: usize) -> usize {
-    cell_len + 2
+    cell_len + SLOT
 }
 
 /// Size of a leaf cell for a key and its (inline or overflow) value.
@@ -349,7 +383,7 @@ pub(crate) fn insert_cell(p: &mut [u8], i: usize, raw: &[u8]) -> bool {
     let n = count(p);
     debug_assert!(i <= n);
     let need = cost(raw.len());
-    let slots_end = NODE_HEADER + 2 * n;
+    let slots_end = NODE_HEADER + SLOT * n;
     let mut start = content_start(p);
     if start - slots_end < need {
         if start - slots_end + frag(p) < need {
@@ -361,9 +395,11 @@ pub(crate) fn insert_cell(p: &mut [u8], i: usize, raw: &[u8]) -> bool {
     let off = start - raw.len();
     p[off..start].copy_from_slice(raw);
     set_content_start(p, off);
-    let at = NODE_HEADER + 2 * i;
-    p.copy_within(at..slots_end, at + 2);
+    let at = NODE_HEADER + SLOT * i;
+    p.copy_within(at..slots_end, at + SLOT);
     put_u16(p, at, off as u16);
+    let h = key_head(cell_key(raw, is_leaf(p)));
+    p[at + 2..at + SLOT].copy_from_slice(&h.to_be_bytes());
     set_count(p, n + 1);
     true
 }
@@ -379,8 +415,8 @@ pub(crate) fn remove_cell(p: &mut [u8], i: usize) {
     } else {
         set_frag(p, frag(p) + size);
     }
-    let at = NODE_HEADER + 2 * i;
-    p.copy_within(at + 2..NODE_HEADER + 2 * n, at);
+    let at = NODE_HEADER + SLOT * i;
+    p.copy_within(at + SLOT..NODE_HEADER + SLOT * n, at);
     set_count(p, n - 1);
 }
 
@@ -391,6 +427,10 @@ pub(crate) fn replace_cell(p: &mut [u8], i: usize, raw: &[u8]) -> bool {
     let old = cell_size_at(p, off, is_leaf(p));
     if old == raw.len() {
         p[off..off + old].copy_from_slice(raw);
+        // A branch's separator may change with its length unchanged.
+        let h = key_head(cell_key(raw, is_leaf(p)));
+        let at = NODE_HEADER + SLOT * i + 2;
+        p[at..at + 4].copy_from_slice(&h.to_be_bytes());
         return true;
     }
     // Room check before touching anything: the old cell's bytes come back.
@@ -415,7 +455,7 @@ pub(crate) fn compact(p: &mut [u8]) {
         let size = cell_size_at(&copy, off, leaf);
         end -= size;
         p[end..end + size].copy_from_slice(&copy[off..off + size]);
-        put_u16(p, NODE_HEADER + 2 * i, end as u16);
+        put_u16(p, NODE_HEADER + SLOT * i, end as u16);
     }
     set_content_start(p, end);
     set_frag(p, 0);
@@ -469,7 +509,7 @@ pub(crate) fn validate(id: PageId, p: &[u8]) -> Result<()> {
     let n = get_u16(p, 6).ok_or_else(|| bad("short header".into()))? as usize;
     let start = get_u16(p, 8).ok_or_else(|| bad("short header".into()))? as usize;
     let fragmented = get_u16(p, 10).ok_or_else(|| bad("short header".into()))? as usize;
-    let slots_end = NODE_HEADER + 2 * n;
+    let slots_end = NODE_HEADER + SLOT * n;
     if slots_end > start || start > page_size {
         return Err(bad(format!(
             "{n} cells with content start {start} do not fit the page"
@@ -483,7 +523,7 @@ pub(crate) fn validate(id: PageId, p: &[u8]) -> Result<()> {
     let mut prev: Option<&[u8]> = None;
     for i in 0..n {
         let off =
-            get_u16(p, NODE_HEADER + 2 * i).ok_or_else(|| bad("short slots".into()))? as usize;
+            get_u16(p, NODE_HEADER + SLOT * i).ok_or_else(|| bad("short slots".into()))? as usize;
         if off < start {
             return Err(bad(format!(
                 "cell {i} at {off} lies before the content start"
@@ -526,6 +566,9 @@ pub(crate) fn validate(id: PageId, p: &[u8]) -> Result<()> {
             BRANCH_CELL_HEADER
         };
         let kb = &p[off + h..off + h + k];
+        if head(p, i) != key_head(kb) {
+            return Err(bad(format!("cell {i}: key head does not match the key")));
+        }
         if let Some(pk) = prev
             && pk >= kb
         {
@@ -592,8 +635,8 @@ mod tests {
             }
             n += 1;
         }
-        // 115-byte cells plus 2-byte slots in 4080 usable bytes.
-        assert_eq!(n, 4080 / 117);
+        // 115-byte cells plus 6-byte slots in 4080 usable bytes.
+        assert_eq!(n, 4080 / 121);
         validate(3, &p).unwrap();
     }
 
@@ -655,10 +698,14 @@ mod tests {
         put_u16(&mut q, NODE_HEADER, 4095); // slot points at the last byte
         assert!(validate(3, &q).is_err());
         let mut q = p.clone();
-        // Swap the two slots: keys out of order.
-        let (a, b) = (slot(&q, 0), slot(&q, 1));
-        put_u16(&mut q, NODE_HEADER, b as u16);
-        put_u16(&mut q, NODE_HEADER + 2, a as u16);
+        // Swap the two slots, heads and all: keys out of order.
+        let first: Vec<u8> = q[NODE_HEADER..NODE_HEADER + SLOT].to_vec();
+        q.copy_within(NODE_HEADER + SLOT..NODE_HEADER + 2 * SLOT, NODE_HEADER);
+        q[NODE_HEADER + SLOT..NODE_HEADER + 2 * SLOT].copy_from_slice(&first);
+        assert!(validate(3, &q).is_err());
+        // A key head that does not match its key.
+        let mut q = p.clone();
+        q[NODE_HEADER + 2] ^= 1;
         assert!(validate(3, &q).is_err());
     }
 }
