@@ -527,35 +527,9 @@ struct Side {
 /// One entry a range yields: a cell of a leaf snapshot, or bytes of its
 /// own (the transaction's own write, or a value read from overflow pages).
 enum Item {
-    Leaf(PageBuf, usize),
+    /// Cell `.1` of the leaf of the back side (`.0` true) or the front.
+    Leaf(bool, usize),
     Owned(Vec<u8>, Vec<u8>),
-}
-
-impl Item {
-    fn key(&self) -> &[u8] {
-        match self {
-            Item::Leaf(l, i) => node::key(l, *i),
-            Item::Owned(k, _) => k,
-        }
-    }
-
-    fn value(&self) -> &[u8] {
-        match self {
-            Item::Leaf(l, i) => match node::value(l, *i) {
-                node::LeafValue::Inline(v) => v,
-                // Overflow values are read into `Owned` when the item is made.
-                node::LeafValue::Overflow { .. } => &[],
-            },
-            Item::Owned(_, v) => v,
-        }
-    }
-
-    fn into_pair(self) -> (Vec<u8>, Vec<u8>) {
-        match self {
-            Item::Owned(k, v) => (k, v),
-            leaf => (leaf.key().to_vec(), leaf.value().to_vec()),
-        }
-    }
 }
 
 /// An iterator over a key range of one table, merging the transaction's
@@ -651,7 +625,7 @@ impl Range<'_> {
                         } else {
                             above(first, lo)
                         };
-                        if side.moved && !beyond {
+                        if !beyond {
                             return Err(Error::Corruption {
                                 location: crate::error::Location::Page(0),
                                 detail: "range keys out of order across pages".into(),
@@ -670,15 +644,19 @@ impl Range<'_> {
                         side.pos
                     };
                     let k = node::key(l, i);
-                    // The other end may have passed it.
-                    (above(k, lo) && below(k, hi)).then_some((l.clone(), i))
+                    // This end's own bound is behind it already (the leaf is
+                    // in order, and the seek started past the bound); only
+                    // the other end, which may have moved, can exclude it.
+                    let inside = if reverse { above(k, lo) } else { below(k, hi) };
+                    inside.then_some(i)
                 }
                 _ => None,
             };
             if cell.is_none() {
                 side.done = side.done || side.leaf.is_some();
             }
-            let tree = cell.as_ref().map(|(l, i)| node::key(l, *i));
+            let leaf = side.leaf.as_deref().unwrap_or(&[]);
+            let tree = cell.map(|i| node::key(leaf, i));
             // The transaction's own next write on this side.
             let own = self
                 .tx
@@ -698,33 +676,35 @@ impl Range<'_> {
                     }
                 }
             };
+            let same = tree.is_some() && own.as_ref().is_some_and(|(k, _)| tree == Some(&k[..]));
             let item = if take_own {
                 let (k, v) = own.unwrap_or_default();
-                if tree == Some(&k[..]) {
+                if same {
                     side.pos += 1;
                     side.moved = true;
                 }
                 v.map(|v| Item::Owned(k.clone(), v)).ok_or(k)
             } else {
-                let Some((leaf, i)) = cell else {
+                let Some(i) = cell else {
                     return Ok(None);
                 };
                 side.pos += 1;
                 side.moved = true;
-                Ok(match node::value(&leaf, i) {
-                    node::LeafValue::Inline(_) => Item::Leaf(leaf, i),
+                Ok(match node::value(leaf, i) {
+                    node::LeafValue::Inline(_) => Item::Leaf(reverse, i),
                     node::LeafValue::Overflow { .. } => {
                         let v = self
                             .tx
                             .db
-                            .read_tree(self.table, |r, _| r.leaf_value(&leaf, i))?;
-                        Item::Owned(node::key(&leaf, i).to_vec(), v)
+                            .read_tree(self.table, |r, _| r.leaf_value(leaf, i))?;
+                        Item::Owned(node::key(leaf, i).to_vec(), v)
                     }
                 })
             };
             // Move this end past the key, reusing the bound's buffer.
             let key = match &item {
-                Ok(it) => it.key(),
+                Ok(Item::Leaf(_, i)) => node::key(leaf, *i),
+                Ok(Item::Owned(k, _)) => &k[..],
                 Err(deleted) => &deleted[..],
             };
             let bound = if reverse { &mut self.hi } else { &mut self.lo };
@@ -777,9 +757,37 @@ impl Range<'_> {
         match self.next_item(reverse)? {
             Ok(item) => {
                 self.current = Some(item);
-                self.current.as_ref().map(|i| Ok((i.key(), i.value())))
+                self.current.as_ref().map(|i| Ok(self.pair(i)))
             }
             Err(e) => Some(Err(e)),
+        }
+    }
+
+    /// The key and value of an item just produced (its side's leaf has
+    /// not moved since).
+    fn pair<'a>(&'a self, item: &'a Item) -> (&'a [u8], &'a [u8]) {
+        match item {
+            Item::Leaf(back, i) => {
+                let side = if *back { &self.back } else { &self.front };
+                let leaf = side.leaf.as_deref().unwrap_or(&[]);
+                let v = match node::value(leaf, *i) {
+                    node::LeafValue::Inline(v) => v,
+                    // Overflow values are read into `Owned` when made.
+                    node::LeafValue::Overflow { .. } => &[],
+                };
+                (node::key(leaf, *i), v)
+            }
+            Item::Owned(k, v) => (k, v),
+        }
+    }
+
+    fn owned(&self, item: Item) -> (Vec<u8>, Vec<u8>) {
+        match item {
+            Item::Owned(k, v) => (k, v),
+            leaf => {
+                let (k, v) = self.pair(&leaf);
+                (k.to_vec(), v.to_vec())
+            }
         }
     }
 }
@@ -788,12 +796,14 @@ impl Iterator for Range<'_> {
     type Item = Result<(Vec<u8>, Vec<u8>)>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.next_item(false).map(|r| r.map(Item::into_pair))
+        let item = self.next_item(false)?;
+        Some(item.map(|i| self.owned(i)))
     }
 }
 
 impl DoubleEndedIterator for Range<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
-        self.next_item(true).map(|r| r.map(Item::into_pair))
+        let item = self.next_item(true)?;
+        Some(item.map(|i| self.owned(i)))
     }
 }
