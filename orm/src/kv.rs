@@ -31,6 +31,19 @@ pub trait KvTxn: Send {
         hi: Bound<&[u8]>,
         reverse: bool,
     ) -> Result<KvIter<'a>>;
+    /// Calls `f` with the value stored under `key`, borrowed, if there is
+    /// one; returns whether there was.
+    fn get_with(&self, table: &str, key: &[u8], f: &mut dyn FnMut(&[u8])) -> Result<bool>;
+    /// Calls `f` with each entry between the bounds, borrowed, until it
+    /// returns `false`.
+    fn scan_with(
+        &self,
+        table: &str,
+        lo: Bound<&[u8]>,
+        hi: Bound<&[u8]>,
+        reverse: bool,
+        f: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<()>;
     /// Creates a table if it does not exist.
     fn create_table(&mut self, table: &str) -> Result<()>;
     /// The longest key the store accepts.
@@ -77,6 +90,37 @@ impl KvTxn for strata_engine::Transaction {
         } else {
             Box::new(range)
         })
+    }
+
+    fn get_with(&self, table: &str, key: &[u8], f: &mut dyn FnMut(&[u8])) -> Result<bool> {
+        strata_engine::Transaction::get_with(self, table, key, |v| v.map(f).is_some())
+    }
+
+    fn scan_with(
+        &self,
+        table: &str,
+        lo: Bound<&[u8]>,
+        hi: Bound<&[u8]>,
+        reverse: bool,
+        f: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<()> {
+        let mut range = self.range(table, (lo, hi))?;
+        loop {
+            let next = if reverse {
+                range.next_back_ref()
+            } else {
+                range.next_ref()
+            };
+            match next {
+                None => return Ok(()),
+                Some(kv) => {
+                    let (k, v) = kv?;
+                    if !f(k, v) {
+                        return Ok(());
+                    }
+                }
+            }
+        }
     }
 
     fn create_table(&mut self, table: &str) -> Result<()> {

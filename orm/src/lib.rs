@@ -75,7 +75,7 @@ pub use model::{
 pub use query::{Access, Plan, Query, QueryMut};
 pub use relation::{BelongsTo, HasMany, HasOne, ManyToMany, Relation};
 pub use session::{Database, OrmStats, Session};
-pub use value::{ColumnKind, ColumnType, ToColumn, Value};
+pub use value::{ColumnKind, ColumnType, ToColumn, Value, ValueRef};
 
 /// `#[derive(Model)]`: see the crate documentation.
 pub use strata_derive::Model;

@@ -3,7 +3,7 @@
 
 use crate::error::Result;
 use crate::session::Session;
-use crate::value::{ColumnKind, ColumnType, ToColumn, Value};
+use crate::value::{ColumnKind, ColumnType, ToColumn, Value, ValueRef};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::marker::PhantomData;
@@ -29,6 +29,10 @@ pub struct ColumnDef {
     pub max_len: Option<usize>,
     /// The table of the model this column refers to (a foreign key).
     pub foreign_key: Option<&'static str>,
+    /// The name of its index table, `table#column`, when it has one: set
+    /// by the derive so that queries need not build it (it is computed
+    /// from the names when absent).
+    pub index_table: Option<&'static str>,
 }
 
 impl ColumnDef {
@@ -44,6 +48,7 @@ impl ColumnDef {
             index: false,
             max_len: None,
             foreign_key: None,
+            index_table: None,
         }
     }
 
@@ -77,9 +82,25 @@ impl ColumnDef {
         self
     }
 
+    /// Names its index table (which must be `table#column`, for the
+    /// model's table).
+    pub const fn index_table(mut self, name: &'static str) -> ColumnDef {
+        self.index_table = Some(name);
+        self
+    }
+
     /// Whether an index table exists for it (unique, indexed or a foreign key).
     pub(crate) fn has_index(&self) -> bool {
         !self.primary_key && (self.unique || self.index || self.foreign_key.is_some())
+    }
+
+    /// The name of its index table, for a column of the model stored in
+    /// `table`.
+    pub(crate) fn index_name(&self, table: &str) -> std::borrow::Cow<'static, str> {
+        match self.index_table {
+            Some(name) => std::borrow::Cow::Borrowed(name),
+            None => std::borrow::Cow::Owned(crate::schema::index_table(table, self.name)),
+        }
     }
 }
 
@@ -198,6 +219,9 @@ pub trait Model: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
 
     /// The value of column `column`.
     fn value(&self, column: usize) -> Value;
+
+    /// The value of column `column`, borrowed.
+    fn value_ref(&self, column: usize) -> ValueRef<'_>;
 
     /// Sets an automatically assigned key; `false`, changing nothing, if
     /// the key's type cannot hold it.
@@ -409,11 +433,11 @@ impl Pred {
     /// Evaluates the predicate on a row, given a way to read its columns.
     /// Comparisons with null are false (SQL's unknown, then NOT unknown
     /// is unknown too: `Not` of a comparison with null is false).
-    pub(crate) fn eval(&self, col: &impl Fn(usize) -> Value) -> bool {
+    pub(crate) fn eval<'a>(&self, col: &impl Fn(usize) -> ValueRef<'a>) -> bool {
         self.eval3(col) == Some(true)
     }
 
-    fn eval3(&self, col: &impl Fn(usize) -> Value) -> Option<bool> {
+    fn eval3<'a>(&self, col: &impl Fn(usize) -> ValueRef<'a>) -> Option<bool> {
         use std::cmp::Ordering::*;
         match self {
             Pred::True => Some(true),
@@ -437,7 +461,7 @@ impl Pred {
             }
             Pred::IsNull(c) => Some(col(*c).is_null()),
             Pred::Text(c, op, s) => match col(*c) {
-                Value::Text(t) => Some(match op {
+                ValueRef::Text(t) => Some(match op {
                     TextOp::StartsWith => t.starts_with(s.as_str()),
                     TextOp::EndsWith => t.ends_with(s.as_str()),
                     TextOp::Contains => t.contains(s.as_str()),
@@ -456,6 +480,17 @@ impl Pred {
             },
             Pred::Not(a) => a.eval3(col).map(|b| !b),
         }
+    }
+
+    /// The values a comparison or membership test compares with (none
+    /// for other predicates).
+    pub(crate) fn values(&self) -> impl Iterator<Item = &Value> {
+        let vals: &[Value] = match self {
+            Pred::Cmp(_, _, v) => std::slice::from_ref(v),
+            Pred::In(_, vs) => vs,
+            _ => &[],
+        };
+        vals.iter()
     }
 
     /// The top-level conjuncts.

@@ -28,9 +28,9 @@
 use crate::error::{Error, Result};
 use crate::model::{CmpOp, Expr, Model, Order, Pred, TextOp};
 use crate::relation::Relation;
-use crate::schema::index_table;
+use crate::schema::decode_refs;
 use crate::session::{Session, decode_key_value, decode_row};
-use crate::value::{Value, decode_key, key_of, prefix_end, text_prefix};
+use crate::value::{Value, ValueRef, decode_key, key_of, prefix_end, text_prefix};
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Bound;
@@ -285,6 +285,12 @@ impl Spec {
     }
 }
 
+/// Whether `v` has a place in the order of keys that agrees with how
+/// filters compare it: not null, not NaN.
+fn orderable(v: &Value) -> bool {
+    !v.is_null() && !matches!(v, Value::Float(f) if f.is_nan())
+}
+
 /// Whether `p` is a range condition on column `col` that a range access
 /// path answers exactly.
 fn is_range_on(p: &Pred, col: usize) -> bool {
@@ -321,7 +327,7 @@ fn read_path<'s, M: Model>(s: &'s Session, path: Path, reverse: bool) -> Result<
         }
         Path::IndexKeys(col, vals) => {
             let c = &M::COLUMNS[col];
-            let table = index_table(M::TABLE, c.name);
+            let table = c.index_name(M::TABLE);
             let mut pks = Vec::new();
             for v in vals {
                 let k = key_of(&v);
@@ -348,7 +354,7 @@ fn read_path<'s, M: Model>(s: &'s Session, path: Path, reverse: bool) -> Result<
         }
         Path::IndexRange(col, lo, hi) => {
             let c = &M::COLUMNS[col];
-            let table = index_table(M::TABLE, c.name);
+            let table = c.index_name(M::TABLE);
             s.db.counted_scan();
             let scan = s.kv.scan(&table, as_ref(&lo), as_ref(&hi), reverse)?;
             let unique = c.unique;
@@ -370,6 +376,145 @@ fn read_path<'s, M: Model>(s: &'s Session, path: Path, reverse: bool) -> Result<
             }))
         }
     })
+}
+
+/// Calls `f` with the stored row of `M` under primary key `key`, if there
+/// is one; returns what `f` does (`true` when there is no row).
+fn get_row<M: Model>(
+    s: &Session,
+    key: &[u8],
+    f: &mut dyn FnMut(&[u8]) -> Result<bool>,
+) -> Result<bool> {
+    let mut go = Ok(true);
+    s.db.counted_get();
+    s.kv.get_with(M::TABLE, key, &mut |row| go = f(row))?;
+    go
+}
+
+/// Calls `f` with each stored row of `M` on `path`, in the path's order,
+/// not yet filtered, until it returns `false`. Rows are borrowed where the
+/// store lends them.
+fn visit_path<M: Model>(
+    s: &Session,
+    path: Path,
+    reverse: bool,
+    f: &mut dyn FnMut(&[u8]) -> Result<bool>,
+) -> Result<()> {
+    // Errors inside a scan's callback wait here until the scan returns.
+    let mut failed: Option<Error> = None;
+    let pass = |r: Result<bool>, failed: &mut Option<Error>| match r {
+        Ok(go) => go,
+        Err(e) => {
+            *failed = Some(e);
+            false
+        }
+    };
+    match path {
+        Path::Keys(mut keys) => {
+            if reverse {
+                keys.reverse();
+            }
+            for k in keys {
+                if !get_row::<M>(s, &key_of(&k), f)? {
+                    break;
+                }
+            }
+        }
+        Path::KeyRange(lo, hi) => {
+            s.db.counted_scan();
+            s.kv.scan_with(
+                M::TABLE,
+                as_ref(&lo),
+                as_ref(&hi),
+                reverse,
+                &mut |_, row| pass(f(row), &mut failed),
+            )?;
+        }
+        Path::IndexKeys(col, vals) => {
+            let c = &M::COLUMNS[col];
+            let table = c.index_name(M::TABLE);
+            let mut pks: Vec<Vec<u8>> = Vec::new();
+            for v in vals {
+                let k = key_of(&v);
+                if c.unique {
+                    s.db.counted_get();
+                    if let Some(pk) = s.kv.get(&table, &k)? {
+                        pks.push(pk);
+                    }
+                } else {
+                    let end = prefix_end(&k).map_or(Bound::Unbounded, Bound::Excluded);
+                    s.db.counted_scan();
+                    s.kv.scan_with(
+                        &table,
+                        Bound::Included(&k),
+                        as_ref(&end),
+                        false,
+                        &mut |ik, _| {
+                            pks.push(ik[k.len()..].to_vec());
+                            true
+                        },
+                    )?;
+                }
+            }
+            for pk in pks {
+                if !get_row::<M>(s, &pk, f)? {
+                    break;
+                }
+            }
+        }
+        Path::IndexRange(col, lo, hi) => {
+            let c = &M::COLUMNS[col];
+            let table = c.index_name(M::TABLE);
+            let unique = c.unique;
+            s.db.counted_scan();
+            s.kv.scan_with(&table, as_ref(&lo), as_ref(&hi), reverse, &mut |ik, iv| {
+                // The primary key, encoded: the entry's value for a unique
+                // index, what follows the column value otherwise.
+                let pk = if unique {
+                    iv
+                } else {
+                    &ik[decode_key(ik).map_or(ik.len(), |(_, n)| n)..]
+                };
+                let mut go = Ok(true);
+                s.db.counted_get();
+                let r = match s.kv.get_with(M::TABLE, pk, &mut |row| go = f(row)) {
+                    Ok(true) => go,
+                    Ok(false) => Err(Error::Corrupt {
+                        table: table.to_string(),
+                        detail: "an index entry names a missing row".into(),
+                    }),
+                    Err(e) => Err(e.into()),
+                };
+                pass(r, &mut failed)
+            })?;
+        }
+    }
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// A buffer for a row's borrowed column values, kept empty between rows so
+/// that its allocation can serve rows of any lifetime.
+#[derive(Default)]
+struct RefBuf(Vec<ValueRef<'static>>);
+
+impl RefBuf {
+    /// Calls `f` with the columns of `row`, a stored row of `M`, borrowed.
+    fn with<M: Model, T>(&mut self, row: &[u8], f: impl FnOnce(&[ValueRef<'_>]) -> T) -> Result<T> {
+        let mut cols: Vec<ValueRef<'_>> = std::mem::take(&mut self.0);
+        let out = decode_refs(M::COLUMNS, row, &mut cols)
+            .map(|()| f(&cols))
+            .map_err(|detail| Error::Corrupt {
+                table: M::TABLE.to_string(),
+                detail,
+            });
+        cols.clear();
+        // An empty vector changes element lifetime in place (no allocation).
+        self.0 = cols.into_iter().map(|_| ValueRef::Null).collect();
+        out
+    }
 }
 
 /// Shared by [`Query`] and [`QueryMut`]: building, planning, running.
@@ -399,32 +544,101 @@ impl<M: Model> Core<M> {
         };
     }
 
-    /// Matching rows in the requested order, after offset and limit.
+    /// Calls `f` with the stored bytes of each matching row, in the
+    /// requested order, after offset and limit (and at most `cap`), until
+    /// it returns `false`. The filter reads the rows without deserialising
+    /// them: only rows `f` keeps need decoding.
+    fn visit(
+        &self,
+        s: &Session,
+        cap: Option<usize>,
+        f: &mut dyn FnMut(&[u8]) -> Result<bool>,
+    ) -> Result<()> {
+        s.db.ensure::<M>()?;
+        let (path, plan) = self.spec.plan::<M>();
+        let filter = &self.spec.filter;
+        let limit = match (self.spec.limit, cap) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b).unwrap_or(usize::MAX),
+        };
+        if limit == 0 {
+            return Ok(());
+        }
+        // The access path alone answers the filter when the plan leaves
+        // nothing to filter, unless a compared value is null or NaN: those
+        // compare false with everything, yet have places among the keys.
+        let exact = !plan.filtered && filter.conjuncts().iter().all(|p| p.values().all(orderable));
+        let mut buf = RefBuf::default();
+        let mut skip = self.spec.offset;
+        let mut left = limit;
+        if plan.ordered {
+            return visit_path::<M>(s, path, plan.reverse, &mut |row| {
+                if !exact && !buf.with::<M, _>(row, |cols| filter.eval(&|c| cols[c]))? {
+                    return Ok(true);
+                }
+                if skip > 0 {
+                    skip -= 1;
+                    return Ok(true);
+                }
+                left -= 1;
+                Ok(f(row)? && left > 0)
+            });
+        }
+        // Sort the matches by the ordering columns, read once per row.
+        let mut rows: Vec<(Vec<Value>, Vec<u8>)> = Vec::new();
+        let order = &self.spec.order;
+        visit_path::<M>(s, path, plan.reverse, &mut |row| {
+            let keys = buf.with::<M, _>(row, |cols| {
+                (exact || filter.eval(&|c| cols[c]))
+                    .then(|| order.iter().map(|&(c, _)| cols[c].to_value()).collect())
+            })?;
+            if let Some(keys) = keys {
+                rows.push((keys, row.to_vec()));
+            }
+            Ok(true)
+        })?;
+        rows.sort_by(|a, b| {
+            for (i, &(_, desc)) in order.iter().enumerate() {
+                let o = a.0[i].sort_cmp(&b.0[i]);
+                let o = if desc { o.reverse() } else { o };
+                if o.is_ne() {
+                    return o;
+                }
+            }
+            std::cmp::Ordering::Equal
+        });
+        for (_, row) in rows.iter().skip(skip).take(left) {
+            if !f(row)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Matching rows, decoded, after offset and limit (and at most `cap`).
+    fn collect(&self, s: &Session, cap: Option<usize>) -> Result<Vec<M>> {
+        let mut out = Vec::new();
+        self.visit(s, cap, &mut |row| {
+            out.push(decode_row::<M>(row)?);
+            Ok(true)
+        })?;
+        Ok(out)
+    }
+
+    /// Matching rows in the requested order, after offset and limit, as a
+    /// stream when the access path gives that order.
     fn run<'s>(&self, s: &'s Session, cap: Option<usize>) -> Result<RowIter<'s, M>> {
         s.db.ensure::<M>()?;
         let (path, plan) = self.spec.plan::<M>();
+        if !plan.ordered {
+            return Ok(Box::new(self.collect(s, cap)?.into_iter().map(Ok)));
+        }
         let filter = self.spec.filter.clone();
         let rows = read_path::<M>(s, path, plan.reverse)?.filter(move |r| match r {
-            Ok(m) => filter.eval(&|c| m.value(c)),
+            Ok(m) => filter.eval(&|c| m.value_ref(c)),
             Err(_) => true,
         });
-        let rows: RowIter<'s, M> = if plan.ordered {
-            Box::new(rows)
-        } else {
-            let mut all = rows.collect::<Result<Vec<M>>>()?;
-            let order = self.spec.order.clone();
-            all.sort_by(|a, b| {
-                for &(c, desc) in &order {
-                    let o = a.value(c).sort_cmp(&b.value(c));
-                    let o = if desc { o.reverse() } else { o };
-                    if o.is_ne() {
-                        return o;
-                    }
-                }
-                std::cmp::Ordering::Equal
-            });
-            Box::new(all.into_iter().map(Ok))
-        };
+        let rows: RowIter<'s, M> = Box::new(rows);
         let limit = match (self.spec.limit, cap) {
             (Some(a), Some(b)) => a.min(b),
             (a, b) => a.or(b).unwrap_or(usize::MAX),
@@ -468,20 +682,17 @@ macro_rules! builder {
 
             /// Every matching row.
             pub fn all(&self) -> Result<Vec<M>> {
-                self.core.run(self.session(), None)?.collect()
+                self.core.collect(self.session(), None)
             }
 
             /// The first matching row.
             pub fn first(&self) -> Result<Option<M>> {
-                self.core.run(self.session(), Some(1))?.next().transpose()
+                Ok(self.core.collect(self.session(), Some(1))?.pop())
             }
 
             /// The only matching row; [`Error::NotExactlyOne`] otherwise.
             pub fn one(&self) -> Result<M> {
-                let mut rows = self
-                    .core
-                    .run(self.session(), Some(2))?
-                    .collect::<Result<Vec<M>>>()?;
+                let mut rows = self.core.collect(self.session(), Some(2))?;
                 match rows.len() {
                     1 => Ok(rows.remove(0)),
                     found => Err(Error::NotExactlyOne {
@@ -494,21 +705,21 @@ macro_rules! builder {
             /// The number of matching rows (after offset and limit).
             pub fn count(&self) -> Result<u64> {
                 let mut n = 0;
-                for r in self.core.run(self.session(), None)? {
-                    r?;
+                self.core.visit(self.session(), None, &mut |_| {
                     n += 1;
-                }
+                    Ok(true)
+                })?;
                 Ok(n)
             }
 
             /// Whether any row matches.
             pub fn exists(&self) -> Result<bool> {
-                Ok(self
-                    .core
-                    .run(self.session(), Some(1))?
-                    .next()
-                    .transpose()?
-                    .is_some())
+                let mut found = false;
+                self.core.visit(self.session(), Some(1), &mut |_| {
+                    found = true;
+                    Ok(false)
+                })?;
+                Ok(found)
             }
 
             /// Every matching row, each with what `relation` loads for it,
@@ -574,10 +785,7 @@ impl<'s, M: Model> QueryMut<'s, M> {
     /// Deletes every matching row (following delete rules); returns how
     /// many.
     pub fn delete(self) -> Result<u64> {
-        let rows = self
-            .core
-            .run(self.session, None)?
-            .collect::<Result<Vec<M>>>()?;
+        let rows = self.core.collect(self.session, None)?;
         let mut n = 0;
         for m in rows {
             n += u64::from(self.session.delete(&m)?);
@@ -588,10 +796,7 @@ impl<'s, M: Model> QueryMut<'s, M> {
     /// Applies `change` to every matching row and stores it; returns how
     /// many. The primary key must not change.
     pub fn update(self, mut change: impl FnMut(&mut M)) -> Result<u64> {
-        let mut rows = self
-            .core
-            .run(self.session, None)?
-            .collect::<Result<Vec<M>>>()?;
+        let mut rows = self.core.collect(self.session, None)?;
         // Every change first, so that a changed key is refused before any
         // row is written.
         for m in &mut rows {

@@ -13,12 +13,12 @@
 //! | `'joined'` / `'subquery'` (eager) | `query.all_with(Person::addresses)`, or `Person::addresses.load_all(&session, &people)`: one index pass for the whole result |
 //! | `'dynamic'` (a query) | `Person::addresses.query(&session, &person)`, to filter, order, count further |
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{Column, Model};
 use crate::query::Query;
-use crate::schema::{index_table, reverse_table};
-use crate::session::{Session, decode_key_value, prefix_bounds};
-use crate::value::{ColumnType, Value, key_of};
+use crate::schema::reverse_table;
+use crate::session::{Session, prefix_bounds};
+use crate::value::{ColumnType, Value, ValueRef, key_of, key_of_ref};
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::ops::Bound;
@@ -33,15 +33,18 @@ pub trait Relation<P> {
     fn load_all(&self, session: &Session, parents: &[P]) -> Result<Vec<Self::Loaded>>;
 }
 
-/// Reads rows of `M` by primary key, in key order, deduplicated.
-fn rows_by_key<M: Model>(s: &Session, keys: &[Value]) -> Result<HashMap<Vec<u8>, M>> {
-    let mut sorted: Vec<Vec<u8>> = keys.iter().map(key_of).collect();
+/// Reads rows of `M` by encoded primary key, once per distinct key (in key
+/// order); keys naming no row are left out.
+fn rows_by_key<M: Model>(
+    s: &Session,
+    keys: impl IntoIterator<Item = Vec<u8>>,
+) -> Result<HashMap<Vec<u8>, M>> {
+    let mut sorted: Vec<Vec<u8>> = keys.into_iter().collect();
     sorted.sort();
     sorted.dedup();
     let mut out = HashMap::with_capacity(sorted.len());
     for k in sorted {
-        let v = decode_key_value(&k, M::TABLE)?;
-        if let Some(m) = s.get_by_value::<M>(&v)? {
+        if let Some(m) = s.row_at::<M>(&k)? {
             out.insert(k, m);
         }
     }
@@ -49,15 +52,15 @@ fn rows_by_key<M: Model>(s: &Session, keys: &[Value]) -> Result<HashMap<Vec<u8>,
 }
 
 /// Scans `table` once over every key that starts with the encoding of one
-/// of `parents`, and returns, per parent, the values that follow the
+/// of `parents`, and returns, per parent, the encoded keys that follow the
 /// parent's encoding in those keys (or, for a unique index, the stored
-/// value).
+/// values), in the table's order.
 fn group_by_prefix(
     s: &Session,
     table: &str,
     parents: &[Value],
     unique: bool,
-) -> Result<Vec<Vec<Value>>> {
+) -> Result<Vec<Vec<Vec<u8>>>> {
     let enc: Vec<Vec<u8>> = parents.iter().map(key_of).collect();
     let mut slot: HashMap<&[u8], Vec<usize>> = HashMap::new();
     for (i, e) in enc.iter().enumerate() {
@@ -68,24 +71,32 @@ fn group_by_prefix(
         return Ok(out);
     };
     let (_, hi) = prefix_bounds(hi);
+    let mut bad = false;
     s.db.counted_scan();
-    for kv in s.kv.scan(
+    s.kv.scan_with(
         table,
         Bound::Included(lo),
         hi.as_ref().map(|v| &v[..]),
         false,
-    )? {
-        let (k, v) = kv?;
-        let Some((_, n)) = crate::value::decode_key(&k) else {
-            continue;
-        };
-        let Some(owners) = slot.get(&k[..n]) else {
-            continue;
-        };
-        let child = decode_key_value(if unique { &v } else { &k[n..] }, table)?;
-        for &i in owners {
-            out[i].push(child.clone());
-        }
+        &mut |k, v| {
+            let Some((_, n)) = crate::value::decode_key(k) else {
+                bad = true;
+                return false;
+            };
+            if let Some(owners) = slot.get(&k[..n]) {
+                let child = if unique { v } else { &k[n..] };
+                for &i in owners {
+                    out[i].push(child.to_vec());
+                }
+            }
+            true
+        },
+    )?;
+    if bad {
+        return Err(Error::Corrupt {
+            table: table.to_string(),
+            detail: "an entry's key is not an encoded value".into(),
+        });
     }
     Ok(out)
 }
@@ -118,7 +129,7 @@ impl<P: Model, C: Model> HasMany<P, C> {
     pub fn load(&self, s: &Session, parent: &P) -> Result<Vec<C>> {
         s.db.ensure::<P>()?;
         let keys = s.child_keys::<C>(self.fk, &parent.key_value())?;
-        let mut rows = rows_by_key::<C>(s, &keys)?;
+        let mut rows = rows_by_key::<C>(s, keys.iter().map(key_of))?;
         Ok(keys
             .iter()
             .filter_map(|k| rows.remove(&key_of(k)))
@@ -143,19 +154,22 @@ impl<P: Model, C: Model> Relation<P> for HasMany<P, C> {
         s.db.ensure::<P>()?;
         s.db.ensure::<C>()?;
         let col = &C::COLUMNS[self.fk];
-        let table = index_table(C::TABLE, col.name);
+        let table = col.index_name(C::TABLE);
         let keys: Vec<Value> = parents.iter().map(Model::key_value).collect();
-        let groups = group_by_prefix(s, &table, &keys, col.unique)?;
-        let all: Vec<Value> = groups.iter().flatten().cloned().collect();
-        let rows = rows_by_key::<C>(s, &all)?;
-        Ok(groups
+        // A child has one parent: read each where it belongs, uncloned.
+        group_by_prefix(s, &table, &keys, col.unique)?
             .into_iter()
             .map(|g| {
                 g.iter()
-                    .filter_map(|k| rows.get(&key_of(k)).cloned())
+                    .map(|k| {
+                        s.row_at::<C>(k)?.ok_or_else(|| Error::Corrupt {
+                            table: table.to_string(),
+                            detail: "an index entry names a missing row".into(),
+                        })
+                    })
                     .collect()
             })
-            .collect())
+            .collect()
     }
 }
 
@@ -238,17 +252,17 @@ impl<C: Model, P: Model> Relation<C> for BelongsTo<C, P> {
 
     fn load_all(&self, s: &Session, children: &[C]) -> Result<Vec<Option<P>>> {
         s.db.ensure::<P>()?;
-        let keys: Vec<Value> = children
+        let keys = children
             .iter()
-            .map(|c| c.value(self.fk))
+            .map(|c| c.value_ref(self.fk))
             .filter(|v| !v.is_null())
-            .collect();
-        let rows = rows_by_key::<P>(s, &keys)?;
+            .map(key_of_ref);
+        let rows = rows_by_key::<P>(s, keys)?;
         Ok(children
             .iter()
-            .map(|c| match c.value(self.fk) {
-                Value::Null => None,
-                k => rows.get(&key_of(&k)).cloned(),
+            .map(|c| match c.value_ref(self.fk) {
+                ValueRef::Null => None,
+                k => rows.get(&key_of_ref(k)).cloned(),
             })
             .collect())
     }
@@ -310,7 +324,7 @@ impl<A: Model, B: Model> ManyToMany<A, B> {
     pub fn load(&self, s: &Session, a: &A) -> Result<Vec<B>> {
         self.ensure(s)?;
         let keys = s.linked_keys(&self.links_table(), &a.key_value())?;
-        let mut rows = rows_by_key::<B>(s, &keys)?;
+        let mut rows = rows_by_key::<B>(s, keys.iter().map(key_of))?;
         Ok(keys
             .iter()
             .filter_map(|k| rows.remove(&key_of(k)))
@@ -366,15 +380,11 @@ impl<A: Model, B: Model> Relation<A> for ManyToMany<A, B> {
         self.ensure(s)?;
         let keys: Vec<Value> = parents.iter().map(Model::key_value).collect();
         let groups = group_by_prefix(s, &self.links_table(), &keys, false)?;
-        let all: Vec<Value> = groups.iter().flatten().cloned().collect();
-        let rows = rows_by_key::<B>(s, &all)?;
+        // A row may be linked to many: read each once.
+        let rows = rows_by_key::<B>(s, groups.iter().flatten().cloned())?;
         Ok(groups
             .into_iter()
-            .map(|g| {
-                g.iter()
-                    .filter_map(|k| rows.get(&key_of(k)).cloned())
-                    .collect()
-            })
+            .map(|g| g.iter().filter_map(|k| rows.get(k).cloned()).collect())
             .collect())
     }
 }

@@ -26,7 +26,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::Model;
-use crate::value::{ColumnKind, Value};
+use crate::value::{ColumnKind, Value, ValueRef};
 use serde::{Deserialize, Serialize};
 
 /// The table holding the stored schemas.
@@ -237,13 +237,49 @@ pub(crate) fn decode_row(
     Ok(values)
 }
 
+/// Decodes a row of the model with columns `columns` into borrowed column
+/// values, appended to `out` (cleared first): what a filter reads, without
+/// deserialising the row or copying its strings.
+pub(crate) fn decode_refs<'a>(
+    columns: &[crate::model::ColumnDef],
+    row: &'a [u8],
+    out: &mut Vec<ValueRef<'a>>,
+) -> std::result::Result<(), String> {
+    out.clear();
+    let mut r = Reader { b: row, at: 0 };
+    for c in columns {
+        if c.nullable {
+            match r.byte()? {
+                0 => {
+                    out.push(ValueRef::Null);
+                    continue;
+                }
+                1 => {}
+                t => return Err(format!("column {}: bad option tag {t}", c.name)),
+            }
+        }
+        let base = match (c.nullable, c.type_name.strip_prefix("Option<")) {
+            (true, Some(inner)) => inner.strip_suffix('>').unwrap_or(inner),
+            _ => c.type_name,
+        };
+        out.push(
+            r.value_ref(base)
+                .map_err(|e| format!("column {}: {e}", c.name))?,
+        );
+    }
+    if r.at != row.len() {
+        return Err(format!("{} bytes left over", row.len() - r.at));
+    }
+    Ok(())
+}
+
 struct Reader<'a> {
     b: &'a [u8],
     at: usize,
 }
 
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> std::result::Result<&[u8], String> {
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> std::result::Result<&'a [u8], String> {
         let s = self
             .b
             .get(self.at..self.at.checked_add(n).ok_or("length overflow")?)
@@ -278,28 +314,32 @@ impl Reader<'_> {
     }
 
     fn value(&mut self, ty: &str) -> std::result::Result<Value, String> {
+        Ok(self.value_ref(ty)?.to_value())
+    }
+
+    fn value_ref(&mut self, ty: &str) -> std::result::Result<ValueRef<'a>, String> {
         Ok(match ty {
             "bool" => match self.byte()? {
-                0 => Value::Bool(false),
-                1 => Value::Bool(true),
+                0 => ValueRef::Bool(false),
+                1 => ValueRef::Bool(true),
                 b => return Err(format!("bad bool {b}")),
             },
-            "u8" => Value::UInt(u64::from(self.byte()?)),
-            "i8" => Value::Int(i64::from(self.byte()? as i8)),
-            "u16" | "u32" | "u64" => Value::UInt(self.varint()?),
-            "i16" | "i32" | "i64" => Value::Int(self.signed()?),
+            "u8" => ValueRef::UInt(u64::from(self.byte()?)),
+            "i8" => ValueRef::Int(i64::from(self.byte()? as i8)),
+            "u16" | "u32" | "u64" => ValueRef::UInt(self.varint()?),
+            "i16" | "i32" | "i64" => ValueRef::Int(self.signed()?),
             "f64" => {
                 let b: [u8; 8] = self.take(8)?.try_into().map_err(|_| "short f64")?;
-                Value::Float(f64::from_le_bytes(b))
+                ValueRef::Float(f64::from_le_bytes(b))
             }
             "String" => {
                 let n = usize::try_from(self.varint()?).map_err(|_| "length overflow")?;
                 let s = std::str::from_utf8(self.take(n)?).map_err(|_| "text is not UTF-8")?;
-                Value::Text(s.to_string())
+                ValueRef::Text(s)
             }
             "Vec<u8>" => {
                 let n = usize::try_from(self.varint()?).map_err(|_| "length overflow")?;
-                Value::Bytes(self.take(n)?.to_vec())
+                ValueRef::Bytes(self.take(n)?)
             }
             other => return Err(format!("unknown column type {other}")),
         })

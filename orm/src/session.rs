@@ -12,7 +12,7 @@ use crate::kv::{KvStore, KvTxn};
 use crate::model::{Model, OnDelete};
 use crate::query::{Query, QueryMut};
 use crate::schema::{self, SCHEMA_TABLE, StoredSchema, bincode_config, index_table, reverse_table};
-use crate::value::{Value, check_orderable, decode_key, key_of, prefix_end};
+use crate::value::{Value, ValueRef, check_orderable, decode_key, key_of, key_of_ref, prefix_end};
 use parking_lot::{Mutex, RwLock};
 use std::any::TypeId;
 use std::collections::{HashMap, HashSet};
@@ -201,7 +201,7 @@ impl DbInner {
             let mut tx = self.store.begin()?;
             tx.create_table(M::TABLE)?;
             for c in M::COLUMNS.iter().filter(|c| c.has_index()) {
-                tx.create_table(&index_table(M::TABLE, c.name))?;
+                tx.create_table(&c.index_name(M::TABLE))?;
             }
             for a in M::ASSOCIATIONS {
                 tx.create_table(a.through)?;
@@ -340,11 +340,17 @@ impl Session {
     }
 
     pub(crate) fn get_by_value<M: Model>(&self, key: &Value) -> Result<Option<M>> {
+        self.row_at(&key_of(key))
+    }
+
+    /// The row of `M` stored under the encoded primary key `key`, if any.
+    pub(crate) fn row_at<M: Model>(&self, key: &[u8]) -> Result<Option<M>> {
         self.db.counted_get();
-        match self.kv.get(M::TABLE, &key_of(key))? {
-            Some(bytes) => Ok(Some(decode_row(&bytes)?)),
-            None => Ok(None),
-        }
+        let mut row = None;
+        self.kv.get_with(M::TABLE, key, &mut |bytes| {
+            row = Some(decode_row::<M>(bytes))
+        })?;
+        row.transpose()
     }
 
     /// Checks lengths and NaN of every column of `m`, and that its key and
@@ -354,10 +360,10 @@ impl Session {
         let max_key = self.kv.max_key_len();
         let key_len = key_of(&m.key_value()).len();
         for (i, c) in M::COLUMNS.iter().enumerate() {
-            let v = m.value(i);
+            let v = m.value_ref(i);
             if c.primary_key || c.has_index() {
-                check_orderable(&v, M::NAME, c.name)?;
-                let len = key_of(&v).len()
+                check_orderable(v, M::NAME, c.name)?;
+                let len = key_of_ref(v).len()
                     + if c.primary_key || c.unique {
                         0
                     } else {
@@ -373,9 +379,9 @@ impl Session {
                 }
             }
             if let Some(max) = c.max_len {
-                let len = match &v {
-                    Value::Text(s) => s.chars().count(),
-                    Value::Bytes(b) => b.len(),
+                let len = match v {
+                    ValueRef::Text(s) => s.chars().count(),
+                    ValueRef::Bytes(b) => b.len(),
                     _ => 0,
                 };
                 if len > max {
@@ -397,17 +403,17 @@ impl Session {
             let Some(parent) = c.foreign_key else {
                 continue;
             };
-            let v = m.value(i);
-            if v.is_null() || old.is_some_and(|o| o.value(i) == v) {
+            let v = m.value_ref(i);
+            if v.is_null() || old.is_some_and(|o| o.value_ref(i) == v) {
                 continue;
             }
             // A shared lock on the parent's key: it cannot be deleted
             // before this transaction ends.
-            if self.kv.get(parent, &key_of(&v))?.is_none() {
+            if !self.kv.get_with(parent, &key_of_ref(v), &mut |_| ())? {
                 return Err(Error::ForeignKeyViolation {
                     model: M::NAME,
                     column: c.name,
-                    value: v,
+                    value: v.to_value(),
                     parent,
                 });
             }
@@ -422,28 +428,28 @@ impl Session {
             .enumerate()
             .filter(|(_, c)| c.unique && !c.primary_key)
         {
-            let v = m.value(i);
-            if v.is_null() || old.is_some_and(|o| o.value(i) == v) {
+            let v = m.value_ref(i);
+            if v.is_null() || old.is_some_and(|o| o.value_ref(i) == v) {
                 continue;
             }
             // Exclusive at once: of two sessions adding the same value,
             // the second waits for the first and then sees its value.
             let holder = self
                 .kv
-                .get_for_update(&index_table(M::TABLE, c.name), &key_of(&v))?;
+                .get_for_update(&c.index_name(M::TABLE), &key_of_ref(v))?;
             if holder.is_some_and(|h| h != key) {
                 return Err(Error::UniqueViolation {
                     model: M::NAME,
                     column: c.name,
-                    value: v,
+                    value: v.to_value(),
                 });
             }
         }
         Ok(())
     }
 
-    fn index_key(v: &Value, unique: bool, key: &[u8]) -> Vec<u8> {
-        let mut k = key_of(v);
+    fn index_key(v: ValueRef<'_>, unique: bool, key: &[u8]) -> Vec<u8> {
+        let mut k = key_of_ref(v);
         if !unique {
             k.extend_from_slice(key);
         }
@@ -460,12 +466,12 @@ impl Session {
         remove: bool,
     ) -> Result<()> {
         for (i, c) in M::COLUMNS.iter().enumerate().filter(|(_, c)| c.has_index()) {
-            let v = m.value(i);
-            if other.is_some_and(|o| o.value(i) == v) || (c.unique && v.is_null()) {
+            let v = m.value_ref(i);
+            if other.is_some_and(|o| o.value_ref(i) == v) || (c.unique && v.is_null()) {
                 continue;
             }
-            let table = index_table(M::TABLE, c.name);
-            let ik = Self::index_key(&v, c.unique, key);
+            let table = c.index_name(M::TABLE);
+            let ik = Self::index_key(v, c.unique, key);
             if remove {
                 self.kv.delete(&table, &ik)?;
             } else {
@@ -628,7 +634,7 @@ impl Session {
     pub(crate) fn child_keys<C: Model>(&self, fk: usize, parent_key: &Value) -> Result<Vec<Value>> {
         self.db.ensure::<C>()?;
         let c = &C::COLUMNS[fk];
-        let it = index_table(C::TABLE, c.name);
+        let it = c.index_name(C::TABLE);
         let pk = key_of(parent_key);
         if c.unique {
             self.db.counted_get();

@@ -73,6 +73,19 @@ impl Value {
     pub(crate) fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
+
+    /// The value, borrowed.
+    pub fn as_ref(&self) -> ValueRef<'_> {
+        match self {
+            Value::Null => ValueRef::Null,
+            Value::Bool(b) => ValueRef::Bool(*b),
+            Value::Int(i) => ValueRef::Int(*i),
+            Value::UInt(u) => ValueRef::UInt(*u),
+            Value::Float(f) => ValueRef::Float(*f),
+            Value::Text(s) => ValueRef::Text(s),
+            Value::Bytes(b) => ValueRef::Bytes(b),
+        }
+    }
 }
 
 impl fmt::Display for Value {
@@ -85,6 +98,58 @@ impl fmt::Display for Value {
             Value::Float(x) => write!(f, "{x}"),
             Value::Text(s) => write!(f, "{s:?}"),
             Value::Bytes(b) => write!(f, "{b:02x?}"),
+        }
+    }
+}
+
+/// A column value borrowed from a row: what filters and orderings read,
+/// without copying strings and bytes out of the row.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ValueRef<'a> {
+    /// No value.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A signed integer.
+    Int(i64),
+    /// An unsigned integer.
+    UInt(u64),
+    /// A float.
+    Float(f64),
+    /// Text.
+    Text(&'a str),
+    /// Bytes.
+    Bytes(&'a [u8]),
+}
+
+impl ValueRef<'_> {
+    /// Compares with a value the way a filter does (see [`Value::compare`]).
+    pub fn compare(&self, other: &Value) -> Option<Ordering> {
+        match (self, other) {
+            (ValueRef::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
+            (ValueRef::Int(a), Value::Int(b)) => Some(a.cmp(b)),
+            (ValueRef::UInt(a), Value::UInt(b)) => Some(a.cmp(b)),
+            (ValueRef::Float(a), Value::Float(b)) => a.partial_cmp(b),
+            (ValueRef::Text(a), Value::Text(b)) => Some((*a).cmp(b.as_str())),
+            (ValueRef::Bytes(a), Value::Bytes(b)) => Some((*a).cmp(&b[..])),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn is_null(&self) -> bool {
+        matches!(self, ValueRef::Null)
+    }
+
+    /// The owned value.
+    pub fn to_value(&self) -> Value {
+        match *self {
+            ValueRef::Null => Value::Null,
+            ValueRef::Bool(b) => Value::Bool(b),
+            ValueRef::Int(i) => Value::Int(i),
+            ValueRef::UInt(u) => Value::UInt(u),
+            ValueRef::Float(f) => Value::Float(f),
+            ValueRef::Text(s) => Value::Text(s.to_string()),
+            ValueRef::Bytes(b) => Value::Bytes(b.to_vec()),
         }
     }
 }
@@ -117,16 +182,22 @@ pub trait ColumnType: Clone + Send + Sync + 'static {
     const TYPE_NAME: &'static str;
     /// The value of this field.
     fn to_value(&self) -> Value;
+    /// The value of this field, borrowed.
+    fn value_ref(&self) -> ValueRef<'_>;
 }
 
 macro_rules! column_type {
-    ($($t:ty => $kind:ident, $variant:ident, $conv:ty);* $(;)?) => {$(
+    ($($t:ty => $kind:ident, $variant:ident, $conv:ty, |$s:ident| $borrow:expr);* $(;)?) => {$(
         impl ColumnType for $t {
             const KIND: ColumnKind = ColumnKind::$kind;
             const NULLABLE: bool = false;
             const TYPE_NAME: &'static str = stringify!($t);
             fn to_value(&self) -> Value {
                 Value::$variant(<$conv>::from(self.clone()))
+            }
+            fn value_ref(&self) -> ValueRef<'_> {
+                let $s = self;
+                ValueRef::$variant($borrow)
             }
         }
         impl ColumnType for Option<$t> {
@@ -139,23 +210,29 @@ macro_rules! column_type {
                     None => Value::Null,
                 }
             }
+            fn value_ref(&self) -> ValueRef<'_> {
+                match self {
+                    Some(v) => v.value_ref(),
+                    None => ValueRef::Null,
+                }
+            }
         }
     )*};
 }
 
 column_type! {
-    i8 => Int, Int, i64;
-    i16 => Int, Int, i64;
-    i32 => Int, Int, i64;
-    i64 => Int, Int, i64;
-    u8 => UInt, UInt, u64;
-    u16 => UInt, UInt, u64;
-    u32 => UInt, UInt, u64;
-    u64 => UInt, UInt, u64;
-    f64 => Float, Float, f64;
-    bool => Bool, Bool, bool;
-    String => Text, Text, String;
-    Vec<u8> => Bytes, Bytes, Vec<u8>;
+    i8 => Int, Int, i64, |s| i64::from(*s);
+    i16 => Int, Int, i64, |s| i64::from(*s);
+    i32 => Int, Int, i64, |s| i64::from(*s);
+    i64 => Int, Int, i64, |s| *s;
+    u8 => UInt, UInt, u64, |s| u64::from(*s);
+    u16 => UInt, UInt, u64, |s| u64::from(*s);
+    u32 => UInt, UInt, u64, |s| u64::from(*s);
+    u64 => UInt, UInt, u64, |s| *s;
+    f64 => Float, Float, f64, |s| *s;
+    bool => Bool, Bool, bool, |s| *s;
+    String => Text, Text, String, |s| s.as_str();
+    Vec<u8> => Bytes, Bytes, Vec<u8>, |s| s.as_slice();
 }
 
 /// A value that can be compared with a column of type `T` in a query:
@@ -260,22 +337,22 @@ fn escaped(out: &mut Vec<u8>, bytes: &[u8]) {
 
 /// Appends the order-preserving encoding of `v` to `out`. NaN has no
 /// place in the order and is refused by the callers before this.
-pub(crate) fn encode_key(v: &Value, out: &mut Vec<u8>) {
+pub(crate) fn encode_key(v: ValueRef<'_>, out: &mut Vec<u8>) {
     match v {
-        Value::Null => out.push(NULL),
-        Value::Bool(b) => out.extend_from_slice(&[BOOL, u8::from(*b)]),
-        Value::Int(i) => {
+        ValueRef::Null => out.push(NULL),
+        ValueRef::Bool(b) => out.extend_from_slice(&[BOOL, u8::from(b)]),
+        ValueRef::Int(i) => {
             out.push(INT);
-            out.extend_from_slice(&((*i as u64) ^ (1 << 63)).to_be_bytes());
+            out.extend_from_slice(&((i as u64) ^ (1 << 63)).to_be_bytes());
         }
-        Value::UInt(u) => {
+        ValueRef::UInt(u) => {
             out.push(UINT);
             out.extend_from_slice(&u.to_be_bytes());
         }
-        Value::Float(f) => {
+        ValueRef::Float(f) => {
             out.push(FLOAT);
             // -0.0 equals 0.0: one key for both.
-            let bits = if *f == 0.0 { 0 } else { f.to_bits() };
+            let bits = if f == 0.0 { 0 } else { f.to_bits() };
             let sortable = if bits >> 63 == 0 {
                 bits ^ (1 << 63)
             } else {
@@ -283,12 +360,12 @@ pub(crate) fn encode_key(v: &Value, out: &mut Vec<u8>) {
             };
             out.extend_from_slice(&sortable.to_be_bytes());
         }
-        Value::Text(s) => {
+        ValueRef::Text(s) => {
             out.push(TEXT);
             escaped(out, s.as_bytes());
             out.extend_from_slice(&[0, 0]);
         }
-        Value::Bytes(b) => {
+        ValueRef::Bytes(b) => {
             out.push(BYTES);
             escaped(out, b);
             out.extend_from_slice(&[0, 0]);
@@ -298,6 +375,11 @@ pub(crate) fn encode_key(v: &Value, out: &mut Vec<u8>) {
 
 /// The encoding of one value.
 pub(crate) fn key_of(v: &Value) -> Vec<u8> {
+    key_of_ref(v.as_ref())
+}
+
+/// The encoding of one borrowed value.
+pub(crate) fn key_of_ref(v: ValueRef<'_>) -> Vec<u8> {
     let mut out = Vec::new();
     encode_key(v, &mut out);
     out
@@ -375,9 +457,13 @@ pub(crate) fn decode_key(b: &[u8]) -> Option<(Value, usize)> {
 }
 
 /// Refuses NaN where a value must have a place in an order.
-pub(crate) fn check_orderable(v: &Value, model: &'static str, column: &'static str) -> Result<()> {
+pub(crate) fn check_orderable(
+    v: ValueRef<'_>,
+    model: &'static str,
+    column: &'static str,
+) -> Result<()> {
     match v {
-        Value::Float(f) if f.is_nan() => Err(Error::NotANumber { model, column }),
+        ValueRef::Float(f) if f.is_nan() => Err(Error::NotANumber { model, column }),
         _ => Ok(()),
     }
 }
@@ -420,9 +506,9 @@ mod tests {
         #[test]
         fn composite_keys_sort_by_first_value_then_second(a in ".*", b in ".*", x in any::<i64>(), y in any::<i64>()) {
             let mut k1 = key_of(&Value::Text(a.clone()));
-            encode_key(&Value::Int(x), &mut k1);
+            encode_key(ValueRef::Int(x), &mut k1);
             let mut k2 = key_of(&Value::Text(b.clone()));
-            encode_key(&Value::Int(y), &mut k2);
+            encode_key(ValueRef::Int(y), &mut k2);
             prop_assert_eq!(k1.cmp(&k2), (a, x).cmp(&(b, y)));
         }
 

@@ -54,6 +54,12 @@ enum F {
     NoteIsNull,
     NoteEq(String),
     RankCmp(u8, u32),
+    /// Compared values that are null or NaN, or zeros of either sign: they
+    /// have keys in the indexes yet compare false with everything (or, for
+    /// the zeros, equal each other).
+    ScoreCmp(u8, f64),
+    RankCmpOpt(u8, Option<u32>),
+    RankIn(Vec<Option<u32>>),
     FlagEq(bool),
     IdCmp(u8, i64),
     And(Box<F>, Box<F>),
@@ -109,6 +115,13 @@ fn filter() -> impl Strategy<Value = F> {
         Just(F::NoteIsNull),
         "[xy]{0,2}".prop_map(F::NoteEq),
         (0u8..6, 0u32..5).prop_map(|(o, v)| F::RankCmp(o, v)),
+        (
+            0u8..6,
+            prop_oneof![Just(f64::NAN), Just(0.0), Just(-0.0), -10.0f64..10.0]
+        )
+            .prop_map(|(o, x)| F::ScoreCmp(o, x)),
+        (0u8..6, proptest::option::of(0u32..5)).prop_map(|(o, v)| F::RankCmpOpt(o, v)),
+        proptest::collection::vec(proptest::option::of(0u32..5), 0..3).prop_map(F::RankIn),
         any::<bool>().prop_map(F::FlagEq),
         (0u8..6, 0i64..30).prop_map(|(o, v)| F::IdCmp(o, v)),
     ];
@@ -163,6 +176,9 @@ fn to_expr(f: &F) -> Expr<Item> {
         F::NoteIsNull => Item::note.is_null(),
         F::NoteEq(s) => Item::note.eq(s.as_str()),
         F::RankCmp(o, v) => cmp_expr(*o, Item::rank, *v),
+        F::ScoreCmp(o, x) => cmp_expr(*o, Item::score, *x),
+        F::RankCmpOpt(o, v) => cmp_expr(*o, Item::rank, *v),
+        F::RankIn(vs) => Item::rank.in_(vs.iter().copied()),
         F::FlagEq(b) => Item::flag.eq(*b),
         F::IdCmp(o, v) => cmp_expr(*o, Item::id, *v),
         F::And(a, b) => to_expr(a).and(to_expr(b)),
@@ -197,6 +213,10 @@ fn eval(f: &F, m: &Item) -> Option<bool> {
         F::NoteIsNull => Some(m.note.is_none()),
         F::NoteEq(s) => m.note.as_ref().map(|n| n == s),
         F::RankCmp(o, v) => cmp3(*o, m.rank, *v),
+        F::ScoreCmp(o, x) if x.is_nan() => None,
+        F::ScoreCmp(o, x) => cmp3(*o, Some(m.score), *x),
+        F::RankCmpOpt(o, v) => cmp3(*o, m.rank, (*v)?),
+        F::RankIn(vs) => m.rank.map(|r| vs.contains(&Some(r))),
         F::FlagEq(b) => Some(m.flag == *b),
         F::IdCmp(o, v) => cmp3(*o, Some(m.id), *v),
         F::And(a, b) => match (eval(a, m), eval(b, m)) {

@@ -58,6 +58,9 @@ fn placeholder(input: &DeriveInput) -> Tokens {
             fn value(&self, _: usize) -> ::strata::Value {
                 ::strata::Value::Null
             }
+            fn value_ref(&self, _: usize) -> ::strata::ValueRef<'_> {
+                ::strata::ValueRef::Null
+            }
             fn set_auto_key(&mut self, _: i64) -> bool {
                 false
             }
@@ -552,6 +555,10 @@ fn expand(input: &DeriveInput, def: &ModelDef) -> syn::Result<Tokens> {
         if let Some(p) = &f.foreign_key {
             c = quote!(#c.foreign_key(<#p as ::strata::Model>::TABLE));
         }
+        if !f.primary_key && (f.unique || f.index || f.foreign_key.is_some()) {
+            let it = format!("{table}#{ident}");
+            c = quote!(#c.index_table(#it));
+        }
         c
     });
     // Checked at compile time, where the derive cannot see the other model.
@@ -573,6 +580,10 @@ fn expand(input: &DeriveInput, def: &ModelDef) -> syn::Result<Tokens> {
     let values = def.fields.iter().enumerate().map(|(i, f)| {
         let ident = &f.ident;
         quote!(#i => ::strata::ColumnType::to_value(&self.#ident),)
+    });
+    let value_refs = def.fields.iter().enumerate().map(|(i, f)| {
+        let ident = &f.ident;
+        quote!(#i => ::strata::ColumnType::value_ref(&self.#ident),)
     });
     let set_key = if auto {
         let ident = &pk.ident;
@@ -765,6 +776,13 @@ fn expand(input: &DeriveInput, def: &ModelDef) -> syn::Result<Tokens> {
                 match column {
                     #(#values)*
                     _ => ::strata::Value::Null,
+                }
+            }
+
+            fn value_ref(&self, column: usize) -> ::strata::ValueRef<'_> {
+                match column {
+                    #(#value_refs)*
+                    _ => ::strata::ValueRef::Null,
                 }
             }
 
