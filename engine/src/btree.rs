@@ -567,9 +567,46 @@ fn relocate_rec(w: &mut impl PagesMut, id: PageId, limit: PageId, height: usize)
     Ok(id)
 }
 
+/// The branch pages above a leaf, with the child taken in each: where a
+/// scan resumes to reach the next leaf without searching from the root.
+/// Valid only while no page of the tree moves (see
+/// [`crate::pager::Pager::epoch`]).
+#[derive(Clone)]
+pub(crate) struct LeafPath {
+    steps: [(PageId, u16); MAX_DEPTH],
+    depth: usize,
+}
+
+impl Default for LeafPath {
+    fn default() -> LeafPath {
+        LeafPath {
+            steps: [(0, 0); MAX_DEPTH],
+            depth: 0,
+        }
+    }
+}
+
+impl LeafPath {
+    fn push(&mut self, id: PageId, child: usize) -> Result<()> {
+        let slot = self.steps.get_mut(self.depth).ok_or_else(|| too_deep(id))?;
+        // A child index is at most a node's count, itself a u16.
+        *slot = (id, child as u16);
+        self.depth += 1;
+        Ok(())
+    }
+}
+
+fn snapshot(p: PageRef<'_>) -> PageBuf {
+    match p {
+        PageRef::Shared(buf) => buf,
+        PageRef::Borrowed(b) => PageBuf::from(b),
+    }
+}
+
 /// The leaf holding the first entry past `bound` (the last before it,
 /// with `reverse`), as a snapshot the caller may keep after the tree latch
-/// is released, and that entry's index. `None` if no entry lies there.
+/// is released, and that entry's index; `path` is left leading to it.
+/// `None` if no entry lies there.
 ///
 /// A clean leaf is shared by reference count (its bytes never change); a
 /// dirty one is copied. The caller must keep the table locked, so that the
@@ -579,16 +616,14 @@ pub(crate) fn seek_leaf(
     root: PageId,
     bound: Bound<&[u8]>,
     reverse: bool,
+    path: &mut LeafPath,
 ) -> Result<Option<(PageBuf, usize)>> {
+    path.depth = 0;
     if root == 0 {
         return Ok(None);
     }
-    let mut stack: Vec<(PageRef<'_>, usize)> = Vec::new();
     let mut id = root;
-    let (mut leaf, mut pos): (PageRef<'_>, isize) = loop {
-        if stack.len() >= MAX_DEPTH {
-            return Err(too_deep(id));
-        }
+    let (leaf, pos): (PageRef<'_>, isize) = loop {
         let p = r.read(id, NODE)?;
         if node::is_leaf(&p) {
             let n = node::count(&p) as isize;
@@ -617,56 +652,61 @@ pub(crate) fn seek_leaf(
             Bound::Unbounded => 0,
             Bound::Included(k) | Bound::Excluded(k) => node::child_index(&p, k),
         };
+        path.push(id, idx)?;
         id = node::child(&p, idx);
-        stack.push((p, idx));
     };
+    if (0..node::count(&leaf) as isize).contains(&pos) {
+        return Ok(Some((snapshot(leaf), pos as usize)));
+    }
     // Past the end of this leaf: the entry is the first of the next one.
-    while !(0..node::count(&leaf) as isize).contains(&pos) {
-        loop {
-            let Some((p, idx)) = stack.last_mut() else {
+    Ok(next_leaf(r, path, reverse)?.map(|leaf| {
+        let n = node::count(&leaf);
+        (leaf, if reverse { n - 1 } else { 0 })
+    }))
+}
+
+/// The first non-empty leaf after the one `path` leads to (before it, with
+/// `reverse`), leaving `path` leading to it; `None` at the end of the tree.
+pub(crate) fn next_leaf(
+    r: &impl Pages,
+    path: &mut LeafPath,
+    reverse: bool,
+) -> Result<Option<PageBuf>> {
+    loop {
+        // Up to the nearest branch with a child left on this side.
+        let mut id = loop {
+            if path.depth == 0 {
                 return Ok(None);
-            };
-            let n = node::count(p);
+            }
+            let (branch, idx) = &mut path.steps[path.depth - 1];
+            let p = r.read(*branch, &[PageType::Branch])?;
             let next = if reverse {
                 idx.checked_sub(1)
             } else {
-                Some(*idx + 1).filter(|&i| i <= n)
+                Some(*idx + 1).filter(|&i| usize::from(i) <= node::count(&p))
             };
             match next {
                 Some(i) => {
                     *idx = i;
-                    id = node::child(p, i);
-                    break;
+                    break node::child(&p, usize::from(i));
                 }
-                None => {
-                    stack.pop();
-                }
+                None => path.depth -= 1,
             }
-        }
+        };
+        // Down its outermost children to a leaf.
         loop {
-            if stack.len() >= MAX_DEPTH {
-                return Err(too_deep(id));
-            }
             let p = r.read(id, NODE)?;
             if node::is_leaf(&p) {
-                pos = if reverse {
-                    node::count(&p) as isize - 1
-                } else {
-                    0
-                };
-                leaf = p;
+                if node::count(&p) > 0 {
+                    return Ok(Some(snapshot(p)));
+                }
                 break;
             }
             let idx = if reverse { node::count(&p) } else { 0 };
+            path.push(id, idx)?;
             id = node::child(&p, idx);
-            stack.push((p, idx));
         }
     }
-    let snapshot = match leaf {
-        PageRef::Shared(buf) => buf,
-        PageRef::Borrowed(b) => PageBuf::from(b),
-    };
-    Ok(Some((snapshot, pos as usize)))
 }
 
 /// The value of leaf cell `i` of a leaf snapshot, reading an overflow

@@ -15,8 +15,8 @@
 use crate::btree;
 use crate::error::{Error, Result};
 use crate::page::{FIRST_DATA_PAGE, PageId};
+use crate::page_cache::FastMap;
 use crate::pager::{Pages, PagesMut};
-use std::collections::HashMap;
 use std::ops::Bound;
 
 /// A table's stable number.
@@ -37,8 +37,8 @@ pub(crate) struct Table {
 /// Every table, by name and by id.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Tables {
-    by_name: HashMap<String, TableId>,
-    by_id: HashMap<TableId, Table>,
+    by_name: FastMap<String, TableId>,
+    by_id: FastMap<TableId, Table>,
 }
 
 /// Refuses names that cannot be table names.

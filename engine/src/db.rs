@@ -95,6 +95,12 @@ pub(crate) struct Poison {
 }
 
 impl Poison {
+    /// Whether the handle is poisoned.
+    #[inline]
+    pub(crate) fn is_set(&self) -> bool {
+        self.flag.load(Ordering::Acquire)
+    }
+
     pub(crate) fn check(&self) -> Result<()> {
         if self.flag.load(Ordering::Acquire) {
             let cause = self.cause.lock().clone().unwrap_or_default();
@@ -555,10 +561,19 @@ impl Inner {
         id: TableId,
         f: impl FnOnce(&dyn PagesDyn, PageId) -> Result<T>,
     ) -> Result<T> {
+        self.read_tree_at(id, |r, root, _| f(r, root))
+    }
+
+    /// Like [`Inner::read_tree`], also passing the pager's epoch.
+    pub(crate) fn read_tree_at<T>(
+        &self,
+        id: TableId,
+        f: impl FnOnce(&dyn PagesDyn, PageId, u64) -> Result<T>,
+    ) -> Result<T> {
         let st = self.state.read();
         let root = st.tables.get(id).map_or(0, |t| t.root);
         let r = st.pager.reader(&self.cache, &*self.data);
-        f(&r, root)
+        f(&r, root, st.pager.epoch())
     }
 
     /// Commits a transaction's changes: log append and tree apply under the
@@ -763,7 +778,9 @@ pub(crate) trait PagesDyn {
         root: PageId,
         bound: std::ops::Bound<&[u8]>,
         reverse: bool,
+        path: &mut btree::LeafPath,
     ) -> Result<Option<(PageBuf, usize)>>;
+    fn next_leaf(&self, path: &mut btree::LeafPath, reverse: bool) -> Result<Option<PageBuf>>;
     fn leaf_value(&self, leaf: &[u8], i: usize) -> Result<Vec<u8>>;
     fn get_found(&self, root: PageId, key: &[u8]) -> Result<Option<btree::Found>>;
 }
@@ -778,8 +795,13 @@ impl<P: Pages> PagesDyn for P {
         root: PageId,
         bound: std::ops::Bound<&[u8]>,
         reverse: bool,
+        path: &mut btree::LeafPath,
     ) -> Result<Option<(PageBuf, usize)>> {
-        btree::seek_leaf(self, root, bound, reverse)
+        btree::seek_leaf(self, root, bound, reverse, path)
+    }
+
+    fn next_leaf(&self, path: &mut btree::LeafPath, reverse: bool) -> Result<Option<PageBuf>> {
+        btree::next_leaf(self, path, reverse)
     }
 
     fn leaf_value(&self, leaf: &[u8], i: usize) -> Result<Vec<u8>> {

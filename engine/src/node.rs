@@ -146,7 +146,7 @@ fn slot(p: &[u8], i: usize) -> usize {
 #[inline]
 fn head(p: &[u8], i: usize) -> u32 {
     let at = NODE_HEADER + SLOT * i + 2;
-    u32::from_be_bytes([p[at], p[at + 1], p[at + 2], p[at + 3]])
+    u32::from_be_bytes(p[at..at + 4].try_into().unwrap_or_default())
 }
 
 /// The head of a key: its first 4 bytes, zero-padded, as a big-endian
@@ -216,6 +216,29 @@ pub(crate) fn cell_key(cell: &[u8], leaf: bool) -> &[u8] {
     &cell[h..h + k]
 }
 
+/// Where the key and, if stored in the cell, the value of leaf cell `i`
+/// lie in the page: what a scan reads for each entry, decoding the cell
+/// once.
+#[inline]
+pub(crate) fn leaf_spans(p: &[u8], i: usize) -> (Span, Option<Span>) {
+    let off = slot(p, i);
+    let k = u16_at(p, off) as usize;
+    let key = off + LEAF_CELL_HEADER..off + LEAF_CELL_HEADER + k;
+    if p[off + 2] & FLAG_OVERFLOW != 0 {
+        return (key, None);
+    }
+    let v = u32_at(p, off + 3) as usize;
+    let value = key.end..key.end + v;
+    // Checked here so that slicing with the spans cannot fail.
+    if value.end > p.len() {
+        return (key.start..key.start, None);
+    }
+    (key, Some(value))
+}
+
+/// A range of byte offsets within a page.
+pub(crate) type Span = std::ops::Range<usize>;
+
 /// Value of leaf cell `i`.
 pub(crate) fn value(p: &[u8], i: usize) -> LeafValue<'_> {
     let off = slot(p, i);
@@ -280,26 +303,8 @@ pub(crate) fn compare(a: &[u8], b: &[u8]) -> Ordering {
     let n = a.len().min(b.len());
     let mut i = 0;
     while i + 8 <= n {
-        let x = u64::from_be_bytes([
-            a[i],
-            a[i + 1],
-            a[i + 2],
-            a[i + 3],
-            a[i + 4],
-            a[i + 5],
-            a[i + 6],
-            a[i + 7],
-        ]);
-        let y = u64::from_be_bytes([
-            b[i],
-            b[i + 1],
-            b[i + 2],
-            b[i + 3],
-            b[i + 4],
-            b[i + 5],
-            b[i + 6],
-            b[i + 7],
-        ]);
+        let x = u64::from_be_bytes(a[i..i + 8].try_into().unwrap_or_default());
+        let y = u64::from_be_bytes(b[i..i + 8].try_into().unwrap_or_default());
         if x != y {
             return x.cmp(&y);
         }

@@ -132,12 +132,13 @@ pub(crate) fn get_u64(b: &[u8], off: usize) -> Option<u64> {
 
 #[inline]
 pub(crate) fn u16_at(b: &[u8], off: usize) -> u16 {
-    u16::from_le_bytes([b[off], b[off + 1]])
+    // One bounds check for the pair (the conversion cannot fail).
+    u16::from_le_bytes(b[off..off + 2].try_into().unwrap_or_default())
 }
 
 #[inline]
 pub(crate) fn u32_at(b: &[u8], off: usize) -> u32 {
-    u32::from_le_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]])
+    u32::from_le_bytes(b[off..off + 4].try_into().unwrap_or_default())
 }
 
 #[inline]

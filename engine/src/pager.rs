@@ -127,6 +127,10 @@ pub(crate) struct Pager {
     /// holds for them as for the cache).
     pinned: IdMap<PageBuf>,
     pin_budget: usize,
+    /// Counts the times pages could have moved or changed: every writer
+    /// and checkpoint. A scan that saw the same epoch may trust the page
+    /// ids it remembered (see [`crate::btree::LeafPath`]).
+    epoch: u64,
 }
 
 /// Where a checkpoint left the free list; goes into the meta page.
@@ -165,6 +169,7 @@ impl Pager {
             page_count,
             pinned: IdMap::default(),
             pin_budget: 0,
+            epoch: 0,
         })
     }
 
@@ -277,11 +282,17 @@ impl Pager {
         }
     }
 
+    /// See the field.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
     pub(crate) fn writer<'a>(
         &'a mut self,
         cache: &'a PageCache,
         file: &'a dyn StorageFile,
     ) -> PageWriter<'a> {
+        self.epoch += 1;
         PageWriter {
             pager: self,
             cache,
@@ -299,6 +310,7 @@ impl Pager {
         &mut self,
         cache: &PageCache,
     ) -> (CheckpointPlan, Vec<(PageId, PageBuf)>) {
+        self.epoch += 1;
         let per_page = free_list::ids_per_page(self.page_size);
         let mut next_free: BTreeSet<PageId> = self.free.clone();
         next_free.extend(self.pending.iter().copied());
@@ -354,6 +366,7 @@ impl Pager {
     /// Called once the meta page of `plan` is durable: dirty pages become
     /// clean (into the cache), pending pages become free.
     pub(crate) fn finish_checkpoint(&mut self, plan: CheckpointPlan, cache: &PageCache) {
+        self.epoch += 1;
         for (id, buf) in self.dirty.drain() {
             debug_assert!(
                 id < plan.page_count,

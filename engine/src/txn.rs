@@ -32,9 +32,9 @@ use crate::log_record::Op;
 use crate::page::PageBuf;
 use crate::page_cache::FastMap;
 use crate::write_set::WriteSet;
-use crate::{MAX_VALUE_LEN, node};
+use crate::{MAX_VALUE_LEN, btree, node};
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::ops::{Bound, RangeBounds};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -91,7 +91,7 @@ pub struct Transaction {
     writes: BTreeMap<TableId, WriteSet>,
     /// Tables this transaction created, in creation order.
     created: Vec<(TableId, String)>,
-    created_ids: HashMap<String, TableId>,
+    created_ids: FastMap<String, TableId>,
     /// Ids of existing tables this transaction has looked up.
     table_ids: RefCell<FastMap<String, TableId>>,
     /// The locks held, as the lock manager granted them.
@@ -129,7 +129,7 @@ impl Transaction {
             read_only,
             writes: BTreeMap::new(),
             created: Vec::new(),
-            created_ids: HashMap::new(),
+            created_ids: FastMap::default(),
             table_ids: RefCell::new(FastMap::default()),
             locks: RefCell::new(FastMap::default()),
             key_locks: RefCell::new(FastMap::default()),
@@ -140,6 +140,12 @@ impl Transaction {
     }
 
     /// Checks that the handle and this transaction can still be used.
+    /// Whether [`Transaction::usable`] would succeed, cheaply.
+    #[inline]
+    fn is_usable(&self) -> bool {
+        !self.db.poison.is_set() && self.failed.borrow().is_none()
+    }
+
     fn usable(&self) -> Result<()> {
         self.db.poison.check()?;
         match &*self.failed.borrow() {
@@ -437,8 +443,9 @@ impl Transaction {
         Ok(Range {
             tx: self,
             table: id,
-            lo: lo.map(|k| k.to_vec()),
-            hi: hi.map(|k| k.to_vec()),
+            own: self.writes.get(&id).filter(|w| !w.is_empty()),
+            lo: lo.map(KeyBuf::new),
+            hi: hi.map(KeyBuf::new),
             front: Side::default(),
             back: Side::default(),
             failed: false,
@@ -522,6 +529,42 @@ struct Side {
     /// A key was yielded from the tree on this side (the next leaf's first
     /// key must lie beyond it).
     moved: bool,
+    /// This end's bound lags: the last key yielded is the leaf's cell
+    /// before `pos` (in this side's direction), not yet copied into it.
+    stale: bool,
+    /// The way down to `leaf`, and the pager epoch it was read in.
+    path: btree::LeafPath,
+    epoch: u64,
+}
+
+impl Side {
+    /// Copies the last key yielded into `bound`, if it lags.
+    #[inline]
+    fn sync(&mut self, bound: &mut Bound<KeyBuf>, reverse: bool) {
+        if self.stale {
+            self.sync_now(bound, reverse);
+        }
+    }
+
+    #[cold]
+    fn sync_now(&mut self, bound: &mut Bound<KeyBuf>, reverse: bool) {
+        self.stale = false;
+        let Some(l) = self.leaf.as_deref() else {
+            return;
+        };
+        let n = node::count(l);
+        let i = if reverse { n - self.pos } else { self.pos - 1 };
+        set_excluded(bound, node::key(l, i));
+    }
+}
+
+/// Sets `bound` to exclude `key` and everything behind it, reusing its
+/// buffer.
+fn set_excluded(bound: &mut Bound<KeyBuf>, key: &[u8]) {
+    match bound {
+        Bound::Excluded(b) => b.set(key),
+        _ => *bound = Bound::Excluded(KeyBuf::new(key)),
+    }
 }
 
 /// One entry a range yields: a cell of a leaf snapshot, or bytes of its
@@ -537,10 +580,13 @@ enum Item {
 pub struct Range<'t> {
     tx: &'t Transaction,
     table: TableId,
+    /// The transaction's own writes to the table, if it has any (they
+    /// cannot change while the range borrows the transaction).
+    own: Option<&'t WriteSet>,
     /// What is left of the range: both ends move inward as items are
     /// taken from them.
-    lo: Bound<Vec<u8>>,
-    hi: Bound<Vec<u8>>,
+    lo: Bound<KeyBuf>,
+    hi: Bound<KeyBuf>,
     front: Side,
     back: Side,
     failed: bool,
@@ -557,8 +603,55 @@ impl std::fmt::Debug for Range<'_> {
     }
 }
 
-fn as_slice(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
-    b.as_ref().map(|v| &v[..])
+fn as_slice(b: &Bound<KeyBuf>) -> Bound<&[u8]> {
+    b.as_ref().map(KeyBuf::as_slice)
+}
+
+/// Keys up to this long are held in place by a [`KeyBuf`].
+const INLINE_KEY: usize = 62;
+
+/// A key held by a range's bound: in place when short, so that opening a
+/// range allocates nothing for the keys most tables have.
+#[derive(Clone)]
+enum KeyBuf {
+    Inline(u8, [u8; INLINE_KEY]),
+    Heap(Vec<u8>),
+}
+
+impl KeyBuf {
+    fn new(k: &[u8]) -> KeyBuf {
+        if k.len() <= INLINE_KEY {
+            let mut b = [0; INLINE_KEY];
+            b[..k.len()].copy_from_slice(k);
+            KeyBuf::Inline(k.len() as u8, b)
+        } else {
+            KeyBuf::Heap(k.to_vec())
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            KeyBuf::Inline(n, b) => &b[..usize::from(*n)],
+            KeyBuf::Heap(v) => v,
+        }
+    }
+
+    /// Makes it hold `k`, reusing its buffer.
+    fn set(&mut self, k: &[u8]) {
+        match self {
+            KeyBuf::Heap(v) => {
+                v.clear();
+                v.extend_from_slice(k);
+            }
+            KeyBuf::Inline(..) => *self = KeyBuf::new(k),
+        }
+    }
+}
+
+impl std::fmt::Debug for KeyBuf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_slice().fmt(f)
+    }
 }
 
 /// Whether no key lies between `lo` and `hi`.
@@ -589,7 +682,51 @@ fn below(k: &[u8], hi: Bound<&[u8]>) -> bool {
 }
 
 impl Range<'_> {
+    /// The common case, cheaply: the next cell of the leaf at hand, inline,
+    /// inside the other end's bound, with no own writes to merge. `None`
+    /// sends the caller down the general path.
+    /// Returns the cell's index in its side's leaf, and where its key and
+    /// value lie there.
+    #[inline]
+    fn step_fast(&mut self, reverse: bool) -> Option<(usize, node::Span, node::Span)> {
+        if self.own.is_some() {
+            return None;
+        }
+        let (side, other, other_bound) = if reverse {
+            (&mut self.back, &mut self.front, &mut self.lo)
+        } else {
+            (&mut self.front, &mut self.back, &mut self.hi)
+        };
+        other.sync(other_bound, !reverse);
+        let l = side.leaf.as_deref().filter(|_| !side.done)?;
+        let n = node::count(l);
+        if side.pos >= n {
+            return None;
+        }
+        let i = if reverse { n - 1 - side.pos } else { side.pos };
+        let (ks, vs) = node::leaf_spans(l, i);
+        let vs = vs?;
+        let k = &l[ks.clone()];
+        let inside = if reverse {
+            above(k, as_slice(other_bound))
+        } else {
+            below(k, as_slice(other_bound))
+        };
+        if !inside {
+            return None;
+        }
+        side.pos += 1;
+        side.moved = true;
+        side.stale = true;
+        Some((i, ks, vs))
+    }
+
     fn step(&mut self, reverse: bool) -> Result<Option<Item>> {
+        if let Some((i, _, _)) = self.step_fast(reverse) {
+            return Ok(Some(Item::Leaf(reverse, i)));
+        }
+        self.front.sync(&mut self.lo, false);
+        self.back.sync(&mut self.hi, true);
         loop {
             let (lo, hi) = (as_slice(&self.lo), as_slice(&self.hi));
             if is_empty(lo, hi) {
@@ -601,18 +738,27 @@ impl Range<'_> {
                 &mut self.front
             };
             // The tree's next entry on this side: in the leaf at hand, or
-            // in the next one, found by seeking past what was yielded.
+            // in the next one: the leaf after it if no page has moved since
+            // it was read, else found by seeking past what was yielded.
             let exhausted = side
                 .leaf
                 .as_ref()
                 .is_none_or(|l| side.pos >= node::count(l));
             if exhausted && !side.done {
                 let bound = if reverse { hi } else { lo };
-                match self
-                    .tx
-                    .db
-                    .read_tree(self.table, |r, root| r.seek_leaf(root, bound, reverse))?
-                {
+                let found = self.tx.db.read_tree_at(self.table, |r, root, epoch| {
+                    let resume = side.leaf.is_some() && side.epoch == epoch;
+                    side.epoch = epoch;
+                    if resume {
+                        Ok(r.next_leaf(&mut side.path, reverse)?.map(|leaf| {
+                            let n = node::count(&leaf);
+                            (leaf, if reverse { n - 1 } else { 0 })
+                        }))
+                    } else {
+                        r.seek_leaf(root, bound, reverse, &mut side.path)
+                    }
+                })?;
+                match found {
                     Some((leaf, pos)) => {
                         // Count down from the end when walking backwards.
                         let n = node::count(&leaf);
@@ -658,12 +804,7 @@ impl Range<'_> {
             let leaf = side.leaf.as_deref().unwrap_or(&[]);
             let tree = cell.map(|i| node::key(leaf, i));
             // The transaction's own next write on this side.
-            let own = self
-                .tx
-                .writes
-                .get(&self.table)
-                .filter(|w| !w.is_empty())
-                .and_then(|w| w.edge(lo, hi, reverse));
+            let own = self.own.and_then(|w| w.edge(lo, hi, reverse));
             let take_own = match (tree, &own) {
                 (None, None) => return Ok(None),
                 (None, Some(_)) => true,
@@ -707,14 +848,7 @@ impl Range<'_> {
                 Ok(Item::Owned(k, _)) => &k[..],
                 Err(deleted) => &deleted[..],
             };
-            let bound = if reverse { &mut self.hi } else { &mut self.lo };
-            match bound {
-                Bound::Excluded(b) => {
-                    b.clear();
-                    b.extend_from_slice(key);
-                }
-                _ => *bound = Bound::Excluded(key.to_vec()),
-            }
+            set_excluded(if reverse { &mut self.hi } else { &mut self.lo }, key);
             if let Ok(item) = item {
                 return Ok(Some(item));
             }
@@ -754,6 +888,14 @@ impl Range<'_> {
     }
 
     fn lend(&mut self, reverse: bool) -> Option<Result<(&[u8], &[u8])>> {
+        if !self.failed
+            && self.tx.is_usable()
+            && let Some((_, ks, vs)) = self.step_fast(reverse)
+        {
+            let side = if reverse { &self.back } else { &self.front };
+            let leaf = side.leaf.as_deref().unwrap_or(&[]);
+            return Some(Ok((&leaf[ks], &leaf[vs])));
+        }
         match self.next_item(reverse)? {
             Ok(item) => {
                 self.current = Some(item);

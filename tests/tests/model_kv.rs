@@ -36,7 +36,9 @@ enum Op {
     Put(usize, Vec<u8>, Val),
     Delete(usize, Vec<u8>),
     Get(usize, Vec<u8>),
-    Range(usize, Bound<Vec<u8>>, Bound<Vec<u8>>, bool),
+    /// A range read forwards or backwards, then again taking items from
+    /// both ends as the bits of the `u64` say.
+    Range(usize, Bound<Vec<u8>>, Bound<Vec<u8>>, bool, u64),
     /// Puts `count` keys `prefix ++ i` with values of `len` bytes: builds
     /// trees several levels deep.
     Fill(usize, Vec<u8>, u16, u16),
@@ -86,7 +88,7 @@ fn op() -> impl Strategy<Value = Op> {
         30 => (t.clone(), key(), val()).prop_map(|(t, k, v)| Op::Put(t, k, v)),
         10 => (t.clone(), key()).prop_map(|(t, k)| Op::Delete(t, k)),
         8 => (t.clone(), key()).prop_map(|(t, k)| Op::Get(t, k)),
-        8 => (t.clone(), bound(), bound(), any::<bool>()).prop_map(|(t, a, b, r)| Op::Range(t, a, b, r)),
+        8 => (t.clone(), bound(), bound(), any::<bool>(), any::<u64>()).prop_map(|(t, a, b, r, m)| Op::Range(t, a, b, r, m)),
         3 => (t.clone(), key(), 1u16..600, 0u16..400).prop_map(|(t, p, n, l)| Op::Fill(t, p, n, l)),
         2 => (t, bound(), bound()).prop_map(|(t, a, b)| Op::Drain(t, a, b)),
         8 => Just(Op::Commit),
@@ -224,7 +226,7 @@ impl Harness {
                     want.map(Vec::len)
                 );
             }
-            Op::Range(t, lo, hi, rev) => {
+            Op::Range(t, lo, hi, rev, mix) => {
                 let (lo, hi) = (lo.clone(), hi.clone());
                 let tx = self
                     .tx
@@ -263,6 +265,32 @@ impl Harness {
                 assert!(lent == got, "next_ref agrees with next");
                 assert_eq!(got.len(), want.len(), "range length");
                 assert!(got == want, "range contents differ");
+                // Both ends at once, lending: the front yields a prefix and
+                // the back a suffix of the range, and they meet exactly.
+                let mut it = tx.range(TABLES[*t], (lo.clone(), hi.clone())).unwrap();
+                let (mut front, mut back) = (Vec::new(), Vec::new());
+                for step in 0.. {
+                    let from_back = (mix.rotate_left(step % 64) & 1) == 1;
+                    let next = if from_back {
+                        it.next_back_ref()
+                    } else {
+                        it.next_ref()
+                    };
+                    let Some(kv) = next else { break };
+                    let (k, v) = kv.unwrap();
+                    let pair = (k.to_vec(), v.to_vec());
+                    if from_back {
+                        back.push(pair);
+                    } else {
+                        front.push(pair);
+                    }
+                }
+                back.reverse();
+                front.extend(back);
+                if *rev {
+                    front.reverse();
+                }
+                assert!(front == want, "a range read from both ends differs");
             }
             Op::Fill(t, prefix, count, len) => {
                 for i in 0..*count {
