@@ -196,14 +196,27 @@ fn create(vfs: &dyn Vfs, path: &Path, options: &Options) -> Result<()> {
     Ok(())
 }
 
-/// Reads both meta pages and returns the newest valid one.
+/// Reads both meta pages and returns the newest valid one. A meta page
+/// that counts more pages than the file holds is not valid: every page up
+/// to its page count was written and synced before it (a checkpoint gives
+/// back a free tail of the file before it writes the meta page).
 fn read_meta(file: &dyn StorageFile, page_size: usize) -> Result<Meta> {
     let mut best: Option<Meta> = None;
     let mut first_err = None;
+    let file_len = file.len()?;
     for id in META_PAGES {
         let mut buf = vec![0u8; page_size];
         let got = pager::read_exact(file, &mut buf, u64::from(id) * page_size as u64, id)
-            .and_then(|()| Meta::decode(id, &buf));
+            .and_then(|()| Meta::decode(id, &buf))
+            .and_then(|m| {
+                if u64::from(m.page_count) * page_size as u64 > file_len {
+                    return Err(Error::corrupt_page(
+                        id,
+                        format!("meta page counts {} pages, more than the file holds", m.page_count),
+                    ));
+                }
+                Ok(m)
+            });
         match got {
             Ok(m) if best.is_none_or(|b| m.sequence > b.sequence) => best = Some(m),
             Ok(_) => {}

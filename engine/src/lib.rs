@@ -48,6 +48,8 @@ mod check;
 mod db;
 mod error;
 mod free_list;
+#[doc(hidden)]
+pub mod fuzzing;
 mod group_commit;
 mod header;
 mod lock_table;

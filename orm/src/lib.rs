@@ -58,6 +58,8 @@ extern crate self as strata;
 
 mod check;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod kv;
 mod model;
 mod query;
