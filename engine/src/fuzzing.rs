@@ -310,7 +310,7 @@ pub fn open_bytes_input(data: &[u8], log: Option<&[u8]>, fix: bool) -> Vec<u8> {
 pub const BASE_SALT: u64 = 0x5354_5241_5441_4655;
 
 /// The data file [`replay_log`] replays logs against: two tables with a
-/// few hundred entries (some with overflow values), checkpointed, and its
+/// hundred-odd entries (some with overflow values), checkpointed, and its
 /// newest meta page rewritten to carry [`BASE_SALT`] so that log frames
 /// can be made for it.
 pub fn base_database() -> &'static [u8] {
@@ -325,10 +325,10 @@ pub fn base_database() -> &'static [u8] {
         db.transaction(|tx| {
             tx.create_table("a")?;
             tx.create_table("b")?;
-            for i in 0..300u32 {
+            for i in 0..120u32 {
                 tx.put("a", format!("key{i:05}").as_bytes(), &i.to_le_bytes())?;
             }
-            for i in 0..4u32 {
+            for i in 0..3u32 {
                 tx.put("b", &i.to_be_bytes(), &vec![i as u8; 3000])?;
             }
             Ok(())
@@ -528,7 +528,8 @@ fn exercise_node(p: &[u8], extra: &[u8]) {
         }
         let count = node::count(&q);
         match op % 4 {
-            0 if count > 0 => node::remove_cell(&mut q, usize::from(op) % count),
+            // A branch keeps at least one key.
+            0 if count > usize::from(!leaf) => node::remove_cell(&mut q, usize::from(op) % count),
             1 => {
                 if let Err(at) = node::search(&q, &key) {
                     let mut cell = vec![0u8; p.len()];
@@ -569,6 +570,10 @@ fn exercise_node(p: &[u8], extra: &[u8]) {
                     let mut buf = vec![0u8; p.len()];
                     raw = node::write_leaf_cell(&mut buf, &old[7..7 + k], &LeafValue::Inline(&nv))
                         .to_vec();
+                } else if leaf {
+                    // Another overflow page, same size.
+                    let last = raw.len() - 1;
+                    raw[last] ^= 1;
                 } else {
                     raw[2] ^= 1; // a different child, same size
                 }
@@ -597,8 +602,9 @@ struct Run {
     committed: Model,
     /// The changes of a commit that failed: it may or may not be durable.
     in_flight: Option<Model>,
-    /// A fault is armed; once it fires, errors are expected.
-    armed: bool,
+    /// The armed fault: the call (or with `true`, the sync) index at
+    /// which it fires; once it has, errors are expected.
+    armed: Option<(u64, bool)>,
     /// A call has failed, so errors are expected until a reopen.
     faulted: bool,
 }
@@ -613,9 +619,12 @@ impl Run {
 
     /// Whether an error now is explained by an injected fault.
     fn fault_fired(&mut self) -> bool {
-        if self.armed {
-            self.faulted = true;
-        }
+        let fired = match self.armed {
+            Some((at, false)) => self.vfs.calls() > at,
+            Some((at, true)) => self.vfs.syncs() > at,
+            None => false,
+        };
+        self.faulted |= fired || self.vfs.is_crashed();
         self.faulted
     }
 
@@ -642,7 +651,7 @@ impl Run {
             self.vfs = self.vfs.crash(CrashMode::Random);
         }
         self.vfs.set_faults(FaultPlan::default());
-        self.armed = false;
+        self.armed = None;
         self.faulted = false;
         let db = match Database::open_with(db_path(), self.options()) {
             Ok(db) => db,
@@ -735,7 +744,7 @@ pub fn model(input: &[u8]) {
         tx: None,
         committed: Model::new(),
         in_flight: None,
-        armed: false,
+        armed: None,
         faulted: false,
     };
     let opts = Options {
@@ -849,30 +858,45 @@ pub fn model(input: &[u8]) {
             _ => {
                 // Arm a fault a few calls ahead, unless one is armed.
                 let ahead = u64::from(inp.u8() % 32);
-                if run.armed {
+                if run.armed.is_some() {
                     continue;
                 }
-                let calls = run.vfs.calls();
-                let plan = match op >> 4 & 3 {
-                    0 => FaultPlan {
-                        fail_call: Some(calls + ahead),
-                        ..FaultPlan::default()
-                    },
-                    1 => FaultPlan {
-                        fail_from: Some(calls + ahead),
-                        ..FaultPlan::default()
-                    },
-                    2 => FaultPlan {
-                        crash_at_call: Some(calls + ahead),
-                        ..FaultPlan::default()
-                    },
-                    _ => FaultPlan {
-                        crash_at_sync: Some(run.vfs.syncs() + ahead / 4),
-                        ..FaultPlan::default()
-                    },
+                let at = run.vfs.calls() + ahead;
+                let (plan, armed) = match op >> 4 & 3 {
+                    0 => (
+                        FaultPlan {
+                            fail_call: Some(at),
+                            ..FaultPlan::default()
+                        },
+                        (at, false),
+                    ),
+                    1 => (
+                        FaultPlan {
+                            fail_from: Some(at),
+                            ..FaultPlan::default()
+                        },
+                        (at, false),
+                    ),
+                    2 => (
+                        FaultPlan {
+                            crash_at_call: Some(at),
+                            ..FaultPlan::default()
+                        },
+                        (at, false),
+                    ),
+                    _ => {
+                        let sync = run.vfs.syncs() + ahead / 4;
+                        (
+                            FaultPlan {
+                                crash_at_sync: Some(sync),
+                                ..FaultPlan::default()
+                            },
+                            (sync, true),
+                        )
+                    }
                 };
                 run.vfs.set_faults(plan);
-                run.armed = true;
+                run.armed = Some(armed);
             }
         }
     }

@@ -173,3 +173,58 @@ fn decode_keys(mut b: &[u8]) {
         b = &b[n..];
     }
 }
+
+/// The seed corpus of fuzz target `orm_decode`: a few valid inputs of each
+/// kind, by name.
+pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
+    let row = AllTypes {
+        id: -5,
+        a_bool: true,
+        a_u8: 200,
+        a_i8: -3,
+        a_u16: 60000,
+        a_i16: -300,
+        a_u32: 70000,
+        a_i32: -70000,
+        a_u64: u64::MAX,
+        a_f64: 1.5,
+        a_string: "h\u{e9}llo".into(),
+        a_bytes: vec![0, 1, 255],
+        maybe_i64: Some(i64::MIN),
+        maybe_f64: None,
+        maybe_string: Some(String::new()),
+        maybe_bytes: None,
+        maybe_bool: Some(false),
+    };
+    let row_bytes = session::encode_row(&row).expect("encode");
+    let schema = StoredSchema::of::<AllTypes>().encode();
+    let with = |sel: u8, b: &[u8]| {
+        let mut v = vec![sel];
+        v.extend_from_slice(b);
+        v
+    };
+    let mut schema_then_row = vec![0u8, schema.len().div_ceil(4) as u8];
+    let mut padded = schema.clone();
+    padded.resize(schema.len().div_ceil(4) * 4, 0);
+    schema_then_row.extend_from_slice(&padded);
+    schema_then_row.extend_from_slice(&row_bytes);
+    let mut keys = Vec::new();
+    for v in [
+        Value::Null,
+        Value::Bool(true),
+        Value::Int(-7),
+        Value::UInt(9),
+        Value::Float(-2.5),
+        Value::Text("a\0b".into()),
+        Value::Bytes(vec![0, 0, 1]),
+    ] {
+        keys.extend_from_slice(&value::key_of(&v));
+    }
+    vec![
+        ("schema", with(0, &schema)),
+        ("schema-and-row", schema_then_row),
+        ("row", with(1, &row_bytes)),
+        ("keys", with(2, &keys)),
+        ("one-key", with(3, &value::key_of(&Value::Text("x".into())))),
+    ]
+}
