@@ -212,7 +212,10 @@ fn read_meta(file: &dyn StorageFile, page_size: usize) -> Result<Meta> {
                 if u64::from(m.page_count) * page_size as u64 > file_len {
                     return Err(Error::corrupt_page(
                         id,
-                        format!("meta page counts {} pages, more than the file holds", m.page_count),
+                        format!(
+                            "meta page counts {} pages, more than the file holds",
+                            m.page_count
+                        ),
                     ));
                 }
                 Ok(m)

@@ -197,8 +197,7 @@ fn open_and_read(vfs: &SimVfs) {
     let _ = expect_file_error("checkpoint", db.checkpoint());
     drop(db);
     if wrote.is_some()
-        && let Some(db) =
-            expect_file_error("reopen", Database::open_with(db_path(), options(vfs)))
+        && let Some(db) = expect_file_error("reopen", Database::open_with(db_path(), options(vfs)))
     {
         read_everything(&db);
     }
@@ -229,16 +228,20 @@ fn read_everything(db: &Database) {
     }
 }
 
-fn collect(tx: &crate::Transaction, table: &str, reverse: bool) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
+type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// Every entry of `table`, read forwards or backwards.
+fn collect(tx: &crate::Transaction, table: &str, reverse: bool) -> Option<Entries> {
     let range = expect_file_error("range", tx.range(table, ..))?;
     let mut out = Vec::new();
-    let items: Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>)>>> = if reverse {
-        Box::new(range.rev())
+    if reverse {
+        for kv in range.rev() {
+            out.push(expect_file_error("range item", kv)?);
+        }
     } else {
-        Box::new(range)
-    };
-    for kv in items {
-        out.push(expect_file_error("range item", kv)?);
+        for kv in range {
+            out.push(expect_file_error("range item", kv)?);
+        }
     }
     Some(out)
 }
@@ -293,7 +296,14 @@ fn check_growth(vfs: &SimVfs, data: usize, log: usize) {
 
 /// Builds an input for [`open_bytes`] from files.
 pub fn open_bytes_input(data: &[u8], log: Option<&[u8]>, fix: bool) -> Vec<u8> {
-    let mut out = vec![u8::from(fix) | if log.is_some() { 2 | 4 * u8::from(fix) } else { 0 }];
+    let mut out = vec![
+        u8::from(fix)
+            | if log.is_some() {
+                2 | (4 * u8::from(fix))
+            } else {
+                0
+            },
+    ];
     if let Some(log) = log {
         out.extend_from_slice(&(data.len() as u32).to_le_bytes());
         out.extend_from_slice(data);
@@ -511,7 +521,10 @@ fn exercise_node(p: &[u8], extra: &[u8]) {
             let _ = node::child(p, i);
         }
     }
-    assert!(node::used(p) <= node::usable(p.len()), "used beyond the page");
+    assert!(
+        node::used(p) <= node::usable(p.len()),
+        "used beyond the page"
+    );
     let _ = node::cells(p);
 
     // Probes and edits driven by the leftover bytes.
@@ -709,7 +722,7 @@ fn key_of(inp: &mut Input<'_>) -> Vec<u8> {
         0..=2 => vec![b'k', b & 0x3f],
         // Now and then a long one (up to 1 KiB, the limit for 4 KiB pages).
         _ => {
-            let n = (usize::from(inp.u8()) * 4).min(1024).max(1);
+            let n = (usize::from(inp.u8()) * 4).clamp(1, 1024);
             vec![b & 0x3f; n]
         }
     }
@@ -950,7 +963,11 @@ fn small_database(keys: u32, logged: u32) -> (Vec<u8>, Vec<u8>) {
     db.transaction(|tx| {
         tx.create_table("t")?;
         for i in 0..keys {
-            let v = if i % 10 == 9 { vec![i as u8; 1500] } else { i.to_le_bytes().to_vec() };
+            let v = if i % 10 == 9 {
+                vec![i as u8; 1500]
+            } else {
+                i.to_le_bytes().to_vec()
+            };
             tx.put("t", format!("k{i:04}").as_bytes(), &v)?;
         }
         Ok(())
@@ -984,7 +1001,10 @@ pub fn seeds(target: &str) -> Vec<(&'static str, Vec<u8>)> {
             vec![
                 ("empty", open_bytes_input(&empty, None, false)),
                 ("small-with-log", open_bytes_input(&data, Some(&log), false)),
-                ("small-fix-checksums", open_bytes_input(&data, Some(&log), true)),
+                (
+                    "small-fix-checksums",
+                    open_bytes_input(&data, Some(&log), true),
+                ),
             ]
         }
         "replay_log" => {
@@ -1039,17 +1059,24 @@ pub fn seeds(target: &str) -> Vec<(&'static str, Vec<u8>)> {
         }
         "model" => vec![
             // Seed 1: puts, a commit, a get, a crash, a range.
-            ("commit-crash", vec![
-                1, 0x00, 5, 10, 1, 0x00, 6, 0xc1, 2, 4, 0x02, 5, 0x08, 0x03, 0, 0x3f, 0,
-            ]),
+            (
+                "commit-crash",
+                vec![
+                    1, 0x00, 5, 10, 1, 0x00, 6, 0xc1, 2, 4, 0x02, 5, 0x08, 0x03, 0, 0x3f, 0,
+                ],
+            ),
             // A fault armed a few calls ahead of a commit, then a reopen.
-            ("fault-commit", vec![
-                2, 0x00, 1, 3, 4, 0x0c, 2, 0x00, 2, 4, 4, 0x07, 0x02, 1,
-            ]),
+            (
+                "fault-commit",
+                vec![2, 0x00, 1, 3, 4, 0x0c, 2, 0x00, 2, 4, 4, 0x07, 0x02, 1],
+            ),
             // Large values, checkpoint, crash at a sync, torn crash.
-            ("overflow-checkpoint", vec![
-                3, 0x80, 1, 0xd0, 9, 0x80, 2, 0xff, 1, 4, 0x06, 0x3c, 0, 0x00, 3, 4, 4, 0x0a,
-            ]),
+            (
+                "overflow-checkpoint",
+                vec![
+                    3, 0x80, 1, 0xd0, 9, 0x80, 2, 0xff, 1, 4, 0x06, 0x3c, 0, 0x00, 3, 4, 4, 0x0a,
+                ],
+            ),
         ],
         _ => Vec::new(),
     }

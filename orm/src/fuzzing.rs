@@ -93,7 +93,10 @@ pub fn decode(input: &[u8]) {
 
 fn decode_schema(b: &[u8]) {
     // A length-prefixed schema, then a row for it.
-    let n = b.first().map_or(0, |&n| usize::from(n) * 4).min(b.len().saturating_sub(1));
+    let n = b
+        .first()
+        .map_or(0, |&n| usize::from(n) * 4)
+        .min(b.len().saturating_sub(1));
     let (schema_bytes, row) = if b.is_empty() {
         (&b[..0], &b[..0])
     } else {
@@ -136,14 +139,25 @@ fn decode_row(b: &[u8]) {
             panic!("serde decodes the row but the schema-driven decoder does not: {e}")
         });
         for (i, v) in values.iter().enumerate() {
-            assert!(same(&m.value(i), v), "column {i}: {:?} vs {v:?}", m.value(i));
-            assert!(same(&refs[i].to_value(), v), "column {i}: borrowed {:?}", refs[i]);
+            assert!(
+                same(&m.value(i), v),
+                "column {i}: {:?} vs {v:?}",
+                m.value(i)
+            );
+            assert!(
+                same(&refs[i].to_value(), v),
+                "column {i}: borrowed {:?}",
+                refs[i]
+            );
         }
         // What decoded encodes and decodes to itself.
         let bytes = session::encode_row(m).expect("encode a decoded row");
         let again = session::decode_row::<AllTypes>(&bytes).expect("decode an encoded row");
         for i in 0..AllTypes::COLUMNS.len() {
-            assert!(same(&again.value(i), &m.value(i)), "column {i} does not round-trip");
+            assert!(
+                same(&again.value(i), &m.value(i)),
+                "column {i} does not round-trip"
+            );
         }
         // The row's key and index entries encode.
         let _ = value::key_of(&m.key_value());
@@ -160,7 +174,11 @@ fn decode_keys(mut b: &[u8]) {
         let Some((v, n)) = value::decode_key(b) else {
             return;
         };
-        assert!(n > 0 && n <= b.len(), "decode_key consumed {n} of {}", b.len());
+        assert!(
+            n > 0 && n <= b.len(),
+            "decode_key consumed {n} of {}",
+            b.len()
+        );
         if !matches!(v, Value::Float(_)) {
             assert_eq!(
                 value::key_of(&v),

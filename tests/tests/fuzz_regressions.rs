@@ -58,7 +58,12 @@ fn regressions_and_seeds() {
     for (target, f) in TARGETS {
         let seeds = run_dir(target, f, &fuzz_dir().join("corpus").join(target), !all);
         assert!(seeds > 0, "no seed corpus for {target}");
-        run_dir(target, f, &fuzz_dir().join("regressions").join(target), false);
+        run_dir(
+            target,
+            f,
+            &fuzz_dir().join("regressions").join(target),
+            false,
+        );
     }
 }
 
