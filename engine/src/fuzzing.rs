@@ -185,13 +185,19 @@ fn open_and_read(vfs: &SimVfs) {
     };
     let _ = expect_file_error("check", db.check());
     read_everything(&db);
-    // A write, a checkpoint and a reopen after it, on the same bytes.
+    // A write, a checkpoint and a reopen after it, on the same bytes. A
+    // meta page may say every table id is taken: a valid, if unlikely,
+    // state, which refuses a new table.
     let wrote = expect_file_error(
         "write",
         db.transaction(|tx| {
             tx.create_table("fuzz")?;
             tx.put("fuzz", b"k", b"v")?;
             Ok(())
+        })
+        .or_else(|e| match e {
+            Error::InvalidOptions(why) if why.contains("table ids exhausted") => Ok(()),
+            e => Err(e),
         }),
     );
     let _ = expect_file_error("checkpoint", db.checkpoint());
