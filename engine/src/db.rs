@@ -670,9 +670,20 @@ impl Inner {
         }
     }
 
+    /// An on-demand checkpoint (and the one at close). Pages freed since
+    /// the previous checkpoint are still part of the durable tree until
+    /// this one's meta page is written, so the auto-vacuum cannot move live
+    /// pages into them yet; when they make enough of the file free, a
+    /// second checkpoint moves live pages down and gives the tail back, so
+    /// that removals shrink the file at once rather than a checkpoint
+    /// later.
     pub(crate) fn checkpoint(&self) -> Result<()> {
         let _ck = self.checkpoint_lock.lock();
-        self.checkpoint_held(false)
+        self.checkpoint_held(false)?;
+        if self.state.read().pager.vacuum_limit().is_some() {
+            self.checkpoint_held(false)?;
+        }
+        Ok(())
     }
 
     /// A checkpoint, with the checkpoint lock held by the caller.
