@@ -33,21 +33,40 @@ use std::time::{Duration, Instant};
 /// presence is what makes a role test act as a child.
 pub const CHILD_DB: &str = "STRATA_KILL_CHILD_DB";
 
+/// The seed of a kill loop: `STRATA_KILL_SEED` if set, else a fresh one
+/// from the clock and the process id (each run explores other plans). The
+/// loops print it first, and again in any failure.
+pub fn seed() -> u64 {
+    if let Some(s) = std::env::var("STRATA_KILL_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return s;
+    }
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    Rng::new(nanos ^ u64::from(std::process::id()) << 32).next_u64() % 1_000_000_000
+}
+
 /// A child making no progress for this long is reported as hung (a lost
 /// wake-up or a deadlock in the engine), not waited on forever.
 const HANG: Duration = Duration::from_secs(300);
 
-/// Held while a child is spawned; see [`no_spawn_in_flight`].
+/// Held while a child is spawned, and while a parent has a database open;
+/// see [`no_spawns`].
 static SPAWNING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Waits until no thread of this process is spawning a child, and keeps
 /// it so while the guard lives. The engine locks its file with `flock`,
 /// which belongs to the open file, and a child forked by another thread
-/// holds a copy of every descriptor until it executes its program (they
-/// close on exec): a handle dropped meanwhile leaves the file locked for
-/// that moment, and opening it again fails with `Error::Locked`. Reopen a
-/// database the loop just closed under this guard.
-pub fn no_spawn_in_flight() -> std::sync::MutexGuard<'static, ()> {
+/// holds a copy of every descriptor until its `exec` closes them, which
+/// the kernel finishes only after the parent's `spawn` has returned: a
+/// handle the parent drops meanwhile leaves the file locked for that
+/// moment, and opening it again fails with `Error::Locked`. A parent holds
+/// this guard for as long as it has a database open, from its first open
+/// to its last close, so that no child ever inherits one of its handles.
+pub fn no_spawns() -> std::sync::MutexGuard<'static, ()> {
     SPAWNING.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -187,7 +206,7 @@ pub fn run_round(
     }
     let spawned = Instant::now();
     let mut child = {
-        let _g = no_spawn_in_flight();
+        let _g = no_spawns();
         cmd.spawn().expect("spawn child")
     };
     let stdout = child.stdout.take().expect("child stdout");

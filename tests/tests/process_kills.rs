@@ -38,7 +38,9 @@
 //!
 //! `STRATA_KILLS` (default 100) is the number of kills of the engine loop,
 //! `STRATA_ORM_KILLS` (default 50) of the ORM loop; `STRATA_KILL_SEED`
-//! seeds the plans.
+//! seeds the plans and the workloads (fresh in each run if unset, and
+//! printed: the kills land at moments no seed fixes, but a failure's seed
+//! replays the same plans).
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -48,8 +50,8 @@ use std::time::Instant;
 use strata::{Model, TextColumn};
 use strata_engine::{Database, Options, Transaction};
 use strata_tests::kill::{
-    CHILD_DB, Plan, Round, Tally, copy_database, keep_for_post_mortem, no_spawn_in_flight,
-    run_round, say, start_protocol,
+    self, CHILD_DB, Plan, Round, Tally, copy_database, keep_for_post_mortem, no_spawns, run_round,
+    say, start_protocol,
 };
 use strata_tests::{Rng, TempDir, env_count};
 
@@ -220,22 +222,64 @@ fn next_id(tx: &mut Transaction, t: u64) -> strata_engine::Result<u64> {
     Ok(n * THREAD_SLOTS + t)
 }
 
-/// One thread of the engine child: transfers, inserts and deletes until
-/// killed (or until `stop` is set).
-fn bank_worker(
-    db: &Database,
-    t: u64,
+/// What the threads of a child share: its settings from the environment
+/// and the count of its commits.
+struct Child {
     seed: u64,
+    threads: u64,
     ckpt_every: u64,
-    groups: &AtomicI64,
-    max_group: &AtomicU64,
-    commits: &AtomicU64,
+    /// Stop after this many commits (0: run until killed).
     stop_after: u64,
-    stop: &AtomicBool,
-) {
-    let mut rng = Rng::new(seed ^ (t + 1).wrapping_mul(0xA24B_AED4_963E_E407));
+    commits: AtomicU64,
+    stop: AtomicBool,
+}
+
+impl Child {
+    fn from_env(max_threads: u64) -> Child {
+        Child {
+            seed: env_u64("STRATA_KILL_CHILD_SEED"),
+            threads: env_u64("STRATA_KILL_CHILD_THREADS").clamp(1, max_threads),
+            ckpt_every: env_u64("STRATA_KILL_CHILD_CKPT").max(1),
+            stop_after: env_u64("STRATA_KILL_CHILD_STOP"),
+            commits: AtomicU64::new(0),
+            stop: AtomicBool::new(false),
+        }
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    /// Counts an acknowledged commit, the `mine`-th of thread `t`; stops
+    /// the child after `stop_after` of them, and has thread 0 checkpoint
+    /// explicitly every `ckpt_every` of its own, through `checkpoint`.
+    fn committed<E: std::fmt::Display>(
+        &self,
+        t: u64,
+        mine: u64,
+        checkpoint: impl FnOnce() -> Result<(), E>,
+    ) {
+        let all = self.commits.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.stop_after > 0 && all >= self.stop_after {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+        if t == 0 && mine.is_multiple_of(self.ckpt_every) {
+            say("ckpt");
+            let t0 = Instant::now();
+            if let Err(e) = checkpoint() {
+                panic!("explicit checkpoint: {e}");
+            }
+            say(&format!("ckpt-done {}", t0.elapsed().as_micros()));
+        }
+    }
+}
+
+/// One thread of the engine child: transfers, inserts and deletes until
+/// killed (or until the child stops).
+fn bank_worker(db: &Database, t: u64, child: &Child, groups: &AtomicI64, max_group: &AtomicU64) {
+    let mut rng = Rng::new(child.seed ^ (t + 1).wrapping_mul(0xA24B_AED4_963E_E407));
     let mut mine = 0u64;
-    while !stop.load(Ordering::Relaxed) {
+    while !child.stopped() {
         let deletes = if groups.load(Ordering::Relaxed) > 300 {
             45
         } else {
@@ -264,11 +308,10 @@ fn bank_worker(
                 tx.put("tombs", &gkey, &id.to_le_bytes())?;
                 Ok(Some(format!("D {id} {gid}")))
             })
-            .map(|r| {
+            .inspect(|r| {
                 if r.is_some() {
                     groups.fetch_sub(1, Ordering::Relaxed);
                 }
-                r
             })
         } else if dice < deletes + 35 {
             let k = 1 + rng.below(8) as u8;
@@ -325,16 +368,7 @@ fn bank_worker(
             Ok(Some(ack)) => {
                 say(&ack);
                 mine += 1;
-                let all = commits.fetch_add(1, Ordering::Relaxed) + 1;
-                if stop_after > 0 && all >= stop_after {
-                    stop.store(true, Ordering::Relaxed);
-                }
-                if t == 0 && mine % ckpt_every == 0 {
-                    say("ckpt");
-                    let t0 = Instant::now();
-                    db.checkpoint().expect("explicit checkpoint");
-                    say(&format!("ckpt-done {}", t0.elapsed().as_micros()));
-                }
+                child.committed(t, mine, || db.checkpoint());
             }
             Ok(None) => {}
             Err(e) if e.is_retryable() => {}
@@ -350,10 +384,7 @@ fn kill_child_engine() {
     let Ok(path) = std::env::var(CHILD_DB) else {
         return;
     };
-    let seed = env_u64("STRATA_KILL_CHILD_SEED");
-    let threads = env_u64("STRATA_KILL_CHILD_THREADS").clamp(1, THREAD_SLOTS);
-    let ckpt_every = env_u64("STRATA_KILL_CHILD_CKPT").max(1);
-    let stop_after = env_u64("STRATA_KILL_CHILD_STOP");
+    let child = Child::from_env(THREAD_SLOTS);
     start_protocol();
     say("opening");
     let t0 = Instant::now();
@@ -373,17 +404,10 @@ fn kill_child_engine() {
     say(&format!("ready {}", t0.elapsed().as_micros()));
     let groups = AtomicI64::new(count);
     let max_group = AtomicU64::new(max);
-    let commits = AtomicU64::new(0);
-    let stop = AtomicBool::new(false);
     std::thread::scope(|s| {
-        for t in 0..threads {
-            let (db, groups, max_group, commits, stop) =
-                (&db, &groups, &max_group, &commits, &stop);
-            s.spawn(move || {
-                bank_worker(
-                    db, t, seed, ckpt_every, groups, max_group, commits, stop_after, stop,
-                )
-            });
+        for t in 0..child.threads {
+            let (db, child, groups, max_group) = (&db, &child, &groups, &max_group);
+            s.spawn(move || bank_worker(db, t, child, groups, max_group));
         }
     });
     say("closing");
@@ -398,6 +422,8 @@ struct Bank {
     transfers: BTreeMap<u64, (u8, u8, i64)>,
     inserts: BTreeMap<u64, u8>,
     deletes: BTreeMap<u64, u64>,
+    /// Ids of commits found that were never acknowledged.
+    unacked: BTreeSet<u64>,
     last: Option<BankImage>,
 }
 
@@ -441,7 +467,8 @@ impl Bank {
     }
 
     /// Recovers the copy at `path` and checks it (see the module docs).
-    /// Returns the number of commits found that were not acknowledged.
+    /// Returns the number of commits found that were not acknowledged
+    /// (and not found before).
     fn verify(&mut self, path: &Path) -> Result<u64, String> {
         let image = match Database::open_with(path, verify_options()) {
             Err(strata_engine::Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -452,11 +479,8 @@ impl Bank {
                 let image = read_bank(&db)?;
                 drop(db);
                 // A clean reopen of the recovered file reads the same.
-                let db = {
-                    let _g = no_spawn_in_flight();
-                    Database::open_with(path, verify_options())
-                }
-                .map_err(|e| format!("second open: {e}"))?;
+                let db = Database::open_with(path, verify_options())
+                    .map_err(|e| format!("second open: {e}"))?;
                 db.check().map_err(|e| format!("check after reopen: {e}"))?;
                 if read_bank(&db)? != image {
                     return Err("a clean reopen reads another state".into());
@@ -535,7 +559,7 @@ impl Bank {
                 ));
             }
         }
-        for (gid, _) in img.groups.iter().filter(|(g, _)| img.tombs.contains_key(g)) {
+        if let Some(gid) = img.groups.keys().find(|g| img.tombs.contains_key(g)) {
             return Err(format!("group {gid} both live and deleted"));
         }
         // Acknowledged commits.
@@ -589,12 +613,15 @@ impl Bank {
             .chain(self.deletes.values())
             .copied()
             .collect();
-        let unacked = (img.ledger.keys().chain(img.groups.keys()))
+        let unacked: Vec<u64> = (img.ledger.keys().chain(img.groups.keys()))
             .chain(img.tombs.keys().chain(img.tombs.values()))
             .filter(|id| !acked.contains(id))
-            .count() as u64;
+            .copied()
+            .collect();
+        let before = self.unacked.len();
+        self.unacked.extend(unacked);
         self.last = Some(img);
-        Ok(unacked)
+        Ok((self.unacked.len() - before) as u64)
     }
 }
 
@@ -681,7 +708,9 @@ fn print_tally(name: &str, t: &Tally, started: Instant) {
 #[test]
 fn engine_survives_sigkill_loop() {
     let kills = env_count("STRATA_KILLS", 100);
-    let mut rng = Rng::new(env_count("STRATA_KILL_SEED", 1));
+    let seed = kill::seed();
+    println!("engine kill loop: STRATA_KILL_SEED={seed}, {kills} kills");
+    let mut rng = Rng::new(seed);
     let dir = TempDir::new("kill-engine");
     let db = dir.path().join("bank.strata");
     let copy = dir.path().join("verify.strata");
@@ -702,16 +731,20 @@ fn engine_survives_sigkill_loop() {
         timings.learn(&round);
         tally.acked += bank.learn(&round.lines);
         copy_database(&db, &copy);
-        match bank.verify(&copy) {
+        let verified = {
+            let _g = no_spawns();
+            bank.verify(&copy)
+        };
+        match verified {
             Ok(unacked) => {
                 tally.recoveries += 1;
                 tally.acked_checks += bank.acked();
-                tally.unacked_found = unacked;
+                tally.unacked_found += unacked;
             }
             Err(e) => {
                 let kept = keep_for_post_mortem(&db, "engine");
                 panic!(
-                    "round {} ({plan:?}, {env:?}, kill in {:?}): {e}\n\
+                    "STRATA_KILL_SEED={seed}, round {} ({plan:?}, {env:?}, kill in {:?}): {e}\n\
                      the database as the kill left it is kept in {}",
                     tally.rounds,
                     round.phase,
@@ -1122,19 +1155,10 @@ fn orm_op(
     Ok(Some(fx))
 }
 
-/// One writer of the ORM child: sessions until killed (or `stop`).
-#[allow(clippy::too_many_arguments)]
-fn orm_writer(
-    db: &strata::Database,
-    w: u64,
-    seed: u64,
-    round: u64,
-    ckpt_every: u64,
-    commits: &AtomicU64,
-    stop_after: u64,
-    stop: &AtomicBool,
-) {
-    let mut rng = Rng::new(seed ^ (w + 1).wrapping_mul(0x9FB2_1C65_1E98_DF25));
+/// One writer of the ORM child: sessions until killed (or until the child
+/// stops). `round` makes its unique values unique across rounds.
+fn orm_writer(db: &strata::Database, w: u64, child: &Child, round: u64) {
+    let mut rng = Rng::new(child.seed ^ (w + 1).wrapping_mul(0x9FB2_1C65_1E98_DF25));
     let mut next = 0u64;
     let mut uniq = move || {
         next += 1;
@@ -1142,7 +1166,7 @@ fn orm_writer(
     };
     let mut seq = 0u64;
     let mut mine = 0u64;
-    while !stop.load(Ordering::Relaxed) {
+    while !child.stopped() {
         let mut s = match db.session() {
             Ok(s) => s,
             Err(e) => panic!("writer {w}: session: {e}"),
@@ -1166,19 +1190,7 @@ fn orm_writer(
             Err(e) => panic!("writer {w}: commit: {e}"),
         }
         mine += 1;
-        let all = commits.fetch_add(1, Ordering::Relaxed) + 1;
-        if stop_after > 0 && all >= stop_after {
-            stop.store(true, Ordering::Relaxed);
-        }
-        if w == 0 && mine % ckpt_every == 0 {
-            say("ckpt");
-            let t0 = Instant::now();
-            db.engine()
-                .expect("the engine")
-                .checkpoint()
-                .expect("explicit checkpoint");
-            say(&format!("ckpt-done {}", t0.elapsed().as_micros()));
-        }
+        child.committed(w, mine, || db.engine().expect("the engine").checkpoint());
     }
 }
 
@@ -1189,11 +1201,8 @@ fn kill_child_orm() {
     let Ok(path) = std::env::var(CHILD_DB) else {
         return;
     };
-    let seed = env_u64("STRATA_KILL_CHILD_SEED");
+    let child = Child::from_env(4);
     let round = env_u64("STRATA_KILL_CHILD_ROUND");
-    let writers = env_u64("STRATA_KILL_CHILD_THREADS").clamp(1, 4);
-    let ckpt_every = env_u64("STRATA_KILL_CHILD_CKPT").max(1);
-    let stop_after = env_u64("STRATA_KILL_CHILD_STOP");
     start_protocol();
     say("opening");
     let t0 = Instant::now();
@@ -1202,12 +1211,10 @@ fn kill_child_orm() {
     db.register::<Book>().expect("register");
     db.register::<Tag>().expect("register");
     say(&format!("ready {}", t0.elapsed().as_micros()));
-    let commits = AtomicU64::new(0);
-    let stop = AtomicBool::new(false);
     std::thread::scope(|s| {
-        for w in 0..writers {
-            let (db, commits, stop) = (&db, &commits, &stop);
-            s.spawn(move || orm_writer(db, w, seed, round, ckpt_every, commits, stop_after, stop));
+        for w in 0..child.threads {
+            let (db, child) = (&db, &child);
+            s.spawn(move || orm_writer(db, w, child, round));
         }
     });
     say("closing");
@@ -1304,11 +1311,8 @@ impl Library {
         query_world(&db, &world, &names)?;
         drop(db);
         // A clean reopen reads the same.
-        let db = {
-            let _g = no_spawn_in_flight();
-            strata::Database::open_with(path, verify_options())
-        }
-        .map_err(|e| format!("second open: {e}"))?;
+        let db = strata::Database::open_with(path, verify_options())
+            .map_err(|e| format!("second open: {e}"))?;
         if read_world(&db)? != world {
             return Err("a clean reopen reads another state".into());
         }
@@ -1322,7 +1326,7 @@ impl Library {
 /// integrity checks; links are read from both sides and must agree.
 fn read_world(db: &strata::Database) -> Result<World, String> {
     let e = |e: strata::Error| format!("reading: {e}");
-    db.check().map_err(|e| format!("integrity check: {e}"))?;
+    let checked = db.check().map_err(|e| format!("integrity check: {e}"))?;
     let s = db.read_session().map_err(e)?;
     let mut w = World {
         authors: (s.query::<Author>().all().map_err(e)?.into_iter())
@@ -1349,6 +1353,12 @@ fn read_world(db: &strata::Database) -> Result<World, String> {
     }
     if back != w.links {
         return Err("links read from the tags differ from links read from the books".into());
+    }
+    let rows = (w.authors.len() + w.books.len() + w.tags.len()) as u64;
+    if checked != rows {
+        return Err(format!(
+            "the integrity check saw {checked} rows, the queries {rows}"
+        ));
     }
     Ok(w)
 }
@@ -1472,7 +1482,9 @@ fn query_world(db: &strata::Database, world: &World, names: &[String]) -> Result
 #[test]
 fn orm_survives_sigkill_loop() {
     let kills = env_count("STRATA_ORM_KILLS", 50);
-    let mut rng = Rng::new(env_count("STRATA_KILL_SEED", 1) ^ 0x5EED);
+    let seed = kill::seed();
+    println!("ORM kill loop: STRATA_KILL_SEED={seed}, {kills} kills");
+    let mut rng = Rng::new(seed ^ 0x5EED);
     let dir = TempDir::new("kill-orm");
     let db = dir.path().join("library.strata");
     let copy = dir.path().join("verify.strata");
@@ -1494,7 +1506,11 @@ fn orm_survives_sigkill_loop() {
         timings.learn(&round);
         tally.acked += lib.learn(&round.lines);
         copy_database(&db, &copy);
-        match lib.verify(&copy) {
+        let verified = {
+            let _g = no_spawns();
+            lib.verify(&copy)
+        };
+        match verified {
             Ok(unacked) => {
                 tally.recoveries += 1;
                 tally.acked_checks += lib.acked;
@@ -1503,7 +1519,7 @@ fn orm_survives_sigkill_loop() {
             Err(e) => {
                 let kept = keep_for_post_mortem(&db, "orm");
                 panic!(
-                    "round {} ({plan:?}, {env:?}, kill in {:?}): {e}\n\
+                    "STRATA_KILL_SEED={seed}, round {} ({plan:?}, {env:?}, kill in {:?}): {e}\n\
                      the database as the kill left it is kept in {}",
                     tally.rounds,
                     round.phase,
