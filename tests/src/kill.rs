@@ -29,8 +29,8 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-/// The environment variable naming the database file of a child; its
-/// presence is what makes a role test act as a child.
+/// The environment variable naming the database file of a child (a role
+/// test run without it fails: it is no test of its own).
 pub const CHILD_DB: &str = "STRATA_KILL_CHILD_DB";
 
 /// The seed of a kill loop: `STRATA_KILL_SEED` if set, else a fresh one

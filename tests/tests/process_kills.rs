@@ -37,7 +37,7 @@
 //! end says how many kills landed where.
 //!
 //! `STRATA_KILLS` (default 100) is the number of kills of the engine loop,
-//! `STRATA_ORM_KILLS` (default 50) of the ORM loop; `STRATA_KILL_SEED`
+//! `STRATA_ORM_KILLS` (default 100) of the ORM loop; `STRATA_KILL_SEED`
 //! seeds the plans and the workloads (fresh in each run if unset, and
 //! printed: the kills land at moments no seed fixes, but a failure's seed
 //! replays the same plans).
@@ -50,8 +50,8 @@ use std::time::Instant;
 use strata::{Model, TextColumn};
 use strata_engine::{Database, Options, Transaction};
 use strata_tests::kill::{
-    self, CHILD_DB, Plan, Round, Tally, copy_database, keep_for_post_mortem, no_spawns, run_round,
-    say, start_protocol,
+    self, CHILD_DB, Phase, Plan, Round, Tally, copy_database, keep_for_post_mortem, no_spawns,
+    run_round, say, start_protocol,
 };
 use strata_tests::{Rng, TempDir, env_count};
 
@@ -381,9 +381,7 @@ fn bank_worker(db: &Database, t: u64, child: &Child, groups: &AtomicI64, max_gro
 #[test]
 #[ignore = "a helper: run as a child process by engine_survives_sigkill_loop"]
 fn kill_child_engine() {
-    let Ok(path) = std::env::var(CHILD_DB) else {
-        return;
-    };
+    let path = std::env::var(CHILD_DB).expect("run by engine_survives_sigkill_loop");
     let child = Child::from_env(THREAD_SLOTS);
     start_protocol();
     say("opening");
@@ -1198,9 +1196,7 @@ fn orm_writer(db: &strata::Database, w: u64, child: &Child, round: u64) {
 #[test]
 #[ignore = "a helper: run as a child process by orm_survives_sigkill_loop"]
 fn kill_child_orm() {
-    let Ok(path) = std::env::var(CHILD_DB) else {
-        return;
-    };
+    let path = std::env::var(CHILD_DB).expect("run by orm_survives_sigkill_loop");
     let child = Child::from_env(4);
     let round = env_u64("STRATA_KILL_CHILD_ROUND");
     start_protocol();
@@ -1481,7 +1477,7 @@ fn query_world(db: &strata::Database, world: &World, names: &[String]) -> Result
 
 #[test]
 fn orm_survives_sigkill_loop() {
-    let kills = env_count("STRATA_ORM_KILLS", 50);
+    let kills = env_count("STRATA_ORM_KILLS", 100);
     let seed = kill::seed();
     println!("ORM kill loop: STRATA_KILL_SEED={seed}, {kills} kills");
     let mut rng = Rng::new(seed ^ 0x5EED);
@@ -1530,4 +1526,94 @@ fn orm_survives_sigkill_loop() {
     }
     print_tally("ORM kill loop", &tally, started);
     assert!(tally.acked > 0, "no commit was ever acknowledged");
+}
+
+// ---------------------------------------------------------------------
+// The checks themselves: a loss they must see.
+
+/// Runs one round of `role` that stops by itself after `commits` commits,
+/// from one thread; returns its lines.
+fn clean_round(
+    role: &str,
+    db: &Path,
+    dir: &Path,
+    commits: u64,
+    is_ack: &dyn Fn(&str) -> bool,
+) -> Round {
+    let env = vec![
+        ("STRATA_KILL_CHILD_SEED", "7".to_string()),
+        ("STRATA_KILL_CHILD_ROUND", "1".to_string()),
+        ("STRATA_KILL_CHILD_THREADS", "1".to_string()),
+        ("STRATA_KILL_CHILD_CKPT", "1000".to_string()),
+    ];
+    let plan = Plan::Close(commits, None);
+    let round = run_round(role, db, &env, plan, is_ack, &dir.join("child-stderr"));
+    assert_eq!(round.phase, Phase::CleanExit, "{:?}", round.lines);
+    round
+}
+
+#[test]
+fn engine_checks_see_a_lost_transfer() {
+    let dir = TempDir::new("kill-self-engine");
+    let db = dir.path().join("bank.strata");
+    let copy = dir.path().join("verify.strata");
+    let is_ack = |l: &str| l.starts_with(['T', 'I', 'D']);
+    let round = clean_round("kill_child_engine", &db, dir.path(), 40, &is_ack);
+    let fresh = || {
+        let mut bank = Bank::default();
+        bank.learn(&round.lines);
+        bank
+    };
+    assert!(fresh().acked() >= 40);
+    let _g = no_spawns();
+    copy_database(&db, &copy);
+    fresh().verify(&copy).expect("the intact copy passes");
+    // Undo the last acknowledged transfer whole: balances, ledger entry
+    // and all; only the acknowledgement says it was there.
+    let (&id, &(from, to, amount)) = fresh().transfers.last_key_value().expect("a transfer");
+    let d = Database::open_with(&copy, verify_options()).expect("open the copy");
+    d.transaction(|tx| {
+        let bal = |tx: &mut Transaction, a: u8| -> strata_engine::Result<i64> {
+            Ok(le_i64(&tx.get("accounts", &acct(a))?.expect("account")))
+        };
+        let (f, t) = (bal(tx, from)?, bal(tx, to)?);
+        tx.put("accounts", &acct(from), &(f + amount).to_le_bytes())?;
+        tx.put("accounts", &acct(to), &(t - amount).to_le_bytes())?;
+        tx.delete("ledger", &id.to_be_bytes())?;
+        Ok(())
+    })
+    .expect("undo a transfer");
+    drop(d);
+    let err = fresh()
+        .verify(&copy)
+        .expect_err("a lost transfer must be seen");
+    assert!(err.contains("missing") || err.contains("thread"), "{err}");
+}
+
+#[test]
+fn orm_checks_see_a_lost_book() {
+    let dir = TempDir::new("kill-self-orm");
+    let db = dir.path().join("library.strata");
+    let copy = dir.path().join("verify.strata");
+    let is_ack = |l: &str| l.starts_with("K ");
+    let round = clean_round("kill_child_orm", &db, dir.path(), 60, &is_ack);
+    let fresh = || {
+        let mut lib = Library::default();
+        lib.learn(&round.lines);
+        lib
+    };
+    let _g = no_spawns();
+    copy_database(&db, &copy);
+    fresh().verify(&copy).expect("the intact copy passes");
+    // Delete one acknowledged book properly, through the ORM: the
+    // database stays consistent, and only the model says it was there.
+    let lib = fresh();
+    let book = lib.model.books.values().next().expect("a book").clone();
+    let d = strata::Database::open_with(&copy, verify_options()).expect("open the copy");
+    let mut s = d.session().expect("session");
+    assert!(s.delete(&book).expect("delete"), "the book is there");
+    s.commit().expect("commit");
+    drop(d);
+    let err = fresh().verify(&copy).expect_err("a lost book must be seen");
+    assert!(err.contains(&format!("books at [{}]", book.id)), "{err}");
 }
