@@ -3,6 +3,8 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+/// SIGKILL is Unix's: the process-kill harness is built there only.
+#[cfg(unix)]
 pub mod kill;
 
 use std::collections::BTreeMap;

@@ -41,6 +41,10 @@
 //! seeds the plans and the workloads (fresh in each run if unset, and
 //! printed: the kills land at moments no seed fixes, but a failure's seed
 //! replays the same plans).
+//!
+//! Unix only: the kills are SIGKILL, and the harness reads how the child
+//! ended from its signal.
+#![cfg(unix)]
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
