@@ -3,6 +3,10 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+/// SIGKILL is Unix's: the process-kill harness is built there only.
+#[cfg(unix)]
+pub mod kill;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
