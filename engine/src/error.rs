@@ -40,7 +40,7 @@ impl fmt::Display for Location {
 /// | --- | --- | --- |
 /// | retry | [`Deadlock`](Error::Deadlock), [`LockTimeout`](Error::LockTimeout) | run the transaction again ([`Error::is_retryable`]) |
 /// | bad input | [`KeyTooLarge`](Error::KeyTooLarge), [`ValueTooLarge`](Error::ValueTooLarge), [`NoSuchTable`](Error::NoSuchTable), [`InvalidTableName`](Error::InvalidTableName), [`InvalidOptions`](Error::InvalidOptions), [`ReadOnly`](Error::ReadOnly) | fix the call |
-/// | the file | [`Corruption`](Error::Corruption), [`NotAStrataFile`](Error::NotAStrataFile), [`NewerFormat`](Error::NewerFormat), [`Locked`](Error::Locked) | restore, upgrade, or close the other handle |
+/// | the file | [`Corruption`](Error::Corruption), [`NotAStrataFile`](Error::NotAStrataFile), [`NewerFormat`](Error::NewerFormat), [`OlderFormat`](Error::OlderFormat), [`Locked`](Error::Locked) | restore, upgrade, or close the other handle |
 /// | I/O | [`Io`](Error::Io) | look at the device; the database stays consistent |
 /// | poisoned | [`Poisoned`](Error::Poisoned) | drop every handle and open the database again |
 #[derive(Clone, Debug)]
@@ -99,6 +99,14 @@ pub enum Error {
         found: u32,
         /// The newest format version this build reads.
         supported: u32,
+    },
+    /// The file was written by an older Strata in a format this version no
+    /// longer reads (see `docs/file-format.md`, "Versions").
+    OlderFormat {
+        /// The format version found in the file.
+        found: u32,
+        /// The oldest format version this build reads.
+        oldest: u32,
     },
     /// Another handle, in this process or another, has the database open.
     Locked,
@@ -168,6 +176,11 @@ impl fmt::Display for Error {
             Error::NewerFormat { found, supported } => write!(
                 f,
                 "the file has format version {found}, newer than the version {supported} this build reads"
+            ),
+            Error::OlderFormat { found, oldest } => write!(
+                f,
+                "the file has format version {found}, older than the oldest version {oldest} this build reads; \
+                 read it with the Strata that wrote it and copy the data into a new file"
             ),
             Error::Locked => write!(f, "the database is locked by another handle or process"),
             Error::Io(e) => write!(f, "I/O error: {e}"),

@@ -64,7 +64,10 @@ pub fn options(vfs: &SimVfs) -> Options {
 fn is_file_error(e: &Error) -> bool {
     matches!(
         e,
-        Error::Corruption { .. } | Error::NotAStrataFile | Error::NewerFormat { .. }
+        Error::Corruption { .. }
+            | Error::NotAStrataFile
+            | Error::NewerFormat { .. }
+            | Error::OlderFormat { .. }
     )
 }
 

@@ -10,16 +10,22 @@
 //! | 32 | .. | zero to the end of the page |
 //!
 //! The magic is checked first (a foreign file is `NotAStrataFile`), then
-//! the version (a newer file is `NewerFormat`, whatever else it holds),
-//! then the checksum.
+//! the version (a newer file is `NewerFormat`, an older one `OlderFormat`,
+//! whatever else it holds), then the checksum.
+//!
+//! Versions: 1 had 2-byte slots in leaf and branch pages (development
+//! builds only); 2 has 6-byte slots that carry a key head. No build reads
+//! both: a version-1 file is refused with `OlderFormat`.
 
 use crate::error::{Error, Location, Result};
 use crate::page::{MAX_PAGE_SIZE, MIN_PAGE_SIZE, get_u32};
 
 /// The file's first eight bytes.
 pub(crate) const MAGIC: &[u8; 8] = b"STRATADB";
-/// The format version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this build writes and the only one it reads.
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest format version this build reads.
+pub const OLDEST_FORMAT_VERSION: u32 = 2;
 /// Bytes of page 0 that carry the header.
 pub(crate) const HEADER_LEN: usize = 32;
 
@@ -62,6 +68,12 @@ pub(crate) fn decode(b: &[u8]) -> Result<usize> {
     if version == 0 {
         return Err(corrupt("format version 0".into()));
     }
+    if version < OLDEST_FORMAT_VERSION {
+        return Err(Error::OlderFormat {
+            found: version,
+            oldest: OLDEST_FORMAT_VERSION,
+        });
+    }
     let page_size = get_u32(b, 12).unwrap_or(0) as usize;
     if !valid_page_size(page_size) {
         return Err(corrupt(format!("invalid page size {page_size}")));
@@ -83,12 +95,23 @@ mod tests {
         ));
         assert!(matches!(decode(&p[..10]), Err(Error::NotAStrataFile)));
         let mut newer = p.clone();
-        newer[8] = 2;
+        newer[8] = 3;
         assert!(matches!(
             decode(&newer),
             Err(Error::NewerFormat {
-                found: 2,
-                supported: 1
+                found: 3,
+                supported: 2
+            })
+        ));
+        let mut older = p.clone();
+        older[8] = 1;
+        let crc = crc32fast::hash(&older[0..28]);
+        older[28..32].copy_from_slice(&crc.to_le_bytes());
+        assert!(matches!(
+            decode(&older),
+            Err(Error::OlderFormat {
+                found: 1,
+                oldest: 2
             })
         ));
         let mut flipped = p.clone();

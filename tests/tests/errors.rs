@@ -4,7 +4,9 @@
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use strata_engine::storage::{FaultPlan, SimVfs};
-use strata_engine::{Database, Error, FORMAT_VERSION, Location, MAX_VALUE_LEN, Options};
+use strata_engine::{
+    Database, Error, FORMAT_VERSION, Location, MAX_VALUE_LEN, OLDEST_FORMAT_VERSION, Options,
+};
 use strata_tests::{TempDir, open_sim};
 
 fn quiet() -> Options {
@@ -151,6 +153,28 @@ fn a_newer_format_is_refused() {
             assert_eq!((found, supported), (FORMAT_VERSION + 1, FORMAT_VERSION));
         }
         other => panic!("expected NewerFormat, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_older_format_is_refused() {
+    let dir = TempDir::new("errors");
+    let p = dir.path().join("db");
+    drop(Database::open_with(&p, quiet()).unwrap());
+    let mut bytes = std::fs::read(&p).unwrap();
+    bytes[8..12].copy_from_slice(&(OLDEST_FORMAT_VERSION - 1).to_le_bytes());
+    let crc = crc32(&bytes[0..28]);
+    bytes[28..32].copy_from_slice(&crc.to_le_bytes());
+    std::fs::write(&p, &bytes).unwrap();
+    match Database::open_with(&p, quiet()) {
+        Err(e @ Error::OlderFormat { found, oldest }) => {
+            assert_eq!(
+                (found, oldest),
+                (OLDEST_FORMAT_VERSION - 1, OLDEST_FORMAT_VERSION)
+            );
+            assert!(e.to_string().contains("older than"), "{e}");
+        }
+        other => panic!("expected OlderFormat, got {other:?}"),
     }
 }
 
