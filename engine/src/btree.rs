@@ -109,7 +109,7 @@ impl Found {
     }
 }
 
-/// Like [`get`], but leaves an inline value of a clean leaf where it is,
+/// Like [`get`], but leaves an inline value of a leaf where it is,
 /// so that the caller can read it after the tree latch is released
 /// without copying it.
 pub(crate) fn get_found(r: &impl Pages, root: PageId, key: &[u8]) -> Result<Option<Found>> {
@@ -126,6 +126,9 @@ pub(crate) fn get_found(r: &impl Pages, root: PageId, key: &[u8]) -> Result<Opti
             return Ok(Some(match p {
                 PageRef::Shared(buf) if matches!(node::value(&buf, i), LeafValue::Inline(_)) => {
                     Found::Leaf(buf, i)
+                }
+                PageRef::Held(buf) if matches!(node::value(buf, i), LeafValue::Inline(_)) => {
+                    Found::Leaf(buf.clone(), i)
                 }
                 p => Found::Owned(load_value(r, &p, i)?),
             }));
@@ -599,6 +602,7 @@ impl LeafPath {
 fn snapshot(p: PageRef<'_>) -> PageBuf {
     match p {
         PageRef::Shared(buf) => buf,
+        PageRef::Held(buf) => buf.clone(),
         PageRef::Borrowed(b) => PageBuf::from(b),
     }
 }
@@ -608,9 +612,10 @@ fn snapshot(p: PageRef<'_>) -> PageBuf {
 /// is released, and that entry's index; `path` is left leading to it.
 /// `None` if no entry lies there.
 ///
-/// A clean leaf is shared by reference count (its bytes never change); a
-/// dirty one is copied. The caller must keep the table locked, so that the
-/// snapshot stays the table's truth while it is read.
+/// The leaf is shared by reference count: a clean page's bytes never
+/// change, and a writer copies a dirty page that a snapshot shares before
+/// it changes it (`Arc::make_mut`). The caller must keep the table locked,
+/// so that the snapshot stays the table's truth while it is read.
 pub(crate) fn seek_leaf(
     r: &impl Pages,
     root: PageId,

@@ -247,7 +247,7 @@ impl Database {
     /// `options.create` is set. Replays the log of an unclean shutdown.
     ///
     /// Errors: [`Error::Locked`] if another handle has it open,
-    /// [`Error::NotAStrataFile`], [`Error::NewerFormat`],
+    /// [`Error::NotAStrataFile`], [`Error::NewerFormat`], [`Error::OlderFormat`],
     /// [`Error::Corruption`], [`Error::Io`].
     pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Database> {
         options.validate()?;

@@ -10,8 +10,8 @@
 //! | 32 | .. | zero to the end of the page |
 //!
 //! The magic is checked first (a foreign file is `NotAStrataFile`), then
-//! the version (a newer file is `NewerFormat`, an older one `OlderFormat`,
-//! whatever else it holds), then the checksum.
+//! a newer version (`NewerFormat`, whatever else the header holds), then
+//! the checksum, then an older version (`OlderFormat`).
 //!
 //! Versions: 1 had 2-byte slots in leaf and branch pages (development
 //! builds only); 2 has 6-byte slots that carry a key head. No build reads

@@ -63,9 +63,16 @@ use std::io;
 use std::ops::Deref;
 use std::sync::Arc;
 
-/// A page borrowed from the dirty map or shared with the cache.
+/// A page borrowed from the dirty map or the pinned branches, or shared
+/// with the cache.
 pub(crate) enum PageRef<'a> {
+    /// Bytes that are not a page buffer of the pager.
     Borrowed(&'a [u8]),
+    /// A buffer of the dirty map or of the pinned branches. Cloning it for
+    /// a snapshot is safe: writers change dirty pages only through
+    /// `Arc::make_mut`, which copies a buffer that a snapshot shares.
+    Held(&'a PageBuf),
+    /// A buffer shared with the cache.
     Shared(PageBuf),
 }
 
@@ -76,6 +83,7 @@ impl Deref for PageRef<'_> {
     fn deref(&self) -> &[u8] {
         match self {
             PageRef::Borrowed(b) => b,
+            PageRef::Held(a) => a,
             PageRef::Shared(a) => a,
         }
     }
@@ -418,9 +426,9 @@ fn read_page<'a>(
         ));
     }
     let page = if let Some(buf) = pager.dirty.get(&id) {
-        PageRef::Borrowed(buf)
+        PageRef::Held(buf)
     } else if let Some(buf) = pager.pinned.get(&id) {
-        PageRef::Borrowed(buf)
+        PageRef::Held(buf)
     } else if let Some(buf) = cache.get(id) {
         PageRef::Shared(buf)
     } else {

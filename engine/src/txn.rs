@@ -314,10 +314,13 @@ impl Transaction {
         if self.db.state.read().tables.id(name).is_some() {
             return Ok(()); // created and committed while we waited
         }
-        let id = self.db.next_table_id.fetch_add(1, Ordering::Relaxed);
-        if id == u32::MAX {
-            return Err(Error::InvalidOptions("table ids exhausted".into()));
-        }
+        // The counter stops at the last id rather than wrapping to 0, which
+        // is never a table id.
+        let id = self
+            .db
+            .next_table_id
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_add(1))
+            .map_err(|_| Error::InvalidOptions("table ids exhausted".into()))?;
         self.created.push((id, name.to_string()));
         self.created_ids.insert(name.to_string(), id);
         Ok(())
