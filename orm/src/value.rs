@@ -326,13 +326,14 @@ const FLOAT: u8 = 0x04;
 const TEXT: u8 = 0x05;
 const BYTES: u8 = 0x06;
 
-fn escaped(out: &mut Vec<u8>, bytes: &[u8]) {
-    for &b in bytes {
-        out.push(b);
-        if b == 0 {
-            out.push(0xFF);
-        }
+fn escaped(out: &mut Vec<u8>, mut bytes: &[u8]) {
+    // Copy the runs between zero bytes whole.
+    while let Some(z) = bytes.iter().position(|&b| b == 0) {
+        out.extend_from_slice(&bytes[..=z]);
+        out.push(0xFF);
+        bytes = &bytes[z + 1..];
     }
+    out.extend_from_slice(bytes);
 }
 
 /// Appends the order-preserving encoding of `v` to `out`. NaN has no
@@ -380,7 +381,14 @@ pub(crate) fn key_of(v: &Value) -> Vec<u8> {
 
 /// The encoding of one borrowed value.
 pub(crate) fn key_of_ref(v: ValueRef<'_>) -> Vec<u8> {
-    let mut out = Vec::new();
+    // One allocation of the right size: a tag and 8 bytes for numbers; a
+    // tag, the bytes (escapes aside) and the terminator for text.
+    let cap = match v {
+        ValueRef::Text(s) => s.len() + 3,
+        ValueRef::Bytes(b) => b.len() + 3,
+        _ => 9,
+    };
+    let mut out = Vec::with_capacity(cap);
     encode_key(v, &mut out);
     out
 }
