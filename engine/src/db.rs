@@ -50,12 +50,12 @@ use crate::log_record::{self, Op};
 use crate::meta::Meta;
 use crate::node;
 use crate::options::{Durability, Options};
-use crate::page::{META_PAGES, PageBuf, PageId};
+use crate::page::{self, META_PAGES, PageBuf, PageId};
 use crate::page_cache::PageCache;
 use crate::pager::{self, Pager, Pages};
 use crate::storage::{OpenMode, StorageFile, Vfs};
 use crate::txn::Transaction;
-use crate::wal::{self, LOG_HEADER};
+use crate::wal::{self, DamagedMeta, LOG_HEADER};
 use crate::{MAX_VALUE_LEN, btree};
 use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
 use std::io;
@@ -196,13 +196,16 @@ fn create(vfs: &dyn Vfs, path: &Path, options: &Options) -> Result<()> {
     Ok(())
 }
 
-/// Reads both meta pages and returns the newest valid one. A meta page
-/// that counts more pages than the file holds is not valid: every page up
-/// to its page count was written and synced before it (a checkpoint gives
-/// back a free tail of the file before it writes the meta page).
-fn read_meta(file: &dyn StorageFile, page_size: usize) -> Result<Meta> {
+/// Reads both meta pages and returns the newest valid one, and what the
+/// other one claims if it is damaged (for `wal::recover`, which decides
+/// whether falling back to the valid one is safe). A meta page that counts
+/// more pages than the file holds is not valid: every page up to its page
+/// count was written and synced before it (a checkpoint gives back a free
+/// tail of the file before it writes the meta page).
+fn read_meta(file: &dyn StorageFile, page_size: usize) -> Result<(Meta, Option<DamagedMeta>)> {
     let mut best: Option<Meta> = None;
     let mut first_err = None;
+    let mut damaged: Option<(PageId, Vec<u8>)> = None;
     let file_len = file.len()?;
     for id in META_PAGES {
         let mut buf = vec![0u8; page_size];
@@ -224,16 +227,56 @@ fn read_meta(file: &dyn StorageFile, page_size: usize) -> Result<Meta> {
             Ok(m) if best.is_none_or(|b| m.sequence > b.sequence) => best = Some(m),
             Ok(_) => {}
             Err(e @ Error::Io(_)) => return Err(e),
-            Err(e) => first_err = first_err.or(Some(e)),
+            Err(e) => {
+                first_err = first_err.or(Some(e));
+                damaged = Some((id, buf));
+            }
         }
     }
-    best.ok_or_else(|| match first_err {
+    let best = best.ok_or_else(|| match first_err {
         Some(Error::Corruption { detail, .. }) => Error::Corruption {
             location: Location::Page(META_PAGES[0]),
             detail: format!("no valid meta page ({detail})"),
         },
         _ => Error::corrupt_page(META_PAGES[0], "no valid meta page"),
-    })
+    })?;
+    let damaged = damaged.map(|(page, buf)| DamagedMeta {
+        page,
+        claims_newer: page::get_u64(&buf, 8) == best.sequence.checked_add(1),
+        salt: page::get_u64(&buf, 56).unwrap_or(0),
+    });
+    Ok((best, damaged))
+}
+
+/// The other meta page is damaged, so recovery would start from `meta`,
+/// which may be older than it: refuses if that would lose what the damaged
+/// page's checkpoint made durable (`wal.rs`, FALLING BACK). Runs before any
+/// page `meta` references is read.
+fn check_fallback(
+    vfs: &dyn Vfs,
+    log_path: &Path,
+    file_len: u64,
+    page_size: usize,
+    meta: &Meta,
+    damaged: DamagedMeta,
+) -> Result<()> {
+    if u64::from(meta.page_count) * page_size as u64 > file_len {
+        return Err(Error::corrupt_page(
+            damaged.page,
+            format!(
+                "meta page {} is damaged, and the data file is shorter than the other meta \
+                 page's {} pages: a newer checkpoint cut the file, so the other meta page \
+                 cannot be used",
+                damaged.page, meta.page_count
+            ),
+        ));
+    }
+    let log = match vfs.open(log_path, OpenMode::ReadOnly) {
+        Ok(f) => wal::read_all(&*f)?,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    wal::check_generation(&log, meta.checkpoint_lsn, meta.log_salt, Some(damaged))
 }
 
 impl Database {
@@ -270,7 +313,10 @@ impl Database {
         let mut head = vec![0u8; header::HEADER_LEN.min(file_len as usize)];
         data.read_at(&mut head, 0)?;
         let page_size = header::decode(&head)?;
-        let meta = read_meta(&*data, page_size)?;
+        let (meta, damaged_meta) = read_meta(&*data, page_size)?;
+        if let Some(damaged) = damaged_meta {
+            check_fallback(&*vfs, &log_path(&path), file_len, page_size, &meta, damaged)?;
+        }
         let pager = Pager::open(page_size, meta.page_count, meta.free_list, &*data)?;
         let cache = PageCache::new(options.cache_size / page_size);
         let tables = Tables::load(
@@ -651,6 +697,13 @@ impl Inner {
         self.poisoned(r)?;
         self.applied_lsn.store(lsn, Ordering::Release);
         self.commits.fetch_add(1, Ordering::Relaxed);
+        // This transaction has no log frames, so a recovery that had to
+        // fall back from a damaged newest meta page to the older one could
+        // not replay it (`wal.rs`, FALLING BACK). A second meta page,
+        // written at once, makes both meta pages hold it. The commit is
+        // durable already: a failure here only poisons the handle.
+        let r = self.checkpoint_locked(lsn, true);
+        let _ = self.poisoned(r);
         Ok(())
     }
 
