@@ -41,7 +41,7 @@ impl fmt::Display for Location {
 /// | retry | [`Deadlock`](Error::Deadlock), [`LockTimeout`](Error::LockTimeout) | run the transaction again ([`Error::is_retryable`]) |
 /// | bad input | [`KeyTooLarge`](Error::KeyTooLarge), [`ValueTooLarge`](Error::ValueTooLarge), [`NoSuchTable`](Error::NoSuchTable), [`InvalidTableName`](Error::InvalidTableName), [`InvalidOptions`](Error::InvalidOptions), [`ReadOnly`](Error::ReadOnly) | fix the call |
 /// | the file | [`Corruption`](Error::Corruption), [`NotAStrataFile`](Error::NotAStrataFile), [`NewerFormat`](Error::NewerFormat), [`OlderFormat`](Error::OlderFormat), [`Locked`](Error::Locked) | restore, upgrade, or close the other handle |
-/// | I/O | [`Io`](Error::Io) | look at the device; the database stays consistent |
+/// | I/O | [`Io`](Error::Io), [`StorageFull`](Error::StorageFull) | look at the device, or free space; the database stays consistent |
 /// | poisoned | [`Poisoned`](Error::Poisoned) | drop every handle and open the database again |
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -79,7 +79,9 @@ pub enum Error {
     /// An option is out of its range.
     InvalidOptions(String),
     /// A write was attempted through a read-only transaction or a
-    /// read-only database handle.
+    /// read-only database handle ([`Options::read_only`](crate::Options::read_only)):
+    /// `put`, `delete` or `create_table` on a read-only transaction, or
+    /// `begin`, `transaction` or `checkpoint` on a read-only handle.
     ReadOnly,
 
     /// Bytes read back from the files fail a checksum or a structural
@@ -115,6 +117,16 @@ pub enum Error {
     /// consistent; if the error hit a write or a sync, the handle is now
     /// poisoned.
     Io(Arc<io::Error>),
+    /// The device is full, or the user's disk quota is used up
+    /// (`ErrorKind::StorageFull`, `ErrorKind::QuotaExceeded`). The database
+    /// on disk stays consistent. When a commit gets it, the transaction
+    /// was rolled back before anything of it was written, and a checkpoint
+    /// that gets it before its meta page is written changed nothing: in
+    /// both cases the handle stays usable, and the same call succeeds once
+    /// space is freed. Anywhere else (a sync, the meta page, a transaction
+    /// larger than `Options::checkpoint_log_size`, creating the files) it
+    /// poisons the handle like any other failed write.
+    StorageFull(Arc<io::Error>),
 
     /// An earlier write or sync failed, so this handle can no longer vouch
     /// for what is on disk. Every call fails with this until the database
@@ -184,6 +196,7 @@ impl fmt::Display for Error {
             ),
             Error::Locked => write!(f, "the database is locked by another handle or process"),
             Error::Io(e) => write!(f, "I/O error: {e}"),
+            Error::StorageFull(e) => write!(f, "no space left for the database: {e}"),
             Error::Poisoned { cause } => write!(
                 f,
                 "the database handle is poisoned by an earlier failure ({cause}); reopen it"
@@ -195,7 +208,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Io(e) => Some(&**e),
+            Error::Io(e) | Error::StorageFull(e) => Some(&**e),
             _ => None,
         }
     }
@@ -203,6 +216,11 @@ impl std::error::Error for Error {
 
 impl From<io::Error> for Error {
     fn from(e: io::Error) -> Self {
-        Error::Io(Arc::new(e))
+        match e.kind() {
+            io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => {
+                Error::StorageFull(Arc::new(e))
+            }
+            _ => Error::Io(Arc::new(e)),
+        }
     }
 }

@@ -53,6 +53,15 @@ impl Vfs for RealVfs {
         std::fs::remove_file(path)
     }
 
+    fn resolve(&self, path: &Path) -> io::Result<std::path::PathBuf> {
+        match std::fs::canonicalize(path) {
+            Ok(p) => Ok(p),
+            // Nothing there yet (or a dangling link): the name as given.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(path.to_path_buf()),
+            Err(e) => Err(e),
+        }
+    }
+
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         #[cfg(unix)]
         {
@@ -134,6 +143,14 @@ impl StorageFile for RealFile {
 
     fn try_lock_exclusive(&self) -> io::Result<bool> {
         match self.file.try_lock() {
+            Ok(()) => Ok(true),
+            Err(TryLockError::WouldBlock) => Ok(false),
+            Err(TryLockError::Error(e)) => Err(e),
+        }
+    }
+
+    fn try_lock_shared(&self) -> io::Result<bool> {
+        match self.file.try_lock_shared() {
             Ok(()) => Ok(true),
             Err(TryLockError::WouldBlock) => Ok(false),
             Err(TryLockError::Error(e)) => Err(e),
