@@ -42,7 +42,7 @@
 //! tree no step overwrote, and the log, which still holds everything.
 
 use crate::catalog::{self, TableId, Tables};
-use crate::error::{Error, Location, Result};
+use crate::error::{Error, Location, OpenFailure, Result};
 use crate::group_commit::{self, LogWriter};
 use crate::header;
 use crate::lock_table::LockManager;
@@ -202,6 +202,15 @@ fn create(vfs: &dyn Vfs, path: &Path, options: &Options) -> Result<()> {
     Ok(())
 }
 
+/// `e`, from opening the file at `path`: [`Error::CannotOpen`] if it is
+/// one of the reasons [`OpenFailure`] names, else as any I/O error.
+fn open_error(path: PathBuf, e: io::Error) -> Error {
+    match OpenFailure::of(&e) {
+        Some(reason) => Error::CannotOpen { path, reason },
+        None => e.into(),
+    }
+}
+
 /// Reads both meta pages and returns the newest valid one, and what the
 /// other one claims if it is damaged (for `wal::recover`, which decides
 /// whether falling back to the valid one is safe). A meta page that counts
@@ -309,33 +318,46 @@ impl Database {
     /// beside the file it leads to.
     ///
     /// Errors: [`Error::Locked`] if another handle has it open,
-    /// [`Error::NotAStrataFile`], [`Error::NewerFormat`], [`Error::OlderFormat`],
-    /// [`Error::Corruption`], [`Error::StorageFull`], [`Error::Io`] (for
-    /// example `NotFound` with `create` off or with `read_only`,
-    /// `PermissionDenied` for a writable open of a file the process may
-    /// only read, `IsADirectory`, `FilesystemLoop` for a loop of symbolic
-    /// links).
+    /// [`Error::CannotOpen`] if a file cannot be opened (no file with
+    /// `create` off or with `read_only`, a directory, a loop of symbolic
+    /// links, a writable open of a file the process may only read, ...),
+    /// [`Error::NotAStrataFile`], [`Error::NewerFormat`],
+    /// [`Error::OlderFormat`], [`Error::Corruption`],
+    /// [`Error::StorageFull`], [`Error::Io`].
     pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Database> {
         options.validate()?;
         let given = path.as_ref().to_path_buf();
         let vfs = options.storage.clone();
         let read_only = options.read_only;
+        let at = |p: &Path| {
+            let p = p.to_path_buf();
+            move |e: io::Error| open_error(p, e)
+        };
         // The files' real names: the log lives beside the data file.
-        let path = vfs.resolve(&given)?;
-        if !vfs.exists(&path)? {
+        let path = vfs.resolve(&given).map_err(at(&given))?;
+        if !vfs.exists(&path).map_err(at(&given))? {
             if !options.create || read_only {
-                return Err(Error::from(io::Error::new(
-                    io::ErrorKind::NotFound,
-                    format!("no database at {}", given.display()),
-                )));
+                return Err(Error::CannotOpen {
+                    path: given,
+                    reason: OpenFailure::NotFound,
+                });
             }
-            create(&*vfs, &path, &options)?;
+            create(&*vfs, &path, &options).map_err(|e| match e {
+                Error::Io(io) => match OpenFailure::of(&io) {
+                    Some(reason) => Error::CannotOpen {
+                        path: given.clone(),
+                        reason,
+                    },
+                    None => Error::Io(io),
+                },
+                e => e,
+            })?;
         }
         let data = if read_only {
-            let f = vfs.open(&path, OpenMode::ReadOnly)?;
+            let f = vfs.open(&path, OpenMode::ReadOnly).map_err(at(&given))?;
             f.try_lock_shared()?.then_some(f)
         } else {
-            let f = vfs.open(&path, OpenMode::Existing)?;
+            let f = vfs.open(&path, OpenMode::Existing).map_err(at(&given))?;
             f.try_lock_exclusive()?.then_some(f)
         };
         let data = data.ok_or(Error::Locked)?;
@@ -377,7 +399,7 @@ impl Database {
                 // Nothing to replay, and nothing is ever appended.
                 Ok(_) => Box::new(NoLog),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => Box::new(NoLog),
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(open_error(lp, e)),
             }
         } else {
             match vfs.open(&lp, OpenMode::Existing) {
@@ -388,7 +410,7 @@ impl Database {
                     vfs.sync_dir(&parent_dir(&path))?;
                     f
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(open_error(lp, e)),
             }
         };
         let recovered = if log_file.len()? < LOG_HEADER {
@@ -717,8 +739,15 @@ impl Inner {
         }
         let _latch = self.commit_latch.lock();
         self.poison.check()?;
+        // The log grows first (`group_commit.rs`, GROWTH): on a full disk
+        // that fails before anything of this transaction is appended or
+        // applied, so the caller rolls it back and the handle stays usable.
+        match self.log.reserve(size) {
+            Err(e @ Error::StorageFull(_)) => return Err(e),
+            r => self.poisoned(r)?,
+        }
         let lsn = self.log.appended() + 1;
-        let appended = self.log.append_ops(lsn, ops);
+        let appended = self.log.append_ops(lsn, ops, size);
         self.poisoned(appended)?;
         let mut st = self.state.write();
         let applied = st.apply_ops(&self.cache, &*self.data, ops, 0, &self.next_table_id);

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::io;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// A `Result` whose error is the engine's [`Error`].
@@ -32,6 +33,61 @@ impl fmt::Display for Location {
     }
 }
 
+/// Why a database's file could not be opened ([`Error::CannotOpen`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OpenFailure {
+    /// No file is there (and `Options::create` is off, or the handle is
+    /// read-only), or a directory on the way does not exist.
+    NotFound,
+    /// The path names a directory.
+    IsADirectory,
+    /// A component of the path, other than the last, is not a directory.
+    NotADirectory,
+    /// Symbolic links on the way form a loop (or nest too deeply).
+    SymlinkLoop,
+    /// The process may not open the file as asked: for example a
+    /// writable open of a file it may only read. A read-only open
+    /// ([`Options::read_only`](crate::Options::read_only)) may work.
+    PermissionDenied,
+    /// A writable open of a file on a read-only file system. A read-only
+    /// open may work.
+    ReadOnlyFilesystem,
+}
+
+impl OpenFailure {
+    /// The failure `e` reports, if it is one of these.
+    pub(crate) fn of(e: &io::Error) -> Option<OpenFailure> {
+        Some(match e.kind() {
+            io::ErrorKind::NotFound => OpenFailure::NotFound,
+            io::ErrorKind::IsADirectory => OpenFailure::IsADirectory,
+            io::ErrorKind::NotADirectory => OpenFailure::NotADirectory,
+            io::ErrorKind::PermissionDenied => OpenFailure::PermissionDenied,
+            io::ErrorKind::ReadOnlyFilesystem => OpenFailure::ReadOnlyFilesystem,
+            // `ErrorKind::FilesystemLoop` is not stable yet: ELOOP by name.
+            k if format!("{k:?}") == "FilesystemLoop" => OpenFailure::SymlinkLoop,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for OpenFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            OpenFailure::NotFound => "no such file",
+            OpenFailure::IsADirectory => "it is a directory",
+            OpenFailure::NotADirectory => "a component of the path is not a directory",
+            OpenFailure::SymlinkLoop => "symbolic links form a loop",
+            OpenFailure::PermissionDenied => {
+                "permission denied (a read-only open, Options::read_only, may work)"
+            }
+            OpenFailure::ReadOnlyFilesystem => {
+                "read-only file system (a read-only open, Options::read_only, may work)"
+            }
+        })
+    }
+}
+
 /// Everything that can go wrong in the engine.
 ///
 /// The variants fall into five groups, by what the caller should do:
@@ -40,7 +96,7 @@ impl fmt::Display for Location {
 /// | --- | --- | --- |
 /// | retry | [`Deadlock`](Error::Deadlock), [`LockTimeout`](Error::LockTimeout) | run the transaction again ([`Error::is_retryable`]) |
 /// | bad input | [`KeyTooLarge`](Error::KeyTooLarge), [`ValueTooLarge`](Error::ValueTooLarge), [`NoSuchTable`](Error::NoSuchTable), [`InvalidTableName`](Error::InvalidTableName), [`InvalidOptions`](Error::InvalidOptions), [`ReadOnly`](Error::ReadOnly) | fix the call |
-/// | the file | [`Corruption`](Error::Corruption), [`NotAStrataFile`](Error::NotAStrataFile), [`NewerFormat`](Error::NewerFormat), [`OlderFormat`](Error::OlderFormat), [`Locked`](Error::Locked) | restore, upgrade, or close the other handle |
+/// | the file | [`Corruption`](Error::Corruption), [`NotAStrataFile`](Error::NotAStrataFile), [`NewerFormat`](Error::NewerFormat), [`OlderFormat`](Error::OlderFormat), [`Locked`](Error::Locked), [`CannotOpen`](Error::CannotOpen) | restore, upgrade, close the other handle, or fix the path |
 /// | I/O | [`Io`](Error::Io), [`StorageFull`](Error::StorageFull) | look at the device, or free space; the database stays consistent |
 /// | poisoned | [`Poisoned`](Error::Poisoned) | drop every handle and open the database again |
 #[derive(Clone, Debug)]
@@ -112,6 +168,15 @@ pub enum Error {
     },
     /// Another handle, in this process or another, has the database open.
     Locked,
+    /// Opening the database failed on one of its files (the data file, or
+    /// the log beside it) for a reason [`OpenFailure`] names. Nothing was
+    /// written.
+    CannotOpen {
+        /// The file, as given to open it (the log's real path for the log).
+        path: PathBuf,
+        /// Why it could not be opened.
+        reason: OpenFailure,
+    },
 
     /// An operating-system I/O error. The database on disk stays
     /// consistent; if the error hit a write or a sync, the handle is now
@@ -195,6 +260,13 @@ impl fmt::Display for Error {
                  read it with the Strata that wrote it and copy the data into a new file"
             ),
             Error::Locked => write!(f, "the database is locked by another handle or process"),
+            Error::CannotOpen { path, reason } => {
+                write!(
+                    f,
+                    "cannot open the database at {}: {reason}",
+                    path.display()
+                )
+            }
             Error::Io(e) => write!(f, "I/O error: {e}"),
             Error::StorageFull(e) => write!(f, "no space left for the database: {e}"),
             Error::Poisoned { cause } => write!(

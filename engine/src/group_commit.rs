@@ -118,14 +118,11 @@ impl LogWriter {
     /// than held whole. The caller holds the commit latch and assigns LSNs
     /// in order.
     ///
-    /// Before anything is appended, the log file is grown if the frames
-    /// would pass its allocated end (see GROWTH). If that fails, nothing
-    /// of this transaction was appended or written and the log stays
-    /// usable: the caller rolls the transaction back.
-    pub(crate) fn append_ops(&self, lsn: u64, ops: &[Op<'_>]) -> Result<()> {
+    /// `size` is the record's length (the sum of `encoded_len` over
+    /// `ops`), for which the caller has called [`LogWriter::reserve`]
+    /// first.
+    pub(crate) fn append_ops(&self, lsn: u64, ops: &[Op<'_>], size: usize) -> Result<()> {
         const WRITE_AHEAD: usize = 4 << 20;
-        let size: usize = ops.iter().map(log_record::encoded_len).sum();
-        self.reserve(wal::frames_len(size) as u64)?;
         let mut s = self.state.lock();
         debug_assert_eq!(lsn, s.appended + 1, "LSNs are appended in order");
         if let Some(cause) = &s.failed {
@@ -133,6 +130,10 @@ impl LogWriter {
                 cause: cause.clone(),
             });
         }
+        debug_assert!(
+            s.buf_offset + s.buf.len() as u64 + wal::frames_len(size) as u64 <= s.allocated,
+            "the caller reserved room for the record"
+        );
         if size < WRITE_AHEAD {
             // The usual case: into the buffer, while a leader may be
             // writing and syncing the previous one (group commit).
@@ -184,11 +185,14 @@ impl LogWriter {
         Ok(())
     }
 
-    /// Makes sure the log file is allocated (written, with zeros) up to
-    /// `extra` bytes past the frames appended so far. The caller holds the
-    /// commit latch, so no one else appends or grows meanwhile; a leader
-    /// may be writing frames, but only below the allocated end.
-    fn reserve(&self, extra: u64) -> Result<()> {
+    /// Makes sure the log file is allocated (written, with zeros) far
+    /// enough past the frames appended so far for the frames of a record
+    /// of `size` bytes (see GROWTH). The caller holds the commit latch, so
+    /// no one else appends or grows meanwhile; a leader may be writing
+    /// frames, but only below the allocated end. If this fails, nothing was
+    /// appended and the log stays usable.
+    pub(crate) fn reserve(&self, size: usize) -> Result<()> {
+        let extra = wal::frames_len(size) as u64;
         let (end, allocated) = {
             let s = self.state.lock();
             if let Some(cause) = &s.failed {
