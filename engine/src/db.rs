@@ -219,42 +219,49 @@ fn open_error(path: PathBuf, e: io::Error) -> Error {
 /// tail of the file before it writes the meta page).
 fn read_meta(file: &dyn StorageFile, page_size: usize) -> Result<(Meta, Option<DamagedMeta>)> {
     let mut best: Option<Meta> = None;
-    let mut first_err = None;
+    // Why each invalid meta page is invalid, and whether it only counts
+    // more pages than the file holds (its checksum held).
+    let mut failures: Vec<(PageId, String, bool)> = Vec::new();
     let mut damaged: Option<(PageId, Vec<u8>)> = None;
     let file_len = file.len()?;
     for id in META_PAGES {
         let mut buf = vec![0u8; page_size];
         let got = pager::read_exact(file, &mut buf, u64::from(id) * page_size as u64, id)
-            .and_then(|()| Meta::decode(id, &buf))
-            .and_then(|m| {
-                if u64::from(m.page_count) * page_size as u64 > file_len {
-                    return Err(Error::corrupt_page(
-                        id,
-                        format!(
-                            "meta page counts {} pages, more than the file holds",
-                            m.page_count
-                        ),
-                    ));
-                }
-                Ok(m)
-            });
+            .and_then(|()| Meta::decode(id, &buf));
+        let got = match got {
+            Ok(m) if u64::from(m.page_count) * page_size as u64 > file_len => Err((
+                format!(
+                    "meta page {id} counts {} pages, more than the file holds",
+                    m.page_count
+                ),
+                true,
+            )),
+            Ok(m) => Ok(m),
+            Err(e @ Error::Io(_)) => return Err(e),
+            Err(Error::Corruption { detail, .. }) => Err((detail, false)),
+            Err(e) => Err((e.to_string(), false)),
+        };
         match got {
             Ok(m) if best.is_none_or(|b| m.sequence > b.sequence) => best = Some(m),
             Ok(_) => {}
-            Err(e @ Error::Io(_)) => return Err(e),
-            Err(e) => {
-                first_err = first_err.or(Some(e));
+            Err((detail, beyond)) => {
+                failures.push((id, detail, beyond));
                 damaged = Some((id, buf));
             }
         }
     }
-    let best = best.ok_or_else(|| match first_err {
-        Some(Error::Corruption { detail, .. }) => Error::Corruption {
-            location: Location::Page(META_PAGES[0]),
-            detail: format!("no valid meta page ({detail})"),
+    // With neither valid, the one whose bytes are damaged is named: the
+    // other may only be the older one, left behind by a checkpoint that
+    // cut the file.
+    let best = best.ok_or_else(
+        || match failures.iter().find(|f| !f.2).or(failures.first()) {
+            Some((id, detail, _)) => Error::Corruption {
+                location: Location::Page(*id),
+                detail: format!("no valid meta page ({detail})"),
+            },
+            None => Error::corrupt_page(META_PAGES[0], "no valid meta page"),
         },
-        _ => Error::corrupt_page(META_PAGES[0], "no valid meta page"),
-    })?;
+    )?;
     let damaged = damaged.map(|(page, buf)| DamagedMeta {
         page,
         claims_newer: page::get_u64(&buf, 8) == best.sequence.checked_add(1),
