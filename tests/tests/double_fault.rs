@@ -13,9 +13,11 @@
 //!   the same boot (the failed writes may still be readable), then commit
 //!   one more transaction and lose power: that image must hold it too.
 //!
-//! and the same for a crash at every sync index. Every clean open must give
-//! exactly the acknowledged commits and pass `check()`; the failing open
-//! must report an I/O error (never corruption, never a panic).
+//! and the same for a crash at every sync index, and for a full disk (no
+//! room at all, and up to three pages of room) during the open. Every
+//! clean open must give exactly the acknowledged commits and pass
+//! `check()`; the failing open must report an I/O error or a full disk
+//! (never corruption, never a panic).
 //! `STRATA_DOUBLE_FAULT_IMAGES` (default 2) sets how many random crash
 //! images are taken per crash point, besides keep-all and drop-all.
 
@@ -194,7 +196,7 @@ fn faulty_open(vfs: &SimVfs, plan: &FaultPlan, what: &str) -> Result<(), String>
     vfs.set_faults(plan.clone());
     match open(vfs) {
         Ok(db) => drop(db),
-        Err(Error::Io(_) | Error::Poisoned { .. }) => {}
+        Err(Error::Io(_) | Error::StorageFull(_) | Error::Poisoned { .. }) => {}
         Err(e) => return Err(format!("{what}: the faulty open reported {e:?}")),
     }
     vfs.set_faults(FaultPlan::default());
@@ -257,6 +259,28 @@ fn faults_during_recovery_still_recover() {
                 if let Err(e) = verify(&image, &start.acked, &format!("{what}, {mode:?}")) {
                     errors.push(e);
                 }
+            }
+        }
+        // The disk full while recovering: at no room at all, and a page
+        // or a few more.
+        let used: u64 = start
+            .image
+            .list_files()
+            .iter()
+            .map(|p| start.image.file_len(p).unwrap_or(0))
+            .sum();
+        let full = (0..4u64).map(|k| FaultPlan {
+            disk_limit: Some(used + k * PS as u64),
+            ..FaultPlan::default()
+        });
+        for plan in full {
+            points += 1;
+            let what = format!("{}: {plan:?}", start.name);
+            let vfs = copy(&start.image);
+            let r = faulty_open(&vfs, &plan, &what)
+                .and_then(|()| reopen_commit_power_loss(&vfs, &start.acked, &what));
+            if let Err(e) = r {
+                errors.push(e);
             }
         }
         for i in 0..calls {
