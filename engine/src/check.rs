@@ -204,9 +204,8 @@ pub(crate) fn run(inner: &Inner) -> Result<CheckReport> {
     };
 
     // The catalog tree, and its entries against memory.
-    walk.tree(st.meta.catalog_root)?;
-    let on_disk =
-        crate::catalog::Tables::load(&walk.r, st.meta.catalog_root, page_count, u32::MAX)?;
+    walk.tree(st.catalog_root)?;
+    let on_disk = crate::catalog::Tables::load(&walk.r, st.catalog_root, page_count, u32::MAX)?;
     let mut ids: HashMap<TableId, ()> = HashMap::new();
     for (id, t) in st.tables.iter() {
         ids.insert(id, ());
@@ -214,7 +213,7 @@ pub(crate) fn run(inner: &Inner) -> Result<CheckReport> {
             let saved = on_disk.get(id);
             if saved.map(|s| (&s.name, s.root)) != Some((&t.name, t.root)) {
                 return Err(Error::corrupt_page(
-                    st.meta.catalog_root,
+                    st.catalog_root,
                     format!("catalog entry of table {:?} differs from memory", t.name),
                 ));
             }
@@ -223,7 +222,7 @@ pub(crate) fn run(inner: &Inner) -> Result<CheckReport> {
     for (id, t) in on_disk.iter() {
         if !ids.contains_key(&id) {
             return Err(Error::corrupt_page(
-                st.meta.catalog_root,
+                st.catalog_root,
                 format!("catalog has table {:?} unknown in memory", t.name),
             ));
         }

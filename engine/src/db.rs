@@ -42,7 +42,7 @@
 //! tree no step overwrote, and the log, which still holds everything.
 
 use crate::catalog::{self, TableId, Tables};
-use crate::error::{Error, Location, Result};
+use crate::error::{Error, Location, OpenFailure, Result};
 use crate::group_commit::{self, LogWriter};
 use crate::header;
 use crate::lock_table::LockManager;
@@ -50,12 +50,12 @@ use crate::log_record::{self, Op};
 use crate::meta::Meta;
 use crate::node;
 use crate::options::{Durability, Options};
-use crate::page::{META_PAGES, PageBuf, PageId};
+use crate::page::{self, META_PAGES, PageBuf, PageId};
 use crate::page_cache::PageCache;
 use crate::pager::{self, Pager, Pages};
 use crate::storage::{OpenMode, StorageFile, Vfs};
 use crate::txn::Transaction;
-use crate::wal::{self, LOG_HEADER};
+use crate::wal::{self, DamagedMeta, LOG_HEADER};
 use crate::{MAX_VALUE_LEN, btree};
 use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
 use std::io;
@@ -85,6 +85,10 @@ pub(crate) struct State {
     pub tables: Tables,
     /// The durable meta page (as of the last checkpoint).
     pub meta: Meta,
+    /// The catalog tree's root: the durable meta page's, or the copy that
+    /// a checkpoint which failed before its meta page made (the next
+    /// checkpoint goes on from it).
+    pub catalog_root: PageId,
 }
 
 /// Set once a write or sync has failed; checked by every call.
@@ -120,6 +124,8 @@ impl Poison {
 
 pub(crate) struct Inner {
     pub path: PathBuf,
+    /// Opened with `Options::read_only`: nothing is ever written.
+    pub read_only: bool,
     pub options: Options,
     pub page_size: usize,
     pub data: Box<dyn StorageFile>,
@@ -196,44 +202,103 @@ fn create(vfs: &dyn Vfs, path: &Path, options: &Options) -> Result<()> {
     Ok(())
 }
 
-/// Reads both meta pages and returns the newest valid one. A meta page
-/// that counts more pages than the file holds is not valid: every page up
-/// to its page count was written and synced before it (a checkpoint gives
-/// back a free tail of the file before it writes the meta page).
-fn read_meta(file: &dyn StorageFile, page_size: usize) -> Result<Meta> {
+/// `e`, from opening the file at `path`: [`Error::CannotOpen`] if it is
+/// one of the reasons [`OpenFailure`] names, else as any I/O error.
+fn open_error(path: PathBuf, e: io::Error) -> Error {
+    match OpenFailure::of(&e) {
+        Some(reason) => Error::CannotOpen { path, reason },
+        None => e.into(),
+    }
+}
+
+/// Reads both meta pages and returns the newest valid one, and what the
+/// other one claims if it is damaged (for `wal::recover`, which decides
+/// whether falling back to the valid one is safe). A meta page that counts
+/// more pages than the file holds is not valid: every page up to its page
+/// count was written and synced before it (a checkpoint gives back a free
+/// tail of the file before it writes the meta page).
+fn read_meta(file: &dyn StorageFile, page_size: usize) -> Result<(Meta, Option<DamagedMeta>)> {
     let mut best: Option<Meta> = None;
-    let mut first_err = None;
+    // Why each invalid meta page is invalid, and whether it only counts
+    // more pages than the file holds (its checksum held).
+    let mut failures: Vec<(PageId, String, bool)> = Vec::new();
+    let mut damaged: Option<(PageId, Vec<u8>)> = None;
     let file_len = file.len()?;
     for id in META_PAGES {
         let mut buf = vec![0u8; page_size];
         let got = pager::read_exact(file, &mut buf, u64::from(id) * page_size as u64, id)
-            .and_then(|()| Meta::decode(id, &buf))
-            .and_then(|m| {
-                if u64::from(m.page_count) * page_size as u64 > file_len {
-                    return Err(Error::corrupt_page(
-                        id,
-                        format!(
-                            "meta page counts {} pages, more than the file holds",
-                            m.page_count
-                        ),
-                    ));
-                }
-                Ok(m)
-            });
+            .and_then(|()| Meta::decode(id, &buf));
+        let got = match got {
+            Ok(m) if u64::from(m.page_count) * page_size as u64 > file_len => Err((
+                format!(
+                    "meta page {id} counts {} pages, more than the file holds",
+                    m.page_count
+                ),
+                true,
+            )),
+            Ok(m) => Ok(m),
+            Err(e @ Error::Io(_)) => return Err(e),
+            Err(Error::Corruption { detail, .. }) => Err((detail, false)),
+            Err(e) => Err((e.to_string(), false)),
+        };
         match got {
             Ok(m) if best.is_none_or(|b| m.sequence > b.sequence) => best = Some(m),
             Ok(_) => {}
-            Err(e @ Error::Io(_)) => return Err(e),
-            Err(e) => first_err = first_err.or(Some(e)),
+            Err((detail, beyond)) => {
+                failures.push((id, detail, beyond));
+                damaged = Some((id, buf));
+            }
         }
     }
-    best.ok_or_else(|| match first_err {
-        Some(Error::Corruption { detail, .. }) => Error::Corruption {
-            location: Location::Page(META_PAGES[0]),
-            detail: format!("no valid meta page ({detail})"),
+    // With neither valid, the one whose bytes are damaged is named: the
+    // other may only be the older one, left behind by a checkpoint that
+    // cut the file.
+    let best = best.ok_or_else(
+        || match failures.iter().find(|f| !f.2).or(failures.first()) {
+            Some((id, detail, _)) => Error::Corruption {
+                location: Location::Page(*id),
+                detail: format!("no valid meta page ({detail})"),
+            },
+            None => Error::corrupt_page(META_PAGES[0], "no valid meta page"),
         },
-        _ => Error::corrupt_page(META_PAGES[0], "no valid meta page"),
-    })
+    )?;
+    let damaged = damaged.map(|(page, buf)| DamagedMeta {
+        page,
+        claims_newer: page::get_u64(&buf, 8) == best.sequence.checked_add(1),
+        salt: page::get_u64(&buf, 56).unwrap_or(0),
+    });
+    Ok((best, damaged))
+}
+
+/// The other meta page is damaged, so recovery would start from `meta`,
+/// which may be older than it: refuses if that would lose what the damaged
+/// page's checkpoint made durable (`wal.rs`, FALLING BACK). Runs before any
+/// page `meta` references is read.
+fn check_fallback(
+    vfs: &dyn Vfs,
+    log_path: &Path,
+    file_len: u64,
+    page_size: usize,
+    meta: &Meta,
+    damaged: DamagedMeta,
+) -> Result<()> {
+    if u64::from(meta.page_count) * page_size as u64 > file_len {
+        return Err(Error::corrupt_page(
+            damaged.page,
+            format!(
+                "meta page {} is damaged, and the data file is shorter than the other meta \
+                 page's {} pages: a newer checkpoint cut the file, so the other meta page \
+                 cannot be used",
+                damaged.page, meta.page_count
+            ),
+        ));
+    }
+    let log = match vfs.open(log_path, OpenMode::ReadOnly) {
+        Ok(f) => wal::read_all(&*f)?,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    wal::check_generation(&log, meta.checkpoint_lsn, meta.log_salt, Some(damaged))
 }
 
 impl Database {
@@ -243,34 +308,74 @@ impl Database {
         Database::open_with(path, Options::default())
     }
 
+    /// Opens the database at `path` for reading only
+    /// ([`Options::read_only`]), with the other options at their defaults.
+    /// The database must exist.
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Database> {
+        let options = Options {
+            read_only: true,
+            ..Options::default()
+        };
+        Database::open_with(path, options)
+    }
+
     /// Opens the database at `path`, creating it if it does not exist and
     /// `options.create` is set. Replays the log of an unclean shutdown.
+    /// A symbolic link at `path` is followed, and the log is looked for
+    /// beside the file it leads to.
     ///
     /// Errors: [`Error::Locked`] if another handle has it open,
-    /// [`Error::NotAStrataFile`], [`Error::NewerFormat`], [`Error::OlderFormat`],
-    /// [`Error::Corruption`], [`Error::Io`].
+    /// [`Error::CannotOpen`] if a file cannot be opened (no file with
+    /// `create` off or with `read_only`, a directory, a loop of symbolic
+    /// links, a writable open of a file the process may only read, ...),
+    /// [`Error::NotAStrataFile`], [`Error::NewerFormat`],
+    /// [`Error::OlderFormat`], [`Error::Corruption`],
+    /// [`Error::StorageFull`], [`Error::Io`].
     pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Database> {
         options.validate()?;
-        let path = path.as_ref().to_path_buf();
+        let given = path.as_ref().to_path_buf();
         let vfs = options.storage.clone();
-        if !vfs.exists(&path)? {
-            if !options.create {
-                return Err(Error::from(io::Error::new(
-                    io::ErrorKind::NotFound,
-                    format!("no database at {}", path.display()),
-                )));
+        let read_only = options.read_only;
+        let at = |p: &Path| {
+            let p = p.to_path_buf();
+            move |e: io::Error| open_error(p, e)
+        };
+        // The files' real names: the log lives beside the data file.
+        let path = vfs.resolve(&given).map_err(at(&given))?;
+        if !vfs.exists(&path).map_err(at(&given))? {
+            if !options.create || read_only {
+                return Err(Error::CannotOpen {
+                    path: given,
+                    reason: OpenFailure::NotFound,
+                });
             }
-            create(&*vfs, &path, &options)?;
+            create(&*vfs, &path, &options).map_err(|e| match e {
+                Error::Io(io) => match OpenFailure::of(&io) {
+                    Some(reason) => Error::CannotOpen {
+                        path: given.clone(),
+                        reason,
+                    },
+                    None => Error::Io(io),
+                },
+                e => e,
+            })?;
         }
-        let data = vfs.open(&path, OpenMode::Existing)?;
-        if !data.try_lock_exclusive()? {
-            return Err(Error::Locked);
-        }
+        let data = if read_only {
+            let f = vfs.open(&path, OpenMode::ReadOnly).map_err(at(&given))?;
+            f.try_lock_shared()?.then_some(f)
+        } else {
+            let f = vfs.open(&path, OpenMode::Existing).map_err(at(&given))?;
+            f.try_lock_exclusive()?.then_some(f)
+        };
+        let data = data.ok_or(Error::Locked)?;
         let file_len = data.len()?;
         let mut head = vec![0u8; header::HEADER_LEN.min(file_len as usize)];
         data.read_at(&mut head, 0)?;
         let page_size = header::decode(&head)?;
-        let meta = read_meta(&*data, page_size)?;
+        let (meta, damaged_meta) = read_meta(&*data, page_size)?;
+        if let Some(damaged) = damaged_meta {
+            check_fallback(&*vfs, &log_path(&path), file_len, page_size, &meta, damaged)?;
+        }
         let pager = Pager::open(page_size, meta.page_count, meta.free_list, &*data)?;
         let cache = PageCache::new(options.cache_size / page_size);
         let tables = Tables::load(
@@ -289,27 +394,46 @@ impl Database {
             pager,
             tables,
             meta,
+            catalog_root: meta.catalog_root,
         };
         let next_table_id = AtomicU32::new(meta.next_table_id);
 
         // The log: replay what the data file does not hold yet.
         let lp = log_path(&path);
-        let log_file = match vfs.open(&lp, OpenMode::Existing) {
-            Ok(f) if f.len()? >= LOG_HEADER => f,
-            Ok(_) => create_log(&*vfs, &lp, options.log_preallocate)?,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                let f = create_log(&*vfs, &lp, options.log_preallocate)?;
-                vfs.sync_dir(&parent_dir(&path))?;
-                f
+        let log_file = if read_only {
+            match vfs.open(&lp, OpenMode::ReadOnly) {
+                Ok(f) if f.len()? >= LOG_HEADER => f,
+                // Nothing to replay, and nothing is ever appended.
+                Ok(_) => Box::new(NoLog),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Box::new(NoLog),
+                Err(e) => return Err(open_error(lp, e)),
             }
-            Err(e) => return Err(e.into()),
+        } else {
+            match vfs.open(&lp, OpenMode::Existing) {
+                Ok(f) if f.len()? >= LOG_HEADER => f,
+                Ok(_) => create_log(&*vfs, &lp, options.log_preallocate)?,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    let f = create_log(&*vfs, &lp, options.log_preallocate)?;
+                    vfs.sync_dir(&parent_dir(&path))?;
+                    f
+                }
+                Err(e) => return Err(open_error(lp, e)),
+            }
         };
-        let recovered = wal::recover(
-            &*log_file,
-            meta.checkpoint_lsn,
-            meta.log_salt,
-            |_lsn, record, offset| state.apply(&cache, &*data, record, offset, &next_table_id),
-        )?;
+        let recovered = if log_file.len()? < LOG_HEADER {
+            wal::Recovered {
+                last_lsn: meta.checkpoint_lsn,
+                end: LOG_HEADER,
+                leftovers: false,
+            }
+        } else {
+            wal::recover(
+                &*log_file,
+                meta.checkpoint_lsn,
+                meta.log_salt,
+                |_lsn, record, offset| state.apply(&cache, &*data, record, offset, &next_table_id),
+            )?
+        };
         let allocated = log_file.len()?;
         let keep = options.log_preallocate.max(options.checkpoint_log_size);
         let inner = Inner {
@@ -321,7 +445,8 @@ impl Database {
                 keep,
                 meta.log_salt,
             ),
-            path,
+            path: given,
+            read_only,
             page_size,
             data,
             cache,
@@ -337,12 +462,17 @@ impl Database {
             applied_lsn: AtomicU64::new(recovered.last_lsn),
             options,
         };
-        // After an unclean shutdown, make what recovery found durable in
-        // the data file and start a new log generation (`wal.rs`,
-        // RECOVERY): the log bytes replayed may have been only in the
-        // operating system's cache, and leftovers must not outlive the
-        // generation they belong to.
-        if recovered.last_lsn > meta.checkpoint_lsn || recovered.leftovers {
+        // Make what opening found durable before anything is appended
+        // (`wal.rs`, RECOVERY), with a checkpoint that writes a new meta
+        // page and starts a new log generation. The log bytes replayed may
+        // have been only in the operating system's cache, and so may the
+        // meta page itself (a checkpoint whose meta page's sync failed,
+        // followed by a reopen in the same boot): a power failure would
+        // take either away, but keep a commit appended and synced after
+        // them. And leftovers must not outlive the generation they belong
+        // to. A read-only handle writes nothing: what it replayed stays in
+        // memory, and the next writable open does this.
+        if !read_only {
             let _ck = inner.checkpoint_lock.lock();
             inner.checkpoint_held(true)?;
         }
@@ -353,8 +483,12 @@ impl Database {
 
     /// Starts a read-write transaction. Any number may run at once, from
     /// any threads; locks keep them serializable (see the crate docs).
+    /// Fails with [`Error::ReadOnly`] on a read-only handle.
     pub fn begin(&self) -> Result<Transaction> {
         self.inner.poison.check()?;
+        if self.inner.read_only {
+            return Err(Error::ReadOnly);
+        }
         Ok(Transaction::new(self.inner.clone(), false))
     }
 
@@ -415,6 +549,9 @@ impl Database {
 
     /// Writes every change since the last checkpoint into the data file
     /// and starts the log over. Commits wait meanwhile; readers do not.
+    /// Fails with [`Error::ReadOnly`] on a read-only handle, and with
+    /// [`Error::StorageFull`], leaving the handle usable, if the disk fills
+    /// up before the checkpoint's meta page is written.
     pub fn checkpoint(&self) -> Result<()> {
         self.inner.checkpoint()
     }
@@ -425,6 +562,11 @@ impl Database {
     pub fn check(&self) -> Result<crate::check::CheckReport> {
         self.inner.poison.check()?;
         crate::check::run(&self.inner)
+    }
+
+    /// Whether this handle was opened read-only ([`Options::read_only`]).
+    pub fn is_read_only(&self) -> bool {
+        self.inner.read_only
     }
 
     /// The options the database was opened with.
@@ -448,7 +590,7 @@ impl Database {
         MAX_VALUE_LEN
     }
 
-    /// The path of the data file.
+    /// The path of the data file, as given to open it.
     pub fn path(&self) -> &Path {
         &self.inner.path
     }
@@ -604,8 +746,15 @@ impl Inner {
         }
         let _latch = self.commit_latch.lock();
         self.poison.check()?;
+        // The log grows first (`group_commit.rs`, GROWTH): on a full disk
+        // that fails before anything of this transaction is appended or
+        // applied, so the caller rolls it back and the handle stays usable.
+        match self.log.reserve(size) {
+            Err(e @ Error::StorageFull(_)) => return Err(e),
+            r => self.poisoned(r)?,
+        }
         let lsn = self.log.appended() + 1;
-        let appended = self.log.append_ops(lsn, ops);
+        let appended = self.log.append_ops(lsn, ops, size);
         self.poisoned(appended)?;
         let mut st = self.state.write();
         let applied = st.apply_ops(&self.cache, &*self.data, ops, 0, &self.next_table_id);
@@ -651,6 +800,13 @@ impl Inner {
         self.poisoned(r)?;
         self.applied_lsn.store(lsn, Ordering::Release);
         self.commits.fetch_add(1, Ordering::Relaxed);
+        // This transaction has no log frames, so a recovery that had to
+        // fall back from a damaged newest meta page to the older one could
+        // not replay it (`wal.rs`, FALLING BACK). A second meta page,
+        // written at once, makes both meta pages hold it. The commit is
+        // durable already: a failure here only poisons the handle.
+        let r = self.checkpoint_locked(lsn, true);
+        let _ = self.poisoned(r);
         Ok(())
     }
 
@@ -691,15 +847,31 @@ impl Inner {
     /// generation) even if nothing changed.
     fn checkpoint_held(&self, force: bool) -> Result<()> {
         self.poison.check()?;
+        if self.read_only {
+            return Err(Error::ReadOnly);
+        }
         let _commit = self.commit_latch.lock();
         self.poison.check()?;
         let lsn = self.log.appended();
         self.poisoned(self.log.flush(lsn, true))?;
-        let r = self.checkpoint_locked(lsn, force);
-        self.poisoned(r)
+        self.checkpoint_locked(lsn, force)
     }
 
+    /// Checkpoints through `lsn`, with the commit latch held. Every
+    /// failure poisons the handle, but one: the disk filling up while the
+    /// pages are written, before any sync. Then nothing the durable meta
+    /// page references was touched, memory is put back as it was (less the
+    /// new free-list pages, more the catalog's changed copy, which the
+    /// next checkpoint goes on from), and the handle stays usable.
     fn checkpoint_locked(&self, lsn: u64, force: bool) -> Result<()> {
+        match self.checkpoint_steps(lsn, force) {
+            Ok(()) => Ok(()),
+            Err(CheckpointError::Clean(e)) => Err(e),
+            Err(CheckpointError::Fatal(e)) => self.poisoned(Err(e)),
+        }
+    }
+
+    fn checkpoint_steps(&self, lsn: u64, force: bool) -> Result<(), CheckpointError> {
         let mut st = self.state.write();
         let vacuum = st.pager.vacuum_limit();
         let nothing_changed = !force
@@ -713,7 +885,8 @@ impl Inner {
         let State {
             pager,
             tables,
-            meta,
+            catalog_root: current_catalog,
+            ..
         } = &mut *st;
         let catalog_root = {
             let mut w = pager.writer(&self.cache, &*self.data);
@@ -725,16 +898,17 @@ impl Inner {
                     tables.set_root(id, moved);
                 }
             }
-            let root = tables.save(&mut w, meta.catalog_root)?;
+            let root = tables.save(&mut w, *current_catalog)?;
             match vacuum {
                 Some(limit) => btree::relocate(&mut w, root, limit)?,
                 None => root,
             }
         };
+        *current_catalog = catalog_root;
         let old_page_count = pager.page_count();
         let (plan, pages) = pager.prepare_checkpoint(&self.cache);
         let new_meta = Meta {
-            sequence: meta.sequence + 1,
+            sequence: st.meta.sequence + 1,
             checkpoint_lsn: lsn,
             catalog_root,
             page_count: plan.page_count,
@@ -744,7 +918,16 @@ impl Inner {
         };
         // Readers may go on while the pages are written.
         let st = RwLockWriteGuard::downgrade(st);
-        self.write_pages(&pages)?;
+        if let Err(e) = self.write_pages(&pages) {
+            drop(st);
+            if matches!(e, Error::StorageFull(_)) {
+                // No sync was tried, and only pages the durable meta page
+                // does not reference were written (invariant 1).
+                self.state.write().pager.abort_checkpoint(plan);
+                return Err(CheckpointError::Clean(e));
+            }
+            return Err(CheckpointError::Fatal(e));
+        }
         self.data.sync_data()?;
         let ps = self.page_size;
         self.data
@@ -762,7 +945,7 @@ impl Inner {
             self.data
                 .set_len(u64::from(new_meta.page_count) * ps as u64)?;
         }
-        self.log.recycle(new_meta.log_salt)
+        Ok(self.log.recycle(new_meta.log_salt)?)
     }
 
     /// Writes sealed pages, joining runs of consecutive page numbers into
@@ -787,11 +970,69 @@ impl Inner {
     }
 }
 
+/// How a checkpoint failed.
+enum CheckpointError {
+    /// Before anything the durable meta page references was touched or
+    /// any sync tried, with memory put back: the handle stays usable.
+    Clean(Error),
+    /// Anything else: the handle must be poisoned.
+    Fatal(Error),
+}
+
+impl From<Error> for CheckpointError {
+    fn from(e: Error) -> Self {
+        CheckpointError::Fatal(e)
+    }
+}
+
+impl From<io::Error> for CheckpointError {
+    fn from(e: io::Error) -> Self {
+        CheckpointError::Fatal(e.into())
+    }
+}
+
+/// The log of a read-only handle whose log file is missing or shorter
+/// than its header: empty, and never written.
+#[derive(Debug)]
+struct NoLog;
+
+impl StorageFile for NoLog {
+    fn read_at(&self, buf: &mut [u8], _offset: u64) -> io::Result<()> {
+        if buf.is_empty() {
+            return Ok(());
+        }
+        Err(io::ErrorKind::UnexpectedEof.into())
+    }
+
+    fn write_at(&self, _buf: &[u8], _offset: u64) -> io::Result<()> {
+        Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            "the database is open read-only",
+        ))
+    }
+
+    fn sync_data(&self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn set_len(&self, _len: u64) -> io::Result<()> {
+        self.write_at(&[], 0)
+    }
+
+    fn len(&self) -> io::Result<u64> {
+        Ok(0)
+    }
+
+    fn try_lock_exclusive(&self) -> io::Result<bool> {
+        Ok(true)
+    }
+}
+
 impl Drop for Inner {
     fn drop(&mut self) {
         // A clean close leaves nothing to replay. Best effort: a failure
         // here leaves a database that recovery opens just as well.
-        if self.poison.check().is_ok() {
+        if self.poison.check().is_ok() && !self.read_only {
             let _ = self.checkpoint();
         }
     }

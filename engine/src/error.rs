@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::io;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// A `Result` whose error is the engine's [`Error`].
@@ -32,6 +33,61 @@ impl fmt::Display for Location {
     }
 }
 
+/// Why a database's file could not be opened ([`Error::CannotOpen`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OpenFailure {
+    /// No file is there (and `Options::create` is off, or the handle is
+    /// read-only), or a directory on the way does not exist.
+    NotFound,
+    /// The path names a directory.
+    IsADirectory,
+    /// A component of the path, other than the last, is not a directory.
+    NotADirectory,
+    /// Symbolic links on the way form a loop (or nest too deeply).
+    SymlinkLoop,
+    /// The process may not open the file as asked: for example a
+    /// writable open of a file it may only read. A read-only open
+    /// ([`Options::read_only`](crate::Options::read_only)) may work.
+    PermissionDenied,
+    /// A writable open of a file on a read-only file system. A read-only
+    /// open may work.
+    ReadOnlyFilesystem,
+}
+
+impl OpenFailure {
+    /// The failure `e` reports, if it is one of these.
+    pub(crate) fn of(e: &io::Error) -> Option<OpenFailure> {
+        Some(match e.kind() {
+            io::ErrorKind::NotFound => OpenFailure::NotFound,
+            io::ErrorKind::IsADirectory => OpenFailure::IsADirectory,
+            io::ErrorKind::NotADirectory => OpenFailure::NotADirectory,
+            io::ErrorKind::PermissionDenied => OpenFailure::PermissionDenied,
+            io::ErrorKind::ReadOnlyFilesystem => OpenFailure::ReadOnlyFilesystem,
+            // `ErrorKind::FilesystemLoop` is not stable yet: ELOOP by name.
+            k if format!("{k:?}") == "FilesystemLoop" => OpenFailure::SymlinkLoop,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for OpenFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            OpenFailure::NotFound => "no such file",
+            OpenFailure::IsADirectory => "it is a directory",
+            OpenFailure::NotADirectory => "a component of the path is not a directory",
+            OpenFailure::SymlinkLoop => "symbolic links form a loop",
+            OpenFailure::PermissionDenied => {
+                "permission denied (a read-only open, Options::read_only, may work)"
+            }
+            OpenFailure::ReadOnlyFilesystem => {
+                "read-only file system (a read-only open, Options::read_only, may work)"
+            }
+        })
+    }
+}
+
 /// Everything that can go wrong in the engine.
 ///
 /// The variants fall into five groups, by what the caller should do:
@@ -40,8 +96,8 @@ impl fmt::Display for Location {
 /// | --- | --- | --- |
 /// | retry | [`Deadlock`](Error::Deadlock), [`LockTimeout`](Error::LockTimeout) | run the transaction again ([`Error::is_retryable`]) |
 /// | bad input | [`KeyTooLarge`](Error::KeyTooLarge), [`ValueTooLarge`](Error::ValueTooLarge), [`NoSuchTable`](Error::NoSuchTable), [`InvalidTableName`](Error::InvalidTableName), [`InvalidOptions`](Error::InvalidOptions), [`ReadOnly`](Error::ReadOnly) | fix the call |
-/// | the file | [`Corruption`](Error::Corruption), [`NotAStrataFile`](Error::NotAStrataFile), [`NewerFormat`](Error::NewerFormat), [`OlderFormat`](Error::OlderFormat), [`Locked`](Error::Locked) | restore, upgrade, or close the other handle |
-/// | I/O | [`Io`](Error::Io) | look at the device; the database stays consistent |
+/// | the file | [`Corruption`](Error::Corruption), [`NotAStrataFile`](Error::NotAStrataFile), [`NewerFormat`](Error::NewerFormat), [`OlderFormat`](Error::OlderFormat), [`Locked`](Error::Locked), [`CannotOpen`](Error::CannotOpen) | restore, upgrade, close the other handle, or fix the path |
+/// | I/O | [`Io`](Error::Io), [`StorageFull`](Error::StorageFull) | look at the device, or free space; the database stays consistent |
 /// | poisoned | [`Poisoned`](Error::Poisoned) | drop every handle and open the database again |
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -79,7 +135,9 @@ pub enum Error {
     /// An option is out of its range.
     InvalidOptions(String),
     /// A write was attempted through a read-only transaction or a
-    /// read-only database handle.
+    /// read-only database handle ([`Options::read_only`](crate::Options::read_only)):
+    /// `put`, `delete` or `create_table` on a read-only transaction, or
+    /// `begin`, `transaction` or `checkpoint` on a read-only handle.
     ReadOnly,
 
     /// Bytes read back from the files fail a checksum or a structural
@@ -110,11 +168,30 @@ pub enum Error {
     },
     /// Another handle, in this process or another, has the database open.
     Locked,
+    /// Opening the database failed on one of its files (the data file, or
+    /// the log beside it) for a reason [`OpenFailure`] names. Nothing was
+    /// written.
+    CannotOpen {
+        /// The file, as given to open it (the log's real path for the log).
+        path: PathBuf,
+        /// Why it could not be opened.
+        reason: OpenFailure,
+    },
 
     /// An operating-system I/O error. The database on disk stays
     /// consistent; if the error hit a write or a sync, the handle is now
     /// poisoned.
     Io(Arc<io::Error>),
+    /// The device is full, or the user's disk quota is used up
+    /// (`ErrorKind::StorageFull`, `ErrorKind::QuotaExceeded`). The database
+    /// on disk stays consistent. When a commit gets it, the transaction
+    /// was rolled back before anything of it was written, and a checkpoint
+    /// that gets it before its meta page is written changed nothing: in
+    /// both cases the handle stays usable, and the same call succeeds once
+    /// space is freed. Anywhere else (a sync, the meta page, a transaction
+    /// larger than `Options::checkpoint_log_size`, creating the files) it
+    /// poisons the handle like any other failed write.
+    StorageFull(Arc<io::Error>),
 
     /// An earlier write or sync failed, so this handle can no longer vouch
     /// for what is on disk. Every call fails with this until the database
@@ -183,7 +260,15 @@ impl fmt::Display for Error {
                  read it with the Strata that wrote it and copy the data into a new file"
             ),
             Error::Locked => write!(f, "the database is locked by another handle or process"),
+            Error::CannotOpen { path, reason } => {
+                write!(
+                    f,
+                    "cannot open the database at {}: {reason}",
+                    path.display()
+                )
+            }
             Error::Io(e) => write!(f, "I/O error: {e}"),
+            Error::StorageFull(e) => write!(f, "no space left for the database: {e}"),
             Error::Poisoned { cause } => write!(
                 f,
                 "the database handle is poisoned by an earlier failure ({cause}); reopen it"
@@ -195,7 +280,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Io(e) => Some(&**e),
+            Error::Io(e) | Error::StorageFull(e) => Some(&**e),
             _ => None,
         }
     }
@@ -203,6 +288,11 @@ impl std::error::Error for Error {
 
 impl From<io::Error> for Error {
     fn from(e: io::Error) -> Self {
-        Error::Io(Arc::new(e))
+        match e.kind() {
+            io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => {
+                Error::StorageFull(Arc::new(e))
+            }
+            _ => Error::Io(Arc::new(e)),
+        }
     }
 }

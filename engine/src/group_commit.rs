@@ -56,9 +56,19 @@ struct State {
     salt: u64,
 }
 
+/// GROWTH
+///
 /// The log grows by at least this much at a time, with zeros written
 /// ahead of the frames, so that most commits overwrite allocated blocks
 /// rather than append (an append's sync must also journal the new size).
+/// A committer whose frames would pass the allocated end first writes
+/// zeros from there to this far beyond its frames (or a quarter more than
+/// the allocation, if that is further), before it appends anything
+/// (`LogWriter::reserve`). On a full disk that write is what fails, and
+/// it fails before the transaction touched the log or the tree: the
+/// commit returns `StorageFull`, the transaction is rolled back, and the
+/// handle is not poisoned. Writing the frames themselves then only
+/// overwrites allocated blocks.
 const GROW_BY: u64 = 1 << 20;
 
 /// Writes the log; shares syncs between committers.
@@ -107,7 +117,11 @@ impl LogWriter {
     /// record is written out as it is encoded, a few MiB at a time, rather
     /// than held whole. The caller holds the commit latch and assigns LSNs
     /// in order.
-    pub(crate) fn append_ops(&self, lsn: u64, ops: &[Op<'_>]) -> Result<()> {
+    ///
+    /// `size` is the record's length (the sum of `encoded_len` over
+    /// `ops`), for which the caller has called [`LogWriter::reserve`]
+    /// first.
+    pub(crate) fn append_ops(&self, lsn: u64, ops: &[Op<'_>], size: usize) -> Result<()> {
         const WRITE_AHEAD: usize = 4 << 20;
         let mut s = self.state.lock();
         debug_assert_eq!(lsn, s.appended + 1, "LSNs are appended in order");
@@ -116,7 +130,10 @@ impl LogWriter {
                 cause: cause.clone(),
             });
         }
-        let size: usize = ops.iter().map(log_record::encoded_len).sum();
+        debug_assert!(
+            s.buf_offset + s.buf.len() as u64 + wal::frames_len(size) as u64 <= s.allocated,
+            "the caller reserved room for the record"
+        );
         if size < WRITE_AHEAD {
             // The usual case: into the buffer, while a leader may be
             // writing and syncing the previous one (group commit).
@@ -168,6 +185,35 @@ impl LogWriter {
         Ok(())
     }
 
+    /// Makes sure the log file is allocated (written, with zeros) far
+    /// enough past the frames appended so far for the frames of a record
+    /// of `size` bytes (see GROWTH). The caller holds the commit latch, so
+    /// no one else appends or grows meanwhile; a leader may be writing
+    /// frames, but only below the allocated end. If this fails, nothing was
+    /// appended and the log stays usable.
+    pub(crate) fn reserve(&self, size: usize) -> Result<()> {
+        let extra = wal::frames_len(size) as u64;
+        let (end, allocated) = {
+            let s = self.state.lock();
+            if let Some(cause) = &s.failed {
+                return Err(Error::Poisoned {
+                    cause: cause.clone(),
+                });
+            }
+            (s.buf_offset + s.buf.len() as u64 + extra, s.allocated)
+        };
+        if end <= allocated {
+            return Ok(());
+        }
+        let to = (end + GROW_BY).max(allocated + allocated / 4);
+        // A failure leaves zeros, at most, past every frame: harmless, and
+        // written again by the next attempt.
+        write_zeros(&*self.file, allocated, to)?;
+        let mut s = self.state.lock();
+        s.allocated = s.allocated.max(to);
+        Ok(())
+    }
+
     /// Takes LSN `lsn` for a transaction whose changes reach the disk by a
     /// checkpoint, not the log (the caller holds the commit latch).
     pub(crate) fn skip(&self, lsn: u64) {
@@ -200,22 +246,16 @@ impl LogWriter {
             let offset = s.buf_offset;
             s.buf_offset += buf.len() as u64;
             let last = s.appended;
-            let end = s.buf_offset;
-            let grow_to =
-                (end > s.allocated).then(|| (end + GROW_BY).max(s.allocated + s.allocated / 4));
+            debug_assert!(
+                s.buf_offset <= s.allocated,
+                "frames are appended only below the allocated end (`reserve`)"
+            );
             drop(s);
             let result = self
                 .file
                 .write_at(&buf, offset)
-                .and_then(|()| match grow_to {
-                    Some(to) => write_zeros(&*self.file, end, to),
-                    None => Ok(()),
-                })
                 .and_then(|()| if sync { self.file.sync_data() } else { Ok(()) });
             s = self.state.lock();
-            if let (Ok(()), Some(to)) = (&result, grow_to) {
-                s.allocated = to;
-            }
             s.busy = false;
             let mut buf = buf;
             buf.clear();

@@ -69,7 +69,7 @@ mod write_set;
 pub use catalog::MAX_TABLE_NAME;
 pub use check::CheckReport;
 pub use db::{Database, Stats};
-pub use error::{Error, Location, Result};
+pub use error::{Error, Location, OpenFailure, Result};
 pub use header::{FORMAT_VERSION, OLDEST_FORMAT_VERSION};
 pub use options::{Durability, Options};
 pub use page::{MAX_PAGE_SIZE, MIN_PAGE_SIZE};

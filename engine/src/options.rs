@@ -53,7 +53,27 @@ pub struct Options {
     /// log, it never deletes it. Default 1 MiB.
     pub log_preallocate: u64,
     /// Create the database if the file does not exist. Default `true`.
+    /// Ignored with `read_only`.
     pub create: bool,
+    /// Open for reading only. Default `false`.
+    ///
+    /// Both files are opened read-only, so a database whose files the
+    /// process may not write (permissions, a read-only mount, a backup
+    /// copy) can be read. Nothing is ever written to either file:
+    /// [`Database::begin`](crate::Database::begin),
+    /// [`Database::transaction`](crate::Database::transaction) and
+    /// [`Database::checkpoint`](crate::Database::checkpoint) fail with
+    /// [`Error::ReadOnly`]; [`Database::begin_read`](crate::Database::begin_read)
+    /// and [`Database::check`](crate::Database::check) work. The database
+    /// must exist. If an unclean shutdown left transactions in the log,
+    /// they are replayed into memory, exactly as a writable open would
+    /// replay them, and kept there (as changed pages, for the life of the
+    /// handle) without being written back: the next writable open does
+    /// that. Several read-only handles may have a database open at once,
+    /// in one process or several; a read-only handle and a writable one
+    /// exclude each other ([`Error::Locked`]). (The simulated file system
+    /// has only exclusive locks.)
+    pub read_only: bool,
     /// How long a transaction waits for a lock before it fails with
     /// [`Error::LockTimeout`]. Default 5 seconds.
     pub lock_timeout: std::time::Duration,
@@ -75,6 +95,7 @@ impl Default for Options {
             checkpoint_dirty_size: 256 << 20,
             log_preallocate: 1 << 20,
             create: true,
+            read_only: false,
             lock_timeout: std::time::Duration::from_secs(5),
             max_retries: 10,
             storage: Arc::new(RealVfs),

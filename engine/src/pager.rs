@@ -371,6 +371,17 @@ impl Pager {
         (plan, pages)
     }
 
+    /// Called when the checkpoint of `plan` failed before its meta page
+    /// was written: forgets the free-list pages `prepare_checkpoint` made,
+    /// whose page numbers are still free (or past the page count), so that
+    /// the pager is as it was and a later checkpoint can run. The dirty
+    /// pages stay dirty (sealing them changed only their checksums).
+    pub(crate) fn abort_checkpoint(&mut self, plan: CheckpointPlan) {
+        for id in plan.next_chain {
+            self.dirty.remove(&id);
+        }
+    }
+
     /// Called once the meta page of `plan` is durable: dirty pages become
     /// clean (into the cache), pending pages become free.
     pub(crate) fn finish_checkpoint(&mut self, plan: CheckpointPlan, cache: &PageCache) {

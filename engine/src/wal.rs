@@ -68,6 +68,36 @@
 //! What this cannot see: damage to the very last durable transaction when
 //! nothing was written after it. A clean close checkpoints, which leaves
 //! the log with nothing to replay.
+//!
+//! FALLING BACK
+//!
+//! Recovery starts from the newest valid meta page. When the other one is
+//! damaged, it may have been a newer one, durable, whose checkpoint
+//! started the log over: then the log no longer holds the transactions
+//! between the two checkpoints, and starting from the older meta page would
+//! drop them silently. A torn meta write (a crash during a checkpoint)
+//! looks the same from the data file, and there falling back is right: the
+//! log was synced before the meta write and is only started over after it.
+//! The log tells the two apart. The first frame of every generation sits
+//! at offset 32, has LSN `C + 1` for its generation's checkpoint `C`, and
+//! records `C` as synced-through; every generation up to the meta page in
+//! use had `C` at most that page's checkpoint. So a frame-shaped header at
+//! offset 32 whose checksum fails with the salt in use, with
+//! synced-through one below its LSN, proves a newer generation when its
+//! LSN is above `C + 1`, or, if the other meta page is damaged, when its
+//! LSN is `C + 1` and its checksum holds with that page's salt field or
+//! that page's sequence field says it is the newer one. Opening then fails
+//! with `Corruption` at the damaged meta page (at log offset 32 when both
+//! meta pages are valid: the newest one never became durable, or the data
+//! file is older than its log). Opening also refuses to fall back when
+//! the data file is shorter than the older meta page's page count: a newer
+//! checkpoint cut the file, and with it pages of the older tree. Both
+//! checks come before any page of the older tree is read (`db.rs`). Falling
+//! back goes ahead only when the log has not been written since the older
+//! meta page's generation, and then it still holds every transaction the
+//! damaged page's checkpoint had. (A transaction committed by checkpoint
+//! has no frames; that commit therefore writes a second meta page at once,
+//! so that both meta pages hold it.)
 
 use crate::error::{Error, Result};
 use crate::page::{get_u32, get_u64};
@@ -101,6 +131,13 @@ pub(crate) fn check_header(h: &[u8]) -> Result<()> {
     if h.len() < LOG_HEADER as usize || &h[0..8] != MAGIC {
         return Err(bad("not a Strata log file"));
     }
+    // The checksum comes before the version: the data file beside this
+    // log has already been accepted as this format, so a log header that
+    // claims another version and fails its checksum is damage, not a
+    // newer format.
+    if get_u32(h, 28) != Some(crc32fast::hash(&h[0..28])) {
+        return Err(bad("log header checksum mismatch"));
+    }
     let version = get_u32(h, 8).unwrap_or(0);
     if version > VERSION {
         return Err(Error::NewerFormat {
@@ -108,8 +145,8 @@ pub(crate) fn check_header(h: &[u8]) -> Result<()> {
             supported: VERSION,
         });
     }
-    if get_u32(h, 28) != Some(crc32fast::hash(&h[0..28])) || version == 0 {
-        return Err(bad("log header checksum mismatch"));
+    if version == 0 {
+        return Err(bad("log format version 0"));
     }
     Ok(())
 }
@@ -215,8 +252,7 @@ pub(crate) fn encode_frames(
 }
 
 /// Bytes the frames of a record of `len` bytes take.
-#[cfg(test)]
-fn frames_len(len: usize) -> usize {
+pub(crate) fn frames_len(len: usize) -> usize {
     if len == 0 {
         return FRAME_HEADER;
     }
@@ -278,6 +314,83 @@ fn frame_at(log: &[u8], off: usize, salt: u64, min_lsn: u64) -> Option<Frame<'_>
     })
 }
 
+/// A meta page that failed its checks while recovery starts from the other
+/// one: what its bytes claim, unverified, for telling whether the log was
+/// started over after it (see [`recover`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DamagedMeta {
+    /// Its page number.
+    pub page: u32,
+    /// Its sequence number field says it is the newer of the two.
+    pub claims_newer: bool,
+    /// Its log salt field.
+    pub salt: u64,
+}
+
+/// The header fields of the frame-shaped bytes at `off`, checksum not
+/// checked: `(lsn, synced_through)`.
+fn frame_head(log: &[u8], off: usize) -> Option<(u64, u64)> {
+    let len = get_u32(log, off + 4)? as usize;
+    let flags = *log.get(off + 28)?;
+    if len > MAX_FRAME_PAYLOAD
+        || flags & !FLAG_LAST != 0
+        || log.get(off + 29..off + 32)? != [0, 0, 0]
+    {
+        return None;
+    }
+    Some((get_u64(log, off + 8)?, get_u64(log, off + 16)?))
+}
+
+/// Refuses a log that a checkpoint newer than the meta page recovery
+/// starts from has started over (FALLING BACK in the module notes).
+pub(crate) fn check_generation(
+    log: &[u8],
+    checkpoint_lsn: u64,
+    salt: u64,
+    damaged: Option<DamagedMeta>,
+) -> Result<()> {
+    let off = LOG_HEADER as usize;
+    let expected = checkpoint_lsn + 1;
+    if frame_at(log, off, salt, expected).is_some() {
+        return Ok(()); // this generation's own first frame
+    }
+    // The first frame of a generation records the generation's checkpoint
+    // as synced-through: anything else at offset 32 is not one.
+    let Some((lsn, synced)) = frame_head(log, off) else {
+        return Ok(());
+    };
+    if synced.checked_add(1) != Some(lsn) || lsn < expected {
+        return Ok(());
+    }
+    let newer = lsn > expected
+        || damaged
+            .is_some_and(|d| d.claims_newer || frame_at(log, off, d.salt, expected).is_some());
+    if !newer {
+        return Ok(());
+    }
+    Err(match damaged {
+        Some(d) => Error::corrupt_page(
+            d.page,
+            format!(
+                "meta page {} is damaged, and the log was started over after it \
+                 (its first frame is transaction {lsn}, the other meta page's checkpoint \
+                 is {checkpoint_lsn}): falling back to the other meta page would lose \
+                 committed transactions",
+                d.page
+            ),
+        ),
+        None => Error::corrupt_log(
+            LOG_HEADER,
+            format!(
+                "the log was started over by a checkpoint newer than the newest valid \
+                 meta page (its first frame is transaction {lsn}, the meta page's \
+                 checkpoint is {checkpoint_lsn}): that meta page never became durable, \
+                 or the data file is older than its log"
+            ),
+        ),
+    })
+}
+
 /// What recovery found in the log.
 #[derive(Debug)]
 pub(crate) struct Recovered {
@@ -286,8 +399,19 @@ pub(crate) struct Recovered {
     /// Where the next frame goes.
     pub end: u64,
     /// Leftover frames of this generation lie past the end: a new
-    /// generation must start before new frames are written.
+    /// generation must start before new frames are written. (Opening
+    /// always starts one; the tests read this.)
+    #[cfg_attr(not(test), allow(dead_code))]
     pub leftovers: bool,
+}
+
+/// The whole log file.
+pub(crate) fn read_all(file: &dyn StorageFile) -> Result<Vec<u8>> {
+    let len = file.len()?;
+    let len = usize::try_from(len).map_err(|_| Error::corrupt_log(0, "log file too large"))?;
+    let mut log = vec![0u8; len];
+    file.read_at(&mut log, 0)?;
+    Ok(log)
 }
 
 /// Reads the whole log and calls `replay(lsn, record, offset)` for every
@@ -298,11 +422,9 @@ pub(crate) fn recover(
     salt: u64,
     mut replay: impl FnMut(u64, &[u8], u64) -> Result<()>,
 ) -> Result<Recovered> {
-    let len = file.len()?;
-    let len = usize::try_from(len).map_err(|_| Error::corrupt_log(0, "log file too large"))?;
-    let mut log = vec![0u8; len];
-    file.read_at(&mut log, 0)?;
+    let log = read_all(file)?;
     check_header(&log)?;
+    check_generation(&log, checkpoint_lsn, salt, None)?;
     let mut expected = checkpoint_lsn + 1;
     let mut off = LOG_HEADER as usize;
     let mut txn_start = off;
@@ -452,12 +574,19 @@ mod tests {
 
     #[test]
     fn header_is_checked() {
+        // A newer log header, sealed as its writer would: refused as such.
         let mut log = log_of(&[]);
         log[9] = 9;
+        let crc = crc32fast::hash(&log[0..28]);
+        log[28..32].copy_from_slice(&crc.to_le_bytes());
         assert!(matches!(
             replay_all(&log, 0),
-            Err(Error::NewerFormat { found: 9, .. }) | Err(Error::NewerFormat { .. })
+            Err(Error::NewerFormat { found: 0x901, .. })
         ));
+        // A flipped version bit fails the checksum: damage, not a format.
+        let mut log = log_of(&[]);
+        log[8] ^= 2;
+        assert!(replay_all(&log, 0).unwrap_err().is_corruption());
         let mut log = log_of(&[]);
         log[0] = b'X';
         assert!(replay_all(&log, 0).unwrap_err().is_corruption());

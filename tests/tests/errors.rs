@@ -5,7 +5,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use strata_engine::storage::{FaultPlan, SimVfs};
 use strata_engine::{
-    Database, Error, FORMAT_VERSION, Location, MAX_VALUE_LEN, OLDEST_FORMAT_VERSION, Options,
+    Database, Error, FORMAT_VERSION, Location, MAX_VALUE_LEN, OLDEST_FORMAT_VERSION, OpenFailure,
+    Options,
 };
 use strata_tests::{TempDir, open_sim};
 
@@ -99,7 +100,10 @@ fn invalid_options() {
         ..quiet()
     };
     match Database::open_with(dir.path().join("missing"), opts) {
-        Err(Error::Io(e)) => assert_eq!(e.kind(), std::io::ErrorKind::NotFound),
+        Err(Error::CannotOpen {
+            path,
+            reason: OpenFailure::NotFound,
+        }) => assert_eq!(path, dir.path().join("missing")),
         other => panic!("expected NotFound, got {other:?}"),
     }
 }
@@ -129,12 +133,12 @@ fn files_that_are_not_strata_databases() {
         // The foreign file is left as it was.
         assert_eq!(std::fs::read(&p).unwrap(), bytes);
     }
-    // A directory is an I/O error naming it, not a panic.
+    // A directory is an error naming it, not a panic.
     let sub = dir.path().join("sub");
     std::fs::create_dir(&sub).unwrap();
     assert!(matches!(
         Database::open_with(&sub, quiet()),
-        Err(Error::Io(_))
+        Err(Error::CannotOpen { path, reason: OpenFailure::IsADirectory }) if path == sub
     ));
 }
 

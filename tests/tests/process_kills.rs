@@ -473,7 +473,10 @@ impl Bank {
     /// (and not found before).
     fn verify(&mut self, path: &Path) -> Result<u64, String> {
         let image = match Database::open_with(path, verify_options()) {
-            Err(strata_engine::Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(strata_engine::Error::CannotOpen {
+                reason: strata_engine::OpenFailure::NotFound,
+                ..
+            }) => None,
             Err(e) => return Err(format!("recovery failed: {e}")),
             Ok(db) => {
                 db.check()

@@ -53,6 +53,34 @@ impl Vfs for RealVfs {
         std::fs::remove_file(path)
     }
 
+    fn resolve(&self, path: &Path) -> io::Result<std::path::PathBuf> {
+        match std::fs::canonicalize(path) {
+            Ok(p) => Ok(p),
+            // Nothing there yet, or a link to nothing: follow the links by
+            // hand, to the name the file would be created under.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let mut p = path.to_path_buf();
+                // A loop makes `canonicalize` fail with ELOOP, not NotFound;
+                // the bound only keeps a link changed meanwhile from
+                // spinning here (the open then reports what it finds).
+                for _ in 0..40 {
+                    match std::fs::symlink_metadata(&p) {
+                        Ok(m) if m.file_type().is_symlink() => {
+                            let target = std::fs::read_link(&p)?;
+                            p = match p.parent() {
+                                Some(dir) => dir.join(target),
+                                None => target,
+                            };
+                        }
+                        _ => break,
+                    }
+                }
+                Ok(p)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         #[cfg(unix)]
         {
@@ -134,6 +162,14 @@ impl StorageFile for RealFile {
 
     fn try_lock_exclusive(&self) -> io::Result<bool> {
         match self.file.try_lock() {
+            Ok(()) => Ok(true),
+            Err(TryLockError::WouldBlock) => Ok(false),
+            Err(TryLockError::Error(e)) => Err(e),
+        }
+    }
+
+    fn try_lock_shared(&self) -> io::Result<bool> {
+        match self.file.try_lock_shared() {
             Ok(()) => Ok(true),
             Err(TryLockError::WouldBlock) => Ok(false),
             Err(TryLockError::Error(e)) => Err(e),

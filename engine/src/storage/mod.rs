@@ -69,6 +69,14 @@ pub trait Vfs: Send + Sync + std::fmt::Debug + 'static {
     /// Makes the directory entries under `dir` (creations, renames,
     /// removals) durable.
     fn sync_dir(&self, dir: &Path) -> io::Result<()>;
+
+    /// The path the file at `path` really has, with symbolic links
+    /// resolved, so that the log beside it is found whichever name the
+    /// database is opened by; `path` itself if nothing is there yet. A
+    /// loop of symbolic links is an error. The default returns `path`.
+    fn resolve(&self, path: &Path) -> io::Result<std::path::PathBuf> {
+        Ok(path.to_path_buf())
+    }
 }
 
 /// One open file: positional reads and writes, length, sync, and an
@@ -99,4 +107,12 @@ pub trait StorageFile: Send + Sync + std::fmt::Debug {
     /// dropped. Returns `Ok(false)` if another handle (in this process or
     /// another) holds it.
     fn try_lock_exclusive(&self) -> io::Result<bool>;
+
+    /// Takes a shared lock on the file, held until the handle is dropped:
+    /// other shared locks may be held with it, an exclusive one may not.
+    /// Returns `Ok(false)` if another handle holds an exclusive lock. The
+    /// default takes the exclusive lock.
+    fn try_lock_shared(&self) -> io::Result<bool> {
+        self.try_lock_exclusive()
+    }
 }

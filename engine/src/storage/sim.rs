@@ -98,6 +98,8 @@ struct Inode {
     handles: usize,
     /// The handle holding the exclusive lock.
     lock_holder: Option<u64>,
+    /// Permissions allow reading only ([`SimVfs::set_read_only`]).
+    read_only: bool,
 }
 
 /// A change to the namespace not yet made durable. Renames carry their inode
@@ -462,6 +464,24 @@ impl SimVfs {
         Some(ino.current.len() as u64)
     }
 
+    /// Makes the file at `path` readable only (as `chmod a-w` would), or
+    /// writable again: opening it for writing then fails with
+    /// `PermissionDenied`. Handles already open keep their mode. Returns
+    /// whether a file is there.
+    pub fn set_read_only(&self, path: &Path, read_only: bool) -> bool {
+        let mut state = self.state.lock();
+        let Some(&id) = state.names.get(path) else {
+            return false;
+        };
+        match state.inodes.get_mut(&id) {
+            Some(ino) => {
+                ino.read_only = read_only;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The paths of all files in the current namespace, sorted.
     pub fn list_files(&self) -> Vec<PathBuf> {
         self.state.lock().names.keys().cloned().collect()
@@ -493,6 +513,11 @@ impl Vfs for SimVfs {
             }
             (Some(_), OpenMode::CreateNew) => {
                 return Err(path_error(io::ErrorKind::AlreadyExists, path));
+            }
+            (Some(id), OpenMode::Existing | OpenMode::CreateTruncate)
+                if state.inode(id)?.read_only =>
+            {
+                return Err(path_error(io::ErrorKind::PermissionDenied, path));
             }
             (Some(id), OpenMode::CreateTruncate) => {
                 let ino = state.inode(id)?;
@@ -1005,7 +1030,16 @@ mod tests {
             io::ErrorKind::AlreadyExists
         );
 
+        assert!(vfs.set_read_only(p("/d/f"), true));
+        for mode in [OpenMode::Existing, OpenMode::CreateTruncate] {
+            assert_eq!(
+                kind(vfs.open(p("/d/f"), mode)),
+                io::ErrorKind::PermissionDenied
+            );
+        }
         let r = vfs.open(p("/d/f"), OpenMode::ReadOnly).unwrap();
+        assert!(vfs.set_read_only(p("/d/f"), false));
+        assert!(!vfs.set_read_only(p("/d/none"), true));
         assert_eq!(
             r.write_at(b"x", 0).unwrap_err().kind(),
             io::ErrorKind::PermissionDenied

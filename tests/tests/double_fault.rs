@@ -1,0 +1,319 @@
+//! Double faults: a crash or an I/O error during recovery itself.
+//!
+//! A few starting states need recovery: committed transactions in the log
+//! that the data file does not hold yet, and a checkpoint that a crash
+//! interrupted (its pages written, its meta page torn or lost). For each,
+//! a dry run counts the storage calls and syncs of the recovering open
+//! (reading the files, replaying the log, and the checkpoint that opening
+//! runs after a replay). Then for every call index `i` of that open:
+//!
+//! * crash the machine at call `i`, and open each crash image (everything
+//!   kept, nothing unsynced kept, random sector damage) cleanly;
+//! * fail call `i` once, then fail every call from `i` on, and reopen in
+//!   the same boot (the failed writes may still be readable), then commit
+//!   one more transaction and lose power: that image must hold it too.
+//!
+//! and the same for a crash at every sync index, and for a full disk (no
+//! room at all, and up to three pages of room) during the open. Every
+//! clean open must give exactly the acknowledged commits and pass
+//! `check()`; the failing open must report an I/O error or a full disk
+//! (never corruption, never a panic).
+//! `STRATA_DOUBLE_FAULT_IMAGES` (default 2) sets how many random crash
+//! images are taken per crash point, besides keep-all and drop-all.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use strata_engine::storage::{CrashMode, FaultPlan, SimVfs};
+use strata_engine::{Database, Error, Options};
+use strata_tests::{Model, dump, env_count, sim_path};
+
+const TABLES: [&str; 3] = ["t1", "t2", "t3"];
+const PS: usize = 4096;
+
+fn options(vfs: &SimVfs) -> Options {
+    Options {
+        storage: Arc::new(vfs.clone()),
+        log_preallocate: 16 << 10,
+        checkpoint_log_size: 64 << 20,
+        checkpoint_dirty_size: 64 << 20,
+        // Small, so that recovery and checks read pages from the file.
+        cache_size: 32 << 10,
+        ..Options::default()
+    }
+}
+
+fn open(vfs: &SimVfs) -> strata_engine::Result<Database> {
+    Database::open_with(sim_path(), options(vfs))
+}
+
+/// A database's files, as a starting state, and what was acknowledged.
+struct Start {
+    name: &'static str,
+    image: SimVfs,
+    acked: Model,
+}
+
+fn copy(image: &SimVfs) -> SimVfs {
+    let vfs = SimVfs::new(77);
+    for path in image.list_files() {
+        vfs.write_file(&path, &image.read_file(&path).unwrap());
+    }
+    vfs
+}
+
+fn commit(db: &Database, model: &mut Model, table: &str, key: &str, value: Vec<u8>) {
+    let mut tx = db.begin().unwrap();
+    tx.put(table, key.as_bytes(), &value).unwrap();
+    tx.commit().unwrap();
+    model
+        .get_mut(table)
+        .unwrap()
+        .insert(key.as_bytes().to_vec(), value);
+}
+
+/// Tables with a few hundred keys, some overflow values, checkpointed.
+fn base(vfs: &SimVfs) -> (Database, Model) {
+    let db = open(vfs).unwrap();
+    let mut model: Model = TABLES
+        .iter()
+        .map(|t| (t.to_string(), BTreeMap::new()))
+        .collect();
+    let mut tx = db.begin().unwrap();
+    for t in TABLES {
+        tx.create_table(t).unwrap();
+    }
+    for i in 0..300u32 {
+        let t = TABLES[i as usize % 3];
+        let key = format!("k{i:04}");
+        let value = vec![
+            i as u8;
+            if i % 50 == 7 {
+                6000
+            } else {
+                30 + i as usize % 90
+            }
+        ];
+        tx.put(t, key.as_bytes(), &value).unwrap();
+        model.get_mut(t).unwrap().insert(key.into_bytes(), value);
+    }
+    tx.commit().unwrap();
+    db.checkpoint().unwrap();
+    (db, model)
+}
+
+/// Transactions that only the log holds.
+fn logged(db: &Database, model: &mut Model) {
+    for i in 0..6u32 {
+        let t = TABLES[i as usize % 3];
+        commit(
+            db,
+            model,
+            t,
+            &format!("k{:04}", i * 37),
+            vec![0xC0 | i as u8; 200],
+        );
+    }
+    commit(db, model, "t2", "big", vec![0xEE; 9000]);
+    let mut tx = db.begin().unwrap();
+    tx.delete("t1", b"k0003").unwrap();
+    tx.commit().unwrap();
+    model.get_mut("t1").unwrap().remove(&b"k0003"[..]);
+}
+
+fn starts() -> Vec<Start> {
+    let mut out = Vec::new();
+    // Commits in the log, none of them in the data file.
+    let vfs = SimVfs::new(1);
+    let (db, mut model) = base(&vfs);
+    logged(&db, &mut model);
+    out.push(Start {
+        name: "log to replay",
+        image: vfs.crash(CrashMode::KeepAll),
+        acked: model,
+    });
+    drop(db);
+    // A checkpoint interrupted at its meta page's sync: the pages are
+    // written and synced, the meta page is lost, or torn (its first sector
+    // written, its second garbage), and the log still holds everything.
+    for torn in [false, true] {
+        let vfs = SimVfs::new(2);
+        let (db, mut model) = base(&vfs);
+        logged(&db, &mut model);
+        let before = vfs.read_file(&sim_path()).unwrap();
+        // Every commit is synced already, so the checkpoint syncs the
+        // pages, then the meta page.
+        vfs.set_faults(FaultPlan {
+            crash_at_sync: Some(vfs.syncs() + 1),
+            ..FaultPlan::default()
+        });
+        assert!(db.checkpoint().is_err());
+        let image = vfs.crash(if torn {
+            CrashMode::KeepAll
+        } else {
+            CrashMode::DropAll
+        });
+        drop(db);
+        if torn {
+            let mut data = image.read_file(&sim_path()).unwrap();
+            let slot = [1, 2]
+                .into_iter()
+                .find(|&p| data[p * PS..(p + 1) * PS] != before[p * PS..(p + 1) * PS])
+                .expect("the checkpoint wrote a meta page");
+            data[slot * PS + 512..slot * PS + 1024].fill(0xA5);
+            image.write_file(&sim_path(), &data);
+        }
+        out.push(Start {
+            name: if torn {
+                "checkpoint torn at its meta page"
+            } else {
+                "checkpoint lost at its meta page"
+            },
+            image,
+            acked: model,
+        });
+    }
+    out
+}
+
+/// Opens `vfs` cleanly and compares with `acked`.
+fn verify(vfs: &SimVfs, acked: &Model, what: &str) -> Result<Database, String> {
+    let db = open(vfs).map_err(|e| format!("{what}: clean open failed: {e}"))?;
+    db.check()
+        .map_err(|e| format!("{what}: check failed: {e}"))?;
+    let got = dump(&db, &TABLES).map_err(|e| format!("{what}: read failed: {e}"))?;
+    if got != *acked {
+        return Err(format!(
+            "{what}: not the acknowledged state ({} keys, expected {})",
+            got.values().map(|t| t.len()).sum::<usize>(),
+            acked.values().map(|t| t.len()).sum::<usize>()
+        ));
+    }
+    Ok(db)
+}
+
+/// The open under `plan` must fail with an I/O error, or succeed.
+fn faulty_open(vfs: &SimVfs, plan: &FaultPlan, what: &str) -> Result<(), String> {
+    vfs.set_faults(plan.clone());
+    match open(vfs) {
+        Ok(db) => drop(db),
+        Err(Error::Io(_) | Error::StorageFull(_) | Error::Poisoned { .. }) => {}
+        Err(e) => return Err(format!("{what}: the faulty open reported {e:?}")),
+    }
+    vfs.set_faults(FaultPlan::default());
+    Ok(())
+}
+
+/// After a failed open in the same boot: reopen, commit one more
+/// transaction, lose power; the image must hold it and everything before.
+fn reopen_commit_power_loss(vfs: &SimVfs, acked: &Model, what: &str) -> Result<(), String> {
+    let db = verify(vfs, acked, &format!("{what}, reopened"))?;
+    let mut after = acked.clone();
+    let mut tx = db.begin().map_err(|e| format!("{what}: begin: {e}"))?;
+    tx.put("t3", b"after", b"acknowledged after the reopen")
+        .and_then(|()| tx.commit())
+        .map_err(|e| format!("{what}: commit after the reopen: {e}"))?;
+    after
+        .get_mut("t3")
+        .unwrap()
+        .insert(b"after".to_vec(), b"acknowledged after the reopen".to_vec());
+    let image = vfs.crash(CrashMode::DropAll);
+    drop(db);
+    verify(&image, &after, &format!("{what}, then power loss")).map(drop)
+}
+
+#[test]
+fn faults_during_recovery_still_recover() {
+    let randoms = env_count("STRATA_DOUBLE_FAULT_IMAGES", 2);
+    let mut errors = Vec::new();
+    let mut points = 0u64;
+    let mut images = 0u64;
+    for start in starts() {
+        // The dry run: the recovering open's calls and syncs.
+        let vfs = copy(&start.image);
+        let db = verify(&vfs, &start.acked, start.name).unwrap();
+        let (calls, syncs) = (vfs.calls(), vfs.syncs());
+        drop(db);
+        assert!(syncs >= 2, "{}: opening checkpointed", start.name);
+        let crash_plans = (0..calls)
+            .map(|i| FaultPlan {
+                crash_at_call: Some(i),
+                ..FaultPlan::default()
+            })
+            .chain((0..syncs).map(|s| FaultPlan {
+                crash_at_sync: Some(s),
+                ..FaultPlan::default()
+            }));
+        for plan in crash_plans {
+            points += 1;
+            let what = format!("{}: {plan:?}", start.name);
+            let vfs = copy(&start.image);
+            if let Err(e) = faulty_open(&vfs, &plan, &what) {
+                errors.push(e);
+                continue;
+            }
+            let mut modes = vec![CrashMode::KeepAll, CrashMode::DropAll];
+            modes.extend((0..randoms).map(|_| CrashMode::Random));
+            for mode in modes {
+                images += 1;
+                let image = vfs.snapshot_durable_image(mode);
+                if let Err(e) = verify(&image, &start.acked, &format!("{what}, {mode:?}")) {
+                    errors.push(e);
+                }
+            }
+        }
+        // The disk full while recovering: at no room at all, and a page
+        // or a few more.
+        let used: u64 = start
+            .image
+            .list_files()
+            .iter()
+            .map(|p| start.image.file_len(p).unwrap_or(0))
+            .sum();
+        let full = (0..4u64).map(|k| FaultPlan {
+            disk_limit: Some(used + k * PS as u64),
+            ..FaultPlan::default()
+        });
+        for plan in full {
+            points += 1;
+            let what = format!("{}: {plan:?}", start.name);
+            let vfs = copy(&start.image);
+            let r = faulty_open(&vfs, &plan, &what)
+                .and_then(|()| reopen_commit_power_loss(&vfs, &start.acked, &what));
+            if let Err(e) = r {
+                errors.push(e);
+            }
+        }
+        for i in 0..calls {
+            for plan in [
+                FaultPlan {
+                    fail_call: Some(i),
+                    ..FaultPlan::default()
+                },
+                FaultPlan {
+                    fail_from: Some(i),
+                    ..FaultPlan::default()
+                },
+            ] {
+                points += 1;
+                let what = format!("{}: {plan:?}", start.name);
+                let vfs = copy(&start.image);
+                let r = faulty_open(&vfs, &plan, &what)
+                    .and_then(|()| reopen_commit_power_loss(&vfs, &start.acked, &what));
+                if let Err(e) = r {
+                    errors.push(e);
+                }
+            }
+        }
+        println!(
+            "{}: {calls} calls and {syncs} syncs in the recovering open",
+            start.name
+        );
+    }
+    println!("{points} fault points, {images} crash images");
+    assert!(
+        errors.is_empty(),
+        "{} failures; first ones:\n{}",
+        errors.len(),
+        errors[..errors.len().min(15)].join("\n")
+    );
+}
