@@ -493,6 +493,24 @@ impl Pred {
         vals.iter()
     }
 
+    /// Sets `needed[c]` for every column `c` the predicate reads.
+    pub(crate) fn mark_columns(&self, needed: &mut [bool]) {
+        let mut mark = |c: usize| {
+            if let Some(n) = needed.get_mut(c) {
+                *n = true;
+            }
+        };
+        match self {
+            Pred::True => {}
+            Pred::Cmp(c, ..) | Pred::In(c, _) | Pred::IsNull(c) | Pred::Text(c, ..) => mark(*c),
+            Pred::And(a, b) | Pred::Or(a, b) => {
+                a.mark_columns(needed);
+                b.mark_columns(needed);
+            }
+            Pred::Not(a) => a.mark_columns(needed),
+        }
+    }
+
     /// The top-level conjuncts.
     pub(crate) fn conjuncts(&self) -> Vec<&Pred> {
         match self {

@@ -28,7 +28,7 @@
 use crate::error::{Error, Result};
 use crate::model::{CmpOp, Expr, Model, Order, Pred, TextOp};
 use crate::relation::Relation;
-use crate::schema::decode_refs;
+use crate::schema::{ColumnPlan, decode_planned, plan_columns};
 use crate::session::{Session, decode_key_value, decode_row};
 use crate::value::{Value, ValueRef, decode_key, key_of, prefix_end, text_prefix};
 use std::fmt;
@@ -496,15 +496,39 @@ fn visit_path<M: Model>(
 }
 
 /// A buffer for a row's borrowed column values, kept empty between rows so
-/// that its allocation can serve rows of any lifetime.
-#[derive(Default)]
-struct RefBuf(Vec<ValueRef<'static>>);
+/// that its allocation can serve rows of any lifetime, and the plan of the
+/// row's columns: only the columns a query reads are decoded.
+struct RefBuf {
+    cols: Vec<ValueRef<'static>>,
+    plan: Vec<ColumnPlan>,
+}
 
 impl RefBuf {
-    /// Calls `f` with the columns of `row`, a stored row of `M`, borrowed.
+    /// A buffer for rows of `M` that decodes the columns `filter` and
+    /// `order` read.
+    fn new<M: Model>(filter: &Pred, order: &[(usize, bool)]) -> Result<RefBuf> {
+        let mut needed = vec![false; M::COLUMNS.len()];
+        filter.mark_columns(&mut needed);
+        for &(c, _) in order {
+            if let Some(n) = needed.get_mut(c) {
+                *n = true;
+            }
+        }
+        let plan = plan_columns(M::COLUMNS, |i| needed[i]).map_err(|detail| Error::Corrupt {
+            table: M::TABLE.to_string(),
+            detail,
+        })?;
+        Ok(RefBuf {
+            cols: Vec::with_capacity(plan.len()),
+            plan,
+        })
+    }
+
+    /// Calls `f` with the columns of `row`, a stored row of `M`, borrowed
+    /// (the columns the buffer was not made for are null).
     fn with<M: Model, T>(&mut self, row: &[u8], f: impl FnOnce(&[ValueRef<'_>]) -> T) -> Result<T> {
-        let mut cols: Vec<ValueRef<'_>> = std::mem::take(&mut self.0);
-        let out = decode_refs(M::COLUMNS, row, &mut cols)
+        let mut cols: Vec<ValueRef<'_>> = std::mem::take(&mut self.cols);
+        let out = decode_planned(&self.plan, row, &mut cols)
             .map(|()| f(&cols))
             .map_err(|detail| Error::Corrupt {
                 table: M::TABLE.to_string(),
@@ -512,7 +536,7 @@ impl RefBuf {
             });
         cols.clear();
         // An empty vector changes element lifetime in place (no allocation).
-        self.0 = cols.into_iter().map(|_| ValueRef::Null).collect();
+        self.cols = cols.into_iter().map(|_| ValueRef::Null).collect();
         out
     }
 }
@@ -568,7 +592,7 @@ impl<M: Model> Core<M> {
         // nothing to filter, unless a compared value is null or NaN: those
         // compare false with everything, yet have places among the keys.
         let exact = !plan.filtered && filter.conjuncts().iter().all(|p| p.values().all(orderable));
-        let mut buf = RefBuf::default();
+        let mut buf = RefBuf::new::<M>(filter, &self.spec.order)?;
         let mut skip = self.spec.offset;
         let mut left = limit;
         if plan.ordered {

@@ -237,6 +237,75 @@ pub(crate) fn decode_row(
     Ok(values)
 }
 
+/// How a column's value is laid out in a row (its Rust type, `Option`
+/// aside), decided once per query instead of once per value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Bool,
+    U8,
+    I8,
+    /// `u16`, `u32`, `u64`: a bincode varint.
+    UVar,
+    /// `i16`, `i32`, `i64`: a zigzag varint.
+    IVar,
+    F64,
+    Text,
+    Bytes,
+}
+
+impl Kind {
+    /// The kind of a column of Rust type `ty` (`Option<..>` unwrapped when
+    /// `nullable`); `None` for a type no model can have.
+    pub(crate) fn of(ty: &str, nullable: bool) -> Option<Kind> {
+        let base = match (nullable, ty.strip_prefix("Option<")) {
+            (true, Some(inner)) => inner.strip_suffix('>').unwrap_or(inner),
+            _ => ty,
+        };
+        Some(match base {
+            "bool" => Kind::Bool,
+            "u8" => Kind::U8,
+            "i8" => Kind::I8,
+            "u16" | "u32" | "u64" => Kind::UVar,
+            "i16" | "i32" | "i64" => Kind::IVar,
+            "f64" => Kind::F64,
+            "String" => Kind::Text,
+            "Vec<u8>" => Kind::Bytes,
+            _ => return None,
+        })
+    }
+}
+
+/// How [`decode_planned`] reads one column: its kind, whether it is
+/// nullable, and whether the caller reads it. A column nobody reads is
+/// skipped over (its text is not even checked for UTF-8) and given as
+/// `ValueRef::Null`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ColumnPlan {
+    pub(crate) kind: Kind,
+    pub(crate) nullable: bool,
+    pub(crate) needed: bool,
+}
+
+/// The plan of every column of `columns`, each needed when `needed(i)`.
+pub(crate) fn plan_columns(
+    columns: &[crate::model::ColumnDef],
+    needed: impl Fn(usize) -> bool,
+) -> std::result::Result<Vec<ColumnPlan>, String> {
+    columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            Ok(ColumnPlan {
+                kind: Kind::of(c.type_name, c.nullable).ok_or_else(|| {
+                    format!("column {}: unknown column type {}", c.name, c.type_name)
+                })?,
+                nullable: c.nullable,
+                needed: needed(i),
+            })
+        })
+        .collect()
+}
+
 /// Decodes a row of the model with columns `columns` into borrowed column
 /// values, appended to `out` (cleared first): what a filter reads, without
 /// deserialising the row or copying its strings.
@@ -245,9 +314,21 @@ pub(crate) fn decode_refs<'a>(
     row: &'a [u8],
     out: &mut Vec<ValueRef<'a>>,
 ) -> std::result::Result<(), String> {
+    let plan = plan_columns(columns, |_| true)?;
+    decode_planned(&plan, row, out)
+}
+
+/// Like [`decode_refs`], with the columns' layout decided beforehand; the
+/// columns the plan does not need come out as `ValueRef::Null`. The whole
+/// row is still walked, so a row too short or too long is still an error.
+pub(crate) fn decode_planned<'a>(
+    plan: &[ColumnPlan],
+    row: &'a [u8],
+    out: &mut Vec<ValueRef<'a>>,
+) -> std::result::Result<(), String> {
     out.clear();
     let mut r = Reader { b: row, at: 0 };
-    for c in columns {
+    for (i, c) in plan.iter().enumerate() {
         if c.nullable {
             match r.byte()? {
                 0 => {
@@ -255,22 +336,23 @@ pub(crate) fn decode_refs<'a>(
                     continue;
                 }
                 1 => {}
-                t => return Err(format!("column {}: bad option tag {t}", c.name)),
+                t => return Err(format!("column {i}: bad option tag {t}")),
             }
         }
-        let base = match (c.nullable, c.type_name.strip_prefix("Option<")) {
-            (true, Some(inner)) => inner.strip_suffix('>').unwrap_or(inner),
-            _ => c.type_name,
-        };
-        out.push(
-            r.value_ref(base)
-                .map_err(|e| format!("column {}: {e}", c.name))?,
-        );
+        let v = r
+            .planned(c.kind, c.needed)
+            .map_err(|e| format!("column {i}: {e}"))?;
+        out.push(v);
     }
     if r.at != row.len() {
         return Err(format!("{} bytes left over", row.len() - r.at));
     }
     Ok(())
+}
+
+#[cold]
+fn short() -> String {
+    "row ends early".to_string()
 }
 
 struct Reader<'a> {
@@ -279,6 +361,7 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    #[inline]
     fn take(&mut self, n: usize) -> std::result::Result<&'a [u8], String> {
         let s = self
             .b
@@ -288,11 +371,19 @@ impl<'a> Reader<'a> {
         Ok(s)
     }
 
+    #[inline]
     fn byte(&mut self) -> std::result::Result<u8, String> {
-        Ok(self.take(1)?[0])
+        match self.b.get(self.at) {
+            Some(&b) => {
+                self.at += 1;
+                Ok(b)
+            }
+            None => Err(short()),
+        }
     }
 
     /// bincode's variable-length unsigned integer.
+    #[inline]
     fn varint(&mut self) -> std::result::Result<u64, String> {
         let fixed = |r: &mut Self, n: usize| -> std::result::Result<u64, String> {
             let mut buf = [0u8; 8];
@@ -317,31 +408,40 @@ impl<'a> Reader<'a> {
         Ok(self.value_ref(ty)?.to_value())
     }
 
-    fn value_ref(&mut self, ty: &str) -> std::result::Result<ValueRef<'a>, String> {
-        Ok(match ty {
-            "bool" => match self.byte()? {
+    /// One value of kind `kind`; with `needed` false, skipped over and
+    /// given as null.
+    #[inline]
+    fn planned(&mut self, kind: Kind, needed: bool) -> std::result::Result<ValueRef<'a>, String> {
+        Ok(match kind {
+            Kind::Bool => match self.byte()? {
                 0 => ValueRef::Bool(false),
                 1 => ValueRef::Bool(true),
                 b => return Err(format!("bad bool {b}")),
             },
-            "u8" => ValueRef::UInt(u64::from(self.byte()?)),
-            "i8" => ValueRef::Int(i64::from(self.byte()? as i8)),
-            "u16" | "u32" | "u64" => ValueRef::UInt(self.varint()?),
-            "i16" | "i32" | "i64" => ValueRef::Int(self.signed()?),
-            "f64" => {
+            Kind::U8 => ValueRef::UInt(u64::from(self.byte()?)),
+            Kind::I8 => ValueRef::Int(i64::from(self.byte()? as i8)),
+            Kind::UVar => ValueRef::UInt(self.varint()?),
+            Kind::IVar => ValueRef::Int(self.signed()?),
+            Kind::F64 => {
                 let b: [u8; 8] = self.take(8)?.try_into().map_err(|_| "short f64")?;
                 ValueRef::Float(f64::from_le_bytes(b))
             }
-            "String" => {
+            Kind::Text | Kind::Bytes => {
                 let n = usize::try_from(self.varint()?).map_err(|_| "length overflow")?;
-                let s = std::str::from_utf8(self.take(n)?).map_err(|_| "text is not UTF-8")?;
-                ValueRef::Text(s)
+                let b = self.take(n)?;
+                match (kind, needed) {
+                    (_, false) => ValueRef::Null,
+                    (Kind::Text, true) => {
+                        ValueRef::Text(std::str::from_utf8(b).map_err(|_| "text is not UTF-8")?)
+                    }
+                    _ => ValueRef::Bytes(b),
+                }
             }
-            "Vec<u8>" => {
-                let n = usize::try_from(self.varint()?).map_err(|_| "length overflow")?;
-                ValueRef::Bytes(self.take(n)?)
-            }
-            other => return Err(format!("unknown column type {other}")),
         })
+    }
+
+    fn value_ref(&mut self, ty: &str) -> std::result::Result<ValueRef<'a>, String> {
+        let kind = Kind::of(ty, false).ok_or_else(|| format!("unknown column type {ty}"))?;
+        self.planned(kind, true)
     }
 }
