@@ -709,6 +709,7 @@ pub fn document(r: &Results, ctx: &Context, tables: &str) -> String {
             "load average (1, 5, 15 min) at start / end",
             format!("{} / {}", ctx.load_before, m.load),
         ),
+        ("scheduling policy", m.scheduling.clone()),
         (
             "peers",
             format!(
@@ -739,6 +740,11 @@ pub fn document(r: &Results, ctx: &Context, tables: &str) -> String {
         crate::engines::lmdb::MAP_SIZE >> 30,
     );
     s.push_str(tables);
+    let _ = writeln!(
+        s,
+        "\nWhere Strata trails a peer, `docs/profiles.md` has the instruction-count profiles \
+         (callgrind) and what they point to."
+    );
     let _ = r;
     s
 }

@@ -64,6 +64,40 @@ pub struct Machine {
     pub rustc: String,
     /// The load average now (other work on the machine skews figures).
     pub load: String,
+    /// The harness's scheduling policy (`chrt`), inherited by the engines'
+    /// processes: a real-time policy keeps other work on the machine from
+    /// delaying them.
+    pub scheduling: String,
+}
+
+/// This process's scheduling policy and real-time priority, from fields 41
+/// and 40 of `/proc/self/stat`.
+pub fn scheduling_policy() -> String {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return "unknown".into();
+    };
+    // Fields after the command name, which is in parentheses and may hold
+    // spaces: field 3 is the first of them.
+    let Some((_, rest)) = stat.rsplit_once(") ") else {
+        return "unknown".into();
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let (Some(prio), Some(policy)) = (fields.get(40 - 3), fields.get(41 - 3)) else {
+        return "unknown".into();
+    };
+    let name = match *policy {
+        "0" => "SCHED_OTHER (normal)",
+        "1" => "SCHED_FIFO (real time)",
+        "2" => "SCHED_RR (real time)",
+        "3" => "SCHED_BATCH",
+        "5" => "SCHED_IDLE",
+        "6" => "SCHED_DEADLINE",
+        _ => "unknown",
+    };
+    match *policy {
+        "1" | "2" => format!("{name}, priority {prio}"),
+        _ => name.to_string(),
+    }
 }
 
 /// The 1, 5 and 15 minute load averages from `/proc/loadavg`.
@@ -121,6 +155,7 @@ impl Machine {
             kernel,
             rustc: env!("STRATA_BENCH_RUSTC").to_string(),
             load: load_average(),
+            scheduling: scheduling_policy(),
         }
     }
 }

@@ -43,9 +43,8 @@ use std::ops::Bound;
 /// fit in far fewer levels.
 const MAX_DEPTH: usize = 40;
 
-/// Room for any leaf cell: key and inline value take at most a quarter of
-/// the largest page, plus the cell header and an overflow reference.
-const MAX_LEAF_CELL: usize = crate::page::MAX_PAGE_SIZE / 4 + 16;
+/// Leaf cells up to this many bytes are built on the stack by `insert`.
+const SMALL_CELL: usize = 512;
 
 /// A node split: the separator and the new right sibling.
 type Split = Option<(Vec<u8>, PageId)>;
@@ -155,10 +154,19 @@ pub(crate) fn insert(
             len: value.len() as u32,
         }
     };
-    // The largest leaf cell is a quarter of the largest page plus headers:
-    // built on the stack, not allocated per insert.
-    let mut buf = [0u8; MAX_LEAF_CELL];
-    let cell = node::write_leaf_cell(&mut buf, key, &stored);
+    // Most cells are small: built on the stack, in a buffer small enough
+    // that zeroing it costs nothing; a larger one (up to a quarter of the
+    // largest page plus headers) in an allocation of its own size.
+    let len = node::leaf_cell_len(key.len(), &stored);
+    let mut small = [0u8; SMALL_CELL];
+    let mut large = Vec::new();
+    let buf: &mut [u8] = if len <= SMALL_CELL {
+        &mut small
+    } else {
+        large.resize(len, 0);
+        &mut large
+    };
+    let cell = node::write_leaf_cell(buf, key, &stored);
     if root == 0 {
         let id = w.alloc(PageType::Leaf)?;
         let p = w.page_mut(id);
@@ -281,13 +289,16 @@ fn put_cell(
     let leaf = node::is_leaf(p);
     let old_n = node::count(p);
     let leftmost = if leaf { 0 } else { node::child(p, 0) };
-    let mut cells = node::cells(p);
+    // One copy of the page, and the cells as slices of it: no allocation
+    // per cell.
+    let old = p.to_vec();
+    let mut cells: Vec<&[u8]> = (0..old_n).map(|j| node::cell(&old, j)).collect();
     if replace {
-        cells[i] = cell.to_vec();
+        cells[i] = cell;
     } else {
-        cells.insert(i, cell.to_vec());
+        cells.insert(i, cell);
     }
-    let page_size = p.len();
+    let page_size = old.len();
     if leaf {
         let at = if !replace && edges.right && i == old_n {
             cells.len() - 1
@@ -298,8 +309,8 @@ fn put_cell(
         };
         let (l, r) = cells.split_at(at);
         let sep = node::shortest_separator(
-            node::cell_key(&l[l.len() - 1], true),
-            node::cell_key(&r[0], true),
+            node::cell_key(l[l.len() - 1], true),
+            node::cell_key(r[0], true),
         );
         node::build(w.page_mut(id), PageType::Leaf, 0, l.iter().map(|c| &c[..]));
         let right = w.alloc(PageType::Leaf)?;
@@ -320,8 +331,8 @@ fn put_cell(
         } else {
             balanced_split(&cells, page_size, 1)
         };
-        let sep = node::cell_key(&cells[m], false).to_vec();
-        let right_left = node::branch_cell_child(&cells[m]);
+        let sep = node::cell_key(cells[m], false).to_vec();
+        let right_left = node::branch_cell_child(cells[m]);
         node::build(
             w.page_mut(id),
             PageType::Branch,
@@ -343,15 +354,21 @@ fn put_cell(
 /// as even as possible and both sides fit a page. `promote` is 1 for a
 /// branch, whose dividing cell moves to the parent and belongs to neither
 /// side, and 0 for a leaf.
-fn balanced_split(cells: &[Vec<u8>], page_size: usize, promote: usize) -> usize {
+fn balanced_split<C: AsRef<[u8]>>(cells: &[C], page_size: usize, promote: usize) -> usize {
     let usable = node::usable(page_size);
-    let total: usize = cells.iter().map(|c| node::cost(c.len())).sum();
+    let total: usize = cells.iter().map(|c| node::cost(c.as_ref().len())).sum();
     let mut best = 1;
     let mut best_diff = usize::MAX;
     let mut left = 0;
     for (at, c) in cells.iter().enumerate() {
         if at >= 1 && at + promote < cells.len() {
-            let right = total - left - if promote == 1 { node::cost(c.len()) } else { 0 };
+            let right = total
+                - left
+                - if promote == 1 {
+                    node::cost(c.as_ref().len())
+                } else {
+                    0
+                };
             if left <= usable && right <= usable {
                 let diff = left.abs_diff(right);
                 if diff < best_diff {
@@ -360,7 +377,7 @@ fn balanced_split(cells: &[Vec<u8>], page_size: usize, promote: usize) -> usize 
                 }
             }
         }
-        left += node::cost(c.len());
+        left += node::cost(c.as_ref().len());
     }
     best
 }

@@ -72,6 +72,16 @@ pub(crate) fn new_page(page_size: usize, ty: PageType) -> Vec<u8> {
     p
 }
 
+/// Like [`new_page`], allocated once as a shared page buffer (a `Vec`
+/// would be copied into the `Arc`).
+pub(crate) fn new_page_buf(page_size: usize, ty: PageType) -> PageBuf {
+    let mut p: PageBuf = std::iter::repeat_n(0u8, page_size).collect();
+    if let Some(b) = Arc::get_mut(&mut p).and_then(|p| p.get_mut(4)) {
+        *b = ty as u8;
+    }
+    p
+}
+
 /// The checksum of page `id` with contents `page`, as stored in bytes 0..4.
 pub(crate) fn page_checksum(id: PageId, page: &[u8]) -> u32 {
     let mut h = crc32fast::Hasher::new();

@@ -68,6 +68,9 @@ pub(crate) type IdMap<V> = FastMap<PageId, V>;
 struct Slot {
     page: PageBuf,
     referenced: bool,
+    /// The page's position in its shard's ring, so that removing it needs
+    /// no search.
+    pos: usize,
 }
 
 #[derive(Default)]
@@ -118,7 +121,7 @@ impl PageCache {
             slot.page = page;
             return;
         }
-        if s.ring.len() >= self.per_shard {
+        let pos = if s.ring.len() >= self.per_shard {
             // Evict: the first page whose reference bit is clear.
             loop {
                 let hand = s.hand % s.ring.len();
@@ -132,11 +135,12 @@ impl PageCache {
                 s.table[victim as usize / SHARDS] = None;
                 s.ring[hand] = id;
                 s.hand = hand + 1;
-                break;
+                break hand;
             }
         } else {
             s.ring.push(id);
-        }
+            s.ring.len() - 1
+        };
         let at = id as usize / SHARDS;
         if s.table.len() <= at {
             s.table.resize_with(at + 1, || None);
@@ -144,18 +148,24 @@ impl PageCache {
         s.table[at] = Some(Slot {
             page,
             referenced: false,
+            pos,
         });
     }
 
     pub(crate) fn remove(&self, id: PageId) {
         let mut guard = self.shard(id).lock();
         let s = &mut *guard;
-        if s.slot(id).is_none() {
+        let Some(slot) = s.table.get_mut(id as usize / SHARDS).and_then(Option::take) else {
             return;
-        }
-        s.table[id as usize / SHARDS] = None;
-        if let Some(pos) = s.ring.iter().position(|&p| p == id) {
-            s.ring.swap_remove(pos);
+        };
+        let pos = slot.pos;
+        debug_assert_eq!(s.ring.get(pos), Some(&id), "a slot knows its ring position");
+        s.ring.swap_remove(pos);
+        // The page that took its place now sits at `pos`.
+        if let Some(&moved) = s.ring.get(pos)
+            && let Some(m) = s.slot(moved)
+        {
+            m.pos = pos;
         }
         if s.hand >= s.ring.len() {
             s.hand = 0;
@@ -179,6 +189,46 @@ mod tests {
     }
 
     const S: PageId = SHARDS as PageId;
+
+    /// Random inserts, gets and removes: the ring and the slots' positions
+    /// stay in step, and a page is found only if it was inserted since it
+    /// was last removed, with its latest bytes.
+    #[test]
+    fn ring_positions_stay_in_step() {
+        let c = PageCache::new(4 * SHARDS);
+        let mut latest: std::collections::HashMap<PageId, u8> = Default::default();
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for step in 0..20_000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let id = (x % 1000) as PageId;
+            match (x >> 32) % 3 {
+                0 => {
+                    c.insert(id, page(step as u8));
+                    latest.insert(id, step as u8);
+                }
+                1 => {
+                    c.remove(id);
+                    latest.remove(&id);
+                }
+                _ => {
+                    if let Some(p) = c.get(id) {
+                        assert_eq!(Some(&p[0]), latest.get(&id), "page {id}");
+                    }
+                }
+            }
+        }
+        for shard in c.shards.iter() {
+            let mut s = shard.lock();
+            assert!(s.ring.len() <= c.per_shard);
+            for (i, id) in s.ring.clone().into_iter().enumerate() {
+                assert_eq!(s.slot(id).map(|slot| slot.pos), Some(i));
+            }
+            let held = s.table.iter().filter(|t| t.is_some()).count();
+            assert_eq!(held, s.ring.len());
+        }
+    }
 
     #[test]
     fn bounded_and_second_chance() {

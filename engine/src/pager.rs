@@ -541,7 +541,7 @@ impl PagesMut for PageWriter<'_> {
         let id = self.take_page_number();
         self.pager
             .dirty
-            .insert(id, Arc::from(page::new_page(self.pager.page_size, ty)));
+            .insert(id, page::new_page_buf(self.pager.page_size, ty));
         Ok(id)
     }
 
