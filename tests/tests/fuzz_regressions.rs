@@ -6,8 +6,8 @@
 //! file per finding, named after what it found) and `fuzz/corpus/<target>/`
 //! (the committed seeds, `seed-*`). `STRATA_FUZZ_CORPUS=1` also runs every
 //! other file in the corpus directories (what local fuzzing added).
-//! `STRATA_WRITE_SEEDS=1 cargo test --test fuzz_regressions write_seeds`
-//! rewrites the seeds from `strata_engine::fuzzing::seeds`.
+//! `cargo test --test fuzz_regressions -- --ignored write_seeds` rewrites
+//! the seeds from `strata_engine::fuzzing::seeds`.
 
 use std::path::{Path, PathBuf};
 use strata_engine::fuzzing;
@@ -79,11 +79,10 @@ fn fresh_seeds() {
     }
 }
 
+/// Not a check: rewrites the committed seed corpus from the current code.
 #[test]
+#[ignore = "a tool: rewrites fuzz/corpus (cargo test -- --ignored write_seeds)"]
 fn write_seeds() {
-    if std::env::var_os("STRATA_WRITE_SEEDS").is_none() {
-        return;
-    }
     for (target, _) in TARGETS {
         let dir = fuzz_dir().join("corpus").join(target);
         std::fs::create_dir_all(&dir).expect("create corpus dir");
