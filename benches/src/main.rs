@@ -1,5 +1,7 @@
 //! `strata-bench`: see the library's documentation.
 
+#![deny(unsafe_code)]
+
 fn main() {
     std::process::exit(strata_benches::main());
 }

@@ -9,6 +9,7 @@
 //! crate page.
 
 #![deny(unsafe_code)]
+#![warn(missing_docs)]
 
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as Tokens};
