@@ -624,6 +624,30 @@ fn snapshot(p: PageRef<'_>) -> PageBuf {
     }
 }
 
+/// In leaf `p`, the index of the first entry past `bound` (the last entry
+/// before it, with `reverse`); `count` or -1 when the leaf has none.
+fn leaf_pos(p: &[u8], bound: Bound<&[u8]>, reverse: bool) -> isize {
+    let n = node::count(p) as isize;
+    match (bound, reverse) {
+        (Bound::Unbounded, false) => 0,
+        (Bound::Unbounded, true) => n - 1,
+        (Bound::Included(k), false) => match node::search(p, k) {
+            Ok(i) | Err(i) => i as isize,
+        },
+        (Bound::Excluded(k), false) => match node::search(p, k) {
+            Ok(i) => i as isize + 1,
+            Err(i) => i as isize,
+        },
+        (Bound::Included(k), true) => match node::search(p, k) {
+            Ok(i) => i as isize,
+            Err(i) => i as isize - 1,
+        },
+        (Bound::Excluded(k), true) => match node::search(p, k) {
+            Ok(i) | Err(i) => i as isize - 1,
+        },
+    }
+}
+
 /// The leaf holding the first entry past `bound` (the last before it,
 /// with `reverse`), as a snapshot the caller may keep after the tree latch
 /// is released, and that entry's index; `path` is left leading to it.
@@ -648,25 +672,7 @@ pub(crate) fn seek_leaf(
     let (leaf, pos): (PageRef<'_>, isize) = loop {
         let p = r.read(id, NODE)?;
         if node::is_leaf(&p) {
-            let n = node::count(&p) as isize;
-            let pos = match (bound, reverse) {
-                (Bound::Unbounded, false) => 0,
-                (Bound::Unbounded, true) => n - 1,
-                (Bound::Included(k), false) => match node::search(&p, k) {
-                    Ok(i) | Err(i) => i as isize,
-                },
-                (Bound::Excluded(k), false) => match node::search(&p, k) {
-                    Ok(i) => i as isize + 1,
-                    Err(i) => i as isize,
-                },
-                (Bound::Included(k), true) => match node::search(&p, k) {
-                    Ok(i) => i as isize,
-                    Err(i) => i as isize - 1,
-                },
-                (Bound::Excluded(k), true) => match node::search(&p, k) {
-                    Ok(i) | Err(i) => i as isize - 1,
-                },
-            };
+            let pos = leaf_pos(&p, bound, reverse);
             break (p, pos);
         }
         let idx = match bound {
@@ -774,25 +780,7 @@ pub(crate) fn scan_with(
         }
         let p = r.read(id, NODE)?;
         if node::is_leaf(&p) {
-            let n = node::count(&p) as isize;
-            let pos = match (seek, reverse) {
-                (Bound::Unbounded, false) => 0,
-                (Bound::Unbounded, true) => n - 1,
-                (Bound::Included(k), false) => match node::search(&p, k) {
-                    Ok(i) | Err(i) => i as isize,
-                },
-                (Bound::Excluded(k), false) => match node::search(&p, k) {
-                    Ok(i) => i as isize + 1,
-                    Err(i) => i as isize,
-                },
-                (Bound::Included(k), true) => match node::search(&p, k) {
-                    Ok(i) => i as isize,
-                    Err(i) => i as isize - 1,
-                },
-                (Bound::Excluded(k), true) => match node::search(&p, k) {
-                    Ok(i) | Err(i) => i as isize - 1,
-                },
-            };
+            let pos = leaf_pos(&p, seek, reverse);
             break (p, pos);
         }
         let idx = match seek {
