@@ -25,15 +25,24 @@ use syn::{
 #[proc_macro_derive(Model, attributes(strata))]
 pub fn derive_model(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as DeriveInput);
-    match parse(&input).and_then(|def| expand(&input, &def)) {
-        Ok(tokens) => tokens.into(),
+    expand_or_error(&input).into()
+}
+
+/// The expansion of the derive on `input`; after an error, the error
+/// followed by a placeholder implementation.
+fn expand_or_error(input: &DeriveInput) -> Tokens {
+    match parse(input).and_then(|def| expand(input, &def)) {
+        Ok(tokens) => tokens,
         Err(e) => {
             let mut out = e.into_compile_error();
-            out.extend(placeholder(&input));
-            out.into()
+            out.extend(placeholder(input));
+            out
         }
     }
 }
+
+#[cfg(test)]
+mod snapshots;
 
 /// After an error, an inert `Model` impl for a plain struct, so that other
 /// models referring to this one report nothing more than the real error.
