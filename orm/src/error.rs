@@ -10,9 +10,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 ///
 /// | group | variants | what to do |
 /// | --- | --- | --- |
-/// | the data breaks a rule | [`UniqueViolation`](Error::UniqueViolation), [`DuplicateKey`](Error::DuplicateKey), [`ForeignKeyViolation`](Error::ForeignKeyViolation), [`Restricted`](Error::Restricted), [`TooLong`](Error::TooLong), [`KeyTooLong`](Error::KeyTooLong), [`NotANumber`](Error::NotANumber), [`KeysExhausted`](Error::KeysExhausted), [`KeyChanged`](Error::KeyChanged) | change the data; the session is still usable |
+/// | the data breaks a rule | [`UniqueViolation`](Error::UniqueViolation), [`DuplicateKey`](Error::DuplicateKey), [`ForeignKeyViolation`](Error::ForeignKeyViolation), [`Restricted`](Error::Restricted), [`TooLong`](Error::TooLong), [`KeyTooLarge`](Error::KeyTooLarge), [`NotANumber`](Error::NotANumber), [`KeysExhausted`](Error::KeysExhausted), [`KeyChanged`](Error::KeyChanged) | change the data; the session is still usable |
 /// | the query's answer | [`NotFound`](Error::NotFound), [`NotExactlyOne`](Error::NotExactlyOne) | expected outcomes of `one()` and updates |
-/// | the program and the file disagree | [`SchemaMismatch`](Error::SchemaMismatch), [`Corrupt`](Error::Corrupt) | migrate, or restore |
+/// | the program and the file disagree | [`SchemaMismatch`](Error::SchemaMismatch), [`Corruption`](Error::Corruption) | migrate, or restore |
 /// | the engine | [`Engine`](Error::Engine) | see [`strata_engine::Error`]; [`Error::is_retryable`] for deadlocks |
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -66,8 +66,10 @@ pub enum Error {
         len: usize,
     },
     /// A key, or an indexed value with its key, is longer than the store's
-    /// limit on keys (1 KiB with Strata's default page size).
-    KeyTooLong {
+    /// limit on keys (1 KiB with Strata's default page size); the engine's
+    /// [`KeyTooLarge`](strata_engine::Error::KeyTooLarge), caught before
+    /// anything is written and named by model and column.
+    KeyTooLarge {
         /// The model.
         model: &'static str,
         /// The column.
@@ -119,8 +121,9 @@ pub enum Error {
         detail: String,
     },
     /// Bytes stored by the ORM (a row, an index entry, a schema) do not
-    /// decode.
-    Corrupt {
+    /// decode, or disagree with each other (the ORM's counterpart of the
+    /// engine's [`Corruption`](strata_engine::Error::Corruption)).
+    Corruption {
         /// The table.
         table: String,
         /// What is wrong.
@@ -181,7 +184,7 @@ impl fmt::Display for Error {
             } => {
                 write!(f, "{model}.{column} is limited to {max}, got {len}")
             }
-            Error::KeyTooLong {
+            Error::KeyTooLarge {
                 model,
                 column,
                 len,
@@ -218,7 +221,9 @@ impl fmt::Display for Error {
                     "model {model} does not match the schema stored in the file: field {field}: {detail}"
                 )
             }
-            Error::Corrupt { table, detail } => write!(f, "corrupt ORM data in {table}: {detail}"),
+            Error::Corruption { table, detail } => {
+                write!(f, "corrupt ORM data in {table}: {detail}")
+            }
             Error::Engine(e) => write!(f, "{e}"),
         }
     }

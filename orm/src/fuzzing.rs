@@ -7,10 +7,10 @@
 //! arbitrary bytes and panics only on a bug: a panic inside a decoder, or
 //! two decoders of the same bytes that disagree.
 
+use crate::layout::{self, decode_key, decode_model, decode_row_refs, decode_row_values, key_of};
 use crate::model::Model;
-use crate::schema::{self, StoredSchema};
-use crate::session;
-use crate::value::{self, Value, ValueRef};
+use crate::schema::StoredSchema;
+use crate::value::{Value, ValueRef};
 use serde::{Deserialize, Serialize};
 
 /// A model with a column of every type the ORM stores, each plain and
@@ -70,8 +70,8 @@ fn same(a: &Value, b: &Value) -> bool {
 /// * 0: the rest is a stored schema; decoded, compared with [`AllTypes`]'s,
 ///   and if it decodes, the bytes after it are a row decoded against it;
 /// * 1: the rest is a row of [`AllTypes`], decoded three ways (serde, the
-///   schema-driven decoder of the integrity check, and the borrowed decoder
-///   of filters), which must agree;
+///   integrity check's decoder driven by the stored schema, and the borrowed
+///   decoder of filters driven by the model's columns), which must agree;
 /// * 2: the rest is a sequence of encoded key values, decoded one after
 ///   another; each must re-encode to its own bytes (floats aside, whose
 ///   encoding folds `-0.0` and NaNs);
@@ -85,8 +85,8 @@ pub fn decode(input: &[u8]) {
         1 => decode_row(rest),
         2 => decode_keys(rest),
         _ => {
-            let _ = session::decode_key_value(rest, "fuzz");
-            let _ = value::decode_key(rest);
+            let _ = layout::decode_whole_key(rest, "fuzz");
+            let _ = decode_key(rest);
         }
     }
 }
@@ -112,12 +112,14 @@ fn decode_schema(b: &[u8]) {
         let _ = s.key_column();
         for c in &s.columns {
             let _ = c.has_index();
-            let _ = schema::index_table(&s.table, &c.name);
+            let _ = layout::index_table(&s.table, &c.name);
         }
         for (through, _) in &s.associations {
-            let _ = schema::reverse_table(through);
+            let _ = layout::reverse_table(through);
         }
-        let _ = schema::decode_row(&s, row);
+        if let Ok(plan) = s.row_plan() {
+            let _ = decode_row_values(&plan, row);
+        }
         // A round trip of what decoded.
         let again = StoredSchema::decode(&s.encode(), "fuzz");
         assert_eq!(again.ok().as_ref(), Some(&s), "schema does not round-trip");
@@ -125,10 +127,14 @@ fn decode_schema(b: &[u8]) {
 }
 
 fn decode_row(b: &[u8]) {
-    let typed = session::decode_row::<AllTypes>(b);
-    let untyped = schema::decode_row(&StoredSchema::of::<AllTypes>(), b);
+    let typed = decode_model::<AllTypes>(b);
+    let stored_plan = StoredSchema::of::<AllTypes>()
+        .row_plan()
+        .expect("every column type of AllTypes has a layout");
+    let untyped = decode_row_values(&stored_plan, b);
+    let plan = layout::plan_columns(AllTypes::COLUMNS, |_| true).expect("plan AllTypes");
     let mut refs = Vec::new();
-    let borrowed = schema::decode_refs(AllTypes::COLUMNS, b, &mut refs);
+    let borrowed = decode_row_refs(&plan, b, &mut refs);
     assert_eq!(
         untyped.is_ok(),
         borrowed.is_ok(),
@@ -151,8 +157,8 @@ fn decode_row(b: &[u8]) {
             );
         }
         // What decoded encodes and decodes to itself.
-        let bytes = session::encode_row(m).expect("encode a decoded row");
-        let again = session::decode_row::<AllTypes>(&bytes).expect("decode an encoded row");
+        let bytes = layout::encode_model(m).expect("encode a decoded row");
+        let again = decode_model::<AllTypes>(&bytes).expect("decode an encoded row");
         for i in 0..AllTypes::COLUMNS.len() {
             assert!(
                 same(&again.value(i), &m.value(i)),
@@ -160,7 +166,7 @@ fn decode_row(b: &[u8]) {
             );
         }
         // The row's key and index entries encode.
-        let _ = value::key_of(&m.key_value());
+        let _ = key_of(&m.key_value());
     } else if let Ok(values) = untyped {
         // The schema-driven decoder may accept what serde refuses only
         // where serde is stricter: text that is not UTF-8 is refused by
@@ -171,7 +177,7 @@ fn decode_row(b: &[u8]) {
 
 fn decode_keys(mut b: &[u8]) {
     while !b.is_empty() {
-        let Some((v, n)) = value::decode_key(b) else {
+        let Some((v, n)) = decode_key(b) else {
             return;
         };
         assert!(
@@ -181,7 +187,7 @@ fn decode_keys(mut b: &[u8]) {
         );
         if !matches!(v, Value::Float(_)) {
             assert_eq!(
-                value::key_of(&v),
+                key_of(&v),
                 &b[..n],
                 "key value {v:?} does not re-encode to its bytes"
             );
@@ -214,7 +220,7 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
         maybe_bytes: None,
         maybe_bool: Some(false),
     };
-    let row_bytes = session::encode_row(&row).expect("encode");
+    let row_bytes = layout::encode_model(&row).expect("encode");
     let schema = StoredSchema::of::<AllTypes>().encode();
     let with = |sel: u8, b: &[u8]| {
         let mut v = vec![sel];
@@ -236,13 +242,13 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
         Value::Text("a\0b".into()),
         Value::Bytes(vec![0, 0, 1]),
     ] {
-        keys.extend_from_slice(&value::key_of(&v));
+        keys.extend_from_slice(&key_of(&v));
     }
     vec![
         ("schema", with(0, &schema)),
         ("schema-and-row", schema_then_row),
         ("row", with(1, &row_bytes)),
         ("keys", with(2, &keys)),
-        ("one-key", with(3, &value::key_of(&Value::Text("x".into())))),
+        ("one-key", with(3, &key_of(&Value::Text("x".into())))),
     ]
 }

@@ -56,11 +56,28 @@
 // crate too (its unit tests).
 extern crate self as strata;
 
+// The files, from the ground up; each imports only files before it here
+// (orm/DESIGN.md, "Source files"):
+//
+//   value     column values and the Rust types a column can have
+//   error     the error type
+//   model     the Model trait the derive implements, ColumnDef
+//   expr      typed columns, filters and orderings
+//   layout    the storage mapping: tables, key encoding, row codecs
+//   schema    the stored schemas
+//   kv        the key-value interface the ORM stands on
+//   session   Database and Session: registration, reads, add, update
+//   query     Session::query and the planner
+//   relation  relationships, their plumbing, and every delete
+//   check     Database::check, the integrity check
+//   fuzzing   the fuzz target's entry point (hidden)
 mod check;
 mod error;
+mod expr;
 #[doc(hidden)]
 pub mod fuzzing;
 mod kv;
+mod layout;
 mod model;
 mod query;
 mod relation;
@@ -69,13 +86,14 @@ mod session;
 mod value;
 
 pub use error::{Error, Result};
+pub use expr::{Column, Expr, Order, TextColumn};
 pub use kv::{KvIter, KvStore, KvTxn};
 pub use model::{
-    __nullable, __refers_to, __same_kind, __unique, AssociationDef, Column, ColumnDef, DeleteRule,
-    Expr, Model, OnDelete, Order, TextColumn,
+    __nullable, __refers_to, __same_kind, __unique, AssociationDef, ColumnDef, DeleteRule, Model,
+    OnDelete, ReferentialActions,
 };
-pub use query::{Access, Plan, Query, QueryMut};
-pub use relation::{BelongsTo, HasMany, HasOne, ManyToMany, Relation};
+pub use query::{Access, Plan, Query, QueryMut, Relation};
+pub use relation::{BelongsTo, HasMany, HasOne, ManyToMany};
 pub use session::{Database, OrmStats, Session};
 pub use value::{ColumnKind, ColumnType, ToColumn, Value, ValueRef};
 

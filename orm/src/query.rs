@@ -26,14 +26,39 @@
 //! choice.
 
 use crate::error::{Error, Result};
-use crate::model::{CmpOp, Expr, Model, Order, Pred, TextOp};
-use crate::relation::Relation;
-use crate::schema::{ColumnPlan, decode_planned, plan_columns};
-use crate::session::{Session, decode_key_value, decode_row};
-use crate::value::{Value, ValueRef, decode_key, key_of, prefix_end, text_prefix};
+use crate::expr::{CmpOp, Expr, Order, Pred, TextOp};
+use crate::layout::{
+    ColumnPlan, bound_ref, column_index_table, decode_model, decode_row_refs, decode_whole_key,
+    index_entry_row_key, key_of, plan_columns, prefix_end, text_prefix,
+};
+use crate::model::Model;
+use crate::session::Session;
+use crate::value::{Value, ValueRef};
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Bound;
+
+impl Session {
+    /// A query over the rows of `M`.
+    pub fn query<M: Model>(&self) -> Query<'_, M> {
+        Query::new(self)
+    }
+
+    /// A query over the rows of `M` that can also update or delete them.
+    pub fn query_mut<M: Model>(&mut self) -> QueryMut<'_, M> {
+        QueryMut::new(self)
+    }
+}
+
+/// A relationship that can be loaded for many parents at once, for
+/// [`Query::all_with`]. The relationships of `relation.rs` implement it.
+pub trait Relation<P> {
+    /// What is loaded for one parent.
+    type Loaded;
+    /// Loads it for each of `parents`, in order, with a bounded number of
+    /// scans.
+    fn load_all(&self, session: &Session, parents: &[P]) -> Result<Vec<Self::Loaded>>;
+}
 
 /// How a query reads its rows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -298,10 +323,6 @@ fn is_range_on(p: &Pred, col: usize) -> bool {
         || matches!(p, Pred::Text(c, TextOp::StartsWith, _) if *c == col)
 }
 
-fn as_ref(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
-    b.as_ref().map(|v| &v[..])
-}
-
 type RowIter<'s, M> = Box<dyn Iterator<Item = Result<M>> + 's>;
 
 /// Rows of `M` from `path`, in the path's order, not yet filtered.
@@ -319,31 +340,32 @@ fn read_path<'s, M: Model>(s: &'s Session, path: Path, reverse: bool) -> Result<
         }
         Path::KeyRange(lo, hi) => {
             s.db.counted_scan();
-            let scan = s.kv.scan(M::TABLE, as_ref(&lo), as_ref(&hi), reverse)?;
+            let scan =
+                s.kv.scan(M::TABLE, bound_ref(&lo), bound_ref(&hi), reverse)?;
             Box::new(scan.map(|kv| {
                 let (_, v) = kv?;
-                decode_row::<M>(&v)
+                decode_model::<M>(&v)
             }))
         }
         Path::IndexKeys(col, vals) => {
             let c = &M::COLUMNS[col];
-            let table = c.index_name(M::TABLE);
+            let table = column_index_table(M::TABLE, c);
             let mut pks = Vec::new();
             for v in vals {
                 let k = key_of(&v);
                 if c.unique {
                     s.db.counted_get();
                     if let Some(pk) = s.kv.get(&table, &k)? {
-                        pks.push(decode_key_value(&pk, &table)?);
+                        pks.push(decode_whole_key(&pk, &table)?);
                     }
                 } else {
                     let end = prefix_end(&k).map_or(Bound::Unbounded, Bound::Excluded);
                     s.db.counted_scan();
                     for kv in
-                        s.kv.scan(&table, Bound::Included(&k), as_ref(&end), false)?
+                        s.kv.scan(&table, Bound::Included(&k), bound_ref(&end), false)?
                     {
                         let (ik, _) = kv?;
-                        pks.push(decode_key_value(&ik[k.len()..], &table)?);
+                        pks.push(decode_whole_key(&ik[k.len()..], &table)?);
                     }
                 }
             }
@@ -354,20 +376,14 @@ fn read_path<'s, M: Model>(s: &'s Session, path: Path, reverse: bool) -> Result<
         }
         Path::IndexRange(col, lo, hi) => {
             let c = &M::COLUMNS[col];
-            let table = c.index_name(M::TABLE);
+            let table = column_index_table(M::TABLE, c);
             s.db.counted_scan();
-            let scan = s.kv.scan(&table, as_ref(&lo), as_ref(&hi), reverse)?;
+            let scan = s.kv.scan(&table, bound_ref(&lo), bound_ref(&hi), reverse)?;
             let unique = c.unique;
             Box::new(scan.filter_map(move |kv| {
                 let pk = (|| {
                     let (ik, iv) = kv?;
-                    let pk_bytes = if unique {
-                        iv
-                    } else {
-                        let n = decode_key(&ik).map(|(_, n)| n).unwrap_or(ik.len());
-                        ik[n..].to_vec()
-                    };
-                    decode_key_value(&pk_bytes, &table)
+                    decode_whole_key(index_entry_row_key(unique, &ik, &iv), &table)
                 })();
                 match pk {
                     Ok(k) => s.get_by_value::<M>(&k).transpose(),
@@ -424,15 +440,15 @@ fn visit_path<M: Model>(
             s.db.counted_scan();
             s.kv.scan_with(
                 M::TABLE,
-                as_ref(&lo),
-                as_ref(&hi),
+                bound_ref(&lo),
+                bound_ref(&hi),
                 reverse,
                 &mut |_, row| pass(f(row), &mut failed),
             )?;
         }
         Path::IndexKeys(col, vals) => {
             let c = &M::COLUMNS[col];
-            let table = c.index_name(M::TABLE);
+            let table = column_index_table(M::TABLE, c);
             let mut pks: Vec<Vec<u8>> = Vec::new();
             for v in vals {
                 let k = key_of(&v);
@@ -447,7 +463,7 @@ fn visit_path<M: Model>(
                     s.kv.scan_with(
                         &table,
                         Bound::Included(&k),
-                        as_ref(&end),
+                        bound_ref(&end),
                         false,
                         &mut |ik, _| {
                             pks.push(ik[k.len()..].to_vec());
@@ -464,29 +480,29 @@ fn visit_path<M: Model>(
         }
         Path::IndexRange(col, lo, hi) => {
             let c = &M::COLUMNS[col];
-            let table = c.index_name(M::TABLE);
+            let table = column_index_table(M::TABLE, c);
             let unique = c.unique;
             s.db.counted_scan();
-            s.kv.scan_with(&table, as_ref(&lo), as_ref(&hi), reverse, &mut |ik, iv| {
-                // The primary key, encoded: the entry's value for a unique
-                // index, what follows the column value otherwise.
-                let pk = if unique {
-                    iv
-                } else {
-                    &ik[decode_key(ik).map_or(ik.len(), |(_, n)| n)..]
-                };
-                let mut go = Ok(true);
-                s.db.counted_get();
-                let r = match s.kv.get_with(M::TABLE, pk, &mut |row| go = f(row)) {
-                    Ok(true) => go,
-                    Ok(false) => Err(Error::Corrupt {
-                        table: table.to_string(),
-                        detail: "an index entry names a missing row".into(),
-                    }),
-                    Err(e) => Err(e.into()),
-                };
-                pass(r, &mut failed)
-            })?;
+            s.kv.scan_with(
+                &table,
+                bound_ref(&lo),
+                bound_ref(&hi),
+                reverse,
+                &mut |ik, iv| {
+                    let pk = index_entry_row_key(unique, ik, iv);
+                    let mut go = Ok(true);
+                    s.db.counted_get();
+                    let r = match s.kv.get_with(M::TABLE, pk, &mut |row| go = f(row)) {
+                        Ok(true) => go,
+                        Ok(false) => Err(Error::Corruption {
+                            table: table.to_string(),
+                            detail: "an index entry names a missing row".into(),
+                        }),
+                        Err(e) => Err(e.into()),
+                    };
+                    pass(r, &mut failed)
+                },
+            )?;
         }
     }
     match failed {
@@ -514,7 +530,7 @@ impl RefBuf {
                 *n = true;
             }
         }
-        let plan = plan_columns(M::COLUMNS, |i| needed[i]).map_err(|detail| Error::Corrupt {
+        let plan = plan_columns(M::COLUMNS, |i| needed[i]).map_err(|detail| Error::Corruption {
             table: M::TABLE.to_string(),
             detail,
         })?;
@@ -528,9 +544,9 @@ impl RefBuf {
     /// (the columns the buffer was not made for are null).
     fn with<M: Model, T>(&mut self, row: &[u8], f: impl FnOnce(&[ValueRef<'_>]) -> T) -> Result<T> {
         let mut cols: Vec<ValueRef<'_>> = std::mem::take(&mut self.cols);
-        let out = decode_planned(&self.plan, row, &mut cols)
+        let out = decode_row_refs(&self.plan, row, &mut cols)
             .map(|()| f(&cols))
-            .map_err(|detail| Error::Corrupt {
+            .map_err(|detail| Error::Corruption {
                 table: M::TABLE.to_string(),
                 detail,
             });
@@ -643,7 +659,7 @@ impl<M: Model> Core<M> {
     fn collect(&self, s: &Session, cap: Option<usize>) -> Result<Vec<M>> {
         let mut out = Vec::new();
         self.visit(s, cap, &mut |row| {
-            out.push(decode_row::<M>(row)?);
+            out.push(decode_model::<M>(row)?);
             Ok(true)
         })?;
         Ok(out)
@@ -806,21 +822,17 @@ impl<'s, M: Model> QueryMut<'s, M> {
         self.session
     }
 
-    /// Deletes every matching row (following delete rules); returns how
-    /// many.
-    pub fn delete(self) -> Result<u64> {
+    /// The matching rows, read before any is changed, and the session to
+    /// change them through (`update` here, `delete` in `relation.rs`).
+    pub(crate) fn into_rows(self) -> Result<(&'s mut Session, Vec<M>)> {
         let rows = self.core.collect(self.session, None)?;
-        let mut n = 0;
-        for m in rows {
-            n += u64::from(self.session.delete(&m)?);
-        }
-        Ok(n)
+        Ok((self.session, rows))
     }
 
     /// Applies `change` to every matching row and stores it; returns how
     /// many. The primary key must not change.
     pub fn update(self, mut change: impl FnMut(&mut M)) -> Result<u64> {
-        let mut rows = self.core.collect(self.session, None)?;
+        let (session, mut rows) = self.into_rows()?;
         // Every change first, so that a changed key is refused before any
         // row is written.
         for m in &mut rows {
@@ -831,7 +843,7 @@ impl<'s, M: Model> QueryMut<'s, M> {
             }
         }
         for m in &rows {
-            self.session.update(m)?;
+            session.update(m)?;
         }
         Ok(rows.len() as u64)
     }

@@ -1,4 +1,5 @@
-//! Relationships between models, and the three ways to load them.
+//! Relationships between models: the three ways to load them, and the
+//! plumbing that keeps them whole.
 //!
 //! A relationship is a constant the derive generates on the model, named
 //! like SQLAlchemy's attribute: `Person::addresses` (one-to-many),
@@ -12,26 +13,45 @@
 //! | `'select'` (on access) | `Person::addresses.load(&session, &person)` |
 //! | `'joined'` / `'subquery'` (eager) | `query.all_with(Person::addresses)`, or `Person::addresses.load_all(&session, &people)`: one index pass for the whole result |
 //! | `'dynamic'` (a query) | `Person::addresses.query(&session, &person)`, to filter, order, count further |
+//!
+//! PLUMBING
+//!
+//! Relationships are stored as index entries of the child's foreign key
+//! and as links in association tables (`layout.rs`). The second half of
+//! this file reads and writes them for a [`Session`]: the children of a
+//! parent key, the links of a row, linking and unlinking.
+//!
+//! DELETE
+//!
+//! Deleting a row is where relationships act, so every delete lives here:
+//! [`Session::delete`], [`Session::delete_by_key`] and
+//! [`QueryMut::delete`]. In order, a delete
+//!
+//! 1. reads and exclusively locks the row;
+//! 2. refuses (`Restricted`) if rows of any table, found through the
+//!    stored schemas, refer to it through a foreign key this model has no
+//!    `cascade` or `set_null` rule for, or if such a row is found anywhere
+//!    down the cascade (`check_cascade`), before anything changes;
+//! 3. applies the model's rules to its children (`delete_children`, which
+//!    the derive writes; it calls back [`ReferentialActions`] here):
+//!    `cascade` deletes each child in turn, `set_null` updates it;
+//! 4. removes every many-to-many link of the row, both directions;
+//! 5. removes the row's index entries, then the row.
 
 use crate::error::{Error, Result};
-use crate::model::{Column, Model};
-use crate::query::Query;
-use crate::schema::reverse_table;
-use crate::session::{Session, prefix_bounds};
-use crate::value::{ColumnType, Value, ValueRef, key_of, key_of_ref};
+use crate::expr::{CmpOp, Column, Expr, Pred};
+use crate::layout::{
+    bound_ref, column_index_table, decode_key, decode_model, decode_whole_key, index_table, key_of,
+    key_of_ref, link_key, prefix_bounds, reverse_table,
+};
+use crate::model::{Model, OnDelete, ReferentialActions};
+use crate::query::{Query, QueryMut, Relation};
+use crate::schema::StoredColumn;
+use crate::session::Session;
+use crate::value::{ColumnType, ToColumn, Value, ValueRef};
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::ops::Bound;
-
-/// A relationship that can be loaded for many parents at once, for
-/// [`Query::all_with`].
-pub trait Relation<P> {
-    /// What is loaded for one parent.
-    type Loaded;
-    /// Loads it for each of `parents`, in order, with a bounded number of
-    /// scans.
-    fn load_all(&self, session: &Session, parents: &[P]) -> Result<Vec<Self::Loaded>>;
-}
 
 /// Reads rows of `M` by encoded primary key, once per distinct key (in key
 /// order); keys naming no row are left out.
@@ -76,10 +96,10 @@ fn group_by_prefix(
     s.kv.scan_with(
         table,
         Bound::Included(lo),
-        hi.as_ref().map(|v| &v[..]),
+        bound_ref(&hi),
         false,
         &mut |k, v| {
-            let Some((_, n)) = crate::value::decode_key(k) else {
+            let Some((_, n)) = decode_key(k) else {
                 bad = true;
                 return false;
             };
@@ -93,7 +113,7 @@ fn group_by_prefix(
         },
     )?;
     if bad {
-        return Err(Error::Corrupt {
+        return Err(Error::Corruption {
             table: table.to_string(),
             detail: "an entry's key is not an encoded value".into(),
         });
@@ -139,11 +159,7 @@ impl<P: Model, C: Model> HasMany<P, C> {
     /// A query over the children of `parent`, to refine further.
     pub fn query<'s>(&self, s: &'s Session, parent: &P) -> Query<'s, C> {
         s.query::<C>()
-            .filter(crate::model::Expr::new(crate::model::Pred::Cmp(
-                self.fk,
-                crate::model::CmpOp::Eq,
-                parent.key_value(),
-            )))
+            .filter(Expr::new(Pred::Cmp(self.fk, CmpOp::Eq, parent.key_value())))
     }
 }
 
@@ -154,7 +170,7 @@ impl<P: Model, C: Model> Relation<P> for HasMany<P, C> {
         s.db.ensure::<P>()?;
         s.db.ensure::<C>()?;
         let col = &C::COLUMNS[self.fk];
-        let table = col.index_name(C::TABLE);
+        let table = column_index_table(C::TABLE, col);
         let keys: Vec<Value> = parents.iter().map(Model::key_value).collect();
         // A child has one parent: read each where it belongs, uncloned.
         group_by_prefix(s, &table, &keys, col.unique)?
@@ -162,7 +178,7 @@ impl<P: Model, C: Model> Relation<P> for HasMany<P, C> {
             .map(|g| {
                 g.iter()
                     .map(|k| {
-                        s.row_at::<C>(k)?.ok_or_else(|| Error::Corrupt {
+                        s.row_at::<C>(k)?.ok_or_else(|| Error::Corruption {
                             table: table.to_string(),
                             detail: "an index entry names a missing row".into(),
                         })
@@ -336,10 +352,7 @@ impl<A: Model, B: Model> ManyToMany<A, B> {
         self.ensure(s)?;
         let keys = s.linked_keys(&self.links_table(), &a.key_value())?;
         Ok(s.query::<B>()
-            .filter(crate::model::Expr::new(crate::model::Pred::In(
-                B::PRIMARY_KEY,
-                keys,
-            ))))
+            .filter(Expr::new(Pred::In(B::PRIMARY_KEY, keys))))
     }
 
     /// Links `a` and `b` (both must exist; linking twice is harmless).
@@ -350,7 +363,7 @@ impl<A: Model, B: Model> ManyToMany<A, B> {
             (B::TABLE, b.key_value(), B::NAME),
         ] {
             if s.kv.get(table, &key_of(&key))?.is_none() {
-                return Err(crate::error::Error::NotFound { model: name, key });
+                return Err(Error::NotFound { model: name, key });
             }
         }
         let (x, y) = if self.owner {
@@ -386,5 +399,242 @@ impl<A: Model, B: Model> Relation<A> for ManyToMany<A, B> {
             .into_iter()
             .map(|g| g.iter().filter_map(|k| rows.get(k).cloned()).collect())
             .collect())
+    }
+}
+
+// ---- plumbing ----
+
+impl Session {
+    /// The primary keys of the rows of `C` whose column `fk` refers to
+    /// `parent_key`, in key order (one index scan, or one read of a unique
+    /// index).
+    pub(crate) fn child_keys<C: Model>(&self, fk: usize, parent_key: &Value) -> Result<Vec<Value>> {
+        self.db.ensure::<C>()?;
+        let c = &C::COLUMNS[fk];
+        let it = column_index_table(C::TABLE, c);
+        let pk = key_of(parent_key);
+        if c.unique {
+            self.db.counted_get();
+            return Ok(match self.kv.get(&it, &pk)? {
+                Some(k) => vec![decode_whole_key(&k, C::TABLE)?],
+                None => Vec::new(),
+            });
+        }
+        let (lo, hi) = prefix_bounds(&pk);
+        self.db.counted_scan();
+        let mut keys = Vec::new();
+        for kv in self.kv.scan(&it, bound_ref(&lo), bound_ref(&hi), false)? {
+            let (k, _) = kv?;
+            keys.push(decode_whole_key(&k[pk.len()..], C::TABLE)?);
+        }
+        Ok(keys)
+    }
+
+    /// The key of some row of `table` whose column `c` refers to `key`
+    /// (from the stored schema, for tables whose Rust type is not at hand).
+    fn first_child(&self, table: &str, c: &StoredColumn, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let it = index_table(table, &c.name);
+        if c.unique {
+            return Ok(self.kv.get(&it, key)?);
+        }
+        let (lo, hi) = prefix_bounds(key);
+        self.db.counted_scan();
+        let mut scan = self.kv.scan(&it, bound_ref(&lo), bound_ref(&hi), false)?;
+        Ok(scan
+            .next()
+            .transpose()?
+            .map(|(k, _)| k[key.len()..].to_vec()))
+    }
+
+    /// The keys linked to `a` in `table` (an association table or its
+    /// reverse), in order (one scan).
+    pub(crate) fn linked_keys(&self, table: &str, a: &Value) -> Result<Vec<Value>> {
+        let ka = key_of(a);
+        let (lo, hi) = prefix_bounds(&ka);
+        self.db.counted_scan();
+        let mut out = Vec::new();
+        for kv in self.kv.scan(table, bound_ref(&lo), bound_ref(&hi), false)? {
+            let (k, _) = kv?;
+            out.push(decode_whole_key(&k[ka.len()..], table)?);
+        }
+        Ok(out)
+    }
+
+    /// Links `a` to `b` in association table `through` (idempotent).
+    pub(crate) fn link_keys(&mut self, through: &str, a: &Value, b: &Value) -> Result<()> {
+        self.writable()?;
+        let (ka, kb) = (key_of(a), key_of(b));
+        self.kv.put(through, &link_key(&ka, &kb), &[])?;
+        self.kv
+            .put(&reverse_table(through), &link_key(&kb, &ka), &[])?;
+        Ok(())
+    }
+
+    /// Unlinks `a` from `b`; whether they were linked.
+    pub(crate) fn unlink_keys(&mut self, through: &str, a: &Value, b: &Value) -> Result<bool> {
+        self.writable()?;
+        let (ka, kb) = (key_of(a), key_of(b));
+        let was = self.kv.delete(through, &link_key(&ka, &kb))?;
+        self.kv
+            .delete(&reverse_table(through), &link_key(&kb, &ka))?;
+        Ok(was)
+    }
+
+    /// Removes every many-to-many link of the row `key` of `M`, in the
+    /// associations `M` owns and those it is the target of.
+    fn unlink_all<M: Model>(&mut self, key: &[u8]) -> Result<()> {
+        let schemas = self.db.schemas.read().clone();
+        for s in schemas.values() {
+            for (through, target) in &s.associations {
+                if s.table == M::TABLE {
+                    self.unlink_from(key, through, &reverse_table(through))?;
+                }
+                if target == M::TABLE {
+                    self.unlink_from(key, &reverse_table(through), through)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the links of `key` in link table `from` and their
+    /// reverses in `to`.
+    fn unlink_from(&mut self, key: &[u8], from: &str, to: &str) -> Result<()> {
+        let (lo, hi) = prefix_bounds(key);
+        self.db.counted_scan();
+        let links: Vec<Vec<u8>> = self
+            .kv
+            .scan(from, bound_ref(&lo), bound_ref(&hi), false)?
+            .map(|kv| kv.map(|(k, _)| k))
+            .collect::<strata_engine::Result<_>>()?;
+        for link in links {
+            self.kv.delete(from, &link)?;
+            self.kv.delete(to, &link_key(&link[key.len()..], key))?;
+        }
+        Ok(())
+    }
+
+    /// Fails if rows of any table refer to `key` of `M` through a foreign
+    /// key that `M` declares no cascade or set-null rule for.
+    fn check_restrict<M: Model>(&self, key: &[u8]) -> Result<()> {
+        let schemas = self.db.schemas.read().clone();
+        for s in schemas.values() {
+            for c in s
+                .columns
+                .iter()
+                .filter(|c| c.foreign_key.as_deref() == Some(M::TABLE))
+            {
+                let covered = M::DELETE_RULES.iter().any(|r| {
+                    r.child_table == s.table && r.column == c.name && r.rule != OnDelete::Restrict
+                });
+                if !covered && self.first_child(&s.table, c, key)?.is_some() {
+                    return Err(Error::Restricted {
+                        model: M::NAME,
+                        child_table: s.table.clone(),
+                        column: c.name.clone(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ReferentialActions for Session {
+    fn apply_delete_rule<C: Model>(
+        &mut self,
+        fk: usize,
+        parent: &Value,
+        rule: OnDelete,
+    ) -> Result<()> {
+        if rule == OnDelete::Restrict {
+            return Ok(());
+        }
+        for key in self.child_keys::<C>(fk, parent)? {
+            match rule {
+                OnDelete::Cascade => {
+                    self.delete_by_value::<C>(&key)?;
+                }
+                OnDelete::SetNull => {
+                    if let Some(mut child) = self.get_by_value::<C>(&key)?
+                        && child.set_null(fk)
+                    {
+                        self.update(&child)?;
+                    }
+                }
+                OnDelete::Restrict => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn check_cascade_of<C: Model>(
+        &self,
+        fk: usize,
+        parent: &Value,
+        seen: &mut Vec<(&'static str, Value)>,
+    ) -> Result<()> {
+        for key in self.child_keys::<C>(fk, parent)? {
+            if seen.iter().any(|(t, k)| *t == C::TABLE && *k == key) {
+                continue;
+            }
+            seen.push((C::TABLE, key.clone()));
+            self.check_restrict::<C>(&key_of(&key))?;
+            if let Some(child) = self.get_by_value::<C>(&key)? {
+                child.check_cascade(self, seen)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+// ---- delete ----
+
+impl Session {
+    /// Deletes the row with `m`'s key, following the delete rules of its
+    /// children (restrict by default); returns whether it existed.
+    pub fn delete<M: Model>(&mut self, m: &M) -> Result<bool> {
+        self.delete_by_value::<M>(&m.key_value())
+    }
+
+    /// Deletes the row of `M` with primary key `key` (see
+    /// [`Session::delete`]).
+    pub fn delete_by_key<M: Model>(&mut self, key: impl ToColumn<M::Key>) -> Result<bool> {
+        self.delete_by_value::<M>(&key.to_column_value())
+    }
+
+    /// Deletes the row of `M` with primary key `key_value`, in the order
+    /// the module documentation gives.
+    pub(crate) fn delete_by_value<M: Model>(&mut self, key_value: &Value) -> Result<bool> {
+        self.writable()?;
+        self.db.ensure::<M>()?;
+        let key = key_of(key_value);
+        let Some(old) = self.kv.get_for_update(M::TABLE, &key)? else {
+            return Ok(false);
+        };
+        let old: M = decode_model(&old)?;
+        // Refuse first, before anything changes: children that no rule of
+        // ours covers keep the row, and so do restricted rows anywhere down
+        // the cascade.
+        self.check_restrict::<M>(&key)?;
+        old.check_cascade(self, &mut vec![(M::TABLE, key_value.clone())])?;
+        old.delete_children(self)?;
+        self.unlink_all::<M>(&key)?;
+        self.write_indexes(&old, None, &key, true)?;
+        self.kv.delete(M::TABLE, &key)?;
+        Ok(true)
+    }
+}
+
+impl<M: Model> QueryMut<'_, M> {
+    /// Deletes every matching row (following delete rules); returns how
+    /// many.
+    pub fn delete(self) -> Result<u64> {
+        let (session, rows) = self.into_rows()?;
+        let mut n = 0;
+        for m in rows {
+            n += u64::from(session.delete(&m)?);
+        }
+        Ok(n)
     }
 }

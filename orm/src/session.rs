@@ -1,18 +1,28 @@
 //! The ORM's database handle and its sessions.
 //!
 //! A [`Session`] is one transaction of the engine, seen through models:
-//! `add`, `update`, `delete` and `get` rows, and `query` them. It keeps
-//! every index in step with the rows and checks the rules the models
-//! declare (unique columns, foreign keys, lengths, NaN) before it writes
-//! anything, so a refused write leaves the session as it was and usable.
-//! `commit` makes everything durable; dropping the session rolls it back.
+//! `add`, `update` and `get` rows here; `query` them (`query.rs`); `delete`
+//! them, following the delete rules of their relationships
+//! (`relation.rs`). It keeps every index in step with the rows and checks
+//! the rules the models declare (unique columns, foreign keys, lengths,
+//! NaN) before it writes anything, so a refused write leaves the session
+//! as it was and usable. `commit` makes everything durable; dropping the
+//! session rolls it back.
+//!
+//! This file knows models, the storage layout and the stored schemas, and
+//! nothing above them: the files that add methods to [`Session`] and
+//! [`Database`] (`query.rs`, `relation.rs`, `check.rs`) import it, never
+//! the other way round.
 
 use crate::error::{Error, Result};
 use crate::kv::{KvStore, KvTxn};
-use crate::model::{Model, OnDelete};
-use crate::query::{Query, QueryMut};
-use crate::schema::{self, SCHEMA_TABLE, StoredSchema, bincode_config, index_table, reverse_table};
-use crate::value::{Value, ValueRef, check_orderable, decode_key, key_of, key_of_ref, prefix_end};
+use crate::layout::{
+    SCHEMA_TABLE, column_index_table, decode_key, decode_model, encode_model, index_key, key_of,
+    key_of_ref, reverse_table,
+};
+use crate::model::Model;
+use crate::schema::StoredSchema;
+use crate::value::{ToColumn, Value, ValueRef};
 use parking_lot::{Mutex, RwLock};
 use std::any::TypeId;
 use std::collections::{HashMap, HashSet};
@@ -170,16 +180,6 @@ impl Database {
     pub fn register<M: Model>(&self) -> Result<()> {
         self.inner.ensure::<M>()
     }
-
-    /// The engine's integrity check, then the ORM's: every row decodes
-    /// against its stored schema, and every index holds exactly the entries
-    /// of its rows. Returns the number of rows checked.
-    pub fn check(&self) -> Result<u64> {
-        if let Some(e) = &self.inner.engine {
-            e.check()?;
-        }
-        crate::check::run(self)
-    }
 }
 
 impl DbInner {
@@ -198,37 +198,48 @@ impl DbInner {
         }
         if stored.as_ref() != Some(&declared) {
             // New, or its associations changed: (re)store it.
-            let mut tx = self.store.begin()?;
-            tx.create_table(M::TABLE)?;
-            for c in M::COLUMNS.iter().filter(|c| c.has_index()) {
-                tx.create_table(&c.index_name(M::TABLE))?;
-            }
-            for a in M::ASSOCIATIONS {
-                tx.create_table(a.through)?;
-                tx.create_table(&reverse_table(a.through))?;
-            }
-            tx.put(SCHEMA_TABLE, M::TABLE.as_bytes(), &declared.encode())?;
-            tx.commit()?;
-            self.schemas.write().insert(M::TABLE.to_string(), declared);
+            self.store_schema::<M>(declared)?;
         }
         if M::AUTO_KEY {
-            // The next key: one past the largest stored.
-            let tx = self.store.begin_read()?;
-            let last = tx
-                .scan(M::TABLE, Bound::Unbounded, Bound::Unbounded, true)?
-                .next()
-                .transpose()?;
-            let next = match last.and_then(|(k, _)| decode_key(&k)) {
-                Some((Value::Int(i), _)) => i.saturating_add(1),
-                Some((Value::UInt(u), _)) => i64::try_from(u).unwrap_or(i64::MAX).saturating_add(1),
-                _ => 1,
-            };
-            tx.commit()?;
-            let mut seq = self.sequences.lock();
-            let cur = seq.entry(M::TABLE).or_insert(next);
-            *cur = (*cur).max(next);
+            self.seed_sequence::<M>()?;
         }
         self.registered.lock().insert(id);
+        Ok(())
+    }
+
+    /// Creates the tables of `M` and stores its schema, `declared`.
+    fn store_schema<M: Model>(&self, declared: StoredSchema) -> Result<()> {
+        let mut tx = self.store.begin()?;
+        tx.create_table(M::TABLE)?;
+        for c in M::COLUMNS.iter().filter(|c| c.has_index()) {
+            tx.create_table(&column_index_table(M::TABLE, c))?;
+        }
+        for a in M::ASSOCIATIONS {
+            tx.create_table(a.through)?;
+            tx.create_table(&reverse_table(a.through))?;
+        }
+        tx.put(SCHEMA_TABLE, M::TABLE.as_bytes(), &declared.encode())?;
+        tx.commit()?;
+        self.schemas.write().insert(M::TABLE.to_string(), declared);
+        Ok(())
+    }
+
+    /// Moves the automatic keys of `M` past the largest key stored.
+    fn seed_sequence<M: Model>(&self) -> Result<()> {
+        let tx = self.store.begin_read()?;
+        let last = tx
+            .scan(M::TABLE, Bound::Unbounded, Bound::Unbounded, true)?
+            .next()
+            .transpose()?;
+        let next = match last.and_then(|(k, _)| decode_key(&k)) {
+            Some((Value::Int(i), _)) => i.saturating_add(1),
+            Some((Value::UInt(u), _)) => i64::try_from(u).unwrap_or(i64::MAX).saturating_add(1),
+            _ => 1,
+        };
+        tx.commit()?;
+        let mut seq = self.sequences.lock();
+        let cur = seq.entry(M::TABLE).or_insert(next);
+        *cur = (*cur).max(next);
         Ok(())
     }
 
@@ -273,42 +284,9 @@ impl std::fmt::Debug for Session {
     }
 }
 
-pub(crate) fn encode_row<M: Model>(m: &M) -> Result<Vec<u8>> {
-    bincode::serde::encode_to_vec(m, bincode_config()).map_err(|e| Error::Corrupt {
-        table: M::TABLE.to_string(),
-        detail: format!("cannot encode a row: {e}"),
-    })
-}
-
-pub(crate) fn decode_row<M: Model>(bytes: &[u8]) -> Result<M> {
-    let (m, used): (M, usize) = bincode::serde::decode_from_slice(bytes, bincode_config())
-        .map_err(|e| Error::Corrupt {
-            table: M::TABLE.to_string(),
-            detail: format!("row does not decode: {e}"),
-        })?;
-    if used != bytes.len() {
-        return Err(Error::Corrupt {
-            table: M::TABLE.to_string(),
-            detail: "row has trailing bytes".into(),
-        });
-    }
-    Ok(m)
-}
-
-/// The `[lo, hi)` bounds of every key starting with `prefix`.
-pub(crate) fn prefix_bounds(prefix: &[u8]) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
-    (
-        Bound::Included(prefix.to_vec()),
-        prefix_end(prefix).map_or(Bound::Unbounded, Bound::Excluded),
-    )
-}
-
-fn as_ref(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
-    b.as_ref().map(|v| &v[..])
-}
-
 impl Session {
-    fn writable(&self) -> Result<()> {
+    /// Fails unless the session may write.
+    pub(crate) fn writable(&self) -> Result<()> {
         if self.read_only {
             return Err(strata_engine::Error::ReadOnly.into());
         }
@@ -323,18 +301,8 @@ impl Session {
     /// Throws away everything the session did.
     pub fn rollback(self) {}
 
-    /// A query over the rows of `M`.
-    pub fn query<M: Model>(&self) -> Query<'_, M> {
-        Query::new(self)
-    }
-
-    /// A query over the rows of `M` that can also update or delete them.
-    pub fn query_mut<M: Model>(&mut self) -> QueryMut<'_, M> {
-        QueryMut::new(self)
-    }
-
     /// The row of `M` with primary key `key`.
-    pub fn get<M: Model>(&self, key: impl crate::value::ToColumn<M::Key>) -> Result<Option<M>> {
+    pub fn get<M: Model>(&self, key: impl ToColumn<M::Key>) -> Result<Option<M>> {
         self.db.ensure::<M>()?;
         self.get_by_value(&key.to_column_value())
     }
@@ -348,7 +316,7 @@ impl Session {
         self.db.counted_get();
         let mut row = None;
         self.kv.get_with(M::TABLE, key, &mut |bytes| {
-            row = Some(decode_row::<M>(bytes))
+            row = Some(decode_model::<M>(bytes))
         })?;
         row.transpose()
     }
@@ -370,7 +338,7 @@ impl Session {
                         key_len
                     };
                 if len > max_key {
-                    return Err(Error::KeyTooLong {
+                    return Err(Error::KeyTooLarge {
                         model: M::NAME,
                         column: c.name,
                         len,
@@ -436,7 +404,7 @@ impl Session {
             // the second waits for the first and then sees its value.
             let holder = self
                 .kv
-                .get_for_update(&c.index_name(M::TABLE), &key_of_ref(v))?;
+                .get_for_update(&column_index_table(M::TABLE, c), &key_of_ref(v))?;
             if holder.is_some_and(|h| h != key) {
                 return Err(Error::UniqueViolation {
                     model: M::NAME,
@@ -448,17 +416,9 @@ impl Session {
         Ok(())
     }
 
-    fn index_key(v: ValueRef<'_>, unique: bool, key: &[u8]) -> Vec<u8> {
-        let mut k = key_of_ref(v);
-        if !unique {
-            k.extend_from_slice(key);
-        }
-        k
-    }
-
     /// Writes (or, with `remove`, deletes) the index entries of `m`'s
     /// indexed columns whose values differ from `other`'s.
-    fn write_indexes<M: Model>(
+    pub(crate) fn write_indexes<M: Model>(
         &mut self,
         m: &M,
         other: Option<&M>,
@@ -470,8 +430,8 @@ impl Session {
             if other.is_some_and(|o| o.value_ref(i) == v) || (c.unique && v.is_null()) {
                 continue;
             }
-            let table = c.index_name(M::TABLE);
-            let ik = Self::index_key(v, c.unique, key);
+            let table = column_index_table(M::TABLE, c);
+            let ik = index_key(v, c.unique, key);
             if remove {
                 self.kv.delete(&table, &ik)?;
             } else {
@@ -512,7 +472,7 @@ impl Session {
         }
         self.check_parents(m, None)?;
         self.check_unique(m, None, &key)?;
-        let row = encode_row(m)?;
+        let row = encode_model(m)?;
         self.kv.put(M::TABLE, &key, &row)?;
         self.write_indexes(m, None, &key, false)
     }
@@ -537,259 +497,20 @@ impl Session {
                 key: m.key_value(),
             });
         };
-        let old: M = decode_row(&old)?;
+        let old: M = decode_model(&old)?;
         self.check_parents(m, Some(&old))?;
         self.check_unique(m, Some(&old), &key)?;
-        let row = encode_row(m)?;
+        let row = encode_model(m)?;
         self.kv.put(M::TABLE, &key, &row)?;
         self.write_indexes(&old, Some(m), &key, true)?;
         self.write_indexes(m, Some(&old), &key, false)
     }
-
-    /// Deletes the row with `m`'s key, following the delete rules of its
-    /// children (restrict by default); returns whether it existed.
-    pub fn delete<M: Model>(&mut self, m: &M) -> Result<bool> {
-        self.delete_by_value::<M>(&m.key_value())
-    }
-
-    /// Deletes the row of `M` with primary key `key` (see
-    /// [`Session::delete`]).
-    pub fn delete_by_key<M: Model>(
-        &mut self,
-        key: impl crate::value::ToColumn<M::Key>,
-    ) -> Result<bool> {
-        self.delete_by_value::<M>(&key.to_column_value())
-    }
-
-    pub(crate) fn delete_by_value<M: Model>(&mut self, key_value: &Value) -> Result<bool> {
-        self.writable()?;
-        self.db.ensure::<M>()?;
-        let key = key_of(key_value);
-        let Some(old) = self.kv.get_for_update(M::TABLE, &key)? else {
-            return Ok(false);
-        };
-        let old: M = decode_row(&old)?;
-        // Refuse first, before anything changes: children that no rule of
-        // ours covers keep the row, and so do restricted rows anywhere down
-        // the cascade.
-        self.check_restrict::<M>(&key)?;
-        old.check_cascade(self, &mut vec![(M::TABLE, key_value.clone())])?;
-        old.delete_children(self)?;
-        self.unlink_all::<M>(&key)?;
-        self.write_indexes(&old, None, &key, true)?;
-        self.kv.delete(M::TABLE, &key)?;
-        Ok(true)
-    }
-
-    /// Fails if rows of any table refer to `key` of `M` through a foreign
-    /// key that `M` declares no cascade or set-null rule for.
-    fn check_restrict<M: Model>(&self, key: &[u8]) -> Result<()> {
-        let schemas = self.db.schemas.read().clone();
-        for s in schemas.values() {
-            for c in s
-                .columns
-                .iter()
-                .filter(|c| c.foreign_key.as_deref() == Some(M::TABLE))
-            {
-                let covered = M::DELETE_RULES.iter().any(|r| {
-                    r.child_table == s.table && r.column == c.name && r.rule != OnDelete::Restrict
-                });
-                if covered {
-                    continue;
-                }
-                if self.first_child(&s.table, c, key)?.is_some() {
-                    return Err(Error::Restricted {
-                        model: M::NAME,
-                        child_table: s.table.clone(),
-                        column: c.name.clone(),
-                    });
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// The key of some row of `table` whose column `c` refers to `key`.
-    fn first_child(
-        &self,
-        table: &str,
-        c: &schema::StoredColumn,
-        key: &[u8],
-    ) -> Result<Option<Vec<u8>>> {
-        let it = index_table(table, &c.name);
-        if c.unique {
-            return Ok(self.kv.get(&it, key)?);
-        }
-        let (lo, hi) = prefix_bounds(key);
-        self.db.counted_scan();
-        let mut scan = self.kv.scan(&it, as_ref(&lo), as_ref(&hi), false)?;
-        Ok(scan
-            .next()
-            .transpose()?
-            .map(|(k, _)| k[key.len()..].to_vec()))
-    }
-
-    /// The primary keys of the rows of `C` whose column `fk` refers to
-    /// `parent_key`, in key order (one index scan).
-    pub(crate) fn child_keys<C: Model>(&self, fk: usize, parent_key: &Value) -> Result<Vec<Value>> {
-        self.db.ensure::<C>()?;
-        let c = &C::COLUMNS[fk];
-        let it = c.index_name(C::TABLE);
-        let pk = key_of(parent_key);
-        if c.unique {
-            self.db.counted_get();
-            return Ok(match self.kv.get(&it, &pk)? {
-                Some(k) => vec![decode_key_value(&k, C::TABLE)?],
-                None => Vec::new(),
-            });
-        }
-        let (lo, hi) = prefix_bounds(&pk);
-        self.db.counted_scan();
-        let mut keys = Vec::new();
-        for kv in self.kv.scan(&it, as_ref(&lo), as_ref(&hi), false)? {
-            let (k, _) = kv?;
-            keys.push(decode_key_value(&k[pk.len()..], C::TABLE)?);
-        }
-        Ok(keys)
-    }
-
-    /// Removes every many-to-many link of the row `key` of `M`, in the
-    /// associations `M` owns and those it is the target of.
-    fn unlink_all<M: Model>(&mut self, key: &[u8]) -> Result<()> {
-        let schemas = self.db.schemas.read().clone();
-        for s in schemas.values() {
-            for (through, target) in &s.associations {
-                let pairs = [
-                    (s.table == M::TABLE, through.clone(), reverse_table(through)),
-                    (target == M::TABLE, reverse_table(through), through.clone()),
-                ];
-                for (applies, from, to) in pairs {
-                    if !applies {
-                        continue;
-                    }
-                    let (lo, hi) = prefix_bounds(key);
-                    self.db.counted_scan();
-                    let links: Vec<Vec<u8>> = self
-                        .kv
-                        .scan(&from, as_ref(&lo), as_ref(&hi), false)?
-                        .map(|kv| kv.map(|(k, _)| k))
-                        .collect::<strata_engine::Result<_>>()?;
-                    for link in links {
-                        let other = &link[key.len()..];
-                        let mut back = other.to_vec();
-                        back.extend_from_slice(key);
-                        self.kv.delete(&from, &link)?;
-                        self.kv.delete(&to, &back)?;
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Checks that the children of `parent` in `C` through column `fk`,
-    /// which a cascade would delete, can be deleted: none is restricted,
-    /// down the whole cascade (used by the derive's `check_cascade`).
-    /// `seen` holds the rows already checked, so a cycle of references
-    /// ends.
-    #[doc(hidden)]
-    pub fn check_cascade_of<C: Model>(
-        &self,
-        fk: usize,
-        parent: &Value,
-        seen: &mut Vec<(&'static str, Value)>,
-    ) -> Result<()> {
-        for key in self.child_keys::<C>(fk, parent)? {
-            if seen.iter().any(|(t, k)| *t == C::TABLE && *k == key) {
-                continue;
-            }
-            seen.push((C::TABLE, key.clone()));
-            self.check_restrict::<C>(&key_of(&key))?;
-            if let Some(child) = self.get_by_value::<C>(&key)? {
-                child.check_cascade(self, seen)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Applies rule `rule` to the children of `parent` in `C` through
-    /// column `fk` (used by the derive's `delete_children`).
-    #[doc(hidden)]
-    pub fn apply_delete_rule<C: Model>(
-        &mut self,
-        fk: usize,
-        parent: &Value,
-        rule: OnDelete,
-    ) -> Result<()> {
-        if rule == OnDelete::Restrict {
-            return Ok(());
-        }
-        for key in self.child_keys::<C>(fk, parent)? {
-            match rule {
-                OnDelete::Cascade => {
-                    self.delete_by_value::<C>(&key)?;
-                }
-                OnDelete::SetNull => {
-                    if let Some(mut child) = self.get_by_value::<C>(&key)?
-                        && child.set_null(fk)
-                    {
-                        self.update(&child)?;
-                    }
-                }
-                OnDelete::Restrict => {}
-            }
-        }
-        Ok(())
-    }
-
-    /// Links `a` to `b` in association table `through` (idempotent).
-    pub(crate) fn link_keys(&mut self, through: &str, a: &Value, b: &Value) -> Result<()> {
-        self.writable()?;
-        let (ka, kb) = (key_of(a), key_of(b));
-        let mut fwd = ka.clone();
-        fwd.extend_from_slice(&kb);
-        let mut rev = kb;
-        rev.extend_from_slice(&ka);
-        self.kv.put(through, &fwd, &[])?;
-        self.kv.put(&reverse_table(through), &rev, &[])?;
-        Ok(())
-    }
-
-    /// Unlinks `a` from `b`; whether they were linked.
-    pub(crate) fn unlink_keys(&mut self, through: &str, a: &Value, b: &Value) -> Result<bool> {
-        self.writable()?;
-        let (ka, kb) = (key_of(a), key_of(b));
-        let mut fwd = ka.clone();
-        fwd.extend_from_slice(&kb);
-        let mut rev = kb;
-        rev.extend_from_slice(&ka);
-        let was = self.kv.delete(through, &fwd)?;
-        self.kv.delete(&reverse_table(through), &rev)?;
-        Ok(was)
-    }
-
-    /// The keys linked to `a` in `table` (an association table or its
-    /// reverse), in order (one scan).
-    pub(crate) fn linked_keys(&self, table: &str, a: &Value) -> Result<Vec<Value>> {
-        let ka = key_of(a);
-        let (lo, hi) = prefix_bounds(&ka);
-        self.db.counted_scan();
-        let mut out = Vec::new();
-        for kv in self.kv.scan(table, as_ref(&lo), as_ref(&hi), false)? {
-            let (k, _) = kv?;
-            out.push(decode_key_value(&k[ka.len()..], table)?);
-        }
-        Ok(out)
-    }
 }
 
-/// Decodes a whole key holding one value.
-pub(crate) fn decode_key_value(k: &[u8], table: &str) -> Result<Value> {
-    match decode_key(k) {
-        Some((v, n)) if n == k.len() => Ok(v),
-        _ => Err(Error::Corrupt {
-            table: table.to_string(),
-            detail: "a key does not decode".into(),
-        }),
+/// Refuses NaN where a value must have a place in an order.
+fn check_orderable(v: ValueRef<'_>, model: &'static str, column: &'static str) -> Result<()> {
+    match v {
+        ValueRef::Float(f) if f.is_nan() => Err(Error::NotANumber { model, column }),
+        _ => Ok(()),
     }
 }

@@ -45,13 +45,13 @@ fn an_indexed_value_too_long_for_a_key_is_refused_before_any_write() {
         slug: "a".into(),
     };
     match s.add(&mut d) {
-        Err(Error::KeyTooLong {
+        Err(Error::KeyTooLarge {
             model: "Doc",
             column: "title",
             len,
             max,
         }) => assert!(len > max && max == 1024),
-        other => panic!("expected KeyTooLong, got {other:?}"),
+        other => panic!("expected KeyTooLarge, got {other:?}"),
     }
     let mut d = Doc {
         id: 0,
@@ -60,7 +60,7 @@ fn an_indexed_value_too_long_for_a_key_is_refused_before_any_write() {
     };
     assert!(matches!(
         s.add(&mut d),
-        Err(Error::KeyTooLong { column: "slug", .. })
+        Err(Error::KeyTooLarge { column: "slug", .. })
     ));
     // Nothing was written: the session goes on, and commits a sound database.
     let mut fine = Doc {

@@ -127,16 +127,19 @@ fn delete_fns(def: &ModelDef) -> Tokens {
     let deletes = relations::delete_calls(def);
     let cascades = relations::cascade_checks(def);
     quote! {
-        fn delete_children(&self, session: &mut ::strata::Session) -> ::strata::Result<()> {
+        fn delete_children<S: ::strata::ReferentialActions>(
+            &self,
+            session: &mut S,
+        ) -> ::strata::Result<()> {
             let key = ::strata::Model::key_value(self);
             let _ = (&key, &session);
             #(#deletes)*
             Ok(())
         }
 
-        fn check_cascade(
+        fn check_cascade<S: ::strata::ReferentialActions>(
             &self,
-            session: &::strata::Session,
+            session: &S,
             seen: &mut ::std::vec::Vec<(&'static str, ::strata::Value)>,
         ) -> ::strata::Result<()> {
             let key = ::strata::Model::key_value(self);

@@ -37,12 +37,15 @@ pub(crate) fn placeholder(input: &DeriveInput) -> Tokens {
             fn set_null(&mut self, _: usize) -> bool {
                 false
             }
-            fn delete_children(&self, _: &mut ::strata::Session) -> ::strata::Result<()> {
+            fn delete_children<S: ::strata::ReferentialActions>(
+                &self,
+                _: &mut S,
+            ) -> ::strata::Result<()> {
                 Ok(())
             }
-            fn check_cascade(
+            fn check_cascade<S: ::strata::ReferentialActions>(
                 &self,
-                _: &::strata::Session,
+                _: &S,
                 _: &mut ::std::vec::Vec<(&'static str, ::strata::Value)>,
             ) -> ::strata::Result<()> {
                 Ok(())

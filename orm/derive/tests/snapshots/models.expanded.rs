@@ -107,14 +107,17 @@ impl ::strata::Model for AllKinds {
             _ => false,
         }
     }
-    fn delete_children(&self, session: &mut ::strata::Session) -> ::strata::Result<()> {
+    fn delete_children<S: ::strata::ReferentialActions>(
+        &self,
+        session: &mut S,
+    ) -> ::strata::Result<()> {
         let key = ::strata::Model::key_value(self);
         let _ = (&key, &session);
         Ok(())
     }
-    fn check_cascade(
+    fn check_cascade<S: ::strata::ReferentialActions>(
         &self,
-        session: &::strata::Session,
+        session: &S,
         seen: &mut ::std::vec::Vec<(&'static str, ::strata::Value)>,
     ) -> ::strata::Result<()> {
         let key = ::strata::Model::key_value(self);
@@ -288,7 +291,10 @@ impl ::strata::Model for CarOwner {
             _ => false,
         }
     }
-    fn delete_children(&self, session: &mut ::strata::Session) -> ::strata::Result<()> {
+    fn delete_children<S: ::strata::ReferentialActions>(
+        &self,
+        session: &mut S,
+    ) -> ::strata::Result<()> {
         let key = ::strata::Model::key_value(self);
         let _ = (&key, &session);
         session
@@ -305,9 +311,9 @@ impl ::strata::Model for CarOwner {
             >(Note::about.index(), &key, ::strata::OnDelete::Restrict)?;
         Ok(())
     }
-    fn check_cascade(
+    fn check_cascade<S: ::strata::ReferentialActions>(
         &self,
-        session: &::strata::Session,
+        session: &S,
         seen: &mut ::std::vec::Vec<(&'static str, ::strata::Value)>,
     ) -> ::strata::Result<()> {
         let key = ::strata::Model::key_value(self);
@@ -429,14 +435,17 @@ impl ::strata::Model for Car {
             _ => false,
         }
     }
-    fn delete_children(&self, session: &mut ::strata::Session) -> ::strata::Result<()> {
+    fn delete_children<S: ::strata::ReferentialActions>(
+        &self,
+        session: &mut S,
+    ) -> ::strata::Result<()> {
         let key = ::strata::Model::key_value(self);
         let _ = (&key, &session);
         Ok(())
     }
-    fn check_cascade(
+    fn check_cascade<S: ::strata::ReferentialActions>(
         &self,
-        session: &::strata::Session,
+        session: &S,
         seen: &mut ::std::vec::Vec<(&'static str, ::strata::Value)>,
     ) -> ::strata::Result<()> {
         let key = ::strata::Model::key_value(self);
@@ -511,14 +520,17 @@ impl ::strata::Model for Passport {
             _ => false,
         }
     }
-    fn delete_children(&self, session: &mut ::strata::Session) -> ::strata::Result<()> {
+    fn delete_children<S: ::strata::ReferentialActions>(
+        &self,
+        session: &mut S,
+    ) -> ::strata::Result<()> {
         let key = ::strata::Model::key_value(self);
         let _ = (&key, &session);
         Ok(())
     }
-    fn check_cascade(
+    fn check_cascade<S: ::strata::ReferentialActions>(
         &self,
-        session: &::strata::Session,
+        session: &S,
         seen: &mut ::std::vec::Vec<(&'static str, ::strata::Value)>,
     ) -> ::strata::Result<()> {
         let key = ::strata::Model::key_value(self);
@@ -593,14 +605,17 @@ impl ::strata::Model for Note {
             _ => false,
         }
     }
-    fn delete_children(&self, session: &mut ::strata::Session) -> ::strata::Result<()> {
+    fn delete_children<S: ::strata::ReferentialActions>(
+        &self,
+        session: &mut S,
+    ) -> ::strata::Result<()> {
         let key = ::strata::Model::key_value(self);
         let _ = (&key, &session);
         Ok(())
     }
-    fn check_cascade(
+    fn check_cascade<S: ::strata::ReferentialActions>(
         &self,
-        session: &::strata::Session,
+        session: &S,
         seen: &mut ::std::vec::Vec<(&'static str, ::strata::Value)>,
     ) -> ::strata::Result<()> {
         let key = ::strata::Model::key_value(self);
@@ -661,12 +676,15 @@ impl ::strata::Model for NoKey {
     fn set_null(&mut self, _: usize) -> bool {
         false
     }
-    fn delete_children(&self, _: &mut ::strata::Session) -> ::strata::Result<()> {
+    fn delete_children<S: ::strata::ReferentialActions>(
+        &self,
+        _: &mut S,
+    ) -> ::strata::Result<()> {
         Ok(())
     }
-    fn check_cascade(
+    fn check_cascade<S: ::strata::ReferentialActions>(
         &self,
-        _: &::strata::Session,
+        _: &S,
         _: &mut ::std::vec::Vec<(&'static str, ::strata::Value)>,
     ) -> ::strata::Result<()> {
         Ok(())

@@ -49,14 +49,17 @@ impl ::strata::Model for User {
             _ => false,
         }
     }
-    fn delete_children(&self, session: &mut ::strata::Session) -> ::strata::Result<()> {
+    fn delete_children<S: ::strata::ReferentialActions>(
+        &self,
+        session: &mut S,
+    ) -> ::strata::Result<()> {
         let key = ::strata::Model::key_value(self);
         let _ = (&key, &session);
         Ok(())
     }
-    fn check_cascade(
+    fn check_cascade<S: ::strata::ReferentialActions>(
         &self,
-        session: &::strata::Session,
+        session: &S,
         seen: &mut ::std::vec::Vec<(&'static str, ::strata::Value)>,
     ) -> ::strata::Result<()> {
         let key = ::strata::Model::key_value(self);
@@ -126,14 +129,17 @@ impl ::strata::Model for Student {
             _ => false,
         }
     }
-    fn delete_children(&self, session: &mut ::strata::Session) -> ::strata::Result<()> {
+    fn delete_children<S: ::strata::ReferentialActions>(
+        &self,
+        session: &mut S,
+    ) -> ::strata::Result<()> {
         let key = ::strata::Model::key_value(self);
         let _ = (&key, &session);
         Ok(())
     }
-    fn check_cascade(
+    fn check_cascade<S: ::strata::ReferentialActions>(
         &self,
-        session: &::strata::Session,
+        session: &S,
         seen: &mut ::std::vec::Vec<(&'static str, ::strata::Value)>,
     ) -> ::strata::Result<()> {
         let key = ::strata::Model::key_value(self);
@@ -206,7 +212,10 @@ impl ::strata::Model for Person {
             _ => false,
         }
     }
-    fn delete_children(&self, session: &mut ::strata::Session) -> ::strata::Result<()> {
+    fn delete_children<S: ::strata::ReferentialActions>(
+        &self,
+        session: &mut S,
+    ) -> ::strata::Result<()> {
         let key = ::strata::Model::key_value(self);
         let _ = (&key, &session);
         session
@@ -215,9 +224,9 @@ impl ::strata::Model for Person {
             >(Address::person_id.index(), &key, ::strata::OnDelete::Cascade)?;
         Ok(())
     }
-    fn check_cascade(
+    fn check_cascade<S: ::strata::ReferentialActions>(
         &self,
-        session: &::strata::Session,
+        session: &S,
         seen: &mut ::std::vec::Vec<(&'static str, ::strata::Value)>,
     ) -> ::strata::Result<()> {
         let key = ::strata::Model::key_value(self);
@@ -304,14 +313,17 @@ impl ::strata::Model for Address {
             _ => false,
         }
     }
-    fn delete_children(&self, session: &mut ::strata::Session) -> ::strata::Result<()> {
+    fn delete_children<S: ::strata::ReferentialActions>(
+        &self,
+        session: &mut S,
+    ) -> ::strata::Result<()> {
         let key = ::strata::Model::key_value(self);
         let _ = (&key, &session);
         Ok(())
     }
-    fn check_cascade(
+    fn check_cascade<S: ::strata::ReferentialActions>(
         &self,
-        session: &::strata::Session,
+        session: &S,
         seen: &mut ::std::vec::Vec<(&'static str, ::strata::Value)>,
     ) -> ::strata::Result<()> {
         let key = ::strata::Model::key_value(self);
@@ -388,14 +400,17 @@ impl ::strata::Model for Page {
             _ => false,
         }
     }
-    fn delete_children(&self, session: &mut ::strata::Session) -> ::strata::Result<()> {
+    fn delete_children<S: ::strata::ReferentialActions>(
+        &self,
+        session: &mut S,
+    ) -> ::strata::Result<()> {
         let key = ::strata::Model::key_value(self);
         let _ = (&key, &session);
         Ok(())
     }
-    fn check_cascade(
+    fn check_cascade<S: ::strata::ReferentialActions>(
         &self,
-        session: &::strata::Session,
+        session: &S,
         seen: &mut ::std::vec::Vec<(&'static str, ::strata::Value)>,
     ) -> ::strata::Result<()> {
         let key = ::strata::Model::key_value(self);
@@ -471,14 +486,17 @@ impl ::strata::Model for Tag {
             _ => false,
         }
     }
-    fn delete_children(&self, session: &mut ::strata::Session) -> ::strata::Result<()> {
+    fn delete_children<S: ::strata::ReferentialActions>(
+        &self,
+        session: &mut S,
+    ) -> ::strata::Result<()> {
         let key = ::strata::Model::key_value(self);
         let _ = (&key, &session);
         Ok(())
     }
-    fn check_cascade(
+    fn check_cascade<S: ::strata::ReferentialActions>(
         &self,
-        session: &::strata::Session,
+        session: &S,
         seen: &mut ::std::vec::Vec<(&'static str, ::strata::Value)>,
     ) -> ::strata::Result<()> {
         let key = ::strata::Model::key_value(self);

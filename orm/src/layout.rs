@@ -1,0 +1,635 @@
+//! The ORM's storage mapping: which engine tables a model uses, how column
+//! values become keys, and how rows are encoded. Every byte the ORM stores
+//! is written and read here; `docs/file-format.md` ("ORM tables") has the
+//! same tables, and `orm/DESIGN.md` section 5 the reasons.
+//!
+//! TABLES
+//!
+//! | table | key | value |
+//! | --- | --- | --- |
+//! | `<table>` | primary key | the row |
+//! | `<table>#<column>`, unique | column value | primary key |
+//! | `<table>#<column>`, not unique | column value, then primary key | empty |
+//! | `<through>` | owner key, then target key | empty |
+//! | `<through>#rev` | target key, then owner key | empty |
+//! | `__strata_schema` | table name (UTF-8, not encoded) | the model's `StoredSchema` (bincode, `schema.rs`) |
+//!
+//! A column has an index table when it is not the primary key and is
+//! unique, indexed or a foreign key. A unique index leaves nulls out (any
+//! number of rows may be null); other indexes include them.
+//!
+//! KEY ENCODING
+//!
+//! Keys are compared as bytes. Each value is encoded so that byte order is
+//! value order, and so that an encoded value ends where its own bytes say
+//! (a later value can follow it in a composite key):
+//!
+//! | value | bytes |
+//! | --- | --- |
+//! | null | `00` (before every other value) |
+//! | bool | `01`, then `00` or `01` |
+//! | signed integer | `02`, then the value as i64 with its sign bit flipped, big-endian |
+//! | unsigned integer | `03`, then the value as u64, big-endian |
+//! | float (not NaN) | `04`, then the bits, big-endian: sign bit flipped if positive, all bits flipped if negative (`-0.0` is written as `0.0`) |
+//! | text | `05`, then the UTF-8 bytes with each `00` written `00 FF`, then `00 00` |
+//! | bytes | `06`, then the bytes escaped as for text, then `00 00` |
+//!
+//! ROWS
+//!
+//! A row is the model's struct encoded by serde with bincode 2
+//! (`bincode::config::standard()`: little-endian, variable-length
+//! integers): the fields in declaration order, with no names and no
+//! header. A row is decoded three ways, each named for what it gives:
+//!
+//! | decoder | gives | used by |
+//! | --- | --- | --- |
+//! | [`decode_model`] | the model `M` (serde) | reads that return rows |
+//! | [`decode_row_refs`] | borrowed column values, per a [`ColumnPlan`] | filters and orderings, without building `M` |
+//! | [`decode_row_values`] | owned column values, per a plan made from the stored schema | the integrity check, for tables whose Rust type is not at hand |
+//!
+//! | field type | bytes ([`FieldLayout`]) |
+//! | --- | --- |
+//! | `bool` | `00` or `01` |
+//! | `u8`, `i8` | 1 byte |
+//! | `u16`, `u32`, `u64` | a varint: below 251 one byte; otherwise `FB` and a u16, `FC` and a u32, or `FD` and a u64, little-endian |
+//! | `i16`, `i32`, `i64` | zigzag, then a varint |
+//! | `f64` | 8 bytes, little-endian |
+//! | `String`, `Vec<u8>` | the length as a varint, then the bytes |
+//! | `Option<T>` | `00` for `None`; `01`, then `T` |
+//!
+//! A row that does not decode, that would need more than [`DECODE_LIMIT`]
+//! bytes, or that leaves bytes over is corrupt.
+//!
+//! A new column type needs its [`ColumnKind`](crate::ColumnKind) and
+//! `ColumnType` impl (`value.rs`), then a key encoding and a
+//! [`FieldLayout`] here, and nothing else of the ORM.
+
+use crate::error::{Error, Result};
+use crate::model::{ColumnDef, Model};
+use crate::value::{Value, ValueRef};
+use std::borrow::Cow;
+use std::ops::Bound;
+
+// ---- tables ----
+
+/// The table holding the stored schemas.
+pub(crate) const SCHEMA_TABLE: &str = "__strata_schema";
+
+/// The name of the index table of `column` of `table`.
+pub(crate) fn index_table(table: &str, column: &str) -> String {
+    format!("{table}#{column}")
+}
+
+/// The index table of column `c` of the model stored in `table`: the name
+/// the derive recorded in the column, or else one built from the names.
+pub(crate) fn column_index_table(table: &str, c: &ColumnDef) -> Cow<'static, str> {
+    match c.index_table {
+        Some(name) => Cow::Borrowed(name),
+        None => Cow::Owned(index_table(table, c.name)),
+    }
+}
+
+/// The name of the reverse link table of association table `through`.
+pub(crate) fn reverse_table(through: &str) -> String {
+    format!("{through}#rev")
+}
+
+// ---- keys ----
+
+const NULL: u8 = 0x00;
+const BOOL: u8 = 0x01;
+const INT: u8 = 0x02;
+const UINT: u8 = 0x03;
+const FLOAT: u8 = 0x04;
+const TEXT: u8 = 0x05;
+const BYTES: u8 = 0x06;
+
+fn escaped(out: &mut Vec<u8>, mut bytes: &[u8]) {
+    // Copy the runs between zero bytes whole.
+    while let Some(z) = bytes.iter().position(|&b| b == 0) {
+        out.extend_from_slice(&bytes[..=z]);
+        out.push(0xFF);
+        bytes = &bytes[z + 1..];
+    }
+    out.extend_from_slice(bytes);
+}
+
+/// Appends the order-preserving encoding of `v` to `out`. NaN has no
+/// place in the order and is refused by the callers before this.
+pub(crate) fn encode_key(v: ValueRef<'_>, out: &mut Vec<u8>) {
+    match v {
+        ValueRef::Null => out.push(NULL),
+        ValueRef::Bool(b) => out.extend_from_slice(&[BOOL, u8::from(b)]),
+        ValueRef::Int(i) => {
+            out.push(INT);
+            out.extend_from_slice(&((i as u64) ^ (1 << 63)).to_be_bytes());
+        }
+        ValueRef::UInt(u) => {
+            out.push(UINT);
+            out.extend_from_slice(&u.to_be_bytes());
+        }
+        ValueRef::Float(f) => {
+            out.push(FLOAT);
+            // -0.0 equals 0.0: one key for both.
+            let bits = if f == 0.0 { 0 } else { f.to_bits() };
+            let sortable = if bits >> 63 == 0 {
+                bits ^ (1 << 63)
+            } else {
+                !bits
+            };
+            out.extend_from_slice(&sortable.to_be_bytes());
+        }
+        ValueRef::Text(s) => {
+            out.push(TEXT);
+            escaped(out, s.as_bytes());
+            out.extend_from_slice(&[0, 0]);
+        }
+        ValueRef::Bytes(b) => {
+            out.push(BYTES);
+            escaped(out, b);
+            out.extend_from_slice(&[0, 0]);
+        }
+    }
+}
+
+/// The encoding of one value.
+pub(crate) fn key_of(v: &Value) -> Vec<u8> {
+    key_of_ref(v.as_ref())
+}
+
+/// The encoding of one borrowed value.
+pub(crate) fn key_of_ref(v: ValueRef<'_>) -> Vec<u8> {
+    // One allocation of the right size: a tag and 8 bytes for numbers; a
+    // tag, the bytes (escapes aside) and the terminator for text.
+    let cap = match v {
+        ValueRef::Text(s) => s.len() + 3,
+        ValueRef::Bytes(b) => b.len() + 3,
+        _ => 9,
+    };
+    let mut out = Vec::with_capacity(cap);
+    encode_key(v, &mut out);
+    out
+}
+
+/// For a text value, the encoding of every string that starts with
+/// `prefix`, up to but not including the terminator: the range
+/// `[p, p ++ FF)` holds exactly those strings.
+pub(crate) fn text_prefix(prefix: &str) -> Vec<u8> {
+    let mut out = vec![TEXT];
+    escaped(&mut out, prefix.as_bytes());
+    out
+}
+
+/// The smallest byte string greater than every string starting with `p`:
+/// `p` with its last non-FF byte incremented, or `None` if there is none.
+pub(crate) fn prefix_end(p: &[u8]) -> Option<Vec<u8>> {
+    let mut end = p.to_vec();
+    while let Some(last) = end.pop() {
+        if last != 0xFF {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// The `[lo, hi)` bounds of every key starting with `prefix`.
+pub(crate) fn prefix_bounds(prefix: &[u8]) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+    (
+        Bound::Included(prefix.to_vec()),
+        prefix_end(prefix).map_or(Bound::Unbounded, Bound::Excluded),
+    )
+}
+
+/// A bound of owned bytes, borrowed.
+pub(crate) fn bound_ref(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+    b.as_ref().map(|v| &v[..])
+}
+
+/// Decodes the value at the start of `b`; returns it and its length.
+/// `None` if `b` does not start with a valid encoding.
+pub(crate) fn decode_key(b: &[u8]) -> Option<(Value, usize)> {
+    let fixed = |n: usize| -> Option<[u8; 8]> { b.get(1..1 + n)?.try_into().ok() };
+    match *b.first()? {
+        NULL => Some((Value::Null, 1)),
+        BOOL => match b.get(1)? {
+            0 => Some((Value::Bool(false), 2)),
+            1 => Some((Value::Bool(true), 2)),
+            _ => None,
+        },
+        INT => Some((
+            Value::Int((u64::from_be_bytes(fixed(8)?) ^ (1 << 63)) as i64),
+            9,
+        )),
+        UINT => Some((Value::UInt(u64::from_be_bytes(fixed(8)?)), 9)),
+        FLOAT => {
+            let s = u64::from_be_bytes(fixed(8)?);
+            let bits = if s >> 63 == 1 { s ^ (1 << 63) } else { !s };
+            Some((Value::Float(f64::from_bits(bits)), 9))
+        }
+        tag @ (TEXT | BYTES) => {
+            let (raw, len) = unescaped(b)?;
+            let v = if tag == TEXT {
+                Value::Text(String::from_utf8(raw).ok()?)
+            } else {
+                Value::Bytes(raw)
+            };
+            Some((v, len))
+        }
+        _ => None,
+    }
+}
+
+/// The bytes of an escaped text or bytes value at the start of `b` (after
+/// its tag), and the encoding's length up to and including `00 00`.
+fn unescaped(b: &[u8]) -> Option<(Vec<u8>, usize)> {
+    let mut raw = Vec::new();
+    let mut i = 1;
+    loop {
+        match (b.get(i)?, b.get(i + 1)) {
+            (0, Some(0)) => return Some((raw, i + 2)),
+            (0, Some(0xFF)) => {
+                raw.push(0);
+                i += 2;
+            }
+            (0, _) => return None,
+            (&c, _) => {
+                raw.push(c);
+                i += 1;
+            }
+        }
+    }
+}
+
+/// Decodes a whole key holding one value (a primary key, as an index
+/// entry or a link names it); `table` is where it was read, for the error.
+pub(crate) fn decode_whole_key(k: &[u8], table: &str) -> Result<Value> {
+    match decode_key(k) {
+        Some((v, n)) if n == k.len() => Ok(v),
+        _ => Err(Error::Corruption {
+            table: table.to_string(),
+            detail: "a key does not decode".into(),
+        }),
+    }
+}
+
+/// The key of an index entry for value `v` of a row with encoded primary
+/// key `row_key`: the value alone in a unique index, the value then the
+/// row's key otherwise.
+pub(crate) fn index_key(v: ValueRef<'_>, unique: bool, row_key: &[u8]) -> Vec<u8> {
+    let mut k = key_of_ref(v);
+    if !unique {
+        k.extend_from_slice(row_key);
+    }
+    k
+}
+
+/// The encoded primary key an index entry names: its value in a unique
+/// index, what follows the column value in its key otherwise (the whole
+/// key, leaving nothing, when the column value does not decode).
+pub(crate) fn index_entry_row_key<'a>(unique: bool, key: &'a [u8], value: &'a [u8]) -> &'a [u8] {
+    if unique {
+        value
+    } else {
+        &key[decode_key(key).map_or(key.len(), |(_, n)| n)..]
+    }
+}
+
+/// The key of a link from encoded key `from` to encoded key `to`, in an
+/// association table (owner, then target) or its reverse.
+pub(crate) fn link_key(from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(from.len() + to.len());
+    k.extend_from_slice(from);
+    k.extend_from_slice(to);
+    k
+}
+
+// ---- rows ----
+
+/// The largest row or schema the ORM decodes (a bound on what hostile
+/// length prefixes can make the decoder allocate).
+pub(crate) const DECODE_LIMIT: usize = 32 << 20;
+
+/// The bincode configuration of rows and stored schemas.
+pub(crate) fn bincode_config() -> bincode::config::Configuration<
+    bincode::config::LittleEndian,
+    bincode::config::Varint,
+    bincode::config::Limit<DECODE_LIMIT>,
+> {
+    bincode::config::standard().with_limit::<DECODE_LIMIT>()
+}
+
+/// The row of `m`.
+pub(crate) fn encode_model<M: Model>(m: &M) -> Result<Vec<u8>> {
+    bincode::serde::encode_to_vec(m, bincode_config()).map_err(|e| Error::Corruption {
+        table: M::TABLE.to_string(),
+        detail: format!("cannot encode a row: {e}"),
+    })
+}
+
+/// The model a stored row of `M` holds.
+pub(crate) fn decode_model<M: Model>(bytes: &[u8]) -> Result<M> {
+    let (m, used): (M, usize) = bincode::serde::decode_from_slice(bytes, bincode_config())
+        .map_err(|e| Error::Corruption {
+            table: M::TABLE.to_string(),
+            detail: format!("row does not decode: {e}"),
+        })?;
+    if used != bytes.len() {
+        return Err(Error::Corruption {
+            table: M::TABLE.to_string(),
+            detail: "row has trailing bytes".into(),
+        });
+    }
+    Ok(m)
+}
+
+/// How a column's value is laid out in a row (its Rust type, `Option`
+/// aside), decided once per query instead of once per value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FieldLayout {
+    Bool,
+    U8,
+    I8,
+    /// `u16`, `u32`, `u64`: a bincode varint.
+    UVar,
+    /// `i16`, `i32`, `i64`: a zigzag varint.
+    IVar,
+    F64,
+    Text,
+    Bytes,
+}
+
+impl FieldLayout {
+    /// The layout of a column of Rust type `ty` (`Option<..>` unwrapped
+    /// when `nullable`); `None` for a type no model can have.
+    pub(crate) fn of(ty: &str, nullable: bool) -> Option<FieldLayout> {
+        let base = match (nullable, ty.strip_prefix("Option<")) {
+            (true, Some(inner)) => inner.strip_suffix('>').unwrap_or(inner),
+            _ => ty,
+        };
+        Some(match base {
+            "bool" => FieldLayout::Bool,
+            "u8" => FieldLayout::U8,
+            "i8" => FieldLayout::I8,
+            "u16" | "u32" | "u64" => FieldLayout::UVar,
+            "i16" | "i32" | "i64" => FieldLayout::IVar,
+            "f64" => FieldLayout::F64,
+            "String" => FieldLayout::Text,
+            "Vec<u8>" => FieldLayout::Bytes,
+            _ => return None,
+        })
+    }
+}
+
+/// How the row decoders read one column: its layout, whether it is
+/// nullable, and whether the caller reads it. A column nobody reads is
+/// skipped over (its text is not even checked for UTF-8) and given as
+/// `ValueRef::Null`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ColumnPlan {
+    pub(crate) layout: FieldLayout,
+    pub(crate) nullable: bool,
+    pub(crate) needed: bool,
+}
+
+impl ColumnPlan {
+    /// The plan of column `name` of Rust type `ty`.
+    pub(crate) fn new(
+        name: &str,
+        ty: &str,
+        nullable: bool,
+        needed: bool,
+    ) -> std::result::Result<ColumnPlan, String> {
+        Ok(ColumnPlan {
+            layout: FieldLayout::of(ty, nullable)
+                .ok_or_else(|| format!("column {name}: unknown column type {ty}"))?,
+            nullable,
+            needed,
+        })
+    }
+}
+
+/// The plan of every column of `columns`, each needed when `needed(i)`.
+pub(crate) fn plan_columns(
+    columns: &[ColumnDef],
+    needed: impl Fn(usize) -> bool,
+) -> std::result::Result<Vec<ColumnPlan>, String> {
+    columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ColumnPlan::new(c.name, c.type_name, c.nullable, needed(i)))
+        .collect()
+}
+
+/// Decodes `row` into borrowed column values, appended to `out` (cleared
+/// first): what a filter reads, without deserialising the row or copying
+/// its strings. The columns the plan does not need come out as
+/// `ValueRef::Null`. The whole row is still walked, so a row too short or
+/// too long is still an error.
+pub(crate) fn decode_row_refs<'a>(
+    plan: &[ColumnPlan],
+    row: &'a [u8],
+    out: &mut Vec<ValueRef<'a>>,
+) -> std::result::Result<(), String> {
+    out.clear();
+    let mut r = Reader { b: row, at: 0 };
+    for (i, c) in plan.iter().enumerate() {
+        if c.nullable {
+            match r.byte()? {
+                0 => {
+                    out.push(ValueRef::Null);
+                    continue;
+                }
+                1 => {}
+                t => return Err(format!("column {i}: bad option tag {t}")),
+            }
+        }
+        let v = r
+            .planned(c.layout, c.needed)
+            .map_err(|e| format!("column {i}: {e}"))?;
+        out.push(v);
+    }
+    if r.at != row.len() {
+        return Err(format!("{} bytes left over", row.len() - r.at));
+    }
+    Ok(())
+}
+
+/// Decodes `row` into owned column values, every column read.
+pub(crate) fn decode_row_values(
+    plan: &[ColumnPlan],
+    row: &[u8],
+) -> std::result::Result<Vec<Value>, String> {
+    let mut refs = Vec::with_capacity(plan.len());
+    decode_row_refs(plan, row, &mut refs)?;
+    Ok(refs.iter().map(ValueRef::to_value).collect())
+}
+
+#[cold]
+fn short() -> String {
+    "row ends early".to_string()
+}
+
+/// A cursor over a row's bytes.
+struct Reader<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    #[inline]
+    fn take(&mut self, n: usize) -> std::result::Result<&'a [u8], String> {
+        let s = self
+            .b
+            .get(self.at..self.at.checked_add(n).ok_or("length overflow")?)
+            .ok_or("row ends early")?;
+        self.at += n;
+        Ok(s)
+    }
+
+    #[inline]
+    fn byte(&mut self) -> std::result::Result<u8, String> {
+        match self.b.get(self.at) {
+            Some(&b) => {
+                self.at += 1;
+                Ok(b)
+            }
+            None => Err(short()),
+        }
+    }
+
+    /// bincode's variable-length unsigned integer.
+    #[inline]
+    fn varint(&mut self) -> std::result::Result<u64, String> {
+        let fixed = |r: &mut Self, n: usize| -> std::result::Result<u64, String> {
+            let mut buf = [0u8; 8];
+            buf[..n].copy_from_slice(r.take(n)?);
+            Ok(u64::from_le_bytes(buf))
+        };
+        match self.byte()? {
+            b @ 0..=250 => Ok(u64::from(b)),
+            251 => fixed(self, 2),
+            252 => fixed(self, 4),
+            253 => fixed(self, 8),
+            b => Err(format!("varint tag {b} out of range")),
+        }
+    }
+
+    fn signed(&mut self) -> std::result::Result<i64, String> {
+        let z = self.varint()?;
+        Ok(((z >> 1) as i64) ^ -((z & 1) as i64))
+    }
+
+    /// One value laid out as `layout`; with `needed` false, skipped over
+    /// and given as null.
+    #[inline]
+    fn planned(
+        &mut self,
+        layout: FieldLayout,
+        needed: bool,
+    ) -> std::result::Result<ValueRef<'a>, String> {
+        Ok(match layout {
+            FieldLayout::Bool => match self.byte()? {
+                0 => ValueRef::Bool(false),
+                1 => ValueRef::Bool(true),
+                b => return Err(format!("bad bool {b}")),
+            },
+            FieldLayout::U8 => ValueRef::UInt(u64::from(self.byte()?)),
+            FieldLayout::I8 => ValueRef::Int(i64::from(self.byte()? as i8)),
+            FieldLayout::UVar => ValueRef::UInt(self.varint()?),
+            FieldLayout::IVar => ValueRef::Int(self.signed()?),
+            FieldLayout::F64 => {
+                let b: [u8; 8] = self.take(8)?.try_into().map_err(|_| "short f64")?;
+                ValueRef::Float(f64::from_le_bytes(b))
+            }
+            FieldLayout::Text | FieldLayout::Bytes => {
+                let n = usize::try_from(self.varint()?).map_err(|_| "length overflow")?;
+                let b = self.take(n)?;
+                match (layout, needed) {
+                    (_, false) => ValueRef::Null,
+                    (FieldLayout::Text, true) => {
+                        ValueRef::Text(std::str::from_utf8(b).map_err(|_| "text is not UTF-8")?)
+                    }
+                    _ => ValueRef::Bytes(b),
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::cmp::Ordering;
+
+    fn any_value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::Int),
+            any::<u64>().prop_map(Value::UInt),
+            any::<f64>()
+                .prop_filter("not NaN", |f| !f.is_nan())
+                .prop_map(Value::Float),
+            ".*".prop_map(Value::Text),
+            proptest::collection::vec(any::<u8>(), 0..20).prop_map(Value::Bytes),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn encoding_preserves_order_and_round_trips(a in any_value(), b in any_value(), tail in proptest::collection::vec(any::<u8>(), 0..8)) {
+            let (ka, kb) = (key_of(&a), key_of(&b));
+            if std::mem::discriminant(&a) == std::mem::discriminant(&b) {
+                let want = a.sort_cmp(&b);
+                prop_assert_eq!(ka.cmp(&kb), want);
+            }
+            // Self-delimiting: decoding stops at the value's end, whatever follows.
+            let mut with_tail = ka.clone();
+            with_tail.extend_from_slice(&tail);
+            let (back, len) = decode_key(&with_tail).unwrap();
+            prop_assert_eq!(len, ka.len());
+            prop_assert!(back.sort_cmp(&a) == Ordering::Equal);
+        }
+
+        #[test]
+        fn composite_keys_sort_by_first_value_then_second(a in ".*", b in ".*", x in any::<i64>(), y in any::<i64>()) {
+            let mut k1 = key_of(&Value::Text(a.clone()));
+            encode_key(ValueRef::Int(x), &mut k1);
+            let mut k2 = key_of(&Value::Text(b.clone()));
+            encode_key(ValueRef::Int(y), &mut k2);
+            prop_assert_eq!(k1.cmp(&k2), (a, x).cmp(&(b, y)));
+        }
+
+        #[test]
+        fn text_prefix_range_holds_exactly_the_prefixed(p in "[a\\x00b]{0,3}", s in "[a\\x00b]{0,5}") {
+            let lo = text_prefix(&p);
+            let k = key_of(&Value::Text(s.clone()));
+            let inside = k >= lo && prefix_end(&lo).is_none_or(|hi| k < hi);
+            prop_assert_eq!(inside, s.starts_with(&p));
+        }
+
+        #[test]
+        fn decoding_garbage_never_panics(b in proptest::collection::vec(any::<u8>(), 0..32)) {
+            let _ = decode_key(&b);
+        }
+    }
+
+    #[test]
+    fn signed_and_float_order() {
+        let ints = [i64::MIN, -5, -1, 0, 1, 7, i64::MAX];
+        for w in ints.windows(2) {
+            assert!(key_of(&Value::Int(w[0])) < key_of(&Value::Int(w[1])));
+        }
+        assert_eq!(key_of(&Value::Float(-0.0)), key_of(&Value::Float(0.0)));
+        let floats = [f64::NEG_INFINITY, -2.5, 0.0, 0.5, 3.5, f64::INFINITY];
+        for w in floats.windows(2) {
+            assert!(
+                key_of(&Value::Float(w[0])) < key_of(&Value::Float(w[1])),
+                "{w:?}"
+            );
+        }
+        assert!(key_of(&Value::Null) < key_of(&Value::Int(i64::MIN)));
+    }
+}
