@@ -81,9 +81,9 @@ pub fn decode(input: &[u8]) {
         return;
     };
     match sel % 4 {
-        0 => decode_schema(rest),
-        1 => decode_row(rest),
-        2 => decode_keys(rest),
+        0 => fuzz_schema(rest),
+        1 => fuzz_row(rest),
+        2 => fuzz_keys(rest),
         _ => {
             let _ = layout::decode_whole_key(rest, "fuzz");
             let _ = decode_key(rest);
@@ -91,7 +91,8 @@ pub fn decode(input: &[u8]) {
     }
 }
 
-fn decode_schema(b: &[u8]) {
+/// Selector 0: a stored schema, then a row decoded against it.
+fn fuzz_schema(b: &[u8]) {
     // A length-prefixed schema, then a row for it.
     let n = b
         .first()
@@ -126,7 +127,8 @@ fn decode_schema(b: &[u8]) {
     }
 }
 
-fn decode_row(b: &[u8]) {
+/// Selector 1: a row of [`AllTypes`], whose three decoders must agree.
+fn fuzz_row(b: &[u8]) {
     let typed = decode_model::<AllTypes>(b);
     let stored_plan = StoredSchema::of::<AllTypes>()
         .row_plan()
@@ -175,7 +177,8 @@ fn decode_row(b: &[u8]) {
     }
 }
 
-fn decode_keys(mut b: &[u8]) {
+/// Selector 2: encoded key values, each re-encoding to its own bytes.
+fn fuzz_keys(mut b: &[u8]) {
     while !b.is_empty() {
         let Some((v, n)) = decode_key(b) else {
             return;

@@ -179,67 +179,92 @@ fn not_null_floor() -> Bound<Vec<u8>> {
     Bound::Included(vec![0x01])
 }
 
+/// The values of the first conjunct `col = v` or `col IN (...)`.
+fn point_values(conj: &[&Pred], col: usize) -> Option<Vec<Value>> {
+    conj.iter().find_map(|p| match p {
+        Pred::Cmp(c, CmpOp::Eq, v) if *c == col => Some(vec![v.clone()]),
+        Pred::In(c, vs) if *c == col => Some(vs.clone()),
+        _ => None,
+    })
+}
+
+/// The key range that every range conjunct on `col` (`<`, `<=`, `>`,
+/// `>=`, `starts_with`) narrows together, nulls left out; `None` when
+/// there is no such conjunct.
+fn key_range(conj: &[&Pred], col: usize) -> Option<KeyBounds> {
+    let mut lo = Bound::Unbounded;
+    let mut hi = Bound::Unbounded;
+    let mut any = false;
+    for p in conj {
+        let (l, h) = match p {
+            Pred::Cmp(c, op, v) if *c == col && *op != CmpOp::Ne && *op != CmpOp::Eq => {
+                bounds_for(*op, v)
+            }
+            Pred::Text(c, TextOp::StartsWith, s) if *c == col => {
+                let p = text_prefix(s);
+                let end = prefix_end(&p).map_or(Bound::Unbounded, Bound::Excluded);
+                (Bound::Included(p), end)
+            }
+            _ => continue,
+        };
+        any = true;
+        lo = tighter(lo, l, false);
+        hi = tighter(hi, h, true);
+    }
+    any.then(|| (tighter(lo, not_null_floor(), false), hi))
+}
+
+/// Values in the order of their keys, each key once.
+fn sorted_keys(mut vs: Vec<Value>) -> Vec<Value> {
+    vs.sort_by_key(key_of);
+    vs.dedup_by(|a, b| key_of(a) == key_of(b));
+    vs
+}
+
+/// The indexed columns of `M`, unique ones first, then in field order.
+fn indexed_columns<M: Model>() -> Vec<usize> {
+    let mut v: Vec<usize> = (0..M::COLUMNS.len())
+        .filter(|&i| M::COLUMNS[i].has_index())
+        .collect();
+    v.sort_by_key(|&i| !M::COLUMNS[i].unique); // unique first
+    v
+}
+
+/// A plan: rows in the requested order (`Some(reverse)`) or sorted after.
+fn plan_of(access: Access, ordered: Option<bool>, filtered: bool) -> Plan {
+    Plan {
+        access,
+        ordered: ordered.is_some(),
+        reverse: ordered.unwrap_or(false),
+        filtered,
+    }
+}
+
 impl Spec {
+    /// The access path, in the order of preference of the module
+    /// documentation.
     fn plan<M: Model>(&self) -> (Path, Plan) {
         let conj = self.filter.conjuncts();
-        let pk = M::PRIMARY_KEY;
-        let point = |col: usize| -> Option<Vec<Value>> {
-            conj.iter().find_map(|p| match p {
-                Pred::Cmp(c, CmpOp::Eq, v) if *c == col => Some(vec![v.clone()]),
-                Pred::In(c, vs) if *c == col => Some(vs.clone()),
-                _ => None,
-            })
-        };
-        let range = |col: usize| -> Option<KeyBounds> {
-            let mut lo = Bound::Unbounded;
-            let mut hi = Bound::Unbounded;
-            let mut any = false;
-            for p in &conj {
-                let (l, h) = match p {
-                    Pred::Cmp(c, op, v) if *c == col && *op != CmpOp::Ne && *op != CmpOp::Eq => {
-                        bounds_for(*op, v)
-                    }
-                    Pred::Text(c, TextOp::StartsWith, s) if *c == col => {
-                        let p = text_prefix(s);
-                        let end = prefix_end(&p).map_or(Bound::Unbounded, Bound::Excluded);
-                        (Bound::Included(p), end)
-                    }
-                    _ => continue,
-                };
-                any = true;
-                lo = tighter(lo, l, false);
-                hi = tighter(hi, h, true);
-            }
-            any.then(|| (tighter(lo, not_null_floor(), false), hi))
-        };
-        let sorted_keys = |mut vs: Vec<Value>| {
-            vs.sort_by_key(key_of);
-            vs.dedup_by(|a, b| key_of(a) == key_of(b));
-            vs
-        };
-        let indexed: Vec<usize> = {
-            let mut v: Vec<usize> = (0..M::COLUMNS.len())
-                .filter(|&i| M::COLUMNS[i].has_index())
-                .collect();
-            v.sort_by_key(|&i| !M::COLUMNS[i].unique); // unique first
-            v
-        };
-        let single = |p: &Pred| self.filter == *p;
-        // Does the requested order match a scan of `col`? And which way?
-        let order_on = |col: usize| match self.order.as_slice() {
+        let indexed = indexed_columns::<M>();
+        self.point_plan::<M>(&conj, &indexed)
+            .or_else(|| self.range_plan::<M>(&conj, &indexed))
+            .unwrap_or_else(|| self.scan_plan::<M>())
+    }
+
+    /// Does the requested order match a scan of `col`? And which way?
+    fn order_on(&self, col: usize) -> Option<bool> {
+        match self.order.as_slice() {
             [(c, desc)] if *c == col => Some(*desc),
             [] => Some(false),
             _ => None,
-        };
-        let plan = |access: Access, ordered: Option<bool>, filtered: bool| Plan {
-            access,
-            ordered: ordered.is_some(),
-            reverse: ordered.unwrap_or(false),
-            filtered,
-        };
+        }
+    }
 
-        if let Some(keys) = point(pk) {
-            let filtered = conj.len() > 1;
+    /// Point reads: the primary key, or an indexed column, `=` or `IN`.
+    fn point_plan<M: Model>(&self, conj: &[&Pred], indexed: &[usize]) -> Option<(Path, Plan)> {
+        let pk = M::PRIMARY_KEY;
+        let filtered = conj.len() > 1;
+        if let Some(keys) = point_values(conj, pk) {
             let ordered = if self.order.is_empty()
                 || matches!(self.order.as_slice(), [(c, false)] if *c == pk)
             {
@@ -247,65 +272,62 @@ impl Spec {
             } else {
                 None
             };
-            return (
+            return Some((
                 Path::Keys(sorted_keys(keys)),
-                plan(Access::PrimaryKey, ordered, filtered),
-            );
+                plan_of(Access::PrimaryKey, ordered, filtered),
+            ));
         }
-        for &c in &indexed {
-            if let Some(vals) = point(c) {
-                let filtered = conj.len() > 1;
-                let ordered = self.order.is_empty().then_some(false);
-                return (
-                    Path::IndexKeys(c, sorted_keys(vals)),
-                    plan(Access::IndexLookup(M::COLUMNS[c].name), ordered, filtered),
-                );
-            }
-        }
-        if let Some((lo, hi)) = range(pk) {
-            // Only range comparisons are the access path itself.
-            let filtered = !conj.iter().all(|p| is_range_on(p, pk));
-            return (
+        indexed.iter().find_map(|&c| {
+            let vals = point_values(conj, c)?;
+            let ordered = self.order.is_empty().then_some(false);
+            Some((
+                Path::IndexKeys(c, sorted_keys(vals)),
+                plan_of(Access::IndexLookup(M::COLUMNS[c].name), ordered, filtered),
+            ))
+        })
+    }
+
+    /// One range scan: of the primary key, or of an indexed column.
+    fn range_plan<M: Model>(&self, conj: &[&Pred], indexed: &[usize]) -> Option<(Path, Plan)> {
+        let pk = M::PRIMARY_KEY;
+        // Only range comparisons are the access path itself.
+        let filtered = |col: usize| !conj.iter().all(|p| is_range_on(p, col));
+        if let Some((lo, hi)) = key_range(conj, pk) {
+            let access = Access::PrimaryKeyRange { bounded: true };
+            return Some((
                 Path::KeyRange(lo, hi),
-                plan(
-                    Access::PrimaryKeyRange { bounded: true },
-                    order_on(pk),
-                    filtered,
-                ),
-            );
+                plan_of(access, self.order_on(pk), filtered(pk)),
+            ));
         }
-        for &c in &indexed {
-            if let Some((lo, hi)) = range(c) {
-                let filtered = !conj.iter().all(|p| is_range_on(p, c));
-                return (
-                    Path::IndexRange(c, lo, hi),
-                    plan(
-                        Access::IndexRange(M::COLUMNS[c].name),
-                        order_on(c),
-                        filtered,
-                    ),
-                );
-            }
-        }
-        let filtered = !single(&Pred::True);
-        // No filter to use: read in the requested order if an index has it.
+        indexed.iter().find_map(|&c| {
+            let (lo, hi) = key_range(conj, c)?;
+            let access = Access::IndexRange(M::COLUMNS[c].name);
+            Some((
+                Path::IndexRange(c, lo, hi),
+                plan_of(access, self.order_on(c), filtered(c)),
+            ))
+        })
+    }
+
+    /// No usable conjunct: the whole index of the one ordering column if
+    /// it has every row, else the whole table.
+    fn scan_plan<M: Model>(&self) -> (Path, Plan) {
+        let pk = M::PRIMARY_KEY;
+        let filtered = self.filter != Pred::True;
         if let [(c, desc)] = self.order.as_slice() {
             let col = &M::COLUMNS[*c];
             // A unique index leaves nulls out: only usable if none can exist.
             if *c != pk && col.has_index() && !(col.unique && col.nullable) {
                 return (
                     Path::IndexRange(*c, Bound::Unbounded, Bound::Unbounded),
-                    plan(Access::IndexRange(col.name), Some(*desc), filtered),
+                    plan_of(Access::IndexRange(col.name), Some(*desc), filtered),
                 );
             }
         }
+        let access = Access::PrimaryKeyRange { bounded: false };
         (
             Path::KeyRange(Bound::Unbounded, Bound::Unbounded),
-            plan(
-                Access::PrimaryKeyRange { bounded: false },
-                order_on(pk),
-                filtered,
-            ),
+            plan_of(access, self.order_on(pk), filtered),
         )
     }
 }
@@ -348,27 +370,11 @@ fn read_path<'s, M: Model>(s: &'s Session, path: Path, reverse: bool) -> Result<
             }))
         }
         Path::IndexKeys(col, vals) => {
-            let c = &M::COLUMNS[col];
-            let table = column_index_table(M::TABLE, c);
-            let mut pks = Vec::new();
-            for v in vals {
-                let k = key_of(&v);
-                if c.unique {
-                    s.db.counted_get();
-                    if let Some(pk) = s.kv.get(&table, &k)? {
-                        pks.push(decode_whole_key(&pk, &table)?);
-                    }
-                } else {
-                    let end = prefix_end(&k).map_or(Bound::Unbounded, Bound::Excluded);
-                    s.db.counted_scan();
-                    for kv in
-                        s.kv.scan(&table, Bound::Included(&k), bound_ref(&end), false)?
-                    {
-                        let (ik, _) = kv?;
-                        pks.push(decode_whole_key(&ik[k.len()..], &table)?);
-                    }
-                }
-            }
+            let table = column_index_table(M::TABLE, &M::COLUMNS[col]);
+            let pks = index_lookup::<M>(s, col, vals)?
+                .iter()
+                .map(|pk| decode_whole_key(pk, &table))
+                .collect::<Result<Vec<_>>>()?;
             Box::new(
                 pks.into_iter()
                     .filter_map(move |k| s.get_by_value::<M>(&k).transpose()),
@@ -394,6 +400,38 @@ fn read_path<'s, M: Model>(s: &'s Session, path: Path, reverse: bool) -> Result<
     })
 }
 
+/// The encoded primary keys the index of column `col` of `M` lists for
+/// each of `vals`, in that order: one read of a unique index per value,
+/// one scan of the value's entries otherwise.
+fn index_lookup<M: Model>(s: &Session, col: usize, vals: Vec<Value>) -> Result<Vec<Vec<u8>>> {
+    let c = &M::COLUMNS[col];
+    let table = column_index_table(M::TABLE, c);
+    let mut pks: Vec<Vec<u8>> = Vec::new();
+    for v in vals {
+        let k = key_of(&v);
+        if c.unique {
+            s.db.counted_get();
+            if let Some(pk) = s.kv.get(&table, &k)? {
+                pks.push(pk);
+            }
+        } else {
+            let end = prefix_end(&k).map_or(Bound::Unbounded, Bound::Excluded);
+            s.db.counted_scan();
+            s.kv.scan_with(
+                &table,
+                Bound::Included(&k),
+                bound_ref(&end),
+                false,
+                &mut |ik, _| {
+                    pks.push(ik[k.len()..].to_vec());
+                    true
+                },
+            )?;
+        }
+    }
+    Ok(pks)
+}
+
 /// Calls `f` with the stored row of `M` under primary key `key`, if there
 /// is one; returns what `f` does (`true` when there is no row).
 fn get_row<M: Model>(
@@ -407,6 +445,34 @@ fn get_row<M: Model>(
     go
 }
 
+/// Calls `each` with the entries of `table` between the bounds, borrowed,
+/// until it returns `false` or fails.
+fn scan_entries(
+    s: &Session,
+    table: &str,
+    (lo, hi): (&Bound<Vec<u8>>, &Bound<Vec<u8>>),
+    reverse: bool,
+    mut each: impl FnMut(&[u8], &[u8]) -> Result<bool>,
+) -> Result<()> {
+    // An error inside the scan's callback waits here until the scan returns.
+    let mut failed: Option<Error> = None;
+    s.db.counted_scan();
+    s.kv.scan_with(
+        table,
+        bound_ref(lo),
+        bound_ref(hi),
+        reverse,
+        &mut |k, v| match each(k, v) {
+            Ok(go) => go,
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
+        },
+    )?;
+    failed.map_or(Ok(()), Err)
+}
+
 /// Calls `f` with each stored row of `M` on `path`, in the path's order,
 /// not yet filtered, until it returns `false`. Rows are borrowed where the
 /// store lends them.
@@ -416,15 +482,6 @@ fn visit_path<M: Model>(
     reverse: bool,
     f: &mut dyn FnMut(&[u8]) -> Result<bool>,
 ) -> Result<()> {
-    // Errors inside a scan's callback wait here until the scan returns.
-    let mut failed: Option<Error> = None;
-    let pass = |r: Result<bool>, failed: &mut Option<Error>| match r {
-        Ok(go) => go,
-        Err(e) => {
-            *failed = Some(e);
-            false
-        }
-    };
     match path {
         Path::Keys(mut keys) => {
             if reverse {
@@ -435,79 +492,34 @@ fn visit_path<M: Model>(
                     break;
                 }
             }
+            Ok(())
         }
-        Path::KeyRange(lo, hi) => {
-            s.db.counted_scan();
-            s.kv.scan_with(
-                M::TABLE,
-                bound_ref(&lo),
-                bound_ref(&hi),
-                reverse,
-                &mut |_, row| pass(f(row), &mut failed),
-            )?;
-        }
+        Path::KeyRange(lo, hi) => scan_entries(s, M::TABLE, (&lo, &hi), reverse, |_, row| f(row)),
         Path::IndexKeys(col, vals) => {
-            let c = &M::COLUMNS[col];
-            let table = column_index_table(M::TABLE, c);
-            let mut pks: Vec<Vec<u8>> = Vec::new();
-            for v in vals {
-                let k = key_of(&v);
-                if c.unique {
-                    s.db.counted_get();
-                    if let Some(pk) = s.kv.get(&table, &k)? {
-                        pks.push(pk);
-                    }
-                } else {
-                    let end = prefix_end(&k).map_or(Bound::Unbounded, Bound::Excluded);
-                    s.db.counted_scan();
-                    s.kv.scan_with(
-                        &table,
-                        Bound::Included(&k),
-                        bound_ref(&end),
-                        false,
-                        &mut |ik, _| {
-                            pks.push(ik[k.len()..].to_vec());
-                            true
-                        },
-                    )?;
-                }
-            }
-            for pk in pks {
+            for pk in index_lookup::<M>(s, col, vals)? {
                 if !get_row::<M>(s, &pk, f)? {
                     break;
                 }
             }
+            Ok(())
         }
         Path::IndexRange(col, lo, hi) => {
             let c = &M::COLUMNS[col];
             let table = column_index_table(M::TABLE, c);
-            let unique = c.unique;
-            s.db.counted_scan();
-            s.kv.scan_with(
-                &table,
-                bound_ref(&lo),
-                bound_ref(&hi),
-                reverse,
-                &mut |ik, iv| {
-                    let pk = index_entry_row_key(unique, ik, iv);
-                    let mut go = Ok(true);
-                    s.db.counted_get();
-                    let r = match s.kv.get_with(M::TABLE, pk, &mut |row| go = f(row)) {
-                        Ok(true) => go,
-                        Ok(false) => Err(Error::Corruption {
-                            table: table.to_string(),
-                            detail: "an index entry names a missing row".into(),
-                        }),
-                        Err(e) => Err(e.into()),
-                    };
-                    pass(r, &mut failed)
-                },
-            )?;
+            scan_entries(s, &table, (&lo, &hi), reverse, |ik, iv| {
+                let pk = index_entry_row_key(c.unique, ik, iv);
+                let mut go = Ok(true);
+                s.db.counted_get();
+                match s.kv.get_with(M::TABLE, pk, &mut |row| go = f(row)) {
+                    Ok(true) => go,
+                    Ok(false) => Err(Error::Corruption {
+                        table: table.to_string(),
+                        detail: "an index entry names a missing row".into(),
+                    }),
+                    Err(e) => Err(e.into()),
+                }
+            })
         }
-    }
-    match failed {
-        Some(e) => Err(e),
-        None => Ok(()),
     }
 }
 
@@ -557,6 +569,16 @@ impl RefBuf {
     }
 }
 
+/// The rows a query reads, before ordering and limits: the access path,
+/// the filter still to evaluate on them (none when the path answers it
+/// exactly), and the buffer the filter reads the rows through.
+struct Rows<'q> {
+    path: Path,
+    reverse: bool,
+    filter: Option<&'q Pred>,
+    buf: RefBuf,
+}
+
 /// Shared by [`Query`] and [`QueryMut`]: building, planning, running.
 struct Core<M> {
     spec: Spec,
@@ -584,6 +606,14 @@ impl<M: Model> Core<M> {
         };
     }
 
+    /// At most how many rows to give: the limit, and at most `cap`.
+    fn limit(&self, cap: Option<usize>) -> usize {
+        match (self.spec.limit, cap) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b).unwrap_or(usize::MAX),
+        }
+    }
+
     /// Calls `f` with the stored bytes of each matching row, in the
     /// requested order, after offset and limit (and at most `cap`), until
     /// it returns `false`. The filter reads the rows without deserialising
@@ -596,48 +626,80 @@ impl<M: Model> Core<M> {
     ) -> Result<()> {
         s.db.ensure::<M>()?;
         let (path, plan) = self.spec.plan::<M>();
-        let filter = &self.spec.filter;
-        let limit = match (self.spec.limit, cap) {
-            (Some(a), Some(b)) => a.min(b),
-            (a, b) => a.or(b).unwrap_or(usize::MAX),
-        };
+        let limit = self.limit(cap);
         if limit == 0 {
             return Ok(());
         }
+        let filter = &self.spec.filter;
         // The access path alone answers the filter when the plan leaves
         // nothing to filter, unless a compared value is null or NaN: those
         // compare false with everything, yet have places among the keys.
         let exact = !plan.filtered && filter.conjuncts().iter().all(|p| p.values().all(orderable));
-        let mut buf = RefBuf::new::<M>(filter, &self.spec.order)?;
-        let mut skip = self.spec.offset;
-        let mut left = limit;
+        let rows = Rows {
+            path,
+            reverse: plan.reverse,
+            filter: (!exact).then_some(filter),
+            buf: RefBuf::new::<M>(filter, &self.spec.order)?,
+        };
         if plan.ordered {
-            return visit_path::<M>(s, path, plan.reverse, &mut |row| {
-                if !exact && !buf.with::<M, _>(row, |cols| filter.eval(&|c| cols[c]))? {
-                    return Ok(true);
-                }
-                if skip > 0 {
-                    skip -= 1;
-                    return Ok(true);
-                }
-                left -= 1;
-                Ok(f(row)? && left > 0)
-            });
+            self.visit_in_order(s, rows, limit, f)
+        } else {
+            self.visit_sorted(s, rows, limit, f)
         }
-        // Sort the matches by the ordering columns, read once per row.
-        let mut rows: Vec<(Vec<Value>, Vec<u8>)> = Vec::new();
+    }
+
+    /// [`Core::visit`] when the access path gives the requested order:
+    /// rows stream, and the scan stops at the limit.
+    fn visit_in_order(
+        &self,
+        s: &Session,
+        mut rows: Rows<'_>,
+        limit: usize,
+        f: &mut dyn FnMut(&[u8]) -> Result<bool>,
+    ) -> Result<()> {
+        let (mut skip, mut left) = (self.spec.offset, limit);
+        let filter = rows.filter;
+        let buf = &mut rows.buf;
+        visit_path::<M>(s, rows.path, rows.reverse, &mut |row| {
+            if let Some(filter) = filter
+                && !buf.with::<M, _>(row, |cols| filter.eval(&|c| cols[c]))?
+            {
+                return Ok(true);
+            }
+            if skip > 0 {
+                skip -= 1;
+                return Ok(true);
+            }
+            left -= 1;
+            Ok(f(row)? && left > 0)
+        })
+    }
+
+    /// [`Core::visit`] otherwise: every match is read, then sorted by the
+    /// ordering columns (read once per row).
+    fn visit_sorted(
+        &self,
+        s: &Session,
+        mut rows: Rows<'_>,
+        limit: usize,
+        f: &mut dyn FnMut(&[u8]) -> Result<bool>,
+    ) -> Result<()> {
+        let mut matches: Vec<(Vec<Value>, Vec<u8>)> = Vec::new();
         let order = &self.spec.order;
-        visit_path::<M>(s, path, plan.reverse, &mut |row| {
+        let filter = rows.filter;
+        let buf = &mut rows.buf;
+        visit_path::<M>(s, rows.path, rows.reverse, &mut |row| {
             let keys = buf.with::<M, _>(row, |cols| {
-                (exact || filter.eval(&|c| cols[c]))
+                filter
+                    .is_none_or(|filter| filter.eval(&|c| cols[c]))
                     .then(|| order.iter().map(|&(c, _)| cols[c].to_value()).collect())
             })?;
             if let Some(keys) = keys {
-                rows.push((keys, row.to_vec()));
+                matches.push((keys, row.to_vec()));
             }
             Ok(true)
         })?;
-        rows.sort_by(|a, b| {
+        matches.sort_by(|a, b| {
             for (i, &(_, desc)) in order.iter().enumerate() {
                 let o = a.0[i].sort_cmp(&b.0[i]);
                 let o = if desc { o.reverse() } else { o };
@@ -647,7 +709,7 @@ impl<M: Model> Core<M> {
             }
             std::cmp::Ordering::Equal
         });
-        for (_, row) in rows.iter().skip(skip).take(left) {
+        for (_, row) in matches.iter().skip(self.spec.offset).take(limit) {
             if !f(row)? {
                 break;
             }
@@ -679,11 +741,7 @@ impl<M: Model> Core<M> {
             Err(_) => true,
         });
         let rows: RowIter<'s, M> = Box::new(rows);
-        let limit = match (self.spec.limit, cap) {
-            (Some(a), Some(b)) => a.min(b),
-            (a, b) => a.or(b).unwrap_or(usize::MAX),
-        };
-        Ok(Box::new(rows.skip(self.spec.offset).take(limit)))
+        Ok(Box::new(rows.skip(self.spec.offset).take(self.limit(cap))))
     }
 }
 
