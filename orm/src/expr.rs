@@ -4,7 +4,7 @@
 //! like the field (`User::email`); its methods build an [`Expr`], a typed
 //! filter over rows of that model only, or an [`Order`]. Underneath, an
 //! `Expr` is an untyped [`Pred`] over column indexes, which the planner
-//! (`query.rs`) splits into conjuncts and evaluates on borrowed rows with
+//! (`query/plan.rs`) splits into conjuncts and evaluates on borrowed rows with
 //! SQL's three-valued logic.
 
 use crate::model::Model;

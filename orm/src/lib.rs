@@ -67,7 +67,7 @@ extern crate self as strata;
 //   schema    the stored schemas
 //   kv        the key-value interface the ORM stands on
 //   session   Database and Session: registration, reads, add, update
-//   query     Session::query and the planner
+//   query/    Session::query, the planner, reading along access paths
 //   relation  relationships, their plumbing, and every delete
 //   check     Database::check, the integrity check
 //   fuzzing   the fuzz target's entry point (hidden)

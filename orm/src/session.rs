@@ -1,7 +1,7 @@
 //! The ORM's database handle and its sessions.
 //!
 //! A [`Session`] is one transaction of the engine, seen through models:
-//! `add`, `update` and `get` rows here; `query` them (`query.rs`); `delete`
+//! `add`, `update` and `get` rows here; `query` them (`query/`); `delete`
 //! them, following the delete rules of their relationships
 //! (`relation.rs`). It keeps every index in step with the rows and checks
 //! the rules the models declare (unique columns, foreign keys, lengths,
@@ -11,7 +11,7 @@
 //!
 //! This file knows models, the storage layout and the stored schemas, and
 //! nothing above them: the files that add methods to [`Session`] and
-//! [`Database`] (`query.rs`, `relation.rs`, `check.rs`) import it, never
+//! [`Database`] (`query/`, `relation.rs`, `check.rs`) import it, never
 //! the other way round.
 
 use crate::error::{Error, Result};

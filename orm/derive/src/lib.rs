@@ -6,7 +6,7 @@
 //! | step | modules |
 //! | --- | --- |
 //! | read the `#[strata(...)]` attributes | `attrs` |
-//! | analyse the fields, the relationships, and the model as a whole into a [`model::ModelDef`] | `field`, `relationship`, `model` |
+//! | analyse the fields, the relationships, and the model as a whole into a `ModelDef` | `field`, `relationship`, `model` |
 //! | generate each item from the `ModelDef` | `expand` and its modules |
 //!
 //! Every misuse is a compile error at the offending tokens, never a panic;

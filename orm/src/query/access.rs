@@ -1,0 +1,249 @@
+//! Reading rows along an access path: point reads by key, index lookups,
+//! and range scans of the table or an index, as owned models
+//! ([`read_path`], for iterators) or as borrowed row bytes
+//! ([`visit_path`], for everything else), and the borrowed decoding the
+//! filter reads them through ([`RefBuf`]).
+
+use super::plan::Path;
+use crate::error::{Error, Result};
+use crate::expr::Pred;
+use crate::layout::{
+    ColumnPlan, bound_ref, column_index_table, decode_model, decode_row_refs, decode_whole_key,
+    index_entry_row_key, key_of, plan_columns, prefix_end,
+};
+use crate::model::Model;
+use crate::session::Session;
+use crate::value::{Value, ValueRef};
+use std::ops::Bound;
+
+pub(super) type RowIter<'s, M> = Box<dyn Iterator<Item = Result<M>> + 's>;
+
+/// Rows of `M` from `path`, in the path's order, not yet filtered.
+pub(super) fn read_path<'s, M: Model>(
+    s: &'s Session,
+    path: Path,
+    reverse: bool,
+) -> Result<RowIter<'s, M>> {
+    Ok(match path {
+        Path::Keys(keys) => {
+            let mut keys = keys;
+            if reverse {
+                keys.reverse();
+            }
+            Box::new(
+                keys.into_iter()
+                    .filter_map(move |k| s.get_by_value::<M>(&k).transpose()),
+            )
+        }
+        Path::KeyRange(lo, hi) => {
+            s.db.counted_scan();
+            let scan =
+                s.kv.scan(M::TABLE, bound_ref(&lo), bound_ref(&hi), reverse)?;
+            Box::new(scan.map(|kv| {
+                let (_, v) = kv?;
+                decode_model::<M>(&v)
+            }))
+        }
+        Path::IndexKeys(col, vals) => {
+            let table = column_index_table(M::TABLE, &M::COLUMNS[col]);
+            let pks = index_lookup::<M>(s, col, vals)?
+                .iter()
+                .map(|pk| decode_whole_key(pk, &table))
+                .collect::<Result<Vec<_>>>()?;
+            Box::new(
+                pks.into_iter()
+                    .filter_map(move |k| s.get_by_value::<M>(&k).transpose()),
+            )
+        }
+        Path::IndexRange(col, lo, hi) => {
+            let c = &M::COLUMNS[col];
+            let table = column_index_table(M::TABLE, c);
+            s.db.counted_scan();
+            let scan = s.kv.scan(&table, bound_ref(&lo), bound_ref(&hi), reverse)?;
+            let unique = c.unique;
+            Box::new(scan.filter_map(move |kv| {
+                let pk = (|| {
+                    let (ik, iv) = kv?;
+                    decode_whole_key(index_entry_row_key(unique, &ik, &iv), &table)
+                })();
+                match pk {
+                    Ok(k) => s.get_by_value::<M>(&k).transpose(),
+                    Err(e) => Some(Err(e)),
+                }
+            }))
+        }
+    })
+}
+
+/// The encoded primary keys the index of column `col` of `M` lists for
+/// each of `vals`, in that order: one read of a unique index per value,
+/// one scan of the value's entries otherwise.
+fn index_lookup<M: Model>(s: &Session, col: usize, vals: Vec<Value>) -> Result<Vec<Vec<u8>>> {
+    let c = &M::COLUMNS[col];
+    let table = column_index_table(M::TABLE, c);
+    let mut pks: Vec<Vec<u8>> = Vec::new();
+    for v in vals {
+        let k = key_of(&v);
+        if c.unique {
+            s.db.counted_get();
+            if let Some(pk) = s.kv.get(&table, &k)? {
+                pks.push(pk);
+            }
+        } else {
+            let end = prefix_end(&k).map_or(Bound::Unbounded, Bound::Excluded);
+            s.db.counted_scan();
+            s.kv.scan_with(
+                &table,
+                Bound::Included(&k),
+                bound_ref(&end),
+                false,
+                &mut |ik, _| {
+                    pks.push(ik[k.len()..].to_vec());
+                    true
+                },
+            )?;
+        }
+    }
+    Ok(pks)
+}
+
+/// Calls `f` with the stored row of `M` under primary key `key`, if there
+/// is one; returns what `f` does (`true` when there is no row).
+fn get_row<M: Model>(
+    s: &Session,
+    key: &[u8],
+    f: &mut dyn FnMut(&[u8]) -> Result<bool>,
+) -> Result<bool> {
+    let mut go = Ok(true);
+    s.db.counted_get();
+    s.kv.get_with(M::TABLE, key, &mut |row| go = f(row))?;
+    go
+}
+
+/// Calls `each` with the entries of `table` between the bounds, borrowed,
+/// until it returns `false` or fails.
+fn scan_entries(
+    s: &Session,
+    table: &str,
+    (lo, hi): (&Bound<Vec<u8>>, &Bound<Vec<u8>>),
+    reverse: bool,
+    mut each: impl FnMut(&[u8], &[u8]) -> Result<bool>,
+) -> Result<()> {
+    // An error inside the scan's callback waits here until the scan returns.
+    let mut failed: Option<Error> = None;
+    s.db.counted_scan();
+    s.kv.scan_with(
+        table,
+        bound_ref(lo),
+        bound_ref(hi),
+        reverse,
+        &mut |k, v| match each(k, v) {
+            Ok(go) => go,
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
+        },
+    )?;
+    failed.map_or(Ok(()), Err)
+}
+
+/// Calls `f` with each stored row of `M` on `path`, in the path's order,
+/// not yet filtered, until it returns `false`. Rows are borrowed where the
+/// store lends them.
+pub(super) fn visit_path<M: Model>(
+    s: &Session,
+    path: Path,
+    reverse: bool,
+    f: &mut dyn FnMut(&[u8]) -> Result<bool>,
+) -> Result<()> {
+    match path {
+        Path::Keys(mut keys) => {
+            if reverse {
+                keys.reverse();
+            }
+            for k in keys {
+                if !get_row::<M>(s, &key_of(&k), f)? {
+                    break;
+                }
+            }
+            Ok(())
+        }
+        Path::KeyRange(lo, hi) => scan_entries(s, M::TABLE, (&lo, &hi), reverse, |_, row| f(row)),
+        Path::IndexKeys(col, vals) => {
+            for pk in index_lookup::<M>(s, col, vals)? {
+                if !get_row::<M>(s, &pk, f)? {
+                    break;
+                }
+            }
+            Ok(())
+        }
+        Path::IndexRange(col, lo, hi) => {
+            let c = &M::COLUMNS[col];
+            let table = column_index_table(M::TABLE, c);
+            scan_entries(s, &table, (&lo, &hi), reverse, |ik, iv| {
+                let pk = index_entry_row_key(c.unique, ik, iv);
+                let mut go = Ok(true);
+                s.db.counted_get();
+                match s.kv.get_with(M::TABLE, pk, &mut |row| go = f(row)) {
+                    Ok(true) => go,
+                    Ok(false) => Err(Error::Corruption {
+                        table: table.to_string(),
+                        detail: "an index entry names a missing row".into(),
+                    }),
+                    Err(e) => Err(e.into()),
+                }
+            })
+        }
+    }
+}
+
+/// A buffer for a row's borrowed column values, kept empty between rows so
+/// that its allocation can serve rows of any lifetime, and the plan of the
+/// row's columns: only the columns a query reads are decoded.
+pub(super) struct RefBuf {
+    cols: Vec<ValueRef<'static>>,
+    plan: Vec<ColumnPlan>,
+}
+
+impl RefBuf {
+    /// A buffer for rows of `M` that decodes the columns `filter` and
+    /// `order` read.
+    pub(super) fn new<M: Model>(filter: &Pred, order: &[(usize, bool)]) -> Result<RefBuf> {
+        let mut needed = vec![false; M::COLUMNS.len()];
+        filter.mark_columns(&mut needed);
+        for &(c, _) in order {
+            if let Some(n) = needed.get_mut(c) {
+                *n = true;
+            }
+        }
+        let plan = plan_columns(M::COLUMNS, |i| needed[i]).map_err(|detail| Error::Corruption {
+            table: M::TABLE.to_string(),
+            detail,
+        })?;
+        Ok(RefBuf {
+            cols: Vec::with_capacity(plan.len()),
+            plan,
+        })
+    }
+
+    /// Calls `f` with the columns of `row`, a stored row of `M`, borrowed
+    /// (the columns the buffer was not made for are null).
+    pub(super) fn with<M: Model, T>(
+        &mut self,
+        row: &[u8],
+        f: impl FnOnce(&[ValueRef<'_>]) -> T,
+    ) -> Result<T> {
+        let mut cols: Vec<ValueRef<'_>> = std::mem::take(&mut self.cols);
+        let out = decode_row_refs(&self.plan, row, &mut cols)
+            .map(|()| f(&cols))
+            .map_err(|detail| Error::Corruption {
+                table: M::TABLE.to_string(),
+                detail,
+            });
+        cols.clear();
+        // An empty vector changes element lifetime in place (no allocation).
+        self.cols = cols.into_iter().map(|_| ValueRef::Null).collect();
+        out
+    }
+}

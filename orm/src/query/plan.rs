@@ -1,0 +1,316 @@
+//! The planner: which access path answers a query's filter and order.
+//!
+//! A query's filter is split into its top-level conjuncts (`a AND b AND
+//! ...`). From those it picks one access path, in this order of
+//! preference:
+//!
+//! 1. primary key equal to a value, or in a list: point reads;
+//! 2. a unique or indexed column equal to a value, or in a list: index
+//!    lookups (unique columns first);
+//! 3. a range (`<`, `<=`, `>`, `>=`, `between`, or `starts_with` on a
+//!    text key) on the primary key: one scan of the key range;
+//! 4. a range, or `starts_with`, on an indexed column: one scan of the
+//!    index range;
+//! 5. otherwise the whole table, in key order; or, when the query is
+//!    ordered by one indexed column, the whole index in that order.
+//!
+//! The access path narrows what is read; the filter is then evaluated on
+//! every row read, unless the path answers it exactly (the plan is not
+//! `filtered` and no compared value is null or NaN). When the path yields
+//! rows in the order the query asks for (key order for an ordering on the
+//! key, index order for the indexed column the path scans), rows stream
+//! and `limit` stops the scan early; otherwise all matching rows are
+//! sorted in memory. [`Query::explain`](super::Query::explain) shows the
+//! choice.
+
+use crate::expr::{CmpOp, Pred, TextOp};
+use crate::layout::{key_of, prefix_end, text_prefix};
+use crate::model::Model;
+use crate::value::Value;
+use std::fmt;
+use std::ops::Bound;
+
+/// How a query reads its rows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Point reads by primary key.
+    PrimaryKey,
+    /// One scan of a range of the primary key (the whole table if
+    /// unbounded).
+    PrimaryKeyRange {
+        /// Whether the range is bounded at all.
+        bounded: bool,
+    },
+    /// Point lookups in the index of a column.
+    IndexLookup(&'static str),
+    /// One scan of a range of the index of a column.
+    IndexRange(&'static str),
+}
+
+/// The plan of a query, as [`Query::explain`](super::Query::explain) gives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// How rows are read.
+    pub access: Access,
+    /// Whether the rows come out in the requested order without a sort.
+    pub ordered: bool,
+    /// Whether the scan runs backwards (a descending order).
+    pub reverse: bool,
+    /// Whether some rows read may be filtered out (the filter is more than
+    /// the access path).
+    pub filtered: bool,
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.access {
+            Access::PrimaryKey => write!(f, "get by primary key")?,
+            Access::PrimaryKeyRange { bounded: true } => write!(f, "scan primary key range")?,
+            Access::PrimaryKeyRange { bounded: false } => write!(f, "scan whole table")?,
+            Access::IndexLookup(c) => write!(f, "look up index on {c}")?,
+            Access::IndexRange(c) => write!(f, "scan index on {c}")?,
+        }
+        if self.reverse {
+            write!(f, " backwards")?;
+        }
+        if self.filtered {
+            write!(f, ", filter")?;
+        }
+        if !self.ordered {
+            write!(f, ", sort")?;
+        }
+        Ok(())
+    }
+}
+
+/// What a query asks for, apart from the session.
+#[derive(Clone, Debug)]
+pub(super) struct Spec {
+    pub(super) filter: Pred,
+    pub(super) order: Vec<(usize, bool)>,
+    pub(super) limit: Option<usize>,
+    pub(super) offset: usize,
+}
+
+/// A range of encoded keys.
+type KeyBounds = (Bound<Vec<u8>>, Bound<Vec<u8>>);
+
+/// The access path chosen, with what it needs to run.
+#[derive(Clone, Debug)]
+pub(super) enum Path {
+    Keys(Vec<Value>),
+    KeyRange(Bound<Vec<u8>>, Bound<Vec<u8>>),
+    IndexKeys(usize, Vec<Value>),
+    IndexRange(usize, Bound<Vec<u8>>, Bound<Vec<u8>>),
+}
+
+/// Byte bounds for `column OP v` over keys that start with the encoding of
+/// the column value (exact keys, or value then primary key).
+fn bounds_for(op: CmpOp, v: &Value) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+    let k = key_of(v);
+    let after = |k: &[u8]| prefix_end(k).map_or(Bound::Unbounded, Bound::Included);
+    let before_end = |k: &[u8]| prefix_end(k).map_or(Bound::Unbounded, Bound::Excluded);
+    match op {
+        CmpOp::Eq => (Bound::Included(k.clone()), before_end(&k)),
+        CmpOp::Gt => (after(&k), Bound::Unbounded),
+        CmpOp::Ge => (Bound::Included(k), Bound::Unbounded),
+        CmpOp::Lt => (Bound::Unbounded, Bound::Excluded(k)),
+        CmpOp::Le => (Bound::Unbounded, before_end(&k)),
+        CmpOp::Ne => (Bound::Unbounded, Bound::Unbounded),
+    }
+}
+
+/// The tighter of two lower bounds (`upper` false) or upper bounds.
+fn tighter(a: Bound<Vec<u8>>, b: Bound<Vec<u8>>, upper: bool) -> Bound<Vec<u8>> {
+    match (&a, &b) {
+        (Bound::Unbounded, _) => b,
+        (_, Bound::Unbounded) => a,
+        (Bound::Included(x) | Bound::Excluded(x), Bound::Included(y) | Bound::Excluded(y)) => {
+            let a_wins = if upper { x < y } else { x > y };
+            if x == y {
+                // Same bytes: Excluded is the tighter.
+                if matches!(a, Bound::Excluded(_)) {
+                    a
+                } else {
+                    b
+                }
+            } else if a_wins {
+                a
+            } else {
+                b
+            }
+        }
+    }
+}
+
+/// Non-null values only: keys of nulls are `00`, every other value starts
+/// higher.
+fn not_null_floor() -> Bound<Vec<u8>> {
+    Bound::Included(vec![0x01])
+}
+
+/// The values of the first conjunct `col = v` or `col IN (...)`.
+fn point_values(conj: &[&Pred], col: usize) -> Option<Vec<Value>> {
+    conj.iter().find_map(|p| match p {
+        Pred::Cmp(c, CmpOp::Eq, v) if *c == col => Some(vec![v.clone()]),
+        Pred::In(c, vs) if *c == col => Some(vs.clone()),
+        _ => None,
+    })
+}
+
+/// The key range that every range conjunct on `col` (`<`, `<=`, `>`,
+/// `>=`, `starts_with`) narrows together, nulls left out; `None` when
+/// there is no such conjunct.
+fn key_range(conj: &[&Pred], col: usize) -> Option<KeyBounds> {
+    let mut lo = Bound::Unbounded;
+    let mut hi = Bound::Unbounded;
+    let mut any = false;
+    for p in conj {
+        let (l, h) = match p {
+            Pred::Cmp(c, op, v) if *c == col && *op != CmpOp::Ne && *op != CmpOp::Eq => {
+                bounds_for(*op, v)
+            }
+            Pred::Text(c, TextOp::StartsWith, s) if *c == col => {
+                let p = text_prefix(s);
+                let end = prefix_end(&p).map_or(Bound::Unbounded, Bound::Excluded);
+                (Bound::Included(p), end)
+            }
+            _ => continue,
+        };
+        any = true;
+        lo = tighter(lo, l, false);
+        hi = tighter(hi, h, true);
+    }
+    any.then(|| (tighter(lo, not_null_floor(), false), hi))
+}
+
+/// Values in the order of their keys, each key once.
+fn sorted_keys(mut vs: Vec<Value>) -> Vec<Value> {
+    vs.sort_by_key(key_of);
+    vs.dedup_by(|a, b| key_of(a) == key_of(b));
+    vs
+}
+
+/// The indexed columns of `M`, unique ones first, then in field order.
+fn indexed_columns<M: Model>() -> Vec<usize> {
+    let mut v: Vec<usize> = (0..M::COLUMNS.len())
+        .filter(|&i| M::COLUMNS[i].has_index())
+        .collect();
+    v.sort_by_key(|&i| !M::COLUMNS[i].unique); // unique first
+    v
+}
+
+/// A plan: rows in the requested order (`Some(reverse)`) or sorted after.
+fn plan_of(access: Access, ordered: Option<bool>, filtered: bool) -> Plan {
+    Plan {
+        access,
+        ordered: ordered.is_some(),
+        reverse: ordered.unwrap_or(false),
+        filtered,
+    }
+}
+
+impl Spec {
+    /// The access path, in the order of preference of the module
+    /// documentation.
+    pub(super) fn plan<M: Model>(&self) -> (Path, Plan) {
+        let conj = self.filter.conjuncts();
+        let indexed = indexed_columns::<M>();
+        self.point_plan::<M>(&conj, &indexed)
+            .or_else(|| self.range_plan::<M>(&conj, &indexed))
+            .unwrap_or_else(|| self.scan_plan::<M>())
+    }
+
+    /// Does the requested order match a scan of `col`? And which way?
+    fn order_on(&self, col: usize) -> Option<bool> {
+        match self.order.as_slice() {
+            [(c, desc)] if *c == col => Some(*desc),
+            [] => Some(false),
+            _ => None,
+        }
+    }
+
+    /// Point reads: the primary key, or an indexed column, `=` or `IN`.
+    fn point_plan<M: Model>(&self, conj: &[&Pred], indexed: &[usize]) -> Option<(Path, Plan)> {
+        let pk = M::PRIMARY_KEY;
+        let filtered = conj.len() > 1;
+        if let Some(keys) = point_values(conj, pk) {
+            let ordered = if self.order.is_empty()
+                || matches!(self.order.as_slice(), [(c, false)] if *c == pk)
+            {
+                Some(false)
+            } else {
+                None
+            };
+            return Some((
+                Path::Keys(sorted_keys(keys)),
+                plan_of(Access::PrimaryKey, ordered, filtered),
+            ));
+        }
+        indexed.iter().find_map(|&c| {
+            let vals = point_values(conj, c)?;
+            let ordered = self.order.is_empty().then_some(false);
+            Some((
+                Path::IndexKeys(c, sorted_keys(vals)),
+                plan_of(Access::IndexLookup(M::COLUMNS[c].name), ordered, filtered),
+            ))
+        })
+    }
+
+    /// One range scan: of the primary key, or of an indexed column.
+    fn range_plan<M: Model>(&self, conj: &[&Pred], indexed: &[usize]) -> Option<(Path, Plan)> {
+        let pk = M::PRIMARY_KEY;
+        // Only range comparisons are the access path itself.
+        let filtered = |col: usize| !conj.iter().all(|p| is_range_on(p, col));
+        if let Some((lo, hi)) = key_range(conj, pk) {
+            let access = Access::PrimaryKeyRange { bounded: true };
+            return Some((
+                Path::KeyRange(lo, hi),
+                plan_of(access, self.order_on(pk), filtered(pk)),
+            ));
+        }
+        indexed.iter().find_map(|&c| {
+            let (lo, hi) = key_range(conj, c)?;
+            let access = Access::IndexRange(M::COLUMNS[c].name);
+            Some((
+                Path::IndexRange(c, lo, hi),
+                plan_of(access, self.order_on(c), filtered(c)),
+            ))
+        })
+    }
+
+    /// No usable conjunct: the whole index of the one ordering column if
+    /// it has every row, else the whole table.
+    fn scan_plan<M: Model>(&self) -> (Path, Plan) {
+        let pk = M::PRIMARY_KEY;
+        let filtered = self.filter != Pred::True;
+        if let [(c, desc)] = self.order.as_slice() {
+            let col = &M::COLUMNS[*c];
+            // A unique index leaves nulls out: only usable if none can exist.
+            if *c != pk && col.has_index() && !(col.unique && col.nullable) {
+                return (
+                    Path::IndexRange(*c, Bound::Unbounded, Bound::Unbounded),
+                    plan_of(Access::IndexRange(col.name), Some(*desc), filtered),
+                );
+            }
+        }
+        let access = Access::PrimaryKeyRange { bounded: false };
+        (
+            Path::KeyRange(Bound::Unbounded, Bound::Unbounded),
+            plan_of(access, self.order_on(pk), filtered),
+        )
+    }
+}
+
+/// Whether `v` has a place in the order of keys that agrees with how
+/// filters compare it: not null, not NaN.
+pub(super) fn orderable(v: &Value) -> bool {
+    !v.is_null() && !matches!(v, Value::Float(f) if f.is_nan())
+}
+
+/// Whether `p` is a range condition on column `col` that a range access
+/// path answers exactly.
+fn is_range_on(p: &Pred, col: usize) -> bool {
+    matches!(p, Pred::Cmp(c, op, _) if *c == col && !matches!(op, CmpOp::Eq | CmpOp::Ne))
+        || matches!(p, Pred::Text(c, TextOp::StartsWith, _) if *c == col)
+}
