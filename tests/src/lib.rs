@@ -1,4 +1,6 @@
-//! Shared helpers for Strata's scenario suites (see `tests/tests/`).
+//! Shared helpers for Strata's scenario suites (see `tests/tests/`), and
+//! the sample models ([`models`]) that the suites and the benchmark
+//! harness share.
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -6,6 +8,7 @@
 /// SIGKILL is Unix's: the process-kill harness is built there only.
 #[cfg(unix)]
 pub mod kill;
+pub mod models;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
