@@ -1,8 +1,9 @@
 //! The harness of the process-kill suite (`tests/tests/process_kills/`, an
-//! engine loop and an ORM loop): run a workload in a child process, kill
-//! it with SIGKILL at a chosen moment, and collect every line it printed
-//! before it died. [`parent`] runs such rounds in a loop
-//! and checks the database after each; [`child`] is the child's side.
+//! engine loop and an ORM loop): run a workload in a child process, kill it
+//! with SIGKILL at a chosen moment, and collect every line it printed
+//! before it died. [`parent`](crate::kill::parent) runs such rounds in a
+//! loop and checks the database after each; [`child`](crate::kill::child)
+//! is the child's side.
 //!
 //! The child is the test binary itself, re-run on one `#[ignore]`d test
 //! (its *role*) with environment variables saying what to do. It speaks a
@@ -17,11 +18,12 @@
 //! | `closing` / `closed` | around dropping the last handle (a clean close) |
 //! | anything else | the workload's own lines (intents, acknowledgements) |
 //!
-//! A [`Plan`] says when to kill: so long after the spawn (startup, open,
-//! recovery), after `opening`, inside the n-th explicit checkpoint, after
-//! the n-th acknowledgement, or while closing; or never (the child closes
-//! the database and exits by itself). [`Phase`] says where the kill
-//! landed, judged from the markers the child printed.
+//! A [`Plan`](crate::kill::Plan) says when to kill: so long after the spawn
+//! (startup, open, recovery), after `opening`, inside the n-th explicit
+//! checkpoint, after the n-th acknowledgement, or while closing; or never
+//! (the child closes the database and exits by itself).
+//! [`Phase`](crate::kill::Phase) says where the kill landed, judged from
+//! the markers the child printed.
 
 pub mod child;
 pub mod parent;

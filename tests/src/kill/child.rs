@@ -18,7 +18,7 @@ pub fn env_u64(name: &str) -> u64 {
 }
 
 /// The options a child opens with, from its environment (see
-/// [`round_options`](super::parent)); the durability is the default,
+/// [`round_options`](super::parent::round_options)); the durability is the default,
 /// `Full`.
 pub fn child_options() -> Options {
     let or = |name, default| match env_u64(name) {

@@ -7,7 +7,7 @@
 //! that recoveries of recoveries are exercised too.
 //!
 //! `STRATA_KILL_SEED` seeds the plans and the workloads (see
-//! [`seed`](super::seed)); a failure names the seed, the round, its plan
+//! [`seed`]); a failure names the seed, the round, its plan
 //! and settings, and keeps the database as the kill left it.
 
 use super::{
