@@ -22,9 +22,9 @@
 //!   path and that they are not; `"…"` nothing.
 //! - The rows are the keys of what `all()` returns, in that order (`""`
 //!   for none). Keys in parentheses may come in any order among
-//!   themselves: rows tied on the ordering, or all of them when no order
-//!   is asked. Every row must equal the fixture's row of that key. `"…"`
-//!   leaves the rows open.
+//!   themselves: rows tied on the ordering, or a result whose order the
+//!   case leaves open (no order asked, and an index path). Every row must
+//!   equal the fixture's row of that key. `"…"` leaves the rows open.
 //! - `iter()` must stream the same rows as `all()`, and `count()`,
 //!   `exists()` and `first()` must agree with them.
 //!
