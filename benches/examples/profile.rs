@@ -28,10 +28,11 @@ use std::path::PathBuf;
 use strata::TextColumn;
 use strata_benches::engines::{lmdb::LmdbKv, strata::StrataKv};
 use strata_benches::kv::{KvEngine, key, value};
-use strata_benches::orm::models::User;
 use strata_benches::rng::Rng;
 use strata_benches::{Result, fail};
 use strata_engine::Durability;
+use strata_tests::TempDir;
+use strata_tests::models::User;
 
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -46,18 +47,14 @@ fn main() -> Result<()> {
         [e, w] => (e.as_str(), w.as_str()),
         _ => fail!("usage: profile strata|lmdb|orm WORKLOAD (see the source)"),
     };
-    let dir = std::env::temp_dir().join(format!("strata-profile-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
+    let dir = TempDir::new("profile");
     let n = env("N", 200_000);
-    let r = match engine {
-        "strata" => kv(&mut StrataKv::open(&dir, Durability::Full)?, work, n),
-        "lmdb" => kv(&mut LmdbKv::open(&dir)?, work, n),
-        "orm" => orm(&dir, work, n),
+    match engine {
+        "strata" => kv(&mut StrataKv::open(dir.path(), Durability::Full)?, work, n),
+        "lmdb" => kv(&mut LmdbKv::open(dir.path())?, work, n),
+        "orm" => orm(dir.path(), work, n),
         other => Err(format!("unknown engine {other}").into()),
-    };
-    let _ = std::fs::remove_dir_all(&dir);
-    r
+    }
 }
 
 /// Loads `n` keys and the batches, then profiles `work`.

@@ -1,6 +1,9 @@
-//! The harness of the process-kill suite (`tests/tests/process_kills.rs`):
-//! run a workload in a child process, kill it with SIGKILL at a chosen
-//! moment, and collect every line it printed before it died.
+//! The harness of the process-kill suite (`tests/tests/process_kills/`, an
+//! engine loop and an ORM loop): run a workload in a child process, kill it
+//! with SIGKILL at a chosen moment, and collect every line it printed
+//! before it died. [`parent`](crate::kill::parent) runs such rounds in a
+//! loop and checks the database after each; [`child`](crate::kill::child)
+//! is the child's side.
 //!
 //! The child is the test binary itself, re-run on one `#[ignore]`d test
 //! (its *role*) with environment variables saying what to do. It speaks a
@@ -15,11 +18,18 @@
 //! | `closing` / `closed` | around dropping the last handle (a clean close) |
 //! | anything else | the workload's own lines (intents, acknowledgements) |
 //!
-//! A [`Plan`] says when to kill: so long after the spawn (startup, open,
-//! recovery), after `opening`, inside the n-th explicit checkpoint, after
-//! the n-th acknowledgement, or while closing; or never (the child closes
-//! the database and exits by itself). [`Phase`] says where the kill
-//! landed, judged from the markers the child printed.
+//! A [`Plan`](crate::kill::Plan) says when to kill: so long after the spawn
+//! (startup, open, recovery), after `opening`, inside the n-th explicit
+//! checkpoint, after the n-th acknowledgement, or while closing; or never
+//! (the child closes the database and exits by itself).
+//! [`Phase`](crate::kill::Phase) says where the kill landed, judged from
+//! the markers the child printed.
+
+pub mod child;
+pub mod parent;
+
+pub use child::{Child, child_options, env_u64};
+pub use parent::{KillLoop, Oracle, verify_options};
 
 use crate::Rng;
 use std::io::{BufRead, BufReader, Write};
@@ -399,6 +409,22 @@ pub struct Tally {
 }
 
 impl Tally {
+    /// Prints the tally of the loop `name`, which started at `started`.
+    pub fn print(&self, name: &str, started: std::time::Instant) {
+        println!(
+            "{name}: {} rounds, {} kills {:?}, {} recoveries checked, {} acknowledged commits \
+             ({} checks of one against a recovered file), {} unacknowledged commits found, {:.1?}",
+            self.rounds,
+            self.kills,
+            self.phases,
+            self.recoveries,
+            self.acked,
+            self.acked_checks,
+            self.unacked_found,
+            started.elapsed()
+        );
+    }
+
     /// Counts a round.
     pub fn round(&mut self, r: &Round) {
         self.rounds += 1;

@@ -1,4 +1,6 @@
-//! Shared helpers for Strata's scenario suites (see `tests/tests/`).
+//! Shared helpers for Strata's scenario suites (see `tests/tests/`), and
+//! the sample models ([`models`]) that the suites and the benchmark
+//! harness share.
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -6,6 +8,7 @@
 /// SIGKILL is Unix's: the process-kill harness is built there only.
 #[cfg(unix)]
 pub mod kill;
+pub mod models;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -49,6 +52,56 @@ pub fn sim_options(vfs: &SimVfs) -> Options {
 /// Opens the database on `vfs` with [`sim_options`].
 pub fn open_sim(vfs: &SimVfs) -> Result<Database> {
     Database::open_with(sim_path(), sim_options(vfs))
+}
+
+/// The log file of the database at [`sim_path`].
+pub fn sim_wal_path() -> PathBuf {
+    let mut p = sim_path().into_os_string();
+    p.push("-wal");
+    PathBuf::from(p)
+}
+
+/// Options for a database on the simulated disk that checkpoints only
+/// when the test says so (thresholds far above what the suites write),
+/// with a small log preallocation and a cache of `cache_size` bytes
+/// (small, so that reads reach the file).
+pub fn sim_options_manual(vfs: &SimVfs, cache_size: usize) -> Options {
+    Options {
+        storage: Arc::new(vfs.clone()),
+        log_preallocate: 16 << 10,
+        checkpoint_log_size: 64 << 20,
+        checkpoint_dirty_size: 64 << 20,
+        cache_size,
+        ..Options::default()
+    }
+}
+
+/// The bytes of every file on `vfs`, as far as it was written.
+pub fn sim_usage(vfs: &SimVfs) -> u64 {
+    vfs.list_files()
+        .iter()
+        .map(|p| vfs.file_len(p).unwrap_or(0))
+        .sum()
+}
+
+/// CRC-32 (IEEE) of `parts` in turn, computed bitwise: the suites use it
+/// to check and to forge the checksums of the file format from
+/// `docs/file-format.md`, apart from the engine's own code.
+pub fn crc32(parts: &[&[u8]]) -> u32 {
+    let mut crc = !0u32;
+    for part in parts {
+        for &b in *part {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+    }
+    !crc
 }
 
 /// A plain model of the database: table -> key -> value.

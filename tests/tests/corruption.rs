@@ -45,32 +45,19 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::PathBuf;
-use std::sync::Arc;
 use strata_engine::storage::{CrashMode, SimVfs};
 use strata_engine::{Database, Error, Location, Options};
-use strata_tests::{Model, Rng, dump, env_count, sim_path};
+use strata_tests::{
+    Model, Rng, crc32, dump, env_count, sim_options_manual, sim_path, sim_wal_path,
+};
 
 const PS: usize = 4096;
 const TABLES: [&str; 4] = ["alpha", "beta", "gamma", "delta"];
 
-fn wal_path() -> PathBuf {
-    let mut p = sim_path().into_os_string();
-    p.push("-wal");
-    PathBuf::from(p)
-}
-
 /// No automatic checkpoints: the test decides where they fall. A small
 /// cache, so that reads reach the file.
 fn options(vfs: &SimVfs) -> Options {
-    Options {
-        storage: Arc::new(vfs.clone()),
-        log_preallocate: 16 << 10,
-        checkpoint_log_size: 64 << 20,
-        checkpoint_dirty_size: 64 << 20,
-        cache_size: 64 << 10,
-        ..Options::default()
-    }
+    sim_options_manual(vfs, 64 << 10)
 }
 
 /// The two files of a database, and the states it went through since its
@@ -183,7 +170,7 @@ fn build_with_log() -> Files {
     drop(db);
     Files {
         data: image.read_file(&sim_path()).unwrap(),
-        log: image.read_file(&wal_path()).unwrap(),
+        log: image.read_file(&sim_wal_path()).unwrap(),
         history,
     }
 }
@@ -202,7 +189,7 @@ fn build_closed() -> Files {
     drop(db); // checkpoints: nothing left to replay
     Files {
         data: vfs.read_file(&sim_path()).unwrap(),
-        log: vfs.read_file(&wal_path()).unwrap(),
+        log: vfs.read_file(&sim_wal_path()).unwrap(),
         history: vec![model],
     }
 }
@@ -249,7 +236,7 @@ fn build_vacuumed() -> Files {
     drop(db);
     Files {
         data: image.read_file(&sim_path()).unwrap(),
-        log: image.read_file(&wal_path()).unwrap(),
+        log: image.read_file(&sim_wal_path()).unwrap(),
         history,
     }
 }
@@ -282,12 +269,12 @@ fn build_after_leftovers() -> Files {
     drop(db);
     // The first of them damaged: the second is a leftover, not proof.
     let data = image.read_file(&sim_path()).unwrap();
-    let mut log = image.read_file(&wal_path()).unwrap();
+    let mut log = image.read_file(&sim_wal_path()).unwrap();
     let before = newest(&meta_views(&data)).1;
     let frames = log_frames(before, &log);
     assert_eq!(frames.len(), 2);
     log[frames[0].start + 40] ^= 1;
-    image.write_file(&wal_path(), &log);
+    image.write_file(&sim_wal_path(), &log);
     let db = Database::open_with(sim_path(), options(&image)).unwrap();
     let after = newest(&meta_views(&image.read_file(&sim_path()).unwrap())).1;
     assert!(after.seq > before.seq, "opening checkpointed");
@@ -303,7 +290,7 @@ fn build_after_leftovers() -> Files {
     drop(db);
     Files {
         data: image.read_file(&sim_path()).unwrap(),
-        log: image.read_file(&wal_path()).unwrap(),
+        log: image.read_file(&sim_wal_path()).unwrap(),
         history,
     }
 }
@@ -316,24 +303,6 @@ fn u32_at(b: &[u8], o: usize) -> u32 {
 
 fn u64_at(b: &[u8], o: usize) -> u64 {
     u64::from_le_bytes(b[o..o + 8].try_into().unwrap())
-}
-
-/// CRC-32 (IEEE), bitwise.
-fn crc32(parts: &[&[u8]]) -> u32 {
-    let mut crc = !0u32;
-    for part in parts {
-        for &b in *part {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 != 0 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-    }
-    !crc
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -486,7 +455,7 @@ enum Expect {
 fn open_and_read(data: &[u8], log: &[u8]) -> Result<Model, Error> {
     let vfs = SimVfs::new(9);
     vfs.write_file(&sim_path(), data);
-    vfs.write_file(&wal_path(), log);
+    vfs.write_file(&sim_wal_path(), log);
     let db = Database::open_with(sim_path(), options(&vfs))?;
     let got = dump(&db, &TABLES)?;
     db.check()?;
@@ -549,6 +518,7 @@ enum NewestMeta {
     FallsBack,
 }
 
+#[derive(Default)]
 struct Tally {
     flips: BTreeMap<String, usize>,
     errors: Vec<String>,
@@ -715,10 +685,7 @@ fn bit_flips_with_records_in_the_log() {
         assert!(kinds.contains(&k), "the database has a {k:?} page");
     }
     // Unchanged, it opens to the last commit.
-    let mut tally = Tally {
-        flips: BTreeMap::new(),
-        errors: Vec::new(),
-    };
+    let mut tally = Tally::default();
     tally.count(
         "unflipped".into(),
         run_case(
@@ -739,10 +706,7 @@ fn bit_flips_with_records_in_the_log() {
 #[test]
 fn bit_flips_in_a_cleanly_closed_database() {
     let files = build_closed();
-    let mut tally = Tally {
-        flips: BTreeMap::new(),
-        errors: Vec::new(),
-    };
+    let mut tally = Tally::default();
     // Nothing was written after the closing checkpoint, so the log still
     // holds every record since the older meta page's checkpoint, and the
     // file still holds the older tree: falling back to it and replaying
@@ -780,10 +744,7 @@ fn bit_flips_in_a_cleanly_closed_database() {
 #[test]
 fn bit_flips_after_a_checkpoint_that_only_moved_pages() {
     let files = build_vacuumed();
-    let mut tally = Tally {
-        flips: BTreeMap::new(),
-        errors: Vec::new(),
-    };
+    let mut tally = Tally::default();
     // The newest checkpoint moved pages down and cut the file: the older
     // meta page's tree lost pages, so falling back is refused whatever the
     // log says.
@@ -803,10 +764,7 @@ fn bit_flips_after_a_checkpoint_that_only_moved_pages() {
 #[test]
 fn bit_flips_after_a_checkpoint_that_replayed_nothing() {
     let files = build_after_leftovers();
-    let mut tally = Tally {
-        flips: BTreeMap::new(),
-        errors: Vec::new(),
-    };
+    let mut tally = Tally::default();
     // The newest checkpoint has the older one's LSN, so the log's first
     // frame carries the LSN either generation would give it, and the file
     // was not cut: only the damaged page's own fields (salt, sequence)

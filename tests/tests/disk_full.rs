@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use strata_engine::storage::{CrashMode, FaultPlan, SimVfs};
 use strata_engine::{Database, Error, Options};
-use strata_tests::{Model, Rng, dump, env_count, sim_path};
+use strata_tests::{Model, Rng, dump, env_count, sim_path, sim_usage};
 
 const TABLES: [&str; 2] = ["a", "b"];
 
@@ -32,13 +32,6 @@ fn options(vfs: &SimVfs) -> Options {
 
 fn open(vfs: &SimVfs) -> strata_engine::Result<Database> {
     Database::open_with(sim_path(), options(vfs))
-}
-
-fn used(vfs: &SimVfs) -> u64 {
-    vfs.list_files()
-        .iter()
-        .map(|p| vfs.file_len(p).unwrap_or(0))
-        .sum()
 }
 
 fn full(limit: u64) -> FaultPlan {
@@ -116,7 +109,7 @@ fn run(i: u64, errors: &mut Vec<String>) -> u64 {
     }
     db.checkpoint().unwrap();
     // From a little room to a few growths of the log.
-    let limit = used(&vfs) + (i % 20) * 48 * 1024 + rng.below(4096);
+    let limit = sim_usage(&vfs) + (i % 20) * 48 * 1024 + rng.below(4096);
     vfs.set_faults(full(limit));
     let mut refusals = 0;
     let mut steps = 0;

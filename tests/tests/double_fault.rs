@@ -22,24 +22,17 @@
 //! images are taken per crash point, besides keep-all and drop-all.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use strata_engine::storage::{CrashMode, FaultPlan, SimVfs};
 use strata_engine::{Database, Error, Options};
-use strata_tests::{Model, dump, env_count, sim_path};
+use strata_tests::{Model, dump, env_count, sim_options_manual, sim_path, sim_usage};
 
 const TABLES: [&str; 3] = ["t1", "t2", "t3"];
 const PS: usize = 4096;
 
+/// No automatic checkpoints; a cache small enough that recovery and
+/// checks read pages from the file.
 fn options(vfs: &SimVfs) -> Options {
-    Options {
-        storage: Arc::new(vfs.clone()),
-        log_preallocate: 16 << 10,
-        checkpoint_log_size: 64 << 20,
-        checkpoint_dirty_size: 64 << 20,
-        // Small, so that recovery and checks read pages from the file.
-        cache_size: 32 << 10,
-        ..Options::default()
-    }
+    sim_options_manual(vfs, 32 << 10)
 }
 
 fn open(vfs: &SimVfs) -> strata_engine::Result<Database> {
@@ -263,28 +256,13 @@ fn faults_during_recovery_still_recover() {
         }
         // The disk full while recovering: at no room at all, and a page
         // or a few more.
-        let used: u64 = start
-            .image
-            .list_files()
-            .iter()
-            .map(|p| start.image.file_len(p).unwrap_or(0))
-            .sum();
+        let used = sim_usage(&start.image);
         let full = (0..4u64).map(|k| FaultPlan {
             disk_limit: Some(used + k * PS as u64),
             ..FaultPlan::default()
         });
-        for plan in full {
-            points += 1;
-            let what = format!("{}: {plan:?}", start.name);
-            let vfs = copy(&start.image);
-            let r = faulty_open(&vfs, &plan, &what)
-                .and_then(|()| reopen_commit_power_loss(&vfs, &start.acked, &what));
-            if let Err(e) = r {
-                errors.push(e);
-            }
-        }
-        for i in 0..calls {
-            for plan in [
+        let failing = (0..calls).flat_map(|i| {
+            [
                 FaultPlan {
                     fail_call: Some(i),
                     ..FaultPlan::default()
@@ -293,15 +271,16 @@ fn faults_during_recovery_still_recover() {
                     fail_from: Some(i),
                     ..FaultPlan::default()
                 },
-            ] {
-                points += 1;
-                let what = format!("{}: {plan:?}", start.name);
-                let vfs = copy(&start.image);
-                let r = faulty_open(&vfs, &plan, &what)
-                    .and_then(|()| reopen_commit_power_loss(&vfs, &start.acked, &what));
-                if let Err(e) = r {
-                    errors.push(e);
-                }
+            ]
+        });
+        for plan in full.chain(failing) {
+            points += 1;
+            let what = format!("{}: {plan:?}", start.name);
+            let vfs = copy(&start.image);
+            let r = faulty_open(&vfs, &plan, &what)
+                .and_then(|()| reopen_commit_power_loss(&vfs, &start.acked, &what));
+            if let Err(e) = r {
+                errors.push(e);
             }
         }
         println!(

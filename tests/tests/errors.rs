@@ -8,7 +8,7 @@ use strata_engine::{
     Database, Error, FORMAT_VERSION, Location, MAX_VALUE_LEN, OLDEST_FORMAT_VERSION, OpenFailure,
     Options,
 };
-use strata_tests::{TempDir, open_sim};
+use strata_tests::{TempDir, crc32, open_sim};
 
 fn quiet() -> Options {
     Options {
@@ -149,7 +149,7 @@ fn a_newer_format_is_refused() {
     drop(Database::open_with(&p, quiet()).unwrap());
     let mut bytes = std::fs::read(&p).unwrap();
     bytes[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
-    let crc = crc32(&bytes[0..28]);
+    let crc = crc32(&[&bytes[0..28]]);
     bytes[28..32].copy_from_slice(&crc.to_le_bytes());
     std::fs::write(&p, &bytes).unwrap();
     match Database::open_with(&p, quiet()) {
@@ -167,7 +167,7 @@ fn an_older_format_is_refused() {
     drop(Database::open_with(&p, quiet()).unwrap());
     let mut bytes = std::fs::read(&p).unwrap();
     bytes[8..12].copy_from_slice(&(OLDEST_FORMAT_VERSION - 1).to_le_bytes());
-    let crc = crc32(&bytes[0..28]);
+    let crc = crc32(&[&bytes[0..28]]);
     bytes[28..32].copy_from_slice(&crc.to_le_bytes());
     std::fs::write(&p, &bytes).unwrap();
     match Database::open_with(&p, quiet()) {
@@ -180,22 +180,6 @@ fn an_older_format_is_refused() {
         }
         other => panic!("expected OlderFormat, got {other:?}"),
     }
-}
-
-/// CRC-32 (IEEE), bitwise: enough to forge a header in a test.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 #[test]

@@ -14,16 +14,19 @@
 //! Lookups run [`LOOKUPS_PER_TXN`] to a read transaction, as the key-value
 //! reads do. Every side reports what it found (`check.*`), and the parent
 //! fails the run if the sides disagree.
+//!
+//! The models are the quickstart's, from [`strata_tests::models`]; the
+//! raw-engine and SQLite sides fill the same structs, so that every side
+//! materialises the same rows.
 
-pub mod models;
 pub mod raw;
 pub mod sqlite;
 pub mod strata_orm;
 
 use crate::rng::{Rng, mix};
 use crate::{Out, Result, fail};
-use models::{Address, Person, Student, User};
 use std::time::Instant;
+use strata_tests::models::{Address, Person, Student, User};
 
 /// Lookups served by one read transaction.
 pub const LOOKUPS_PER_TXN: usize = 1_000;

@@ -16,12 +16,12 @@
 //! | `address` | id | person id, email |
 //! | `address_person` | person id, id | empty |
 
-use super::models::{Address, Person, Student, User};
 use super::{Check, Side};
 use crate::{Result, fail};
 use std::ops::Bound;
 use std::path::Path;
 use strata_engine::{Database, Transaction};
+use strata_tests::models::{Address, Person, Student, User};
 
 const USERS: &str = "users";
 const USERS_USERNAME: &str = "users_username";

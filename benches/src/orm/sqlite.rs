@@ -7,12 +7,12 @@
 //! ordered by person, as SQLAlchemy's `joinedload` issues it; the rows
 //! are grouped per person as they stream.
 
-use super::models::{Address, Person, Student, User};
 use super::{Check, Side};
 use crate::Result;
 use crate::engines::sqlite::{connect, path, read_txn, write_txn};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
+use strata_tests::models::{Address, Person, Student, User};
 
 /// SQLite with the models' schema.
 pub struct SqliteOrm {

@@ -1,10 +1,10 @@
 //! The ORM side: Strata's ORM with `Durability::Full` and default options.
 
-use super::models::{Address, Person, Student, User};
 use super::{Check, Side};
 use crate::Result;
 use std::path::Path;
 use strata::{Database, TextColumn};
+use strata_tests::models::{Address, Person, Student, User};
 
 /// Strata's ORM over a fresh database.
 pub struct StrataOrm {

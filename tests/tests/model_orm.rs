@@ -11,6 +11,7 @@ use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use strata::{Database, Error, Expr, Model, TextColumn};
+use strata_tests::{TempDir, proptest_cases};
 
 #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
 struct Item {
@@ -269,32 +270,16 @@ struct Run {
     pending: BTreeMap<i64, Item>,
 }
 
-struct TempDir(std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 impl Run {
     fn new() -> Run {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static N: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "strata-orm-prop-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = TempDir::new("orm-prop");
         let opts = strata::engine::Options {
             log_preallocate: 0,
             ..Default::default()
         };
-        let db = Database::open_with(dir.join("db"), opts).unwrap();
+        let db = Database::open_with(dir.path().join("db"), opts).unwrap();
         Run {
-            _dir: TempDir(dir),
+            _dir: dir,
             db,
             session: None,
             committed: BTreeMap::new(),
@@ -463,7 +448,7 @@ impl Run {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: std::env::var("STRATA_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64),
+        cases: proptest_cases(64),
         max_shrink_iters: 500,
         ..ProptestConfig::default()
     })]
@@ -476,7 +461,7 @@ proptest! {
         }
         r.step(&Op::Commit);
         // Everything survives a reopen.
-        let path = r._dir.0.join("db");
+        let path = r._dir.path().join("db");
         r.session = None;
         let committed = r.committed.clone();
         let Run { db, _dir, .. } = r;
