@@ -12,10 +12,10 @@
 //! memory only; a checkpoint writes the entries of the tables whose root
 //! changed back into the catalog tree.
 
+use crate::base::hash::FastMap;
 use crate::btree;
 use crate::error::{Error, Result};
 use crate::page::{FIRST_DATA_PAGE, PageId};
-use crate::page_cache::FastMap;
 use crate::pager::{Pages, PagesMut};
 use std::ops::Bound;
 

@@ -41,6 +41,7 @@
 //! A crash anywhere before the meta sync leaves the old meta page, whose
 //! tree no step overwrote, and the log, which still holds everything.
 
+use crate::base::bytes;
 use crate::catalog::{self, TableId, Tables};
 use crate::error::{Error, Location, OpenFailure, Result};
 use crate::group_commit::{self, LogWriter};
@@ -50,7 +51,7 @@ use crate::log_record::{self, Op};
 use crate::meta::Meta;
 use crate::node;
 use crate::options::{Durability, Options};
-use crate::page::{self, META_PAGES, PageBuf, PageId};
+use crate::page::{META_PAGES, PageBuf, PageId};
 use crate::page_cache::PageCache;
 use crate::pager::{self, Pager, Pages};
 use crate::storage::{OpenMode, StorageFile, Vfs};
@@ -264,8 +265,8 @@ fn read_meta(file: &dyn StorageFile, page_size: usize) -> Result<(Meta, Option<D
     )?;
     let damaged = damaged.map(|(page, buf)| DamagedMeta {
         page,
-        claims_newer: page::get_u64(&buf, 8) == best.sequence.checked_add(1),
-        salt: page::get_u64(&buf, 56).unwrap_or(0),
+        claims_newer: bytes::get_u64(&buf, 8) == best.sequence.checked_add(1),
+        salt: bytes::get_u64(&buf, 56).unwrap_or(0),
     });
     Ok((best, damaged))
 }

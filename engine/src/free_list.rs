@@ -13,8 +13,9 @@
 //! The meta page records the head, the number of chain pages and the total
 //! number of entries, so a reader knows exactly how far to follow.
 
+use crate::base::bytes::{get_u32, put_u32};
 use crate::error::{Error, Result};
-use crate::page::{self, FIRST_DATA_PAGE, PageId, PageType, get_u32, put_u32};
+use crate::page::{self, FIRST_DATA_PAGE, PageId, PageType};
 use crate::pager::{FreeListRoot, load};
 use crate::storage::StorageFile;
 use std::collections::BTreeSet;

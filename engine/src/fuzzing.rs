@@ -22,6 +22,7 @@
 //! checksums to be recomputed before the bytes are used: the structural
 //! checks behind them then get fuzzed too.
 
+use crate::base::bytes;
 use crate::header;
 use crate::log_record;
 use crate::meta::Meta;
@@ -125,7 +126,7 @@ impl<'a> Input<'a> {
 
 /// The page size a data file's header claims, or 4096.
 fn claimed_page_size(data: &[u8]) -> usize {
-    let n = page::get_u32(data, 12).unwrap_or(0) as usize;
+    let n = bytes::get_u32(data, 12).unwrap_or(0) as usize;
     if header::valid_page_size(n) { n } else { 4096 }
 }
 
@@ -165,7 +166,7 @@ pub fn fix_log_checksums(log: &mut [u8], salt: u64) {
     }
     let mut off = LOG_HEADER as usize;
     while off + FRAME_HEADER <= log.len() {
-        let len = page::get_u32(log, off + 4).unwrap_or(0) as usize;
+        let len = bytes::get_u32(log, off + 4).unwrap_or(0) as usize;
         if len > MAX_FRAME_PAYLOAD || off + FRAME_HEADER + len > log.len() {
             break;
         }

@@ -42,6 +42,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+mod base;
 mod btree;
 mod catalog;
 mod check;

@@ -67,9 +67,9 @@
 //! serialise every transaction that touches a hot row through one sync
 //! each, and group commit could not share them.
 
+use crate::base::hash::FastMap;
 use crate::catalog::TableId;
 use crate::error::{Error, Result};
-use crate::page_cache::FastMap;
 use parking_lot::{Condvar, Mutex};
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
@@ -84,39 +84,13 @@ pub(crate) type TxnId = u64;
 pub(crate) enum Resource {
     /// A whole table.
     Table(TableId),
-    /// One key of a table, by a 64-bit hash of its bytes ([`key_hash`]).
+    /// One key of a table, by a 64-bit hash of its bytes ([`key_hash`](crate::base::hash::key_hash)).
     /// Two keys with the same hash share a lock: a collision can only make
     /// a transaction wait when it need not, never let one through that
     /// must wait, and hashing spares the lock table a copy of every key.
     Key(TableId, u64),
     /// A table name (for creating tables).
     Name(Box<str>),
-}
-
-/// The 64-bit hash that names a key's lock: fast, and well mixed in every
-/// bit (a multiply-rotate over 8-byte words with a final avalanche).
-pub(crate) fn key_hash(key: &[u8]) -> u64 {
-    const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut h = (key.len() as u64).wrapping_mul(K);
-    let mut chunks = key.chunks_exact(8);
-    for c in &mut chunks {
-        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-        h = (h ^ w).wrapping_mul(K).rotate_left(29);
-    }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut buf = [0u8; 8];
-        buf[..rest.len()].copy_from_slice(rest);
-        h = (h ^ u64::from_le_bytes(buf))
-            .wrapping_mul(K)
-            .rotate_left(29);
-    }
-    // Avalanche (from MurmurHash3's finaliser).
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xC4CE_B9FE_1A85_EC53);
-    h ^ (h >> 33)
 }
 
 /// Lock modes, ordered so that `a <= b` never holds for incomparable
@@ -479,6 +453,7 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::base::hash::key_hash;
     use std::thread;
 
     fn key(k: &str) -> Resource {

@@ -21,10 +21,9 @@
 //! | 56 | 8 | log salt: the generation of the log that continues this checkpoint |
 //! | 64 | .. | zero |
 
+use crate::base::bytes::{get_u32, get_u64, put_u32, put_u64};
 use crate::error::{Error, Result};
-use crate::page::{
-    self, FIRST_DATA_PAGE, META_PAGES, PageId, PageType, get_u32, get_u64, put_u32, put_u64,
-};
+use crate::page::{self, FIRST_DATA_PAGE, META_PAGES, PageId, PageType};
 use crate::pager::FreeListRoot;
 
 /// The contents of a meta page.

@@ -55,8 +55,9 @@
 //! Pages read from disk pass [`validate`] once, when they enter the cache;
 //! the accessors below index without further checks and rely on it.
 
+use crate::base::bytes::{get_u16, get_u32, put_u16, put_u32, u16_at, u32_at};
 use crate::error::{Error, Result};
-use crate::page::{PageId, PageType, get_u16, get_u32, put_u16, put_u32, u16_at, u32_at};
+use crate::page::{PageId, PageType};
 use std::cmp::Ordering;
 
 /// Byte size of the node header, where the slot array starts.

@@ -24,13 +24,14 @@
 //! on the spot (its locks released, so the others go on); every later call
 //! on it returns the same error.
 
+use crate::base::hash::FastMap;
+use crate::base::hash::key_hash;
 use crate::catalog::{self, TableId};
 use crate::db::Inner;
 use crate::error::{Error, Result};
-use crate::lock_table::{Mode, Resource, TxnId, key_hash};
+use crate::lock_table::{Mode, Resource, TxnId};
 use crate::log_record::Op;
 use crate::page::PageBuf;
-use crate::page_cache::FastMap;
 use crate::write_set::WriteSet;
 use crate::{MAX_VALUE_LEN, btree, node};
 use std::cell::RefCell;

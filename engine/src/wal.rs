@@ -99,8 +99,8 @@
 //! has no frames; that commit therefore writes a second meta page at once,
 //! so that both meta pages hold it.)
 
+use crate::base::bytes::{get_u32, get_u64};
 use crate::error::{Error, Result};
-use crate::page::{get_u32, get_u64};
 use crate::storage::StorageFile;
 
 /// Magic at the start of the log file.

@@ -9,8 +9,8 @@
 //! costs a million appends and one sort, not a million ordered-map
 //! insertions with an allocation each.
 
-use crate::lock_table::key_hash;
-use crate::page_cache::FastMap;
+use crate::base::hash::FastMap;
+use crate::base::hash::key_hash;
 use std::cell::RefCell;
 use std::ops::Bound;
 
