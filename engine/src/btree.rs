@@ -34,8 +34,9 @@
 use crate::error::{Error, Result};
 use crate::node::{self, LeafValue};
 use crate::overflow;
-use crate::page::{PageBuf, PageId, PageType};
-use crate::pager::{NODE, PageRef, Pages, PagesMut};
+use crate::page::page_header::{FIRST_DATA_PAGE, PageBuf, PageId, PageType, page_type};
+use crate::page::pager::{NODE, PageRef, Pager, Pages, PagesMut};
+use crate::storage::StorageFile;
 use std::ops::Bound;
 
 /// A deeper tree than this can only come from a damaged file (a loop of
@@ -587,10 +588,66 @@ fn relocate_rec(w: &mut impl PagesMut, id: PageId, limit: PageId, height: usize)
     Ok(id)
 }
 
+/// Pins the branch levels of the trees at `roots` in the pager, top down,
+/// as far as its pin budget goes ([`Pager::pin`]): the upper levels every
+/// lookup passes through then stay in memory, outside the cache. Reads
+/// the leftmost path of each tree to learn its height, and no leaf past
+/// that.
+pub(crate) fn pin_branches(
+    pager: &mut Pager,
+    roots: &[PageId],
+    file: &dyn StorageFile,
+) -> Result<()> {
+    let mut level: Vec<PageId> = roots.iter().copied().filter(|&r| r != 0).collect();
+    // The height of each tree decides which levels are branches; read
+    // no leaf to find out.
+    let mut heights = Vec::new();
+    let page_count = pager.page_count();
+    let in_tree = |id: PageId| (FIRST_DATA_PAGE..page_count).contains(&id);
+    for &root in &level {
+        let mut id = root;
+        let mut h = 0;
+        loop {
+            if !in_tree(id) {
+                return Err(Error::corrupt_page(id, "reference outside the tree area"));
+            }
+            let p = pager.load(file, id)?;
+            if !matches!(page_type(&p), Some(PageType::Leaf | PageType::Branch)) {
+                return Err(Error::corrupt_page(id, "expected a tree page"));
+            }
+            if node::is_leaf(&p) || h > 64 {
+                break;
+            }
+            id = node::child(&p, 0);
+            h += 1;
+        }
+        heights.push(h);
+    }
+    let mut depth = 0;
+    let mut tagged: Vec<(PageId, usize)> = level.drain(..).zip(heights).collect();
+    while !tagged.is_empty() && depth < 64 {
+        let mut next = Vec::new();
+        for (id, height) in tagged {
+            if depth >= height || !pager.can_pin() || !in_tree(id) {
+                continue;
+            }
+            let page = pager.load(file, id)?;
+            if page_type(&page) != Some(PageType::Branch) {
+                continue; // a damaged tree: reading it will say so
+            }
+            next.extend((0..=node::count(&page)).map(|i| (node::child(&page, i), height)));
+            pager.pin(id, page);
+        }
+        tagged = next;
+        depth += 1;
+    }
+    Ok(())
+}
+
 /// The branch pages above a leaf, with the child taken in each: where a
 /// scan resumes to reach the next leaf without searching from the root.
 /// Valid only while no page of the tree moves (see
-/// [`crate::pager::Pager::epoch`]).
+/// [`crate::page::pager::Pager::epoch`]).
 #[derive(Clone)]
 pub(crate) struct LeafPath {
     steps: [(PageId, u16); MAX_DEPTH],

@@ -15,8 +15,8 @@
 use crate::base::hash::FastMap;
 use crate::btree;
 use crate::error::{Error, Result};
-use crate::page::{FIRST_DATA_PAGE, PageId};
-use crate::pager::{Pages, PagesMut};
+use crate::page::page_header::{FIRST_DATA_PAGE, PageId};
+use crate::page::pager::{Pages, PagesMut};
 use std::ops::Bound;
 
 /// A table's stable number.

@@ -17,12 +17,12 @@
 use crate::catalog::TableId;
 use crate::db::Inner;
 use crate::error::{Error, Location, Result};
-use crate::header;
-use crate::meta::Meta;
 use crate::node::{self, LeafValue};
 use crate::overflow;
-use crate::page::{FIRST_DATA_PAGE, PageId, PageType};
-use crate::pager::{self, NODE, PageRef, Pager, Pages};
+use crate::page::file_header;
+use crate::page::meta::Meta;
+use crate::page::page_header::{self, FIRST_DATA_PAGE, PageId, PageType};
+use crate::page::pager::{NODE, PageRef, Pager, Pages};
 use crate::storage::StorageFile;
 use std::collections::HashMap;
 
@@ -60,16 +60,16 @@ impl Pages for DiskReader<'_> {
         let page = match self.pager.dirty_page(id) {
             Some(p) => {
                 if matches!(
-                    crate::page::page_type(p),
+                    crate::page::page_header::page_type(p),
                     Some(PageType::Leaf | PageType::Branch)
                 ) {
                     node::validate(id, p)?;
                 }
                 PageRef::Borrowed(p)
             }
-            None => PageRef::Shared(pager::load(self.file, self.pager.page_size(), id)?),
+            None => PageRef::Shared(self.pager.load(self.file, id)?),
         };
-        match crate::page::page_type(&page) {
+        match crate::page::page_header::page_type(&page) {
             Some(ty) if expect.contains(&ty) => Ok(page),
             other => Err(Error::corrupt_page(
                 id,
@@ -174,9 +174,9 @@ pub(crate) fn run(inner: &Inner) -> Result<CheckReport> {
     let ps = inner.page_size;
 
     // Header and the durable meta, as they are on disk.
-    let mut head = vec![0u8; header::HEADER_LEN];
-    pager::read_exact(file, &mut head, 0, 0)?;
-    if header::decode(&head)? != ps {
+    let mut head = vec![0u8; file_header::HEADER_LEN];
+    page_header::read_exact(file, &mut head, 0, 0)?;
+    if file_header::decode(&head)? != ps {
         return Err(Error::Corruption {
             location: Location::Header,
             detail: "page size changed under an open handle".into(),
@@ -184,7 +184,7 @@ pub(crate) fn run(inner: &Inner) -> Result<CheckReport> {
     }
     let slot = st.meta.slot();
     let mut mp = vec![0u8; ps];
-    pager::read_exact(file, &mut mp, u64::from(slot) * ps as u64, slot)?;
+    page_header::read_exact(file, &mut mp, u64::from(slot) * ps as u64, slot)?;
     if Meta::decode(slot, &mp)? != st.meta {
         return Err(Error::corrupt_page(
             slot,

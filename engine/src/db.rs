@@ -45,15 +45,15 @@ use crate::base::bytes;
 use crate::catalog::{self, TableId, Tables};
 use crate::error::{Error, Location, OpenFailure, Result};
 use crate::group_commit::{self, LogWriter};
-use crate::header;
 use crate::lock_table::LockManager;
 use crate::log_record::{self, Op};
-use crate::meta::Meta;
 use crate::node;
 use crate::options::{Durability, Options};
-use crate::page::{META_PAGES, PageBuf, PageId};
-use crate::page_cache::PageCache;
-use crate::pager::{self, Pager, Pages};
+use crate::page::file_header;
+use crate::page::meta::Meta;
+use crate::page::page_cache::PageCache;
+use crate::page::page_header::{self, META_PAGES, PageBuf, PageId};
+use crate::page::pager::{Pager, Pages};
 use crate::storage::{OpenMode, StorageFile, Vfs};
 use crate::txn::Transaction;
 use crate::wal::{self, DamagedMeta, LOG_HEADER};
@@ -192,7 +192,7 @@ fn create(vfs: &dyn Vfs, path: &Path, options: &Options) -> Result<()> {
     let mut m1 = Meta::empty(salt);
     m0.sequence = 0; // slot 1
     m1.sequence = 1; // slot 2, the newer
-    let mut bytes = header::encode(ps);
+    let mut bytes = file_header::encode(ps);
     bytes.extend_from_slice(&m0.encode(ps));
     bytes.extend_from_slice(&m1.encode(ps));
     f.write_at(&bytes, 0)?;
@@ -227,7 +227,7 @@ fn read_meta(file: &dyn StorageFile, page_size: usize) -> Result<(Meta, Option<D
     let file_len = file.len()?;
     for id in META_PAGES {
         let mut buf = vec![0u8; page_size];
-        let got = pager::read_exact(file, &mut buf, u64::from(id) * page_size as u64, id)
+        let got = page_header::read_exact(file, &mut buf, u64::from(id) * page_size as u64, id)
             .and_then(|()| Meta::decode(id, &buf));
         let got = match got {
             Ok(m) if u64::from(m.page_count) * page_size as u64 > file_len => Err((
@@ -370,14 +370,20 @@ impl Database {
         };
         let data = data.ok_or(Error::Locked)?;
         let file_len = data.len()?;
-        let mut head = vec![0u8; header::HEADER_LEN.min(file_len as usize)];
+        let mut head = vec![0u8; file_header::HEADER_LEN.min(file_len as usize)];
         data.read_at(&mut head, 0)?;
-        let page_size = header::decode(&head)?;
+        let page_size = file_header::decode(&head)?;
         let (meta, damaged_meta) = read_meta(&*data, page_size)?;
         if let Some(damaged) = damaged_meta {
             check_fallback(&*vfs, &log_path(&path), file_len, page_size, &meta, damaged)?;
         }
-        let pager = Pager::open(page_size, meta.page_count, meta.free_list, &*data)?;
+        let pager = Pager::open(
+            page_size,
+            meta.page_count,
+            meta.free_list,
+            &*data,
+            node::validate,
+        )?;
         let cache = PageCache::new(options.cache_size / page_size);
         let tables = Tables::load(
             &pager.reader(&cache, &*data),
@@ -390,7 +396,8 @@ impl Database {
             .chain(tables.iter().map(|(_, t)| t.root))
             .collect();
         // An eighth of the cache may hold the trees' upper levels pinned.
-        pager.pin_branches(options.cache_size / 8 / page_size, &roots, &*data)?;
+        pager.set_pin_budget(options.cache_size / 8 / page_size);
+        btree::pin_branches(&mut pager, &roots, &*data)?;
         let mut state = State {
             pager,
             tables,

@@ -23,11 +23,11 @@
 //! checks behind them then get fuzzed too.
 
 use crate::base::bytes;
-use crate::header;
 use crate::log_record;
-use crate::meta::Meta;
 use crate::node::{self, LeafValue};
-use crate::page::{self, META_PAGES, PageType};
+use crate::page::file_header;
+use crate::page::meta::Meta;
+use crate::page::page_header::{self, META_PAGES, PageType};
 use crate::storage::{CrashMode, FaultPlan, SimVfs};
 use crate::wal::{self, FRAME_HEADER, LOG_HEADER, MAX_FRAME_PAYLOAD};
 use crate::{Database, Durability, Error, Options, Result};
@@ -127,19 +127,23 @@ impl<'a> Input<'a> {
 /// The page size a data file's header claims, or 4096.
 fn claimed_page_size(data: &[u8]) -> usize {
     let n = bytes::get_u32(data, 12).unwrap_or(0) as usize;
-    if header::valid_page_size(n) { n } else { 4096 }
+    if file_header::valid_page_size(n) {
+        n
+    } else {
+        4096
+    }
 }
 
 /// Recomputes the header checksum (if the magic is there) and the checksum
 /// of every whole page after it.
 pub fn fix_data_checksums(data: &mut [u8]) {
-    if data.len() >= header::HEADER_LEN && &data[0..8] == header::MAGIC {
+    if data.len() >= file_header::HEADER_LEN && &data[0..8] == file_header::MAGIC {
         let crc = crc32fast::hash(&data[0..28]);
         data[28..32].copy_from_slice(&crc.to_le_bytes());
     }
     let ps = claimed_page_size(data);
     for (id, p) in data.chunks_exact_mut(ps).enumerate().skip(1) {
-        page::seal(id as u32, p);
+        page_header::seal(id as u32, p);
     }
 }
 
@@ -474,10 +478,10 @@ pub fn decode_page(input: &[u8]) {
     let mut p = inp.take(ps).to_vec();
     p.resize(ps, 0);
     if sel & 4 != 0 {
-        page::seal(id, &mut p);
+        page_header::seal(id, &mut p);
     }
     let extra = inp.rest();
-    let ty = match page::verify(
+    let ty = match page_header::verify(
         id,
         &p,
         &[

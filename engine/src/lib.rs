@@ -48,20 +48,15 @@ mod catalog;
 mod check;
 mod db;
 mod error;
-mod free_list;
 #[doc(hidden)]
 pub mod fuzzing;
 mod group_commit;
-mod header;
 mod lock_table;
 mod log_record;
-mod meta;
 mod node;
 mod options;
 mod overflow;
 mod page;
-mod page_cache;
-mod pager;
 pub mod storage;
 mod txn;
 mod wal;
@@ -71,9 +66,9 @@ pub use catalog::MAX_TABLE_NAME;
 pub use check::CheckReport;
 pub use db::{Database, Stats};
 pub use error::{Error, Location, OpenFailure, Result};
-pub use header::{FORMAT_VERSION, OLDEST_FORMAT_VERSION};
 pub use options::{Durability, Options};
-pub use page::{MAX_PAGE_SIZE, MIN_PAGE_SIZE};
+pub use page::file_header::{FORMAT_VERSION, OLDEST_FORMAT_VERSION};
+pub use page::page_header::{MAX_PAGE_SIZE, MIN_PAGE_SIZE};
 pub use txn::{KeyRange, Range, Transaction};
 
 /// The longest value a database accepts: 16 MiB.

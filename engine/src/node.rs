@@ -57,7 +57,7 @@
 
 use crate::base::bytes::{get_u16, get_u32, put_u16, put_u32, u16_at, u32_at};
 use crate::error::{Error, Result};
-use crate::page::{PageId, PageType};
+use crate::page::page_header::{PageId, PageType};
 use std::cmp::Ordering;
 
 /// Byte size of the node header, where the slot array starts.
@@ -594,7 +594,7 @@ pub(crate) fn validate(id: PageId, p: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::page::new_page;
+    use crate::page::page_header::new_page;
 
     fn leaf_cell(key: &[u8], value: &[u8]) -> Vec<u8> {
         let mut buf = [0u8; 2048];

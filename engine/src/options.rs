@@ -1,7 +1,7 @@
 //! Settings a database is opened with.
 
 use crate::error::{Error, Result};
-use crate::header;
+use crate::page::file_header;
 use crate::storage::{RealVfs, Vfs};
 use std::sync::Arc;
 
@@ -105,7 +105,7 @@ impl Default for Options {
 
 impl Options {
     pub(crate) fn validate(&self) -> Result<()> {
-        if !header::valid_page_size(self.page_size) {
+        if !file_header::valid_page_size(self.page_size) {
             return Err(Error::InvalidOptions(format!(
                 "page_size {} is not a power of two from 4096 to 32768",
                 self.page_size

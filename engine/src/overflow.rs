@@ -15,8 +15,8 @@
 
 use crate::base::bytes::{put_u32, u32_at};
 use crate::error::{Error, Result};
-use crate::page::{PageId, PageType};
-use crate::pager::{Pages, PagesMut};
+use crate::page::page_header::{PageId, PageType};
+use crate::page::pager::{Pages, PagesMut};
 
 const HEADER: usize = 16;
 

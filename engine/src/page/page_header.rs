@@ -11,13 +11,15 @@
 //!
 //! Mixing the page number into the checksum catches a page written to the
 //! wrong place as surely as a flipped bit. Page 0 is the file header
-//! (`header.rs`), pages 1 and 2 are the two meta pages (`meta.rs`).
+//! (`file_header.rs`), pages 1 and 2 are the two meta pages (`meta.rs`).
 //!
 //! All integers in every on-disk structure are little-endian and fixed
 //! width (`base/bytes.rs`).
 
 use crate::base::bytes::get_u32;
 use crate::error::{Error, Result};
+use crate::storage::StorageFile;
+use std::io;
 use std::sync::Arc;
 
 /// A page number: the page's byte offset divided by the page size.
@@ -115,6 +117,43 @@ pub(crate) fn verify(id: PageId, page: &[u8], expect: &[PageType]) -> Result<Pag
 /// The type byte of a page this process built or validated.
 pub(crate) fn page_type(page: &[u8]) -> Option<PageType> {
     PageType::from_byte(page[4])
+}
+
+/// Reads page `id` from the file and checks its checksum and that it is a
+/// page of the tree area (leaf, branch, overflow or free-list). What a
+/// leaf or branch page holds is checked by [`Pager::load`](crate::page::pager::Pager::load).
+pub(crate) fn load(file: &dyn StorageFile, page_size: usize, id: PageId) -> Result<PageBuf> {
+    let mut buf: PageBuf = std::iter::repeat_n(0u8, page_size).collect();
+    let bytes = Arc::make_mut(&mut buf);
+    read_exact(file, bytes, u64::from(id) * page_size as u64, id)?;
+    verify(
+        id,
+        bytes,
+        &[
+            PageType::Leaf,
+            PageType::Branch,
+            PageType::Overflow,
+            PageType::FreeList,
+        ],
+    )?;
+    Ok(buf)
+}
+
+/// `read_at`, reporting a read past the end of the file as corruption of
+/// page `id`.
+pub(crate) fn read_exact(
+    file: &dyn StorageFile,
+    buf: &mut [u8],
+    offset: u64,
+    id: PageId,
+) -> Result<()> {
+    file.read_at(buf, offset).map_err(|e| {
+        if e.kind() == io::ErrorKind::UnexpectedEof {
+            Error::corrupt_page(id, "page lies beyond the end of the file")
+        } else {
+            Error::from(e)
+        }
+    })
 }
 
 #[cfg(test)]

@@ -13,14 +13,10 @@
 //! hit sets the page's reference bit; the hand clears set bits and evicts
 //! the first page whose bit is already clear.
 
-use crate::base::hash::FastMap;
-use crate::page::{PageBuf, PageId};
+use crate::page::page_header::{PageBuf, PageId};
 use parking_lot::Mutex;
 
 const SHARDS: usize = 64;
-
-/// A `HashMap` keyed by page number.
-pub(crate) type IdMap<V> = FastMap<PageId, V>;
 
 struct Slot {
     page: PageBuf,

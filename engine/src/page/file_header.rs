@@ -19,7 +19,7 @@
 
 use crate::base::bytes::get_u32;
 use crate::error::{Error, Location, Result};
-use crate::page::{MAX_PAGE_SIZE, MIN_PAGE_SIZE};
+use crate::page::page_header::{MAX_PAGE_SIZE, MIN_PAGE_SIZE};
 
 /// The file's first eight bytes.
 pub(crate) const MAGIC: &[u8; 8] = b"STRATADB";
