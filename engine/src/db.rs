@@ -44,9 +44,10 @@
 use crate::base::bytes;
 use crate::catalog::{self, TableId, Tables};
 use crate::error::{Error, Location, OpenFailure, Result};
-use crate::group_commit::{self, LogWriter};
 use crate::lock_table::LockManager;
-use crate::log_record::{self, Op};
+use crate::log::group_commit::{self, LogWriter};
+use crate::log::log_record::{self, Op};
+use crate::log::wal::{self, DamagedMeta, LOG_HEADER};
 use crate::node;
 use crate::options::{Durability, Options};
 use crate::page::file_header;
@@ -56,7 +57,6 @@ use crate::page::page_header::{self, META_PAGES, PageBuf, PageId};
 use crate::page::pager::{Pager, Pages};
 use crate::storage::{OpenMode, StorageFile, Vfs};
 use crate::txn::Transaction;
-use crate::wal::{self, DamagedMeta, LOG_HEADER};
 use crate::{MAX_VALUE_LEN, btree};
 use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
 use std::io;
@@ -168,26 +168,14 @@ fn parent_dir(path: &Path) -> PathBuf {
     }
 }
 
-/// Writes a new log file: the header, then zeros up to the preallocated
-/// size, synced.
-fn create_log(vfs: &dyn Vfs, path: &Path, preallocate: u64) -> Result<Box<dyn StorageFile>> {
-    let f = vfs.open(path, OpenMode::CreateTruncate)?;
-    f.write_at(&wal::encode_header(), 0)?;
-    if preallocate > LOG_HEADER {
-        group_commit::write_zeros(&*f, LOG_HEADER, preallocate)?;
-    }
-    f.sync_data()?;
-    Ok(f)
-}
-
 /// Creates an empty database at `path`: log first, then the data file
 /// under a temporary name, renamed into place once synced.
 fn create(vfs: &dyn Vfs, path: &Path, options: &Options) -> Result<()> {
-    create_log(vfs, &log_path(path), options.log_preallocate)?;
+    group_commit::create_log(vfs, &log_path(path), options.log_preallocate)?;
     let tmp = creating_path(path);
     let f = vfs.open(&tmp, OpenMode::CreateTruncate)?;
     let ps = options.page_size;
-    let salt = new_salt();
+    let salt = wal::new_salt();
     let mut m0 = Meta::empty(salt);
     let mut m1 = Meta::empty(salt);
     m0.sequence = 0; // slot 1
@@ -419,9 +407,9 @@ impl Database {
         } else {
             match vfs.open(&lp, OpenMode::Existing) {
                 Ok(f) if f.len()? >= LOG_HEADER => f,
-                Ok(_) => create_log(&*vfs, &lp, options.log_preallocate)?,
+                Ok(_) => group_commit::create_log(&*vfs, &lp, options.log_preallocate)?,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    let f = create_log(&*vfs, &lp, options.log_preallocate)?;
+                    let f = group_commit::create_log(&*vfs, &lp, options.log_preallocate)?;
                     vfs.sync_dir(&parent_dir(&path))?;
                     f
                 }
@@ -602,14 +590,6 @@ impl Database {
     pub fn path(&self) -> &Path {
         &self.inner.path
     }
-}
-
-/// A fresh random salt for a log generation: the standard library's
-/// randomly keyed hasher, so no dependency is needed for it.
-fn new_salt() -> u64 {
-    use std::hash::{BuildHasher, RandomState};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    RandomState::new().hash_one(COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 /// How long the `attempt`-th retry (from 1) waits: 2 ms, doubling, capped at
@@ -922,7 +902,7 @@ impl Inner {
             page_count: plan.page_count,
             free_list: plan.free_list,
             next_table_id: self.next_table_id.load(Ordering::Relaxed),
-            log_salt: new_salt(),
+            log_salt: wal::new_salt(),
         };
         // Readers may go on while the pages are written.
         let st = RwLockWriteGuard::downgrade(st);

@@ -23,13 +23,13 @@
 //! checks behind them then get fuzzed too.
 
 use crate::base::bytes;
-use crate::log_record;
+use crate::log::log_record;
+use crate::log::wal::{self, FRAME_HEADER, LOG_HEADER, MAX_FRAME_PAYLOAD};
 use crate::node::{self, LeafValue};
 use crate::page::file_header;
 use crate::page::meta::Meta;
 use crate::page::page_header::{self, META_PAGES, PageType};
 use crate::storage::{CrashMode, FaultPlan, SimVfs};
-use crate::wal::{self, FRAME_HEADER, LOG_HEADER, MAX_FRAME_PAYLOAD};
 use crate::{Database, Durability, Error, Options, Result};
 use std::collections::BTreeMap;
 use std::ops::Bound;

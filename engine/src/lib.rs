@@ -50,16 +50,14 @@ mod db;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
-mod group_commit;
 mod lock_table;
-mod log_record;
+mod log;
 mod node;
 mod options;
 mod overflow;
 mod page;
 pub mod storage;
 mod txn;
-mod wal;
 mod write_set;
 
 pub use catalog::MAX_TABLE_NAME;

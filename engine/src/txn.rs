@@ -30,7 +30,7 @@ use crate::catalog::{self, TableId};
 use crate::db::Inner;
 use crate::error::{Error, Result};
 use crate::lock_table::{Mode, Resource, TxnId};
-use crate::log_record::Op;
+use crate::log::log_record::Op;
 use crate::page::page_header::PageBuf;
 use crate::write_set::WriteSet;
 use crate::{MAX_VALUE_LEN, btree, node};

@@ -23,10 +23,11 @@
 //! database poisons its handle.
 
 use crate::error::{Error, Result};
-use crate::log_record::{self, Op};
-use crate::storage::StorageFile;
-use crate::wal::{self, LOG_HEADER};
+use crate::log::log_record::{self, Op};
+use crate::log::wal::{self, LOG_HEADER};
+use crate::storage::{OpenMode, StorageFile, Vfs};
 use parking_lot::{Condvar, Mutex};
+use std::path::Path;
 
 #[derive(Debug)]
 struct State {
@@ -326,6 +327,22 @@ impl LogWriter {
         }
         self.done.notify_all();
     }
+}
+
+/// Writes a new log file: the header, then zeros up to the preallocated
+/// size, synced.
+pub(crate) fn create_log(
+    vfs: &dyn Vfs,
+    path: &Path,
+    preallocate: u64,
+) -> Result<Box<dyn StorageFile>> {
+    let f = vfs.open(path, OpenMode::CreateTruncate)?;
+    f.write_at(&wal::encode_header(), 0)?;
+    if preallocate > LOG_HEADER {
+        write_zeros(&*f, LOG_HEADER, preallocate)?;
+    }
+    f.sync_data()?;
+    Ok(f)
 }
 
 /// Writes zeros over `from..to` of `file`.

@@ -238,6 +238,15 @@ impl FrameEncoder {
 
 /// Appends the frames carrying `record` for transaction `lsn` to `out`.
 /// An empty record still gets one frame: it carries the commit marker.
+/// A fresh random salt for a log generation: the standard library's
+/// randomly keyed hasher, so no dependency is needed for it.
+pub(crate) fn new_salt() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    RandomState::new().hash_one(COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
 #[cfg(test)]
 pub(crate) fn encode_frames(
     out: &mut Vec<u8>,
