@@ -14,16 +14,16 @@
 //!   count is reachable exactly once, or free, pending or a free-list page,
 //!   exactly once.
 
-use crate::catalog::TableId;
 use crate::db::Inner;
 use crate::error::{Error, Location, Result};
-use crate::node::{self, LeafValue};
-use crate::overflow;
 use crate::page::file_header;
 use crate::page::meta::Meta;
 use crate::page::page_header::{self, FIRST_DATA_PAGE, PageId, PageType};
 use crate::page::pager::{NODE, PageRef, Pager, Pages};
 use crate::storage::StorageFile;
+use crate::tree::catalog::TableId;
+use crate::tree::node::{self, LeafValue};
+use crate::tree::overflow;
 use std::collections::HashMap;
 
 /// What [`Database::check`](crate::Database::check) counted.
@@ -205,7 +205,8 @@ pub(crate) fn run(inner: &Inner) -> Result<CheckReport> {
 
     // The catalog tree, and its entries against memory.
     walk.tree(st.catalog_root)?;
-    let on_disk = crate::catalog::Tables::load(&walk.r, st.catalog_root, page_count, u32::MAX)?;
+    let on_disk =
+        crate::tree::catalog::Tables::load(&walk.r, st.catalog_root, page_count, u32::MAX)?;
     let mut ids: HashMap<TableId, ()> = HashMap::new();
     for (id, t) in st.tables.iter() {
         ids.insert(id, ());

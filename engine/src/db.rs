@@ -42,22 +42,23 @@
 //! tree no step overwrote, and the log, which still holds everything.
 
 use crate::base::bytes;
-use crate::catalog::{self, TableId, Tables};
 use crate::error::{Error, Location, OpenFailure, Result};
-use crate::lock_table::LockManager;
 use crate::log::group_commit::{self, LogWriter};
 use crate::log::log_record::{self, Op};
 use crate::log::wal::{self, DamagedMeta, LOG_HEADER};
-use crate::node;
 use crate::options::{Durability, Options};
 use crate::page::file_header;
 use crate::page::meta::Meta;
 use crate::page::page_cache::PageCache;
 use crate::page::page_header::{self, META_PAGES, PageBuf, PageId};
-use crate::page::pager::{Pager, Pages};
+use crate::page::pager::{PageReader, Pager};
 use crate::storage::{OpenMode, StorageFile, Vfs};
-use crate::txn::Transaction;
-use crate::{MAX_VALUE_LEN, btree};
+use crate::tree::btree;
+use crate::tree::catalog::{self, TableId, Tables};
+use crate::tree::node;
+use crate::tree::node::MAX_VALUE_LEN;
+use crate::txn::lock_table::LockManager;
+use crate::txn::transaction::Transaction;
 use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -701,20 +702,14 @@ impl Inner {
         r
     }
 
-    /// Runs `f` on the tree of table `id` under the shared tree latch.
+    /// Runs `f` on the tree of table `id` under the shared tree latch,
+    /// with the pages to read it through, its root, and the pager's epoch
+    /// (see `tree/cursor.rs`).
+    #[inline]
     pub(crate) fn read_tree<T>(
         &self,
         id: TableId,
-        f: impl FnOnce(&dyn PagesDyn, PageId) -> Result<T>,
-    ) -> Result<T> {
-        self.read_tree_at(id, |r, root, _| f(r, root))
-    }
-
-    /// Like [`Inner::read_tree`], also passing the pager's epoch.
-    pub(crate) fn read_tree_at<T>(
-        &self,
-        id: TableId,
-        f: impl FnOnce(&dyn PagesDyn, PageId, u64) -> Result<T>,
+        f: impl FnOnce(&PageReader<'_>, PageId, u64) -> Result<T>,
     ) -> Result<T> {
         let st = self.state.read();
         let root = st.tables.get(id).map_or(0, |t| t.root);
@@ -1023,48 +1018,5 @@ impl Drop for Inner {
         if self.poison.check().is_ok() && !self.read_only {
             let _ = self.checkpoint();
         }
-    }
-}
-
-/// Object-safe page reading, so `read_tree` callers need no generics.
-pub(crate) trait PagesDyn {
-    fn get(&self, root: PageId, key: &[u8]) -> Result<Option<Vec<u8>>>;
-    fn seek_leaf(
-        &self,
-        root: PageId,
-        bound: std::ops::Bound<&[u8]>,
-        reverse: bool,
-        path: &mut btree::LeafPath,
-    ) -> Result<Option<(PageBuf, usize)>>;
-    fn next_leaf(&self, path: &mut btree::LeafPath, reverse: bool) -> Result<Option<PageBuf>>;
-    fn leaf_value(&self, leaf: &[u8], i: usize) -> Result<Vec<u8>>;
-    fn get_found(&self, root: PageId, key: &[u8]) -> Result<Option<btree::Found>>;
-}
-
-impl<P: Pages> PagesDyn for P {
-    fn get(&self, root: PageId, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        btree::get(self, root, key)
-    }
-
-    fn seek_leaf(
-        &self,
-        root: PageId,
-        bound: std::ops::Bound<&[u8]>,
-        reverse: bool,
-        path: &mut btree::LeafPath,
-    ) -> Result<Option<(PageBuf, usize)>> {
-        btree::seek_leaf(self, root, bound, reverse, path)
-    }
-
-    fn next_leaf(&self, path: &mut btree::LeafPath, reverse: bool) -> Result<Option<PageBuf>> {
-        btree::next_leaf(self, path, reverse)
-    }
-
-    fn leaf_value(&self, leaf: &[u8], i: usize) -> Result<Vec<u8>> {
-        btree::leaf_value(self, leaf, i)
-    }
-
-    fn get_found(&self, root: PageId, key: &[u8]) -> Result<Option<btree::Found>> {
-        btree::get_found(self, root, key)
     }
 }

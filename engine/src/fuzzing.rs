@@ -25,11 +25,11 @@
 use crate::base::bytes;
 use crate::log::log_record;
 use crate::log::wal::{self, FRAME_HEADER, LOG_HEADER, MAX_FRAME_PAYLOAD};
-use crate::node::{self, LeafValue};
 use crate::page::file_header;
 use crate::page::meta::Meta;
 use crate::page::page_header::{self, META_PAGES, PageType};
 use crate::storage::{CrashMode, FaultPlan, SimVfs};
+use crate::tree::node::{self, LeafValue};
 use crate::{Database, Durability, Error, Options, Result};
 use std::collections::BTreeMap;
 use std::ops::Bound;

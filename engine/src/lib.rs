@@ -43,31 +43,25 @@
 #![warn(missing_docs)]
 
 mod base;
-mod btree;
-mod catalog;
 mod check;
 mod db;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
-mod lock_table;
 mod log;
-mod node;
 mod options;
-mod overflow;
 mod page;
 pub mod storage;
+mod tree;
 mod txn;
-mod write_set;
 
-pub use catalog::MAX_TABLE_NAME;
 pub use check::CheckReport;
 pub use db::{Database, Stats};
 pub use error::{Error, Location, OpenFailure, Result};
 pub use options::{Durability, Options};
 pub use page::file_header::{FORMAT_VERSION, OLDEST_FORMAT_VERSION};
 pub use page::page_header::{MAX_PAGE_SIZE, MIN_PAGE_SIZE};
-pub use txn::{KeyRange, Range, Transaction};
-
-/// The longest value a database accepts: 16 MiB.
-pub const MAX_VALUE_LEN: usize = 16 << 20;
+pub use tree::catalog::MAX_TABLE_NAME;
+pub use tree::node::MAX_VALUE_LEN;
+pub use txn::range::{KeyRange, Range};
+pub use txn::transaction::Transaction;

@@ -69,6 +69,9 @@ const FLAG_OVERFLOW: u8 = 1;
 /// Size of a leaf cell's reference to an overflow chain.
 pub(crate) const OVERFLOW_REF: usize = 4;
 
+/// The longest value a database accepts: 16 MiB.
+pub const MAX_VALUE_LEN: usize = 16 << 20;
+
 /// The largest key a database with this page size accepts.
 pub(crate) fn max_key_len(page_size: usize) -> usize {
     page_size / 4
@@ -549,7 +552,7 @@ pub(crate) fn validate(id: PageId, p: &[u8]) -> Result<()> {
                 return Err(bad(format!("cell {i}: unknown flags {flags:#x}")));
             }
             if flags & FLAG_OVERFLOW != 0 {
-                if v > crate::MAX_VALUE_LEN || k + v <= inline_limit(page_size) {
+                if v > MAX_VALUE_LEN || k + v <= inline_limit(page_size) {
                     return Err(bad(format!("cell {i}: bad overflow value length {v}")));
                 }
                 LEAF_CELL_HEADER + k + OVERFLOW_REF

@@ -68,8 +68,8 @@
 //! each, and group commit could not share them.
 
 use crate::base::hash::FastMap;
-use crate::catalog::TableId;
 use crate::error::{Error, Result};
+use crate::tree::catalog::TableId;
 use parking_lot::{Condvar, Mutex};
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
