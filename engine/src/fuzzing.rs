@@ -224,7 +224,7 @@ fn read_everything(db: &Database) {
         return;
     };
     let names: Vec<String> = {
-        let st = db.inner.state.read();
+        let st = db.inner.store.tree.read();
         st.tables.iter().map(|(_, t)| t.name.clone()).collect()
     };
     for name in names {

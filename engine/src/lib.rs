@@ -43,24 +43,24 @@
 #![warn(missing_docs)]
 
 mod base;
-mod check;
 mod db;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod log;
-mod options;
 mod page;
 pub mod storage;
+mod store;
 mod tree;
 mod txn;
 
-pub use check::CheckReport;
-pub use db::{Database, Stats};
+pub use db::check::CheckReport;
+pub use db::database::{Database, Stats};
+pub use db::options::Options;
 pub use error::{Error, Location, OpenFailure, Result};
-pub use options::{Durability, Options};
 pub use page::file_header::{FORMAT_VERSION, OLDEST_FORMAT_VERSION};
 pub use page::page_header::{MAX_PAGE_SIZE, MIN_PAGE_SIZE};
+pub use store::durability::Durability;
 pub use tree::catalog::MAX_TABLE_NAME;
 pub use tree::node::MAX_VALUE_LEN;
 pub use txn::range::{KeyRange, Range};

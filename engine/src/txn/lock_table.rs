@@ -181,8 +181,11 @@ struct Txn {
     wake: Arc<Condvar>,
 }
 
+/// The lock table itself, behind the lock manager's one mutex: every
+/// resource with a holder or a request, and every transaction that holds
+/// or waits.
 #[derive(Debug, Default)]
-struct State {
+struct LockTable {
     entries: FastMap<Resource, Entry>,
     txns: FastMap<TxnId, Txn>,
 }
@@ -195,28 +198,43 @@ pub(crate) struct LockStats {
     pub timeouts: AtomicU64,
 }
 
-/// Grants and releases locks; finds deadlocks.
+/// Grants and releases locks; finds deadlocks; hands out transaction ids.
 #[derive(Debug)]
 pub(crate) struct LockManager {
-    state: Mutex<State>,
+    table: Mutex<LockTable>,
     timeout: Duration,
+    /// The next transaction's id.
+    next_txn: AtomicU64,
     pub stats: LockStats,
 }
 
 impl LockManager {
     pub(crate) fn new(timeout: Duration) -> LockManager {
         LockManager {
-            state: Mutex::new(State::default()),
+            table: Mutex::new(LockTable::default()),
             timeout,
+            next_txn: AtomicU64::new(1),
             stats: LockStats::default(),
         }
+    }
+
+    /// A new transaction's id. Ids are handed out in `begin` order, so the
+    /// highest id on a cycle is its youngest transaction (see DEADLOCK).
+    pub(crate) fn new_txn(&self) -> TxnId {
+        self.next_txn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The id the next transaction will get: a number that moves as
+    /// transactions begin (the retry pause's jitter uses it).
+    pub(crate) fn txns_begun(&self) -> u64 {
+        self.next_txn.load(Ordering::Relaxed)
     }
 
     /// Acquires `mode` on `res` for `txn`, waiting if it must. On
     /// `Deadlock` or `LockTimeout` the request is withdrawn; the locks the
     /// transaction already holds stay until [`LockManager::release_all`].
     pub(crate) fn acquire(&self, txn: TxnId, res: &Resource, mode: Mode) -> Result<()> {
-        let mut st = self.state.lock();
+        let mut st = self.table.lock();
         let entry = st.entries.entry(res.clone()).or_default();
         let held = entry.held_by(txn);
         if held.is_some_and(|h| h.covers(mode)) {
@@ -286,7 +304,7 @@ impl LockManager {
     /// Acquires `mode` on `res` for `txn` if that needs no wait; `false`,
     /// changing nothing, if it would.
     pub(crate) fn try_acquire(&self, txn: TxnId, res: &Resource, mode: Mode) -> bool {
-        let mut st = self.state.lock();
+        let mut st = self.table.lock();
         let entry = st.entries.entry(res.clone()).or_default();
         let held = entry.held_by(txn);
         if held.is_some_and(|h| h.covers(mode)) {
@@ -309,7 +327,7 @@ impl LockManager {
 
     /// Releases every lock of `txn` and grants what can now be granted.
     pub(crate) fn release_all(&self, txn: TxnId) {
-        let mut st = self.state.lock();
+        let mut st = self.table.lock();
         let Some(t) = st.txns.remove(&txn) else {
             return;
         };
@@ -327,7 +345,7 @@ impl LockManager {
 
     /// Number of transactions waiting for a lock right now.
     pub(crate) fn waiting(&self) -> usize {
-        self.state
+        self.table
             .lock()
             .txns
             .values()
@@ -338,7 +356,7 @@ impl LockManager {
     /// Whether `txn` is waiting for a lock right now.
     #[cfg(test)]
     pub(crate) fn is_waiting(&self, txn: TxnId) -> bool {
-        self.state
+        self.table
             .lock()
             .txns
             .get(&txn)
@@ -346,7 +364,7 @@ impl LockManager {
     }
 }
 
-impl State {
+impl LockTable {
     fn txn(&mut self, txn: TxnId) -> &mut Txn {
         self.txns.entry(txn).or_insert_with(|| Txn {
             held: Vec::new(),
@@ -510,7 +528,7 @@ mod tests {
         reader.join().unwrap().unwrap();
         lm.release_all(4);
         assert_eq!(lm.waiting(), 0);
-        assert!(lm.state.lock().entries.is_empty());
+        assert!(lm.table.lock().entries.is_empty());
     }
 
     #[test]
@@ -595,6 +613,6 @@ mod tests {
         ));
         lm.release_all(3);
         lm.release_all(1);
-        assert!(lm.state.lock().entries.is_empty());
+        assert!(lm.table.lock().entries.is_empty());
     }
 }

@@ -306,7 +306,7 @@ impl<'t> Range<'t> {
             };
             if cursor.needs_leaf() {
                 let bound = if reverse { hi } else { lo };
-                self.tx.db.read_tree(self.table, |r, root, epoch| {
+                self.tx.store.read_tree(self.table, |r, root, epoch| {
                     cursor.load(r, root, epoch, bound)
                 })?;
             }
@@ -344,7 +344,7 @@ impl<'t> Range<'t> {
                     } else {
                         let buf = &mut self.overflow;
                         self.tx
-                            .db
+                            .store
                             .read_tree(self.table, |r, _, _| cursor.value(r, &e, buf).map(drop))?;
                         (Some(Lent::Overflow(reverse, e.key)), key)
                     }

@@ -4,7 +4,8 @@
 //! A transaction never changes the shared tree before it commits. Its
 //! puts and deletes go into a private buffer (one ordered map per table);
 //! its reads look in the buffer first, then in the tree. Commit turns the
-//! buffer into one redo record (`db.rs`); rollback, or dropping the
+//! buffer into one redo record, which the store appends to the log and
+//! applies to the tree (`store/commit.rs`); rollback, or dropping the
 //! transaction, throws the buffer away, so no undo log is needed.
 //!
 //! Every read and write first takes its lock (`lock_table.rs`): IS + S on
@@ -26,13 +27,13 @@
 
 use crate::base::hash::FastMap;
 use crate::base::hash::key_hash;
-use crate::db::Inner;
 use crate::error::{Error, Result};
 use crate::log::log_record::Op;
+use crate::store::shared::Store;
 use crate::tree::btree::{self, Found};
 use crate::tree::catalog::{self, TableId};
 use crate::tree::node::{self, MAX_VALUE_LEN};
-use crate::txn::lock_table::{Mode, Resource, TxnId};
+use crate::txn::lock_table::{LockManager, Mode, Resource, TxnId};
 use crate::txn::write_set::WriteSet;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -47,7 +48,8 @@ const ESCALATE_AFTER: usize = 4096;
 /// Commit with [`Transaction::commit`]; dropping it without committing
 /// rolls it back.
 pub struct Transaction {
-    pub(crate) db: Arc<Inner>,
+    pub(crate) store: Arc<Store>,
+    lock_manager: Arc<LockManager>,
     id: TxnId,
     read_only: bool,
     /// Private writes per table: `None` is a delete.
@@ -84,10 +86,15 @@ impl std::fmt::Debug for Transaction {
 }
 
 impl Transaction {
-    pub(crate) fn new(db: Arc<Inner>, read_only: bool) -> Transaction {
-        let id = db.next_txn.fetch_add(1, Ordering::Relaxed);
+    pub(crate) fn new(
+        store: Arc<Store>,
+        lock_manager: Arc<LockManager>,
+        read_only: bool,
+    ) -> Transaction {
+        let id = lock_manager.new_txn();
         Transaction {
-            db,
+            store,
+            lock_manager,
             id,
             read_only,
             writes: BTreeMap::new(),
@@ -106,11 +113,11 @@ impl Transaction {
     /// Whether [`Transaction::usable`] would succeed, cheaply.
     #[inline]
     pub(crate) fn is_usable(&self) -> bool {
-        !self.db.poison.is_set() && self.failed.borrow().is_none()
+        !self.store.poison.is_set() && self.failed.borrow().is_none()
     }
 
     pub(crate) fn usable(&self) -> Result<()> {
-        self.db.poison.check()?;
+        self.store.poison.check()?;
         match &*self.failed.borrow() {
             Some(e) => Err(e.clone()),
             None => Ok(()),
@@ -136,10 +143,10 @@ impl Transaction {
         {
             return Ok(());
         }
-        match self.db.locks.acquire(self.id, &res, mode) {
+        match self.lock_manager.acquire(self.id, &res, mode) {
             Ok(()) => {
                 // Changes visible under this lock were applied by now.
-                let applied = self.db.applied_lsn.load(Ordering::Acquire);
+                let applied = self.store.applied_lsn.load(Ordering::Acquire);
                 self.seen_lsn.set(self.seen_lsn.get().max(applied));
                 let mut locks = self.locks.borrow_mut();
                 let held = locks.get(&res).map_or(mode, |m| m.join(mode));
@@ -150,7 +157,7 @@ impl Transaction {
                 // Roll back now, so that the transactions we were in the
                 // way of go on even if the caller keeps this one around.
                 self.locks.borrow_mut().clear();
-                self.db.locks.release_all(self.id);
+                self.lock_manager.release_all(self.id);
                 *self.failed.borrow_mut() = Some(e.clone());
                 Err(e)
             }
@@ -210,11 +217,11 @@ impl Transaction {
     /// Takes S on `table` if no wait is needed; remembers the outcome.
     fn try_table_shared(&self, table: TableId) -> bool {
         let res = Resource::Table(table);
-        if !self.db.locks.try_acquire(self.id, &res, Mode::Shared) {
+        if !self.lock_manager.try_acquire(self.id, &res, Mode::Shared) {
             // Not now: fall back to key locks for this table (IS below).
             return false;
         }
-        let applied = self.db.applied_lsn.load(Ordering::Acquire);
+        let applied = self.store.applied_lsn.load(Ordering::Acquire);
         self.seen_lsn.set(self.seen_lsn.get().max(applied));
         self.locks.borrow_mut().insert(res, Mode::Shared);
         true
@@ -227,7 +234,7 @@ impl Transaction {
         if let Some(&id) = self.table_ids.borrow().get(name) {
             return Ok(id);
         }
-        if let Some(id) = self.db.state.read().tables.id(name) {
+        if let Some(id) = self.store.table_id(name) {
             // Tables are never dropped: no lock needed, and the id can be
             // remembered.
             self.table_ids.borrow_mut().insert(name.to_string(), id);
@@ -236,16 +243,13 @@ impl Transaction {
         // Not there: hold S on the name, so that no one creates it under
         // us, and look again (a creator may have committed while we waited).
         self.lock(Resource::Name(name.into()), Mode::Shared)?;
-        self.db
-            .state
-            .read()
-            .tables
-            .id(name)
+        self.store
+            .table_id(name)
             .ok_or_else(|| Error::NoSuchTable(name.to_string()))
     }
 
     fn check_key(&self, key: &[u8]) -> Result<()> {
-        let max = node::max_key_len(self.db.page_size);
+        let max = node::max_key_len(self.store.page_size);
         if key.len() > max {
             return Err(Error::KeyTooLarge {
                 len: key.len(),
@@ -257,7 +261,7 @@ impl Transaction {
 
     /// The longest key the database accepts.
     pub fn max_key_len(&self) -> usize {
-        node::max_key_len(self.db.page_size)
+        node::max_key_len(self.store.page_size)
     }
 
     /// Whether this transaction can only read.
@@ -270,20 +274,14 @@ impl Transaction {
     pub fn create_table(&mut self, name: &str) -> Result<()> {
         self.writable()?;
         catalog::check_name(name)?;
-        if self.created_ids.contains_key(name) || self.db.state.read().tables.id(name).is_some() {
+        if self.created_ids.contains_key(name) || self.store.table_id(name).is_some() {
             return Ok(());
         }
         self.lock(Resource::Name(name.into()), Mode::Exclusive)?;
-        if self.db.state.read().tables.id(name).is_some() {
+        if self.store.table_id(name).is_some() {
             return Ok(()); // created and committed while we waited
         }
-        // The counter stops at the last id rather than wrapping to 0, which
-        // is never a table id.
-        let id = self
-            .db
-            .next_table_id
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_add(1))
-            .map_err(|_| Error::InvalidOptions("table ids exhausted".into()))?;
+        let id = self.store.new_table_id()?;
         self.created.push((id, name.to_string()));
         self.created_ids.insert(name.to_string(), id);
         Ok(())
@@ -325,7 +323,7 @@ impl Transaction {
         }
         self.lock_key(id, key, Mode::Shared)?;
         let found = self
-            .db
+            .store
             .read_tree(id, |r, root, _| btree::get(r, root, key))?;
         Ok(found.map(Found::into_vec))
     }
@@ -348,7 +346,7 @@ impl Transaction {
         }
         self.lock_key(id, key, Mode::Shared)?;
         let found = self
-            .db
+            .store
             .read_tree(id, |r, root, _| btree::get(r, root, key))?;
         Ok(f(found.as_ref().map(Found::bytes)))
     }
@@ -366,7 +364,7 @@ impl Transaction {
             return Ok(v.map(<[u8]>::to_vec));
         }
         let found = self
-            .db
+            .store
             .read_tree(id, |r, root, _| btree::get(r, root, key))?;
         Ok(found.map(Found::into_vec))
     }
@@ -380,7 +378,7 @@ impl Transaction {
         let existed = match self.writes.get(&id).and_then(|w| w.get(key)) {
             Some(v) => v.is_some(),
             None => self
-                .db
+                .store
                 .read_tree(id, |r, root, _| btree::contains(r, root, key))?,
         };
         if existed {
@@ -399,23 +397,22 @@ impl Transaction {
         let writes = self.writes.values().any(|w| !w.is_empty()) || !self.created.is_empty();
         let wait_for = if writes {
             let ops = self.ops();
-            self.db.append_and_apply(&ops)?
+            self.store.append_and_apply(&ops)?
         } else {
             // What this transaction read may come from commits not yet
             // durable (their locks were released early): wait for them.
             let seen = self.seen_lsn.get();
             (seen > 0).then_some(seen)
         };
-        let db = self.db.clone();
         // Early lock release: once the record is in the log, the log's
         // order is the serialisation order, and any transaction that reads
         // these changes commits after them, so waiting for the sync with
         // the locks held would only keep others from sharing it.
         self.release();
         if let Some(lsn) = wait_for {
-            db.wait_durable(lsn, writes)?;
+            self.store.wait_durable(lsn, writes)?;
         }
-        db.maybe_checkpoint();
+        self.store.maybe_checkpoint();
         Ok(())
     }
 
@@ -442,7 +439,7 @@ impl Transaction {
     fn release(&mut self) {
         if self.open {
             self.open = false;
-            self.db.locks.release_all(self.id);
+            self.lock_manager.release_all(self.id);
         }
     }
 }

@@ -14,13 +14,13 @@
 //!   count is reachable exactly once, or free, pending or a free-list page,
 //!   exactly once.
 
-use crate::db::Inner;
 use crate::error::{Error, Location, Result};
 use crate::page::file_header;
 use crate::page::meta::Meta;
 use crate::page::page_header::{self, FIRST_DATA_PAGE, PageId, PageType};
 use crate::page::pager::{NODE, PageRef, Pager, Pages};
 use crate::storage::StorageFile;
+use crate::store::shared::Store;
 use crate::tree::catalog::TableId;
 use crate::tree::node::{self, LeafValue};
 use crate::tree::overflow;
@@ -166,12 +166,12 @@ impl Walk<'_> {
     }
 }
 
-pub(crate) fn run(inner: &Inner) -> Result<CheckReport> {
+pub(crate) fn run(store: &Store) -> Result<CheckReport> {
     // No commit or checkpoint changes anything while we look.
-    let _latch = inner.commit_latch.lock();
-    let st = inner.state.read();
-    let file = &*inner.data;
-    let ps = inner.page_size;
+    let _latch = store.commit_latch.lock();
+    let st = store.tree.read();
+    let file = &*store.data;
+    let ps = store.page_size;
 
     // Header and the durable meta, as they are on disk.
     let mut head = vec![0u8; file_header::HEADER_LEN];
