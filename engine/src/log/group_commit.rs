@@ -29,8 +29,10 @@ use crate::storage::{OpenMode, StorageFile, Vfs};
 use parking_lot::{Condvar, Mutex};
 use std::path::Path;
 
+/// What the log writer's mutex protects: the buffer of appended frames,
+/// the LSN counters, the allocation and the current generation.
 #[derive(Debug)]
-struct State {
+struct LogState {
     /// Frames appended but not yet handed to the file.
     buf: Vec<u8>,
     /// File offset of `buf[0]`.
@@ -76,7 +78,7 @@ const GROW_BY: u64 = 1 << 20;
 #[derive(Debug)]
 pub(crate) struct LogWriter {
     file: Box<dyn StorageFile>,
-    state: Mutex<State>,
+    state: Mutex<LogState>,
     done: Condvar,
     /// Length the log is cut back to after a checkpoint if it grew past it.
     keep: u64,
@@ -95,7 +97,7 @@ impl LogWriter {
     ) -> LogWriter {
         LogWriter {
             file,
-            state: Mutex::new(State {
+            state: Mutex::new(LogState {
                 buf: Vec::new(),
                 buf_offset: end,
                 appended: last_lsn,
