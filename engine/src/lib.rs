@@ -18,23 +18,29 @@
 //! # Ok::<(), strata_engine::Error>(())
 //! ```
 //!
-//! The layers, bottom up (each uses only the ones below it, and `page`'s
-//! byte helpers and `error`, which everything uses):
+//! The source is laid out by layer, one folder each, bottom up. A file
+//! uses its own layer and the layers below, never one above, and no files
+//! import each other around a circle: `tests/layers.rs` declares the order
+//! (`LAYERS`) and fails on any import against it. Each folder's `mod.rs`
+//! says what the layer owns and what it may use.
 //!
 //! ```text
-//! storage  (file I/O seam: real files, or the simulated disk of the crash tests)
-//!   wal, group_commit   (log frames, recovery scan, shared syncs)
-//!   pager, page_cache, free_list, meta, header   (pages, copy-on-write, allocation)
-//!   btree, node, overflow   (the ordered tree over pages)
-//!   catalog   (table names to tree roots)
-//!   lock_table   (strict two-phase locking, deadlock detection)
-//!   txn, db   (transactions, commit, checkpoint, recovery)
+//! db/        the public handle: options, open and recovery, the integrity check
+//! txn/       transactions: the lock manager, private write sets, range reads
+//! store/     the committed state every transaction shares: commit, checkpoint
+//! tree/      B+trees over pages: nodes, overflow chains, the cursor, the catalog
+//! page/      pages: headers, meta pages, the free list, the cache, the pager
+//! log/       the write-ahead log: records, frames and recovery scan, group commit
+//! storage/   the file I/O seam: real files, or the simulated disk of the tests
+//! error.rs   the one error enum
+//! base/      shared helpers: little-endian accessors, the fast hasher
 //! ```
 //!
 //! Transactions are serializable: point reads and writes lock keys, range
 //! scans lock the table, and every lock is held until the commit's record
-//! is in the log (the commit returns once it is durable). A transaction that loses a deadlock gets [`Error::Deadlock`];
-//! [`Database::transaction`] runs a closure and retries it on such errors.
+//! is in the log (the commit returns once it is durable). A transaction
+//! that loses a deadlock gets [`Error::Deadlock`]; [`Database::transaction`]
+//! runs a closure and retries it on such errors.
 //!
 //! `ARCHITECTURE.md` explains the design and `docs/file-format.md` the
 //! bytes on disk.
