@@ -3,7 +3,7 @@
 //! Walks every tree from the catalog down, reading clean pages from the
 //! file itself (not the cache), so that a checksum failure on disk is seen
 //! even when a good copy is cached. It verifies, citing the invariants of
-//! `btree.rs` and `pager.rs`:
+//! `tree/btree.rs` and `page/pager.rs`:
 //!
 //! * every page's checksum and structure (`node::validate`);
 //! * key order within and across nodes (btree invariant 1);

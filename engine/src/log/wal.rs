@@ -92,7 +92,7 @@
 //! file is older than its log). Opening also refuses to fall back when
 //! the data file is shorter than the older meta page's page count: a newer
 //! checkpoint cut the file, and with it pages of the older tree. Both
-//! checks come before any page of the older tree is read (`db.rs`). Falling
+//! checks come before any page of the older tree is read (`db/recovery.rs`). Falling
 //! back goes ahead only when the log has not been written since the older
 //! meta page's generation, and then it still holds every transaction the
 //! damaged page's checkpoint had. (A transaction committed by checkpoint

@@ -41,11 +41,11 @@ pub const MAX_PAGE_SIZE: usize = 32768;
 /// What a page holds, byte 4 of every page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum PageType {
-    /// B+tree leaf: keys and values (`node.rs`).
+    /// B+tree leaf: keys and values (`tree/node.rs`).
     Leaf = 1,
-    /// B+tree interior node: separator keys and child pointers (`node.rs`).
+    /// B+tree interior node: separator keys and child pointers (`tree/node.rs`).
     Branch = 2,
-    /// Part of a value too large to keep in its leaf (`overflow.rs`).
+    /// Part of a value too large to keep in its leaf (`tree/overflow.rs`).
     Overflow = 3,
     /// Part of the persisted free-page list (`free_list.rs`).
     FreeList = 4,

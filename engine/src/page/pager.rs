@@ -103,7 +103,7 @@ pub(crate) trait PagesMut: Pages {
     /// pending).
     fn writable(&mut self, id: PageId, expect: &[PageType]) -> Result<PageId>;
 
-    /// The bytes of a writable page (invariant 3).
+    /// The bytes of a writable page (pager invariant 3).
     fn page_mut(&mut self, id: PageId) -> &mut [u8];
 
     /// A new zeroed page of type `ty`.
@@ -139,7 +139,7 @@ pub(crate) struct Pager {
     page_count: PageId,
     /// Clean branch pages kept out of the cache, up to `pin_budget`: the
     /// upper levels every lookup passes through, read under the tree latch
-    /// with no lock and no reference count of their own (invariant 4
+    /// with no lock and no reference count of their own (pager invariant 4
     /// holds for them as for the cache).
     pinned: IdMap<PageBuf>,
     pin_budget: usize,
@@ -298,7 +298,7 @@ impl Pager {
     /// dirty pages in page order, ready to be written.
     ///
     /// The free-list pages are taken only from `free` or the end of the
-    /// file, never from `pending` or `chain` (invariant 2).
+    /// file, never from `pending` or `chain` (pager invariant 2).
     pub(crate) fn prepare_checkpoint(
         &mut self,
         cache: &PageCache,
@@ -374,7 +374,7 @@ impl Pager {
         for (id, buf) in self.dirty.drain() {
             debug_assert!(
                 id < plan.page_count,
-                "invariant 1: dirty pages are never truncated"
+                "pager invariant 1: dirty pages are never truncated"
             );
             if page_header::page_type(&buf) == Some(PageType::Branch)
                 && self.pinned.len() < self.pin_budget
@@ -477,10 +477,9 @@ impl PagesMut for PageWriter<'_> {
     }
 
     fn page_mut(&mut self, id: PageId) -> &mut [u8] {
-        let buf =
-            self.pager.dirty.get_mut(&id).expect(
-                "invariant 3: page_mut only on pages made writable since the last checkpoint",
-            );
+        let buf = self.pager.dirty.get_mut(&id).expect(
+            "pager invariant 3: page_mut only on pages made writable since the last checkpoint",
+        );
         Arc::make_mut(buf)
     }
 
@@ -500,7 +499,7 @@ impl PagesMut for PageWriter<'_> {
         // Checks the range and the type, dirty or clean.
         self.read(id, expect)?;
         let buf = match self.pager.dirty.remove(&id) {
-            // Never durable (invariant 1): move it; the old number is free
+            // Never durable (pager invariant 1): move it; the old number is free
             // at once.
             Some(buf) => {
                 self.pager.free.insert(id);
@@ -521,7 +520,7 @@ impl PagesMut for PageWriter<'_> {
 
     fn free(&mut self, id: PageId) {
         if self.pager.dirty.remove(&id).is_some() {
-            // Never durable (invariant 1): reusable at once.
+            // Never durable (pager invariant 1): reusable at once.
             self.pager.free.insert(id);
         } else {
             self.pager.pending.push(id);

@@ -9,7 +9,7 @@
 //!
 //! A tree is named by its root page; root 0 is the empty tree (no pages).
 //!
-//! INVARIANTS (checked by `check.rs`)
+//! INVARIANTS (checked by `db/check.rs`)
 //!
 //! 1. Keys within a node strictly increase; every key in child `i` of a
 //!    branch lies in `[key i-1, key i)` of that branch (bounds inherited
@@ -402,7 +402,7 @@ pub(crate) fn delete(w: &mut impl PagesMut, root: PageId, key: &[u8]) -> Result<
     let split = delete_rec(w, root, key, 0)?;
     root = grow(w, root, split)?;
     // Shrink: an emptied root leaf frees the tree, a root branch without
-    // keys hands the root to its only child (invariant 3).
+    // keys hands the root to its only child (btree invariant 3).
     loop {
         let p = w.page_mut(root);
         if node::count(p) > 0 {

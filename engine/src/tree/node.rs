@@ -1,6 +1,6 @@
 //! B+tree nodes: the slotted layout of leaf and branch pages.
 //!
-//! NODE HEADER (bytes 0..16; bytes 0..8 are the page header of `page.rs`,
+//! NODE HEADER (bytes 0..16; bytes 0..8 are the page header of `page/page_header.rs`,
 //! whose type-specific bytes 6..8 hold the cell count)
 //!
 //! | OFFSET | SIZE | DESCRIPTION |
