@@ -132,16 +132,16 @@ impl Transaction {
         Ok(())
     }
 
-    /// Takes `mode` on `res`, unless already held. A deadlock or timeout
-    /// rolls the transaction back.
-    pub(crate) fn lock(&self, res: Resource, mode: Mode) -> Result<()> {
+    /// Takes `mode` on `res`, unless already held; returns whether it took
+    /// it now. A deadlock or timeout rolls the transaction back.
+    pub(crate) fn lock(&self, res: Resource, mode: Mode) -> Result<bool> {
         if self
             .locks
             .borrow()
             .get(&res)
             .is_some_and(|m| m.covers(mode))
         {
-            return Ok(());
+            return Ok(false);
         }
         match self.lock_manager.acquire(self.id, &res, mode) {
             Ok(()) => {
@@ -151,7 +151,7 @@ impl Transaction {
                 let mut locks = self.locks.borrow_mut();
                 let held = locks.get(&res).map_or(mode, |m| m.join(mode));
                 locks.insert(res, held);
-                Ok(())
+                Ok(true)
             }
             Err(e) => {
                 // Roll back now, so that the transactions we were in the
@@ -165,7 +165,10 @@ impl Transaction {
     }
 
     /// Locks `key` of `table` in `mode` (S or X), with the table's intention
-    /// lock, unless a table lock already covers it.
+    /// lock, unless a table lock already covers it. The covered case (a
+    /// table locked whole, by a read-only transaction or by escalation) is
+    /// the common one and costs a lookup in the local lock map, inline.
+    #[inline]
     fn lock_key(&self, table: TableId, key: &[u8], mode: Mode) -> Result<()> {
         let table_mode = self.locks.borrow().get(&Resource::Table(table)).copied();
         let covered = match mode {
@@ -175,6 +178,18 @@ impl Transaction {
         if covered {
             return Ok(());
         }
+        self.lock_uncovered_key(table, table_mode, key, mode)
+    }
+
+    /// [`Transaction::lock_key`] when no table lock covers the key:
+    /// `table_mode` is the table lock held, if any.
+    fn lock_uncovered_key(
+        &self,
+        table: TableId,
+        table_mode: Option<Mode>,
+        key: &[u8],
+        mode: Mode,
+    ) -> Result<()> {
         // A read-only transaction locks a whole table in S mode when it can
         // without waiting (no writer holds it): then its reads of that
         // table take no lock each. When writers are active it reads key by
@@ -188,16 +203,9 @@ impl Transaction {
             Mode::IntentExclusive
         };
         self.lock(Resource::Table(table), intent)?;
-        let res = Resource::Key(table, key_hash(key));
-        if self
-            .locks
-            .borrow()
-            .get(&res)
-            .is_some_and(|m| m.covers(mode))
-        {
-            return Ok(());
+        if !self.lock(Resource::Key(table, key_hash(key)), mode)? {
+            return Ok(()); // held already: not a new key lock
         }
-        self.lock(res, mode)?;
         // Lock escalation: a transaction that has taken more than
         // ESCALATE_AFTER new key locks of one mode on one table locks the
         // table in that mode instead; later keys then cost nothing.
