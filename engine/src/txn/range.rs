@@ -320,23 +320,20 @@ impl<'t> Range<'t> {
             if tree.is_none() {
                 cursor.finish();
             }
+            let tree_key = tree.as_ref().map(|e| cursor.bytes(e.key.clone()));
             let own = self.own.and_then(|w| w.edge(lo, hi, reverse));
-            let (lent, key) = match (tree, own) {
-                (None, None) => return Ok(None),
-                (Some(e), Some((k, v)))
-                    if {
-                        let t = cursor.bytes(e.key.clone());
-                        if reverse { k >= t } else { k <= t }
-                    } =>
-                {
+            let Some(own_first) = own_first(tree_key, own.map(|(k, _)| k), reverse) else {
+                return Ok(None);
+            };
+            let (lent, key) = match (own, tree) {
+                (Some((k, v)), _) if own_first => {
                     // An own write of the tree's key shadows it.
-                    if cursor.bytes(e.key) == k {
+                    if tree_key == Some(k) {
                         cursor.advance();
                     }
                     (v.map(|v| Lent::Own(k, v)), KeyRef::Own(k))
                 }
-                (None, Some((k, v))) => (v.map(|v| Lent::Own(k, v)), KeyRef::Own(k)),
-                (Some(e), _) => {
+                (_, Some(e)) => {
                     cursor.advance();
                     let key = KeyRef::Leaf(e.key.clone());
                     if e.value.is_some() {
@@ -349,6 +346,7 @@ impl<'t> Range<'t> {
                         (Some(Lent::Overflow(reverse, e.key)), key)
                     }
                 }
+                (_, None) => return Ok(None), // not reached: own_first said so
             };
             // Move this end past the key, reusing the bound's buffer.
             let key = match &key {
@@ -424,6 +422,18 @@ impl<'t> Range<'t> {
     /// Like [`Range::next_ref`], from the other end.
     pub fn next_back_ref(&mut self) -> Option<Result<(&[u8], &[u8])>> {
         self.lend(true)
+    }
+}
+
+/// Of the tree's next key and the transaction's next own write on one
+/// side, whether the own write comes first (it wins a tie: it shadows the
+/// tree's entry); `None` when neither has one.
+fn own_first(tree: Option<&[u8]>, own: Option<&[u8]>, reverse: bool) -> Option<bool> {
+    match (tree, own) {
+        (None, None) => None,
+        (None, Some(_)) => Some(true),
+        (Some(_), None) => Some(false),
+        (Some(t), Some(o)) => Some(if reverse { o >= t } else { o <= t }),
     }
 }
 
