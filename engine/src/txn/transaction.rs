@@ -60,7 +60,7 @@ pub struct Transaction {
     /// Ids of existing tables this transaction has looked up.
     table_ids: RefCell<FastMap<String, TableId>>,
     /// The locks held, as the lock manager granted them.
-    locks: RefCell<FastMap<Resource, Mode>>,
+    locks: RefCell<HeldLocks>,
     /// New key locks taken per table, shared and exclusive: past
     /// [`ESCALATE_AFTER`] of one mode the table is locked in that mode.
     key_locks: RefCell<FastMap<TableId, [usize; 2]>>,
@@ -72,6 +72,46 @@ pub struct Transaction {
     /// The last LSN applied when this transaction took a lock: the newest
     /// commit whose changes it may have read.
     seen_lsn: std::cell::Cell<u64>,
+}
+
+/// The locks a transaction holds, as the lock manager granted them. Table
+/// locks are kept apart, by table id: every key access looks its table's
+/// lock up first (a table lock may cover the key), and that lookup should
+/// cost no more than hashing a number.
+#[derive(Default)]
+struct HeldLocks {
+    tables: FastMap<TableId, Mode>,
+    others: FastMap<Resource, Mode>,
+}
+
+impl HeldLocks {
+    #[inline]
+    fn table(&self, table: TableId) -> Option<Mode> {
+        self.tables.get(&table).copied()
+    }
+
+    fn get(&self, res: &Resource) -> Option<Mode> {
+        match res {
+            Resource::Table(t) => self.table(*t),
+            other => self.others.get(other).copied(),
+        }
+    }
+
+    fn insert(&mut self, res: Resource, mode: Mode) {
+        match res {
+            Resource::Table(t) => _ = self.tables.insert(t, mode),
+            other => _ = self.others.insert(other, mode),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.tables.clear();
+        self.others.clear();
+    }
+
+    fn len(&self) -> usize {
+        self.tables.len() + self.others.len()
+    }
 }
 
 impl std::fmt::Debug for Transaction {
@@ -101,7 +141,7 @@ impl Transaction {
             created: Vec::new(),
             created_ids: FastMap::default(),
             table_ids: RefCell::new(FastMap::default()),
-            locks: RefCell::new(FastMap::default()),
+            locks: RefCell::new(HeldLocks::default()),
             key_locks: RefCell::new(FastMap::default()),
             failed: RefCell::new(None),
             open: true,
@@ -170,7 +210,7 @@ impl Transaction {
     /// the common one and costs a lookup in the local lock map, inline.
     #[inline]
     fn lock_key(&self, table: TableId, key: &[u8], mode: Mode) -> Result<()> {
-        let table_mode = self.locks.borrow().get(&Resource::Table(table)).copied();
+        let table_mode = self.locks.borrow().table(table);
         let covered = match mode {
             Mode::Shared => table_mode.is_some_and(|m| m.covers(Mode::Shared)),
             _ => table_mode == Some(Mode::Exclusive),
