@@ -18,11 +18,11 @@
 //! # Ok::<(), strata_engine::Error>(())
 //! ```
 //!
-//! The source is laid out by layer, one folder each, bottom up. A file
-//! uses its own layer and the layers below, never one above, and no files
-//! import each other around a circle: `tests/layers.rs` declares the order
-//! (`LAYERS`) and fails on any import against it. Each folder's `mod.rs`
-//! says what the layer owns and what it may use.
+//! The source is laid out by layer, one folder each (listed top first).
+//! A file uses its own layer and the layers below, never one above, and no
+//! files import each other around a circle: `tests/layers.rs` declares the
+//! order (`LAYERS`) and fails on any import against it. Each folder's
+//! `mod.rs` says what the layer owns and what it may use.
 //!
 //! ```text
 //! db/        the public handle: options, open and recovery, the integrity check
