@@ -22,13 +22,14 @@
 //! checksums to be recomputed before the bytes are used: the structural
 //! checks behind them then get fuzzed too.
 
-use crate::header;
-use crate::log_record;
-use crate::meta::Meta;
-use crate::node::{self, LeafValue};
-use crate::page::{self, META_PAGES, PageType};
+use crate::base::bytes;
+use crate::log::log_record;
+use crate::log::wal::{self, FRAME_HEADER, LOG_HEADER, MAX_FRAME_PAYLOAD};
+use crate::page::file_header;
+use crate::page::meta::Meta;
+use crate::page::page_header::{self, META_PAGES, PageType};
 use crate::storage::{CrashMode, FaultPlan, SimVfs};
-use crate::wal::{self, FRAME_HEADER, LOG_HEADER, MAX_FRAME_PAYLOAD};
+use crate::tree::node::{self, LeafValue};
 use crate::{Database, Durability, Error, Options, Result};
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -125,20 +126,24 @@ impl<'a> Input<'a> {
 
 /// The page size a data file's header claims, or 4096.
 fn claimed_page_size(data: &[u8]) -> usize {
-    let n = page::get_u32(data, 12).unwrap_or(0) as usize;
-    if header::valid_page_size(n) { n } else { 4096 }
+    let n = bytes::get_u32(data, 12).unwrap_or(0) as usize;
+    if file_header::valid_page_size(n) {
+        n
+    } else {
+        4096
+    }
 }
 
 /// Recomputes the header checksum (if the magic is there) and the checksum
 /// of every whole page after it.
 pub fn fix_data_checksums(data: &mut [u8]) {
-    if data.len() >= header::HEADER_LEN && &data[0..8] == header::MAGIC {
+    if data.len() >= file_header::HEADER_LEN && &data[0..8] == file_header::MAGIC {
         let crc = crc32fast::hash(&data[0..28]);
         data[28..32].copy_from_slice(&crc.to_le_bytes());
     }
     let ps = claimed_page_size(data);
     for (id, p) in data.chunks_exact_mut(ps).enumerate().skip(1) {
-        page::seal(id as u32, p);
+        page_header::seal(id as u32, p);
     }
 }
 
@@ -165,7 +170,7 @@ pub fn fix_log_checksums(log: &mut [u8], salt: u64) {
     }
     let mut off = LOG_HEADER as usize;
     while off + FRAME_HEADER <= log.len() {
-        let len = page::get_u32(log, off + 4).unwrap_or(0) as usize;
+        let len = bytes::get_u32(log, off + 4).unwrap_or(0) as usize;
         if len > MAX_FRAME_PAYLOAD || off + FRAME_HEADER + len > log.len() {
             break;
         }
@@ -219,7 +224,7 @@ fn read_everything(db: &Database) {
         return;
     };
     let names: Vec<String> = {
-        let st = db.inner.state.read();
+        let st = db.inner.store.tree.read();
         st.tables.iter().map(|(_, t)| t.name.clone()).collect()
     };
     for name in names {
@@ -473,10 +478,10 @@ pub fn decode_page(input: &[u8]) {
     let mut p = inp.take(ps).to_vec();
     p.resize(ps, 0);
     if sel & 4 != 0 {
-        page::seal(id, &mut p);
+        page_header::seal(id, &mut p);
     }
     let extra = inp.rest();
-    let ty = match page::verify(
+    let ty = match page_header::verify(
         id,
         &p,
         &[

@@ -18,23 +18,29 @@
 //! # Ok::<(), strata_engine::Error>(())
 //! ```
 //!
-//! The layers, bottom up (each uses only the ones below it, and `page`'s
-//! byte helpers and `error`, which everything uses):
+//! The source is laid out by layer, one folder each (listed top first).
+//! A file uses its own layer and the layers below, never one above, and no
+//! files import each other around a circle: `tests/layers.rs` declares the
+//! order (`LAYERS`) and fails on any import against it. Each folder's
+//! `mod.rs` says what the layer owns and what it may use.
 //!
 //! ```text
-//! storage  (file I/O seam: real files, or the simulated disk of the crash tests)
-//!   wal, group_commit   (log frames, recovery scan, shared syncs)
-//!   pager, page_cache, free_list, meta, header   (pages, copy-on-write, allocation)
-//!   btree, node, overflow   (the ordered tree over pages)
-//!   catalog   (table names to tree roots)
-//!   lock_table   (strict two-phase locking, deadlock detection)
-//!   txn, db   (transactions, commit, checkpoint, recovery)
+//! db/        the public handle: options, open and recovery, the integrity check
+//! txn/       transactions: the lock manager, private write sets, range reads
+//! store/     the committed state every transaction shares: commit, checkpoint
+//! tree/      B+trees over pages: nodes, overflow chains, the cursor, the catalog
+//! page/      pages: headers, meta pages, the free list, the cache, the pager
+//! log/       the write-ahead log: records, frames and recovery scan, group commit
+//! storage/   the file I/O seam: real files, or the simulated disk of the tests
+//! error.rs   the one error enum
+//! base/      shared helpers: little-endian accessors, the fast hasher
 //! ```
 //!
 //! Transactions are serializable: point reads and writes lock keys, range
 //! scans lock the table, and every lock is held until the commit's record
-//! is in the log (the commit returns once it is durable). A transaction that loses a deadlock gets [`Error::Deadlock`];
-//! [`Database::transaction`] runs a closure and retries it on such errors.
+//! is in the log (the commit returns once it is durable). A transaction
+//! that loses a deadlock gets [`Error::Deadlock`]; [`Database::transaction`]
+//! runs a closure and retries it on such errors.
 //!
 //! `ARCHITECTURE.md` explains the design and `docs/file-format.md` the
 //! bytes on disk.
@@ -42,38 +48,26 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
-mod btree;
-mod catalog;
-mod check;
+mod base;
 mod db;
 mod error;
-mod free_list;
 #[doc(hidden)]
 pub mod fuzzing;
-mod group_commit;
-mod header;
-mod lock_table;
-mod log_record;
-mod meta;
-mod node;
-mod options;
-mod overflow;
+mod log;
 mod page;
-mod page_cache;
-mod pager;
 pub mod storage;
+mod store;
+mod tree;
 mod txn;
-mod wal;
-mod write_set;
 
-pub use catalog::MAX_TABLE_NAME;
-pub use check::CheckReport;
-pub use db::{Database, Stats};
+pub use db::check::CheckReport;
+pub use db::database::{Database, Stats};
+pub use db::options::Options;
 pub use error::{Error, Location, OpenFailure, Result};
-pub use header::{FORMAT_VERSION, OLDEST_FORMAT_VERSION};
-pub use options::{Durability, Options};
-pub use page::{MAX_PAGE_SIZE, MIN_PAGE_SIZE};
-pub use txn::{KeyRange, Range, Transaction};
-
-/// The longest value a database accepts: 16 MiB.
-pub const MAX_VALUE_LEN: usize = 16 << 20;
+pub use page::file_header::{FORMAT_VERSION, OLDEST_FORMAT_VERSION};
+pub use page::page_header::{MAX_PAGE_SIZE, MIN_PAGE_SIZE};
+pub use store::durability::Durability;
+pub use tree::catalog::MAX_TABLE_NAME;
+pub use tree::node::MAX_VALUE_LEN;
+pub use txn::range::{KeyRange, Range};
+pub use txn::transaction::Transaction;

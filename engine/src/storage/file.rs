@@ -1,6 +1,6 @@
 //! The real file system, through `std::fs`.
 
-use super::{OpenMode, StorageFile, Vfs};
+use super::vfs::{OpenMode, StorageFile, Vfs};
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io;
 use std::path::Path;

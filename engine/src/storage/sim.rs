@@ -22,7 +22,7 @@
 //! a test is reproducible from its seed. Files live in memory: keep them to
 //! test sizes.
 
-use super::{OpenMode, StorageFile, Vfs};
+use super::vfs::{OpenMode, StorageFile, Vfs};
 use parking_lot::{Mutex, MutexGuard};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -77,7 +77,7 @@ pub enum CrashMode {
 /// plan and crash state.
 #[derive(Clone)]
 pub struct SimVfs {
-    state: Arc<Mutex<State>>,
+    machine: Arc<Mutex<Machine>>,
 }
 
 type InodeId = u64;
@@ -143,8 +143,11 @@ impl DirOp {
     }
 }
 
+/// The simulated machine behind every clone of a [`SimVfs`]: its files
+/// and namespaces, written and durable, the call counters, the fault plan,
+/// and whether it has crashed.
 #[derive(Default)]
-struct State {
+struct Machine {
     seed: u64,
     /// Crash images taken so far; each draws its own random stream.
     images: u64,
@@ -161,7 +164,7 @@ struct State {
     dir_ops: Vec<DirOp>,
 }
 
-/// Why [`State::admit`] refused a call.
+/// Why [`Machine::admit`] refused a call.
 enum Refusal {
     Crash,
     Fail(u64),
@@ -176,7 +179,7 @@ impl From<Refusal> for io::Error {
     }
 }
 
-impl State {
+impl Machine {
     /// Counts a trait call and applies the fault plan to it. Calls on a
     /// crashed machine are refused without being counted.
     fn admit(&mut self, is_sync: bool) -> Result<(), Refusal> {
@@ -243,12 +246,12 @@ impl State {
     }
 
     /// A crash image of this state, as a fresh, independent state.
-    fn image(&mut self, mode: CrashMode) -> State {
+    fn image(&mut self, mode: CrashMode) -> Machine {
         self.images += 1;
         let mut rng = SplitMix64(self.seed ^ self.images.wrapping_mul(0xD1B5_4A32_D192_ED03));
-        let mut out = State {
+        let mut out = Machine {
             seed: rng.next(),
-            ..State::default()
+            ..Machine::default()
         };
         let kept_ops = match mode {
             CrashMode::KeepAll => self.dir_ops.len(),
@@ -367,47 +370,47 @@ fn path_error(kind: io::ErrorKind, path: &Path) -> io::Error {
 impl SimVfs {
     /// An empty file system whose random choices all derive from `seed`.
     pub fn new(seed: u64) -> SimVfs {
-        SimVfs::from_state(State {
+        SimVfs::from_machine(Machine {
             seed,
-            ..State::default()
+            ..Machine::default()
         })
     }
 
-    fn from_state(state: State) -> SimVfs {
+    fn from_machine(machine: Machine) -> SimVfs {
         SimVfs {
-            state: Arc::new(Mutex::new(state)),
+            machine: Arc::new(Mutex::new(machine)),
         }
     }
 
     /// Locks the state for one trait call, counted and subject to faults.
-    fn enter(&self, is_sync: bool) -> io::Result<MutexGuard<'_, State>> {
-        let mut state = self.state.lock();
+    fn enter(&self, is_sync: bool) -> io::Result<MutexGuard<'_, Machine>> {
+        let mut state = self.machine.lock();
         state.admit(is_sync)?;
         Ok(state)
     }
 
     /// Replaces the fault plan. The call and sync counters are not reset.
     pub fn set_faults(&self, plan: FaultPlan) {
-        self.state.lock().faults = plan;
+        self.machine.lock().faults = plan;
     }
 
     /// Trait calls made so far on this file system and all its files,
     /// including failed ones and the one that crashed it; calls refused
     /// after a crash are not counted.
     pub fn calls(&self) -> u64 {
-        self.state.lock().calls
+        self.machine.lock().calls
     }
 
     /// `sync_data` and `sync_dir` calls made so far, counted as by
     /// [`SimVfs::calls`].
     pub fn syncs(&self) -> u64 {
-        self.state.lock().syncs
+        self.machine.lock().syncs
     }
 
     /// Whether the machine has crashed, by [`SimVfs::crash`] or by a
     /// [`FaultPlan`] trigger.
     pub fn is_crashed(&self) -> bool {
-        self.state.lock().dead
+        self.machine.lock().dead
     }
 
     /// Crashes the machine now (or keeps the moment a fault-plan crash
@@ -415,9 +418,9 @@ impl SimVfs {
     /// independent file system with fresh counters, no faults and no locks.
     /// Every later call on `self` and its files fails.
     pub fn crash(&self, mode: CrashMode) -> SimVfs {
-        let mut state = self.state.lock();
+        let mut state = self.machine.lock();
         state.dead = true;
-        SimVfs::from_state(state.image(mode))
+        SimVfs::from_machine(state.image(mode))
     }
 
     /// The file system a crash at this instant could leave, as
@@ -425,14 +428,14 @@ impl SimVfs {
     /// sample crash images of one moment. Each call draws a different,
     /// deterministic, random stream.
     pub fn snapshot_durable_image(&self, mode: CrashMode) -> SimVfs {
-        SimVfs::from_state(self.state.lock().image(mode))
+        SimVfs::from_machine(self.machine.lock().image(mode))
     }
 
     /// The bytes a read of `path` would return, or `None` if no file is
     /// there. Like all test helpers: not counted, free of faults, and
     /// usable after a crash.
     pub fn read_file(&self, path: &Path) -> Option<Vec<u8>> {
-        let state = self.state.lock();
+        let state = self.machine.lock();
         let ino = state.inodes.get(state.names.get(path)?)?;
         Some(ino.current.clone())
     }
@@ -441,7 +444,7 @@ impl SimVfs {
     /// its unsynced writes; a missing file is created with a durable name.
     /// For tests that corrupt files.
     pub fn write_file(&self, path: &Path, bytes: &[u8]) {
-        let mut state = self.state.lock();
+        let mut state = self.machine.lock();
         let id = match state.names.get(path) {
             Some(&id) => id,
             None => {
@@ -459,7 +462,7 @@ impl SimVfs {
 
     /// The length a read of `path` would see, or `None` if no file is there.
     pub fn file_len(&self, path: &Path) -> Option<u64> {
-        let state = self.state.lock();
+        let state = self.machine.lock();
         let ino = state.inodes.get(state.names.get(path)?)?;
         Some(ino.current.len() as u64)
     }
@@ -469,7 +472,7 @@ impl SimVfs {
     /// `PermissionDenied`. Handles already open keep their mode. Returns
     /// whether a file is there.
     pub fn set_read_only(&self, path: &Path, read_only: bool) -> bool {
-        let mut state = self.state.lock();
+        let mut state = self.machine.lock();
         let Some(&id) = state.names.get(path) else {
             return false;
         };
@@ -484,14 +487,14 @@ impl SimVfs {
 
     /// The paths of all files in the current namespace, sorted.
     pub fn list_files(&self) -> Vec<PathBuf> {
-        self.state.lock().names.keys().cloned().collect()
+        self.machine.lock().names.keys().cloned().collect()
     }
 }
 
 impl fmt::Debug for SimVfs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("SimVfs");
-        match self.state.try_lock() {
+        match self.machine.try_lock() {
             Some(s) => d
                 .field("seed", &s.seed)
                 .field("calls", &s.calls)
@@ -579,7 +582,7 @@ impl Vfs for SimVfs {
 
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         let mut state = self.enter(true)?;
-        let State {
+        let Machine {
             dir_ops,
             durable_names,
             ..
@@ -607,7 +610,7 @@ struct SimFile {
 
 impl SimFile {
     /// As [`SimVfs::enter`], for a call that modifies the file.
-    fn enter_writable(&self) -> io::Result<MutexGuard<'_, State>> {
+    fn enter_writable(&self) -> io::Result<MutexGuard<'_, Machine>> {
         let state = self.vfs.enter(false)?;
         if !self.writable {
             return Err(io::Error::new(
@@ -653,7 +656,7 @@ impl StorageFile for SimFile {
     }
 
     fn sync_data(&self) -> io::Result<()> {
-        let mut state = self.vfs.state.lock();
+        let mut state = self.vfs.machine.lock();
         let admitted = state.admit(true);
         if let Err(Refusal::Fail(_)) = admitted {
             // As Linux does: the dirty pages are marked clean, and lost.
@@ -693,7 +696,7 @@ impl StorageFile for SimFile {
 
 impl Drop for SimFile {
     fn drop(&mut self) {
-        let mut state = self.vfs.state.lock();
+        let mut state = self.vfs.machine.lock();
         if let Some(ino) = state.inodes.get_mut(&self.inode) {
             ino.handles = ino.handles.saturating_sub(1);
             if ino.lock_holder == Some(self.handle) {

@@ -67,9 +67,9 @@
 //! serialise every transaction that touches a hot row through one sync
 //! each, and group commit could not share them.
 
-use crate::catalog::TableId;
+use crate::base::hash::FastMap;
 use crate::error::{Error, Result};
-use crate::page_cache::FastMap;
+use crate::tree::catalog::TableId;
 use parking_lot::{Condvar, Mutex};
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
@@ -84,39 +84,13 @@ pub(crate) type TxnId = u64;
 pub(crate) enum Resource {
     /// A whole table.
     Table(TableId),
-    /// One key of a table, by a 64-bit hash of its bytes ([`key_hash`]).
+    /// One key of a table, by a 64-bit hash of its bytes ([`key_hash`](crate::base::hash::key_hash)).
     /// Two keys with the same hash share a lock: a collision can only make
     /// a transaction wait when it need not, never let one through that
     /// must wait, and hashing spares the lock table a copy of every key.
     Key(TableId, u64),
     /// A table name (for creating tables).
     Name(Box<str>),
-}
-
-/// The 64-bit hash that names a key's lock: fast, and well mixed in every
-/// bit (a multiply-rotate over 8-byte words with a final avalanche).
-pub(crate) fn key_hash(key: &[u8]) -> u64 {
-    const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut h = (key.len() as u64).wrapping_mul(K);
-    let mut chunks = key.chunks_exact(8);
-    for c in &mut chunks {
-        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-        h = (h ^ w).wrapping_mul(K).rotate_left(29);
-    }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut buf = [0u8; 8];
-        buf[..rest.len()].copy_from_slice(rest);
-        h = (h ^ u64::from_le_bytes(buf))
-            .wrapping_mul(K)
-            .rotate_left(29);
-    }
-    // Avalanche (from MurmurHash3's finaliser).
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xC4CE_B9FE_1A85_EC53);
-    h ^ (h >> 33)
 }
 
 /// Lock modes, ordered so that `a <= b` never holds for incomparable
@@ -207,8 +181,11 @@ struct Txn {
     wake: Arc<Condvar>,
 }
 
+/// The lock table itself, behind the lock manager's one mutex: every
+/// resource with a holder or a request, and every transaction that holds
+/// or waits.
 #[derive(Debug, Default)]
-struct State {
+struct LockTable {
     entries: FastMap<Resource, Entry>,
     txns: FastMap<TxnId, Txn>,
 }
@@ -221,28 +198,43 @@ pub(crate) struct LockStats {
     pub timeouts: AtomicU64,
 }
 
-/// Grants and releases locks; finds deadlocks.
+/// Grants and releases locks; finds deadlocks; hands out transaction ids.
 #[derive(Debug)]
 pub(crate) struct LockManager {
-    state: Mutex<State>,
+    table: Mutex<LockTable>,
     timeout: Duration,
+    /// The next transaction's id.
+    next_txn: AtomicU64,
     pub stats: LockStats,
 }
 
 impl LockManager {
     pub(crate) fn new(timeout: Duration) -> LockManager {
         LockManager {
-            state: Mutex::new(State::default()),
+            table: Mutex::new(LockTable::default()),
             timeout,
+            next_txn: AtomicU64::new(1),
             stats: LockStats::default(),
         }
+    }
+
+    /// A new transaction's id. Ids are handed out in `begin` order, so the
+    /// highest id on a cycle is its youngest transaction (see DEADLOCK).
+    pub(crate) fn new_txn(&self) -> TxnId {
+        self.next_txn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The id the next transaction will get: a number that moves as
+    /// transactions begin (the retry pause's jitter uses it).
+    pub(crate) fn txns_begun(&self) -> u64 {
+        self.next_txn.load(Ordering::Relaxed)
     }
 
     /// Acquires `mode` on `res` for `txn`, waiting if it must. On
     /// `Deadlock` or `LockTimeout` the request is withdrawn; the locks the
     /// transaction already holds stay until [`LockManager::release_all`].
     pub(crate) fn acquire(&self, txn: TxnId, res: &Resource, mode: Mode) -> Result<()> {
-        let mut st = self.state.lock();
+        let mut st = self.table.lock();
         let entry = st.entries.entry(res.clone()).or_default();
         let held = entry.held_by(txn);
         if held.is_some_and(|h| h.covers(mode)) {
@@ -312,7 +304,7 @@ impl LockManager {
     /// Acquires `mode` on `res` for `txn` if that needs no wait; `false`,
     /// changing nothing, if it would.
     pub(crate) fn try_acquire(&self, txn: TxnId, res: &Resource, mode: Mode) -> bool {
-        let mut st = self.state.lock();
+        let mut st = self.table.lock();
         let entry = st.entries.entry(res.clone()).or_default();
         let held = entry.held_by(txn);
         if held.is_some_and(|h| h.covers(mode)) {
@@ -335,7 +327,7 @@ impl LockManager {
 
     /// Releases every lock of `txn` and grants what can now be granted.
     pub(crate) fn release_all(&self, txn: TxnId) {
-        let mut st = self.state.lock();
+        let mut st = self.table.lock();
         let Some(t) = st.txns.remove(&txn) else {
             return;
         };
@@ -353,7 +345,7 @@ impl LockManager {
 
     /// Number of transactions waiting for a lock right now.
     pub(crate) fn waiting(&self) -> usize {
-        self.state
+        self.table
             .lock()
             .txns
             .values()
@@ -364,7 +356,7 @@ impl LockManager {
     /// Whether `txn` is waiting for a lock right now.
     #[cfg(test)]
     pub(crate) fn is_waiting(&self, txn: TxnId) -> bool {
-        self.state
+        self.table
             .lock()
             .txns
             .get(&txn)
@@ -372,7 +364,7 @@ impl LockManager {
     }
 }
 
-impl State {
+impl LockTable {
     fn txn(&mut self, txn: TxnId) -> &mut Txn {
         self.txns.entry(txn).or_insert_with(|| Txn {
             held: Vec::new(),
@@ -479,6 +471,7 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::base::hash::key_hash;
     use std::thread;
 
     fn key(k: &str) -> Resource {
@@ -535,7 +528,7 @@ mod tests {
         reader.join().unwrap().unwrap();
         lm.release_all(4);
         assert_eq!(lm.waiting(), 0);
-        assert!(lm.state.lock().entries.is_empty());
+        assert!(lm.table.lock().entries.is_empty());
     }
 
     #[test]
@@ -620,6 +613,6 @@ mod tests {
         ));
         lm.release_all(3);
         lm.release_all(1);
-        assert!(lm.state.lock().entries.is_empty());
+        assert!(lm.table.lock().entries.is_empty());
     }
 }

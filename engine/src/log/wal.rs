@@ -92,15 +92,15 @@
 //! file is older than its log). Opening also refuses to fall back when
 //! the data file is shorter than the older meta page's page count: a newer
 //! checkpoint cut the file, and with it pages of the older tree. Both
-//! checks come before any page of the older tree is read (`db.rs`). Falling
+//! checks come before any page of the older tree is read (`db/recovery.rs`). Falling
 //! back goes ahead only when the log has not been written since the older
 //! meta page's generation, and then it still holds every transaction the
 //! damaged page's checkpoint had. (A transaction committed by checkpoint
 //! has no frames; that commit therefore writes a second meta page at once,
 //! so that both meta pages hold it.)
 
+use crate::base::bytes::{get_u32, get_u64};
 use crate::error::{Error, Result};
-use crate::page::{get_u32, get_u64};
 use crate::storage::StorageFile;
 
 /// Magic at the start of the log file.
@@ -238,6 +238,15 @@ impl FrameEncoder {
 
 /// Appends the frames carrying `record` for transaction `lsn` to `out`.
 /// An empty record still gets one frame: it carries the commit marker.
+/// A fresh random salt for a log generation: the standard library's
+/// randomly keyed hasher, so no dependency is needed for it.
+pub(crate) fn new_salt() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    RandomState::new().hash_one(COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
 #[cfg(test)]
 pub(crate) fn encode_frames(
     out: &mut Vec<u8>,

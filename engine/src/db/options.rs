@@ -1,24 +1,10 @@
 //! Settings a database is opened with.
 
 use crate::error::{Error, Result};
-use crate::header;
+use crate::page::file_header;
 use crate::storage::{RealVfs, Vfs};
+use crate::store::durability::Durability;
 use std::sync::Arc;
-
-/// When a commit counts as done.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Durability {
-    /// `commit` returns once the transaction's log record is synced to the
-    /// device: a power failure right after cannot lose it. Concurrent
-    /// committers share syncs (group commit).
-    #[default]
-    Full,
-    /// `commit` returns once the log record is handed to the operating
-    /// system, without a sync. A crash of the process loses nothing; a
-    /// power failure may lose the last commits, never part of one, and
-    /// never an earlier commit without the later ones.
-    Buffered,
-}
 
 /// How to open a database. Build one with struct update syntax:
 ///
@@ -105,7 +91,7 @@ impl Default for Options {
 
 impl Options {
     pub(crate) fn validate(&self) -> Result<()> {
-        if !header::valid_page_size(self.page_size) {
+        if !file_header::valid_page_size(self.page_size) {
             return Err(Error::InvalidOptions(format!(
                 "page_size {} is not a power of two from 4096 to 32768",
                 self.page_size

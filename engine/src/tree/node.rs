@@ -1,6 +1,6 @@
 //! B+tree nodes: the slotted layout of leaf and branch pages.
 //!
-//! NODE HEADER (bytes 0..16; bytes 0..8 are the page header of `page.rs`,
+//! NODE HEADER (bytes 0..16; bytes 0..8 are the page header of `page/page_header.rs`,
 //! whose type-specific bytes 6..8 hold the cell count)
 //!
 //! | OFFSET | SIZE | DESCRIPTION |
@@ -55,8 +55,9 @@
 //! Pages read from disk pass [`validate`] once, when they enter the cache;
 //! the accessors below index without further checks and rely on it.
 
+use crate::base::bytes::{get_u16, get_u32, put_u16, put_u32, u16_at, u32_at};
 use crate::error::{Error, Result};
-use crate::page::{PageId, PageType, get_u16, get_u32, put_u16, put_u32, u16_at, u32_at};
+use crate::page::page_header::{PageId, PageType};
 use std::cmp::Ordering;
 
 /// Byte size of the node header, where the slot array starts.
@@ -67,6 +68,9 @@ const FLAG_OVERFLOW: u8 = 1;
 
 /// Size of a leaf cell's reference to an overflow chain.
 pub(crate) const OVERFLOW_REF: usize = 4;
+
+/// The longest value a database accepts: 16 MiB.
+pub const MAX_VALUE_LEN: usize = 16 << 20;
 
 /// The largest key a database with this page size accepts.
 pub(crate) fn max_key_len(page_size: usize) -> usize {
@@ -548,7 +552,7 @@ pub(crate) fn validate(id: PageId, p: &[u8]) -> Result<()> {
                 return Err(bad(format!("cell {i}: unknown flags {flags:#x}")));
             }
             if flags & FLAG_OVERFLOW != 0 {
-                if v > crate::MAX_VALUE_LEN || k + v <= inline_limit(page_size) {
+                if v > MAX_VALUE_LEN || k + v <= inline_limit(page_size) {
                     return Err(bad(format!("cell {i}: bad overflow value length {v}")));
                 }
                 LEAF_CELL_HEADER + k + OVERFLOW_REF
@@ -593,7 +597,7 @@ pub(crate) fn validate(id: PageId, p: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::page::new_page;
+    use crate::page::page_header::new_page;
 
     fn leaf_cell(key: &[u8], value: &[u8]) -> Vec<u8> {
         let mut buf = [0u8; 2048];

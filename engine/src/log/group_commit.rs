@@ -23,13 +23,16 @@
 //! database poisons its handle.
 
 use crate::error::{Error, Result};
-use crate::log_record::{self, Op};
-use crate::storage::StorageFile;
-use crate::wal::{self, LOG_HEADER};
+use crate::log::log_record::{self, Op};
+use crate::log::wal::{self, LOG_HEADER};
+use crate::storage::{OpenMode, StorageFile, Vfs};
 use parking_lot::{Condvar, Mutex};
+use std::path::Path;
 
+/// What the log writer's mutex protects: the buffer of appended frames,
+/// the LSN counters, the allocation and the current generation.
 #[derive(Debug)]
-struct State {
+struct LogState {
     /// Frames appended but not yet handed to the file.
     buf: Vec<u8>,
     /// File offset of `buf[0]`.
@@ -75,7 +78,7 @@ const GROW_BY: u64 = 1 << 20;
 #[derive(Debug)]
 pub(crate) struct LogWriter {
     file: Box<dyn StorageFile>,
-    state: Mutex<State>,
+    state: Mutex<LogState>,
     done: Condvar,
     /// Length the log is cut back to after a checkpoint if it grew past it.
     keep: u64,
@@ -94,7 +97,7 @@ impl LogWriter {
     ) -> LogWriter {
         LogWriter {
             file,
-            state: Mutex::new(State {
+            state: Mutex::new(LogState {
                 buf: Vec::new(),
                 buf_offset: end,
                 appended: last_lsn,
@@ -326,6 +329,22 @@ impl LogWriter {
         }
         self.done.notify_all();
     }
+}
+
+/// Writes a new log file: the header, then zeros up to the preallocated
+/// size, synced.
+pub(crate) fn create_log(
+    vfs: &dyn Vfs,
+    path: &Path,
+    preallocate: u64,
+) -> Result<Box<dyn StorageFile>> {
+    let f = vfs.open(path, OpenMode::CreateTruncate)?;
+    f.write_at(&wal::encode_header(), 0)?;
+    if preallocate > LOG_HEADER {
+        write_zeros(&*f, LOG_HEADER, preallocate)?;
+    }
+    f.sync_data()?;
+    Ok(f)
 }
 
 /// Writes zeros over `from..to` of `file`.

@@ -13,57 +13,10 @@
 //! hit sets the page's reference bit; the hand clears set bits and evicts
 //! the first page whose bit is already clear.
 
-use crate::page::{PageBuf, PageId};
+use crate::page::page_header::{PageBuf, PageId};
 use parking_lot::Mutex;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 const SHARDS: usize = 64;
-
-/// A fast hasher for the engine's internal maps, whose keys are numbers
-/// (page numbers, table ids, lock names that are already hashes) or short
-/// strings: a multiply-rotate per word instead of SipHash. None of these
-/// maps is keyed by anything an attacker chooses freely.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct IdHasher(u64);
-
-const MIX: u64 = 0x9E37_79B9_7F4A_7C15;
-
-impl Hasher for IdHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for c in bytes.chunks(8) {
-            let mut w = [0u8; 8];
-            w[..c.len()].copy_from_slice(c);
-            self.write_u64(u64::from_le_bytes(w));
-        }
-    }
-
-    fn write_u8(&mut self, n: u8) {
-        self.write_u64(u64::from(n));
-    }
-
-    fn write_u32(&mut self, n: u32) {
-        self.write_u64(u64::from(n));
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(23) ^ n).wrapping_mul(MIX);
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// A `HashMap` with the fast hasher.
-pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
-
-/// A `HashMap` keyed by page number.
-pub(crate) type IdMap<V> = FastMap<PageId, V>;
 
 struct Slot {
     page: PageBuf,

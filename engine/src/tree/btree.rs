@@ -9,7 +9,7 @@
 //!
 //! A tree is named by its root page; root 0 is the empty tree (no pages).
 //!
-//! INVARIANTS (checked by `check.rs`)
+//! INVARIANTS (checked by `db/check.rs`)
 //!
 //! 1. Keys within a node strictly increase; every key in child `i` of a
 //!    branch lies in `[key i-1, key i)` of that branch (bounds inherited
@@ -32,16 +32,16 @@
 //! push a split up to the root.
 
 use crate::error::{Error, Result};
-use crate::node::{self, LeafValue};
-use crate::overflow;
-use crate::page::{PageBuf, PageId, PageType};
-use crate::pager::{NODE, PageRef, Pages, PagesMut};
-use std::ops::Bound;
+use crate::page::page_header::{FIRST_DATA_PAGE, PageBuf, PageId, PageType, page_type};
+use crate::page::pager::{NODE, PageRef, Pager, Pages, PagesMut};
+use crate::storage::StorageFile;
+use crate::tree::node::{self, LeafValue};
+use crate::tree::overflow;
 
 /// A deeper tree than this can only come from a damaged file (a loop of
 /// child pointers): every branch has at least two children, so 2^32 pages
 /// fit in far fewer levels.
-const MAX_DEPTH: usize = 40;
+pub(crate) const MAX_DEPTH: usize = 40;
 
 /// Leaf cells up to this many bytes are built on the stack by `insert`.
 const SMALL_CELL: usize = 512;
@@ -49,7 +49,8 @@ const SMALL_CELL: usize = 512;
 /// A node split: the separator and the new right sibling.
 type Split = Option<(Vec<u8>, PageId)>;
 
-fn too_deep(id: PageId) -> Error {
+/// The error for a walk that went deeper than [`MAX_DEPTH`].
+pub(crate) fn too_deep(id: PageId) -> Error {
     Error::corrupt_page(id, "tree deeper than any valid tree: a child pointer loops")
 }
 
@@ -69,8 +70,14 @@ fn load_value(r: &impl Pages, p: &[u8], i: usize) -> Result<Vec<u8>> {
     }
 }
 
-/// The value stored under `key`, if any.
-pub(crate) fn get(r: &impl Pages, root: PageId, key: &[u8]) -> Result<Option<Vec<u8>>> {
+/// Descends from `root` to the leaf whose key range holds `key`, and
+/// returns it with `key`'s place in it: `Ok(i)` if cell `i` holds `key`,
+/// `Err(i)` where it would go. `None` for the empty tree.
+fn descend<'r>(
+    r: &'r impl Pages,
+    root: PageId,
+    key: &[u8],
+) -> Result<Option<(PageRef<'r>, std::result::Result<usize, usize>)>> {
     if root == 0 {
         return Ok(None);
     }
@@ -78,25 +85,26 @@ pub(crate) fn get(r: &impl Pages, root: PageId, key: &[u8]) -> Result<Option<Vec
     for _ in 0..MAX_DEPTH {
         let p = r.read(id, NODE)?;
         if node::is_leaf(&p) {
-            return match node::search(&p, key) {
-                Ok(i) => Ok(Some(load_value(r, &p, i)?)),
-                Err(_) => Ok(None),
-            };
+            let at = node::search(&p, key);
+            return Ok(Some((p, at)));
         }
         id = node::child(&p, node::child_index(&p, key));
     }
     Err(too_deep(id))
 }
 
-/// Where [`get_found`] found a value.
+/// A value [`get`] found.
 pub(crate) enum Found {
-    /// Inline in cell `.1` of a clean leaf, shared by reference count.
+    /// Inline in cell `.1` of a leaf, shared by reference count: a clean
+    /// page's bytes never change, and a writer copies a dirty page that is
+    /// shared before it changes it.
     Leaf(PageBuf, usize),
-    /// Copied out (a dirty leaf, or an overflow chain).
+    /// Copied out (a leaf the pager only lends, or an overflow chain).
     Owned(Vec<u8>),
 }
 
 impl Found {
+    /// The value's bytes, where they lie.
     pub(crate) fn bytes(&self) -> &[u8] {
         match self {
             Found::Leaf(l, i) => match node::value(l, *i) {
@@ -106,35 +114,37 @@ impl Found {
             Found::Owned(v) => v,
         }
     }
+
+    /// The value, copied out if it is not already.
+    pub(crate) fn into_vec(self) -> Vec<u8> {
+        match self {
+            Found::Owned(v) => v,
+            leaf => leaf.bytes().to_vec(),
+        }
+    }
 }
 
-/// Like [`get`], but leaves an inline value of a leaf where it is,
-/// so that the caller can read it after the tree latch is released
-/// without copying it.
-pub(crate) fn get_found(r: &impl Pages, root: PageId, key: &[u8]) -> Result<Option<Found>> {
-    if root == 0 {
+/// The value stored under `key`, if any. An inline value is left in its
+/// leaf, so that the caller can read it after the tree latch is released
+/// without a copy; a value in overflow pages is read out.
+pub(crate) fn get(r: &impl Pages, root: PageId, key: &[u8]) -> Result<Option<Found>> {
+    let Some((p, Ok(i))) = descend(r, root, key)? else {
         return Ok(None);
-    }
-    let mut id = root;
-    for _ in 0..MAX_DEPTH {
-        let p = r.read(id, NODE)?;
-        if node::is_leaf(&p) {
-            let Ok(i) = node::search(&p, key) else {
-                return Ok(None);
-            };
-            return Ok(Some(match p {
-                PageRef::Shared(buf) if matches!(node::value(&buf, i), LeafValue::Inline(_)) => {
-                    Found::Leaf(buf, i)
-                }
-                PageRef::Held(buf) if matches!(node::value(buf, i), LeafValue::Inline(_)) => {
-                    Found::Leaf(buf.clone(), i)
-                }
-                p => Found::Owned(load_value(r, &p, i)?),
-            }));
+    };
+    Ok(Some(match p {
+        PageRef::Shared(buf) if matches!(node::value(&buf, i), LeafValue::Inline(_)) => {
+            Found::Leaf(buf, i)
         }
-        id = node::child(&p, node::child_index(&p, key));
-    }
-    Err(too_deep(id))
+        PageRef::Held(buf) if matches!(node::value(buf, i), LeafValue::Inline(_)) => {
+            Found::Leaf(buf.clone(), i)
+        }
+        p => Found::Owned(load_value(r, &p, i)?),
+    }))
+}
+
+/// Whether `key` is stored (reading no value).
+pub(crate) fn contains(r: &impl Pages, root: PageId, key: &[u8]) -> Result<bool> {
+    Ok(matches!(descend(r, root, key)?, Some((_, Ok(_)))))
 }
 
 /// Stores `value` under `key`, replacing any old value, and returns the
@@ -385,14 +395,14 @@ fn balanced_split<C: AsRef<[u8]>>(cells: &[C], page_size: usize, promote: usize)
 /// Removes `key` and returns the new root and whether the key was there.
 pub(crate) fn delete(w: &mut impl PagesMut, root: PageId, key: &[u8]) -> Result<(PageId, bool)> {
     // Look first: a miss must not copy the path.
-    if root == 0 || !contains(w, root, key)? {
+    if !contains(w, root, key)? {
         return Ok((root, false));
     }
     let mut root = w.writable(root, NODE)?;
     let split = delete_rec(w, root, key, 0)?;
     root = grow(w, root, split)?;
     // Shrink: an emptied root leaf frees the tree, a root branch without
-    // keys hands the root to its only child (invariant 3).
+    // keys hands the root to its only child (btree invariant 3).
     loop {
         let p = w.page_mut(root);
         if node::count(p) > 0 {
@@ -409,18 +419,6 @@ pub(crate) fn delete(w: &mut impl PagesMut, root: PageId, key: &[u8]) -> Result<
         }
         root = w.writable(next, NODE)?;
     }
-}
-
-fn contains(r: &impl Pages, root: PageId, key: &[u8]) -> Result<bool> {
-    let mut id = root;
-    for _ in 0..MAX_DEPTH {
-        let p = r.read(id, NODE)?;
-        if node::is_leaf(&p) {
-            return Ok(node::search(&p, key).is_ok());
-        }
-        id = node::child(&p, node::child_index(&p, key));
-    }
-    Err(too_deep(id))
 }
 
 fn delete_rec(w: &mut impl PagesMut, id: PageId, key: &[u8], depth: usize) -> Result<Split> {
@@ -587,301 +585,58 @@ fn relocate_rec(w: &mut impl PagesMut, id: PageId, limit: PageId, height: usize)
     Ok(id)
 }
 
-/// The branch pages above a leaf, with the child taken in each: where a
-/// scan resumes to reach the next leaf without searching from the root.
-/// Valid only while no page of the tree moves (see
-/// [`crate::pager::Pager::epoch`]).
-#[derive(Clone)]
-pub(crate) struct LeafPath {
-    steps: [(PageId, u16); MAX_DEPTH],
-    depth: usize,
-}
-
-impl Default for LeafPath {
-    fn default() -> LeafPath {
-        LeafPath {
-            steps: [(0, 0); MAX_DEPTH],
-            depth: 0,
-        }
-    }
-}
-
-impl LeafPath {
-    fn push(&mut self, id: PageId, child: usize) -> Result<()> {
-        let slot = self.steps.get_mut(self.depth).ok_or_else(|| too_deep(id))?;
-        // A child index is at most a node's count, itself a u16.
-        *slot = (id, child as u16);
-        self.depth += 1;
-        Ok(())
-    }
-}
-
-fn snapshot(p: PageRef<'_>) -> PageBuf {
-    match p {
-        PageRef::Shared(buf) => buf,
-        PageRef::Held(buf) => buf.clone(),
-        PageRef::Borrowed(b) => PageBuf::from(b),
-    }
-}
-
-/// In leaf `p`, the index of the first entry past `bound` (the last entry
-/// before it, with `reverse`); `count` or -1 when the leaf has none.
-fn leaf_pos(p: &[u8], bound: Bound<&[u8]>, reverse: bool) -> isize {
-    let n = node::count(p) as isize;
-    match (bound, reverse) {
-        (Bound::Unbounded, false) => 0,
-        (Bound::Unbounded, true) => n - 1,
-        (Bound::Included(k), false) => match node::search(p, k) {
-            Ok(i) | Err(i) => i as isize,
-        },
-        (Bound::Excluded(k), false) => match node::search(p, k) {
-            Ok(i) => i as isize + 1,
-            Err(i) => i as isize,
-        },
-        (Bound::Included(k), true) => match node::search(p, k) {
-            Ok(i) => i as isize,
-            Err(i) => i as isize - 1,
-        },
-        (Bound::Excluded(k), true) => match node::search(p, k) {
-            Ok(i) | Err(i) => i as isize - 1,
-        },
-    }
-}
-
-/// The leaf holding the first entry past `bound` (the last before it,
-/// with `reverse`), as a snapshot the caller may keep after the tree latch
-/// is released, and that entry's index; `path` is left leading to it.
-/// `None` if no entry lies there.
-///
-/// The leaf is shared by reference count: a clean page's bytes never
-/// change, and a writer copies a dirty page that a snapshot shares before
-/// it changes it (`Arc::make_mut`). The caller must keep the table locked,
-/// so that the snapshot stays the table's truth while it is read.
-pub(crate) fn seek_leaf(
-    r: &impl Pages,
-    root: PageId,
-    bound: Bound<&[u8]>,
-    reverse: bool,
-    path: &mut LeafPath,
-) -> Result<Option<(PageBuf, usize)>> {
-    path.depth = 0;
-    if root == 0 {
-        return Ok(None);
-    }
-    let mut id = root;
-    let (leaf, pos): (PageRef<'_>, isize) = loop {
-        let p = r.read(id, NODE)?;
-        if node::is_leaf(&p) {
-            let pos = leaf_pos(&p, bound, reverse);
-            break (p, pos);
-        }
-        let idx = match bound {
-            Bound::Unbounded if reverse => node::count(&p),
-            Bound::Unbounded => 0,
-            Bound::Included(k) | Bound::Excluded(k) => node::child_index(&p, k),
-        };
-        path.push(id, idx)?;
-        id = node::child(&p, idx);
-    };
-    if (0..node::count(&leaf) as isize).contains(&pos) {
-        return Ok(Some((snapshot(leaf), pos as usize)));
-    }
-    // Past the end of this leaf: the entry is the first of the next one.
-    Ok(next_leaf(r, path, reverse)?.map(|leaf| {
-        let n = node::count(&leaf);
-        (leaf, if reverse { n - 1 } else { 0 })
-    }))
-}
-
-/// The first non-empty leaf after the one `path` leads to (before it, with
-/// `reverse`), leaving `path` leading to it; `None` at the end of the tree.
-pub(crate) fn next_leaf(
-    r: &impl Pages,
-    path: &mut LeafPath,
-    reverse: bool,
-) -> Result<Option<PageBuf>> {
-    loop {
-        // Up to the nearest branch with a child left on this side.
-        let mut id = loop {
-            if path.depth == 0 {
-                return Ok(None);
-            }
-            let (branch, idx) = &mut path.steps[path.depth - 1];
-            let p = r.read(*branch, &[PageType::Branch])?;
-            let next = if reverse {
-                idx.checked_sub(1)
-            } else {
-                Some(*idx + 1).filter(|&i| usize::from(i) <= node::count(&p))
-            };
-            match next {
-                Some(i) => {
-                    *idx = i;
-                    break node::child(&p, usize::from(i));
-                }
-                None => path.depth -= 1,
-            }
-        };
-        // Down its outermost children to a leaf.
+/// Pins the branch levels of the trees at `roots` in the pager, top down,
+/// as far as its pin budget goes ([`Pager::pin`]): the upper levels every
+/// lookup passes through then stay in memory, outside the cache. Reads
+/// the leftmost path of each tree to learn its height, and no leaf past
+/// that.
+pub(crate) fn pin_branches(
+    pager: &mut Pager,
+    roots: &[PageId],
+    file: &dyn StorageFile,
+) -> Result<()> {
+    let mut level: Vec<PageId> = roots.iter().copied().filter(|&r| r != 0).collect();
+    // The height of each tree decides which levels are branches; read
+    // no leaf to find out.
+    let mut heights = Vec::new();
+    let page_count = pager.page_count();
+    let in_tree = |id: PageId| (FIRST_DATA_PAGE..page_count).contains(&id);
+    for &root in &level {
+        let mut id = root;
+        let mut h = 0;
         loop {
-            let p = r.read(id, NODE)?;
-            if node::is_leaf(&p) {
-                if node::count(&p) > 0 {
-                    return Ok(Some(snapshot(p)));
-                }
+            if !in_tree(id) {
+                return Err(Error::corrupt_page(id, "reference outside the tree area"));
+            }
+            let p = pager.load(file, id)?;
+            if !matches!(page_type(&p), Some(PageType::Leaf | PageType::Branch)) {
+                return Err(Error::corrupt_page(id, "expected a tree page"));
+            }
+            if node::is_leaf(&p) || h > 64 {
                 break;
             }
-            let idx = if reverse { node::count(&p) } else { 0 };
-            path.push(id, idx)?;
-            id = node::child(&p, idx);
+            id = node::child(&p, 0);
+            h += 1;
         }
+        heights.push(h);
     }
-}
-
-/// The value of leaf cell `i` of a leaf snapshot, reading an overflow
-/// chain through `r`.
-pub(crate) fn leaf_value(r: &impl Pages, leaf: &[u8], i: usize) -> Result<Vec<u8>> {
-    load_value(r, leaf, i)
-}
-
-/// Passes up to `limit` entries of the range `(from, to)` to `emit`, in
-/// ascending order, or descending with `reverse`, as borrowed slices (no
-/// copy unless `emit` makes one). Returns `true` when it stopped at
-/// `limit` (there may be more), `false` when the range is done.
-pub(crate) fn scan_with(
-    r: &impl Pages,
-    root: PageId,
-    from: Bound<&[u8]>,
-    to: Bound<&[u8]>,
-    reverse: bool,
-    limit: usize,
-    emit: &mut dyn FnMut(&[u8], &[u8]),
-) -> Result<bool> {
-    if root == 0 || limit == 0 {
-        return Ok(limit == 0);
+    let mut depth = 0;
+    let mut tagged: Vec<(PageId, usize)> = level.drain(..).zip(heights).collect();
+    while !tagged.is_empty() && depth < 64 {
+        let mut next = Vec::new();
+        for (id, height) in tagged {
+            if depth >= height || !pager.can_pin() || !in_tree(id) {
+                continue;
+            }
+            let page = pager.load(file, id)?;
+            if page_type(&page) != Some(PageType::Branch) {
+                continue; // a damaged tree: reading it will say so
+            }
+            next.extend((0..=node::count(&page)).map(|i| (node::child(&page, i), height)));
+            pager.pin(id, page);
+        }
+        tagged = next;
+        depth += 1;
     }
-    let after_start = |k: &[u8]| match from {
-        Bound::Included(s) => k >= s,
-        Bound::Excluded(s) => k > s,
-        Bound::Unbounded => true,
-    };
-    let before_end = |k: &[u8]| match to {
-        Bound::Included(e) => k <= e,
-        Bound::Excluded(e) => k < e,
-        Bound::Unbounded => true,
-    };
-    // The bound we seek to, and the one that ends the scan.
-    let seek = if reverse { to } else { from };
-    let mut stack: Vec<(PageRef<'_>, usize)> = Vec::new();
-    let mut id = root;
-    // Descend to the leaf holding the seek bound.
-    let (mut leaf, mut pos): (PageRef<'_>, isize) = loop {
-        if stack.len() >= MAX_DEPTH {
-            return Err(too_deep(id));
-        }
-        let p = r.read(id, NODE)?;
-        if node::is_leaf(&p) {
-            let pos = leaf_pos(&p, seek, reverse);
-            break (p, pos);
-        }
-        let idx = match seek {
-            Bound::Unbounded if reverse => node::count(&p),
-            Bound::Unbounded => 0,
-            Bound::Included(k) | Bound::Excluded(k) => node::child_index(&p, k),
-        };
-        id = node::child(&p, idx);
-        stack.push((p, idx));
-    };
-    // Keys within a leaf are in order (validated on load, or written by
-    // us); across leaves the first key of each must follow the last of the
-    // one before, which a damaged tree might break.
-    let mut last: Vec<u8> = Vec::new();
-    let mut first_leaf = true;
-    let mut emitted = 0;
-    loop {
-        let n = node::count(&leaf) as isize;
-        let mut entered = false;
-        while (0..n).contains(&pos) {
-            let i = pos as usize;
-            let k = node::key(&leaf, i);
-            if !(if reverse {
-                after_start(k)
-            } else {
-                before_end(k)
-            }) {
-                return Ok(false);
-            }
-            if !entered {
-                entered = true;
-                let in_order = if first_leaf {
-                    if reverse {
-                        before_end(k)
-                    } else {
-                        after_start(k)
-                    }
-                } else if reverse {
-                    k < &last[..]
-                } else {
-                    k > &last[..]
-                };
-                if !in_order {
-                    return Err(Error::corrupt_page(id, "keys out of order across pages"));
-                }
-            }
-            match node::value(&leaf, i) {
-                LeafValue::Inline(v) => emit(k, v),
-                LeafValue::Overflow { .. } => emit(k, &load_value(r, &leaf, i)?),
-            }
-            emitted += 1;
-            if emitted >= limit {
-                return Ok(true);
-            }
-            pos += if reverse { -1 } else { 1 };
-        }
-        if n > 0 {
-            first_leaf = false;
-            last.clear();
-            last.extend_from_slice(node::key(&leaf, if reverse { 0 } else { n as usize - 1 }));
-        }
-        // Climb to the nearest branch with a sibling on our side, then go
-        // down its edge to the next leaf.
-        loop {
-            let Some((p, idx)) = stack.last_mut() else {
-                return Ok(false);
-            };
-            let n = node::count(p);
-            let next = if reverse {
-                idx.checked_sub(1)
-            } else {
-                Some(*idx + 1).filter(|&i| i <= n)
-            };
-            match next {
-                Some(i) => {
-                    *idx = i;
-                    id = node::child(p, i);
-                    break;
-                }
-                None => {
-                    stack.pop();
-                }
-            }
-        }
-        loop {
-            if stack.len() >= MAX_DEPTH {
-                return Err(too_deep(id));
-            }
-            let p = r.read(id, NODE)?;
-            if node::is_leaf(&p) {
-                pos = if reverse {
-                    node::count(&p) as isize - 1
-                } else {
-                    0
-                };
-                leaf = p;
-                break;
-            }
-            let idx = if reverse { node::count(&p) } else { 0 };
-            id = node::child(&p, idx);
-            stack.push((p, idx));
-        }
-    }
+    Ok(())
 }

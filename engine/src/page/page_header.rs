@@ -11,14 +11,15 @@
 //!
 //! Mixing the page number into the checksum catches a page written to the
 //! wrong place as surely as a flipped bit. Page 0 is the file header
-//! (`header.rs`), pages 1 and 2 are the two meta pages (`meta.rs`).
+//! (`file_header.rs`), pages 1 and 2 are the two meta pages (`meta.rs`).
 //!
 //! All integers in every on-disk structure are little-endian and fixed
-//! width. Readers of untrusted bytes use the checked accessors
-//! ([`get_u16`] and friends); the unchecked ones are only for buffers this
-//! process built or already validated.
+//! width (`base/bytes.rs`).
 
+use crate::base::bytes::get_u32;
 use crate::error::{Error, Result};
+use crate::storage::StorageFile;
+use std::io;
 use std::sync::Arc;
 
 /// A page number: the page's byte offset divided by the page size.
@@ -40,11 +41,11 @@ pub const MAX_PAGE_SIZE: usize = 32768;
 /// What a page holds, byte 4 of every page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum PageType {
-    /// B+tree leaf: keys and values (`node.rs`).
+    /// B+tree leaf: keys and values (`tree/node.rs`).
     Leaf = 1,
-    /// B+tree interior node: separator keys and child pointers (`node.rs`).
+    /// B+tree interior node: separator keys and child pointers (`tree/node.rs`).
     Branch = 2,
-    /// Part of a value too large to keep in its leaf (`overflow.rs`).
+    /// Part of a value too large to keep in its leaf (`tree/overflow.rs`).
     Overflow = 3,
     /// Part of the persisted free-page list (`free_list.rs`).
     FreeList = 4,
@@ -118,52 +119,41 @@ pub(crate) fn page_type(page: &[u8]) -> Option<PageType> {
     PageType::from_byte(page[4])
 }
 
-// ---- checked little-endian accessors, for bytes read from disk ----
-
-pub(crate) fn get_u16(b: &[u8], off: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(
-        b.get(off..off.checked_add(2)?)?.try_into().ok()?,
-    ))
+/// Reads page `id` from the file and checks its checksum and that it is a
+/// page of the tree area (leaf, branch, overflow or free-list). What a
+/// leaf or branch page holds is checked by [`Pager::load`](crate::page::pager::Pager::load).
+pub(crate) fn load(file: &dyn StorageFile, page_size: usize, id: PageId) -> Result<PageBuf> {
+    let mut buf: PageBuf = std::iter::repeat_n(0u8, page_size).collect();
+    let bytes = Arc::make_mut(&mut buf);
+    read_exact(file, bytes, u64::from(id) * page_size as u64, id)?;
+    verify(
+        id,
+        bytes,
+        &[
+            PageType::Leaf,
+            PageType::Branch,
+            PageType::Overflow,
+            PageType::FreeList,
+        ],
+    )?;
+    Ok(buf)
 }
 
-pub(crate) fn get_u32(b: &[u8], off: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(
-        b.get(off..off.checked_add(4)?)?.try_into().ok()?,
-    ))
-}
-
-pub(crate) fn get_u64(b: &[u8], off: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(
-        b.get(off..off.checked_add(8)?)?.try_into().ok()?,
-    ))
-}
-
-// ---- unchecked accessors, for buffers already validated ----
-
-#[inline]
-pub(crate) fn u16_at(b: &[u8], off: usize) -> u16 {
-    // One bounds check for the pair (the conversion cannot fail).
-    u16::from_le_bytes(b[off..off + 2].try_into().unwrap_or_default())
-}
-
-#[inline]
-pub(crate) fn u32_at(b: &[u8], off: usize) -> u32 {
-    u32::from_le_bytes(b[off..off + 4].try_into().unwrap_or_default())
-}
-
-#[inline]
-pub(crate) fn put_u16(b: &mut [u8], off: usize, v: u16) {
-    b[off..off + 2].copy_from_slice(&v.to_le_bytes());
-}
-
-#[inline]
-pub(crate) fn put_u32(b: &mut [u8], off: usize, v: u32) {
-    b[off..off + 4].copy_from_slice(&v.to_le_bytes());
-}
-
-#[inline]
-pub(crate) fn put_u64(b: &mut [u8], off: usize, v: u64) {
-    b[off..off + 8].copy_from_slice(&v.to_le_bytes());
+/// `read_at`, reporting a read past the end of the file as corruption of
+/// page `id`.
+pub(crate) fn read_exact(
+    file: &dyn StorageFile,
+    buf: &mut [u8],
+    offset: u64,
+    id: PageId,
+) -> Result<()> {
+    file.read_at(buf, offset).map_err(|e| {
+        if e.kind() == io::ErrorKind::UnexpectedEof {
+            Error::corrupt_page(id, "page lies beyond the end of the file")
+        } else {
+            Error::from(e)
+        }
+    })
 }
 
 #[cfg(test)]
@@ -184,14 +174,5 @@ mod tests {
         p[100] ^= 1;
         // The wrong type fails.
         assert!(verify(9, &p, &[PageType::Branch]).is_err());
-    }
-
-    #[test]
-    fn checked_accessors_refuse_out_of_bounds() {
-        let b = [1u8, 2, 3];
-        assert_eq!(get_u16(&b, 1), Some(0x0302));
-        assert_eq!(get_u16(&b, 2), None);
-        assert_eq!(get_u32(&b, 0), None);
-        assert_eq!(get_u64(&b, usize::MAX), None);
     }
 }

@@ -9,8 +9,8 @@
 //! costs a million appends and one sort, not a million ordered-map
 //! insertions with an allocation each.
 
-use crate::lock_table::key_hash;
-use crate::page_cache::FastMap;
+use crate::base::hash::FastMap;
+use crate::base::hash::key_hash;
 use std::cell::RefCell;
 use std::ops::Bound;
 
@@ -127,13 +127,13 @@ impl WriteSet {
     }
 
     /// The first (or, with `reverse`, the last) write whose key lies
-    /// between `lo` and `hi`, copied out.
+    /// between `lo` and `hi`, as `(key, value)` (`None`: a delete).
     pub(crate) fn edge(
         &self,
         lo: Bound<&[u8]>,
         hi: Bound<&[u8]>,
         reverse: bool,
-    ) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
+    ) -> Option<(&[u8], Option<&[u8]>)> {
         self.with_sorted(|order| {
             // First position whose key is past the lower bound, and first
             // past the upper bound.
@@ -152,10 +152,7 @@ impl WriteSet {
             }
             let e = order[if reverse { end - 1 } else { start }];
             let en = &self.entries[e as usize];
-            Some((
-                self.bytes(en.key).to_vec(),
-                en.value.map(|v| self.bytes(v).to_vec()),
-            ))
+            Some((self.bytes(en.key), en.value.map(|v| self.bytes(v))))
         })
     }
 }
@@ -165,6 +162,10 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use std::collections::BTreeMap;
+
+    fn owned(e: Option<(&[u8], Option<&[u8]>)>) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
+        e.map(|(k, v)| (k.to_vec(), v.map(<[u8]>::to_vec)))
+    }
 
     proptest! {
         #[test]
@@ -182,14 +183,14 @@ mod tests {
                 // Interleave reads so that the sorted order is rebuilt.
                 prop_assert_eq!(w.get(k).map(|v| v.map(<[u8]>::to_vec)), m.get(k).cloned());
                 let want = m.range::<[u8], _>((Bound::Included(&lo[..]), Bound::Unbounded)).next().map(|(k, v)| (k.clone(), v.clone()));
-                prop_assert_eq!(w.edge(Bound::Included(&lo), Bound::Unbounded, false), want);
+                prop_assert_eq!(owned(w.edge(Bound::Included(&lo), Bound::Unbounded, false)), want);
             }
             let got: Vec<(Vec<u8>, Option<Vec<u8>>)> = w.in_order().into_iter().map(|(k, v)| (k.to_vec(), v.map(<[u8]>::to_vec))).collect();
             let want: Vec<(Vec<u8>, Option<Vec<u8>>)> = m.clone().into_iter().collect();
             prop_assert_eq!(got, want);
             if lo <= hi {
                 let want = m.range::<[u8], _>((Bound::Excluded(&lo[..]), Bound::Included(&hi[..]))).next_back().map(|(k, v)| (k.clone(), v.clone()));
-                prop_assert_eq!(w.edge(Bound::Excluded(&lo), Bound::Included(&hi), true), want);
+                prop_assert_eq!(owned(w.edge(Bound::Excluded(&lo), Bound::Included(&hi), true)), want);
             }
             prop_assert_eq!(w.get(b"missing-key"), None);
         }

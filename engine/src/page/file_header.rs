@@ -17,8 +17,9 @@
 //! builds only); 2 has 6-byte slots that carry a key head. No build reads
 //! both: a version-1 file is refused with `OlderFormat`.
 
+use crate::base::bytes::get_u32;
 use crate::error::{Error, Location, Result};
-use crate::page::{MAX_PAGE_SIZE, MIN_PAGE_SIZE, get_u32};
+use crate::page::page_header::{MAX_PAGE_SIZE, MIN_PAGE_SIZE};
 
 /// The file's first eight bytes.
 pub(crate) const MAGIC: &[u8; 8] = b"STRATADB";

@@ -3,7 +3,7 @@
 //! Walks every tree from the catalog down, reading clean pages from the
 //! file itself (not the cache), so that a checksum failure on disk is seen
 //! even when a good copy is cached. It verifies, citing the invariants of
-//! `btree.rs` and `pager.rs`:
+//! `tree/btree.rs` and `page/pager.rs`:
 //!
 //! * every page's checksum and structure (`node::validate`);
 //! * key order within and across nodes (btree invariant 1);
@@ -14,16 +14,16 @@
 //!   count is reachable exactly once, or free, pending or a free-list page,
 //!   exactly once.
 
-use crate::catalog::TableId;
-use crate::db::Inner;
 use crate::error::{Error, Location, Result};
-use crate::header;
-use crate::meta::Meta;
-use crate::node::{self, LeafValue};
-use crate::overflow;
-use crate::page::{FIRST_DATA_PAGE, PageId, PageType};
-use crate::pager::{self, NODE, PageRef, Pager, Pages};
+use crate::page::file_header;
+use crate::page::meta::Meta;
+use crate::page::page_header::{self, FIRST_DATA_PAGE, PageId, PageType};
+use crate::page::pager::{NODE, PageRef, Pager, Pages};
 use crate::storage::StorageFile;
+use crate::store::shared::Store;
+use crate::tree::catalog::TableId;
+use crate::tree::node::{self, LeafValue};
+use crate::tree::overflow;
 use std::collections::HashMap;
 
 /// What [`Database::check`](crate::Database::check) counted.
@@ -60,16 +60,16 @@ impl Pages for DiskReader<'_> {
         let page = match self.pager.dirty_page(id) {
             Some(p) => {
                 if matches!(
-                    crate::page::page_type(p),
+                    crate::page::page_header::page_type(p),
                     Some(PageType::Leaf | PageType::Branch)
                 ) {
                     node::validate(id, p)?;
                 }
                 PageRef::Borrowed(p)
             }
-            None => PageRef::Shared(pager::load(self.file, self.pager.page_size(), id)?),
+            None => PageRef::Shared(self.pager.load(self.file, id)?),
         };
-        match crate::page::page_type(&page) {
+        match crate::page::page_header::page_type(&page) {
             Some(ty) if expect.contains(&ty) => Ok(page),
             other => Err(Error::corrupt_page(
                 id,
@@ -166,17 +166,17 @@ impl Walk<'_> {
     }
 }
 
-pub(crate) fn run(inner: &Inner) -> Result<CheckReport> {
+pub(crate) fn run(store: &Store) -> Result<CheckReport> {
     // No commit or checkpoint changes anything while we look.
-    let _latch = inner.commit_latch.lock();
-    let st = inner.state.read();
-    let file = &*inner.data;
-    let ps = inner.page_size;
+    let _latch = store.commit_latch.lock();
+    let st = store.tree.read();
+    let file = &*store.data;
+    let ps = store.page_size;
 
     // Header and the durable meta, as they are on disk.
-    let mut head = vec![0u8; header::HEADER_LEN];
-    pager::read_exact(file, &mut head, 0, 0)?;
-    if header::decode(&head)? != ps {
+    let mut head = vec![0u8; file_header::HEADER_LEN];
+    page_header::read_exact(file, &mut head, 0, 0)?;
+    if file_header::decode(&head)? != ps {
         return Err(Error::Corruption {
             location: Location::Header,
             detail: "page size changed under an open handle".into(),
@@ -184,7 +184,7 @@ pub(crate) fn run(inner: &Inner) -> Result<CheckReport> {
     }
     let slot = st.meta.slot();
     let mut mp = vec![0u8; ps];
-    pager::read_exact(file, &mut mp, u64::from(slot) * ps as u64, slot)?;
+    page_header::read_exact(file, &mut mp, u64::from(slot) * ps as u64, slot)?;
     if Meta::decode(slot, &mp)? != st.meta {
         return Err(Error::corrupt_page(
             slot,
@@ -205,7 +205,8 @@ pub(crate) fn run(inner: &Inner) -> Result<CheckReport> {
 
     // The catalog tree, and its entries against memory.
     walk.tree(st.catalog_root)?;
-    let on_disk = crate::catalog::Tables::load(&walk.r, st.catalog_root, page_count, u32::MAX)?;
+    let on_disk =
+        crate::tree::catalog::Tables::load(&walk.r, st.catalog_root, page_count, u32::MAX)?;
     let mut ids: HashMap<TableId, ()> = HashMap::new();
     for (id, t) in st.tables.iter() {
         ids.insert(id, ());

@@ -13,13 +13,21 @@
 //! The meta page records the head, the number of chain pages and the total
 //! number of entries, so a reader knows exactly how far to follow.
 
+use crate::base::bytes::{get_u32, put_u32};
 use crate::error::{Error, Result};
-use crate::page::{self, FIRST_DATA_PAGE, PageId, PageType, get_u32, put_u32};
-use crate::pager::{FreeListRoot, load};
+use crate::page::page_header::{self, FIRST_DATA_PAGE, PageId, PageType, load};
 use crate::storage::StorageFile;
 use std::collections::BTreeSet;
 
 const HEADER: usize = 16;
+
+/// Where a checkpoint left the free list; goes into the meta page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FreeListRoot {
+    pub head: PageId,
+    pub pages: u32,
+    pub entries: u64,
+}
 
 /// How many page numbers one free-list page holds.
 pub(crate) fn ids_per_page(page_size: usize) -> usize {
@@ -29,7 +37,7 @@ pub(crate) fn ids_per_page(page_size: usize) -> usize {
 /// One free-list page holding `ids`, linked to `next`.
 pub(crate) fn encode(page_size: usize, next: PageId, ids: &[PageId]) -> Vec<u8> {
     debug_assert!(ids.len() <= ids_per_page(page_size));
-    let mut p = page::new_page(page_size, PageType::FreeList);
+    let mut p = page_header::new_page(page_size, PageType::FreeList);
     put_u32(&mut p, 8, next);
     put_u32(&mut p, 12, ids.len() as u32);
     for (i, id) in ids.iter().enumerate() {
@@ -61,7 +69,7 @@ pub(crate) fn read(
             return Err(Error::corrupt_page(id, "free-list chain loops"));
         }
         let p = load(file, page_size, id)?;
-        if page::page_type(&p) != Some(PageType::FreeList) {
+        if page_header::page_type(&p) != Some(PageType::FreeList) {
             return Err(Error::corrupt_page(id, "expected a free-list page"));
         }
         chain.push(id);

@@ -21,11 +21,10 @@
 //! | 56 | 8 | log salt: the generation of the log that continues this checkpoint |
 //! | 64 | .. | zero |
 
+use crate::base::bytes::{get_u32, get_u64, put_u32, put_u64};
 use crate::error::{Error, Result};
-use crate::page::{
-    self, FIRST_DATA_PAGE, META_PAGES, PageId, PageType, get_u32, get_u64, put_u32, put_u64,
-};
-use crate::pager::FreeListRoot;
+use crate::page::free_list::FreeListRoot;
+use crate::page::page_header::{self, FIRST_DATA_PAGE, META_PAGES, PageId, PageType};
 
 /// The contents of a meta page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,7 +63,7 @@ impl Meta {
 
     /// Encodes and seals the page for [`Meta::slot`].
     pub(crate) fn encode(&self, page_size: usize) -> Vec<u8> {
-        let mut p = page::new_page(page_size, PageType::Meta);
+        let mut p = page_header::new_page(page_size, PageType::Meta);
         put_u64(&mut p, 8, self.sequence);
         put_u64(&mut p, 16, self.checkpoint_lsn);
         put_u32(&mut p, 24, self.catalog_root);
@@ -74,14 +73,14 @@ impl Meta {
         put_u64(&mut p, 40, self.free_list.entries);
         put_u32(&mut p, 48, self.next_table_id);
         put_u64(&mut p, 56, self.log_salt);
-        page::seal(self.slot(), &mut p);
+        page_header::seal(self.slot(), &mut p);
         p
     }
 
     /// Decodes meta page `id`, checking its checksum and that its fields
     /// are consistent with each other.
     pub(crate) fn decode(id: PageId, p: &[u8]) -> Result<Meta> {
-        page::verify(id, p, &[PageType::Meta])?;
+        page_header::verify(id, p, &[PageType::Meta])?;
         let bad = |what: &str| Error::corrupt_page(id, what.to_string());
         let field32 = |o| get_u32(p, o).ok_or_else(|| bad("short meta page"));
         let field64 = |o| get_u64(p, o).ok_or_else(|| bad("short meta page"));

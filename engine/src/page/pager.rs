@@ -52,14 +52,13 @@
 //! | page moved to a lower free number (auto-vacuum) | [`PageWriter::relocate`] |
 //! | dirty -> clean, pending -> free | [`Pager::prepare_checkpoint`], [`Pager::finish_checkpoint`] |
 
+use crate::base::hash::FastMap;
 use crate::error::{Error, Result};
-use crate::free_list;
-use crate::node;
-use crate::page::{self, FIRST_DATA_PAGE, PageBuf, PageId, PageType};
-use crate::page_cache::{IdMap, PageCache};
+use crate::page::free_list::{self, FreeListRoot};
+use crate::page::page_cache::PageCache;
+use crate::page::page_header::{self, FIRST_DATA_PAGE, PageBuf, PageId, PageType};
 use crate::storage::StorageFile;
 use std::collections::BTreeSet;
-use std::io;
 use std::ops::Deref;
 use std::sync::Arc;
 
@@ -104,7 +103,7 @@ pub(crate) trait PagesMut: Pages {
     /// pending).
     fn writable(&mut self, id: PageId, expect: &[PageType]) -> Result<PageId>;
 
-    /// The bytes of a writable page (invariant 3).
+    /// The bytes of a writable page (pager invariant 3).
     fn page_mut(&mut self, id: PageId) -> &mut [u8];
 
     /// A new zeroed page of type `ty`.
@@ -120,6 +119,15 @@ pub(crate) trait PagesMut: Pages {
 
 pub(crate) const NODE: &[PageType] = &[PageType::Leaf, PageType::Branch];
 
+/// A `HashMap` keyed by page number.
+pub(crate) type IdMap<V> = FastMap<PageId, V>;
+
+/// The structural check of a leaf or branch page read from the file,
+/// which the tree layer supplies (`tree/node.rs`, `validate`): the pager
+/// reads pages but does not know the layout of nodes, and runs the check
+/// once, when a page enters memory (pager invariant 4).
+pub(crate) type NodeCheck = fn(PageId, &[u8]) -> Result<()>;
+
 /// The allocation state and the dirty pages.
 #[derive(Debug)]
 pub(crate) struct Pager {
@@ -131,22 +139,15 @@ pub(crate) struct Pager {
     page_count: PageId,
     /// Clean branch pages kept out of the cache, up to `pin_budget`: the
     /// upper levels every lookup passes through, read under the tree latch
-    /// with no lock and no reference count of their own (invariant 4
+    /// with no lock and no reference count of their own (pager invariant 4
     /// holds for them as for the cache).
     pinned: IdMap<PageBuf>,
     pin_budget: usize,
     /// Counts the times pages could have moved or changed: every writer
     /// and checkpoint. A scan that saw the same epoch may trust the page
-    /// ids it remembered (see [`crate::btree::LeafPath`]).
+    /// ids it remembered (the tree cursor's path, `tree/cursor.rs`).
     epoch: u64,
-}
-
-/// Where a checkpoint left the free list; goes into the meta page.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct FreeListRoot {
-    pub head: PageId,
-    pub pages: u32,
-    pub entries: u64,
+    check_node: NodeCheck,
 }
 
 /// What `prepare_checkpoint` decided, applied by `finish_checkpoint` once
@@ -161,11 +162,14 @@ pub(crate) struct CheckpointPlan {
 impl Pager {
     /// The pager of a database whose durable meta has `page_count` pages and
     /// the free list at `root`; reads the free list.
+    /// `check_node` is the structural check of node pages read from the
+    /// file.
     pub(crate) fn open(
         page_size: usize,
         page_count: PageId,
         root: FreeListRoot,
         file: &dyn StorageFile,
+        check_node: NodeCheck,
     ) -> Result<Pager> {
         let (free, chain) = free_list::read(file, page_size, page_count, root)?;
         Ok(Pager {
@@ -178,61 +182,42 @@ impl Pager {
             pinned: IdMap::default(),
             pin_budget: 0,
             epoch: 0,
+            check_node,
         })
     }
 
-    /// Sets how many branch pages may be pinned, and pins the branch levels
-    /// of the trees at `roots`, top down, within that budget.
-    pub(crate) fn pin_branches(
-        &mut self,
-        budget: usize,
-        roots: &[PageId],
-        file: &dyn StorageFile,
-    ) -> Result<()> {
-        self.pin_budget = budget;
-        let mut level: Vec<PageId> = roots.iter().copied().filter(|&r| r != 0).collect();
-        // The height of each tree decides which levels are branches; read
-        // no leaf to find out.
-        let mut heights = Vec::new();
-        let in_tree = |id: PageId| (FIRST_DATA_PAGE..self.page_count).contains(&id);
-        for &root in &level {
-            let mut id = root;
-            let mut h = 0;
-            loop {
-                if !in_tree(id) {
-                    return Err(Error::corrupt_page(id, "reference outside the tree area"));
-                }
-                let p = load(file, self.page_size, id)?;
-                if !matches!(page::page_type(&p), Some(PageType::Leaf | PageType::Branch)) {
-                    return Err(Error::corrupt_page(id, "expected a tree page"));
-                }
-                if node::is_leaf(&p) || h > 64 {
-                    break;
-                }
-                id = node::child(&p, 0);
-                h += 1;
-            }
-            heights.push(h);
+    /// Reads page `id` from the file and checks it (pager invariant 4):
+    /// its checksum and type, and for a leaf or branch page the tree's
+    /// structural check.
+    pub(crate) fn load(&self, file: &dyn StorageFile, id: PageId) -> Result<PageBuf> {
+        let buf = page_header::load(file, self.page_size, id)?;
+        if matches!(
+            page_header::page_type(&buf),
+            Some(PageType::Leaf | PageType::Branch)
+        ) {
+            (self.check_node)(id, &buf)?;
         }
-        let mut depth = 0;
-        let mut tagged: Vec<(PageId, usize)> = level.drain(..).zip(heights).collect();
-        while !tagged.is_empty() && depth < 64 {
-            let mut next = Vec::new();
-            for (id, height) in tagged {
-                if depth >= height || self.pinned.len() >= self.pin_budget || !in_tree(id) {
-                    continue;
-                }
-                let page = load(file, self.page_size, id)?;
-                if page::page_type(&page) != Some(PageType::Branch) {
-                    continue; // a damaged tree: reading it will say so
-                }
-                next.extend((0..=node::count(&page)).map(|i| (node::child(&page, i), height)));
-                self.pinned.insert(id, page);
-            }
-            tagged = next;
-            depth += 1;
+        Ok(buf)
+    }
+
+    /// Sets how many clean branch pages may be pinned (see [`Pager::pin`]).
+    pub(crate) fn set_pin_budget(&mut self, pages: usize) {
+        self.pin_budget = pages;
+    }
+
+    /// Whether [`Pager::pin`] would take another page.
+    pub(crate) fn can_pin(&self) -> bool {
+        self.pinned.len() < self.pin_budget
+    }
+
+    /// Keeps clean branch page `id`, as loaded by [`Pager::load`], out of
+    /// the cache and in memory for as long as it is clean, if the budget
+    /// allows (the tree's `btree::pin_branches` chooses the pages: the
+    /// upper levels every lookup passes through).
+    pub(crate) fn pin(&mut self, id: PageId, page: PageBuf) {
+        if self.can_pin() {
+            self.pinned.insert(id, page);
         }
-        Ok(())
     }
 
     pub(crate) fn page_size(&self) -> usize {
@@ -313,7 +298,7 @@ impl Pager {
     /// dirty pages in page order, ready to be written.
     ///
     /// The free-list pages are taken only from `free` or the end of the
-    /// file, never from `pending` or `chain` (invariant 2).
+    /// file, never from `pending` or `chain` (pager invariant 2).
     pub(crate) fn prepare_checkpoint(
         &mut self,
         cache: &PageCache,
@@ -364,7 +349,7 @@ impl Pager {
         };
         let mut pages: Vec<(PageId, PageBuf)> = Vec::with_capacity(self.dirty.len());
         for (&id, buf) in self.dirty.iter_mut() {
-            page::seal(id, Arc::make_mut(buf));
+            page_header::seal(id, Arc::make_mut(buf));
             pages.push((id, buf.clone()));
         }
         pages.sort_unstable_by_key(|(id, _)| *id);
@@ -389,9 +374,9 @@ impl Pager {
         for (id, buf) in self.dirty.drain() {
             debug_assert!(
                 id < plan.page_count,
-                "invariant 1: dirty pages are never truncated"
+                "pager invariant 1: dirty pages are never truncated"
             );
-            if page::page_type(&buf) == Some(PageType::Branch)
+            if page_header::page_type(&buf) == Some(PageType::Branch)
                 && self.pinned.len() < self.pin_budget
             {
                 self.pinned.insert(id, buf);
@@ -443,55 +428,17 @@ fn read_page<'a>(
     } else if let Some(buf) = cache.get(id) {
         PageRef::Shared(buf)
     } else {
-        let buf = load(file, pager.page_size, id)?;
+        let buf = pager.load(file, id)?;
         cache.insert(id, buf.clone());
         PageRef::Shared(buf)
     };
-    match page::page_type(&page) {
+    match page_header::page_type(&page) {
         Some(ty) if expect.contains(&ty) => Ok(page),
         found => Err(Error::corrupt_page(
             id,
             format!("expected a {expect:?} page, found {found:?}"),
         )),
     }
-}
-
-/// Reads page `id` from the file and checks it (invariant 4).
-pub(crate) fn load(file: &dyn StorageFile, page_size: usize, id: PageId) -> Result<PageBuf> {
-    let mut buf: PageBuf = std::iter::repeat_n(0u8, page_size).collect();
-    let bytes = Arc::make_mut(&mut buf);
-    read_exact(file, bytes, u64::from(id) * page_size as u64, id)?;
-    let ty = page::verify(
-        id,
-        bytes,
-        &[
-            PageType::Leaf,
-            PageType::Branch,
-            PageType::Overflow,
-            PageType::FreeList,
-        ],
-    )?;
-    if matches!(ty, PageType::Leaf | PageType::Branch) {
-        node::validate(id, bytes)?;
-    }
-    Ok(buf)
-}
-
-/// `read_at`, reporting a read past the end of the file as corruption of
-/// page `id`.
-pub(crate) fn read_exact(
-    file: &dyn StorageFile,
-    buf: &mut [u8],
-    offset: u64,
-    id: PageId,
-) -> Result<()> {
-    file.read_at(buf, offset).map_err(|e| {
-        if e.kind() == io::ErrorKind::UnexpectedEof {
-            Error::corrupt_page(id, "page lies beyond the end of the file")
-        } else {
-            Error::from(e)
-        }
-    })
 }
 
 impl Pages for PageReader<'_> {
@@ -530,10 +477,9 @@ impl PagesMut for PageWriter<'_> {
     }
 
     fn page_mut(&mut self, id: PageId) -> &mut [u8] {
-        let buf =
-            self.pager.dirty.get_mut(&id).expect(
-                "invariant 3: page_mut only on pages made writable since the last checkpoint",
-            );
+        let buf = self.pager.dirty.get_mut(&id).expect(
+            "pager invariant 3: page_mut only on pages made writable since the last checkpoint",
+        );
         Arc::make_mut(buf)
     }
 
@@ -541,7 +487,7 @@ impl PagesMut for PageWriter<'_> {
         let id = self.take_page_number();
         self.pager
             .dirty
-            .insert(id, page::new_page_buf(self.pager.page_size, ty));
+            .insert(id, page_header::new_page_buf(self.pager.page_size, ty));
         Ok(id)
     }
 
@@ -553,7 +499,7 @@ impl PagesMut for PageWriter<'_> {
         // Checks the range and the type, dirty or clean.
         self.read(id, expect)?;
         let buf = match self.pager.dirty.remove(&id) {
-            // Never durable (invariant 1): move it; the old number is free
+            // Never durable (pager invariant 1): move it; the old number is free
             // at once.
             Some(buf) => {
                 self.pager.free.insert(id);
@@ -574,7 +520,7 @@ impl PagesMut for PageWriter<'_> {
 
     fn free(&mut self, id: PageId) {
         if self.pager.dirty.remove(&id).is_some() {
-            // Never durable (invariant 1): reusable at once.
+            // Never durable (pager invariant 1): reusable at once.
             self.pager.free.insert(id);
         } else {
             self.pager.pending.push(id);

@@ -12,8 +12,8 @@
 //! The record travels in log frames (`wal.rs`), which carry the checksum
 //! and the transaction's LSN; the record itself has no framing of its own.
 
+use crate::base::bytes::{get_u16, get_u32};
 use crate::error::{Error, Result};
-use crate::page::{get_u16, get_u32};
 
 const CREATE: u8 = 1;
 const PUT: u8 = 2;

@@ -13,9 +13,10 @@
 //! length, so a reader knows how many pages to expect and stops there:
 //! a damaged chain cannot make it loop or read more than the value.
 
+use crate::base::bytes::{put_u32, u32_at};
 use crate::error::{Error, Result};
-use crate::page::{PageId, PageType, put_u32, u32_at};
-use crate::pager::{Pages, PagesMut};
+use crate::page::page_header::{PageId, PageType};
+use crate::page::pager::{Pages, PagesMut};
 
 const HEADER: usize = 16;
 

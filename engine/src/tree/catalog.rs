@@ -12,12 +12,12 @@
 //! memory only; a checkpoint writes the entries of the tables whose root
 //! changed back into the catalog tree.
 
-use crate::btree;
+use crate::base::hash::FastMap;
 use crate::error::{Error, Result};
-use crate::page::{FIRST_DATA_PAGE, PageId};
-use crate::page_cache::FastMap;
-use crate::pager::{Pages, PagesMut};
-use std::ops::Bound;
+use crate::page::page_header::{FIRST_DATA_PAGE, PageId};
+use crate::page::pager::{Pages, PagesMut};
+use crate::tree::btree;
+use crate::tree::cursor::Cursor;
 
 /// A table's stable number.
 pub(crate) type TableId = u32;
@@ -57,8 +57,9 @@ pub(crate) fn check_name(name: &str) -> Result<()> {
 }
 
 impl Tables {
-    /// Loads the catalog tree at `root`. `page_count` and `next_id` come
-    /// from the same meta page and bound what an entry may say.
+    /// Loads the catalog tree at `root`, through a cursor. `page_count`
+    /// and `next_id` come from the same meta page and bound what an entry
+    /// may say.
     pub(crate) fn load(
         r: &impl Pages,
         root: PageId,
@@ -66,44 +67,31 @@ impl Tables {
         next_id: TableId,
     ) -> Result<Tables> {
         let mut tables = Tables::default();
-        let mut from: Bound<Vec<u8>> = Bound::Unbounded;
-        loop {
-            let mut batch: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-            let more = btree::scan_with(
-                r,
-                root,
-                from.as_ref().map(|v| &v[..]),
-                Bound::Unbounded,
-                false,
-                256,
-                &mut |k, v| batch.push((k.to_vec(), v.to_vec())),
-            )?;
-            for (name, value) in &batch {
-                let bad = |what: &str| {
-                    Error::corrupt_page(root, format!("catalog entry {name:?}: {what}"))
-                };
-                let name = std::str::from_utf8(name).map_err(|_| bad("name is not UTF-8"))?;
-                check_name(name).map_err(|_| bad("invalid name"))?;
-                let (id, table_root) = match value[..] {
-                    [a, b, c, d, e, f, g, h] => (
-                        u32::from_le_bytes([a, b, c, d]),
-                        u32::from_le_bytes([e, f, g, h]),
-                    ),
-                    _ => return Err(bad("value is not 8 bytes")),
-                };
-                if id == 0 || id >= next_id || tables.by_id.contains_key(&id) {
-                    return Err(bad("bad or repeated table id"));
-                }
-                if table_root != 0 && !(FIRST_DATA_PAGE..page_count).contains(&table_root) {
-                    return Err(bad("root page out of range"));
-                }
-                tables.insert(id, name.to_string(), table_root, false);
+        let mut cursor = Cursor::new(false);
+        let mut buf = Vec::new();
+        while let Some(e) = cursor.next(r, root)? {
+            let name = cursor.bytes(e.key.clone());
+            let value = cursor.value(r, &e, &mut buf)?;
+            let bad =
+                |what: &str| Error::corrupt_page(root, format!("catalog entry {name:?}: {what}"));
+            let name = std::str::from_utf8(name).map_err(|_| bad("name is not UTF-8"))?;
+            check_name(name).map_err(|_| bad("invalid name"))?;
+            let (id, table_root) = match value[..] {
+                [a, b, c, d, e, f, g, h] => (
+                    u32::from_le_bytes([a, b, c, d]),
+                    u32::from_le_bytes([e, f, g, h]),
+                ),
+                _ => return Err(bad("value is not 8 bytes")),
+            };
+            if id == 0 || id >= next_id || tables.by_id.contains_key(&id) {
+                return Err(bad("bad or repeated table id"));
             }
-            match batch.pop() {
-                Some((last, _)) if more => from = Bound::Excluded(last),
-                _ => return Ok(tables),
+            if table_root != 0 && !(FIRST_DATA_PAGE..page_count).contains(&table_root) {
+                return Err(bad("root page out of range"));
             }
+            tables.insert(id, name.to_string(), table_root, false);
         }
+        Ok(tables)
     }
 
     pub(crate) fn insert(&mut self, id: TableId, name: String, root: PageId, changed: bool) {

@@ -1,0 +1,192 @@
+//! The public handle: [`Database`].
+
+use crate::db::check::{self, CheckReport};
+use crate::db::options::Options;
+use crate::error::{Error, Result};
+use crate::store::shared::Store;
+use crate::tree::node::{self, MAX_VALUE_LEN};
+use crate::txn::lock_table::LockManager;
+use crate::txn::transaction::Transaction;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// An open database. Cheap to clone; every clone is the same handle.
+/// Dropping the last clone checkpoints (best effort) and unlocks the file.
+#[derive(Clone)]
+pub struct Database {
+    pub(crate) inner: Arc<Inner>,
+}
+
+/// What the clones of a [`Database`] share: the store and the lock
+/// manager, which its transactions share too, and what only the handle
+/// needs.
+pub(crate) struct Inner {
+    pub store: Arc<Store>,
+    pub locks: Arc<LockManager>,
+    /// The path of the data file, as given to open it.
+    pub path: PathBuf,
+    pub options: Options,
+    /// Reruns by `Database::transaction`.
+    pub retries: AtomicU64,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("path", &self.inner.path)
+            .field("page_size", &self.inner.store.page_size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Database {
+    /// Starts a read-write transaction. Any number may run at once, from
+    /// any threads; locks keep them serializable (see the crate docs).
+    /// Fails with [`Error::ReadOnly`] on a read-only handle.
+    pub fn begin(&self) -> Result<Transaction> {
+        self.inner.store.poison.check()?;
+        if self.inner.store.read_only {
+            return Err(Error::ReadOnly);
+        }
+        Ok(self.new_transaction(false))
+    }
+
+    /// Starts a read-only transaction: it takes only shared locks, and
+    /// every write through it fails with [`Error::ReadOnly`].
+    pub fn begin_read(&self) -> Result<Transaction> {
+        self.inner.store.poison.check()?;
+        Ok(self.new_transaction(true))
+    }
+
+    fn new_transaction(&self, read_only: bool) -> Transaction {
+        let i = &self.inner;
+        Transaction::new(i.store.clone(), i.locks.clone(), read_only)
+    }
+
+    /// Runs `f` in a read-write transaction and commits it. If the
+    /// transaction loses a deadlock or times out waiting for a lock, it is
+    /// rolled back and run again, with a growing randomised pause, up to
+    /// `Options::max_retries` times; any other error is returned at once
+    /// (and the transaction rolled back). A panic in `f` rolls it back too.
+    ///
+    /// `f` may run more than once, so it should not have effects outside
+    /// the transaction that it cannot repeat.
+    pub fn transaction<T>(&self, mut f: impl FnMut(&mut Transaction) -> Result<T>) -> Result<T> {
+        let mut attempt = 0u32;
+        loop {
+            let mut tx = self.begin()?;
+            let result = f(&mut tx).and_then(|v| tx.commit().map(|()| v));
+            match result {
+                Err(e) if e.is_retryable() && attempt < self.inner.options.max_retries => {
+                    attempt += 1;
+                    self.inner.retries.fetch_add(1, Ordering::Relaxed);
+                    std::thread::sleep(backoff(attempt, self.inner.locks.txns_begun()));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Counters since the database was opened.
+    pub fn stats(&self) -> Stats {
+        let i = &self.inner;
+        let commits = i.store.commits.load(Ordering::Relaxed);
+        let syncs = i.store.log.syncs();
+        Stats {
+            commits,
+            log_syncs: syncs,
+            commits_per_sync: if syncs == 0 {
+                0.0
+            } else {
+                commits as f64 / syncs as f64
+            },
+            lock_waits: i.locks.stats.waits.load(Ordering::Relaxed),
+            deadlocks: i.locks.stats.deadlocks.load(Ordering::Relaxed),
+            lock_timeouts: i.locks.stats.timeouts.load(Ordering::Relaxed),
+            retries: i.retries.load(Ordering::Relaxed),
+            waiting_now: i.locks.waiting() as u64,
+        }
+    }
+
+    /// Writes every change since the last checkpoint into the data file
+    /// and starts the log over. Commits wait meanwhile; readers do not.
+    /// Fails with [`Error::ReadOnly`] on a read-only handle, and with
+    /// [`Error::StorageFull`], leaving the handle usable, if the disk fills
+    /// up before the checkpoint's meta page is written.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.inner.store.checkpoint()
+    }
+
+    /// Checks the whole database: checksums of every page, key order,
+    /// tree shape, overflow chains, and that every page is used exactly
+    /// once or free exactly once. Returns what it counted.
+    pub fn check(&self) -> Result<CheckReport> {
+        self.inner.store.poison.check()?;
+        check::run(&self.inner.store)
+    }
+
+    /// Whether this handle was opened read-only ([`Options::read_only`]).
+    pub fn is_read_only(&self) -> bool {
+        self.inner.store.read_only
+    }
+
+    /// The options the database was opened with.
+    pub fn options(&self) -> &Options {
+        &self.inner.options
+    }
+
+    /// The page size the database was created with.
+    pub fn page_size(&self) -> usize {
+        self.inner.store.page_size
+    }
+
+    /// The longest key this database accepts (a quarter of a page: 1024
+    /// bytes with the default page size).
+    pub fn max_key_len(&self) -> usize {
+        node::max_key_len(self.inner.store.page_size)
+    }
+
+    /// The longest value this database accepts.
+    pub fn max_value_len(&self) -> usize {
+        MAX_VALUE_LEN
+    }
+
+    /// The path of the data file, as given to open it.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+}
+
+/// How long the `attempt`-th retry (from 1) waits: 2 ms, doubling, capped at
+/// 128 ms, times a pseudo-random factor in [0.5, 1.5) so that the
+/// transactions that collided do not collide again in step.
+fn backoff(attempt: u32, salt: u64) -> std::time::Duration {
+    let base_us = 1000u64 << attempt.min(7);
+    let mix = (salt ^ u64::from(attempt)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54; // 0..1024
+    std::time::Duration::from_micros(base_us / 2 + base_us * mix / 1024)
+}
+
+/// Counters of a database handle since it was opened
+/// ([`Database::stats`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Transactions that wrote something and committed.
+    pub commits: u64,
+    /// Syncs of the log. With `Durability::Full` and concurrent
+    /// committers, fewer than commits: group commit.
+    pub log_syncs: u64,
+    /// `commits / log_syncs`.
+    pub commits_per_sync: f64,
+    /// Lock requests that had to wait.
+    pub lock_waits: u64,
+    /// Deadlocks found (each with one victim).
+    pub deadlocks: u64,
+    /// Lock waits that timed out.
+    pub lock_timeouts: u64,
+    /// Reruns of a closure by [`Database::transaction`].
+    pub retries: u64,
+    /// Transactions waiting for a lock at this moment.
+    pub waiting_now: u64,
+}

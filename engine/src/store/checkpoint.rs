@@ -1,0 +1,205 @@
+//! Checkpoints: the changed pages into the data file, then a new meta
+//! page, then the log starts over.
+//!
+//! THE LIFE OF A CHECKPOINT (`Store::checkpoint_locked`)
+//!
+//! 1. Take the commit latch (commits wait; readers go on) and sync the log.
+//! 2. Under the tree latch: if over a quarter of the file is free, move
+//!    live pages down (auto-vacuum, `Pager::vacuum_limit`); write changed
+//!    table roots into the catalog; write the free list that will hold
+//!    afterwards; seal every dirty page.
+//! 3. With only a shared latch: write the dirty pages, sync; write the
+//!    older meta page (with a new log salt), sync. The meta write is the
+//!    commit point.
+//! 4. Dirty pages become clean, pending pages free; a free tail of the
+//!    file is cut off; the log starts over as a new generation.
+//!
+//! A crash anywhere before the meta sync leaves the old meta page, whose
+//! tree no step overwrote, and the log, which still holds everything.
+
+use crate::error::{Error, Result};
+use crate::log::wal;
+use crate::page::meta::Meta;
+use crate::page::page_header::{PageBuf, PageId};
+use crate::store::shared::{Store, TreeState};
+use crate::tree::btree;
+use crate::tree::catalog::TableId;
+use parking_lot::RwLockWriteGuard;
+use std::io;
+use std::sync::atomic::Ordering;
+
+impl Store {
+    /// An on-demand checkpoint (and the one at close). Pages freed since
+    /// the previous checkpoint are still part of the durable tree until
+    /// this one's meta page is written, so the auto-vacuum cannot move live
+    /// pages into them yet; when they make enough of the file free, a
+    /// second checkpoint moves live pages down and gives the tail back, so
+    /// that removals shrink the file at once rather than a checkpoint
+    /// later.
+    pub(crate) fn checkpoint(&self) -> Result<()> {
+        let _ck = self.checkpoint_lock.lock();
+        self.checkpoint_held(false)?;
+        if self.tree.read().pager.vacuum_limit().is_some() {
+            self.checkpoint_held(false)?;
+        }
+        Ok(())
+    }
+
+    /// A checkpoint, with the checkpoint lock held by the caller.
+    /// With `force`, writes a new meta page (and starts a new log
+    /// generation) even if nothing changed.
+    pub(crate) fn checkpoint_held(&self, force: bool) -> Result<()> {
+        self.poison.check()?;
+        if self.read_only {
+            return Err(Error::ReadOnly);
+        }
+        let _commit = self.commit_latch.lock();
+        self.poison.check()?;
+        let lsn = self.log.appended();
+        self.poisoned(self.log.flush(lsn, true))?;
+        self.checkpoint_locked(lsn, force)
+    }
+
+    /// Checkpoints through `lsn`, with the commit latch held. Every
+    /// failure poisons the handle, but one: the disk filling up while the
+    /// pages are written, before any sync. Then nothing the durable meta
+    /// page references was touched, memory is put back as it was (less the
+    /// new free-list pages, more the catalog's changed copy, which the
+    /// next checkpoint goes on from), and the handle stays usable.
+    pub(crate) fn checkpoint_locked(&self, lsn: u64, force: bool) -> Result<()> {
+        match self.checkpoint_steps(lsn, force) {
+            Ok(()) => Ok(()),
+            Err(CheckpointError::Clean(e)) => Err(e),
+            Err(CheckpointError::Fatal(e)) => self.poisoned(Err(e)),
+        }
+    }
+
+    fn checkpoint_steps(&self, lsn: u64, force: bool) -> Result<(), CheckpointError> {
+        let mut st = self.tree.write();
+        let vacuum = st.pager.vacuum_limit();
+        let nothing_changed = !force
+            && st.meta.checkpoint_lsn == lsn
+            && st.pager.dirty_bytes() == 0
+            && st.tables.iter().all(|(_, t)| !t.changed)
+            && vacuum.is_none();
+        if nothing_changed {
+            return Ok(());
+        }
+        let TreeState {
+            pager,
+            tables,
+            catalog_root: current_catalog,
+            ..
+        } = &mut *st;
+        let catalog_root = {
+            let mut w = pager.writer(&self.cache, &*self.data);
+            if let Some(limit) = vacuum {
+                let ids: Vec<TableId> = tables.iter().map(|(id, _)| id).collect();
+                for id in ids {
+                    let root = tables.get(id).map_or(0, |t| t.root);
+                    let moved = btree::relocate(&mut w, root, limit)?;
+                    tables.set_root(id, moved);
+                }
+            }
+            let root = tables.save(&mut w, *current_catalog)?;
+            match vacuum {
+                Some(limit) => btree::relocate(&mut w, root, limit)?,
+                None => root,
+            }
+        };
+        *current_catalog = catalog_root;
+        let old_page_count = pager.page_count();
+        let (plan, pages) = pager.prepare_checkpoint(&self.cache);
+        let new_meta = Meta {
+            sequence: st.meta.sequence + 1,
+            checkpoint_lsn: lsn,
+            catalog_root,
+            page_count: plan.page_count,
+            free_list: plan.free_list,
+            next_table_id: self.next_table_id.load(Ordering::Relaxed),
+            log_salt: wal::new_salt(),
+        };
+        // Readers may go on while the pages are written.
+        let st = RwLockWriteGuard::downgrade(st);
+        if let Err(e) = self.write_pages(&pages) {
+            drop(st);
+            if matches!(e, Error::StorageFull(_)) {
+                // No sync was tried, and only pages the durable meta page
+                // does not reference were written (pager invariant 1).
+                self.tree.write().pager.abort_checkpoint(plan);
+                return Err(CheckpointError::Clean(e));
+            }
+            return Err(CheckpointError::Fatal(e));
+        }
+        self.data.sync_data()?;
+        let ps = self.page_size;
+        self.data
+            .write_at(&new_meta.encode(ps), u64::from(new_meta.slot()) * ps as u64)?;
+        self.data.sync_data()?;
+        drop(st);
+        drop(pages);
+
+        let mut st = self.tree.write();
+        st.pager.finish_checkpoint(plan, &self.cache);
+        st.tables.saved();
+        st.meta = new_meta;
+        drop(st);
+        if new_meta.page_count < old_page_count {
+            self.data
+                .set_len(u64::from(new_meta.page_count) * ps as u64)?;
+        }
+        Ok(self.log.recycle(new_meta.log_salt)?)
+    }
+
+    /// Writes sealed pages, joining runs of consecutive page numbers into
+    /// writes of up to 1 MiB.
+    fn write_pages(&self, pages: &[(PageId, PageBuf)]) -> Result<()> {
+        let ps = self.page_size;
+        let max_run = (1 << 20) / ps;
+        let mut buf = Vec::with_capacity(max_run * ps);
+        let mut i = 0;
+        while i < pages.len() {
+            let start = pages[i].0;
+            buf.clear();
+            let mut j = i;
+            while j < pages.len() && j - i < max_run && pages[j].0 == start + (j - i) as PageId {
+                buf.extend_from_slice(&pages[j].1);
+                j += 1;
+            }
+            self.data.write_at(&buf, u64::from(start) * ps as u64)?;
+            i = j;
+        }
+        Ok(())
+    }
+}
+
+/// How a checkpoint failed.
+enum CheckpointError {
+    /// Before anything the durable meta page references was touched or
+    /// any sync tried, with memory put back: the handle stays usable.
+    Clean(Error),
+    /// Anything else: the handle must be poisoned.
+    Fatal(Error),
+}
+
+impl From<Error> for CheckpointError {
+    fn from(e: Error) -> Self {
+        CheckpointError::Fatal(e)
+    }
+}
+
+impl From<io::Error> for CheckpointError {
+    fn from(e: io::Error) -> Self {
+        CheckpointError::Fatal(e.into())
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        // A clean close leaves nothing to replay. Best effort: a failure
+        // here leaves a database that recovery opens just as well.
+        if self.poison.check().is_ok() && !self.read_only {
+            let _ = self.checkpoint();
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! Commits: a transaction's redo record into the log and onto the tree.
+//!
+//! THE LIFE OF A COMMIT
+//!
+//! 1. The transaction, holding its locks (`txn/lock_table.rs`), encodes its
+//!    private writes as one redo record.
+//! 2. Under the commit latch: it takes the next LSN, appends the record's
+//!    frames to the log buffer, and applies the record to the shared tree
+//!    under the tree latch (the same code recovery runs).
+//! 3. Outside any latch: it waits for the log to be written, and with
+//!    `Durability::Full` synced (`log/group_commit.rs`), then releases its
+//!    locks.
+//! 4. If the log or the dirty pages have grown past their limits, it runs a
+//!    checkpoint.
+//!
+//! A failure after step 2 began leaves memory ahead of the disk, so it
+//! poisons the handle: every later call fails until the database is
+//! opened again and recovery rebuilds memory from the files.
+//!
+//! Step 2 runs the same code as recovery: [`TreeState::apply`] decodes a
+//! record from the log and applies it; a commit applies the operations
+//! straight from the transaction ([`TreeState::apply_ops`]).
+
+use crate::error::{Error, Result};
+use crate::log::log_record::{self, Op};
+use crate::page::page_cache::PageCache;
+use crate::storage::StorageFile;
+use crate::store::durability::Durability;
+use crate::store::shared::{Store, TreeState};
+use crate::tree::btree;
+use crate::tree::catalog::{self, TableId, Tables};
+use crate::tree::node::{self, MAX_VALUE_LEN};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+impl Store {
+    /// Steps 1 and 2 of a commit: returns the LSN to wait for, or `None`
+    /// if the transaction is durable already (committed by checkpoint).
+    pub(crate) fn append_and_apply(&self, ops: &[Op<'_>]) -> Result<Option<u64>> {
+        let size: usize = ops.iter().map(log_record::encoded_len).sum();
+        if size as u64 > self.checkpoint_log_size {
+            self.commit_by_checkpoint(ops)?;
+            return Ok(None);
+        }
+        let _latch = self.commit_latch.lock();
+        self.poison.check()?;
+        // The log grows first (`log/group_commit.rs`, GROWTH): on a full disk
+        // that fails before anything of this transaction is appended or
+        // applied, so the caller rolls it back and the handle stays usable.
+        match self.log.reserve(size) {
+            Err(e @ Error::StorageFull(_)) => return Err(e),
+            r => self.poisoned(r)?,
+        }
+        let lsn = self.log.appended() + 1;
+        let appended = self.log.append_ops(lsn, ops, size);
+        self.poisoned(appended)?;
+        let mut st = self.tree.write();
+        let applied = st.apply_ops(&self.cache, &*self.data, ops, 0, &self.next_table_id);
+        drop(st);
+        self.poisoned(applied)?;
+        // Published after the apply: whoever reads the changes from now
+        // on sees an LSN at least this one (see `wait_durable`).
+        self.applied_lsn.store(lsn, Ordering::Release);
+        Ok(Some(lsn))
+    }
+
+    /// Step 3 of a commit: waits until transaction `lsn` is written, and
+    /// with `Durability::Full` synced, and counts the commit.
+    pub(crate) fn wait_durable(&self, lsn: u64, count: bool) -> Result<()> {
+        let flushed = self.log.flush(lsn, self.durability == Durability::Full);
+        if flushed.is_ok() && count {
+            self.commits.fetch_add(1, Ordering::Relaxed);
+        }
+        self.poisoned(flushed)
+    }
+
+    /// Commits a transaction too large for the log: rather than write its
+    /// changes twice (the log, then the pages at the checkpoint its size
+    /// would trigger anyway), apply them and checkpoint at once. The meta
+    /// page written names this transaction's LSN, so that write is its
+    /// commit point; a crash before it leaves the old meta page and an
+    /// untouched tree, and the transaction was never acknowledged.
+    fn commit_by_checkpoint(&self, ops: &[Op<'_>]) -> Result<()> {
+        let _ck = self.checkpoint_lock.lock();
+        let _latch = self.commit_latch.lock();
+        self.poison.check()?;
+        let lsn = self.log.appended() + 1;
+        let mut st = self.tree.write();
+        let applied = st.apply_ops(&self.cache, &*self.data, ops, 0, &self.next_table_id);
+        drop(st);
+        self.poisoned(applied)?;
+        // The LSN is taken without a frame: the checkpoint's meta records it.
+        self.log.skip(lsn);
+        self.poisoned(self.log.flush(lsn, true))?;
+        let r = self.checkpoint_locked(lsn, true);
+        self.poisoned(r)?;
+        self.applied_lsn.store(lsn, Ordering::Release);
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        // This transaction has no log frames, so a recovery that had to
+        // fall back from a damaged newest meta page to the older one could
+        // not replay it (`log/wal.rs`, FALLING BACK). A second meta page,
+        // written at once, makes both meta pages hold it. The commit is
+        // durable already: a failure here only poisons the handle.
+        let r = self.checkpoint_locked(lsn, true);
+        let _ = self.poisoned(r);
+        Ok(())
+    }
+
+    /// Checkpoints if the log or the dirty pages have outgrown their
+    /// limits. The commit that called it is already durable, so a failure
+    /// here only poisons the handle.
+    pub(crate) fn maybe_checkpoint(&self) {
+        let dirty = self.tree.read().pager.dirty_bytes();
+        if self.log.end() <= self.checkpoint_log_size && dirty <= self.checkpoint_dirty_size {
+            return;
+        }
+        // Another thread checkpointing does the work for both.
+        if let Some(_ck) = self.checkpoint_lock.try_lock() {
+            let _ = self.checkpoint_held(false);
+        }
+    }
+}
+
+impl TreeState {
+    /// Applies one redo record to the tree: at commit, and in recovery.
+    /// `offset` names the record in errors.
+    pub(crate) fn apply(
+        &mut self,
+        cache: &PageCache,
+        file: &dyn StorageFile,
+        record: &[u8],
+        offset: u64,
+        next_table_id: &AtomicU32,
+    ) -> Result<()> {
+        let ops = log_record::decode(record, offset)?;
+        self.apply_ops(cache, file, &ops, offset, next_table_id)
+    }
+
+    /// Applies a transaction's changes to the tree, in order: at commit
+    /// straight from the transaction, in recovery from the decoded record.
+    pub(crate) fn apply_ops(
+        &mut self,
+        cache: &PageCache,
+        file: &dyn StorageFile,
+        ops: &[Op<'_>],
+        offset: u64,
+        next_table_id: &AtomicU32,
+    ) -> Result<()> {
+        let page_size = self.pager.page_size();
+        let TreeState { pager, tables, .. } = self;
+        let mut w = pager.writer(cache, file);
+        let bad = |what: String| Error::corrupt_log(offset, what);
+        let root_of = |tables: &Tables, id: TableId| {
+            tables
+                .get(id)
+                .map(|t| t.root)
+                .ok_or_else(|| bad(format!("no table with id {id}")))
+        };
+        for &op in ops {
+            match op {
+                Op::CreateTable { id, name } => {
+                    if catalog::check_name(name).is_err()
+                        || tables.id(name).is_some()
+                        || tables.get(id).is_some()
+                        || id == 0
+                        || id == u32::MAX
+                    {
+                        return Err(bad(format!("cannot create table {name:?} with id {id}")));
+                    }
+                    tables.insert(id, name.to_string(), 0, true);
+                    next_table_id.fetch_max(id + 1, Ordering::Relaxed);
+                }
+                Op::Put { table, key, value } => {
+                    if key.len() > node::max_key_len(page_size) || value.len() > MAX_VALUE_LEN {
+                        return Err(bad("key or value over the limits".into()));
+                    }
+                    let root = btree::insert(&mut w, root_of(tables, table)?, key, value)?;
+                    tables.set_root(table, root);
+                }
+                Op::Delete { table, key } => {
+                    let (root, _) = btree::delete(&mut w, root_of(tables, table)?, key)?;
+                    tables.set_root(table, root);
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,463 @@
+//! Range reads: [`Transaction::range`] and the [`Range`] iterator, which
+//! merges the transaction's own writes into what the tree holds.
+//!
+//! A range reads the tree through two cursors (`tree/cursor.rs`), one per
+//! end, so that it can be consumed from both ends (`.rev()`, or
+//! alternating) and the ends meet in the middle. What is left of the range
+//! is kept as two bounds, `lo` and `hi`, which move inward as entries are
+//! taken from either end; each end stops at the other's bound.
+//!
+//! MERGE
+//!
+//! At each step an end takes the nearer of two entries: the tree's next
+//! one (its cursor's) and the transaction's own next write in the range
+//! (`write_set.rs`). An own write of the same key shadows the tree's entry,
+//! and an own delete is skipped along with it. Whatever was taken, the
+//! end's bound moves past its key.
+//!
+//! THE COMMON CASE
+//!
+//! With no own writes to merge, an item costs a slot read in the cursor's
+//! leaf and a comparison with the other end's bound (`step_fast`), and the
+//! entry is lent without a copy. The bound of the end that moved is not
+//! copied then: it is marked stale and copied from the cursor's last key
+//! only when the other end needs it or the cursor is about to leave its
+//! leaf.
+
+use crate::error::Result;
+use crate::tree::catalog::TableId;
+use crate::tree::cursor::{Cursor, Entry, above, below};
+use crate::tree::node::Span;
+use crate::txn::lock_table::{Mode, Resource};
+use crate::txn::transaction::Transaction;
+use crate::txn::write_set::WriteSet;
+use std::ops::{Bound, RangeBounds};
+
+/// A range of keys: `a..b`, `a..=b`, `a..`, `..b`, `..=b`, `..`, or a pair
+/// of [`Bound`]s, over anything that is bytes (`&[u8]`, `b"..."`, `Vec<u8>`).
+pub trait KeyRange {
+    /// The start and end bounds.
+    fn bounds(&self) -> (Bound<&[u8]>, Bound<&[u8]>);
+}
+
+macro_rules! key_range {
+    ($($ty:ident),*) => {$(
+        impl<K: AsRef<[u8]>> KeyRange for std::ops::$ty<K> {
+            fn bounds(&self) -> (Bound<&[u8]>, Bound<&[u8]>) {
+                (
+                    self.start_bound().map(|k| k.as_ref()),
+                    self.end_bound().map(|k| k.as_ref()),
+                )
+            }
+        }
+    )*};
+}
+
+key_range!(Range, RangeFrom, RangeTo, RangeInclusive, RangeToInclusive);
+
+impl KeyRange for std::ops::RangeFull {
+    fn bounds(&self) -> (Bound<&[u8]>, Bound<&[u8]>) {
+        (Bound::Unbounded, Bound::Unbounded)
+    }
+}
+
+impl<K: AsRef<[u8]>> KeyRange for (Bound<K>, Bound<K>) {
+    fn bounds(&self) -> (Bound<&[u8]>, Bound<&[u8]>) {
+        (
+            self.0.as_ref().map(|k| k.as_ref()),
+            self.1.as_ref().map(|k| k.as_ref()),
+        )
+    }
+}
+
+impl Transaction {
+    /// The entries of table `table` whose keys fall in `range`, in key
+    /// order; `.rev()` walks it backwards. Locks the whole table in S mode
+    /// (no phantoms), then reads the tree a leaf at a time, so a long
+    /// range holds no latch between items.
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-range-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = strata_engine::Database::open(dir.join("db")).unwrap();
+    /// let mut tx = db.begin()?;
+    /// tx.create_table("t")?;
+    /// tx.put("t", b"apple", b"1")?;
+    /// tx.put("t", b"banana", b"2")?;
+    /// tx.put("t", b"cherry", b"3")?;
+    /// let keys: Vec<Vec<u8>> = tx
+    ///     .range("t", b"b"..)?
+    ///     .map(|kv| kv.map(|(k, _)| k))
+    ///     .collect::<Result<_, _>>()?;
+    /// assert_eq!(keys, [b"banana".to_vec(), b"cherry".to_vec()]);
+    /// # drop(tx); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
+    pub fn range(&self, table: &str, range: impl KeyRange) -> Result<Range<'_>> {
+        self.usable()?;
+        let id = self.table(table)?;
+        self.lock(Resource::Table(id), Mode::Shared)?;
+        let (lo, hi) = range.bounds();
+        Ok(Range {
+            tx: self,
+            table: id,
+            own: self.writes.get(&id).filter(|w| !w.is_empty()),
+            lo: lo.map(KeyBuf::new),
+            hi: hi.map(KeyBuf::new),
+            front: End::new(false),
+            back: End::new(true),
+            failed: false,
+            overflow: Vec::new(),
+        })
+    }
+}
+
+/// An iterator over a key range of one table, merging the transaction's
+/// own writes with the tree. Yields `(key, value)` pairs in key order.
+pub struct Range<'t> {
+    tx: &'t Transaction,
+    table: TableId,
+    /// The transaction's own writes to the table, if it has any (they
+    /// cannot change while the range borrows the transaction).
+    own: Option<&'t WriteSet>,
+    /// What is left of the range: both ends move inward as items are
+    /// taken from them.
+    lo: Bound<KeyBuf>,
+    hi: Bound<KeyBuf>,
+    front: End,
+    back: End,
+    failed: bool,
+    /// The value of the entry lent last, when it came from overflow pages.
+    overflow: Vec<u8>,
+}
+
+impl std::fmt::Debug for Range<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Range")
+            .field("lo", &self.lo)
+            .field("hi", &self.hi)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One end of a [`Range`]: its cursor, and whether the range's bound on
+/// this side lags behind what the cursor yielded (the last key is then
+/// the cursor's, not yet copied into the bound).
+struct End {
+    cursor: Cursor,
+    stale: bool,
+}
+
+impl End {
+    fn new(reverse: bool) -> End {
+        End {
+            cursor: Cursor::new(reverse),
+            stale: false,
+        }
+    }
+
+    /// Copies the last key yielded into `bound`, if it lags.
+    #[inline]
+    fn sync(&mut self, bound: &mut Bound<KeyBuf>) {
+        if self.stale {
+            self.sync_now(bound);
+        }
+    }
+
+    #[cold]
+    fn sync_now(&mut self, bound: &mut Bound<KeyBuf>) {
+        self.stale = false;
+        if let Some(k) = self.cursor.last_key() {
+            set_excluded(bound, k);
+        }
+    }
+}
+
+/// Where the entry a step produced lies, until the next step.
+enum Lent<'t> {
+    /// An entry of the leaf of the back end (`.0` true) or the front,
+    /// with its value in the leaf.
+    Leaf(bool, Entry),
+    /// An entry of that leaf whose value was read from overflow pages
+    /// into [`Range::overflow`]; the key's span.
+    Overflow(bool, Span),
+    /// The transaction's own write.
+    Own(&'t [u8], &'t [u8]),
+}
+
+/// Sets `bound` to exclude `key` and everything behind it, reusing its
+/// buffer.
+fn set_excluded(bound: &mut Bound<KeyBuf>, key: &[u8]) {
+    match bound {
+        Bound::Excluded(b) => b.set(key),
+        _ => *bound = Bound::Excluded(KeyBuf::new(key)),
+    }
+}
+
+fn as_slice(b: &Bound<KeyBuf>) -> Bound<&[u8]> {
+    b.as_ref().map(KeyBuf::as_slice)
+}
+
+/// Keys up to this long are held in place by a [`KeyBuf`].
+const INLINE_KEY: usize = 62;
+
+/// A key held by a range's bound: in place when short, so that opening a
+/// range allocates nothing for the keys most tables have.
+#[derive(Clone)]
+enum KeyBuf {
+    Inline(u8, [u8; INLINE_KEY]),
+    Heap(Vec<u8>),
+}
+
+impl KeyBuf {
+    fn new(k: &[u8]) -> KeyBuf {
+        if k.len() <= INLINE_KEY {
+            let mut b = [0; INLINE_KEY];
+            b[..k.len()].copy_from_slice(k);
+            KeyBuf::Inline(k.len() as u8, b)
+        } else {
+            KeyBuf::Heap(k.to_vec())
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            KeyBuf::Inline(n, b) => &b[..usize::from(*n)],
+            KeyBuf::Heap(v) => v,
+        }
+    }
+
+    /// Makes it hold `k`, reusing its buffer.
+    fn set(&mut self, k: &[u8]) {
+        match self {
+            KeyBuf::Heap(v) => {
+                v.clear();
+                v.extend_from_slice(k);
+            }
+            KeyBuf::Inline(..) => *self = KeyBuf::new(k),
+        }
+    }
+}
+
+impl std::fmt::Debug for KeyBuf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_slice().fmt(f)
+    }
+}
+
+/// Whether no key lies between `lo` and `hi`.
+fn is_empty(lo: Bound<&[u8]>, hi: Bound<&[u8]>) -> bool {
+    match (lo, hi) {
+        (Bound::Included(a), Bound::Included(b)) => a > b,
+        (Bound::Included(a), Bound::Excluded(b))
+        | (Bound::Excluded(a), Bound::Included(b))
+        | (Bound::Excluded(a), Bound::Excluded(b)) => a >= b,
+        _ => false,
+    }
+}
+
+impl<'t> Range<'t> {
+    /// The common case, cheaply: the next entry of the leaf at hand,
+    /// inline, inside the other end's bound, with no own writes to merge.
+    /// Returns where its key and value lie in the leaf; `None` sends the
+    /// caller down the general path.
+    #[inline]
+    fn step_fast(&mut self, reverse: bool) -> Option<(Span, Span)> {
+        if self.own.is_some() {
+            return None;
+        }
+        let (end, other, other_bound) = if reverse {
+            (&mut self.back, &mut self.front, &mut self.lo)
+        } else {
+            (&mut self.front, &mut self.back, &mut self.hi)
+        };
+        other.sync(other_bound);
+        let e = end.cursor.peek()?;
+        let value = e.value?;
+        let k = end.cursor.bytes(e.key.clone());
+        let inside = if reverse {
+            above(k, as_slice(other_bound))
+        } else {
+            below(k, as_slice(other_bound))
+        };
+        if !inside {
+            return None;
+        }
+        end.cursor.advance();
+        end.stale = true;
+        Some((e.key, value))
+    }
+
+    /// The general path: reads the next leaf when the cursor needs one,
+    /// and merges the tree's next entry with the transaction's own next
+    /// write. `None` when this end has met the other.
+    fn step(&mut self, reverse: bool) -> Result<Option<Lent<'t>>> {
+        self.front.sync(&mut self.lo);
+        self.back.sync(&mut self.hi);
+        loop {
+            let (lo, hi) = (as_slice(&self.lo), as_slice(&self.hi));
+            if is_empty(lo, hi) {
+                return Ok(None);
+            }
+            let cursor = if reverse {
+                &mut self.back.cursor
+            } else {
+                &mut self.front.cursor
+            };
+            if cursor.needs_leaf() {
+                let bound = if reverse { hi } else { lo };
+                self.tx.store.read_tree(self.table, |r, root, epoch| {
+                    cursor.load(r, root, epoch, bound)
+                })?;
+            }
+            // The tree's next entry on this side, unless the other end has
+            // passed it (this end's own bound is behind it already: the
+            // leaf is in order, and the cursor started past the bound).
+            let tree = cursor.peek().filter(|e| {
+                let k = cursor.bytes(e.key.clone());
+                if reverse { above(k, lo) } else { below(k, hi) }
+            });
+            if tree.is_none() {
+                cursor.finish();
+            }
+            let tree_key = tree.as_ref().map(|e| cursor.bytes(e.key.clone()));
+            let own = self.own.and_then(|w| w.edge(lo, hi, reverse));
+            let Some(own_first) = own_first(tree_key, own.map(|(k, _)| k), reverse) else {
+                return Ok(None);
+            };
+            let (lent, key) = match (own, tree) {
+                (Some((k, v)), _) if own_first => {
+                    // An own write of the tree's key shadows it.
+                    if tree_key == Some(k) {
+                        cursor.advance();
+                    }
+                    (v.map(|v| Lent::Own(k, v)), KeyRef::Own(k))
+                }
+                (_, Some(e)) => {
+                    cursor.advance();
+                    let key = KeyRef::Leaf(e.key.clone());
+                    if e.value.is_some() {
+                        (Some(Lent::Leaf(reverse, e)), key)
+                    } else {
+                        let buf = &mut self.overflow;
+                        self.tx
+                            .store
+                            .read_tree(self.table, |r, _, _| cursor.value(r, &e, buf).map(drop))?;
+                        (Some(Lent::Overflow(reverse, e.key)), key)
+                    }
+                }
+                (_, None) => return Ok(None), // not reached: own_first said so
+            };
+            // Move this end past the key, reusing the bound's buffer.
+            let key = match &key {
+                KeyRef::Leaf(span) => cursor.bytes(span.clone()),
+                KeyRef::Own(k) => k,
+            };
+            set_excluded(if reverse { &mut self.hi } else { &mut self.lo }, key);
+            if lent.is_some() {
+                return Ok(lent);
+            }
+            // A key this transaction deleted: skip it.
+        }
+    }
+
+    /// The key and value a step produced.
+    fn slices(&self, lent: Lent<'t>) -> (&[u8], &[u8]) {
+        let cursor = |back: bool| {
+            if back {
+                &self.back.cursor
+            } else {
+                &self.front.cursor
+            }
+        };
+        match lent {
+            Lent::Leaf(back, e) => {
+                let c = cursor(back);
+                (c.bytes(e.key), c.bytes(e.value.unwrap_or_default()))
+            }
+            Lent::Overflow(back, key) => (cursor(back).bytes(key), &self.overflow),
+            Lent::Own(k, v) => (k, v),
+        }
+    }
+
+    /// The next entry from one end, borrowed: the one read path behind
+    /// [`Range::next_ref`] and [`Iterator::next`], and their reverses.
+    fn lend(&mut self, reverse: bool) -> Option<Result<(&[u8], &[u8])>> {
+        if self.failed {
+            return None;
+        }
+        // A transaction rolled back by a deadlock holds no table lock any
+        // more: its ranges must stop too.
+        if !self.tx.is_usable()
+            && let Err(e) = self.tx.usable()
+        {
+            self.failed = true;
+            return Some(Err(e));
+        }
+        if let Some((k, v)) = self.step_fast(reverse) {
+            let c = if reverse {
+                &self.back.cursor
+            } else {
+                &self.front.cursor
+            };
+            return Some(Ok((c.bytes(k), c.bytes(v))));
+        }
+        match self.step(reverse) {
+            Ok(Some(lent)) => Some(Ok(self.slices(lent))),
+            Ok(None) => None,
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
+    }
+
+    /// The next entry, borrowed rather than copied: the slices point into
+    /// the page the range is reading, and are valid until the next call.
+    /// For reading many entries without allocating for each.
+    pub fn next_ref(&mut self) -> Option<Result<(&[u8], &[u8])>> {
+        self.lend(false)
+    }
+
+    /// Like [`Range::next_ref`], from the other end.
+    pub fn next_back_ref(&mut self) -> Option<Result<(&[u8], &[u8])>> {
+        self.lend(true)
+    }
+}
+
+/// Of the tree's next key and the transaction's next own write on one
+/// side, whether the own write comes first (it wins a tie: it shadows the
+/// tree's entry); `None` when neither has one.
+fn own_first(tree: Option<&[u8]>, own: Option<&[u8]>, reverse: bool) -> Option<bool> {
+    match (tree, own) {
+        (None, None) => None,
+        (None, Some(_)) => Some(true),
+        (Some(_), None) => Some(false),
+        (Some(t), Some(o)) => Some(if reverse { o >= t } else { o <= t }),
+    }
+}
+
+/// Where the key of a step's entry lies: in the cursor's leaf, or in the
+/// transaction's writes.
+enum KeyRef<'t> {
+    Leaf(Span),
+    Own(&'t [u8]),
+}
+
+fn owned(kv: Result<(&[u8], &[u8])>) -> Result<(Vec<u8>, Vec<u8>)> {
+    kv.map(|(k, v)| (k.to_vec(), v.to_vec()))
+}
+
+impl Iterator for Range<'_> {
+    type Item = Result<(Vec<u8>, Vec<u8>)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.lend(false).map(owned)
+    }
+}
+
+impl DoubleEndedIterator for Range<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.lend(true).map(owned)
+    }
+}
