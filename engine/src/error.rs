@@ -95,7 +95,8 @@ impl fmt::Display for OpenFailure {
 /// | group | variants | what to do |
 /// | --- | --- | --- |
 /// | retry | [`Deadlock`](Error::Deadlock), [`LockTimeout`](Error::LockTimeout) | run the transaction again ([`Error::is_retryable`]) |
-/// | bad input | [`KeyTooLarge`](Error::KeyTooLarge), [`ValueTooLarge`](Error::ValueTooLarge), [`NoSuchTable`](Error::NoSuchTable), [`InvalidTableName`](Error::InvalidTableName), [`InvalidOptions`](Error::InvalidOptions), [`ReadOnly`](Error::ReadOnly) | fix the call |
+/// | start over | [`SnapshotTooOld`](Error::SnapshotTooOld) | begin a new read-only transaction |
+/// | bad input | [`KeyTooLarge`](Error::KeyTooLarge), [`ValueTooLarge`](Error::ValueTooLarge), [`NoSuchTable`](Error::NoSuchTable), [`InvalidTableName`](Error::InvalidTableName), [`InvalidOptions`](Error::InvalidOptions), [`ReadOnly`](Error::ReadOnly), [`SelfDeadlock`](Error::SelfDeadlock) | fix the call |
 /// | the file | [`Corruption`](Error::Corruption), [`NotAStrataFile`](Error::NotAStrataFile), [`NewerFormat`](Error::NewerFormat), [`OlderFormat`](Error::OlderFormat), [`Locked`](Error::Locked), [`CannotOpen`](Error::CannotOpen) | restore, upgrade, close the other handle, or fix the path |
 /// | I/O | [`Io`](Error::Io), [`StorageFull`](Error::StorageFull) | look at the device, or free space; the database stays consistent |
 /// | poisoned | [`Poisoned`](Error::Poisoned) | drop every handle and open the database again |
@@ -134,6 +135,25 @@ pub enum Error {
     },
     /// An option is out of its range.
     InvalidOptions(String),
+    /// A transaction would wait for a lock that another transaction of
+    /// the same thread holds, or for one that only a transaction stuck
+    /// behind this thread's wait could release: the wait could never end,
+    /// so it fails at once. Not retryable (running it again on the same
+    /// thread would wait again): end the other transaction first, or run
+    /// the two on different threads. The transaction is rolled back.
+    SelfDeadlock {
+        /// The lock that would have been waited for.
+        resource: String,
+    },
+    /// A read-only transaction's snapshot is too old: the versions it
+    /// reads were dropped to keep their memory within
+    /// `Options::max_snapshot_memory`, because writers changed more data
+    /// than that while it was open. Not retryable as such: begin a new
+    /// read-only transaction, which reads a newer snapshot.
+    SnapshotTooOld {
+        /// The LSN the snapshot read at.
+        lsn: u64,
+    },
     /// A write was attempted through a read-only transaction or a
     /// read-only database handle ([`Options::read_only`](crate::Options::read_only)):
     /// `put`, `delete` or `create_table` on a read-only transaction, or
@@ -246,6 +266,17 @@ impl fmt::Display for Error {
             }
             Error::InvalidOptions(why) => write!(f, "invalid options: {why}"),
             Error::ReadOnly => write!(f, "cannot write through a read-only transaction or handle"),
+            Error::SelfDeadlock { resource } => write!(
+                f,
+                "waiting for {resource} could never end: it is held by another transaction of \
+                 this thread (or by one waiting behind it); end that transaction first or use \
+                 another thread"
+            ),
+            Error::SnapshotTooOld { lsn } => write!(
+                f,
+                "the snapshot at LSN {lsn} is too old: writers changed more than \
+                 Options::max_snapshot_memory since it began; begin a new read-only transaction"
+            ),
             Error::Corruption { location, detail } => {
                 write!(f, "database corruption at {location}: {detail}")
             }

@@ -625,6 +625,9 @@ struct Run {
     vfs: SimVfs,
     db: Option<Database>,
     tx: Option<(crate::Transaction, Model)>,
+    /// An open read-only transaction, and the state it must see: the
+    /// acknowledged commits when it began.
+    snap: Option<(crate::Transaction, Model)>,
     /// The state as of the last acknowledged commit.
     committed: Model,
     /// The changes of a commit that failed: it may or may not be durable.
@@ -672,6 +675,7 @@ impl Run {
     /// model: the last acknowledged commit, or the one in flight.
     fn reopen(&mut self) {
         self.tx = None;
+        self.snap = None;
         self.db = None;
         if self.vfs.is_crashed() {
             // A crash the fault plan set off: come back up from it.
@@ -710,6 +714,7 @@ impl Run {
     fn crash(&mut self, mode: CrashMode) {
         let image = self.vfs.crash(mode);
         self.tx = None;
+        self.snap = None;
         self.db = None;
         self.vfs = image;
         self.reopen();
@@ -756,9 +761,12 @@ fn value_of(inp: &mut Input<'_>) -> Vec<u8> {
 /// Fuzz target `model`: the input is a program. Its first byte seeds the
 /// simulated disk; then each operation is a byte followed by its operands:
 /// put, delete, get, range, commit, rollback, checkpoint, clean reopen,
-/// crash (keep all, drop all, or torn sectors), check, and arming a fault
+/// crash (keep all, drop all, or torn sectors), check, arming a fault
 /// (fail one call, fail every call from one on, or crash at a call or a
-/// sync, a few calls ahead). Reads must match the model, no operation may
+/// sync, a few calls ahead), and a read-only transaction's snapshot: open
+/// one, get or range through it, end it (opcode 15; before snapshots
+/// existed it armed a fault). Reads must match the model (a snapshot's,
+/// the state acknowledged when it began), no operation may
 /// panic, errors are allowed only after a fault fired, and after every
 /// reopen the database must hold exactly the acknowledged commits, or
 /// those and the commit in flight when the fault hit.
@@ -769,6 +777,7 @@ pub fn model(input: &[u8]) {
         vfs,
         db: None,
         tx: None,
+        snap: None,
         committed: Model::new(),
         in_flight: None,
         armed: None,
@@ -868,6 +877,7 @@ pub fn model(input: &[u8]) {
                 // A clean close (its checkpoint may fail under a fault),
                 // then a reopen.
                 run.tx = None;
+                run.snap = None;
                 run.db = None;
                 run.reopen();
             }
@@ -882,6 +892,7 @@ pub fn model(input: &[u8]) {
                     run.failed("check", e);
                 }
             }
+            15 => snapshot_op(&mut run, op, table, name, &mut inp),
             _ => {
                 // Arm a fault a few calls ahead, unless one is armed.
                 let ahead = u64::from(inp.u8() % 32);
@@ -929,6 +940,46 @@ pub fn model(input: &[u8]) {
     }
     // The end: a crash that keeps what it may, and the last comparison.
     run.crash(CrashMode::Random);
+}
+
+/// Operation 15 of [`model`], by bits 4 and 5: open a read-only
+/// transaction (a snapshot of the acknowledged state), get or range
+/// through it (it must see that state, whatever was committed since), or
+/// end it.
+fn snapshot_op(run: &mut Run, op: u8, table: u8, name: &str, inp: &mut Input<'_>) {
+    match op >> 4 & 3 {
+        0 => {
+            if let Some(db) = &run.db {
+                match db.begin_read() {
+                    Ok(t) => run.snap = Some((t, run.committed.clone())),
+                    Err(e) => run.failed("begin_read", e),
+                }
+            }
+        }
+        1 => {
+            let key = key_of(inp);
+            let Some((t, m)) = &run.snap else { return };
+            let r = t.get(name, &key).map(|got| {
+                assert_eq!(
+                    got.as_ref(),
+                    m.get(&(table, key)),
+                    "a snapshot's get disagrees with the state it began with"
+                );
+            });
+            if let Err(e) = r {
+                run.failed("snapshot get", e);
+            }
+        }
+        2 => {
+            let (lo, hi) = (key_of(inp), key_of(inp));
+            let reverse = inp.u8() & 1 != 0;
+            let Some((t, m)) = &run.snap else { return };
+            if let Err(e) = range_check(t, m, table, name, lo, hi, reverse) {
+                run.failed("snapshot range", e);
+            }
+        }
+        _ => run.snap = None,
+    }
 }
 
 fn range_check(

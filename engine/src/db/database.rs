@@ -52,8 +52,34 @@ impl Database {
         Ok(self.new_transaction(false))
     }
 
-    /// Starts a read-only transaction: it takes only shared locks, and
-    /// every write through it fails with [`Error::ReadOnly`].
+    /// Starts a read-only transaction. It reads a snapshot: the committed
+    /// state as of this call, whatever commits after it. It takes no locks,
+    /// so it never waits for a writer and no writer waits for it, and any
+    /// number may be open at once, on any threads, inside another
+    /// transaction's closure too. Every write through it fails with
+    /// [`Error::ReadOnly`].
+    ///
+    /// While it is open, commits keep the values they replace, so that it
+    /// can still read them; their memory is bounded by
+    /// [`Options::max_snapshot_memory`], past which the oldest snapshots
+    /// expire and their reads fail with [`Error::SnapshotTooOld`]. A
+    /// snapshot costs nothing on disk and holds up no checkpoint. Its
+    /// `commit` waits until the newest commit it saw is durable.
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-snap-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = strata_engine::Database::open(dir.join("db")).unwrap();
+    /// db.transaction(|tx| { tx.create_table("t")?; tx.put("t", b"k", b"old") })?;
+    /// let reader = db.begin_read()?;
+    /// assert_eq!(reader.get("t", b"k")?, Some(b"old".to_vec()));
+    /// // A writer commits while the reader is open: it does not wait.
+    /// db.transaction(|tx| tx.put("t", b"k", b"new"))?;
+    /// assert_eq!(reader.get("t", b"k")?, Some(b"old".to_vec())); // its snapshot
+    /// assert_eq!(db.begin_read()?.get("t", b"k")?, Some(b"new".to_vec()));
+    /// # drop(reader); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
     pub fn begin_read(&self) -> Result<Transaction> {
         self.inner.store.poison.check()?;
         Ok(self.new_transaction(true))
@@ -103,6 +129,11 @@ impl Database {
             },
             lock_waits: i.locks.stats.waits.load(Ordering::Relaxed),
             deadlocks: i.locks.stats.deadlocks.load(Ordering::Relaxed),
+            self_deadlocks: i.locks.stats.self_deadlocks.load(Ordering::Relaxed),
+            snapshots_open: i.store.versions.open_count(),
+            snapshot_bytes: i.store.versions.bytes(),
+            snapshots_expired: i.store.versions.expired_count(),
+            checkpoints: i.store.checkpoints.load(Ordering::Relaxed),
             lock_timeouts: i.locks.stats.timeouts.load(Ordering::Relaxed),
             retries: i.retries.load(Ordering::Relaxed),
             waiting_now: i.locks.waiting() as u64,
@@ -189,4 +220,17 @@ pub struct Stats {
     pub retries: u64,
     /// Transactions waiting for a lock at this moment.
     pub waiting_now: u64,
+    /// Waits refused with [`Error::SelfDeadlock`](crate::Error::SelfDeadlock):
+    /// only their own thread could have ended them.
+    pub self_deadlocks: u64,
+    /// Read-only transactions (snapshots) open at this moment.
+    pub snapshots_open: u64,
+    /// Memory the versions kept for open snapshots take, in bytes (at most
+    /// [`Options::max_snapshot_memory`]).
+    pub snapshot_bytes: u64,
+    /// Snapshots expired to keep that memory within its bound; each one's
+    /// next read fails with [`Error::SnapshotTooOld`](crate::Error::SnapshotTooOld).
+    pub snapshots_expired: u64,
+    /// Checkpoints that wrote a meta page.
+    pub checkpoints: u64,
 }

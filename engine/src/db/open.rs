@@ -34,6 +34,7 @@ use crate::page::pager::Pager;
 use crate::storage::{OpenMode, StorageFile, Vfs};
 use crate::store::poison::Poison;
 use crate::store::shared::{Store, TreeState};
+use crate::store::versions::Versions;
 use crate::tree::btree;
 use crate::tree::catalog::Tables;
 use crate::tree::node;
@@ -90,8 +91,8 @@ impl Database {
         let next_table_id = AtomicU32::new(meta.next_table_id);
         // The log: replay what the data file does not hold yet.
         let log_file = open_log(&*vfs, &path, &options)?;
-        let recovered = recovery::replay(&*log_file, &meta, |record, offset| {
-            tree.apply(&cache, &*data, record, offset, &next_table_id)
+        let recovered = recovery::replay(&*log_file, &meta, |lsn, record, offset| {
+            tree.apply(&cache, &*data, record, offset, lsn, &next_table_id)
         })?;
         let allocated = log_file.len()?;
         let keep = options.log_preallocate.max(options.checkpoint_log_size);
@@ -118,6 +119,8 @@ impl Database {
             next_table_id,
             commits: AtomicU64::new(0),
             applied_lsn: AtomicU64::new(recovered.last_lsn),
+            versions: Versions::new(options.max_snapshot_memory),
+            checkpoints: AtomicU64::new(0),
         };
         // Make what opening found durable before anything is appended
         // (`log/wal.rs`, RECOVERY), with a checkpoint that writes a new
@@ -275,6 +278,7 @@ fn load_tree(
         tables,
         meta,
         catalog_root: meta.catalog_root,
+        lsn: meta.checkpoint_lsn,
     })
 }
 

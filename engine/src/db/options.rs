@@ -66,6 +66,12 @@ pub struct Options {
     /// How many times [`Database::transaction`](crate::Database::transaction)
     /// reruns a transaction that lost a deadlock or timed out. Default 10.
     pub max_retries: u32,
+    /// The most memory the versions that open snapshots (read-only
+    /// transactions) read may take: the before-images of the keys
+    /// writers changed since the oldest open snapshot began. Past it, the
+    /// oldest snapshots expire, and their next read fails with
+    /// [`Error::SnapshotTooOld`]. Default 64 MiB.
+    pub max_snapshot_memory: usize,
     /// The file system: [`RealVfs`] by default; tests pass a
     /// [`SimVfs`](crate::storage::SimVfs).
     pub storage: Arc<dyn Vfs>,
@@ -84,6 +90,7 @@ impl Default for Options {
             read_only: false,
             lock_timeout: std::time::Duration::from_secs(5),
             max_retries: 10,
+            max_snapshot_memory: 64 << 20,
             storage: Arc::new(RealVfs),
         }
     }

@@ -133,12 +133,12 @@ fn check_fallback(
 }
 
 /// Replays the log `log_file` from the checkpoint of `meta`, with its
-/// salt, calling `apply(record, offset)` for each complete transaction in
+/// salt, calling `apply(lsn, record, offset)` for each complete transaction in
 /// LSN order (step 3 above). A log shorter than its header holds nothing.
 pub(crate) fn replay(
     log_file: &dyn StorageFile,
     meta: &Meta,
-    mut apply: impl FnMut(&[u8], u64) -> Result<()>,
+    mut apply: impl FnMut(u64, &[u8], u64) -> Result<()>,
 ) -> Result<wal::Recovered> {
     if log_file.len()? < LOG_HEADER {
         return Ok(wal::Recovered {
@@ -151,6 +151,6 @@ pub(crate) fn replay(
         log_file,
         meta.checkpoint_lsn,
         meta.log_salt,
-        |_lsn, record, offset| apply(record, offset),
+        |lsn, record, offset| apply(lsn, record, offset),
     )
 }

@@ -144,6 +144,7 @@ impl Store {
         st.tables.saved();
         st.meta = new_meta;
         drop(st);
+        self.checkpoints.fetch_add(1, Ordering::Relaxed);
         if new_meta.page_count < old_page_count {
             self.data
                 .set_len(u64::from(new_meta.page_count) * ps as u64)?;

@@ -24,12 +24,16 @@
 use crate::error::{Error, Result};
 use crate::log::log_record::{self, Op};
 use crate::page::page_cache::PageCache;
+use crate::page::page_header::PageId;
+use crate::page::pager::Pages;
 use crate::storage::StorageFile;
 use crate::store::durability::Durability;
 use crate::store::shared::{Store, TreeState};
+use crate::store::versions::Recorder;
 use crate::tree::btree;
 use crate::tree::catalog::{self, TableId, Tables};
 use crate::tree::node::{self, MAX_VALUE_LEN};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 impl Store {
@@ -53,9 +57,7 @@ impl Store {
         let lsn = self.log.appended() + 1;
         let appended = self.log.append_ops(lsn, ops, size);
         self.poisoned(appended)?;
-        let mut st = self.tree.write();
-        let applied = st.apply_ops(&self.cache, &*self.data, ops, 0, &self.next_table_id);
-        drop(st);
+        let applied = self.apply_committed(ops, lsn);
         self.poisoned(applied)?;
         // Published after the apply: whoever reads the changes from now
         // on sees an LSN at least this one (see `wait_durable`).
@@ -84,9 +86,7 @@ impl Store {
         let _latch = self.commit_latch.lock();
         self.poison.check()?;
         let lsn = self.log.appended() + 1;
-        let mut st = self.tree.write();
-        let applied = st.apply_ops(&self.cache, &*self.data, ops, 0, &self.next_table_id);
-        drop(st);
+        let applied = self.apply_committed(ops, lsn);
         self.poisoned(applied)?;
         // The LSN is taken without a frame: the checkpoint's meta records it.
         self.log.skip(lsn);
@@ -103,6 +103,29 @@ impl Store {
         let r = self.checkpoint_locked(lsn, true);
         let _ = self.poisoned(r);
         Ok(())
+    }
+
+    /// Applies committed transaction `lsn` to the tree under the tree
+    /// latch, keeping the before-images of what it changes while any
+    /// snapshot is open (`versions.rs`, invariant 1).
+    fn apply_committed(&self, ops: &[Op<'_>], lsn: u64) -> Result<()> {
+        let mut st = self.tree.write();
+        let mut recorder = self.versions.recorder();
+        let applied = st.apply_ops(
+            &self.cache,
+            &*self.data,
+            ops,
+            0,
+            lsn,
+            &self.next_table_id,
+            recorder.as_mut(),
+        );
+        if let Some(rec) = recorder {
+            // Still under the tree latch that applied the changes.
+            self.versions.record(lsn, rec);
+        }
+        drop(st);
+        applied
     }
 
     /// Checkpoints if the log or the dirty pages have outgrown their
@@ -129,21 +152,27 @@ impl TreeState {
         file: &dyn StorageFile,
         record: &[u8],
         offset: u64,
+        lsn: u64,
         next_table_id: &AtomicU32,
     ) -> Result<()> {
         let ops = log_record::decode(record, offset)?;
-        self.apply_ops(cache, file, &ops, offset, next_table_id)
+        self.apply_ops(cache, file, &ops, offset, lsn, next_table_id, None)
     }
 
-    /// Applies a transaction's changes to the tree, in order: at commit
-    /// straight from the transaction, in recovery from the decoded record.
+    /// Applies transaction `lsn`'s changes to the tree, in order: at
+    /// commit straight from the transaction, in recovery from the decoded
+    /// record. With a `recorder`, the value each put or delete replaces is
+    /// handed to it first, for the open snapshots (`versions.rs`).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn apply_ops(
         &mut self,
         cache: &PageCache,
         file: &dyn StorageFile,
         ops: &[Op<'_>],
         offset: u64,
+        lsn: u64,
         next_table_id: &AtomicU32,
+        mut recorder: Option<&mut Recorder>,
     ) -> Result<()> {
         let page_size = self.pager.page_size();
         let TreeState { pager, tables, .. } = self;
@@ -166,22 +195,44 @@ impl TreeState {
                     {
                         return Err(bad(format!("cannot create table {name:?} with id {id}")));
                     }
-                    tables.insert(id, name.to_string(), 0, true);
+                    tables.insert(id, name.to_string(), 0, true, lsn);
                     next_table_id.fetch_max(id + 1, Ordering::Relaxed);
                 }
                 Op::Put { table, key, value } => {
                     if key.len() > node::max_key_len(page_size) || value.len() > MAX_VALUE_LEN {
                         return Err(bad("key or value over the limits".into()));
                     }
-                    let root = btree::insert(&mut w, root_of(tables, table)?, key, value)?;
+                    let root = root_of(tables, table)?;
+                    keep_before(&w, root, table, key, recorder.as_deref_mut())?;
+                    let root = btree::insert(&mut w, root, key, value)?;
                     tables.set_root(table, root);
                 }
                 Op::Delete { table, key } => {
-                    let (root, _) = btree::delete(&mut w, root_of(tables, table)?, key)?;
+                    let root = root_of(tables, table)?;
+                    keep_before(&w, root, table, key, recorder.as_deref_mut())?;
+                    let (root, _) = btree::delete(&mut w, root, key)?;
                     tables.set_root(table, root);
                 }
             }
         }
+        self.lsn = lsn;
         Ok(())
     }
+}
+
+/// Hands `recorder` the value `key` of `table` has in the tree at `root`
+/// before a change replaces it.
+fn keep_before(
+    r: &impl Pages,
+    root: PageId,
+    table: TableId,
+    key: &[u8],
+    recorder: Option<&mut Recorder>,
+) -> Result<()> {
+    let Some(rec) = recorder.filter(|r| r.wants()) else {
+        return Ok(());
+    };
+    let before = btree::get(r, root, key)?.map(|f| Arc::<[u8]>::from(f.bytes()));
+    rec.push(table, key, before);
+    Ok(())
 }

@@ -11,6 +11,8 @@
 //!   durable.
 //! * `checkpoint.rs`: writing the changed pages and a new meta page, and
 //!   starting the log over.
+//! * `versions.rs`: snapshots, and the before-images of changed keys
+//!   that read-only transactions read the live tree through.
 //! * `poison.rs`: the flag a failed write or sync sets, which every call
 //!   checks.
 //! * `durability.rs`: [`Durability`](durability::Durability), when a
@@ -29,3 +31,4 @@ pub(crate) mod commit;
 pub(crate) mod durability;
 pub(crate) mod poison;
 pub(crate) mod shared;
+pub(crate) mod versions;

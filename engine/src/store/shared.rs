@@ -9,6 +9,7 @@ use crate::page::pager::{PageReader, Pager};
 use crate::storage::StorageFile;
 use crate::store::durability::Durability;
 use crate::store::poison::Poison;
+use crate::store::versions::{Snapshot, Versions};
 use crate::tree::catalog::{TableId, Tables};
 use parking_lot::{Mutex, RwLock};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -24,6 +25,9 @@ pub(crate) struct TreeState {
     /// a checkpoint which failed before its meta page made (the next
     /// checkpoint goes on from it).
     pub catalog_root: PageId,
+    /// The LSN of the last transaction applied to the tree: what a
+    /// snapshot registered now reads (`versions.rs`, invariant 3).
+    pub lsn: u64,
 }
 
 /// The committed state of an open database and the means to change it:
@@ -60,6 +64,10 @@ pub(crate) struct Store {
     pub commits: AtomicU64,
     /// LSN of the last transaction applied to the tree.
     pub applied_lsn: AtomicU64,
+    /// The versions snapshots read, and the open snapshots.
+    pub versions: Versions,
+    /// Checkpoints that wrote a meta page, since the handle opened.
+    pub checkpoints: AtomicU64,
 }
 
 impl Store {
@@ -90,6 +98,24 @@ impl Store {
     /// The id of committed table `name`, if it exists.
     pub(crate) fn table_id(&self, name: &str) -> Option<TableId> {
         self.tree.read().tables.id(name)
+    }
+
+    /// The id of table `name` if it existed at snapshot LSN `lsn`.
+    pub(crate) fn table_id_at(&self, name: &str, lsn: u64) -> Option<TableId> {
+        let st = self.tree.read();
+        let id = st.tables.id(name)?;
+        st.tables
+            .get(id)
+            .is_some_and(|t| t.created_lsn <= lsn)
+            .then_some(id)
+    }
+
+    /// Opens a snapshot of the committed state as it is now.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        let st = self.tree.read();
+        // Under the tree latch: no commit is applied between reading the
+        // LSN and registering (`versions.rs`, invariant 3).
+        self.versions.open(st.lsn)
     }
 
     /// A new table id. Ids are not given back (a rolled-back creation

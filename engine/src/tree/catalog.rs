@@ -32,6 +32,10 @@ pub(crate) struct Table {
     pub root: PageId,
     /// The root changed since the last checkpoint wrote this entry.
     pub changed: bool,
+    /// The LSN of the transaction that created the table, or 0 for one
+    /// that existed when the database was opened: snapshots older than it
+    /// do not see the table (`store/versions.rs`).
+    pub created_lsn: u64,
 }
 
 /// Every table, by name and by id.
@@ -89,12 +93,19 @@ impl Tables {
             if table_root != 0 && !(FIRST_DATA_PAGE..page_count).contains(&table_root) {
                 return Err(bad("root page out of range"));
             }
-            tables.insert(id, name.to_string(), table_root, false);
+            tables.insert(id, name.to_string(), table_root, false, 0);
         }
         Ok(tables)
     }
 
-    pub(crate) fn insert(&mut self, id: TableId, name: String, root: PageId, changed: bool) {
+    pub(crate) fn insert(
+        &mut self,
+        id: TableId,
+        name: String,
+        root: PageId,
+        changed: bool,
+        created_lsn: u64,
+    ) {
         self.by_name.insert(name.clone(), id);
         self.by_id.insert(
             id,
@@ -102,6 +113,7 @@ impl Tables {
                 name,
                 root,
                 changed,
+                created_lsn,
             },
         );
     }

@@ -53,6 +53,20 @@
 //! Every wait also ends after the configured lock timeout with
 //! [`Error::LockTimeout`], so no configuration can hang.
 //!
+//! THREADS
+//!
+//! A thread that waits for a lock runs none of its other transactions
+//! meanwhile. So the wait-for graph has a second kind of edge: a
+//! transaction that is not waiting, but whose thread is blocked in another
+//! transaction's wait, waits for that transaction. (A transaction belongs
+//! to the thread that last asked for a lock for it.) A cycle through such
+//! an edge can never end by itself, and running the waiter again on the
+//! same thread would only close it again: the new waiter fails at once
+//! with [`Error::SelfDeadlock`], which is not retryable. The plainest case
+//! is a transaction waiting for a lock that another transaction of its own
+//! thread holds; read-only transactions, which take no locks, never take
+//! part.
+//!
 //! RELEASE AT COMMIT
 //!
 //! Locks are held until the transaction's redo record is in the log and
@@ -74,6 +88,7 @@ use parking_lot::{Condvar, Mutex};
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
 /// A transaction's number: smaller is older.
@@ -91,6 +106,16 @@ pub(crate) enum Resource {
     Key(TableId, u64),
     /// A table name (for creating tables).
     Name(Box<str>),
+}
+
+impl std::fmt::Display for Resource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Resource::Table(t) => write!(f, "the lock on table {t}"),
+            Resource::Key(t, h) => write!(f, "the lock on a key of table {t} (hash {h:016x})"),
+            Resource::Name(n) => write!(f, "the lock on the table name {n:?}"),
+        }
+    }
 }
 
 /// Lock modes, ordered so that `a <= b` never holds for incomparable
@@ -179,6 +204,8 @@ struct Txn {
     /// Chosen as a deadlock victim while waiting.
     doomed: bool,
     wake: Arc<Condvar>,
+    /// The thread that last asked for a lock for it (see THREADS).
+    thread: ThreadId,
 }
 
 /// The lock table itself, behind the lock manager's one mutex: every
@@ -195,6 +222,7 @@ struct LockTable {
 pub(crate) struct LockStats {
     pub waits: AtomicU64,
     pub deadlocks: AtomicU64,
+    pub self_deadlocks: AtomicU64,
     pub timeouts: AtomicU64,
 }
 
@@ -243,10 +271,13 @@ impl LockManager {
         let want = held.map_or(mode, |h| h.join(mode));
         let upgrade = held.is_some();
         let grantable = entry.fits_holders(txn, want) && (upgrade || entry.queue.is_empty());
+        let me = thread::current().id();
         if grantable {
             entry.grant(txn, want);
+            let t = st.txn(txn);
+            t.thread = me;
             if !upgrade {
-                st.txn(txn).held.push(res.clone());
+                t.held.push(res.clone());
             }
             return Ok(());
         }
@@ -261,11 +292,20 @@ impl LockManager {
             let t = st.txn(txn);
             t.waiting = Some(res.clone());
             t.doomed = false;
+            t.thread = me;
             t.wake.clone()
         };
         // Our wait may close several cycles at once: break each, until
         // none goes through us.
-        while let Some(victim) = st.find_deadlock(txn) {
+        while let Some((victim, through_thread)) = st.find_deadlock(txn) {
+            if through_thread {
+                // Only this thread could end the wait (see THREADS).
+                self.stats.self_deadlocks.fetch_add(1, Ordering::Relaxed);
+                st.withdraw(txn, res);
+                return Err(Error::SelfDeadlock {
+                    resource: res.to_string(),
+                });
+            }
             self.stats.deadlocks.fetch_add(1, Ordering::Relaxed);
             if victim == txn {
                 st.withdraw(txn, res);
@@ -319,8 +359,10 @@ impl LockManager {
             return false;
         }
         entry.grant(txn, want);
+        let t = st.txn(txn);
+        t.thread = thread::current().id();
         if !upgrade {
-            st.txn(txn).held.push(res.clone());
+            t.held.push(res.clone());
         }
         true
     }
@@ -371,6 +413,7 @@ impl LockTable {
             waiting: None,
             doomed: false,
             wake: Arc::new(Condvar::new()),
+            thread: thread::current().id(),
         })
     }
 
@@ -415,18 +458,24 @@ impl LockTable {
         }
     }
 
-    /// The transactions `txn` waits for. A doomed victim waits for no one,
-    /// and no one waits for it: it is about to give everything back.
-    fn waits_for(&self, txn: TxnId) -> Vec<TxnId> {
-        let Some(res) = self
-            .txns
-            .get(&txn)
-            .filter(|t| !t.doomed)
-            .and_then(|t| t.waiting.as_ref())
-        else {
+    /// The transactions `txn` waits for, each with whether the edge is a
+    /// thread's (see THREADS). A doomed victim waits for no one, and no
+    /// one waits for it: it is about to give everything back.
+    fn waits_for(&self, txn: TxnId) -> Vec<(TxnId, bool)> {
+        let Some(t) = self.txns.get(&txn).filter(|t| !t.doomed) else {
             return Vec::new();
         };
         let doomed = |t: &TxnId| self.txns.get(t).is_some_and(|t| t.doomed);
+        let Some(res) = t.waiting.as_ref() else {
+            // Not waiting: stuck only if its thread waits elsewhere.
+            return self
+                .txns
+                .iter()
+                .filter(|(id, o)| **id != txn && o.thread == t.thread && o.waiting.is_some())
+                .filter(|(id, _)| !doomed(id))
+                .map(|(id, _)| (*id, true))
+                .collect();
+        };
         let Some(e) = self.entries.get(res) else {
             return Vec::new();
         };
@@ -442,26 +491,36 @@ impl LockTable {
         // Granting is strictly in queue order: every request ahead of us
         // must be granted (or give up) before ours can be.
         let ahead = e.queue.iter().take(pos).map(|r| r.txn);
-        holders.chain(ahead).filter(|t| !doomed(t)).collect()
+        holders
+            .chain(ahead)
+            .filter(|t| !doomed(t))
+            .map(|t| (t, false))
+            .collect()
     }
 
     /// Searches the wait-for graph from `start` for a cycle through it and
-    /// returns the youngest transaction on it.
-    fn find_deadlock(&self, start: TxnId) -> Option<TxnId> {
-        // Depth-first, keeping the path so the cycle's members are known.
-        let mut path: Vec<(TxnId, Vec<TxnId>)> = vec![(start, self.waits_for(start))];
+    /// returns the youngest transaction on it, and whether the cycle runs
+    /// through a thread's edge.
+    fn find_deadlock(&self, start: TxnId) -> Option<(TxnId, bool)> {
+        // Depth-first, keeping the path so the cycle's members are known:
+        // each step is a transaction, whether the edge into it is a
+        // thread's, and the edges still to follow from it.
+        type Step = (TxnId, bool, Vec<(TxnId, bool)>);
+        let mut path: Vec<Step> = vec![(start, false, self.waits_for(start))];
         let mut visited: HashSet<TxnId> = HashSet::from([start]);
-        while let Some((_, next)) = path.last_mut() {
-            let Some(t) = next.pop() else {
+        while let Some((_, _, next)) = path.last_mut() {
+            let Some((t, by_thread)) = next.pop() else {
                 path.pop();
                 continue;
             };
             if t == start {
-                return path.iter().map(|(id, _)| *id).max();
+                let through_thread = by_thread || path.iter().any(|s| s.1);
+                let youngest = path.iter().map(|s| s.0).max()?;
+                return Some((youngest, through_thread));
             }
             if visited.insert(t) {
                 let edges = self.waits_for(t);
-                path.push((t, edges));
+                path.push((t, by_thread, edges));
             }
         }
         None

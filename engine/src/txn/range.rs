@@ -15,6 +15,20 @@
 //! and an own delete is skipped along with it. Whatever was taken, the
 //! end's bound moves past its key.
 //!
+//! SNAPSHOTS
+//!
+//! A read-only transaction's range takes no lock, and merges the tree with
+//! its snapshot's versions instead (`store/versions.rs`), the same way: a
+//! key that a commit after the snapshot changed is shown as the snapshot
+//! saw it (its before-image shadows the tree's entry, and an absent one
+//! hides it), and the other keys as the tree holds them. The versions are
+//! consulted after the cursor's leaf was read (versions invariant 1) and
+//! the snapshot's expiry mark after the versions (invariant 4). A value in
+//! overflow pages is read from a leaf that may be older than the latest
+//! commit, whose pages may since have been reused; so after reading one,
+//! the versions are asked again, and a version of the key wins over what
+//! was read (or over the error reading it gave).
+//!
 //! THE COMMON CASE
 //!
 //! With no own writes to merge, an item costs a slot read in the cursor's
@@ -25,6 +39,7 @@
 //! leaf.
 
 use crate::error::Result;
+use crate::store::versions::{Before, Snapshot};
 use crate::tree::catalog::TableId;
 use crate::tree::cursor::{Cursor, Entry, above, below};
 use crate::tree::node::Span;
@@ -32,6 +47,7 @@ use crate::txn::lock_table::{Mode, Resource};
 use crate::txn::transaction::Transaction;
 use crate::txn::write_set::WriteSet;
 use std::ops::{Bound, RangeBounds};
+use std::sync::Arc;
 
 /// A range of keys: `a..b`, `a..=b`, `a..`, `..b`, `..=b`, `..`, or a pair
 /// of [`Bound`]s, over anything that is bytes (`&[u8]`, `b"..."`, `Vec<u8>`).
@@ -96,7 +112,9 @@ impl Transaction {
     pub fn range(&self, table: &str, range: impl KeyRange) -> Result<Range<'_>> {
         self.usable()?;
         let id = self.table(table)?;
-        self.lock(Resource::Table(id), Mode::Shared)?;
+        if self.snapshot.is_none() {
+            self.lock(Resource::Table(id), Mode::Shared)?;
+        }
         let (lo, hi) = range.bounds();
         Ok(Range {
             tx: self,
@@ -108,6 +126,8 @@ impl Transaction {
             back: End::new(true),
             failed: false,
             overflow: Vec::new(),
+            snapshot: self.snapshot.as_ref(),
+            held: (Vec::new(), None),
         })
     }
 }
@@ -129,6 +149,12 @@ pub struct Range<'t> {
     failed: bool,
     /// The value of the entry lent last, when it came from overflow pages.
     overflow: Vec<u8>,
+    /// The snapshot of a read-only transaction, whose versions the range
+    /// merges with the tree.
+    snapshot: Option<&'t Snapshot>,
+    /// The key and value of the entry lent last, when it came from the
+    /// snapshot's versions.
+    held: (Vec<u8>, Option<Arc<[u8]>>),
 }
 
 impl std::fmt::Debug for Range<'_> {
@@ -183,6 +209,8 @@ enum Lent<'t> {
     Overflow(bool, Span),
     /// The transaction's own write.
     Own(&'t [u8], &'t [u8]),
+    /// A snapshot's version, in [`Range::held`].
+    Held,
 }
 
 /// Sets `bound` to exclude `key` and everything behind it, reusing its
@@ -266,6 +294,13 @@ impl<'t> Range<'t> {
         if self.own.is_some() {
             return None;
         }
+        // A snapshot with versions to merge, or expired, takes the general
+        // path (the expiry mark is read after the versions: invariant 4).
+        if let Some(snap) = self.snapshot
+            && (self.tx.store.versions.any() || snap.check().is_err())
+        {
+            return None;
+        }
         let (end, other, other_bound) = if reverse {
             (&mut self.back, &mut self.front, &mut self.lo)
         } else {
@@ -321,17 +356,40 @@ impl<'t> Range<'t> {
                 cursor.finish();
             }
             let tree_key = tree.as_ref().map(|e| cursor.bytes(e.key.clone()));
-            let own = self.own.and_then(|w| w.edge(lo, hi, reverse));
-            let Some(own_first) = own_first(tree_key, own.map(|(k, _)| k), reverse) else {
+            let shadow = match self.snapshot {
+                Some(snap) => {
+                    let v = self
+                        .tx
+                        .store
+                        .versions
+                        .edge(self.table, lo, hi, reverse, snap.lsn);
+                    snap.check()?;
+                    v.map(Shadow::Version)
+                }
+                None => self
+                    .own
+                    .and_then(|w| w.edge(lo, hi, reverse))
+                    .map(|(k, v)| Shadow::Own(k, v)),
+            };
+            let shadow_key = shadow.as_ref().map(Shadow::key);
+            let Some(shadow_first) = own_first(tree_key, shadow_key, reverse) else {
                 return Ok(None);
             };
-            let (lent, key) = match (own, tree) {
-                (Some((k, v)), _) if own_first => {
-                    // An own write of the tree's key shadows it.
-                    if tree_key == Some(k) {
+            let (lent, key) = match (shadow, tree) {
+                (Some(sh), _) if shadow_first => {
+                    // An own write or a version of the tree's key shadows
+                    // it.
+                    if tree_key == Some(sh.key()) {
                         cursor.advance();
                     }
-                    (v.map(|v| Lent::Own(k, v)), KeyRef::Own(k))
+                    match sh {
+                        Shadow::Own(k, v) => (v.map(|v| Lent::Own(k, v)), KeyRef::Own(k)),
+                        Shadow::Version((k, v)) => {
+                            let present = v.is_some();
+                            self.held = (k, v);
+                            (present.then_some(Lent::Held), KeyRef::Held)
+                        }
+                    }
                 }
                 (_, Some(e)) => {
                     cursor.advance();
@@ -340,10 +398,35 @@ impl<'t> Range<'t> {
                         (Some(Lent::Leaf(reverse, e)), key)
                     } else {
                         let buf = &mut self.overflow;
-                        self.tx
+                        let read = self
+                            .tx
                             .store
-                            .read_tree(self.table, |r, _, _| cursor.value(r, &e, buf).map(drop))?;
-                        (Some(Lent::Overflow(reverse, e.key)), key)
+                            .read_tree(self.table, |r, _, _| cursor.value(r, &e, buf).map(drop));
+                        match self.snapshot {
+                            // The leaf may predate a commit that changed the
+                            // key and reused its pages: a version wins.
+                            Some(snap) => {
+                                let k = cursor.bytes(e.key.clone());
+                                let version =
+                                    self.tx.store.versions.lookup(self.table, k, snap.lsn);
+                                snap.check()?;
+                                match version {
+                                    Some(v) => {
+                                        let present = v.is_some();
+                                        self.held = (k.to_vec(), v);
+                                        (present.then_some(Lent::Held), KeyRef::Held)
+                                    }
+                                    None => {
+                                        read?;
+                                        (Some(Lent::Overflow(reverse, e.key)), key)
+                                    }
+                                }
+                            }
+                            None => {
+                                read?;
+                                (Some(Lent::Overflow(reverse, e.key)), key)
+                            }
+                        }
                     }
                 }
                 (_, None) => return Ok(None), // not reached: own_first said so
@@ -352,12 +435,14 @@ impl<'t> Range<'t> {
             let key = match &key {
                 KeyRef::Leaf(span) => cursor.bytes(span.clone()),
                 KeyRef::Own(k) => k,
+                KeyRef::Held => &self.held.0,
             };
             set_excluded(if reverse { &mut self.hi } else { &mut self.lo }, key);
             if lent.is_some() {
                 return Ok(lent);
             }
-            // A key this transaction deleted: skip it.
+            // A key this transaction deleted, or absent from its snapshot:
+            // skip it.
         }
     }
 
@@ -377,6 +462,7 @@ impl<'t> Range<'t> {
             }
             Lent::Overflow(back, key) => (cursor(back).bytes(key), &self.overflow),
             Lent::Own(k, v) => (k, v),
+            Lent::Held => (&self.held.0, self.held.1.as_deref().unwrap_or_default()),
         }
     }
 
@@ -437,11 +523,28 @@ fn own_first(tree: Option<&[u8]>, own: Option<&[u8]>, reverse: bool) -> Option<b
     }
 }
 
-/// Where the key of a step's entry lies: in the cursor's leaf, or in the
-/// transaction's writes.
+/// Where the key of a step's entry lies: in the cursor's leaf, in the
+/// transaction's writes, or in [`Range::held`].
 enum KeyRef<'t> {
     Leaf(Span),
     Own(&'t [u8]),
+    Held,
+}
+
+/// What may shadow the tree's next entry: the transaction's own next write
+/// (`None`: a delete), or its snapshot's next version (`None`: absent).
+enum Shadow<'t> {
+    Own(&'t [u8], Option<&'t [u8]>),
+    Version((Vec<u8>, Before)),
+}
+
+impl Shadow<'_> {
+    fn key(&self) -> &[u8] {
+        match self {
+            Shadow::Own(k, _) => k,
+            Shadow::Version((k, _)) => k,
+        }
+    }
 }
 
 fn owned(kv: Result<(&[u8], &[u8])>) -> Result<(Vec<u8>, Vec<u8>)> {

@@ -24,12 +24,22 @@
 //! A transaction that loses a deadlock or times out waiting is rolled back
 //! on the spot (its locks released, so the others go on); every later call
 //! on it returns the same error.
+//!
+//! READ-ONLY TRANSACTIONS
+//!
+//! A read-only transaction takes no lock at all: it reads a snapshot, the
+//! committed state as of its start, through the live tree corrected by the
+//! versions commits keep while snapshots are open (`store/versions.rs`).
+//! It never waits for a writer and no writer waits for it. Its reads
+//! consult the tree first and the versions second, then check that the
+//! snapshot has not expired (versions invariants 1 and 4).
 
 use crate::base::hash::FastMap;
 use crate::base::hash::key_hash;
 use crate::error::{Error, Result};
 use crate::log::log_record::Op;
 use crate::store::shared::Store;
+use crate::store::versions::{Before, Snapshot};
 use crate::tree::btree::{self, Found};
 use crate::tree::catalog::{self, TableId};
 use crate::tree::node::{self, MAX_VALUE_LEN};
@@ -72,6 +82,31 @@ pub struct Transaction {
     /// The last LSN applied when this transaction took a lock: the newest
     /// commit whose changes it may have read.
     seen_lsn: std::cell::Cell<u64>,
+    /// A read-only transaction's snapshot: it reads through it and takes
+    /// no locks.
+    pub(crate) snapshot: Option<Snapshot>,
+}
+
+/// A value a transaction read: from the tree, or a snapshot's version.
+pub(crate) enum Read {
+    Tree(Found),
+    Version(Arc<[u8]>),
+}
+
+impl Read {
+    pub(crate) fn bytes(&self) -> &[u8] {
+        match self {
+            Read::Tree(f) => f.bytes(),
+            Read::Version(v) => v,
+        }
+    }
+
+    fn into_vec(self) -> Vec<u8> {
+        match self {
+            Read::Tree(f) => f.into_vec(),
+            Read::Version(v) => v.to_vec(),
+        }
+    }
 }
 
 /// The locks a transaction holds, as the lock manager granted them. Table
@@ -132,6 +167,7 @@ impl Transaction {
         read_only: bool,
     ) -> Transaction {
         let id = lock_manager.new_txn();
+        let snapshot = read_only.then(|| store.snapshot());
         Transaction {
             store,
             lock_manager,
@@ -146,6 +182,7 @@ impl Transaction {
             failed: RefCell::new(None),
             open: true,
             seen_lsn: std::cell::Cell::new(0),
+            snapshot,
         }
     }
 
@@ -282,6 +319,16 @@ impl Transaction {
         if let Some(&id) = self.table_ids.borrow().get(name) {
             return Ok(id);
         }
+        if let Some(snap) = &self.snapshot {
+            // Tables are never dropped: one that existed at the snapshot
+            // exists for good, and one created later is not there for it.
+            let id = self
+                .store
+                .table_id_at(name, snap.lsn)
+                .ok_or_else(|| Error::NoSuchTable(name.to_string()))?;
+            self.table_ids.borrow_mut().insert(name.to_string(), id);
+            return Ok(id);
+        }
         if let Some(id) = self.store.table_id(name) {
             // Tables are never dropped: no lock needed, and the id can be
             // remembered.
@@ -369,11 +416,37 @@ impl Transaction {
         if let Some(v) = self.writes.get(&id).and_then(|w| w.get(key)) {
             return Ok(v.map(<[u8]>::to_vec)); // our own write: we hold X already
         }
+        Ok(self.read(id, key)?.map(Read::into_vec))
+    }
+
+    /// The committed value of `key` in table `id` as this transaction may
+    /// see it: under a shared lock, or in its snapshot.
+    #[inline]
+    fn read(&self, id: TableId, key: &[u8]) -> Result<Option<Read>> {
+        if let Some(snap) = &self.snapshot {
+            return self.read_snapshot(snap, id, key);
+        }
         self.lock_key(id, key, Mode::Shared)?;
         let found = self
             .store
             .read_tree(id, |r, root, _| btree::get(r, root, key))?;
-        Ok(found.map(Found::into_vec))
+        Ok(found.map(Read::Tree))
+    }
+
+    /// The value of `key` in table `id` at snapshot `snap`: the tree's,
+    /// unless a later commit changed it (`store/versions.rs`).
+    fn read_snapshot(&self, snap: &Snapshot, id: TableId, key: &[u8]) -> Result<Option<Read>> {
+        let found = self
+            .store
+            .read_tree(id, |r, root, _| btree::get(r, root, key))?;
+        // The versions after the tree (versions invariant 1), the expiry
+        // mark after the versions (invariant 4).
+        let version = self.store.versions.lookup(id, key, snap.lsn);
+        snap.check()?;
+        Ok(match version {
+            Some(before) => before_read(before),
+            None => found.map(Read::Tree),
+        })
     }
 
     /// Calls `f` with the value under `key` in table `table` (as
@@ -392,11 +465,8 @@ impl Transaction {
         if let Some(v) = self.writes.get(&id).and_then(|w| w.get(key)) {
             return Ok(f(v));
         }
-        self.lock_key(id, key, Mode::Shared)?;
-        let found = self
-            .store
-            .read_tree(id, |r, root, _| btree::get(r, root, key))?;
-        Ok(f(found.as_ref().map(Found::bytes)))
+        let found = self.read(id, key)?;
+        Ok(f(found.as_ref().map(Read::bytes)))
     }
 
     /// Like [`Transaction::get`], but takes the exclusive lock at once, as
@@ -446,6 +516,9 @@ impl Transaction {
         let wait_for = if writes {
             let ops = self.ops();
             self.store.append_and_apply(&ops)?
+        } else if let Some(snap) = &self.snapshot {
+            // The snapshot may include commits not yet durable.
+            (snap.lsn > 0).then_some(snap.lsn)
         } else {
             // What this transaction read may come from commits not yet
             // durable (their locks were released early): wait for them.
@@ -487,7 +560,11 @@ impl Transaction {
     fn release(&mut self) {
         if self.open {
             self.open = false;
-            self.lock_manager.release_all(self.id);
+            if let Some(snap) = &self.snapshot {
+                self.store.versions.close(snap);
+            } else {
+                self.lock_manager.release_all(self.id);
+            }
         }
     }
 }
@@ -496,4 +573,9 @@ impl Drop for Transaction {
     fn drop(&mut self) {
         self.release();
     }
+}
+
+/// A before-image as a read: `None` when the key was absent.
+fn before_read(before: Before) -> Option<Read> {
+    before.map(Read::Version)
 }

@@ -1,0 +1,486 @@
+//! Snapshots: what a read-only transaction reads, and the versions kept
+//! so that it can.
+//!
+//! SNAPSHOTS
+//!
+//! A read-only transaction ([`Database::begin_read`](crate::Database::begin_read))
+//! reads the committed state as of its start: every commit with an LSN up
+//! to its *snapshot LSN*, and none after. It takes no lock, so it never
+//! waits for a writer and no writer waits for it. Read-write transactions
+//! keep strict two-phase locking, which orders them by LSN (ARCHITECTURE.md,
+//! The life of a commit); a snapshot therefore reads a prefix of the serial
+//! order, and the history stays serializable with the readers in it.
+//!
+//! VERSIONS OVER THE LIVE TREE
+//!
+//! There is one tree, the live one, which commits change in place (in
+//! memory, copy-on-write only against the durable tree). A snapshot reads
+//! that tree and corrects it with *versions*: when a commit is applied
+//! while any snapshot is open, it records, for every key it changes, the
+//! key's value before the change (its *before-image*, or "absent"),
+//! labelled with the commit's LSN. For a snapshot at LSN `s`, the value of
+//! a key is then:
+//!
+//! * the before-image of the key's oldest version with an LSN above `s`,
+//!   if it has one (the first change after `s` saw the value `s` saw);
+//! * otherwise what the live tree holds (nothing changed it after `s`).
+//!
+//! A range merges the tree with the versions in the same way as a
+//! read-write transaction's range merges the tree with its own writes
+//! (`txn/range.rs`): a version shadows the tree's entry of the same key,
+//! and an "absent" before-image hides it.
+//!
+//! INVARIANTS
+//!
+//! 1. Every commit applied after a snapshot opened, up to the moment it is
+//!    read, has its versions here, and they are recorded under the tree
+//!    latch together with the commit's changes: whoever reads the tree and
+//!    then the versions sees every change the tree showed it.
+//! 2. A version with LSN `c` is kept while a snapshot with an LSN below
+//!    `c` is open; it is dropped once none is ([`Versions::collect`]).
+//! 3. A snapshot's LSN is read under the tree latch at the moment it is
+//!    registered, so no commit falls between its LSN and its registration.
+//! 4. A snapshot whose versions were dropped to stay within the memory
+//!    bound is marked expired first; every read checks the mark *after*
+//!    consulting the versions, so it either saw them or reports
+//!    [`Error::SnapshotTooOld`].
+//!
+//! Reading the tree first and the versions second is what makes the two
+//! agree without holding one latch across both (invariant 1): any change
+//! the tree read reflected was recorded by then, and a change recorded
+//! later than the tree read is one the tree did not show, whose
+//! before-image is what the tree showed.
+//!
+//! WHAT AN OLD SNAPSHOT COSTS
+//!
+//! Nothing on disk and nothing in the log: checkpoints run as usual,
+//! because the versions are in memory and the tree a snapshot reads is the
+//! live one. The cost is memory: the before-images of every key changed
+//! since the oldest open snapshot began, bounded by
+//! `Options::max_snapshot_memory`. A commit that would keep more expires
+//! the oldest snapshots (their next read fails with
+//! [`Error::SnapshotTooOld`]) until the rest fits. With no snapshot open,
+//! commits record nothing and pay nothing.
+
+use crate::error::{Error, Result};
+use crate::tree::catalog::TableId;
+use parking_lot::Mutex;
+use std::collections::{BTreeMap, VecDeque};
+use std::ops::Bound;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
+/// Bytes a version costs beyond its key and value: the map nodes, the
+/// version itself, the GC queue's entry.
+const OVERHEAD: usize = 96;
+
+/// The state a key had before a commit changed it.
+#[derive(Clone, Debug)]
+struct Version {
+    /// The commit that changed the key.
+    lsn: u64,
+    /// The value before that commit; `None`: the key was absent.
+    before: Option<Arc<[u8]>>,
+}
+
+/// A value as a snapshot sees it in the versions: `None` means the key
+/// was absent at the snapshot.
+pub(crate) type Before = Option<Arc<[u8]>>;
+
+/// The changes of one commit, collected while it is applied: each changed
+/// key (by table) with its before-image.
+#[derive(Default)]
+pub(crate) struct Recorder {
+    changes: Vec<(TableId, Box<[u8]>, Before)>,
+    bytes: usize,
+    /// Gave up past the memory bound: the commit's versions are not kept,
+    /// and every snapshot open now must expire.
+    overflowed: bool,
+    limit: usize,
+}
+
+impl Recorder {
+    /// Whether the before-image of a change is still wanted.
+    pub(crate) fn wants(&self) -> bool {
+        !self.overflowed
+    }
+
+    /// Records that `key` of `table` had `before` until this commit.
+    pub(crate) fn push(&mut self, table: TableId, key: &[u8], before: Before) {
+        if self.overflowed {
+            return;
+        }
+        self.bytes += cost(key, &before);
+        if self.bytes > self.limit {
+            self.overflowed = true;
+            self.changes = Vec::new();
+            return;
+        }
+        self.changes.push((table, key.into(), before));
+    }
+}
+
+fn cost(key: &[u8], before: &Before) -> usize {
+    4 + key.len() + before.as_ref().map_or(0, |b| b.len()) + OVERHEAD
+}
+
+/// An open snapshot: its LSN and the mark that says its versions are gone.
+#[derive(Debug)]
+pub(crate) struct Snapshot {
+    pub lsn: u64,
+    id: u64,
+    expired: Arc<AtomicBool>,
+}
+
+impl Snapshot {
+    /// `Error::SnapshotTooOld` if the versions this snapshot needs were
+    /// dropped (invariant 4). Call after consulting the versions.
+    #[inline]
+    pub(crate) fn check(&self) -> Result<()> {
+        if self.expired.load(Ordering::Acquire) {
+            return Err(Error::SnapshotTooOld { lsn: self.lsn });
+        }
+        Ok(())
+    }
+}
+
+struct VersionState {
+    next_id: u64,
+    /// Open snapshots by (LSN, id), with their expiry marks.
+    snapshots: BTreeMap<(u64, u64), Arc<AtomicBool>>,
+    /// Versions by key (table id big-endian, then the key), oldest first.
+    by_key: BTreeMap<Vec<u8>, VecDeque<Version>>,
+    /// The keys each commit changed, in LSN order: what to drop first.
+    by_lsn: VecDeque<(u64, Vec<Box<[u8]>>)>,
+    /// What the versions cost, as [`cost`] counts.
+    bytes: usize,
+}
+
+/// The versions of every key changed since the oldest open snapshot, and
+/// the open snapshots. See the module notes.
+pub(crate) struct Versions {
+    state: Mutex<VersionState>,
+    /// Versions kept: 0 lets a snapshot read skip the mutex.
+    kept: AtomicUsize,
+    /// Snapshots open: 0 lets a commit record nothing.
+    open: AtomicUsize,
+    /// `Options::max_snapshot_memory`.
+    limit: usize,
+    /// Snapshots expired to stay within `limit`, since the handle opened.
+    expired: AtomicU64,
+}
+
+/// The key of `key` of `table` in [`VersionState::by_key`].
+fn versioned_key(table: TableId, key: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(4 + key.len());
+    k.extend_from_slice(&table.to_be_bytes());
+    k.extend_from_slice(key);
+    k
+}
+
+impl Versions {
+    pub(crate) fn new(limit: usize) -> Versions {
+        Versions {
+            state: Mutex::new(VersionState {
+                next_id: 0,
+                snapshots: BTreeMap::new(),
+                by_key: BTreeMap::new(),
+                by_lsn: VecDeque::new(),
+                bytes: 0,
+            }),
+            kept: AtomicUsize::new(0),
+            open: AtomicUsize::new(0),
+            limit,
+            expired: AtomicU64::new(0),
+        }
+    }
+
+    /// Registers a snapshot at `lsn`. The caller holds the tree latch and
+    /// read `lsn` under it (invariant 3).
+    pub(crate) fn open(&self, lsn: u64) -> Snapshot {
+        let mut st = self.state.lock();
+        let id = st.next_id;
+        st.next_id += 1;
+        let expired = Arc::new(AtomicBool::new(false));
+        st.snapshots.insert((lsn, id), expired.clone());
+        self.open.fetch_add(1, Ordering::Release);
+        Snapshot { lsn, id, expired }
+    }
+
+    /// Ends a snapshot, and drops the versions no open one needs.
+    pub(crate) fn close(&self, snap: &Snapshot) {
+        let mut st = self.state.lock();
+        if st.snapshots.remove(&(snap.lsn, snap.id)).is_some() {
+            self.open.fetch_sub(1, Ordering::Release);
+        }
+        self.collect(&mut st);
+    }
+
+    /// A recorder for a commit being applied, if any snapshot is open. The
+    /// caller holds the tree latch for writing.
+    pub(crate) fn recorder(&self) -> Option<Recorder> {
+        (self.open.load(Ordering::Acquire) > 0).then(|| Recorder {
+            limit: self.limit,
+            ..Recorder::default()
+        })
+    }
+
+    /// Keeps the versions of commit `lsn`, still under the tree latch that
+    /// applied it (invariant 1), and expires the oldest snapshots while
+    /// the versions cost more than the bound.
+    pub(crate) fn record(&self, lsn: u64, rec: Recorder) {
+        let mut st = self.state.lock();
+        if rec.overflowed {
+            // Every snapshot open now is older than this commit and needs
+            // its versions, which were not kept.
+            while self.expire_oldest(&mut st) {}
+            return;
+        }
+        if rec.changes.is_empty() || st.snapshots.is_empty() {
+            return;
+        }
+        let mut keys = Vec::with_capacity(rec.changes.len());
+        for (table, key, before) in rec.changes {
+            st.bytes += cost(&key, &before);
+            let k = versioned_key(table, &key);
+            st.by_key
+                .entry(k)
+                .or_default()
+                .push_back(Version { lsn, before });
+            keys.push(versioned_key(table, &key).into_boxed_slice());
+        }
+        self.kept.fetch_add(keys.len(), Ordering::Release);
+        st.by_lsn.push_back((lsn, keys));
+        while st.bytes > self.limit && self.expire_oldest(&mut st) {}
+    }
+
+    /// Marks the oldest open snapshot expired and drops what only it
+    /// needed; false if none is open.
+    fn expire_oldest(&self, st: &mut VersionState) -> bool {
+        let Some((_, mark)) = st.snapshots.pop_first() else {
+            return false;
+        };
+        // Before its versions go (invariant 4).
+        mark.store(true, Ordering::Release);
+        self.open.fetch_sub(1, Ordering::Release);
+        self.expired.fetch_add(1, Ordering::Relaxed);
+        self.collect(st);
+        true
+    }
+
+    /// Drops the versions no open snapshot needs (invariant 2).
+    fn collect(&self, st: &mut VersionState) {
+        let oldest = st
+            .snapshots
+            .first_key_value()
+            .map_or(u64::MAX, |(k, _)| k.0);
+        let mut dropped = 0;
+        while st.by_lsn.front().is_some_and(|(lsn, _)| *lsn <= oldest) {
+            let Some((_, keys)) = st.by_lsn.pop_front() else {
+                break;
+            };
+            for k in keys {
+                let Some(list) = st.by_key.get_mut(&k[..]) else {
+                    continue;
+                };
+                if let Some(v) = list.pop_front() {
+                    st.bytes = st.bytes.saturating_sub(cost(&k[4..], &v.before));
+                    dropped += 1;
+                }
+                if list.is_empty() {
+                    st.by_key.remove(&k[..]);
+                }
+            }
+        }
+        if dropped > 0 {
+            self.kept.fetch_sub(dropped, Ordering::Release);
+        }
+    }
+
+    /// What snapshot `at` sees of `key` of `table` in the versions:
+    /// `Some(before)` if a commit after `at` changed it, `None` if the
+    /// live tree's value is the snapshot's.
+    #[inline]
+    pub(crate) fn lookup(&self, table: TableId, key: &[u8], at: u64) -> Option<Before> {
+        if self.kept.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        self.lookup_slow(table, key, at)
+    }
+
+    #[cold]
+    fn lookup_slow(&self, table: TableId, key: &[u8], at: u64) -> Option<Before> {
+        let st = self.state.lock();
+        let list = st.by_key.get(&versioned_key(table, key))?;
+        list.iter().find(|v| v.lsn > at).map(|v| v.before.clone())
+    }
+
+    /// Whether any version is kept (a snapshot's range may then have
+    /// corrections to merge).
+    #[inline]
+    pub(crate) fn any(&self) -> bool {
+        self.kept.load(Ordering::Acquire) > 0
+    }
+
+    /// The first key of `table` between `lo` and `hi` (the last, with
+    /// `reverse`) that a commit after `at` changed, with what snapshot
+    /// `at` sees of it.
+    pub(crate) fn edge(
+        &self,
+        table: TableId,
+        lo: Bound<&[u8]>,
+        hi: Bound<&[u8]>,
+        reverse: bool,
+        at: u64,
+    ) -> Option<(Vec<u8>, Before)> {
+        if !self.any() {
+            return None;
+        }
+        let lo = match lo {
+            Bound::Unbounded => Bound::Included(versioned_key(table, &[])),
+            Bound::Included(k) => Bound::Included(versioned_key(table, k)),
+            Bound::Excluded(k) => Bound::Excluded(versioned_key(table, k)),
+        };
+        let hi = match hi {
+            // Table ids stop below u32::MAX.
+            Bound::Unbounded => Bound::Excluded(versioned_key(table + 1, &[])),
+            Bound::Included(k) => Bound::Included(versioned_key(table, k)),
+            Bound::Excluded(k) => Bound::Excluded(versioned_key(table, k)),
+        };
+        if range_is_empty(&lo, &hi) {
+            return None;
+        }
+        let st = self.state.lock();
+        let mut range = st.by_key.range((lo, hi));
+        let pick = |(k, list): (&Vec<u8>, &VecDeque<Version>)| {
+            let v = list.iter().find(|v| v.lsn > at)?;
+            Some((k[4..].to_vec(), v.before.clone()))
+        };
+        if reverse {
+            range.rev().find_map(pick)
+        } else {
+            range.find_map(pick)
+        }
+    }
+
+    /// Snapshots open now.
+    pub(crate) fn open_count(&self) -> u64 {
+        self.open.load(Ordering::Relaxed) as u64
+    }
+
+    /// What the kept versions cost, in bytes.
+    pub(crate) fn bytes(&self) -> u64 {
+        self.state.lock().bytes as u64
+    }
+
+    /// Snapshots expired since the handle opened.
+    pub(crate) fn expired_count(&self) -> u64 {
+        self.expired.load(Ordering::Relaxed)
+    }
+}
+
+/// Whether `lo..hi` holds no key: `BTreeMap::range` panics on such bounds.
+fn range_is_empty(lo: &Bound<Vec<u8>>, hi: &Bound<Vec<u8>>) -> bool {
+    match (lo, hi) {
+        (Bound::Included(a), Bound::Included(b)) => a > b,
+        (Bound::Included(a), Bound::Excluded(b)) | (Bound::Excluded(a), Bound::Included(b)) => {
+            a >= b
+        }
+        (Bound::Excluded(a), Bound::Excluded(b)) => a >= b,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn val(s: &str) -> Before {
+        Some(Arc::from(s.as_bytes()))
+    }
+
+    fn rec(v: &Versions, changes: &[(&str, Before)]) -> Recorder {
+        let mut r = v.recorder().expect("a snapshot is open");
+        for (k, b) in changes {
+            r.push(1, k.as_bytes(), b.clone());
+        }
+        r
+    }
+
+    #[test]
+    fn a_snapshot_sees_the_first_before_image_after_it() {
+        let v = Versions::new(1 << 20);
+        assert!(v.recorder().is_none(), "nothing to record with no snapshot");
+        let s5 = v.open(5);
+        v.record(6, rec(&v, &[("a", val("a5")), ("b", None)]));
+        let s6 = v.open(6);
+        v.record(7, rec(&v, &[("a", val("a6"))]));
+        // s5: a had a5 (changed by 6), b was absent (created by 6).
+        assert_eq!(v.lookup(1, b"a", 5), Some(val("a5")));
+        assert_eq!(v.lookup(1, b"b", 5), Some(None));
+        // s6: a had a6 (changed by 7); b is as the tree says.
+        assert_eq!(v.lookup(1, b"a", 6), Some(val("a6")));
+        assert_eq!(v.lookup(1, b"b", 6), None);
+        assert_eq!(v.lookup(2, b"a", 5), None, "another table");
+        // Ranges: forward and back, with bounds.
+        assert_eq!(
+            v.edge(1, Bound::Unbounded, Bound::Unbounded, false, 5),
+            Some((b"a".to_vec(), val("a5")))
+        );
+        assert_eq!(
+            v.edge(1, Bound::Excluded(b"a"), Bound::Unbounded, false, 5),
+            Some((b"b".to_vec(), None))
+        );
+        assert_eq!(
+            v.edge(1, Bound::Unbounded, Bound::Unbounded, true, 6),
+            Some((b"a".to_vec(), val("a6")))
+        );
+        assert_eq!(
+            v.edge(1, Bound::Excluded(b"a"), Bound::Unbounded, false, 6),
+            None
+        );
+        // Closing s5 drops commit 6's versions; s6 still needs 7's.
+        v.close(&s5);
+        assert_eq!(v.lookup(1, b"b", 5), None);
+        assert_eq!(v.lookup(1, b"a", 6), Some(val("a6")));
+        v.close(&s6);
+        assert!(!v.any(), "no snapshot open: no version kept");
+        assert_eq!(v.bytes(), 0);
+    }
+
+    #[test]
+    fn past_the_bound_the_oldest_snapshots_expire() {
+        let v = Versions::new(4 * (OVERHEAD + 16));
+        let old = v.open(1);
+        let young = v.open(3);
+        v.record(2, rec(&v, &[("k1", val("v")), ("k2", val("v"))]));
+        old.check().unwrap();
+        v.record(
+            4,
+            rec(&v, &[("k3", val("v")), ("k4", val("v")), ("k5", None)]),
+        );
+        assert!(
+            matches!(old.check(), Err(Error::SnapshotTooOld { lsn: 1 })),
+            "the oldest snapshot expires first"
+        );
+        young.check().unwrap();
+        assert_eq!(v.lookup(1, b"k3", 3), Some(val("v")));
+        assert_eq!(
+            v.lookup(1, b"k1", 3),
+            None,
+            "only the expired one needed it"
+        );
+        assert_eq!(v.expired_count(), 1);
+        // A commit larger than the bound by itself expires every snapshot.
+        let mut r = v.recorder().unwrap();
+        r.push(1, b"big", Some(Arc::from(vec![0u8; 1000])));
+        assert!(!r.wants());
+        v.record(5, r);
+        assert!(young.check().is_err());
+        assert_eq!(v.open_count(), 0);
+        v.close(&old);
+        v.close(&young);
+        assert_eq!(v.open_count(), 0);
+        assert!(!v.any());
+    }
+}
