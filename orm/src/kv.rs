@@ -60,9 +60,28 @@ pub trait KvStore: Send + Sync {
     fn begin_read(&self) -> Result<Box<dyn KvTxn>>;
 }
 
+/// A read-only engine transaction reads a snapshot, and a model's tables
+/// may have been created (by its first use, which registers it in a
+/// transaction of its own) after the snapshot began: at the snapshot the
+/// table had no rows, so its reads are empty rather than `NoSuchTable`.
+fn absent_is_empty<T>(
+    tx: &strata_engine::Transaction,
+    r: Result<T>,
+    empty: impl FnOnce() -> T,
+) -> Result<T> {
+    match r {
+        Err(strata_engine::Error::NoSuchTable(_)) if tx.is_read_only() => Ok(empty()),
+        r => r,
+    }
+}
+
 impl KvTxn for strata_engine::Transaction {
     fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        strata_engine::Transaction::get(self, table, key)
+        absent_is_empty(
+            self,
+            strata_engine::Transaction::get(self, table, key),
+            || None,
+        )
     }
 
     fn get_for_update(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
@@ -84,7 +103,12 @@ impl KvTxn for strata_engine::Transaction {
         hi: Bound<&[u8]>,
         reverse: bool,
     ) -> Result<KvIter<'a>> {
-        let range = self.range(table, (lo, hi))?;
+        let range = match self.range(table, (lo, hi)) {
+            Err(strata_engine::Error::NoSuchTable(_)) if self.is_read_only() => {
+                return Ok(Box::new(std::iter::empty()));
+            }
+            r => r?,
+        };
         Ok(if reverse {
             Box::new(range.rev())
         } else {
@@ -93,7 +117,8 @@ impl KvTxn for strata_engine::Transaction {
     }
 
     fn get_with(&self, table: &str, key: &[u8], f: &mut dyn FnMut(&[u8])) -> Result<bool> {
-        strata_engine::Transaction::get_with(self, table, key, |v| v.map(f).is_some())
+        let found = strata_engine::Transaction::get_with(self, table, key, |v| v.map(f).is_some());
+        absent_is_empty(self, found, || false)
     }
 
     fn scan_with(
@@ -104,7 +129,10 @@ impl KvTxn for strata_engine::Transaction {
         reverse: bool,
         f: &mut dyn FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<()> {
-        let mut range = self.range(table, (lo, hi))?;
+        let mut range = match self.range(table, (lo, hi)) {
+            Err(strata_engine::Error::NoSuchTable(_)) if self.is_read_only() => return Ok(()),
+            r => r?,
+        };
         loop {
             let next = if reverse {
                 range.next_back_ref()
