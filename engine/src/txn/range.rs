@@ -31,7 +31,8 @@
 //!
 //! THE COMMON CASE
 //!
-//! With no own writes to merge, an item costs a slot read in the cursor's
+//! With nothing to merge (no own writes; for a snapshot, no version kept
+//! when the leaf was read), an item costs a slot read in the cursor's
 //! leaf and a comparison with the other end's bound (`step_fast`), and the
 //! entry is lent without a copy. The bound of the end that moved is not
 //! copied then: it is marked stale and copied from the cursor's last key
@@ -172,6 +173,14 @@ impl std::fmt::Debug for Range<'_> {
 struct End {
     cursor: Cursor,
     stale: bool,
+    /// The leaf at hand shows exactly what the transaction sees, with
+    /// nothing to merge: for a read-write transaction, when it has no own
+    /// writes to the table; for a snapshot, when no version was
+    /// kept (and the snapshot had not expired) once the leaf was read, so
+    /// that no commit since the snapshot changed it (versions invariant 1).
+    /// A leaf that is a copy cannot change later, so this holds for all of
+    /// its entries, and the fast path may take them as they are.
+    exact: bool,
 }
 
 impl End {
@@ -179,6 +188,7 @@ impl End {
         End {
             cursor: Cursor::new(reverse),
             stale: false,
+            exact: false,
         }
     }
 
@@ -286,26 +296,20 @@ fn is_empty(lo: Bound<&[u8]>, hi: Bound<&[u8]>) -> bool {
 
 impl<'t> Range<'t> {
     /// The common case, cheaply: the next entry of the leaf at hand,
-    /// inline, inside the other end's bound, with no own writes to merge.
+    /// inline, inside the other end's bound, with nothing to merge
+    /// ([`End::exact`]).
     /// Returns where its key and value lie in the leaf; `None` sends the
     /// caller down the general path.
     #[inline]
     fn step_fast(&mut self, reverse: bool) -> Option<(Span, Span)> {
-        if self.own.is_some() {
-            return None;
-        }
-        // A snapshot with versions to merge, or expired, takes the general
-        // path (the expiry mark is read after the versions: invariant 4).
-        if let Some(snap) = self.snapshot
-            && (self.tx.store.versions.any() || snap.check().is_err())
-        {
-            return None;
-        }
         let (end, other, other_bound) = if reverse {
             (&mut self.back, &mut self.front, &mut self.lo)
         } else {
             (&mut self.front, &mut self.back, &mut self.hi)
         };
+        if !end.exact {
+            return None;
+        }
         other.sync(other_bound);
         let e = end.cursor.peek()?;
         let value = e.value?;
@@ -334,16 +338,24 @@ impl<'t> Range<'t> {
             if is_empty(lo, hi) {
                 return Ok(None);
             }
-            let cursor = if reverse {
-                &mut self.back.cursor
+            let end = if reverse {
+                &mut self.back
             } else {
-                &mut self.front.cursor
+                &mut self.front
             };
+            let cursor = &mut end.cursor;
             if cursor.needs_leaf() {
                 let bound = if reverse { hi } else { lo };
                 self.tx.store.read_tree(self.table, |r, root, epoch| {
                     cursor.load(r, root, epoch, bound)
                 })?;
+                // After the leaf, the versions; after them, the expiry mark
+                // (versions invariants 1 and 4).
+                end.exact = self.own.is_none()
+                    && match self.snapshot {
+                        None => true,
+                        Some(snap) => !self.tx.store.versions.any() && snap.check().is_ok(),
+                    };
             }
             // The tree's next entry on this side, unless the other end has
             // passed it (this end's own bound is behind it already: the
