@@ -70,9 +70,12 @@ extern crate self as strata;
 //   query/    Session::query, the planner, reading along access paths
 //   relation  relationships, their plumbing, and every delete
 //   check     Database::check, the integrity check
+//   etcd/     the etcd backend of kv (feature `etcd`)
 //   fuzzing   the fuzz target's entry point (hidden)
 mod check;
 mod error;
+#[cfg(feature = "etcd")]
+pub mod etcd;
 mod expr;
 #[doc(hidden)]
 pub mod fuzzing;
