@@ -5,8 +5,8 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod backend;
 /// A real etcd cluster for the suites of the ORM's etcd backend.
-#[cfg(unix)]
 pub mod etcd;
 /// SIGKILL is Unix's: the process-kill harness is built there only.
 #[cfg(unix)]
