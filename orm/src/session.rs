@@ -171,18 +171,21 @@ impl Database {
             match f(&mut s).and_then(|v| s.commit().map(|()| v)) {
                 Err(e) if e.is_retryable() && attempt < self.max_retries() => {
                     attempt += 1;
-                    std::thread::sleep(std::time::Duration::from_micros(500 << attempt.min(7)));
+                    std::thread::sleep(retry_pause(attempt));
                 }
                 other => return other,
             }
         }
     }
 
+    /// The engine's `Options::max_retries`; 64 over another store, whose
+    /// optimistic transactions lose a conflict where the engine's would
+    /// wait for a lock.
     fn max_retries(&self) -> u32 {
         self.inner
             .engine
             .as_ref()
-            .map_or(10, |e| e.options().max_retries)
+            .map_or(64, |e| e.options().max_retries)
     }
 
     /// The engine underneath, when it is Strata's.
@@ -548,6 +551,17 @@ impl Session {
         self.write_indexes(&old, Some(m), &key, true)?;
         self.write_indexes(m, Some(&old), &key, false)
     }
+}
+
+/// The pause before retry `attempt`: 1 ms doubling to 64 ms, less a
+/// random part of up to half of it, so that transactions that conflicted
+/// do not meet again in step.
+fn retry_pause(attempt: u32) -> std::time::Duration {
+    let base = 500u64 << attempt.min(7);
+    let noise = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::from(d.subsec_nanos()));
+    std::time::Duration::from_micros(base / 2 + noise % (base / 2 + 1))
 }
 
 /// Refuses NaN where a value must have a place in an order.

@@ -12,6 +12,7 @@ pub mod etcd;
 #[cfg(unix)]
 pub mod kill;
 pub mod models;
+pub mod orm_bank;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
