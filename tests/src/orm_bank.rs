@@ -91,14 +91,16 @@ pub fn audit(db: &Database) -> Result<(i64, i64), Error> {
 }
 
 /// Runs `clients` transferring threads and `auditors` auditing threads
-/// until each client has tried `per_client` transfers or `stop` is set.
-/// Panics on a wrong audit.
+/// until each client has tried `per_client` transfers or `stop` is set,
+/// counting commits in `progress` as they happen. Panics on a wrong
+/// audit.
 pub fn run(
     db: &Database,
     clients: i64,
     per_client: i64,
     auditors: usize,
     stop: &Arc<AtomicBool>,
+    progress: &Arc<AtomicU64>,
 ) -> Counts {
     let done = Arc::new(AtomicBool::new(false));
     let audits = Arc::new(AtomicU64::new(0));
@@ -121,8 +123,8 @@ pub fn run(
         .collect();
     let transferring: Vec<_> = (0..clients)
         .map(|c| {
-            let (db, stop) = (db.clone(), stop.clone());
-            std::thread::spawn(move || client(&db, c, per_client, &stop))
+            let (db, stop, progress) = (db.clone(), stop.clone(), progress.clone());
+            std::thread::spawn(move || client(&db, c, per_client, &stop, &progress))
         })
         .collect();
     let mut counts = Counts::default();
@@ -143,7 +145,13 @@ pub fn run(
     counts
 }
 
-fn client(db: &Database, c: i64, per_client: i64, stop: &AtomicBool) -> Counts {
+fn client(
+    db: &Database,
+    c: i64,
+    per_client: i64,
+    stop: &AtomicBool,
+    progress: &AtomicU64,
+) -> Counts {
     let mut counts = Counts::default();
     let mut seed = (c as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let mut next = move || {
@@ -183,6 +191,7 @@ fn client(db: &Database, c: i64, per_client: i64, stop: &AtomicBool) -> Counts {
         counts.retries += attempts - 1;
         match r {
             Ok(true) => {
+                progress.fetch_add(1, Ordering::Relaxed);
                 counts.committed += 1;
                 counts.acknowledged.push(id);
             }

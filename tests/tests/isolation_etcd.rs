@@ -12,8 +12,8 @@
 //! `--max-txn-ops`.
 
 use std::ops::Bound;
-use strata::etcd::EtcdStore;
 use strata::engine::Error;
+use strata::etcd::EtcdStore;
 use strata::{KvStore, KvTxn};
 use strata_tests::etcd::EtcdCluster;
 
@@ -64,7 +64,10 @@ fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 fn conflict(r: strata::engine::Result<()>) {
-    assert!(matches!(r, Err(Error::Conflict)), "expected a conflict, got {r:?}");
+    assert!(
+        matches!(r, Err(Error::Conflict)),
+        "expected a conflict, got {r:?}"
+    );
 }
 
 #[test]
@@ -217,7 +220,10 @@ fn g2_write_skew_through_a_delete_in_a_scanned_range() {
     let db = setup("g2del");
     let (mut t1, mut t2) = (db.begin().unwrap(), db.begin().unwrap());
     // T1: "if x and y both exist, record it"; T2 deletes y.
-    let seen: Vec<String> = select(&*t1, "10").into_iter().chain(select(&*t1, "20")).collect();
+    let seen: Vec<String> = select(&*t1, "10")
+        .into_iter()
+        .chain(select(&*t1, "20"))
+        .collect();
     assert_eq!(seen, ["x", "y"]);
     assert!(t2.delete("t", b"y").unwrap());
     t2.commit().unwrap();

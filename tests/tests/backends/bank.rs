@@ -1,7 +1,7 @@
 //! Bank transfers through the ORM on either store.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::Duration;
 use strata_tests::TempDir;
 use strata_tests::backend::Backend;
@@ -15,7 +15,9 @@ pub fn transfers_with_snapshot_auditors(b: Backend) {
     let db = b.open(&dir);
     orm_bank::open_accounts(&db);
     let per_client = strata_tests::env_count("STRATA_BANK_TRANSFERS", 40) as i64;
-    let counts = orm_bank::run(&db, 8, per_client, 2, &Arc::new(AtomicBool::new(false)));
+    let stop = Arc::new(AtomicBool::new(false));
+    let progress = Arc::new(AtomicU64::new(0));
+    let counts = orm_bank::run(&db, 8, per_client, 2, &stop, &progress);
     eprintln!(
         "{b:?}: {} committed, {} retries, {} failed, {} audits",
         counts.committed, counts.retries, counts.failed, counts.audits
