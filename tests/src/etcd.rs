@@ -249,6 +249,9 @@ impl EtcdCluster {
                 pids = pids.join(" "),
                 dir = c.dir.path().display(),
             );
+            // Never waited for on purpose: it outlives this process,
+            // and init reaps it.
+            #[allow(clippy::zombie_processes)]
             Command::new("sh")
                 .args(["-c", &script])
                 .stdin(Stdio::null())
