@@ -66,11 +66,11 @@ extern crate self as strata;
 //   layout    the storage mapping: tables, key encoding, row codecs
 //   schema    the stored schemas
 //   kv        the key-value interface the ORM stands on
+//   etcd/     the etcd backend of kv (feature `etcd`)
 //   session   Database and Session: registration, reads, add, update
 //   query/    Session::query, the planner, reading along access paths
 //   relation  relationships, their plumbing, and every delete
 //   check     Database::check, the integrity check
-//   etcd/     the etcd backend of kv (feature `etcd`)
 //   fuzzing   the fuzz target's entry point (hidden)
 mod check;
 mod error;
