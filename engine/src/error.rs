@@ -90,16 +90,17 @@ impl fmt::Display for OpenFailure {
 
 /// Everything that can go wrong in the engine.
 ///
-/// The variants fall into five groups, by what the caller should do:
+/// The variants fall into six groups, by what the caller should do:
 ///
 /// | group | variants | what to do |
 /// | --- | --- | --- |
-/// | retry | [`Deadlock`](Error::Deadlock), [`LockTimeout`](Error::LockTimeout) | run the transaction again ([`Error::is_retryable`]) |
+/// | retry | [`Deadlock`](Error::Deadlock), [`LockTimeout`](Error::LockTimeout), [`Conflict`](Error::Conflict) | run the transaction again ([`Error::is_retryable`]) |
 /// | start over | [`SnapshotTooOld`](Error::SnapshotTooOld) | begin a new read-only transaction |
 /// | bad input | [`KeyTooLarge`](Error::KeyTooLarge), [`ValueTooLarge`](Error::ValueTooLarge), [`NoSuchTable`](Error::NoSuchTable), [`InvalidTableName`](Error::InvalidTableName), [`InvalidOptions`](Error::InvalidOptions), [`ReadOnly`](Error::ReadOnly), [`SelfDeadlock`](Error::SelfDeadlock) | fix the call |
 /// | the file | [`Corruption`](Error::Corruption), [`NotAStrataFile`](Error::NotAStrataFile), [`NewerFormat`](Error::NewerFormat), [`OlderFormat`](Error::OlderFormat), [`Locked`](Error::Locked), [`CannotOpen`](Error::CannotOpen) | restore, upgrade, close the other handle, or fix the path |
 /// | I/O | [`Io`](Error::Io), [`StorageFull`](Error::StorageFull) | look at the device, or free space; the database stays consistent |
 /// | poisoned | [`Poisoned`](Error::Poisoned) | drop every handle and open the database again |
+/// | another store | [`Unavailable`](Error::Unavailable), [`OutcomeUnknown`](Error::OutcomeUnknown), [`TxnTooLarge`](Error::TxnTooLarge) | wait for the store, find out whether the work is done, or split it |
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum Error {
@@ -220,13 +221,38 @@ pub enum Error {
         /// The error that poisoned the handle.
         cause: String,
     },
+
+    // Errors of stores other than the engine that the ORM can stand on
+    // (its etcd backend: orm/src/etcd/).
+    /// An optimistic transaction's reads changed before it committed, so
+    /// it did not commit. Retryable.
+    Conflict,
+    /// The store could not be reached, or could not answer (no quorum),
+    /// within its time limit. Nothing of a transaction that gets it was
+    /// committed; try again later.
+    Unavailable {
+        /// What failed.
+        detail: String,
+    },
+    /// A commit was sent but the store could not be asked whether it
+    /// applied: the transaction may or may not have committed.
+    OutcomeUnknown {
+        /// What failed.
+        detail: String,
+    },
+    /// A transaction needs more operations or bytes than the store accepts
+    /// in one commit. Nothing was committed; split the work.
+    TxnTooLarge {
+        /// What is over which limit.
+        detail: String,
+    },
 }
 
 impl Error {
     /// Whether running the same transaction again may succeed
-    /// (deadlock victim or lock timeout).
+    /// (deadlock victim, lock timeout, or an optimistic conflict).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Deadlock | Error::LockTimeout)
+        matches!(self, Error::Deadlock | Error::LockTimeout | Error::Conflict)
     }
 
     /// Whether this error reports damaged or foreign file contents.
@@ -303,6 +329,19 @@ impl fmt::Display for Error {
             Error::Poisoned { cause } => write!(
                 f,
                 "the database handle is poisoned by an earlier failure ({cause}); reopen it"
+            ),
+            Error::Conflict => write!(
+                f,
+                "the transaction's reads changed before it committed; retry it"
+            ),
+            Error::Unavailable { detail } => write!(f, "the store is unavailable: {detail}"),
+            Error::OutcomeUnknown { detail } => write!(
+                f,
+                "the commit's outcome is unknown (it may or may not have committed): {detail}"
+            ),
+            Error::TxnTooLarge { detail } => write!(
+                f,
+                "the transaction is too large to commit at once, and nothing was committed: {detail}"
             ),
         }
     }

@@ -2,11 +2,12 @@
 //!
 //! Everything the ORM stores goes through these two traits: named tables
 //! of ordered byte keys and values, read and written inside a
-//! transaction. The Strata engine implements them; another transactional
-//! ordered key-value store could be put behind the ORM by implementing
-//! them too.
+//! transaction. The Strata engine implements them (below), and so does
+//! the etcd backend (`etcd/`, feature `etcd`); another transactional
+//! ordered key-value store is put behind the ORM by implementing them
+//! too (orm/DESIGN.md, section 11).
 
-use std::ops::Bound;
+use std::ops::{Bound, Range};
 use strata_engine::Result;
 
 /// An iterator over `(key, value)` pairs of a scan.
@@ -58,6 +59,14 @@ pub trait KvStore: Send + Sync {
     fn begin(&self) -> Result<Box<dyn KvTxn>>;
     /// A read-only transaction.
     fn begin_read(&self) -> Result<Box<dyn KvTxn>>;
+    /// Reserves a block of automatic keys of `table`, each at least
+    /// `floor`, from a counter the store keeps for every handle that
+    /// shares it; `None` when it keeps none (one handle owns the data, and
+    /// its own sequence serves: the engine).
+    fn reserve_keys(&self, table: &str, floor: i64) -> Result<Option<Range<i64>>> {
+        let _ = (table, floor);
+        Ok(None)
+    }
 }
 
 /// A read-only engine transaction reads a snapshot, and a model's tables

@@ -66,6 +66,7 @@ extern crate self as strata;
 //   layout    the storage mapping: tables, key encoding, row codecs
 //   schema    the stored schemas
 //   kv        the key-value interface the ORM stands on
+//   etcd/     the etcd backend of kv (feature `etcd`)
 //   session   Database and Session: registration, reads, add, update
 //   query/    Session::query, the planner, reading along access paths
 //   relation  relationships, their plumbing, and every delete
@@ -73,6 +74,8 @@ extern crate self as strata;
 //   fuzzing   the fuzz target's entry point (hidden)
 mod check;
 mod error;
+#[cfg(feature = "etcd")]
+pub mod etcd;
 mod expr;
 #[doc(hidden)]
 pub mod fuzzing;

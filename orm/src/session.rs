@@ -54,9 +54,23 @@ pub(crate) struct DbInner {
     pub(crate) schemas: RwLock<HashMap<String, StoredSchema>>,
     /// Models checked against their stored schema by this handle.
     registered: Mutex<HashSet<TypeId>>,
-    /// The next automatic key of each table with one.
-    sequences: Mutex<HashMap<&'static str, i64>>,
+    /// The automatic keys of each table with one.
+    sequences: Mutex<HashMap<&'static str, Sequence>>,
     pub(crate) counters: Counters,
+}
+
+/// A table's automatic keys: `next` up to `end` are this handle's to
+/// hand out. `end` is `i64::MAX` when the store keeps no shared counter,
+/// and 0 until a block is first reserved from one (`KvStore::reserve_keys`).
+struct Sequence {
+    next: i64,
+    end: i64,
+}
+
+impl Default for Sequence {
+    fn default() -> Sequence {
+        Sequence { next: 1, end: 0 }
+    }
 }
 
 /// A database of models: the engine underneath, plus the stored schemas.
@@ -90,6 +104,15 @@ impl Database {
     pub fn from_engine(engine: strata_engine::Database) -> Result<Database> {
         let store: Arc<dyn KvStore> = Arc::new(engine.clone());
         Database::over(store, Some(engine))
+    }
+
+    /// The ORM over an etcd cluster: `url` is
+    /// `etcd://HOST:PORT[,HOST:PORT...]/PREFIX[?OPTIONS]` (the module
+    /// `etcd` lists the options). The path is a key prefix, so several
+    /// applications share a cluster. Feature `etcd`.
+    #[cfg(feature = "etcd")]
+    pub fn connect(url: &str) -> Result<Database> {
+        Database::over(Arc::new(crate::etcd::EtcdStore::connect(url)?), None)
     }
 
     /// The ORM over any store implementing the key-value interface.
@@ -148,18 +171,21 @@ impl Database {
             match f(&mut s).and_then(|v| s.commit().map(|()| v)) {
                 Err(e) if e.is_retryable() && attempt < self.max_retries() => {
                     attempt += 1;
-                    std::thread::sleep(std::time::Duration::from_micros(500 << attempt.min(7)));
+                    std::thread::sleep(retry_pause(attempt));
                 }
                 other => return other,
             }
         }
     }
 
+    /// The engine's `Options::max_retries`; 64 over another store, whose
+    /// optimistic transactions lose a conflict where the engine's would
+    /// wait for a lock.
     fn max_retries(&self) -> u32 {
         self.inner
             .engine
             .as_ref()
-            .map_or(10, |e| e.options().max_retries)
+            .map_or(64, |e| e.options().max_retries)
     }
 
     /// The engine underneath, when it is Strata's.
@@ -238,25 +264,32 @@ impl DbInner {
         };
         tx.commit()?;
         let mut seq = self.sequences.lock();
-        let cur = seq.entry(M::TABLE).or_insert(next);
-        *cur = (*cur).max(next);
+        let cur = seq.entry(M::TABLE).or_default();
+        cur.next = cur.next.max(next);
         Ok(())
     }
 
-    /// Takes the next automatic key of `table`.
-    fn next_key(&self, table: &'static str) -> i64 {
+    /// Takes the next automatic key of `table`, reserving a block of them
+    /// from the store when it keeps a shared counter.
+    fn next_key(&self, table: &'static str) -> Result<i64> {
         let mut seq = self.sequences.lock();
-        let cur = seq.entry(table).or_insert(1);
-        let k = *cur;
-        *cur = cur.saturating_add(1);
-        k
+        let cur = seq.entry(table).or_default();
+        if cur.next >= cur.end {
+            match self.store.reserve_keys(table, cur.next)? {
+                Some(block) => (cur.next, cur.end) = (block.start, block.end),
+                None => cur.end = i64::MAX,
+            }
+        }
+        let k = cur.next;
+        cur.next = cur.next.saturating_add(1);
+        Ok(k)
     }
 
     /// Makes sure automatic keys of `table` stay above `key` (given by hand).
     fn saw_key(&self, table: &'static str, key: i64) {
         let mut seq = self.sequences.lock();
-        let cur = seq.entry(table).or_insert(1);
-        *cur = (*cur).max(key.saturating_add(1));
+        let cur = seq.entry(table).or_default();
+        cur.next = cur.next.max(key.saturating_add(1));
     }
 
     pub(crate) fn counted_scan(&self) {
@@ -450,12 +483,10 @@ impl Session {
         self.writable()?;
         self.db.ensure::<M>()?;
         self.validate(m)?;
+        let auto = M::AUTO_KEY && matches!(m.key_value(), Value::Int(0) | Value::UInt(0));
         if M::AUTO_KEY {
             match m.key_value() {
-                Value::Int(0) | Value::UInt(0) if !m.set_auto_key(self.db.next_key(M::TABLE)) => {
-                    return Err(Error::KeysExhausted { model: M::NAME });
-                }
-                Value::Int(0) | Value::UInt(0) => {}
+                Value::Int(0) | Value::UInt(0) => self.assign_key(m)?,
                 Value::Int(k) => self.db.saw_key(M::TABLE, k),
                 Value::UInt(k) => self
                     .db
@@ -463,18 +494,33 @@ impl Session {
                 _ => {}
             }
         }
-        let key = key_of(&m.key_value());
-        if self.kv.get_for_update(M::TABLE, &key)?.is_some() {
-            return Err(Error::DuplicateKey {
-                model: M::NAME,
-                key: m.key_value(),
-            });
+        let mut key = key_of(&m.key_value());
+        while self.kv.get_for_update(M::TABLE, &key)?.is_some() {
+            let taken = m.key_value();
+            // An automatic key that another handle sharing the store
+            // (etcd) was given by hand: take the next one.
+            if !auto || self.assign_key(m).is_err() || m.key_value() == taken {
+                return Err(Error::DuplicateKey {
+                    model: M::NAME,
+                    key: taken,
+                });
+            }
+            key = key_of(&m.key_value());
         }
         self.check_parents(m, None)?;
         self.check_unique(m, None, &key)?;
         let row = encode_model(m)?;
         self.kv.put(M::TABLE, &key, &row)?;
         self.write_indexes(m, None, &key, false)
+    }
+
+    /// Gives `m` the next automatic key of its table.
+    fn assign_key<M: Model>(&self, m: &mut M) -> Result<()> {
+        if m.set_auto_key(self.db.next_key(M::TABLE)?) {
+            Ok(())
+        } else {
+            Err(Error::KeysExhausted { model: M::NAME })
+        }
     }
 
     /// Adds every row of `ms` (see [`Session::add`]); stops at the first
@@ -505,6 +551,17 @@ impl Session {
         self.write_indexes(&old, Some(m), &key, true)?;
         self.write_indexes(m, Some(&old), &key, false)
     }
+}
+
+/// The pause before retry `attempt`: 1 ms doubling to 64 ms, less a
+/// random part of up to half of it, so that transactions that conflicted
+/// do not meet again in step.
+fn retry_pause(attempt: u32) -> std::time::Duration {
+    let base = 500u64 << attempt.min(7);
+    let noise = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::from(d.subsec_nanos()));
+    std::time::Duration::from_micros(base / 2 + noise % (base / 2 + 1))
 }
 
 /// Refuses NaN where a value must have a place in an order.

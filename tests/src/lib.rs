@@ -5,10 +5,14 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod backend;
+/// A real etcd cluster for the suites of the ORM's etcd backend.
+pub mod etcd;
 /// SIGKILL is Unix's: the process-kill harness is built there only.
 #[cfg(unix)]
 pub mod kill;
 pub mod models;
+pub mod orm_bank;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -11,7 +11,11 @@ use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use strata::{Database, Error, Expr, Model, TextColumn};
-use strata_tests::{TempDir, proptest_cases};
+use strata_tests::TempDir;
+use strata_tests::backend::Backend;
+
+/// The file, or etcd when built as `model_orm_etcd` (`strata_tests::backend`).
+const BACKEND: Backend = Backend::of_suite(env!("CARGO_CRATE_NAME"));
 
 #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
 struct Item {
@@ -273,11 +277,7 @@ struct Run {
 impl Run {
     fn new() -> Run {
         let dir = TempDir::new("orm-prop");
-        let opts = strata::engine::Options {
-            log_preallocate: 0,
-            ..Default::default()
-        };
-        let db = Database::open_with(dir.path().join("db"), opts).unwrap();
+        let db = BACKEND.open(&dir);
         Run {
             _dir: dir,
             db,
@@ -448,7 +448,7 @@ impl Run {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: proptest_cases(64),
+        cases: BACKEND.proptest_cases(64),
         max_shrink_iters: 500,
         ..ProptestConfig::default()
     })]
@@ -461,12 +461,11 @@ proptest! {
         }
         r.step(&Op::Commit);
         // Everything survives a reopen.
-        let path = r._dir.path().join("db");
         r.session = None;
         let committed = r.committed.clone();
         let Run { db, _dir, .. } = r;
         drop(db);
-        let db = Database::open(&path).unwrap();
+        let db = BACKEND.open(&_dir);
         let s = db.read_session().unwrap();
         let all: BTreeMap<i64, Item> = s.query::<Item>().all().unwrap().into_iter().map(|m| (m.id, m)).collect();
         prop_assert_eq!(all, committed);

@@ -1,4 +1,5 @@
-//! The ORM side: Strata's ORM with `Durability::Full` and default options.
+//! The ORM side: Strata's ORM with `Durability::Full` and default options,
+//! or on an etcd cluster (`connect`; `examples/orm_etcd.rs` runs it).
 
 use super::{Check, Side};
 use crate::Result;
@@ -9,45 +10,63 @@ use strata_tests::models::{Address, Person, Student, User};
 /// Strata's ORM over a fresh database.
 pub struct StrataOrm {
     db: Database,
+    /// Rows added per session: all of a batch on the file; on etcd a
+    /// tenth, so that a commit stays within the cluster's 1,024
+    /// operations per transaction.
+    per_session: usize,
 }
 
 impl StrataOrm {
     /// Opens `orm.strata` in `dir` and registers the models.
     pub fn open(dir: &Path) -> Result<StrataOrm> {
-        let db = Database::open(dir.join("orm.strata"))?;
+        StrataOrm::over(Database::open(dir.join("orm.strata"))?, usize::MAX)
+    }
+
+    /// Connects to the etcd cluster `url` names and registers the models.
+    pub fn connect(url: &str) -> Result<StrataOrm> {
+        StrataOrm::over(Database::connect(url)?, 100)
+    }
+
+    fn over(db: Database, per_session: usize) -> Result<StrataOrm> {
         db.register::<User>()?;
         db.register::<Student>()?;
         db.register::<Person>()?;
         db.register::<Address>()?;
-        Ok(StrataOrm { db })
+        Ok(StrataOrm { db, per_session })
     }
 }
 
 impl Side for StrataOrm {
     fn insert_users(&mut self, users: &mut [User]) -> Result<()> {
-        let mut s = self.db.session()?;
-        s.add_all(users)?;
-        s.commit()?;
+        for batch in users.chunks_mut(self.per_session) {
+            let mut s = self.db.session()?;
+            s.add_all(batch)?;
+            s.commit()?;
+        }
         Ok(())
     }
 
     fn insert_students(&mut self, students: &mut [Student]) -> Result<()> {
-        let mut s = self.db.session()?;
-        s.add_all(students)?;
-        s.commit()?;
+        for batch in students.chunks_mut(self.per_session) {
+            let mut s = self.db.session()?;
+            s.add_all(batch)?;
+            s.commit()?;
+        }
         Ok(())
     }
 
     fn insert_persons(&mut self, persons: &mut [(Person, Vec<Address>)]) -> Result<()> {
-        let mut s = self.db.session()?;
-        for (p, addresses) in persons {
-            s.add(p)?;
-            for a in addresses {
-                a.person_id = p.id;
-                s.add(a)?;
+        for batch in persons.chunks_mut(self.per_session / 4 + 1) {
+            let mut s = self.db.session()?;
+            for (p, addresses) in batch {
+                s.add(p)?;
+                for a in addresses {
+                    a.person_id = p.id;
+                    s.add(a)?;
+                }
             }
+            s.commit()?;
         }
-        s.commit()?;
         Ok(())
     }
 

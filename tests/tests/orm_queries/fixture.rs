@@ -8,6 +8,7 @@ use std::cmp::Ordering;
 use std::fmt::Debug;
 use strata::{Database, Model};
 use strata_tests::TempDir;
+use strata_tests::backend::Backend;
 
 /// Every kind of column the planner treats differently.
 #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -122,15 +123,12 @@ pub struct Fixture {
     _dir: TempDir,
 }
 
+/// The suite's backend: the file, or etcd when it is built as
+/// `orm_queries_etcd` (`strata_tests::backend`).
+pub const BACKEND: Backend = Backend::of_suite(env!("CARGO_CRATE_NAME"));
+
 pub fn open(dir: &TempDir) -> Database {
-    Database::open_with(
-        dir.path().join("queries.strata"),
-        strata::engine::Options {
-            log_preallocate: 0,
-            ..Default::default()
-        },
-    )
-    .expect("open database")
+    BACKEND.open(dir)
 }
 
 pub fn fixture() -> Fixture {
