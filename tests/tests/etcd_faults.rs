@@ -56,6 +56,24 @@ impl Run {
         self.progress.load(Ordering::Relaxed) - before
     }
 
+    /// Waits until the clients commit, and returns how many they committed
+    /// in the half second that showed it. An election and the client's
+    /// failover come first after a member is lost, and on a loaded machine
+    /// they can take seconds: the bound only turns a stall into a failure.
+    fn wait_for_commits(&self, what: &str) -> u64 {
+        let t = Instant::now();
+        loop {
+            let n = self.commits_during(Duration::from_millis(500));
+            if n > 0 {
+                return n;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(30),
+                "no commit in 30 s {what}"
+            );
+        }
+    }
+
     fn finish(mut self) -> Counts {
         self.stop.store(true, Ordering::Relaxed);
         let counts = self.bank.take().unwrap().join().expect("the bank run");
@@ -78,21 +96,17 @@ impl Run {
 fn one_member_killed_and_restarted() {
     let mut cluster = EtcdCluster::start(3);
     let run = start(&cluster);
-    assert!(run.commits_during(Duration::from_secs(1)) > 0);
+    run.wait_for_commits("at the start");
     cluster.kill(0);
     // The first moments may see the leader's loss; then commits go on.
-    sleep(Duration::from_secs(1));
-    let down = run.commits_during(Duration::from_secs(2));
-    assert!(down > 0, "no commit with one member of three down");
+    let down = run.wait_for_commits("with one member of three down");
     cluster.restart(0);
-    let after = run.commits_during(Duration::from_secs(2));
-    assert!(after > 0, "no commit after the restart");
+    let after = run.wait_for_commits("after the restart");
     cluster.kill(1);
-    sleep(Duration::from_secs(1));
-    assert!(run.commits_during(Duration::from_secs(2)) > 0);
+    run.wait_for_commits("with another member down");
     cluster.restart(1);
     let counts = run.finish();
-    eprintln!("with a member down: {down} commits in 2 s; after the restart: {after}");
+    eprintln!("with a member down: {down} commits in 0.5 s; after the restart: {after}");
     assert!(counts.committed > 0);
 }
 
@@ -100,7 +114,7 @@ fn one_member_killed_and_restarted() {
 fn two_members_killed_then_one_restarted() {
     let mut cluster = EtcdCluster::start(3);
     let run = start(&cluster);
-    assert!(run.commits_during(Duration::from_secs(1)) > 0);
+    run.wait_for_commits("at the start");
     cluster.kill(0);
     cluster.kill(1);
     // Without a quorum a transaction fails, clearly and in bounded time.
@@ -141,12 +155,13 @@ fn two_members_killed_then_one_restarted() {
 fn each_member_stopped_with_sigstop_in_turn() {
     let mut cluster = EtcdCluster::start(3);
     let run = start(&cluster);
-    assert!(run.commits_during(Duration::from_secs(1)) > 0);
+    run.wait_for_commits("at the start");
     for i in 0..cluster.len() {
         cluster.pause(i);
-        sleep(Duration::from_secs(1));
-        let n = run.commits_during(Duration::from_secs(2));
-        assert!(n > 0, "no commit while member {i} was stopped");
+        // A stopped leader costs an election (and the client a failover)
+        // first, which on a loaded machine can take several seconds; the
+        // clients must then commit with the member still stopped.
+        run.wait_for_commits(&format!("while member {i} was stopped"));
         cluster.resume(i);
         cluster.wait_healthy(i);
         sleep(Duration::from_millis(500));
