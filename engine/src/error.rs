@@ -98,6 +98,7 @@ impl fmt::Display for OpenFailure {
 /// | bad input | [`KeyTooLarge`](Error::KeyTooLarge), [`ValueTooLarge`](Error::ValueTooLarge), [`NoSuchTable`](Error::NoSuchTable), [`InvalidTableName`](Error::InvalidTableName), [`InvalidOptions`](Error::InvalidOptions), [`ReadOnly`](Error::ReadOnly) | fix the call |
 /// | the file | [`Corruption`](Error::Corruption), [`NotAStrataFile`](Error::NotAStrataFile), [`NewerFormat`](Error::NewerFormat), [`OlderFormat`](Error::OlderFormat), [`Locked`](Error::Locked), [`CannotOpen`](Error::CannotOpen) | restore, upgrade, close the other handle, or fix the path |
 /// | I/O | [`Io`](Error::Io), [`StorageFull`](Error::StorageFull) | look at the device, or free space; the database stays consistent |
+/// | resources | [`TransactionTooLarge`](Error::TransactionTooLarge), [`OutOfMemory`](Error::OutOfMemory) | make the transaction smaller, or give the process more memory |
 /// | poisoned | [`Poisoned`](Error::Poisoned) | drop every handle and open the database again |
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -200,6 +201,25 @@ pub enum Error {
         /// The error that poisoned the handle.
         cause: String,
     },
+
+    /// A transaction's private writes passed
+    /// [`Options::max_transaction_size`](crate::Options::max_transaction_size).
+    /// The transaction was rolled back (every later call on it returns this
+    /// error); the handle stays usable. Split the work into smaller
+    /// transactions, or raise the limit.
+    TransactionTooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// Memory for a transaction's buffers could not be allocated: the
+    /// operating system refused `requested` bytes (an address-space or
+    /// memory limit). Outside a commit the transaction was rolled back and
+    /// the handle stays usable; during a commit's apply the handle is
+    /// poisoned, as after any failure there.
+    OutOfMemory {
+        /// The size of the allocation that failed, in bytes.
+        requested: usize,
+    },
 }
 
 impl Error {
@@ -273,6 +293,16 @@ impl fmt::Display for Error {
                 f,
                 "the database handle is poisoned by an earlier failure ({cause}); reopen it"
             ),
+            Error::TransactionTooLarge { limit } => write!(
+                f,
+                "the transaction's writes passed the limit of {limit} bytes; it was rolled back"
+            ),
+            Error::OutOfMemory { requested } => {
+                write!(
+                    f,
+                    "out of memory: an allocation of {requested} bytes failed"
+                )
+            }
         }
     }
 }

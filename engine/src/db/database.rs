@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::store::shared::Store;
 use crate::tree::node::{self, MAX_VALUE_LEN};
 use crate::txn::lock_table::LockManager;
+use crate::txn::spill::Spill;
 use crate::txn::transaction::Transaction;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -24,6 +25,8 @@ pub struct Database {
 pub(crate) struct Inner {
     pub store: Arc<Store>,
     pub locks: Arc<LockManager>,
+    /// The limits and the scratch file for transactions' spilled writes.
+    pub spill: Arc<Spill>,
     /// The path of the data file, as given to open it.
     pub path: PathBuf,
     pub options: Options,
@@ -61,7 +64,7 @@ impl Database {
 
     fn new_transaction(&self, read_only: bool) -> Transaction {
         let i = &self.inner;
-        Transaction::new(i.store.clone(), i.locks.clone(), read_only)
+        Transaction::new(i.store.clone(), i.locks.clone(), i.spill.clone(), read_only)
     }
 
     /// Runs `f` in a read-write transaction and commits it. If the

@@ -20,6 +20,26 @@
 //! Step 2 runs the same code as recovery: [`TreeState::apply`] decodes a
 //! record from the log and applies it; a commit applies the operations
 //! straight from the transaction ([`TreeState::apply_ops`]).
+//!
+//! COMMIT BY CHECKPOINT
+//!
+//! A transaction whose record would be larger than `checkpoint_log_size`
+//! is not logged: its changes are applied and a checkpoint follows at
+//! once, whose meta page is the commit point (`Store::commit_by_checkpoint`).
+//! Its operations come as a stream of chunks ([`OpSource`]), from the
+//! transaction's merged write sets when they spilled to disk, so that the
+//! transaction is never held in memory whole. Each chunk is applied under
+//! the tree latch on its own, with the same LSN, through the same
+//! `apply_ops`; between chunks readers go on (the transaction's locks keep
+//! them off its keys, as at any commit). When the pages changed pass
+//! `write_back_size` bytes, the pager writes the changed leaf and
+//! overflow pages to their page numbers and drops them from memory
+//! (`page/pager.rs`, WRITTEN PAGES): they are referenced by no durable meta
+//! page, so writing them early is safe (pager invariant 1), and the
+//! checkpoint only syncs them. The peak memory of a commit of any size is
+//! therefore about the write sets' buffers plus `write_back_size` plus a
+//! chunk. A failure before the first chunk is applied leaves the tree
+//! untouched and the handle usable; one after it poisons the handle.
 
 use crate::error::{Error, Result};
 use crate::log::log_record::{self, Op};
@@ -32,13 +52,37 @@ use crate::tree::catalog::{self, TableId, Tables};
 use crate::tree::node::{self, MAX_VALUE_LEN};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+/// A transaction's operations in redo order, produced a chunk at a time: it
+/// calls its argument on each chunk, and passes on the first error.
+pub(crate) type OpSource<'a> =
+    dyn FnMut(&mut dyn FnMut(&[Op<'_>]) -> Result<()>) -> Result<()> + 'a;
+
+/// Bytes of encoded operations per chunk when a transaction held in memory
+/// commits by checkpoint.
+const CHUNK_BYTES: usize = 4 << 20;
+
 impl Store {
     /// Steps 1 and 2 of a commit: returns the LSN to wait for, or `None`
     /// if the transaction is durable already (committed by checkpoint).
     pub(crate) fn append_and_apply(&self, ops: &[Op<'_>]) -> Result<Option<u64>> {
         let size: usize = ops.iter().map(log_record::encoded_len).sum();
         if size as u64 > self.checkpoint_log_size {
-            self.commit_by_checkpoint(ops)?;
+            self.commit_by_checkpoint(&mut |sink: &mut dyn FnMut(&[Op<'_>]) -> Result<()>| {
+                let mut rest = ops;
+                while !rest.is_empty() {
+                    let mut bytes = 0;
+                    let n = rest
+                        .iter()
+                        .take_while(|op| {
+                            bytes += log_record::encoded_len(op);
+                            bytes - log_record::encoded_len(op) < CHUNK_BYTES
+                        })
+                        .count();
+                    sink(&rest[..n])?;
+                    rest = &rest[n..];
+                }
+                Ok(())
+            })?;
             return Ok(None);
         }
         let _latch = self.commit_latch.lock();
@@ -73,20 +117,34 @@ impl Store {
         self.poisoned(flushed)
     }
 
+    /// Commits a transaction too large for the log, its operations coming
+    /// from `ops` in chunks (see COMMIT BY CHECKPOINT above). Returns once
+    /// the commit is durable.
+    pub(crate) fn commit_large(&self, ops: &mut OpSource<'_>) -> Result<()> {
+        self.commit_by_checkpoint(ops)
+    }
+
     /// Commits a transaction too large for the log: rather than write its
     /// changes twice (the log, then the pages at the checkpoint its size
     /// would trigger anyway), apply them and checkpoint at once. The meta
     /// page written names this transaction's LSN, so that write is its
     /// commit point; a crash before it leaves the old meta page and an
     /// untouched tree, and the transaction was never acknowledged.
-    fn commit_by_checkpoint(&self, ops: &[Op<'_>]) -> Result<()> {
+    fn commit_by_checkpoint(&self, ops: &mut OpSource<'_>) -> Result<()> {
         let _ck = self.checkpoint_lock.lock();
         let _latch = self.commit_latch.lock();
         self.poison.check()?;
         let lsn = self.log.appended() + 1;
-        let mut st = self.tree.write();
-        let applied = st.apply_ops(&self.cache, &*self.data, ops, 0, &self.next_table_id);
-        drop(st);
+        let mut touched = false;
+        let applied = ops(&mut |chunk: &[Op<'_>]| {
+            touched = true;
+            self.apply_chunk(chunk)
+        });
+        if applied.is_err() && !touched {
+            // Nothing reached the tree: the transaction is rolled back and
+            // the handle stays usable.
+            return applied;
+        }
         self.poisoned(applied)?;
         // The LSN is taken without a frame: the checkpoint's meta records it.
         self.log.skip(lsn);
@@ -102,6 +160,18 @@ impl Store {
         // durable already: a failure here only poisons the handle.
         let r = self.checkpoint_locked(lsn, true);
         let _ = self.poisoned(r);
+        Ok(())
+    }
+
+    /// Applies one chunk of a commit by checkpoint under the tree latch,
+    /// then writes changed pages out if they take more than
+    /// `write_back_size` bytes of memory.
+    fn apply_chunk(&self, ops: &[Op<'_>]) -> Result<()> {
+        let mut st = self.tree.write();
+        st.apply_ops(&self.cache, &*self.data, ops, 0, &self.next_table_id)?;
+        if st.pager.dirty_bytes() > self.write_back_size {
+            st.pager.write_back(&self.cache, &*self.data)?;
+        }
         Ok(())
     }
 

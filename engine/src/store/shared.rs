@@ -60,6 +60,9 @@ pub(crate) struct Store {
     pub commits: AtomicU64,
     /// LSN of the last transaction applied to the tree.
     pub applied_lsn: AtomicU64,
+    /// A commit by checkpoint writes changed pages out early when they
+    /// take more than this many bytes of memory (`Options::txn_memory_limit`).
+    pub write_back_size: usize,
 }
 
 impl Store {

@@ -11,9 +11,11 @@
 //!
 //! At each step an end takes the nearer of two entries: the tree's next
 //! one (its cursor's) and the transaction's own next write in the range
-//! (`write_set.rs`). An own write of the same key shadows the tree's entry,
-//! and an own delete is skipped along with it. Whatever was taken, the
-//! end's bound moves past its key.
+//! (its own-write cursor's, `write_set.rs`: a merge of the write set's
+//! memory and spilled runs). An own write of the same key shadows the
+//! tree's entry, and an own delete is skipped along with it. Whatever was
+//! taken, the end's bound moves past its key, and each cursor skips what
+//! lies behind its end's bound before it is looked at again.
 //!
 //! THE COMMON CASE
 //!
@@ -30,7 +32,7 @@ use crate::tree::cursor::{Cursor, Entry, above, below};
 use crate::tree::node::Span;
 use crate::txn::lock_table::{Mode, Resource};
 use crate::txn::transaction::Transaction;
-use crate::txn::write_set::WriteSet;
+use crate::txn::write_set::{OwnCursor, WriteSet};
 use std::ops::{Bound, RangeBounds};
 
 /// A range of keys: `a..b`, `a..=b`, `a..`, `..b`, `..=b`, `..`, or a pair
@@ -106,6 +108,8 @@ impl Transaction {
             hi: hi.map(KeyBuf::new),
             front: End::new(false),
             back: End::new(true),
+            own_front: None,
+            own_back: None,
             failed: false,
             overflow: Vec::new(),
         })
@@ -126,6 +130,9 @@ pub struct Range<'t> {
     hi: Bound<KeyBuf>,
     front: End,
     back: End,
+    /// Cursors over the own writes, one per end, made when first needed.
+    own_front: Option<OwnCursor<'t>>,
+    own_back: Option<OwnCursor<'t>>,
     failed: bool,
     /// The value of the entry lent last, when it came from overflow pages.
     overflow: Vec<u8>,
@@ -174,15 +181,16 @@ impl End {
 }
 
 /// Where the entry a step produced lies, until the next step.
-enum Lent<'t> {
+enum Lent {
     /// An entry of the leaf of the back end (`.0` true) or the front,
     /// with its value in the leaf.
     Leaf(bool, Entry),
     /// An entry of that leaf whose value was read from overflow pages
     /// into [`Range::overflow`]; the key's span.
     Overflow(bool, Span),
-    /// The transaction's own write.
-    Own(&'t [u8], &'t [u8]),
+    /// The transaction's own write at the back end's (`.0` true) or the
+    /// front end's own-write cursor.
+    Own(bool),
 }
 
 /// Sets `bound` to exclude `key` and everything behind it, reusing its
@@ -291,7 +299,7 @@ impl<'t> Range<'t> {
     /// The general path: reads the next leaf when the cursor needs one,
     /// and merges the tree's next entry with the transaction's own next
     /// write. `None` when this end has met the other.
-    fn step(&mut self, reverse: bool) -> Result<Option<Lent<'t>>> {
+    fn step(&mut self, reverse: bool) -> Result<Option<Lent>> {
         self.front.sync(&mut self.lo);
         self.back.sync(&mut self.hi);
         loop {
@@ -321,7 +329,29 @@ impl<'t> Range<'t> {
                 cursor.finish();
             }
             let tree_key = tree.as_ref().map(|e| cursor.bytes(e.key.clone()));
-            let own = self.own.and_then(|w| w.edge(lo, hi, reverse));
+            let own_cursor = if reverse {
+                &mut self.own_back
+            } else {
+                &mut self.own_front
+            };
+            let own = match self.own {
+                Some(w) => {
+                    let (this, other) = if reverse { (hi, lo) } else { (lo, hi) };
+                    let c = match own_cursor {
+                        Some(c) => c,
+                        None => own_cursor.insert(w.cursor(this, reverse)?),
+                    };
+                    c.skip_behind(this)?;
+                    c.current().filter(|(k, _)| {
+                        if reverse {
+                            above(k, other)
+                        } else {
+                            below(k, other)
+                        }
+                    })
+                }
+                None => None,
+            };
             let Some(own_first) = own_first(tree_key, own.map(|(k, _)| k), reverse) else {
                 return Ok(None);
             };
@@ -331,7 +361,7 @@ impl<'t> Range<'t> {
                     if tree_key == Some(k) {
                         cursor.advance();
                     }
-                    (v.map(|v| Lent::Own(k, v)), KeyRef::Own(k))
+                    (v.map(|_| Lent::Own(reverse)), KeyRef::Own(k))
                 }
                 (_, Some(e)) => {
                     cursor.advance();
@@ -362,7 +392,7 @@ impl<'t> Range<'t> {
     }
 
     /// The key and value a step produced.
-    fn slices(&self, lent: Lent<'t>) -> (&[u8], &[u8]) {
+    fn slices(&self, lent: Lent) -> (&[u8], &[u8]) {
         let cursor = |back: bool| {
             if back {
                 &self.back.cursor
@@ -376,7 +406,18 @@ impl<'t> Range<'t> {
                 (c.bytes(e.key), c.bytes(e.value.unwrap_or_default()))
             }
             Lent::Overflow(back, key) => (cursor(back).bytes(key), &self.overflow),
-            Lent::Own(k, v) => (k, v),
+            Lent::Own(back) => {
+                let own = if back {
+                    &self.own_back
+                } else {
+                    &self.own_front
+                };
+                let (k, v) = own
+                    .as_ref()
+                    .and_then(OwnCursor::current)
+                    .expect("the step left the own write at hand");
+                (k, v.expect("a step lends no delete"))
+            }
         }
     }
 
