@@ -109,6 +109,8 @@ impl Database {
             lock_timeouts: i.locks.stats.timeouts.load(Ordering::Relaxed),
             retries: i.retries.load(Ordering::Relaxed),
             waiting_now: i.locks.waiting() as u64,
+            spilled_runs: i.spill.runs_written(),
+            pages_written_early: i.store.pages_written_early.load(Ordering::Relaxed),
         }
     }
 
@@ -192,4 +194,10 @@ pub struct Stats {
     pub retries: u64,
     /// Transactions waiting for a lock at this moment.
     pub waiting_now: u64,
+    /// Sorted runs that transactions spilled to the scratch file, past
+    /// `Options::txn_memory_limit`.
+    pub spilled_runs: u64,
+    /// Pages that commits too large for the log wrote out before their
+    /// checkpoint, to bound their memory.
+    pub pages_written_early: u64,
 }

@@ -120,6 +120,7 @@ impl Database {
             commits: AtomicU64::new(0),
             applied_lsn: AtomicU64::new(recovered.last_lsn),
             write_back_size: options.txn_memory_limit,
+            pages_written_early: AtomicU64::new(0),
         };
         // Make what opening found durable before anything is appended
         // (`log/wal.rs`, RECOVERY), with a checkpoint that writes a new

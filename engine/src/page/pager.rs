@@ -298,8 +298,12 @@ impl Pager {
 
     /// Writes the dirty leaf and overflow pages to their page numbers
     /// and drops them from memory: they become written (WRITTEN PAGES
-    /// above). Branch pages stay dirty.
-    pub(crate) fn write_back(&mut self, cache: &PageCache, file: &dyn StorageFile) -> Result<()> {
+    /// above). Branch pages stay dirty. Returns how many it wrote.
+    pub(crate) fn write_back(
+        &mut self,
+        cache: &PageCache,
+        file: &dyn StorageFile,
+    ) -> Result<usize> {
         let mut ids: Vec<PageId> = self
             .dirty
             .iter()
@@ -313,7 +317,7 @@ impl Pager {
             page_header::seal(id, Arc::make_mut(&mut buf));
             pages.push((id, buf));
         }
-        let written = write_pages(file, self.page_size, &pages);
+        let written = write_pages(file, self.page_size, &pages).map(|()| pages.len());
         // Written or not, they stay accounted for: a failure poisons the
         // handle, and nothing more is read through this pager.
         for (id, buf) in pages {

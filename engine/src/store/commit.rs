@@ -38,8 +38,9 @@
 //! page, so writing them early is safe (pager invariant 1), and the
 //! checkpoint only syncs them. The peak memory of a commit of any size is
 //! therefore about the write sets' buffers plus `write_back_size` plus a
-//! chunk. A failure before the first chunk is applied leaves the tree
-//! untouched and the handle usable; one after it poisons the handle.
+//! chunk. Any failure, in the apply or in producing a chunk (reading the
+//! transaction's spilled runs), poisons the handle, as every failure of a
+//! commit does once it has begun to change the tree.
 
 use crate::error::{Error, Result};
 use crate::log::log_record::{self, Op};
@@ -135,16 +136,7 @@ impl Store {
         let _latch = self.commit_latch.lock();
         self.poison.check()?;
         let lsn = self.log.appended() + 1;
-        let mut touched = false;
-        let applied = ops(&mut |chunk: &[Op<'_>]| {
-            touched = true;
-            self.apply_chunk(chunk)
-        });
-        if applied.is_err() && !touched {
-            // Nothing reached the tree: the transaction is rolled back and
-            // the handle stays usable.
-            return applied;
-        }
+        let applied = ops(&mut |chunk: &[Op<'_>]| self.apply_chunk(chunk));
         self.poisoned(applied)?;
         // The LSN is taken without a frame: the checkpoint's meta records it.
         self.log.skip(lsn);
@@ -170,7 +162,9 @@ impl Store {
         let mut st = self.tree.write();
         st.apply_ops(&self.cache, &*self.data, ops, 0, &self.next_table_id)?;
         if st.pager.dirty_bytes() > self.write_back_size {
-            st.pager.write_back(&self.cache, &*self.data)?;
+            let n = st.pager.write_back(&self.cache, &*self.data)?;
+            self.pages_written_early
+                .fetch_add(n as u64, Ordering::Relaxed);
         }
         Ok(())
     }

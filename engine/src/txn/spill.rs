@@ -123,7 +123,8 @@ struct Scratch {
     end: u64,
     /// Live runs.
     live: usize,
-    /// Salts handed out: each run gets the next.
+    /// Salts handed out: each run gets the next, so this counts the runs
+    /// written.
     salts: u64,
 }
 
@@ -147,6 +148,11 @@ impl Spill {
             path: scratch_path(path),
             state: Mutex::new(Scratch::default()),
         }
+    }
+
+    /// Runs written since the handle was opened.
+    pub(crate) fn runs_written(&self) -> u64 {
+        self.state.lock().salts
     }
 
     /// An extent of `len` bytes for a new run, with the file and a salt.

@@ -96,8 +96,6 @@ pub struct Transaction {
     seen_lsn: std::cell::Cell<u64>,
     /// The limits and the scratch file for spilling writes.
     spill: Arc<Spill>,
-    /// Bytes the write sets' buffers take (`WriteSet::memory`, summed).
-    memory: usize,
     /// Bytes of keys and values written (`WriteSet::size`, summed).
     size: u64,
 }
@@ -176,7 +174,6 @@ impl Transaction {
             open: true,
             seen_lsn: std::cell::Cell::new(0),
             spill,
-            memory: 0,
             size: 0,
         }
     }
@@ -406,24 +403,26 @@ impl Transaction {
         if let Err(e) = &r {
             self.roll_back_with(e);
             self.writes.clear();
-            (self.memory, self.size) = (0, 0);
+            self.size = 0;
         }
         r
     }
 
     fn try_write(&mut self, id: TableId, key: &[u8], value: Option<&[u8]>) -> Result<()> {
+        // Buffers grow by doubling, so this sum is seldom needed.
         let grow = self.writes.get(&id).map_or(0, |w| w.growth(key, value));
-        if grow > 0 && self.memory + grow > self.spill.memory_limit {
+        if grow > 0
+            && self.writes.values().map(WriteSet::memory).sum::<usize>() + grow
+                > self.spill.memory_limit
+        {
             for (&t, w) in &mut self.writes {
                 // The table written keeps its buffers for what follows.
                 w.spill(&self.spill, t == id)?;
             }
-            self.memory = self.writes.values().map(WriteSet::memory).sum();
         }
         let w = self.writes.entry(id).or_default();
-        let (memory, size) = (w.memory(), w.size());
+        let size = w.size();
         w.insert(key, value)?;
-        self.memory = self.memory - memory + w.memory();
         self.size = self.size - size + w.size();
         if self.size > self.spill.max_size {
             return Err(Error::TransactionTooLarge {
@@ -590,12 +589,19 @@ impl Transaction {
                 .map(WriteSet::op_bytes_bound)
                 .sum::<u64>();
         if bound <= self.store.checkpoint_log_size {
-            let mut lsn = None;
-            self.stream_ops(usize::MAX, &mut |ops: &[Op<'_>]| {
+            let (mut lsn, mut appended) = (None, false);
+            let r = self.stream_ops(usize::MAX, &mut |ops: &[Op<'_>]| {
+                appended = true;
                 lsn = self.store.append_and_apply(ops)?;
                 Ok(())
-            })?;
-            return Ok(lsn);
+            });
+            return match r {
+                // Reading the runs back failed: a commit that fails on I/O
+                // poisons the handle, whichever file failed it, so that
+                // its caller never has to tell which.
+                Err(e) if !appended => self.store.poisoned(Err(e)),
+                r => r.map(|()| lsn),
+            };
         }
         self.store
             .commit_large(&mut |sink: &mut dyn FnMut(&[Op<'_>]) -> Result<()>| {
