@@ -673,17 +673,18 @@ pub fn tables(r: &Results, ctx: &Context) -> String {
         s.push('\n');
     }
     if ENGINES.iter().any(|e| r.has(Group::Big, e)) {
-        let mb = r.median(Group::Big, "strata", "big_mb").or_else(|| {
-            ENGINES
-                .iter()
-                .find_map(|e| r.median(Group::Big, e, "big_mb"))
-        });
+        let mb = ENGINES
+            .iter()
+            .find_map(|e| r.median(Group::Big, e, "big_mb"));
         let _ = writeln!(
             s,
-            "## One large transaction
-
-One write transaction of {} MiB of random 24-byte keys              with {}-byte values into an empty table, committed (the time includes the puts).              Strata's transaction buffer is bounded by `Options::txn_memory_limit` ({} MiB by              default): past it the writes spill to a scratch file, and the commit, too large              for the log, goes by checkpoint, writing pages out as it goes. Peak RSS is the              child process's.\n\n{}",
-            format_cell(Kind::Mb, mb),
+            "## One large transaction\n\nOne write transaction of {} MiB of random 24-byte \
+             keys with {}-byte values into an empty table, committed (the time includes the \
+             puts). Strata's transaction buffer is bounded by `Options::txn_memory_limit` ({} \
+             MiB by default): past it the writes spill to a scratch file, and a commit too \
+             large for the log goes by checkpoint, writing pages out as it goes. Peak RSS is \
+             the child process's.\n\n{}",
+            format_cell(Kind::Count, mb),
             crate::kv::BIG_VALUE_LEN,
             strata_engine::Options::default().txn_memory_limit >> 20,
             big_table(r)

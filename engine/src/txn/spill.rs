@@ -71,7 +71,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Target size of a run's block.
-pub(crate) const BLOCK_SIZE: usize = 64 << 10;
+pub(crate) const BLOCK_SIZE: usize = 256 << 10;
 /// Bytes written to the scratch file per call, at most (a single block
 /// may be larger).
 const WRITE_BUFFER: usize = 1 << 20;
@@ -460,10 +460,12 @@ impl Run {
             return Ok(None);
         }
         let block = self.block(i - 1)?;
-        let found = (0..block.starts.len())
-            .map(|e| block.entry(e))
-            .find(|(k, _)| *k == key);
-        Ok(found.map(|(_, v)| v.map(<[u8]>::to_vec)))
+        // Keys increase within the block (spill invariant 1).
+        let e = block.position(key, false);
+        Ok((e < block.starts.len())
+            .then(|| block.entry(e))
+            .filter(|(k, _)| *k == key)
+            .map(|(_, v)| v.map(<[u8]>::to_vec)))
     }
 
     /// A cursor over the run, from `from` on (towards the end with
@@ -483,11 +485,13 @@ impl Run {
             }
             let block = self.block(i - 1)?;
             // The first key is inside: some entry is.
-            let e = (0..block.starts.len())
-                .rev()
-                .find(|&e| inside_hi(block.entry(e).0))
-                .expect("the block's first key lies inside the bound");
-            c.at = Some((i - 1, e, block));
+            let e = match from {
+                Bound::Included(b) => block.position(b, true),
+                Bound::Excluded(b) => block.position(b, false),
+                Bound::Unbounded => block.starts.len(),
+            };
+            debug_assert!(e > 0, "the block's first key lies inside the bound");
+            c.at = Some((i - 1, e - 1, block));
         } else {
             let i = self.blocks.partition_point(|b| !inside_lo(&b.first_key));
             let start = i.saturating_sub(1);
@@ -495,12 +499,15 @@ impl Run {
                 return Ok(c);
             }
             let block = self.block(start)?;
-            match (0..block.starts.len()).find(|&e| inside_lo(block.entry(e).0)) {
-                Some(e) => c.at = Some((start, e, block)),
-                None if start + 1 < self.blocks.len() => {
-                    c.at = Some((start + 1, 0, self.block(start + 1)?));
-                }
-                None => {}
+            let e = match from {
+                Bound::Included(b) => block.position(b, false),
+                Bound::Excluded(b) => block.position(b, true),
+                Bound::Unbounded => 0,
+            };
+            if e < block.starts.len() {
+                c.at = Some((start, e, block));
+            } else if start + 1 < self.blocks.len() {
+                c.at = Some((start + 1, 0, self.block(start + 1)?));
             }
         }
         Ok(c)
@@ -540,6 +547,22 @@ struct Block {
 }
 
 impl Block {
+    /// The number of the first entry whose key is at least `key` (with
+    /// `past`, greater than it).
+    fn position(&self, key: &[u8], past: bool) -> usize {
+        let (mut lo, mut hi) = (0, self.starts.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let k = self.entry(mid).0;
+            if k < key || (past && k == key) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
     fn entry(&self, i: usize) -> (&[u8], Option<&[u8]>) {
         let p = self.starts[i] as usize;
         let d = &self.data;
