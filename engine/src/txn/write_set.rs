@@ -288,6 +288,9 @@ impl MemSet {
     }
 }
 
+/// One write: a key and its value (`None`: a delete).
+pub(crate) type Write<'a> = (&'a [u8], Option<&'a [u8]>);
+
 /// A table's private writes.
 #[derive(Default)]
 pub(crate) struct WriteSet {
@@ -373,7 +376,7 @@ impl WriteSet {
 
     /// Every write in key order, as `(key, value)` (`None`: a delete), for
     /// a write set that never spilled.
-    pub(crate) fn in_order(&self) -> Result<Vec<(&[u8], Option<&[u8]>)>> {
+    pub(crate) fn in_order(&self) -> Result<Vec<Write<'_>>> {
         debug_assert!(self.runs.is_empty(), "in_order is for unspilled sets");
         let order = self.mem.order()?;
         let mut out = Vec::new();
