@@ -125,9 +125,12 @@ impl Database {
 
     /// Checks the whole database: checksums of every page, key order,
     /// tree shape, overflow chains, and that every page is used exactly
-    /// once or free exactly once. Returns what it counted.
+    /// once or free exactly once; and that the extents of the scratch file
+    /// of spilled transactions neither overlap nor leak. Returns what it
+    /// counted.
     pub fn check(&self) -> Result<CheckReport> {
         self.inner.store.poison.check()?;
+        self.inner.spill.check()?;
         check::run(&self.inner.store)
     }
 

@@ -57,7 +57,7 @@
 //!    never pass for the new run's.
 //! 2. An extent of the scratch file belongs to at most one live run; the
 //!    free extents and the live runs' extents never overlap, and together
-//!    they cover the file up to its end.
+//!    they cover the file up to its end (`Database::check` verifies it).
 
 use crate::base::hash::key_hash;
 use crate::error::{Error, Result};
@@ -119,10 +119,11 @@ struct Scratch {
     file: Option<Arc<dyn StorageFile>>,
     /// Free extents, offset to length, coalesced (spill invariant 2).
     free: BTreeMap<u64, u64>,
-    /// The end of the last extent handed out.
+    /// The live runs' extents, offset to length.
+    used: BTreeMap<u64, u64>,
+    /// The end of the last extent handed out: the file's size is the
+    /// high-water mark of the extents in use since it was opened.
     end: u64,
-    /// Live runs.
-    live: usize,
     /// Salts handed out: each run gets the next, so this counts the runs
     /// written.
     salts: u64,
@@ -153,6 +154,35 @@ impl Spill {
     /// Runs written since the handle was opened.
     pub(crate) fn runs_written(&self) -> u64 {
         self.state.lock().salts
+    }
+
+    /// Checks spill invariant 2: the free extents and the live runs'
+    /// extents never overlap and together cover the file up to its end
+    /// (for `Database::check`).
+    pub(crate) fn check(&self) -> Result<()> {
+        let s = self.state.lock();
+        let mut extents: Vec<(u64, u64)> = s
+            .free
+            .iter()
+            .chain(&s.used)
+            .map(|(&o, &l)| (o, l))
+            .collect();
+        extents.sort_unstable();
+        let mut at = 0;
+        for (o, l) in extents {
+            if o != at {
+                return Err(damaged(format!(
+                    "scratch extents at {o} and {at} overlap or leave a gap (spill invariant 2)"
+                )));
+            }
+            at = o + l;
+        }
+        if at != s.end || s.file.is_some() == s.used.is_empty() {
+            return Err(damaged(
+                "scratch extents do not match the file (spill invariant 2)".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// An extent of `len` bytes for a new run, with the file and a salt.
@@ -187,7 +217,7 @@ impl Spill {
                 s.end - len
             }
         };
-        s.live += 1;
+        s.used.insert(offset, len);
         s.salts += 1;
         Ok((file, offset, s.salts))
     }
@@ -195,8 +225,8 @@ impl Spill {
     /// Gives a dropped run's extent back; closes the file with the last.
     fn release(&self, offset: u64, len: u64) {
         let mut s = self.state.lock();
-        s.live -= 1;
-        if s.live == 0 {
+        s.used.remove(&offset);
+        if s.used.is_empty() {
             s.file = None;
             s.free.clear();
             s.end = 0;
@@ -530,7 +560,7 @@ impl Spill {
     /// Whether no run is live and the scratch file is closed, for tests.
     pub(crate) fn is_idle(&self) -> bool {
         let s = self.state.lock();
-        s.file.is_none() && s.live == 0
+        s.file.is_none() && s.used.is_empty()
     }
 }
 
