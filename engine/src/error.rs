@@ -186,7 +186,9 @@ pub enum Error {
     /// The device is full, or the user's disk quota is used up
     /// (`ErrorKind::StorageFull`, `ErrorKind::QuotaExceeded`). The database
     /// on disk stays consistent. When a commit gets it, the transaction
-    /// was rolled back before anything of it was written, and a checkpoint
+    /// was rolled back before anything of it was written (a put or delete
+    /// that gets it spilling to the scratch file rolls its transaction
+    /// back too), and a checkpoint
     /// that gets it before its meta page is written changed nothing: in
     /// both cases the handle stays usable, and the same call succeeds once
     /// space is freed. Anywhere else (a sync, the meta page, a transaction

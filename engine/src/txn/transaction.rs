@@ -381,6 +381,14 @@ impl Transaction {
     }
 
     /// Stores `value` under `key` in table `table`, replacing any old value.
+    ///
+    /// Past `Options::txn_memory_limit` the transaction's writes spill to
+    /// the scratch file first. A write that takes the transaction past
+    /// `Options::max_transaction_size` fails with
+    /// [`Error::TransactionTooLarge`], one whose buffers cannot be
+    /// allocated with [`Error::OutOfMemory`], and one whose spill fails
+    /// with the I/O error; each rolls the transaction back (every later
+    /// call on it returns the same error), and the handle stays usable.
     pub fn put(&mut self, table: &str, key: &[u8], value: &[u8]) -> Result<()> {
         self.writable()?;
         self.check_key(key)?;
@@ -498,6 +506,7 @@ impl Transaction {
     }
 
     /// Removes `key` from table `table`; returns whether it was there.
+    /// Fails, and rolls back, as [`Transaction::put`] does.
     pub fn delete(&mut self, table: &str, key: &[u8]) -> Result<bool> {
         self.writable()?;
         self.check_key(key)?;
