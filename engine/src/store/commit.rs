@@ -71,14 +71,12 @@ impl Store {
             self.commit_by_checkpoint(&mut |sink: &mut dyn FnMut(&[Op<'_>]) -> Result<()>| {
                 let mut rest = ops;
                 while !rest.is_empty() {
-                    let mut bytes = 0;
-                    let n = rest
-                        .iter()
-                        .take_while(|op| {
-                            bytes += log_record::encoded_len(op);
-                            bytes - log_record::encoded_len(op) < CHUNK_BYTES
-                        })
-                        .count();
+                    // Operations up to CHUNK_BYTES, and at least one.
+                    let (mut n, mut bytes) = (0, 0);
+                    while n < rest.len() && (n == 0 || bytes < CHUNK_BYTES) {
+                        bytes += log_record::encoded_len(&rest[n]);
+                        n += 1;
+                    }
                     sink(&rest[..n])?;
                     rest = &rest[n..];
                 }
