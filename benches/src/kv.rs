@@ -285,6 +285,57 @@ pub fn run(e: &mut dyn KvEngine, p: KvParams, dir: &Path, out: &mut Out) -> Resu
     Ok(())
 }
 
+/// Bytes of a value in the big transaction: with a 24-byte key, the
+/// largest entry that a 4 KiB page of Strata's keeps in its leaf (a
+/// quarter page), so that the figure measures the transaction, not
+/// overflow pages.
+pub const BIG_VALUE_LEN: usize = 1000;
+
+/// Value number `i` of the big transaction.
+pub fn big_value(i: u64) -> Vec<u8> {
+    let mut v = vec![0u8; BIG_VALUE_LEN];
+    v[..8].copy_from_slice(&value_tag(i).to_le_bytes());
+    Rng::new(i.wrapping_add(VALUE_SEED)).fill(&mut v[8..]);
+    v
+}
+
+/// The big group: one transaction of `mb` MiB of random 24-byte keys with
+/// [`BIG_VALUE_LEN`]-byte values, committed; its time, its size on disk,
+/// and (printed by the child after this) the process's peak RSS. Then a
+/// sample of the keys is read back and checked.
+pub fn run_big(e: &mut dyn KvEngine, mb: u64, dir: &Path, out: &mut Out) -> Result<()> {
+    let n = (mb << 20).div_ceil((KEY_LEN + BIG_VALUE_LEN) as u64);
+    out.put("big_mb", mb);
+    out.put("big_keys", n);
+    let t = Instant::now();
+    e.write(&mut |w| {
+        for i in 0..n {
+            w.put(&key(i), &big_value(i))?;
+        }
+        Ok(())
+    })?;
+    let took = t.elapsed();
+    out.put("big_commit_s", format!("{:.1}", took.as_secs_f64()));
+    out.rate("big_inserts", n, took);
+    out.put(
+        "big_mb_per_s",
+        format!("{:.1}", mb as f64 / took.as_secs_f64().max(1e-9)),
+    );
+    e.settle()?;
+    out.put("big_size_mb", format!("{:.0}", size_mb(dir)?));
+    let mut rng = Rng::new(READ_SEED + 30);
+    e.read(&mut |r| {
+        for _ in 0..READS_PER_TXN.min(n) {
+            let i = rng.below(n);
+            match r.get(&key(i))? {
+                Some((BIG_VALUE_LEN, tag)) if tag == value_tag(i) => {}
+                other => fail!("after the big transaction, key {i}: {other:?}"),
+            }
+        }
+        Ok(())
+    })
+}
+
 /// Like [`random_gets`] over keys `lo..hi`: after the removals.
 fn random_gets_from(e: &mut dyn KvEngine, lo: u64, hi: u64, seed: u64) -> Result<()> {
     let mut rng = Rng::new(seed);

@@ -67,11 +67,19 @@ pub enum Group {
     Tpcb,
     /// The ORM workloads.
     Orm,
+    /// One transaction of `--big-mb` MiB.
+    Big,
 }
 
 impl Group {
     /// Every group, in the order they run.
-    pub const ALL: [Group; 4] = [Group::Device, Group::Kv, Group::Tpcb, Group::Orm];
+    pub const ALL: [Group; 5] = [
+        Group::Device,
+        Group::Kv,
+        Group::Tpcb,
+        Group::Orm,
+        Group::Big,
+    ];
 
     /// The group's name on the command line.
     pub fn name(self) -> &'static str {
@@ -80,6 +88,7 @@ impl Group {
             Group::Kv => "kv",
             Group::Tpcb => "tpcb",
             Group::Orm => "orm",
+            Group::Big => "big",
         }
     }
 
@@ -124,6 +133,8 @@ pub struct Params {
     pub quick: bool,
     /// Where the child makes its directory.
     pub dir: PathBuf,
+    /// MiB of keys and values in the big group's one transaction.
+    pub big_mb: u64,
 }
 
 impl Params {
@@ -133,6 +144,7 @@ impl Params {
             format!("seconds={}", self.seconds),
             format!("quick={}", u8::from(self.quick)),
             format!("dir={}", self.dir.display()),
+            format!("big_mb={}", self.big_mb),
         ]
     }
 
@@ -142,6 +154,7 @@ impl Params {
             seconds: 0.0,
             quick: false,
             dir: std::env::temp_dir(),
+            big_mb: 0,
         };
         for a in args {
             let Some((k, v)) = a.split_once('=') else {
@@ -152,6 +165,7 @@ impl Params {
                 "seconds" => p.seconds = v.parse()?,
                 "quick" => p.quick = v == "1",
                 "dir" => p.dir = PathBuf::from(v),
+                "big_mb" => p.big_mb = v.parse()?,
                 _ => fail!("unknown child parameter {k:?}"),
             }
         }
@@ -178,11 +192,13 @@ pub struct Args {
     pub dir: PathBuf,
     /// `--write`.
     pub write: Option<PathBuf>,
+    /// `--big-mb`: MiB of keys and values in the big group's transaction.
+    pub big_mb: u64,
 }
 
 const USAGE: &str = "usage: strata-bench [--quick] [--n N] [--runs R] [--seconds S] \
-[--only strata,strata-buffered,sqlite,redb,lmdb,device] [--groups device,kv,tpcb,orm] \
-[--dir DIR] [--write PATH]";
+[--only strata,strata-buffered,sqlite,redb,lmdb,device] [--groups device,kv,tpcb,orm,big] \
+[--big-mb MIB] [--dir DIR] [--write PATH]";
 
 impl Args {
     /// Parses the parent's arguments (without the program name).
@@ -197,6 +213,7 @@ impl Args {
             groups: None,
             dir: std::env::temp_dir(),
             write: None,
+            big_mb: if quick { 16 } else { 2048 },
         };
         let mut it = args.iter();
         while let Some(arg) = it.next() {
@@ -211,6 +228,7 @@ impl Args {
                 "--n" => a.n = value("--n")?.parse()?,
                 "--runs" => a.runs = value("--runs")?.parse()?,
                 "--seconds" => a.seconds = value("--seconds")?.parse()?,
+                "--big-mb" => a.big_mb = value("--big-mb")?.parse()?,
                 "--only" => {
                     let list: Vec<String> = value("--only")?
                         .split(',')
@@ -231,7 +249,7 @@ impl Args {
                         .filter(|s| !s.is_empty())
                         .collect();
                     for g in &list {
-                        if !["device", "kv", "tpcb", "orm"].contains(&g.as_str()) {
+                        if !Group::ALL.iter().any(|k| k.name() == g) {
                             fail!("unknown group {g:?} in --groups\n{USAGE}");
                         }
                     }
@@ -243,8 +261,8 @@ impl Args {
                 other => fail!("unknown argument {other:?}\n{USAGE}"),
             }
         }
-        if a.n < 10 || a.runs == 0 || !a.seconds.is_finite() || a.seconds <= 0.0 {
-            fail!("--n must be at least 10, --runs at least 1, --seconds above 0");
+        if a.n < 10 || a.runs == 0 || !a.seconds.is_finite() || a.seconds <= 0.0 || a.big_mb == 0 {
+            fail!("--n must be at least 10, --runs and --big-mb at least 1, --seconds above 0");
         }
         Ok(a)
     }
@@ -284,6 +302,13 @@ impl Args {
             let engine = if side == "strata-raw" { "strata" } else { side };
             if self.selected(engine) {
                 plan.push((Group::Orm, side));
+            }
+        }
+        // One transaction commits with one sync whatever the durability:
+        // the buffered mode would measure the same.
+        for e in ENGINES {
+            if e != "strata-buffered" && self.selected(e) {
+                plan.push((Group::Big, e));
             }
         }
         plan
@@ -379,6 +404,16 @@ fn run_child(engine: &str, group: Group, p: &Params, dir: &Path, out: &mut Out) 
             };
             orm::run(side.as_mut(), params, out)
         }
+        Group::Big => {
+            let mut e: Box<dyn kv::KvEngine> = match engine {
+                "strata" => Box::new(strata::StrataKv::open(dir, Durability::Full)?),
+                "sqlite" => Box::new(sqlite::SqliteKv::open(dir)?),
+                "redb" => Box::new(redb::RedbKv::open(dir)?),
+                "lmdb" => Box::new(lmdb::LmdbKv::open(dir)?),
+                _ => fail!("unknown engine {engine:?}"),
+            };
+            kv::run_big(e.as_mut(), p.big_mb, dir, out)
+        }
     }
 }
 
@@ -421,6 +456,7 @@ fn parent_main(args: &Args, argv: &[String]) -> Result<()> {
         seconds: args.seconds,
         quick: args.quick,
         dir: dir.clone(),
+        big_mb: args.big_mb,
     };
     let plan = args.plan();
     if plan.is_empty() {

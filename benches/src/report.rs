@@ -396,6 +396,21 @@ fn kv_table(r: &Results) -> String {
     engine_table(r, Group::Kv, &rows)
 }
 
+fn big_table(r: &Results) -> String {
+    let rows = [
+        row(
+            "commit of the transaction (s)",
+            "big_commit_s",
+            Kind::Ms,
+            false,
+        ),
+        row("inserts/s", "big_inserts", Kind::Rate, false),
+        row("file size after (MB)", "big_size_mb", Kind::Mb, false),
+        row("peak RSS (MiB)", "rss_kb", Kind::Rss, false),
+    ];
+    engine_table(r, Group::Big, &rows)
+}
+
 fn tpcb_table(r: &Results) -> String {
     let mut rows = Vec::new();
     for c in tpcb::CLIENTS {
@@ -656,6 +671,24 @@ pub fn tables(r: &Results, ctx: &Context) -> String {
         }
         s.push_str(&balance_line(r, ctx));
         s.push('\n');
+    }
+    if ENGINES.iter().any(|e| r.has(Group::Big, e)) {
+        let mb = ENGINES
+            .iter()
+            .find_map(|e| r.median(Group::Big, e, "big_mb"));
+        let _ = writeln!(
+            s,
+            "## One large transaction\n\nOne write transaction of {} MiB of random 24-byte \
+             keys with {}-byte values into an empty table, committed (the time includes the \
+             puts). Strata's transaction buffer is bounded by `Options::txn_memory_limit` ({} \
+             MiB by default): past it the writes spill to a scratch file, and a commit too \
+             large for the log goes by checkpoint, writing pages out as it goes. Peak RSS is \
+             the child process's.\n\n{}",
+            format_cell(Kind::Count, mb),
+            crate::kv::BIG_VALUE_LEN,
+            strata_engine::Options::default().txn_memory_limit >> 20,
+            big_table(r)
+        );
     }
     if ORM_SIDES.iter().any(|e| r.has(Group::Orm, e)) {
         let _ = writeln!(

@@ -99,8 +99,9 @@ impl fmt::Display for OpenFailure {
 /// | bad input | [`KeyTooLarge`](Error::KeyTooLarge), [`ValueTooLarge`](Error::ValueTooLarge), [`NoSuchTable`](Error::NoSuchTable), [`InvalidTableName`](Error::InvalidTableName), [`InvalidOptions`](Error::InvalidOptions), [`ReadOnly`](Error::ReadOnly), [`SelfDeadlock`](Error::SelfDeadlock) | fix the call |
 /// | the file | [`Corruption`](Error::Corruption), [`NotAStrataFile`](Error::NotAStrataFile), [`NewerFormat`](Error::NewerFormat), [`OlderFormat`](Error::OlderFormat), [`Locked`](Error::Locked), [`CannotOpen`](Error::CannotOpen) | restore, upgrade, close the other handle, or fix the path |
 /// | I/O | [`Io`](Error::Io), [`StorageFull`](Error::StorageFull) | look at the device, or free space; the database stays consistent |
+/// | resources | [`TransactionTooLarge`](Error::TransactionTooLarge), [`OutOfMemory`](Error::OutOfMemory) | make the transaction smaller, or give the process more memory |
 /// | poisoned | [`Poisoned`](Error::Poisoned) | drop every handle and open the database again |
-/// | another store | [`Unavailable`](Error::Unavailable), [`OutcomeUnknown`](Error::OutcomeUnknown), [`TxnTooLarge`](Error::TxnTooLarge) | wait for the store, find out whether the work is done, or split it |
+/// | another store | [`Unavailable`](Error::Unavailable), [`OutcomeUnknown`](Error::OutcomeUnknown), [`CommitTooLarge`](Error::CommitTooLarge) | wait for the store, find out whether the work is done, or split it |
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum Error {
@@ -206,7 +207,9 @@ pub enum Error {
     /// The device is full, or the user's disk quota is used up
     /// (`ErrorKind::StorageFull`, `ErrorKind::QuotaExceeded`). The database
     /// on disk stays consistent. When a commit gets it, the transaction
-    /// was rolled back before anything of it was written, and a checkpoint
+    /// was rolled back before anything of it was written (a put or delete
+    /// that gets it spilling to the scratch file rolls its transaction
+    /// back too), and a checkpoint
     /// that gets it before its meta page is written changed nothing: in
     /// both cases the handle stays usable, and the same call succeeds once
     /// space is freed. Anywhere else (a sync, the meta page, a transaction
@@ -242,9 +245,27 @@ pub enum Error {
     },
     /// A transaction needs more operations or bytes than the store accepts
     /// in one commit. Nothing was committed; split the work.
-    TxnTooLarge {
+    CommitTooLarge {
         /// What is over which limit.
         detail: String,
+    },
+    /// A transaction's private writes passed
+    /// [`Options::max_transaction_size`](crate::Options::max_transaction_size).
+    /// The transaction was rolled back (every later call on it returns this
+    /// error); the handle stays usable. Split the work into smaller
+    /// transactions, or raise the limit.
+    TransactionTooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// Memory for a transaction's buffers could not be allocated: the
+    /// operating system refused `requested` bytes (an address-space or
+    /// memory limit). Outside a commit the transaction was rolled back and
+    /// the handle stays usable; during a commit's apply the handle is
+    /// poisoned, as after any failure there.
+    OutOfMemory {
+        /// The size of the allocation that failed, in bytes.
+        requested: usize,
     },
 }
 
@@ -339,10 +360,20 @@ impl fmt::Display for Error {
                 f,
                 "the commit's outcome is unknown (it may or may not have committed): {detail}"
             ),
-            Error::TxnTooLarge { detail } => write!(
+            Error::CommitTooLarge { detail } => write!(
                 f,
                 "the transaction is too large to commit at once, and nothing was committed: {detail}"
             ),
+            Error::TransactionTooLarge { limit } => write!(
+                f,
+                "the transaction's writes passed the limit of {limit} bytes; it was rolled back"
+            ),
+            Error::OutOfMemory { requested } => {
+                write!(
+                    f,
+                    "out of memory: an allocation of {requested} bytes failed"
+                )
+            }
         }
     }
 }

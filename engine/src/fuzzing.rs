@@ -46,7 +46,9 @@ fn log_path() -> PathBuf {
 }
 
 /// Options for a database on `vfs`: small caches and thresholds, so that
-/// small inputs reach the disk, checkpoints and auto-vacuum.
+/// small inputs reach the disk, checkpoints and auto-vacuum, and a
+/// transaction memory limit of 16 KiB, so that they spill writes to the
+/// scratch file and, committing by checkpoint, write pages out early.
 pub fn options(vfs: &SimVfs) -> Options {
     Options {
         storage: Arc::new(vfs.clone()),
@@ -54,6 +56,7 @@ pub fn options(vfs: &SimVfs) -> Options {
         checkpoint_log_size: 48 << 10,
         checkpoint_dirty_size: 256 << 10,
         cache_size: 16 * 4096,
+        txn_memory_limit: 16 << 10,
         create: false,
         lock_timeout: std::time::Duration::from_millis(100),
         max_retries: 0,

@@ -26,7 +26,7 @@
 //!
 //! ```text
 //! db/        the public handle: options, open and recovery, the integrity check
-//! txn/       transactions: the lock manager, private write sets, range reads
+//! txn/       transactions: the lock manager, private write sets and their spills, range reads
 //! store/     the committed state every transaction shares: commit, checkpoint
 //! tree/      B+trees over pages: nodes, overflow chains, the cursor, the catalog
 //! page/      pages: headers, meta pages, the free list, the cache, the pager
@@ -41,6 +41,11 @@
 //! is in the log (the commit returns once it is durable). A transaction
 //! that loses a deadlock gets [`Error::Deadlock`]; [`Database::transaction`]
 //! runs a closure and retries it on such errors.
+//!
+//! A transaction may be larger than memory: past
+//! [`Options::txn_memory_limit`] its writes spill to a scratch file beside
+//! the database, and a commit too large for the log writes its pages out
+//! as it goes, so its memory stays bounded whatever its size.
 //!
 //! `ARCHITECTURE.md` explains the design and `docs/file-format.md` the
 //! bytes on disk.

@@ -41,7 +41,9 @@ pub fn sim_path() -> PathBuf {
 
 /// Options for a database on the simulated disk: small log preallocation
 /// and checkpoint thresholds so that checkpoints happen within short
-/// workloads.
+/// workloads, and a transaction memory limit of 1 MiB, so that the
+/// workload's largest transactions (about 5 MB) spill their writes to the
+/// scratch file, and those that commit by checkpoint write pages out early.
 pub fn sim_options(vfs: &SimVfs) -> Options {
     Options {
         storage: Arc::new(vfs.clone()),
@@ -49,6 +51,7 @@ pub fn sim_options(vfs: &SimVfs) -> Options {
         checkpoint_log_size: 256 << 10,
         checkpoint_dirty_size: 1 << 20,
         cache_size: 256 << 10,
+        txn_memory_limit: 1 << 20,
         ..Options::default()
     }
 }

@@ -261,7 +261,7 @@ fn read_only_transactions_cannot_write() {
     tx.commit().unwrap();
 }
 
-/// More writes than one etcd `Txn` may hold: `TxnTooLarge`, and nothing
+/// More writes than one etcd `Txn` may hold: `CommitTooLarge`, and nothing
 /// of it is stored.
 #[test]
 fn a_transaction_too_large_for_one_txn_commits_nothing() {
@@ -271,7 +271,7 @@ fn a_transaction_too_large_for_one_txn_commits_nothing() {
         tx.put("t", format!("k{i:04}").as_bytes(), b"v").unwrap();
     }
     let r = tx.commit();
-    assert!(matches!(r, Err(Error::TxnTooLarge { .. })), "{r:?}");
+    assert!(matches!(r, Err(Error::CommitTooLarge { .. })), "{r:?}");
     // Too many bytes: four values of 400 KiB.
     let mut tx = db.begin().unwrap();
     for i in 0..4 {
@@ -279,7 +279,7 @@ fn a_transaction_too_large_for_one_txn_commits_nothing() {
             .unwrap();
     }
     let r = tx.commit();
-    assert!(matches!(r, Err(Error::TxnTooLarge { .. })), "{r:?}");
+    assert!(matches!(r, Err(Error::CommitTooLarge { .. })), "{r:?}");
     assert_eq!(state(&db), pairs(&[("x", "10"), ("y", "20")]));
     // One value over the request limit is refused at once.
     let mut tx = db.begin().unwrap();

@@ -12,7 +12,8 @@
 //! * the catalog entries against the tables in memory;
 //! * page accounting (pager table): every page number from 3 to the page
 //!   count is reachable exactly once, or free, pending or a free-list page,
-//!   exactly once.
+//!   exactly once; a page written out early (pager invariant 5) is
+//!   reachable, and read back from the file like a clean one.
 
 use crate::error::{Error, Location, Result};
 use crate::page::file_header;
@@ -236,6 +237,14 @@ pub(crate) fn run(store: &Store) -> Result<CheckReport> {
     }
 
     // Page accounting.
+    for &id in st.pager.written() {
+        if walk.reached.get(id as usize) != Some(&1) || st.pager.dirty_page(id).is_some() {
+            return Err(Error::corrupt_page(
+                id,
+                "written-back page not reachable, or also dirty (pager invariant 5)",
+            ));
+        }
+    }
     let (free, pending, chain) = st.pager.unreachable_sets();
     let used_pages = walk.reached.iter().filter(|&&c| c > 0).count() as u64;
     let mut counts = walk.reached;

@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::store::shared::Store;
 use crate::tree::node::{self, MAX_VALUE_LEN};
 use crate::txn::lock_table::LockManager;
+use crate::txn::spill::Spill;
 use crate::txn::transaction::Transaction;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -24,6 +25,8 @@ pub struct Database {
 pub(crate) struct Inner {
     pub store: Arc<Store>,
     pub locks: Arc<LockManager>,
+    /// The limits and the scratch file for transactions' spilled writes.
+    pub spill: Arc<Spill>,
     /// The path of the data file, as given to open it.
     pub path: PathBuf,
     pub options: Options,
@@ -87,7 +90,7 @@ impl Database {
 
     fn new_transaction(&self, read_only: bool) -> Transaction {
         let i = &self.inner;
-        Transaction::new(i.store.clone(), i.locks.clone(), read_only)
+        Transaction::new(i.store.clone(), i.locks.clone(), i.spill.clone(), read_only)
     }
 
     /// Runs `f` in a read-write transaction and commits it. If the
@@ -137,6 +140,8 @@ impl Database {
             lock_timeouts: i.locks.stats.timeouts.load(Ordering::Relaxed),
             retries: i.retries.load(Ordering::Relaxed),
             waiting_now: i.locks.waiting() as u64,
+            spilled_runs: i.spill.runs_written(),
+            pages_written_early: i.store.pages_written_early.load(Ordering::Relaxed),
         }
     }
 
@@ -151,9 +156,12 @@ impl Database {
 
     /// Checks the whole database: checksums of every page, key order,
     /// tree shape, overflow chains, and that every page is used exactly
-    /// once or free exactly once. Returns what it counted.
+    /// once or free exactly once; and that the extents of the scratch file
+    /// of spilled transactions neither overlap nor leak. Returns what it
+    /// counted.
     pub fn check(&self) -> Result<CheckReport> {
         self.inner.store.poison.check()?;
+        self.inner.spill.check()?;
         check::run(&self.inner.store)
     }
 
@@ -233,4 +241,10 @@ pub struct Stats {
     pub snapshots_expired: u64,
     /// Checkpoints that wrote a meta page.
     pub checkpoints: u64,
+    /// Sorted runs that transactions spilled to the scratch file, past
+    /// `Options::txn_memory_limit`.
+    pub spilled_runs: u64,
+    /// Pages that commits too large for the log wrote out before their
+    /// checkpoint, to bound their memory.
+    pub pages_written_early: u64,
 }

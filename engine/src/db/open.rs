@@ -39,6 +39,7 @@ use crate::tree::btree;
 use crate::tree::catalog::Tables;
 use crate::tree::node;
 use crate::txn::lock_table::LockManager;
+use crate::txn::spill::{self, Spill};
 use parking_lot::{Mutex, RwLock};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -121,6 +122,8 @@ impl Database {
             applied_lsn: AtomicU64::new(recovered.last_lsn),
             versions: Versions::new(options.max_snapshot_memory),
             checkpoints: AtomicU64::new(0),
+            write_back_size: options.txn_memory_limit,
+            pages_written_early: AtomicU64::new(0),
         };
         // Make what opening found durable before anything is appended
         // (`log/wal.rs`, RECOVERY), with a checkpoint that writes a new
@@ -133,13 +136,24 @@ impl Database {
         // belong to. A read-only handle writes nothing: what it replayed
         // stays in memory, and the next writable open does this.
         if !options.read_only {
+            // A scratch file a crash left named (`txn/spill.rs`, THE
+            // SCRATCH FILE) holds nothing anyone needs. Best effort: a
+            // leftover is only wasted space.
+            let _ = vfs.remove(&spill::scratch_path(&path));
             let _ck = store.checkpoint_lock.lock();
             store.checkpoint_held(true)?;
         }
+        let spill = Spill::new(
+            vfs.clone(),
+            &path,
+            options.txn_memory_limit,
+            options.max_transaction_size,
+        );
         Ok(Database {
             inner: Arc::new(Inner {
                 store: Arc::new(store),
                 locks: Arc::new(LockManager::new(options.lock_timeout)),
+                spill: Arc::new(spill),
                 path: given,
                 retries: AtomicU64::new(0),
                 options,

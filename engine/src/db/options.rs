@@ -75,6 +75,18 @@ pub struct Options {
     /// The file system: [`RealVfs`] by default; tests pass a
     /// [`SimVfs`](crate::storage::SimVfs).
     pub storage: Arc<dyn Vfs>,
+    /// Bytes of memory a transaction's private writes may hold (keys,
+    /// values and their index). Past it, the writes are sorted and spilled
+    /// to a scratch file beside the database (`<path>-spill`, never synced,
+    /// unnamed while in use), so a transaction far larger than memory can
+    /// commit; a commit too large for the log also writes changed pages out
+    /// when they pass this many bytes. Default 64 MiB.
+    pub txn_memory_limit: usize,
+    /// The most bytes of keys and values one transaction may write, in
+    /// memory and spilled together; past it a write fails with
+    /// [`Error::TransactionTooLarge`](crate::Error::TransactionTooLarge)
+    /// and the transaction is rolled back. Default `u64::MAX` (no limit).
+    pub max_transaction_size: u64,
 }
 
 impl Default for Options {
@@ -92,6 +104,8 @@ impl Default for Options {
             max_retries: 10,
             max_snapshot_memory: 64 << 20,
             storage: Arc::new(RealVfs),
+            txn_memory_limit: 64 << 20,
+            max_transaction_size: u64::MAX,
         }
     }
 }

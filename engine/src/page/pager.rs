@@ -19,9 +19,27 @@
 //! | --- | --- | --- |
 //! | reachable, clean | the durable tree, read through the cache | no (copy first) |
 //! | reachable, dirty | `dirty` | it is already writable |
+//! | reachable, written | `written`: changed, written to its own page number, out of memory | it is writable once read back |
 //! | free | `free` | yes, lowest number first |
 //! | pending | `pending` | after the next checkpoint |
 //! | free-list page | `chain` | after the next checkpoint |
+//!
+//! WRITTEN PAGES
+//!
+//! A commit too large for the log (`store/commit.rs`, COMMIT BY CHECKPOINT)
+//! changes more pages than memory should hold. When its dirty pages pass a
+//! budget, [`Pager::write_back`] seals the dirty leaf and overflow pages,
+//! writes them to their own page numbers, and drops them from memory: they
+//! are *written*. Pager invariant 1 allows it (no durable meta page
+//! references them, so a crash makes them free pages again). Branch pages
+//! stay dirty: they are few, and every insert passes through them. A
+//! written page is read back from the file, checksummed and checked like
+//! any page, but not put in the cache, which would otherwise fill with
+//! the pages of the one huge commit. When the tree changes it again it
+//! becomes dirty again, in place, with no copy and nothing pending (it is
+//! not durable); freed, it is free at once. A checkpoint has nothing left
+//! to write for it: its sync makes it durable, and its meta page makes it
+//! clean.
 //!
 //! INVARIANTS
 //!
@@ -33,6 +51,8 @@
 //!    `alloc` since the last checkpoint.
 //! 4. Clean pages in the cache equal their bytes on disk and have passed
 //!    the checksum and structural checks.
+//! 5. A page in `written` is reachable, not in `dirty`, the cache or the
+//!    pinned pages, and its sealed bytes are in the file at its number.
 //!
 //! STATE TRANSITIONS OF ONE PAGE NUMBER
 //!
@@ -47,10 +67,12 @@
 //! | --- | --- |
 //! | free -> dirty | [`PageWriter::alloc`] |
 //! | clean -> dirty copy, original -> pending | [`PageWriter::writable`] |
-//! | dirty -> free | [`PageWriter::free`] |
+//! | dirty -> written | [`Pager::write_back`] |
+//! | written -> dirty | [`PageWriter::writable`] |
+//! | dirty -> free, written -> free | [`PageWriter::free`] |
 //! | clean -> pending | [`PageWriter::free`] |
 //! | page moved to a lower free number (auto-vacuum) | [`PageWriter::relocate`] |
-//! | dirty -> clean, pending -> free | [`Pager::prepare_checkpoint`], [`Pager::finish_checkpoint`] |
+//! | dirty or written -> clean, pending -> free | [`Pager::prepare_checkpoint`], [`Pager::finish_checkpoint`] |
 
 use crate::base::hash::FastMap;
 use crate::error::{Error, Result};
@@ -133,6 +155,9 @@ pub(crate) type NodeCheck = fn(PageId, &[u8]) -> Result<()>;
 pub(crate) struct Pager {
     page_size: usize,
     dirty: IdMap<PageBuf>,
+    /// Changed pages written to their page numbers and dropped from
+    /// memory (WRITTEN PAGES above).
+    written: BTreeSet<PageId>,
     free: BTreeSet<PageId>,
     pending: Vec<PageId>,
     chain: Vec<PageId>,
@@ -175,6 +200,7 @@ impl Pager {
         Ok(Pager {
             page_size,
             dirty: IdMap::default(),
+            written: BTreeSet::new(),
             free,
             pending: Vec::new(),
             chain,
@@ -256,6 +282,56 @@ impl Pager {
     /// checkpoint.
     pub(crate) fn dirty_page(&self, id: PageId) -> Option<&PageBuf> {
         self.dirty.get(&id)
+    }
+
+    /// Pages changed since the last checkpoint and written out early
+    /// (for the integrity check).
+    pub(crate) fn written(&self) -> &BTreeSet<PageId> {
+        &self.written
+    }
+
+    /// Whether anything changed since the last checkpoint: pages in
+    /// memory or written out.
+    pub(crate) fn has_changes(&self) -> bool {
+        !self.dirty.is_empty() || !self.written.is_empty()
+    }
+
+    /// Writes the dirty leaf and overflow pages to their page numbers
+    /// and drops them from memory: they become written (WRITTEN PAGES
+    /// above). Branch pages stay dirty. Returns how many it wrote.
+    pub(crate) fn write_back(
+        &mut self,
+        cache: &PageCache,
+        file: &dyn StorageFile,
+    ) -> Result<usize> {
+        let mut ids: Vec<PageId> = self
+            .dirty
+            .iter()
+            .filter(|(_, buf)| page_header::page_type(buf) != Some(PageType::Branch))
+            .map(|(&id, _)| id)
+            .collect();
+        ids.sort_unstable();
+        let mut pages = Vec::with_capacity(ids.len());
+        for id in ids {
+            let mut buf = self.dirty.remove(&id).expect("listed above");
+            page_header::seal(id, Arc::make_mut(&mut buf));
+            pages.push((id, buf));
+        }
+        let written = write_pages(file, self.page_size, &pages).map(|()| pages.len());
+        // Written or not, they stay accounted for: a failure poisons the
+        // handle, and nothing more is read through this pager.
+        for (id, buf) in pages {
+            if written.is_ok() {
+                debug_assert!(
+                    cache.get(id).is_none() && !self.pinned.contains_key(&id),
+                    "pager invariant 5: a written page has no clean copy"
+                );
+                self.written.insert(id);
+            } else {
+                self.dirty.insert(id, buf);
+            }
+        }
+        written
     }
 
     /// Free, pending and free-list page numbers (for the integrity check).
@@ -371,6 +447,12 @@ impl Pager {
     /// clean (into the cache), pending pages become free.
     pub(crate) fn finish_checkpoint(&mut self, plan: CheckpointPlan, cache: &PageCache) {
         self.epoch += 1;
+        debug_assert!(
+            self.written.last().is_none_or(|&id| id < plan.page_count),
+            "pager invariant 1: written pages are never truncated"
+        );
+        // Clean now; read from the file when next needed.
+        self.written.clear();
         for (id, buf) in self.dirty.drain() {
             debug_assert!(
                 id < plan.page_count,
@@ -425,6 +507,9 @@ fn read_page<'a>(
         PageRef::Held(buf)
     } else if let Some(buf) = pager.pinned.get(&id) {
         PageRef::Held(buf)
+    } else if pager.written.contains(&id) {
+        // Not cached: see WRITTEN PAGES.
+        PageRef::Shared(pager.load(file, id)?)
     } else if let Some(buf) = cache.get(id) {
         PageRef::Shared(buf)
     } else {
@@ -468,6 +553,15 @@ impl PagesMut for PageWriter<'_> {
             self.read(id, expect)?;
             return Ok(id);
         }
+        if self.pager.written.contains(&id) {
+            // Not durable: dirty again in place, no copy.
+            let PageRef::Shared(buf) = self.read(id, expect)? else {
+                unreachable!("a written page is read from the file");
+            };
+            self.pager.written.remove(&id);
+            self.pager.dirty.insert(id, buf);
+            return Ok(id);
+        }
         let copy: PageBuf = Arc::from(&*self.read(id, expect)?);
         let new = self.take_page_number();
         self.pager.dirty.insert(new, copy);
@@ -498,10 +592,15 @@ impl PagesMut for PageWriter<'_> {
         }
         // Checks the range and the type, dirty or clean.
         self.read(id, expect)?;
-        let buf = match self.pager.dirty.remove(&id) {
+        let written = match self.pager.written.contains(&id) {
+            true => Some(Arc::from(&*self.read(id, expect)?)),
+            false => None,
+        };
+        let buf = match self.pager.dirty.remove(&id).or(written) {
             // Never durable (pager invariant 1): move it; the old number is free
             // at once.
             Some(buf) => {
+                self.pager.written.remove(&id);
                 self.pager.free.insert(id);
                 buf
             }
@@ -519,7 +618,7 @@ impl PagesMut for PageWriter<'_> {
     }
 
     fn free(&mut self, id: PageId) {
-        if self.pager.dirty.remove(&id).is_some() {
+        if self.pager.dirty.remove(&id).is_some() || self.pager.written.remove(&id) {
             // Never durable (pager invariant 1): reusable at once.
             self.pager.free.insert(id);
         } else {
@@ -549,4 +648,28 @@ impl PageWriter<'_> {
         self.cache.remove(id);
         id
     }
+}
+
+/// Writes sealed pages, in page order, joining runs of consecutive page
+/// numbers into writes of up to 1 MiB.
+pub(crate) fn write_pages(
+    file: &dyn StorageFile,
+    page_size: usize,
+    pages: &[(PageId, PageBuf)],
+) -> Result<()> {
+    let max_run = (1 << 20) / page_size;
+    let mut buf = Vec::with_capacity(max_run.min(pages.len()) * page_size);
+    let mut i = 0;
+    while i < pages.len() {
+        let start = pages[i].0;
+        buf.clear();
+        let mut j = i;
+        while j < pages.len() && j - i < max_run && pages[j].0 == start + (j - i) as PageId {
+            buf.extend_from_slice(&pages[j].1);
+            j += 1;
+        }
+        file.write_at(&buf, u64::from(start) * page_size as u64)?;
+        i = j;
+    }
+    Ok(())
 }

@@ -20,7 +20,7 @@
 use crate::error::{Error, Result};
 use crate::log::wal;
 use crate::page::meta::Meta;
-use crate::page::page_header::{PageBuf, PageId};
+use crate::page::pager;
 use crate::store::shared::{Store, TreeState};
 use crate::tree::btree;
 use crate::tree::catalog::TableId;
@@ -79,7 +79,7 @@ impl Store {
         let vacuum = st.pager.vacuum_limit();
         let nothing_changed = !force
             && st.meta.checkpoint_lsn == lsn
-            && st.pager.dirty_bytes() == 0
+            && !st.pager.has_changes()
             && st.tables.iter().all(|(_, t)| !t.changed)
             && vacuum.is_none();
         if nothing_changed {
@@ -121,7 +121,7 @@ impl Store {
         };
         // Readers may go on while the pages are written.
         let st = RwLockWriteGuard::downgrade(st);
-        if let Err(e) = self.write_pages(&pages) {
+        if let Err(e) = pager::write_pages(&*self.data, self.page_size, &pages) {
             drop(st);
             if matches!(e, Error::StorageFull(_)) {
                 // No sync was tried, and only pages the durable meta page
@@ -150,27 +150,6 @@ impl Store {
                 .set_len(u64::from(new_meta.page_count) * ps as u64)?;
         }
         Ok(self.log.recycle(new_meta.log_salt)?)
-    }
-
-    /// Writes sealed pages, joining runs of consecutive page numbers into
-    /// writes of up to 1 MiB.
-    fn write_pages(&self, pages: &[(PageId, PageBuf)]) -> Result<()> {
-        let ps = self.page_size;
-        let max_run = (1 << 20) / ps;
-        let mut buf = Vec::with_capacity(max_run * ps);
-        let mut i = 0;
-        while i < pages.len() {
-            let start = pages[i].0;
-            buf.clear();
-            let mut j = i;
-            while j < pages.len() && j - i < max_run && pages[j].0 == start + (j - i) as PageId {
-                buf.extend_from_slice(&pages[j].1);
-                j += 1;
-            }
-            self.data.write_at(&buf, u64::from(start) * ps as u64)?;
-            i = j;
-        }
-        Ok(())
     }
 }
 

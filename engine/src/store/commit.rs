@@ -20,6 +20,27 @@
 //! Step 2 runs the same code as recovery: [`TreeState::apply`] decodes a
 //! record from the log and applies it; a commit applies the operations
 //! straight from the transaction ([`TreeState::apply_ops`]).
+//!
+//! COMMIT BY CHECKPOINT
+//!
+//! A transaction whose record would be larger than `checkpoint_log_size`
+//! is not logged: its changes are applied and a checkpoint follows at
+//! once, whose meta page is the commit point (`Store::commit_by_checkpoint`).
+//! Its operations come as a stream of chunks ([`OpSource`]), from the
+//! transaction's merged write sets when they spilled to disk, so that the
+//! transaction is never held in memory whole. Each chunk is applied under
+//! the tree latch on its own, with the same LSN, through the same
+//! `apply_ops`; between chunks readers go on (the transaction's locks keep
+//! them off its keys, as at any commit). When the pages changed pass
+//! `write_back_size` bytes, the pager writes the changed leaf and
+//! overflow pages to their page numbers and drops them from memory
+//! (`page/pager.rs`, WRITTEN PAGES): they are referenced by no durable meta
+//! page, so writing them early is safe (pager invariant 1), and the
+//! checkpoint only syncs them. The peak memory of a commit of any size is
+//! therefore about the write sets' buffers plus `write_back_size` plus a
+//! chunk. Any failure, in the apply or in producing a chunk (reading the
+//! transaction's spilled runs), poisons the handle, as every failure of a
+//! commit does once it has begun to change the tree.
 
 use crate::error::{Error, Result};
 use crate::log::log_record::{self, Op};
@@ -36,13 +57,35 @@ use crate::tree::node::{self, MAX_VALUE_LEN};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+/// A transaction's operations in redo order, produced a chunk at a time: it
+/// calls its argument on each chunk, and passes on the first error.
+pub(crate) type OpSource<'a> =
+    dyn FnMut(&mut dyn FnMut(&[Op<'_>]) -> Result<()>) -> Result<()> + 'a;
+
+/// Bytes of encoded operations per chunk when a transaction held in memory
+/// commits by checkpoint.
+const CHUNK_BYTES: usize = 4 << 20;
+
 impl Store {
     /// Steps 1 and 2 of a commit: returns the LSN to wait for, or `None`
     /// if the transaction is durable already (committed by checkpoint).
     pub(crate) fn append_and_apply(&self, ops: &[Op<'_>]) -> Result<Option<u64>> {
         let size: usize = ops.iter().map(log_record::encoded_len).sum();
         if size as u64 > self.checkpoint_log_size {
-            self.commit_by_checkpoint(ops)?;
+            self.commit_by_checkpoint(&mut |sink: &mut dyn FnMut(&[Op<'_>]) -> Result<()>| {
+                let mut rest = ops;
+                while !rest.is_empty() {
+                    // Operations up to CHUNK_BYTES, and at least one.
+                    let (mut n, mut bytes) = (0, 0);
+                    while n < rest.len() && (n == 0 || bytes < CHUNK_BYTES) {
+                        bytes += log_record::encoded_len(&rest[n]);
+                        n += 1;
+                    }
+                    sink(&rest[..n])?;
+                    rest = &rest[n..];
+                }
+                Ok(())
+            })?;
             return Ok(None);
         }
         let _latch = self.commit_latch.lock();
@@ -75,18 +118,25 @@ impl Store {
         self.poisoned(flushed)
     }
 
+    /// Commits a transaction too large for the log, its operations coming
+    /// from `ops` in chunks (see COMMIT BY CHECKPOINT above). Returns once
+    /// the commit is durable.
+    pub(crate) fn commit_large(&self, ops: &mut OpSource<'_>) -> Result<()> {
+        self.commit_by_checkpoint(ops)
+    }
+
     /// Commits a transaction too large for the log: rather than write its
     /// changes twice (the log, then the pages at the checkpoint its size
     /// would trigger anyway), apply them and checkpoint at once. The meta
     /// page written names this transaction's LSN, so that write is its
     /// commit point; a crash before it leaves the old meta page and an
     /// untouched tree, and the transaction was never acknowledged.
-    fn commit_by_checkpoint(&self, ops: &[Op<'_>]) -> Result<()> {
+    fn commit_by_checkpoint(&self, ops: &mut OpSource<'_>) -> Result<()> {
         let _ck = self.checkpoint_lock.lock();
         let _latch = self.commit_latch.lock();
         self.poison.check()?;
         let lsn = self.log.appended() + 1;
-        let applied = self.apply_committed(ops, lsn);
+        let applied = self.apply_chunked(ops, lsn);
         self.poisoned(applied)?;
         // The LSN is taken without a frame: the checkpoint's meta records it.
         self.log.skip(lsn);
@@ -124,8 +174,54 @@ impl Store {
             // Still under the tree latch that applied the changes.
             self.versions.record(lsn, rec);
         }
+        st.lsn = lsn;
         drop(st);
         applied
+    }
+
+    /// Applies commit by checkpoint `lsn`, its operations coming from
+    /// `ops` in chunks, each under a tree latch of its own (readers and
+    /// snapshots that begin meanwhile go on between them). The snapshots'
+    /// LSN moves to `lsn` only once every chunk is in, and every chunk's
+    /// versions are kept, even with no snapshot open, for the ones that
+    /// begin meanwhile (`versions.rs`, CHUNKED COMMITS).
+    fn apply_chunked(&self, ops: &mut OpSource<'_>, lsn: u64) -> Result<()> {
+        self.versions.begin_chunked(lsn);
+        let applied = ops(&mut |chunk: &[Op<'_>]| self.apply_chunk(chunk, lsn));
+        let mut st = self.tree.write();
+        if applied.is_ok() {
+            st.lsn = lsn;
+        }
+        self.versions.end_chunked();
+        drop(st);
+        applied
+    }
+
+    /// Applies one chunk of commit by checkpoint `lsn` under the tree
+    /// latch, then writes changed pages out if they take more than
+    /// `write_back_size` bytes of memory.
+    fn apply_chunk(&self, ops: &[Op<'_>], lsn: u64) -> Result<()> {
+        let mut st = self.tree.write();
+        let mut recorder = self.versions.chunk_recorder();
+        let applied = st.apply_ops(
+            &self.cache,
+            &*self.data,
+            ops,
+            0,
+            lsn,
+            &self.next_table_id,
+            recorder.as_mut(),
+        );
+        if let Some(rec) = recorder {
+            self.versions.record_chunk(lsn, rec);
+        }
+        applied?;
+        if st.pager.dirty_bytes() > self.write_back_size {
+            let n = st.pager.write_back(&self.cache, &*self.data)?;
+            self.pages_written_early
+                .fetch_add(n as u64, Ordering::Relaxed);
+        }
+        Ok(())
     }
 
     /// Checkpoints if the log or the dirty pages have outgrown their
@@ -156,13 +252,16 @@ impl TreeState {
         next_table_id: &AtomicU32,
     ) -> Result<()> {
         let ops = log_record::decode(record, offset)?;
-        self.apply_ops(cache, file, &ops, offset, lsn, next_table_id, None)
+        self.apply_ops(cache, file, &ops, offset, lsn, next_table_id, None)?;
+        self.lsn = lsn;
+        Ok(())
     }
 
     /// Applies transaction `lsn`'s changes to the tree, in order: at
     /// commit straight from the transaction, in recovery from the decoded
     /// record. With a `recorder`, the value each put or delete replaces is
-    /// handed to it first, for the open snapshots (`versions.rs`).
+    /// handed to it first, for the open snapshots (`versions.rs`). The
+    /// caller moves [`TreeState::lsn`] once the whole transaction is in.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn apply_ops(
         &mut self,
@@ -215,7 +314,6 @@ impl TreeState {
                 }
             }
         }
-        self.lsn = lsn;
         Ok(())
     }
 }

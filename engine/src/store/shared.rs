@@ -68,6 +68,11 @@ pub(crate) struct Store {
     pub versions: Versions,
     /// Checkpoints that wrote a meta page, since the handle opened.
     pub checkpoints: AtomicU64,
+    /// A commit by checkpoint writes changed pages out early when they
+    /// take more than this many bytes of memory (`Options::txn_memory_limit`).
+    pub write_back_size: usize,
+    /// Pages written out early by commits by checkpoint (`Stats`).
+    pub pages_written_early: AtomicU64,
 }
 
 impl Store {

@@ -51,6 +51,18 @@
 //! later than the tree read is one the tree did not show, whose
 //! before-image is what the tree showed.
 //!
+//! CHUNKED COMMITS
+//!
+//! A commit too large for the log is applied in chunks, each under a tree
+//! latch of its own (`commit.rs`), so that readers are not shut out for
+//! the whole apply. A snapshot that begins between two chunks reads at the
+//! previous commit's LSN, so it needs the versions of the chunks already
+//! in: while such a commit is applied, every chunk's versions are kept,
+//! whether or not a snapshot is open, and the tree's LSN moves to the
+//! commit's only after its last chunk. If they pass the memory bound, the
+//! open snapshots expire, the commit's versions are dropped, and a snapshot
+//! that begins before the commit is done is born expired.
+//!
 //! WHAT AN OLD SNAPSHOT COSTS
 //!
 //! Nothing on disk and nothing in the log: checkpoints run as usual,
@@ -144,8 +156,16 @@ impl Snapshot {
     }
 }
 
+/// A commit by checkpoint being applied in chunks (CHUNKED COMMITS).
+struct Chunked {
+    lsn: u64,
+    /// Its versions are being kept (not given up past the bound).
+    recording: bool,
+}
+
 struct VersionState {
     next_id: u64,
+    chunked: Option<Chunked>,
     /// Open snapshots by (LSN, id), with their expiry marks.
     snapshots: BTreeMap<(u64, u64), Arc<AtomicBool>>,
     /// Versions by key (table id big-endian, then the key), oldest first.
@@ -183,6 +203,7 @@ impl Versions {
         Versions {
             state: Mutex::new(VersionState {
                 next_id: 0,
+                chunked: None,
                 snapshots: BTreeMap::new(),
                 by_key: BTreeMap::new(),
                 by_lsn: VecDeque::new(),
@@ -201,6 +222,12 @@ impl Versions {
         let mut st = self.state.lock();
         let id = st.next_id;
         st.next_id += 1;
+        if st.chunked.as_ref().is_some_and(|c| !c.recording) {
+            // It would need versions that a chunked commit gave up.
+            self.expired.fetch_add(1, Ordering::Relaxed);
+            let expired = Arc::new(AtomicBool::new(true));
+            return Snapshot { lsn, id, expired };
+        }
         let expired = Arc::new(AtomicBool::new(false));
         st.snapshots.insert((lsn, id), expired.clone());
         self.open.fetch_add(1, Ordering::Release);
@@ -239,8 +266,60 @@ impl Versions {
         if rec.changes.is_empty() || st.snapshots.is_empty() {
             return;
         }
-        let mut keys = Vec::with_capacity(rec.changes.len());
-        for (table, key, before) in rec.changes {
+        self.keep(&mut st, lsn, rec.changes);
+        while st.bytes > self.limit && self.expire_oldest(&mut st) {}
+    }
+
+    /// Starts a commit by checkpoint `lsn` applied in chunks, under the
+    /// commit latch (CHUNKED COMMITS).
+    pub(crate) fn begin_chunked(&self, lsn: u64) {
+        self.state.lock().chunked = Some(Chunked {
+            lsn,
+            recording: true,
+        });
+    }
+
+    /// A recorder for the next chunk of the commit being applied in
+    /// chunks, unless it gave its versions up.
+    pub(crate) fn chunk_recorder(&self) -> Option<Recorder> {
+        let st = self.state.lock();
+        st.chunked
+            .as_ref()
+            .is_some_and(|c| c.recording)
+            .then(|| Recorder {
+                limit: self.limit,
+                ..Recorder::default()
+            })
+    }
+
+    /// Keeps the versions of a chunk of commit `lsn`, under the tree latch
+    /// that applied it; past the bound, gives the commit's versions up.
+    pub(crate) fn record_chunk(&self, lsn: u64, rec: Recorder) {
+        let mut st = self.state.lock();
+        if !rec.overflowed {
+            self.keep(&mut st, lsn, rec.changes);
+        }
+        if rec.overflowed || st.bytes > self.limit {
+            while self.expire_oldest(&mut st) {}
+            if let Some(c) = &mut st.chunked {
+                c.recording = false;
+            }
+            self.collect(&mut st);
+        }
+    }
+
+    /// Ends the commit applied in chunks, under the tree latch that moves
+    /// the tree's LSN to it.
+    pub(crate) fn end_chunked(&self) {
+        let mut st = self.state.lock();
+        st.chunked = None;
+        self.collect(&mut st);
+    }
+
+    /// Adds commit `lsn`'s versions.
+    fn keep(&self, st: &mut VersionState, lsn: u64, changes: Vec<(TableId, Box<[u8]>, Before)>) {
+        let mut keys = Vec::with_capacity(changes.len());
+        for (table, key, before) in changes {
             st.bytes += cost(&key, &before);
             let k = versioned_key(table, &key);
             st.by_key
@@ -251,7 +330,6 @@ impl Versions {
         }
         self.kept.fetch_add(keys.len(), Ordering::Release);
         st.by_lsn.push_back((lsn, keys));
-        while st.bytes > self.limit && self.expire_oldest(&mut st) {}
     }
 
     /// Marks the oldest open snapshot expired and drops what only it
@@ -268,12 +346,16 @@ impl Versions {
         true
     }
 
-    /// Drops the versions no open snapshot needs (invariant 2).
+    /// Drops the versions no open snapshot needs (invariant 2), keeping a
+    /// recording chunked commit's for the snapshots still to begin.
     fn collect(&self, st: &mut VersionState) {
-        let oldest = st
+        let mut oldest = st
             .snapshots
             .first_key_value()
             .map_or(u64::MAX, |(k, _)| k.0);
+        if let Some(c) = st.chunked.as_ref().filter(|c| c.recording) {
+            oldest = oldest.min(c.lsn - 1);
+        }
         let mut dropped = 0;
         while st.by_lsn.front().is_some_and(|(lsn, _)| *lsn <= oldest) {
             let Some((_, keys)) = st.by_lsn.pop_front() else {

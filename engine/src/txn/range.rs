@@ -11,9 +11,11 @@
 //!
 //! At each step an end takes the nearer of two entries: the tree's next
 //! one (its cursor's) and the transaction's own next write in the range
-//! (`write_set.rs`). An own write of the same key shadows the tree's entry,
-//! and an own delete is skipped along with it. Whatever was taken, the
-//! end's bound moves past its key.
+//! (its own-write cursor's, `write_set.rs`: a merge of the write set's
+//! memory and spilled runs). An own write of the same key shadows the
+//! tree's entry, and an own delete is skipped along with it. Whatever was
+//! taken, the end's bound moves past its key, and each cursor skips what
+//! lies behind its end's bound before it is looked at again.
 //!
 //! SNAPSHOTS
 //!
@@ -46,7 +48,7 @@ use crate::tree::cursor::{Cursor, Entry, above, below};
 use crate::tree::node::Span;
 use crate::txn::lock_table::{Mode, Resource};
 use crate::txn::transaction::Transaction;
-use crate::txn::write_set::WriteSet;
+use crate::txn::write_set::{OwnCursor, WriteSet};
 use std::ops::{Bound, RangeBounds};
 use std::sync::Arc;
 
@@ -125,6 +127,8 @@ impl Transaction {
             hi: hi.map(KeyBuf::new),
             front: End::new(false),
             back: End::new(true),
+            own_front: None,
+            own_back: None,
             failed: false,
             overflow: Vec::new(),
             snapshot: self.snapshot.as_ref(),
@@ -147,6 +151,9 @@ pub struct Range<'t> {
     hi: Bound<KeyBuf>,
     front: End,
     back: End,
+    /// Cursors over the own writes, one per end, made when first needed.
+    own_front: Option<OwnCursor<'t>>,
+    own_back: Option<OwnCursor<'t>>,
     failed: bool,
     /// The value of the entry lent last, when it came from overflow pages.
     overflow: Vec<u8>,
@@ -210,15 +217,16 @@ impl End {
 }
 
 /// Where the entry a step produced lies, until the next step.
-enum Lent<'t> {
+enum Lent {
     /// An entry of the leaf of the back end (`.0` true) or the front,
     /// with its value in the leaf.
     Leaf(bool, Entry),
     /// An entry of that leaf whose value was read from overflow pages
     /// into [`Range::overflow`]; the key's span.
     Overflow(bool, Span),
-    /// The transaction's own write.
-    Own(&'t [u8], &'t [u8]),
+    /// The transaction's own write at the back end's (`.0` true) or the
+    /// front end's own-write cursor.
+    Own(bool),
     /// A snapshot's version, in [`Range::held`].
     Held,
 }
@@ -330,7 +338,7 @@ impl<'t> Range<'t> {
     /// The general path: reads the next leaf when the cursor needs one,
     /// and merges the tree's next entry with the transaction's own next
     /// write. `None` when this end has met the other.
-    fn step(&mut self, reverse: bool) -> Result<Option<Lent<'t>>> {
+    fn step(&mut self, reverse: bool) -> Result<Option<Lent>> {
         self.front.sync(&mut self.lo);
         self.back.sync(&mut self.hi);
         loop {
@@ -378,10 +386,33 @@ impl<'t> Range<'t> {
                     snap.check()?;
                     v.map(Shadow::Version)
                 }
-                None => self
-                    .own
-                    .and_then(|w| w.edge(lo, hi, reverse))
-                    .map(|(k, v)| Shadow::Own(k, v)),
+                None => {
+                    let own_cursor = if reverse {
+                        &mut self.own_back
+                    } else {
+                        &mut self.own_front
+                    };
+                    match self.own {
+                        Some(w) => {
+                            let (this, other) = if reverse { (hi, lo) } else { (lo, hi) };
+                            let c = match own_cursor {
+                                Some(c) => c,
+                                None => own_cursor.insert(w.cursor(this, reverse)?),
+                            };
+                            c.skip_behind(this)?;
+                            c.current()
+                                .filter(|(k, _)| {
+                                    if reverse {
+                                        above(k, other)
+                                    } else {
+                                        below(k, other)
+                                    }
+                                })
+                                .map(|(k, v)| Shadow::Own(k, v.is_some()))
+                        }
+                        None => None,
+                    }
+                }
             };
             let shadow_key = shadow.as_ref().map(Shadow::key);
             let Some(shadow_first) = own_first(tree_key, shadow_key, reverse) else {
@@ -395,7 +426,9 @@ impl<'t> Range<'t> {
                         cursor.advance();
                     }
                     match sh {
-                        Shadow::Own(k, v) => (v.map(|v| Lent::Own(k, v)), KeyRef::Own(k)),
+                        Shadow::Own(k, present) => {
+                            (present.then_some(Lent::Own(reverse)), KeyRef::Own(k))
+                        }
                         Shadow::Version((k, v)) => {
                             let present = v.is_some();
                             self.held = (k, v);
@@ -459,7 +492,7 @@ impl<'t> Range<'t> {
     }
 
     /// The key and value a step produced.
-    fn slices(&self, lent: Lent<'t>) -> (&[u8], &[u8]) {
+    fn slices(&self, lent: Lent) -> (&[u8], &[u8]) {
         let cursor = |back: bool| {
             if back {
                 &self.back.cursor
@@ -473,7 +506,18 @@ impl<'t> Range<'t> {
                 (c.bytes(e.key), c.bytes(e.value.unwrap_or_default()))
             }
             Lent::Overflow(back, key) => (cursor(back).bytes(key), &self.overflow),
-            Lent::Own(k, v) => (k, v),
+            Lent::Own(back) => {
+                let own = if back {
+                    &self.own_back
+                } else {
+                    &self.own_front
+                };
+                let (k, v) = own
+                    .as_ref()
+                    .and_then(OwnCursor::current)
+                    .expect("the step left the own write at hand");
+                (k, v.expect("a step lends no delete"))
+            }
             Lent::Held => (&self.held.0, self.held.1.as_deref().unwrap_or_default()),
         }
     }
@@ -544,9 +588,9 @@ enum KeyRef<'t> {
 }
 
 /// What may shadow the tree's next entry: the transaction's own next write
-/// (`None`: a delete), or its snapshot's next version (`None`: absent).
+/// (`false`: a delete), or its snapshot's next version (`None`: absent).
 enum Shadow<'t> {
-    Own(&'t [u8], Option<&'t [u8]>),
+    Own(&'t [u8], bool),
     Version((Vec<u8>, Before)),
 }
 

@@ -2,11 +2,27 @@
 //! strict two-phase locking.
 //!
 //! A transaction never changes the shared tree before it commits. Its
-//! puts and deletes go into a private buffer (one ordered map per table);
-//! its reads look in the buffer first, then in the tree. Commit turns the
-//! buffer into one redo record, which the store appends to the log and
-//! applies to the tree (`store/commit.rs`); rollback, or dropping the
-//! transaction, throws the buffer away, so no undo log is needed.
+//! puts and deletes go into a private buffer (a write set per table,
+//! `write_set.rs`); its reads look in the buffer first, then in the tree.
+//! Commit turns the buffer into one redo record, which the store appends
+//! to the log and applies to the tree (`store/commit.rs`); rollback, or
+//! dropping the transaction, throws the buffer away, so no undo log is
+//! needed.
+//!
+//! BOUNDED MEMORY
+//!
+//! The write sets' buffers together stay within `Options::txn_memory_limit`:
+//! a write that would grow them past it first spills every write set to a
+//! sorted run in the scratch file (`spill.rs`). A transaction whose writes
+//! spilled commits from a merge of its runs: through the log as one record
+//! built in memory when that record fits `checkpoint_log_size`, otherwise by
+//! checkpoint, its operations streamed to the store in chunks of
+//! [`CHUNK_BYTES`] (`store/commit.rs`). A write that takes the transaction
+//! past `Options::max_transaction_size` fails with
+//! `Error::TransactionTooLarge`, and a buffer the allocator refuses with
+//! `Error::OutOfMemory`; either rolls the transaction back on the spot (its
+//! locks released, its buffers and runs dropped), and the handle stays
+//! usable.
 //!
 //! Every read and write first takes its lock (`lock_table.rs`): IS + S on
 //! the key for a point read, IX + X for a write, S on the table for a
@@ -37,14 +53,16 @@
 use crate::base::hash::FastMap;
 use crate::base::hash::key_hash;
 use crate::error::{Error, Result};
-use crate::log::log_record::Op;
+use crate::log::log_record::{self, Op};
 use crate::store::shared::Store;
 use crate::store::versions::{Before, Snapshot};
 use crate::tree::btree::{self, Found};
 use crate::tree::catalog::{self, TableId};
 use crate::tree::node::{self, MAX_VALUE_LEN};
 use crate::txn::lock_table::{LockManager, Mode, Resource, TxnId};
+use crate::txn::spill::{Spill, try_reserve};
 use crate::txn::write_set::WriteSet;
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -52,6 +70,10 @@ use std::sync::atomic::Ordering;
 
 /// Key locks on one table after which a transaction locks the whole table.
 const ESCALATE_AFTER: usize = 4096;
+
+/// Bytes of keys and values per chunk of operations that a spilled
+/// transaction committing by checkpoint hands the store at a time.
+pub(crate) const CHUNK_BYTES: usize = 4 << 20;
 
 /// A transaction, read-write ([`Database::begin`](crate::Database::begin))
 /// or read-only ([`Database::begin_read`](crate::Database::begin_read)).
@@ -85,6 +107,10 @@ pub struct Transaction {
     /// A read-only transaction's snapshot: it reads through it and takes
     /// no locks.
     pub(crate) snapshot: Option<Snapshot>,
+    /// The limits and the scratch file for spilling writes.
+    spill: Arc<Spill>,
+    /// Bytes of keys and values written (`WriteSet::size`, summed).
+    size: u64,
 }
 
 /// A value a transaction read: from the tree, or a snapshot's version.
@@ -164,6 +190,7 @@ impl Transaction {
     pub(crate) fn new(
         store: Arc<Store>,
         lock_manager: Arc<LockManager>,
+        spill: Arc<Spill>,
         read_only: bool,
     ) -> Transaction {
         let id = lock_manager.new_txn();
@@ -183,6 +210,8 @@ impl Transaction {
             open: true,
             seen_lsn: std::cell::Cell::new(0),
             snapshot,
+            spill,
+            size: 0,
         }
     }
 
@@ -233,12 +262,18 @@ impl Transaction {
             Err(e) => {
                 // Roll back now, so that the transactions we were in the
                 // way of go on even if the caller keeps this one around.
-                self.locks.borrow_mut().clear();
-                self.lock_manager.release_all(self.id);
-                *self.failed.borrow_mut() = Some(e.clone());
+                self.roll_back_with(&e);
                 Err(e)
             }
         }
+    }
+
+    /// Rolls the transaction back on the spot (its locks released) and
+    /// makes every later call return `e`.
+    fn roll_back_with(&self, e: &Error) {
+        self.locks.borrow_mut().clear();
+        self.lock_manager.release_all(self.id);
+        *self.failed.borrow_mut() = Some(e.clone());
     }
 
     /// Locks `key` of `table` in `mode` (S or X), with the table's intention
@@ -393,6 +428,14 @@ impl Transaction {
     }
 
     /// Stores `value` under `key` in table `table`, replacing any old value.
+    ///
+    /// Past `Options::txn_memory_limit` the transaction's writes spill to
+    /// the scratch file first. A write that takes the transaction past
+    /// `Options::max_transaction_size` fails with
+    /// [`Error::TransactionTooLarge`], one whose buffers cannot be
+    /// allocated with [`Error::OutOfMemory`], and one whose spill fails
+    /// with the I/O error; each rolls the transaction back (every later
+    /// call on it returns the same error), and the handle stays usable.
     pub fn put(&mut self, table: &str, key: &[u8], value: &[u8]) -> Result<()> {
         self.writable()?;
         self.check_key(key)?;
@@ -404,8 +447,53 @@ impl Transaction {
         }
         let id = self.table(table)?;
         self.lock_key(id, key, Mode::Exclusive)?;
-        self.writes.entry(id).or_default().insert(key, Some(value));
+        self.write(id, key, Some(value))
+    }
+
+    /// Records a write in table `id`'s write set, spilling first if the
+    /// buffers would outgrow their limit. A write past the size limit, or
+    /// a failed allocation or spill, rolls the transaction back.
+    fn write(&mut self, id: TableId, key: &[u8], value: Option<&[u8]>) -> Result<()> {
+        let r = self.try_write(id, key, value);
+        if let Err(e) = &r {
+            self.roll_back_with(e);
+            self.writes.clear();
+            self.size = 0;
+        }
+        r
+    }
+
+    fn try_write(&mut self, id: TableId, key: &[u8], value: Option<&[u8]>) -> Result<()> {
+        // Buffers grow by doubling, so this sum is seldom needed.
+        let grow = self.writes.get(&id).map_or(0, |w| w.growth(key, value));
+        if grow > 0
+            && self.writes.values().map(WriteSet::memory).sum::<usize>() + grow
+                > self.spill.memory_limit
+        {
+            for (&t, w) in &mut self.writes {
+                // The table written keeps its buffers for what follows.
+                w.spill(&self.spill, t == id)?;
+            }
+        }
+        let w = self.writes.entry(id).or_default();
+        let size = w.size();
+        w.insert(key, value)?;
+        self.size = self.size - size + w.size();
+        if self.size > self.spill.max_size {
+            return Err(Error::TransactionTooLarge {
+                limit: self.spill.max_size,
+            });
+        }
         Ok(())
+    }
+
+    /// This transaction's own write of `key` in table `id`, if any
+    /// (`Some(None)`: deleted).
+    fn own_write(&self, id: TableId, key: &[u8]) -> Result<Option<Option<Cow<'_, [u8]>>>> {
+        match self.writes.get(&id) {
+            Some(w) => w.get(key),
+            None => Ok(None),
+        }
     }
 
     /// The value under `key` in table `table`, as this transaction sees it.
@@ -413,8 +501,8 @@ impl Transaction {
         self.usable()?;
         self.check_key(key)?;
         let id = self.table(table)?;
-        if let Some(v) = self.writes.get(&id).and_then(|w| w.get(key)) {
-            return Ok(v.map(<[u8]>::to_vec)); // our own write: we hold X already
+        if let Some(v) = self.own_write(id, key)? {
+            return Ok(v.map(Cow::into_owned)); // our own write: we hold X already
         }
         Ok(self.read(id, key)?.map(Read::into_vec))
     }
@@ -462,8 +550,8 @@ impl Transaction {
         self.usable()?;
         self.check_key(key)?;
         let id = self.table(table)?;
-        if let Some(v) = self.writes.get(&id).and_then(|w| w.get(key)) {
-            return Ok(f(v));
+        if let Some(v) = self.own_write(id, key)? {
+            return Ok(f(v.as_deref()));
         }
         let found = self.read(id, key)?;
         Ok(f(found.as_ref().map(Read::bytes)))
@@ -478,8 +566,8 @@ impl Transaction {
         self.check_key(key)?;
         let id = self.table(table)?;
         self.lock_key(id, key, Mode::Exclusive)?;
-        if let Some(v) = self.writes.get(&id).and_then(|w| w.get(key)) {
-            return Ok(v.map(<[u8]>::to_vec));
+        if let Some(v) = self.own_write(id, key)? {
+            return Ok(v.map(Cow::into_owned));
         }
         let found = self
             .store
@@ -488,19 +576,20 @@ impl Transaction {
     }
 
     /// Removes `key` from table `table`; returns whether it was there.
+    /// Fails, and rolls back, as [`Transaction::put`] does.
     pub fn delete(&mut self, table: &str, key: &[u8]) -> Result<bool> {
         self.writable()?;
         self.check_key(key)?;
         let id = self.table(table)?;
         self.lock_key(id, key, Mode::Exclusive)?;
-        let existed = match self.writes.get(&id).and_then(|w| w.get(key)) {
+        let existed = match self.own_write(id, key)? {
             Some(v) => v.is_some(),
             None => self
                 .store
                 .read_tree(id, |r, root, _| btree::contains(r, root, key))?,
         };
         if existed {
-            self.writes.entry(id).or_default().insert(key, None);
+            self.write(id, key, None)?;
         }
         Ok(existed)
     }
@@ -513,17 +602,19 @@ impl Transaction {
     pub fn commit(mut self) -> Result<()> {
         self.usable()?;
         let writes = self.writes.values().any(|w| !w.is_empty()) || !self.created.is_empty();
-        let wait_for = if writes {
-            let ops = self.ops();
-            self.store.append_and_apply(&ops)?
-        } else if let Some(snap) = &self.snapshot {
+        let wait_for = if let Some(snap) = &self.snapshot {
             // The snapshot may include commits not yet durable.
             (snap.lsn > 0).then_some(snap.lsn)
-        } else {
+        } else if !writes {
             // What this transaction read may come from commits not yet
             // durable (their locks were released early): wait for them.
             let seen = self.seen_lsn.get();
             (seen > 0).then_some(seen)
+        } else if self.writes.values().any(WriteSet::is_spilled) {
+            self.commit_spilled()?
+        } else {
+            let ops = self.ops()?;
+            self.store.append_and_apply(&ops)?
         };
         // Early lock release: once the record is in the log, the log's
         // order is the serialisation order, and any transaction that reads
@@ -540,21 +631,118 @@ impl Transaction {
     /// Throws the transaction's writes away and releases its locks.
     pub fn rollback(self) {}
 
-    /// This transaction's changes, in the order its redo record lists
-    /// them: tables created, then each table's writes in key order.
-    fn ops(&self) -> Vec<Op<'_>> {
-        let mut ops: Vec<Op<'_>> = self
-            .created
+    /// The tables this transaction created, as operations.
+    fn created_ops(&self) -> impl Iterator<Item = Op<'_>> {
+        self.created
             .iter()
             .map(|(id, name)| Op::CreateTable { id: *id, name })
-            .collect();
+    }
+
+    /// This transaction's changes, in the order its redo record lists
+    /// them: tables created, then each table's writes in key order. For a
+    /// transaction that never spilled: the operations borrow its buffers.
+    fn ops(&self) -> Result<Vec<Op<'_>>> {
+        let mut ops: Vec<Op<'_>> = self.created_ops().collect();
         for (&table, w) in &self.writes {
-            ops.extend(w.in_order().into_iter().map(|(key, v)| match v {
+            let writes = w.in_order()?;
+            try_reserve(&mut ops, writes.len())?;
+            ops.extend(writes.into_iter().map(|(key, v)| match v {
                 Some(value) => Op::Put { table, key, value },
                 None => Op::Delete { table, key },
             }));
         }
-        ops
+        Ok(ops)
+    }
+
+    /// Commits a transaction whose writes spilled: through the log when
+    /// its record surely fits `checkpoint_log_size` (the record is then
+    /// built in memory, at most that large), otherwise by checkpoint, its
+    /// operations streamed in chunks. Returns the LSN to wait for, as
+    /// `Store::append_and_apply` does.
+    fn commit_spilled(&self) -> Result<Option<u64>> {
+        let created: u64 = self
+            .created_ops()
+            .map(|op| log_record::encoded_len(&op) as u64)
+            .sum();
+        let bound = created
+            + self
+                .writes
+                .values()
+                .map(WriteSet::op_bytes_bound)
+                .sum::<u64>();
+        if bound <= self.store.checkpoint_log_size {
+            let (mut lsn, mut appended) = (None, false);
+            let r = self.stream_ops(usize::MAX, &mut |ops: &[Op<'_>]| {
+                appended = true;
+                lsn = self.store.append_and_apply(ops)?;
+                Ok(())
+            });
+            return match r {
+                // Reading the runs back failed: a commit that fails on I/O
+                // poisons the handle, whichever file failed it, so that
+                // its caller never has to tell which.
+                Err(e) if !appended => self.store.poisoned(Err(e)),
+                r => r.map(|()| lsn),
+            };
+        }
+        self.store
+            .commit_large(&mut |sink: &mut dyn FnMut(&[Op<'_>]) -> Result<()>| {
+                self.stream_ops(CHUNK_BYTES, sink)
+            })?;
+        Ok(None)
+    }
+
+    /// Hands `sink` this transaction's changes in redo order, in chunks
+    /// whose keys and values pass `max` bytes by at most one write (the
+    /// tables created lead the first chunk). Keys and values are copied
+    /// out of the merge into one buffer per chunk.
+    fn stream_ops(&self, max: usize, sink: &mut dyn FnMut(&[Op<'_>]) -> Result<()>) -> Result<()> {
+        /// One write of a chunk: its table, and where its key and value
+        /// (`None`: a delete) lie in the chunk's buffer.
+        type Span = (TableId, usize, usize, Option<usize>);
+        let first = std::cell::Cell::new(true);
+        let mut flush = |buf: &mut Vec<u8>, spans: &mut Vec<Span>| -> Result<()> {
+            let mut ops: Vec<Op<'_>> = Vec::new();
+            if first.replace(false) {
+                ops.extend(self.created_ops());
+            }
+            try_reserve(&mut ops, spans.len())?;
+            ops.extend(spans.iter().map(|&(table, at, klen, vlen)| {
+                let key = &buf[at..at + klen];
+                match vlen {
+                    Some(n) => Op::Put {
+                        table,
+                        key,
+                        value: &buf[at + klen..at + klen + n],
+                    },
+                    None => Op::Delete { table, key },
+                }
+            }));
+            sink(&ops)?;
+            buf.clear();
+            spans.clear();
+            Ok(())
+        };
+        let (mut buf, mut spans) = (Vec::new(), Vec::new());
+        for (&table, w) in &self.writes {
+            w.for_each(|key, value| {
+                let len = key.len() + value.map_or(0, <[u8]>::len);
+                try_reserve(&mut buf, len)?;
+                try_reserve(&mut spans, 1)?;
+                spans.push((table, buf.len(), key.len(), value.map(<[u8]>::len)));
+                buf.extend_from_slice(key);
+                buf.extend_from_slice(value.unwrap_or_default());
+                if buf.len() >= max {
+                    flush(&mut buf, &mut spans)?;
+                }
+                Ok(())
+            })?;
+        }
+        // The last chunk, or the only one (perhaps only tables created).
+        if !spans.is_empty() || first.get() {
+            flush(&mut buf, &mut spans)?;
+        }
+        Ok(())
     }
 
     fn release(&mut self) {

@@ -211,7 +211,7 @@ fn classify(e: EtcdError) -> Failure {
     };
     let msg = status.message();
     let too_large = |what: &str| {
-        Failure::Refused(Error::TxnTooLarge {
+        Failure::Refused(Error::CommitTooLarge {
             detail: format!("{what} ({msg})"),
         })
     };

@@ -28,8 +28,8 @@
 //!
 //! | limit | etcd's default | here |
 //! | --- | --- | --- |
-//! | operations per transaction (`--max-txn-ops`) | 128 | the backend needs `max_txn_ops` (1024 by default), checked at connect; a commit over it fails with `TxnTooLarge`, committing nothing |
-//! | request size (`--max-request-bytes`) | 1.5 MiB | a commit estimated over `max_request_bytes` fails with `TxnTooLarge`, committing nothing; a value over it less 4 KiB fails at `put` with `ValueTooLarge` |
+//! | operations per transaction (`--max-txn-ops`) | 128 | the backend needs `max_txn_ops` (1024 by default), checked at connect; a commit over it fails with `CommitTooLarge`, committing nothing |
+//! | request size (`--max-request-bytes`) | 1.5 MiB | a commit estimated over `max_request_bytes` fails with `CommitTooLarge`, committing nothing; a value over it less 4 KiB fails at `put` with `ValueTooLarge` |
 //! | storage quota (`--quota-backend-bytes`) | 2 GiB | when the cluster is full it refuses writes ("database space exceeded"): `Unavailable`, naming the quota; compact, defragment, or raise it |
 //! | history (`--auto-compaction-*`) | kept until compacted | a transaction whose read revision was compacted away gets `Conflict` and is retried at a newer one |
 //! | key length | none of its own | 1,024 bytes, as the engine with its default pages |
@@ -112,7 +112,7 @@ impl EtcdStore {
         let txn = Txn::new().when(vec![Compare::version(probe, CompareOp::Equal, 0); n]);
         match s.cluster.txn("connect", &txn) {
             Ok(_) => Ok(()),
-            Err(Failure::Refused(Error::TxnTooLarge { .. })) => {
+            Err(Failure::Refused(Error::CommitTooLarge { .. })) => {
                 Err(Error::InvalidOptions(format!(
                     "the etcd cluster at {:?} accepts fewer than {n} operations per transaction: \
                  start every member with --max-txn-ops={n} (or more), or connect with \

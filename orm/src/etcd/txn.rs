@@ -61,7 +61,7 @@
 //!
 //! LIMITS. Before sending, the commit counts its compares and its
 //! operations against `max_txn_ops` and estimates its size against
-//! `max_request_bytes`; over either, it fails with `TxnTooLarge` and
+//! `max_request_bytes`; over either, it fails with `CommitTooLarge` and
 //! sends nothing. A commit is all or nothing in etcd, so no partial
 //! commit exists in any case.
 
@@ -237,7 +237,7 @@ impl EtcdTxn {
         let limits = &self.shared.cluster.config;
         let most = compares.len().max(ops.len());
         if most > limits.max_txn_ops || bytes > limits.max_request_bytes {
-            return Err(Error::TxnTooLarge {
+            return Err(Error::CommitTooLarge {
                 detail: format!(
                     "{} compares and {} operations of about {bytes} bytes, over the limits of \
                      {} operations (--max-txn-ops) and {} bytes (--max-request-bytes)",

@@ -30,6 +30,7 @@ pub fn child_options() -> Options {
         log_preallocate: env_u64("STRATA_KILL_CHILD_PREALLOC"),
         cache_size: or("STRATA_KILL_CHILD_CACHE", 64 << 20) as usize,
         checkpoint_dirty_size: or("STRATA_KILL_CHILD_DIRTY", 64 << 20) as usize,
+        txn_memory_limit: or("STRATA_KILL_CHILD_TXN_MEMORY", 64 << 20) as usize,
         ..Options::default()
     }
 }

@@ -132,7 +132,8 @@ impl KillLoop {
 
 /// Engine options of one round, from its random choices: small logs (many
 /// checkpoints, large commits by checkpoint), small caches, no
-/// preallocation, and the defaults. The child reads them back with
+/// preallocation, small transaction memory limits (spills), and the
+/// defaults. The child reads them back with
 /// [`child_options`](super::child::child_options).
 pub fn round_options(rng: &mut Rng) -> Vec<(&'static str, String)> {
     let log = match rng.below(6) {
@@ -156,11 +157,20 @@ pub fn round_options(rng: &mut Rng) -> Vec<(&'static str, String)> {
     } else {
         64 << 20
     };
+    // Small transaction memory limits make the larger transactions spill
+    // their writes to the scratch file, and those that commit by
+    // checkpoint write pages out early.
+    let txn_memory = match rng.below(3) {
+        0 => 16 << 10,
+        1 => 64 << 10,
+        _ => 64 << 20,
+    };
     vec![
         ("STRATA_KILL_CHILD_LOG", log.to_string()),
         ("STRATA_KILL_CHILD_PREALLOC", prealloc.to_string()),
         ("STRATA_KILL_CHILD_CACHE", cache.to_string()),
         ("STRATA_KILL_CHILD_DIRTY", dirty.to_string()),
+        ("STRATA_KILL_CHILD_TXN_MEMORY", txn_memory.to_string()),
     ]
 }
 
