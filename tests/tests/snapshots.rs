@@ -553,3 +553,79 @@ fn snapshots_read_a_prefix_of_the_serial_order() {
     assert!(checked > 0);
     assert_eq!(db.stats().snapshots_open, 0);
 }
+
+/// A commit too large for the log is applied in chunks, and readers go on
+/// between them: every snapshot, begun before, during or after such a
+/// commit, sees all of it or none of it.
+#[test]
+fn snapshots_see_a_commit_applied_in_chunks_whole_or_not_at_all() {
+    let dir = TempDir::new("snap-chunked");
+    let db = open(
+        &dir,
+        Options {
+            checkpoint_log_size: 1 << 20,
+            txn_memory_limit: 2 << 20,
+            ..small()
+        },
+    );
+    const KEYS: u32 = 40_000; // 40,000 values of 200 bytes: two 4 MiB chunks
+    let fill = |tx: &mut Transaction, generation: u8| -> Result<(), Error> {
+        for i in 0..KEYS {
+            tx.put("t", &i.to_be_bytes(), &[generation; 200])?;
+        }
+        Ok(())
+    };
+    db.transaction(|tx| {
+        tx.create_table("t")?;
+        fill(tx, 0)
+    })
+    .unwrap();
+    let before = db.begin_read().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (db, stop) = (db.clone(), stop.clone());
+            thread::spawn(move || {
+                let mut seen = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let tx = db.begin_read().unwrap();
+                    let mut generations = BTreeMap::new();
+                    let mut n = 0u32;
+                    for kv in tx.range("t", ..).unwrap() {
+                        let (_, v) = kv.unwrap();
+                        *generations.entry(v[0]).or_insert(0u32) += 1;
+                        n += 1;
+                    }
+                    assert_eq!(n, KEYS);
+                    assert_eq!(
+                        generations.len(),
+                        1,
+                        "a snapshot saw parts of two commits: {generations:?}"
+                    );
+                    seen.push(*generations.keys().next().unwrap());
+                }
+                seen
+            })
+        })
+        .collect();
+    for generation in 1..=3u8 {
+        db.transaction(|tx| fill(tx, generation)).unwrap();
+    }
+    stop.store(true, Ordering::Relaxed);
+    for r in readers {
+        let seen = r.join().unwrap();
+        assert!(!seen.is_empty());
+    }
+    // The snapshot begun before the big commits saw none of them.
+    let old: Vec<_> = before
+        .range("t", ..)
+        .unwrap()
+        .map(|kv| kv.unwrap().1[0])
+        .collect();
+    assert_eq!(old.len() as u32, KEYS);
+    assert!(old.iter().all(|&g| g == 0));
+    drop(before);
+    assert!(db.stats().pages_written_early > 0 || db.stats().checkpoints > 0);
+    let now = db.begin_read().unwrap();
+    assert_eq!(now.get("t", &7u32.to_be_bytes()).unwrap().unwrap()[0], 3);
+}
