@@ -69,6 +69,22 @@ pub struct Options {
     /// The file system: [`RealVfs`] by default; tests pass a
     /// [`SimVfs`](crate::storage::SimVfs).
     pub storage: Arc<dyn Vfs>,
+    /// Open even if the database's log cannot be used: missing, shorter
+    /// than its header, with a damaged header, or another database's
+    /// ([`Error::LogUnusable`], or `Corruption` at log offset 0). The
+    /// database then opens as of its last checkpoint, and a writable open
+    /// replaces whatever is at the log's path with a new, empty log.
+    /// Default `false`.
+    ///
+    /// **This loses data** when the database was not closed cleanly:
+    /// every transaction committed after its last checkpoint is gone (the
+    /// error without this option says whether any may be, as
+    /// `commits_at_risk`). Use it only when the database's own log is gone
+    /// for good. A log that is the database's own is still replayed, and a
+    /// log whose frames are damaged still fails with `Corruption`. With
+    /// [`read_only`](Options::read_only), nothing is replaced: the handle
+    /// reads the last checkpoint.
+    pub recover_without_log: bool,
 }
 
 impl Default for Options {
@@ -85,6 +101,7 @@ impl Default for Options {
             lock_timeout: std::time::Duration::from_secs(5),
             max_retries: 10,
             storage: Arc::new(RealVfs),
+            recover_without_log: false,
         }
     }
 }

@@ -60,6 +60,8 @@ pub(crate) struct Store {
     pub commits: AtomicU64,
     /// LSN of the last transaction applied to the tree.
     pub applied_lsn: AtomicU64,
+    /// The database's id, written into every meta page (`page/meta.rs`).
+    pub database_id: u64,
 }
 
 impl Store {
