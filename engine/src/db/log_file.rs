@@ -17,7 +17,7 @@
 //! | nothing | new log | `LogUnusable { Missing }` |
 //! | shorter than a log header | new log | `LogUnusable { Truncated }` (format version 2: new log, as version 2 did) |
 //! | a log that names no database (written by format version 2) | new log | `LogUnusable { OtherDatabase }` |
-//! | another database's log | `LogUnusable { OtherDatabase }`, commits not at risk | `LogUnusable { OtherDatabase }` |
+//! | another database's log | `LogUnusable { OtherDatabase }`, commits not at risk (read-only: no log) | `LogUnusable { OtherDatabase }` |
 //! | a damaged header (magic, checksum, version 0) | `Corruption` at log offset 0 | the same |
 //! | a newer log format | `NewerLogFormat` | the same |
 //! | not a regular file, or not openable | `CannotOpen` naming the log | the same |
@@ -128,6 +128,8 @@ pub(crate) fn plan(
         Found::Truncated if meta.database_id == 0 => LogPlan::new_log(true),
         _ if options.recover_without_log => LogPlan::new_log(at_risk),
         Found::Missing | Found::Truncated | Found::Unnamed if !at_risk => LogPlan::new_log(false),
+        // Nothing to lose, and a read-only handle overwrites nothing.
+        Found::Other if !at_risk && options.read_only => LogPlan::new_log(false),
         Found::Missing => return Err(refuse(LogProblem::Missing)),
         Found::Truncated => return Err(refuse(LogProblem::Truncated)),
         Found::Unnamed | Found::Other => return Err(refuse(LogProblem::OtherDatabase)),

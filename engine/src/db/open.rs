@@ -17,7 +17,7 @@
 //! | 4 | read the header and the durable meta page | `recovery.rs` |
 //! | 5 | decide what to do with the file at the log's path; check a fall back from a damaged meta page against it | `log_file.rs`, `recovery.rs` |
 //! | 6 | load the free list and the catalog; replay the log into memory | [`load_tree`], `recovery.rs` |
-//! | 7 | writable: make a new log if step 5 said so; remove leftovers | [`settle_log`], `log_file.rs` |
+//! | 7 | writable: make a new log if step 5 said so; remove leftovers; sync the directory | [`settle_log`], `log_file.rs` |
 //! | 8 | writable: checkpoint, forced, with the meta page's open flag set | `store/checkpoint.rs` |
 //!
 //! Step 8 makes the replayed transactions durable in the data file and
@@ -262,8 +262,9 @@ fn still_at(vfs: &dyn Vfs, path: &Path, file: &dyn StorageFile) -> bool {
 }
 
 /// Step 7, for a writable handle: puts the new log in place if the plan
-/// says so, removes what crashed creations left behind, and watches the
-/// log's path from now on (`log/group_commit.rs`, WATCHING THE PATH).
+/// says so, removes what crashed creations left behind, makes both files'
+/// names durable, and watches the log's path from now on
+/// (`log/group_commit.rs`, WATCHING THE PATH).
 fn settle_log(
     store: &mut Store,
     vfs: &Arc<dyn Vfs>,
@@ -286,8 +287,14 @@ fn settle_log(
         let salt = store.tree.read().meta.log_salt;
         let last = store.log.appended();
         store.log = LogWriter::new(file, LOG_HEADER, last, allocated, log_keep(options), salt);
-    } else if meta.sequence <= 1 && remove_leftovers(&**vfs, path) {
-        // As created: a crashed creation may have left a file here.
+    } else {
+        if meta.sequence <= 1 {
+            // As created: a crashed creation may have left a file here.
+            remove_leftovers(&**vfs, path);
+        }
+        // Both files' names are durable before the open flag says the
+        // log is needed, even if the sync that made them (an earlier open
+        // of this boot creating them) failed.
         vfs.sync_dir(&files::parent_dir(path))?;
     }
     store.log.watch(vfs.clone(), lp);
@@ -295,14 +302,12 @@ fn settle_log(
 }
 
 /// Removes the temporary files of crashed creations beside the database
-/// at `path` (`files.rs`); whether there were any. Best effort: one left
-/// is only a few pages, removed by a later open.
-fn remove_leftovers(vfs: &dyn Vfs, path: &Path) -> bool {
-    let found = files::leftovers(vfs, path);
-    for p in &found {
-        let _ = vfs.remove(p);
+/// at `path` (`files.rs`). Best effort: one left is only a few pages,
+/// removed by a later open.
+fn remove_leftovers(vfs: &dyn Vfs, path: &Path) {
+    for p in files::leftovers(vfs, path) {
+        let _ = vfs.remove(&p);
     }
-    !found.is_empty()
 }
 
 /// The tree as the durable meta page `meta` describes it: the pager with
