@@ -76,6 +76,26 @@
 //! nothing was written after it. A clean close checkpoints, which leaves
 //! the log with nothing to replay.
 //!
+//! WHOSE LOG
+//!
+//! The header names the database the log belongs to (its id, which the
+//! meta pages carry too), so that opening tells the database's own log
+//! from another database's put at its path (`db/log_file.rs`). Within its
+//! own log, the salt tells the generations apart, and there the meta
+//! page's open flag (`page/meta.rs`) decides what a log with no frame of
+//! the meta page's generation means. It reads as "nothing committed since
+//! the checkpoint". With the flag clear (a clean close), that is exactly
+//! the truth: nothing was appended after that meta page, so the log may
+//! even be missing. With the flag set, it is also what the real log holds
+//! between any checkpoint and the next commit, so no rule on frames could
+//! refuse a stale log without refusing those crashes; the flag's part is
+//! that a log missing, cut short or another database's is refused then,
+//! rather than read as empty. What stays unseen is the database's own log
+//! replaced, while no handle had it open, by an older copy of itself. A
+//! copy newer than the data file is refused by the rule below, and a log
+//! deleted or replaced while a handle has it open is noticed at the
+//! handle's next checkpoint (`store/checkpoint.rs`, THE OPEN FLAG).
+//!
 //! FALLING BACK
 //!
 //! Recovery starts from the newest valid meta page. When the other one is
