@@ -242,10 +242,11 @@ fn open_data_file(
             return Ok(f);
         }
     }
-    Err(Error::Io(Arc::new(io::Error::other(format!(
+    Err(io::Error::other(format!(
         "{}: the file at the path changed {OPEN_ATTEMPTS} times while it was being opened",
         given.display()
-    )))))
+    ))
+    .into())
 }
 
 /// Step 3: whether `file` is still the file at `path` (it may have been

@@ -1190,6 +1190,80 @@ mod tests {
     }
 
     #[test]
+    fn rename_without_replacing_is_a_link_then_an_unlink() {
+        let vfs = SimVfs::new(16);
+        let tmp = created(&vfs, "/d/tmp");
+        tmp.write_at(b"new", 0).unwrap();
+        tmp.sync_data().unwrap();
+        let id = tmp.file_id().unwrap();
+        vfs.write_file(p("/d/taken"), b"old");
+        let kind = vfs
+            .rename_no_replace(p("/d/tmp"), p("/d/taken"))
+            .unwrap_err()
+            .kind();
+        assert_eq!(kind, io::ErrorKind::AlreadyExists);
+        assert_eq!(vfs.read_file(p("/d/taken")).unwrap(), b"old");
+        vfs.rename_no_replace(p("/d/tmp"), p("/d/db")).unwrap();
+        assert_eq!(vfs.file_id(p("/d/db")).unwrap(), id);
+        assert_ne!(vfs.file_id(p("/d/taken")).unwrap(), id);
+        assert_eq!(
+            vfs.file_id(p("/d/tmp")).unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
+        let mut listed = vfs.read_dir(p("/d")).unwrap();
+        listed.sort();
+        assert_eq!(listed, [PathBuf::from("/d/db"), PathBuf::from("/d/taken")]);
+        // A crash image holds a prefix of the link and the unlink: the new
+        // name only with the old, or both, or the new alone.
+        let mut seen = BTreeSet::new();
+        for _ in 0..40 {
+            let files = vfs.snapshot_durable_image(CrashMode::Random).list_files();
+            assert!(files.contains(&PathBuf::from("/d/taken")));
+            seen.insert((
+                files.contains(&PathBuf::from("/d/tmp")),
+                files.contains(&PathBuf::from("/d/db")),
+            ));
+        }
+        assert_eq!(
+            seen,
+            [(true, false), (true, true), (false, true)]
+                .into_iter()
+                .collect()
+        );
+    }
+
+    #[test]
+    fn read_only_directories_and_special_files() {
+        let vfs = SimVfs::new(17);
+        vfs.write_file(p("/d/f"), b"x");
+        vfs.set_dir_read_only(p("/d"), true);
+        let kind = |r: io::Result<Box<dyn StorageFile>>| r.unwrap_err().kind();
+        assert_eq!(
+            kind(vfs.open(p("/d/g"), OpenMode::CreateNew)),
+            io::ErrorKind::PermissionDenied
+        );
+        assert_eq!(
+            vfs.remove(p("/d/f")).unwrap_err().kind(),
+            io::ErrorKind::PermissionDenied
+        );
+        // Files in it keep their own mode.
+        vfs.open(p("/d/f"), OpenMode::Existing).unwrap();
+        vfs.set_dir_read_only(p("/d"), false);
+        vfs.open(p("/d/g"), OpenMode::CreateNew).unwrap();
+
+        vfs.make_special(p("/d/fifo"), "a FIFO");
+        for mode in [OpenMode::ReadOnly, OpenMode::Existing] {
+            let e = vfs.open(p("/d/fifo"), mode).unwrap_err();
+            assert!(NotARegularFile::is(&e), "{e}");
+            assert_eq!(e.to_string(), "/d/fifo: a FIFO, not a regular file");
+        }
+        let image = vfs.crash(CrashMode::DropAll);
+        assert!(NotARegularFile::is(
+            &image.open(p("/d/fifo"), OpenMode::ReadOnly).unwrap_err()
+        ));
+    }
+
+    #[test]
     fn a_removed_file_stays_usable_through_its_handle() {
         let vfs = SimVfs::new(15);
         let f = created(&vfs, "/d/f");
