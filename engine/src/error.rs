@@ -94,29 +94,6 @@ impl fmt::Display for OpenFailure {
     }
 }
 
-/// What is wrong with the log beside a data file ([`Error::LogUnusable`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LogProblem {
-    /// No file is at the log's path.
-    Missing,
-    /// The file is shorter than a log header.
-    Truncated,
-    /// The file is the log of another database: its header names another
-    /// database id than the data file's meta page.
-    OtherDatabase,
-}
-
-impl fmt::Display for LogProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            LogProblem::Missing => "is missing",
-            LogProblem::Truncated => "is shorter than a log header",
-            LogProblem::OtherDatabase => "is the log of another database",
-        })
-    }
-}
-
 /// Everything that can go wrong in the engine.
 ///
 /// The variants fall into five groups, by what the caller should do:
@@ -239,9 +216,10 @@ pub enum Error {
     /// checkpoint may exist only in its own log: put that log back at
     /// `path` (beside the data file, named after it), or, if it is gone for
     /// good, open with [`Options::recover_without_log`](crate::Options::recover_without_log),
-    /// which loses them. Without it, the database was closed cleanly and
-    /// needs nothing from a log, but the file at `path` is another
-    /// database's log, which opening would overwrite: move it away.
+    /// which loses them. Without it, the database was closed cleanly (or is
+    /// about to be created) and needs nothing from a log, but the file at
+    /// `path` is another database's log, which opening would overwrite:
+    /// move it away.
     LogUnusable {
         /// The log's path.
         path: PathBuf,
@@ -363,9 +341,9 @@ impl fmt::Display for Error {
                 commits_at_risk: false,
             } => write!(
                 f,
-                "the file at the database's log path {} {problem}; the database was closed \
-                 cleanly and needs nothing from it, but opening would overwrite it: move it \
-                 away (or open with Options::recover_without_log, which overwrites it)",
+                "the file at the database's log path {} {problem}; the database needs nothing \
+                 from it (it was closed cleanly, or is new), but opening would overwrite it: \
+                 move it away (or open with Options::recover_without_log, which overwrites it)",
                 path.display()
             ),
             Error::NewerLogFormat {
@@ -406,5 +384,28 @@ impl From<io::Error> for Error {
             }
             _ => Error::Io(Arc::new(e)),
         }
+    }
+}
+
+/// What is wrong with the log beside a data file ([`Error::LogUnusable`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LogProblem {
+    /// No file is at the log's path.
+    Missing,
+    /// The file is shorter than a log header.
+    Truncated,
+    /// The file is the log of another database: its header names another
+    /// database id than the data file's meta page.
+    OtherDatabase,
+}
+
+impl fmt::Display for LogProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LogProblem::Missing => "is missing",
+            LogProblem::Truncated => "is shorter than a log header",
+            LogProblem::OtherDatabase => "is the log of another database",
+        })
     }
 }
