@@ -496,3 +496,26 @@ fn a_cleanly_closed_database_needs_no_log() {
     let db = open_sim(&image).unwrap();
     assert_eq!(contents(&db).get("more").map(String::as_str), Some("v"));
 }
+
+/// A checkpoint that notices the log gone but cannot write (the disk is
+/// full) still poisons the handle: no commit may follow into the lost log.
+#[test]
+fn a_log_deleted_while_open_poisons_even_when_the_checkpoint_fails() {
+    use strata_engine::storage::FaultPlan;
+    let vfs = SimVfs::new(10);
+    let db = open_sim(&vfs).unwrap();
+    put(&db, "a", "v").unwrap();
+    strata_engine::storage::Vfs::remove(&vfs, &sim_wal_path()).unwrap();
+    // A large commit leaves dirty pages for the checkpoint to write, and
+    // no room to write them.
+    put(&db, "b", &"x".repeat(200_000)).unwrap();
+    vfs.set_faults(FaultPlan {
+        disk_limit: Some(strata_tests::sim_usage(&vfs)),
+        ..FaultPlan::default()
+    });
+    assert!(matches!(db.checkpoint(), Err(Error::StorageFull(_))));
+    match db.begin() {
+        Err(Error::Poisoned { cause }) => assert!(cause.contains("replaced"), "{cause}"),
+        other => panic!("expected Poisoned, got {other:?}"),
+    }
+}

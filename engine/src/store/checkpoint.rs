@@ -84,10 +84,17 @@ impl Store {
         self.poisoned(self.log.flush(lsn, true))?;
         let moved = self.log.moved();
         let open = open && moved.is_none();
-        self.checkpoint_locked_as(lsn, force || moved.is_some(), open)?;
+        let written = self.checkpoint_locked_as(lsn, force || moved.is_some(), open);
         match moved {
-            Some(e) => self.poisoned(Err(e)),
-            None => Ok(()),
+            // Whether or not the checkpoint went through (a full disk
+            // leaves the handle usable otherwise), no commit may follow
+            // into a log that no recovery would read.
+            Some(e) => {
+                self.poison.set(&e);
+                self.log.fail(&e.to_string());
+                written.and(Err(e))
+            }
+            None => written,
         }
     }
 
