@@ -53,6 +53,9 @@ pub enum OpenFailure {
     /// A writable open of a file on a read-only file system. A read-only
     /// open may work.
     ReadOnlyFilesystem,
+    /// The path names a FIFO, a socket or a device: refused at once,
+    /// without reading from it or waiting on it.
+    NotARegularFile,
 }
 
 impl OpenFailure {
@@ -84,6 +87,9 @@ impl fmt::Display for OpenFailure {
             OpenFailure::ReadOnlyFilesystem => {
                 "read-only file system (a read-only open, Options::read_only, may work)"
             }
+            OpenFailure::NotARegularFile => {
+                "it is not a regular file (a FIFO, a socket or a device)"
+            }
         })
     }
 }
@@ -97,10 +103,10 @@ impl fmt::Display for OpenFailure {
 /// | retry | [`Deadlock`](Error::Deadlock), [`LockTimeout`](Error::LockTimeout), [`Conflict`](Error::Conflict) | run the transaction again ([`Error::is_retryable`]) |
 /// | start over | [`SnapshotTooOld`](Error::SnapshotTooOld) | begin a new read-only transaction |
 /// | bad input | [`KeyTooLarge`](Error::KeyTooLarge), [`ValueTooLarge`](Error::ValueTooLarge), [`NoSuchTable`](Error::NoSuchTable), [`InvalidTableName`](Error::InvalidTableName), [`InvalidOptions`](Error::InvalidOptions), [`ReadOnly`](Error::ReadOnly), [`SelfDeadlock`](Error::SelfDeadlock) | fix the call |
-/// | the file | [`Corruption`](Error::Corruption), [`NotAStrataFile`](Error::NotAStrataFile), [`NewerFormat`](Error::NewerFormat), [`OlderFormat`](Error::OlderFormat), [`Locked`](Error::Locked), [`CannotOpen`](Error::CannotOpen) | restore, upgrade, close the other handle, or fix the path |
+/// | the file | [`Corruption`](Error::Corruption), [`NotAStrataFile`](Error::NotAStrataFile), [`NewerFormat`](Error::NewerFormat), [`OlderFormat`](Error::OlderFormat), [`Locked`](Error::Locked), [`CannotOpen`](Error::CannotOpen), [`LogUnusable`](Error::LogUnusable), [`NewerLogFormat`](Error::NewerLogFormat) | restore, upgrade, close the other handle, fix the path, or put the right log back |
 /// | I/O | [`Io`](Error::Io), [`StorageFull`](Error::StorageFull) | look at the device, or free space; the database stays consistent |
 /// | resources | [`TransactionTooLarge`](Error::TransactionTooLarge), [`OutOfMemory`](Error::OutOfMemory) | make the transaction smaller, or give the process more memory |
-/// | poisoned | [`Poisoned`](Error::Poisoned) | drop every handle and open the database again |
+/// | poisoned | [`Poisoned`](Error::Poisoned), [`LogReplaced`](Error::LogReplaced) | drop every handle and open the database again |
 /// | another store | [`Unavailable`](Error::Unavailable), [`OutcomeUnknown`](Error::OutcomeUnknown), [`CommitTooLarge`](Error::CommitTooLarge) | wait for the store, find out whether the work is done, or split it |
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -267,6 +273,49 @@ pub enum Error {
         /// The size of the allocation that failed, in bytes.
         requested: usize,
     },
+    /// Opening refused to use the data file without its log: the file at
+    /// the log's path is missing, shorter than a log header, or the log of
+    /// another database. Nothing was written to either file.
+    ///
+    /// With `commits_at_risk`, the data file's meta page says the database
+    /// was not closed cleanly, so transactions committed after its last
+    /// checkpoint may exist only in its own log: put that log back at
+    /// `path` (beside the data file, named after it), or, if it is gone for
+    /// good, open with [`Options::recover_without_log`](crate::Options::recover_without_log),
+    /// which loses them. Without it, the database was closed cleanly (or is
+    /// about to be created) and needs nothing from a log, but the file at
+    /// `path` is another database's log, which opening would overwrite:
+    /// move it away.
+    LogUnusable {
+        /// The log's path.
+        path: PathBuf,
+        /// What is wrong with the file there.
+        problem: LogProblem,
+        /// Whether commits since the last checkpoint may be lost without
+        /// the database's own log.
+        commits_at_risk: bool,
+    },
+    /// The log was written by a newer Strata whose log format this
+    /// version cannot read. Nothing was written.
+    NewerLogFormat {
+        /// The log's path.
+        path: PathBuf,
+        /// The log format version found in its header.
+        found: u32,
+        /// The newest log format version this build reads.
+        supported: u32,
+    },
+    /// The file at the log's path is no longer the log this handle writes:
+    /// it was deleted, renamed or replaced while the database was open.
+    /// Returned by the checkpoint that noticed it, which first made
+    /// everything committed durable in the data file (and recorded that
+    /// nothing follows it in the log); the handle is poisoned with it, so
+    /// no commit goes to a log that no recovery would read. Reopen the
+    /// database.
+    LogReplaced {
+        /// The log's path.
+        path: PathBuf,
+    },
 }
 
 impl Error {
@@ -374,6 +423,46 @@ impl fmt::Display for Error {
                     "out of memory: an allocation of {requested} bytes failed"
                 )
             }
+            Error::LogUnusable {
+                path,
+                problem,
+                commits_at_risk: true,
+            } => write!(
+                f,
+                "the database's log {} {problem}, and the database was not closed cleanly: \
+                 transactions committed after its last checkpoint may exist only in its log. \
+                 Put its log back at that path, or open with Options::recover_without_log to \
+                 go on without them (they are lost)",
+                path.display()
+            ),
+            Error::LogUnusable {
+                path,
+                problem,
+                commits_at_risk: false,
+            } => write!(
+                f,
+                "the file at the database's log path {} {problem}; the database needs nothing \
+                 from it (it was closed cleanly, or is new), but opening would overwrite it: \
+                 move it away (or open with Options::recover_without_log, which overwrites it)",
+                path.display()
+            ),
+            Error::NewerLogFormat {
+                path,
+                found,
+                supported,
+            } => write!(
+                f,
+                "the log {} has log format version {found}, newer than the version {supported} \
+                 this build reads",
+                path.display()
+            ),
+            Error::LogReplaced { path } => write!(
+                f,
+                "the log {} was deleted, renamed or replaced while the database was open; \
+                 everything committed was checkpointed into the data file, and this handle \
+                 takes no more commits: reopen the database",
+                path.display()
+            ),
         }
     }
 }
@@ -395,5 +484,28 @@ impl From<io::Error> for Error {
             }
             _ => Error::Io(Arc::new(e)),
         }
+    }
+}
+
+/// What is wrong with the log beside a data file ([`Error::LogUnusable`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LogProblem {
+    /// No file is at the log's path.
+    Missing,
+    /// The file is shorter than a log header.
+    Truncated,
+    /// The file is the log of another database: its header names another
+    /// database id than the data file's meta page.
+    OtherDatabase,
+}
+
+impl fmt::Display for LogProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LogProblem::Missing => "is missing",
+            LogProblem::Truncated => "is shorter than a log header",
+            LogProblem::OtherDatabase => "is the log of another database",
+        })
     }
 }

@@ -72,6 +72,8 @@ fn is_file_error(e: &Error) -> bool {
             | Error::NotAStrataFile
             | Error::NewerFormat { .. }
             | Error::OlderFormat { .. }
+            | Error::LogUnusable { .. }
+            | Error::NewerLogFormat { .. }
     )
 }
 
@@ -191,7 +193,19 @@ pub fn fix_log_checksums(log: &mut [u8], salt: u64) {
 /// Opens the database on `vfs` and, if it opens, checks it and reads every
 /// table both ways. Panics on any error bad bytes may not produce.
 fn open_and_read(vfs: &SimVfs) {
-    let Some(db) = expect_file_error("open", Database::open_with(db_path(), options(vfs))) else {
+    let opened = match Database::open_with(db_path(), options(vfs)) {
+        // A database refused for want of its log opens when asked to go
+        // on without it, from its checkpoint.
+        Err(Error::LogUnusable { .. }) => {
+            let without = Options {
+                recover_without_log: true,
+                ..options(vfs)
+            };
+            Database::open_with(db_path(), without)
+        }
+        r => r,
+    };
+    let Some(db) = expect_file_error("open", opened) else {
         return;
     };
     let _ = expect_file_error("check", db.check());
@@ -339,7 +353,8 @@ pub const BASE_SALT: u64 = 0x5354_5241_5441_4655;
 /// The data file [`replay_log`] replays logs against: two tables with a
 /// hundred-odd entries (some with overflow values), checkpointed, and its
 /// newest meta page rewritten to carry [`BASE_SALT`] so that log frames
-/// can be made for it.
+/// can be made for it, and the open flag, as a crash leaves it, so that
+/// it needs its log.
 pub fn base_database() -> &'static [u8] {
     static BASE: OnceLock<Vec<u8>> = OnceLock::new();
     BASE.get_or_init(|| {
@@ -371,12 +386,22 @@ pub fn base_database() -> &'static [u8] {
             .expect("a valid meta page");
         let m = Meta {
             log_salt: BASE_SALT,
+            open_for_writing: true,
             ..newest
         };
         let at = m.slot() as usize * ps;
         data[at..at + ps].copy_from_slice(&m.encode(ps));
         data
     })
+}
+
+/// The database id of [`base_database`], which the header of its log
+/// names.
+pub fn base_database_id() -> u64 {
+    let data = base_database();
+    let ps = claimed_page_size(data);
+    Meta::decode(META_PAGES[0], &data[META_PAGES[0] as usize * ps..][..ps])
+        .map_or(0, |m| m.database_id)
 }
 
 /// The checkpoint LSN of [`base_database`]: the first frame of a log
@@ -394,14 +419,14 @@ pub fn base_checkpoint_lsn() -> u64 {
 
 /// Fuzz target `replay_log`. Input: a flag byte (bit 0: recompute the
 /// frames' checksums with [`BASE_SALT`]; bit 1: replace the first 32 bytes
-/// with a valid log header), then the log file. The data file is
+/// with a valid log header naming the base database), then the log file. The data file is
 /// [`base_database`].
 pub fn replay_log(input: &[u8]) {
     let mut inp = Input { b: input };
     let flags = inp.u8();
     let mut log = inp.rest().to_vec();
     if flags & 2 != 0 {
-        let h = wal::encode_header();
+        let h = wal::encode_header(base_database_id());
         let n = log.len().min(h.len());
         log[..n].copy_from_slice(&h[..n]);
     }
@@ -421,7 +446,7 @@ pub fn replay_log(input: &[u8]) {
 /// (each record a list of redo ops encoded as the engine does), with LSNs
 /// from [`base_checkpoint_lsn`] + 1, all marked last.
 pub fn log_for_base(records: &[Vec<LogOp>]) -> Vec<u8> {
-    let mut out = wal::encode_header().to_vec();
+    let mut out = wal::encode_header(base_database_id()).to_vec();
     let mut lsn = base_checkpoint_lsn();
     for rec in records {
         lsn += 1;
@@ -1099,7 +1124,10 @@ pub fn seeds(target: &str) -> Vec<(&'static str, Vec<u8>)> {
             vec![
                 ("three-records", with_flags(0, full.clone())),
                 ("one-record-fix", with_flags(3, one)),
-                ("empty-log", with_flags(2, wal::encode_header().to_vec())),
+                (
+                    "empty-log",
+                    with_flags(2, wal::encode_header(base_database_id()).to_vec()),
+                ),
             ]
         }
         "decode_page" => {

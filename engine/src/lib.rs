@@ -68,6 +68,7 @@ mod txn;
 pub use db::check::CheckReport;
 pub use db::database::{Database, Stats};
 pub use db::options::Options;
+pub use error::LogProblem;
 pub use error::{Error, Location, OpenFailure, Result};
 pub use page::file_header::{FORMAT_VERSION, OLDEST_FORMAT_VERSION};
 pub use page::page_header::{MAX_PAGE_SIZE, MIN_PAGE_SIZE};

@@ -46,7 +46,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use strata_engine::storage::{CrashMode, SimVfs};
-use strata_engine::{Database, Error, Location, Options};
+use strata_engine::{Database, Error, FORMAT_VERSION, Location, Options};
 use strata_tests::{
     Model, Rng, crc32, dump, env_count, sim_options_manual, sim_path, sim_wal_path,
 };
@@ -565,7 +565,7 @@ fn flip_data_file(
             let expect = match kind {
                 Kind::Header if off < 8 => Expect::NotAStrataFile,
                 Kind::Header if off < 12 => match u32_at(&data, 8) {
-                    v if v > 1 => Expect::NewerFormat(v),
+                    v if v > FORMAT_VERSION => Expect::NewerFormat(v),
                     _ => Expect::Corrupt(Location::Header),
                 },
                 Kind::Header if off < 32 => Expect::Corrupt(Location::Header),

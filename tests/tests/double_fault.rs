@@ -18,6 +18,19 @@
 //! clean open must give exactly the acknowledged commits and pass
 //! `check()`; the failing open must report an I/O error or a full disk
 //! (never corruption, never a panic).
+//!
+//! Then the same for creating a database (`faults_while_creating_still_open`):
+//! every call and sync of an open that creates the database, a first
+//! commit and the close, crashed at, failed once and failed from on. Every
+//! image opens (to no table, or to the commit if it was acknowledged),
+//! passes `check()` and is left without temporary files; after a failure,
+//! the same boot reopens and takes a commit that survives a power loss.
+//! And for the opens that put a new log in place of the old one after a
+//! checkpoint (`faults_while_replacing_the_log`): upgrading the committed
+//! format-version-2 crash image, whose log replays first, and opening a
+//! crashed database whose log is gone with `recover_without_log`. Every
+//! image opens to the same contents.
+//!
 //! `STRATA_DOUBLE_FAULT_IMAGES` (default 2) sets how many random crash
 //! images are taken per crash point, besides keep-all and drop-all.
 
@@ -289,6 +302,332 @@ fn faults_during_recovery_still_recover() {
         );
     }
     println!("{points} fault points, {images} crash images");
+    assert!(
+        errors.is_empty(),
+        "{} failures; first ones:\n{}",
+        errors.len(),
+        errors[..errors.len().min(15)].join("\n")
+    );
+}
+
+/// The keys the creation test commits, with the first open's handle.
+const CREATED: [(&str, &[u8]); 2] = [("a", b"first"), ("b", b"second")];
+
+/// The files on `vfs` other than the database and its log: temporary files
+/// a crash left, which an open must have removed.
+fn strays(vfs: &SimVfs) -> Vec<std::path::PathBuf> {
+    let log = strata_tests::sim_wal_path();
+    vfs.list_files()
+        .into_iter()
+        .filter(|p| *p != sim_path() && *p != log)
+        .collect()
+}
+
+/// Creates the database on `vfs`, commits [`CREATED`] in one transaction
+/// and closes; whether the commit was acknowledged. Stops at the first
+/// error, which must be an I/O error or a full disk.
+fn create_commit_close(vfs: &SimVfs) -> Result<bool, String> {
+    let db = match open(vfs) {
+        Ok(db) => db,
+        Err(Error::Io(_) | Error::StorageFull(_) | Error::Poisoned { .. }) => return Ok(false),
+        Err(e) => return Err(format!("the creating open reported {e:?}")),
+    };
+    let committed = db.transaction(|tx| {
+        tx.create_table("t1")?;
+        CREATED
+            .iter()
+            .try_for_each(|(k, v)| tx.put("t1", k.as_bytes(), v))
+    });
+    match committed {
+        Ok(()) => Ok(true),
+        Err(Error::Io(_) | Error::StorageFull(_) | Error::Poisoned { .. }) => Ok(false),
+        Err(e) => Err(format!("the first commit reported {e:?}")),
+    }
+}
+
+/// Opens `vfs` cleanly: the database must hold the commit if `acked`, and
+/// otherwise the commit or nothing; it must pass `check()`, and no
+/// temporary file may be left beside it.
+fn verify_created(vfs: &SimVfs, acked: bool, what: &str) -> Result<Database, String> {
+    let db = open(vfs).map_err(|e| format!("{what}: clean open failed: {e}"))?;
+    db.check()
+        .map_err(|e| format!("{what}: check failed: {e}"))?;
+    let got = dump(&db, &["t1"]).map_err(|e| format!("{what}: read failed: {e}"))?;
+    let n = got["t1"].len();
+    if n != CREATED.len() && (acked || n != 0) {
+        return Err(format!(
+            "{what}: {n} keys, acknowledged: {acked} (the commit is whole or absent)"
+        ));
+    }
+    let left = strays(vfs);
+    if !left.is_empty() {
+        return Err(format!("{what}: left behind {left:?}"));
+    }
+    Ok(db)
+}
+
+#[test]
+fn faults_while_creating_still_open() {
+    let randoms = env_count("STRATA_DOUBLE_FAULT_IMAGES", 2);
+    let dry = SimVfs::new(5);
+    assert!(create_commit_close(&dry).unwrap(), "the dry run commits");
+    let (calls, syncs) = (dry.calls(), dry.syncs());
+    let mut errors = Vec::new();
+    let (mut points, mut images) = (0u64, 0u64);
+    let crash_plans = (0..=calls)
+        .map(|i| FaultPlan {
+            crash_at_call: Some(i),
+            ..FaultPlan::default()
+        })
+        .chain((0..=syncs).map(|s| FaultPlan {
+            crash_at_sync: Some(s),
+            ..FaultPlan::default()
+        }));
+    for plan in crash_plans {
+        points += 1;
+        let what = format!("creating: {plan:?}");
+        let vfs = SimVfs::new(5);
+        vfs.set_faults(plan);
+        let acked = match create_commit_close(&vfs) {
+            Ok(acked) => acked,
+            Err(e) => {
+                errors.push(format!("{what}: {e}"));
+                continue;
+            }
+        };
+        let mut modes = vec![CrashMode::KeepAll, CrashMode::DropAll];
+        modes.extend((0..randoms).map(|_| CrashMode::Random));
+        for mode in modes {
+            images += 1;
+            let image = vfs.snapshot_durable_image(mode);
+            if let Err(e) = verify_created(&image, acked, &format!("{what}, {mode:?}")) {
+                errors.push(e);
+            }
+        }
+    }
+    let failing = (0..calls).flat_map(|i| {
+        [
+            FaultPlan {
+                fail_call: Some(i),
+                ..FaultPlan::default()
+            },
+            FaultPlan {
+                fail_from: Some(i),
+                ..FaultPlan::default()
+            },
+        ]
+    });
+    for plan in failing {
+        points += 1;
+        let what = format!("creating: {plan:?}");
+        let vfs = SimVfs::new(5);
+        vfs.set_faults(plan);
+        let r = create_commit_close(&vfs).and_then(|acked| {
+            vfs.set_faults(FaultPlan::default());
+            let db = verify_created(&vfs, acked, &format!("{what}, reopened"))?;
+            db.transaction(|tx| {
+                tx.create_table("t1")?;
+                tx.put("t1", b"after", b"acknowledged after the reopen")
+            })
+            .map_err(|e| format!("{what}: commit after the reopen: {e}"))?;
+            let image = vfs.crash(CrashMode::DropAll);
+            drop(db);
+            let db = open(&image).map_err(|e| format!("{what}, power loss: {e}"))?;
+            let tx = db.begin().map_err(|e| e.to_string())?;
+            match tx.get("t1", b"after") {
+                Ok(Some(_)) => Ok(()),
+                other => Err(format!(
+                    "{what}, power loss: the commit after the reopen: {other:?}"
+                )),
+            }
+        });
+        if let Err(e) = r {
+            errors.push(e);
+        }
+    }
+    println!(
+        "creating: {calls} calls and {syncs} syncs; {points} fault points, {images} crash images"
+    );
+    assert!(
+        errors.is_empty(),
+        "{} failures; first ones:\n{}",
+        errors.len(),
+        errors[..errors.len().min(15)].join("\n")
+    );
+}
+
+/// A starting state for the opens that replace the log: the files, the
+/// options a clean open needs, and the contents it must find.
+struct Replacing {
+    name: &'static str,
+    image: SimVfs,
+    options: fn(&SimVfs) -> Options,
+    want: Model,
+}
+
+fn without_log(vfs: &SimVfs) -> Options {
+    Options {
+        recover_without_log: true,
+        ..options(vfs)
+    }
+}
+
+/// The opens that put a new log in place of the old one, with a
+/// checkpoint first: upgrading a database of format version 2 (the
+/// committed crash image, whose log must replay first), and opening with
+/// `recover_without_log` a crashed database whose log is gone.
+fn replacing_starts() -> Vec<Replacing> {
+    let fixture = |name: &str| {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/v2");
+        std::fs::read(dir.join(name)).unwrap()
+    };
+    let v2 = SimVfs::new(11);
+    v2.write_file(&sim_path(), &fixture("engine-v2-unclean.strata"));
+    v2.write_file(
+        &strata_tests::sim_wal_path(),
+        &fixture("engine-v2-unclean.strata-wal"),
+    );
+    let ledger = |through: u32| -> Model {
+        let t = (1..through)
+            .map(|i| {
+                (
+                    format!("k{i:04}").into_bytes(),
+                    format!("v{i}").into_bytes(),
+                )
+            })
+            .collect();
+        [("ledger".to_string(), t)].into()
+    };
+    // A crashed database whose log is then lost: its checkpoint holds the
+    // base tables, the log held the rest.
+    let vfs = SimVfs::new(12);
+    let (db, base_model) = base(&vfs);
+    logged(&db, &mut base_model.clone());
+    let lost = vfs.crash(CrashMode::KeepAll);
+    drop(db);
+    strata_engine::storage::Vfs::remove(&lost, &strata_tests::sim_wal_path()).unwrap();
+    let lost = copy(&lost);
+    vec![
+        Replacing {
+            name: "upgrading format version 2",
+            image: v2,
+            options,
+            want: ledger(150),
+        },
+        Replacing {
+            name: "opening without the log",
+            image: lost,
+            options: without_log,
+            want: base_model,
+        },
+    ]
+}
+
+/// Opens `vfs` with `start`'s options: its contents, checked.
+fn verify_replaced(vfs: &SimVfs, start: &Replacing, what: &str) -> Result<Database, String> {
+    let db = Database::open_with(sim_path(), (start.options)(vfs))
+        .map_err(|e| format!("{what}: clean open failed: {e}"))?;
+    db.check()
+        .map_err(|e| format!("{what}: check failed: {e}"))?;
+    let tables: Vec<&str> = start.want.keys().map(String::as_str).collect();
+    let got = dump(&db, &tables).map_err(|e| format!("{what}: read failed: {e}"))?;
+    if got != start.want {
+        return Err(format!("{what}: not the state it started from"));
+    }
+    let left = strays(vfs);
+    if !left.is_empty() {
+        return Err(format!("{what}: left behind {left:?}"));
+    }
+    Ok(db)
+}
+
+#[test]
+fn faults_while_replacing_the_log() {
+    let randoms = env_count("STRATA_DOUBLE_FAULT_IMAGES", 2);
+    let mut errors = Vec::new();
+    let (mut points, mut images) = (0u64, 0u64);
+    for start in replacing_starts() {
+        let vfs = copy(&start.image);
+        drop(verify_replaced(&vfs, &start, start.name).unwrap());
+        let (calls, syncs) = (vfs.calls(), vfs.syncs());
+        let crash_plans = (0..=calls)
+            .map(|i| FaultPlan {
+                crash_at_call: Some(i),
+                ..FaultPlan::default()
+            })
+            .chain((0..=syncs).map(|s| FaultPlan {
+                crash_at_sync: Some(s),
+                ..FaultPlan::default()
+            }));
+        for plan in crash_plans {
+            points += 1;
+            let what = format!("{}: {plan:?}", start.name);
+            let vfs = copy(&start.image);
+            vfs.set_faults(plan);
+            match Database::open_with(sim_path(), (start.options)(&vfs)) {
+                Ok(db) => drop(db),
+                Err(Error::Io(_) | Error::StorageFull(_) | Error::Poisoned { .. }) => {}
+                Err(e) => {
+                    errors.push(format!("{what}: the faulty open reported {e:?}"));
+                    continue;
+                }
+            }
+            let mut modes = vec![CrashMode::KeepAll, CrashMode::DropAll];
+            modes.extend((0..randoms).map(|_| CrashMode::Random));
+            for mode in modes {
+                images += 1;
+                let image = vfs.snapshot_durable_image(mode);
+                if let Err(e) = verify_replaced(&image, &start, &format!("{what}, {mode:?}")) {
+                    errors.push(e);
+                }
+            }
+        }
+        let failing = (0..calls).flat_map(|i| {
+            [
+                FaultPlan {
+                    fail_call: Some(i),
+                    ..FaultPlan::default()
+                },
+                FaultPlan {
+                    fail_from: Some(i),
+                    ..FaultPlan::default()
+                },
+            ]
+        });
+        for plan in failing {
+            points += 1;
+            let what = format!("{}: {plan:?}", start.name);
+            let vfs = copy(&start.image);
+            vfs.set_faults(plan);
+            let r = match Database::open_with(sim_path(), (start.options)(&vfs)) {
+                Ok(db) => {
+                    drop(db);
+                    Ok(())
+                }
+                Err(Error::Io(_) | Error::StorageFull(_) | Error::Poisoned { .. }) => Ok(()),
+                Err(e) => Err(format!("{what}: the faulty open reported {e:?}")),
+            };
+            let r = r.and_then(|()| {
+                vfs.set_faults(FaultPlan::default());
+                let db = verify_replaced(&vfs, &start, &format!("{what}, reopened"))?;
+                let table = start.want.keys().next().unwrap().clone();
+                db.transaction(|tx| tx.put(&table, b"after", b"acknowledged"))
+                    .map_err(|e| format!("{what}: commit after the reopen: {e}"))?;
+                let image = vfs.crash(CrashMode::DropAll);
+                drop(db);
+                let db = open(&image).map_err(|e| format!("{what}, power loss: {e}"))?;
+                match db.begin().map_err(|e| e.to_string())?.get(&table, b"after") {
+                    Ok(Some(_)) => Ok(()),
+                    other => Err(format!("{what}, power loss: the commit: {other:?}")),
+                }
+            });
+            if let Err(e) = r {
+                errors.push(e);
+            }
+        }
+        println!("{}: {calls} calls and {syncs} syncs", start.name);
+    }
+    println!("replacing the log: {points} fault points, {images} crash images");
     assert!(
         errors.is_empty(),
         "{} failures; first ones:\n{}",

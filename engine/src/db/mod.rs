@@ -3,8 +3,13 @@
 //! integrity check.
 //!
 //! * `options.rs`: [`Options`](options::Options), how to open a database.
-//! * `open.rs`: creating, locking and opening the files, and assembling
-//!   the handle.
+//! * `open.rs`: opening: finding or creating the data file, locking it,
+//!   recovering, settling the log, and assembling the handle; opens that
+//!   race.
+//! * `files.rs`: the files' names, temporary files and their leftovers.
+//! * `create.rs`: creating a database's data file, atomically.
+//! * `log_file.rs`: what opening does with the file at the log's path,
+//!   and making a new log.
 //! * `recovery.rs`: the durable meta page, falling back from a damaged
 //!   one, and replaying the log.
 //! * `database.rs`: [`Database`](database::Database): transactions,
@@ -20,7 +25,10 @@
 //! `storage/`, `base/`, `error.rs`).
 
 pub(crate) mod check;
+pub(crate) mod create;
 pub(crate) mod database;
+pub(crate) mod files;
+pub(crate) mod log_file;
 pub(crate) mod open;
 pub(crate) mod options;
 pub(crate) mod recovery;

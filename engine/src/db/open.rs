@@ -1,33 +1,57 @@
-//! Opening a database: creating its files, locking them, recovering, and
-//! assembling the handle.
+//! Opening a database: finding or creating its data file, locking it,
+//! recovering, settling its log, and assembling the handle.
 //!
 //! FILES
 //!
 //! A database at `path` is two files: the data file `path` (pages, see
-//! `page/pager.rs`) and the log `path-wal` (see `log/wal.rs`). A new
-//! database is built under `path-creating`, synced, and renamed into
-//! place, so a crash during creation leaves either no database or a
-//! complete empty one.
+//! `page/pager.rs`) and the log `path-wal` (see `log/wal.rs`); new ones
+//! are written under temporary names first (`files.rs`).
 //!
 //! OPENING
 //!
-//! 1. Create the database if no file is at the path (and `create` is set).
-//! 2. Open the data file and lock it: exclusively, or shared when
-//!    read-only.
-//! 3. Recover (`recovery.rs`): the durable meta page, the free list and
-//!    the catalog, and the log replayed into memory.
-//! 4. A writable open then checkpoints, forced: the replayed transactions
-//!    become durable in the data file and a new log generation starts
-//!    before anything is appended (`log/wal.rs`, RECOVERY).
+//! | step | what | where |
+//! | --- | --- | --- |
+//! | 1 | open the file at the path; if there is none (and `create` is set), create the database and open again | [`open_data_file`], `create.rs` |
+//! | 2 | lock it: exclusively, or shared when read-only; another holder gives `Locked` | [`open_data_file`] |
+//! | 3 | check that the file locked is still the one at the path, else go back to 1 | [`open_data_file`] |
+//! | 4 | read the header and the durable meta page | `recovery.rs` |
+//! | 5 | decide what to do with the file at the log's path; check a fall back from a damaged meta page against it | `log_file.rs`, `recovery.rs` |
+//! | 6 | load the free list and the catalog; replay the log into memory | [`load_tree`], `recovery.rs` |
+//! | 7 | writable: make a new log if step 5 said so; remove leftovers; sync the directory | [`settle_log`], `log_file.rs` |
+//! | 8 | writable: checkpoint, forced, with the meta page's open flag set | `store/checkpoint.rs` |
+//!
+//! Step 8 makes the replayed transactions durable in the data file and
+//! starts a new log generation before anything is appended (`log/wal.rs`,
+//! RECOVERY), and from its meta page on, the log is needed
+//! (`page/meta.rs`, THE DATABASE ID AND THE OPEN FLAG). A read-only open
+//! stops after step 6 and writes nothing.
+//!
+//! RACES
+//!
+//! Any number of threads and processes may open the same path at once,
+//! whether a database is there yet or not. Outside the lock, an opener
+//! writes nothing but a temporary file of its own, which it moves to the
+//! path only if nothing is there (`create.rs`): so exactly one database is
+//! created, a file at the path is always a whole database, and none is
+//! ever replaced. Every opener then opens that file and tries its lock;
+//! one holds it, and the others get `Locked` (or the lock, later, once the
+//! holder has closed). Only the holder touches the log, which it creates
+//! or replaces only under the lock (steps 5 and 7). Step 3 makes sure the
+//! file locked is the database at the path, not one unlinked or replaced
+//! in between, whose commits no later open would see. So every handle
+//! that opens works on the one file at the path, under its lock, and a
+//! commit it acknowledges is in that file or its log.
 
+use crate::db::create;
 use crate::db::database::{Database, Inner};
+use crate::db::files::{self, log_path, open_error};
+use crate::db::log_file::{self, NoLog};
 use crate::db::options::Options;
-use crate::db::recovery;
-use crate::error::{Error, OpenFailure, Result};
-use crate::log::group_commit::{self, LogWriter};
-use crate::log::wal::{self, LOG_HEADER};
-use crate::page::file_header;
-use crate::page::meta::Meta;
+use crate::db::recovery::{self, Durable};
+use crate::error::{Error, Result};
+use crate::log::group_commit::LogWriter;
+use crate::log::wal::LOG_HEADER;
+use crate::page::meta::{self, Meta};
 use crate::page::page_cache::PageCache;
 use crate::page::page_header::PageId;
 use crate::page::pager::Pager;
@@ -42,9 +66,13 @@ use crate::txn::lock_table::LockManager;
 use crate::txn::spill::{self, Spill};
 use parking_lot::{Mutex, RwLock};
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64};
+
+/// How many times steps 1 to 3 go round before opening gives up on a
+/// path whose file keeps changing under it.
+const OPEN_ATTEMPTS: usize = 16;
 
 impl Database {
     /// Opens the database at `path` with default options, creating it if
@@ -67,37 +95,44 @@ impl Database {
     /// Opens the database at `path`, creating it if it does not exist and
     /// `options.create` is set. Replays the log of an unclean shutdown.
     /// A symbolic link at `path` is followed, and the log is looked for
-    /// beside the file it leads to.
+    /// beside the file it leads to. Any number of threads and processes
+    /// may open the same path at once: one creates the database if it is
+    /// new, one holds it, and the others get [`Error::Locked`].
     ///
     /// Errors: [`Error::Locked`] if another handle has it open,
     /// [`Error::CannotOpen`] if a file cannot be opened (no file with
-    /// `create` off or with `read_only`, a directory, a loop of symbolic
-    /// links, a writable open of a file the process may only read, ...),
+    /// `create` off or with `read_only`, a directory, a FIFO, a socket or a
+    /// device, a loop of symbolic links, a writable open of a file the
+    /// process may only read, ...), [`Error::LogUnusable`] if the log is
+    /// missing or another database's where the data file needs its own,
     /// [`Error::NotAStrataFile`], [`Error::NewerFormat`],
-    /// [`Error::OlderFormat`], [`Error::Corruption`],
-    /// [`Error::StorageFull`], [`Error::Io`].
+    /// [`Error::NewerLogFormat`], [`Error::OlderFormat`],
+    /// [`Error::Corruption`], [`Error::StorageFull`], [`Error::Io`].
     pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Database> {
         options.validate()?;
         let given = path.as_ref().to_path_buf();
         let vfs = options.storage.clone();
         // The files' real names: the log lives beside the data file.
-        let path = vfs
-            .resolve(&given)
-            .map_err(|e| open_error(given.clone(), e))?;
-        create_if_missing(&*vfs, &given, &path, &options)?;
-        let data = open_data_file(&*vfs, &given, &path, options.read_only)?;
-        let (page_size, meta) = recovery::durable_meta(&*vfs, &*data, &log_path(&path))?;
+        let path = vfs.resolve(&given).map_err(|e| open_error(&given, e))?;
+        let data = open_data_file(&*vfs, &given, &path, &options)?;
+        let durable = recovery::durable_meta(&*data)?;
+        let mut plan = log_file::plan(&*vfs, &path, &durable, &options)?;
+        if let (Some(damaged), Some(log)) = (durable.damaged, &plan.replay) {
+            recovery::check_fallback(&**log, &durable.meta, damaged)?;
+        }
+        let Durable {
+            page_size, meta, ..
+        } = durable;
         let cache = PageCache::new(options.cache_size / page_size);
         let mut tree = load_tree(&*data, &cache, page_size, meta, &options)?;
         let next_table_id = AtomicU32::new(meta.next_table_id);
         // The log: replay what the data file does not hold yet.
-        let log_file = open_log(&*vfs, &path, &options)?;
+        let log_file = plan.replay.take().unwrap_or_else(|| Box::new(NoLog));
         let recovered = recovery::replay(&*log_file, &meta, |lsn, record, offset| {
             tree.apply(&cache, &*data, record, offset, lsn, &next_table_id)
         })?;
         let allocated = log_file.len()?;
-        let keep = options.log_preallocate.max(options.checkpoint_log_size);
-        let store = Store {
+        let mut store = Store {
             read_only: options.read_only,
             page_size,
             durability: options.durability,
@@ -108,7 +143,7 @@ impl Database {
                 recovered.end,
                 recovered.last_lsn,
                 allocated,
-                keep,
+                log_keep(&options),
                 meta.log_salt,
             ),
             data,
@@ -124,22 +159,30 @@ impl Database {
             checkpoints: AtomicU64::new(0),
             write_back_size: options.txn_memory_limit,
             pages_written_early: AtomicU64::new(0),
+            // A database of format version 2 gets its id at its first
+            // writable open's checkpoint.
+            database_id: match meta.database_id {
+                0 => meta::new_database_id(),
+                id => id,
+            },
         };
-        // Make what opening found durable before anything is appended
-        // (`log/wal.rs`, RECOVERY), with a checkpoint that writes a new
-        // meta page and starts a new log generation. The log bytes
-        // replayed may have been only in the operating system's cache, and
-        // so may the meta page itself (a checkpoint whose meta page's sync
-        // failed, followed by a reopen in the same boot): a power failure
-        // would take either away, but keep a commit appended and synced
-        // after them. And leftovers must not outlive the generation they
-        // belong to. A read-only handle writes nothing: what it replayed
-        // stays in memory, and the next writable open does this.
         if !options.read_only {
             // A scratch file a crash left named (`txn/spill.rs`, THE
             // SCRATCH FILE) holds nothing anyone needs. Best effort: a
             // leftover is only wasted space.
             let _ = vfs.remove(&spill::scratch_path(&path));
+            settle_log(&mut store, &vfs, &path, &meta, &plan, &options)?;
+            // Make what opening found durable before anything is appended
+            // (`log/wal.rs`, RECOVERY), with a checkpoint that writes a
+            // new meta page, with the open flag, and starts a new log
+            // generation. The log bytes replayed may have been only in the
+            // operating system's cache, and so may the meta page itself (a
+            // checkpoint whose meta page's sync failed, followed by a
+            // reopen in the same boot): a power failure would take either
+            // away, but keep a commit appended and synced after them. And
+            // leftovers must not outlive the generation they belong to. A
+            // read-only handle writes nothing: what it replayed stays in
+            // memory, and the next writable open does this.
             let _ck = store.checkpoint_lock.lock();
             store.checkpoint_held(true)?;
         }
@@ -162,101 +205,127 @@ impl Database {
     }
 }
 
-fn log_path(path: &Path) -> PathBuf {
-    let mut p = path.as_os_str().to_owned();
-    p.push("-wal");
-    PathBuf::from(p)
+/// The length the log is cut back to after a checkpoint, if it grew.
+fn log_keep(options: &Options) -> u64 {
+    options.log_preallocate.max(options.checkpoint_log_size)
 }
 
-fn creating_path(path: &Path) -> PathBuf {
-    let mut p = path.as_os_str().to_owned();
-    p.push("-creating");
-    PathBuf::from(p)
-}
-
-fn parent_dir(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
-
-/// `e`, from opening the file at `path`: [`Error::CannotOpen`] if it is
-/// one of the reasons [`OpenFailure`] names, else as any I/O error.
-fn open_error(path: PathBuf, e: io::Error) -> Error {
-    match OpenFailure::of(&e) {
-        Some(reason) => Error::CannotOpen { path, reason },
-        None => e.into(),
-    }
-}
-
-/// Step 1: creates the database at `path` (given as `given`) if no file
-/// is there and `options` allow it.
-fn create_if_missing(vfs: &dyn Vfs, given: &Path, path: &Path, options: &Options) -> Result<()> {
-    if vfs
-        .exists(path)
-        .map_err(|e| open_error(given.to_path_buf(), e))?
-    {
-        return Ok(());
-    }
-    if !options.create || options.read_only {
-        return Err(Error::CannotOpen {
-            path: given.to_path_buf(),
-            reason: OpenFailure::NotFound,
-        });
-    }
-    create(vfs, path, options).map_err(|e| match e {
-        Error::Io(io) => match OpenFailure::of(&io) {
-            Some(reason) => Error::CannotOpen {
-                path: given.to_path_buf(),
-                reason,
-            },
-            None => Error::Io(io),
-        },
-        e => e,
-    })
-}
-
-/// Creates an empty database at `path`: log first, then the data file
-/// under a temporary name, renamed into place once synced.
-fn create(vfs: &dyn Vfs, path: &Path, options: &Options) -> Result<()> {
-    group_commit::create_log(vfs, &log_path(path), options.log_preallocate)?;
-    let tmp = creating_path(path);
-    let f = vfs.open(&tmp, OpenMode::CreateTruncate)?;
-    let ps = options.page_size;
-    let salt = wal::new_salt();
-    let mut m0 = Meta::empty(salt);
-    let mut m1 = Meta::empty(salt);
-    m0.sequence = 0; // slot 1
-    m1.sequence = 1; // slot 2, the newer
-    let mut bytes = file_header::encode(ps);
-    bytes.extend_from_slice(&m0.encode(ps));
-    bytes.extend_from_slice(&m1.encode(ps));
-    f.write_at(&bytes, 0)?;
-    f.sync_data()?;
-    drop(f);
-    vfs.rename(&tmp, path)?;
-    vfs.sync_dir(&parent_dir(path))?;
-    Ok(())
-}
-
-/// Step 2: the data file, locked: shared when `read_only`, else
-/// exclusively. Another holder gives [`Error::Locked`].
+/// Steps 1 to 3: the data file at `path` (given as `given`), created if
+/// missing and allowed, locked (shared when read-only, else exclusively),
+/// and still the file at the path once locked.
 fn open_data_file(
     vfs: &dyn Vfs,
     given: &Path,
     path: &Path,
-    read_only: bool,
+    options: &Options,
 ) -> Result<Box<dyn StorageFile>> {
-    let at = |e| open_error(given.to_path_buf(), e);
-    let data = if read_only {
-        let f = vfs.open(path, OpenMode::ReadOnly).map_err(at)?;
-        f.try_lock_shared()?.then_some(f)
+    let at = |e| open_error(given, e);
+    for _ in 0..OPEN_ATTEMPTS {
+        let mode = if options.read_only {
+            OpenMode::ReadOnly
+        } else {
+            OpenMode::Existing
+        };
+        let f = match vfs.open(path, mode) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                if !options.create || options.read_only {
+                    return Err(at(e));
+                }
+                log_file::check_before_creating(vfs, path, options)?;
+                create::create(vfs, path, options.page_size).map_err(|e| match e {
+                    Error::Io(io) => match files::open_failure(&io) {
+                        Some(reason) => Error::CannotOpen {
+                            path: given.to_path_buf(),
+                            reason,
+                        },
+                        None => Error::Io(io),
+                    },
+                    e => e,
+                })?;
+                continue;
+            }
+            Err(e) => return Err(at(e)),
+        };
+        let locked = if options.read_only {
+            f.try_lock_shared()?
+        } else {
+            f.try_lock_exclusive()?
+        };
+        if !locked {
+            return Err(Error::Locked);
+        }
+        if still_at(vfs, path, &*f) {
+            return Ok(f);
+        }
+    }
+    Err(io::Error::other(format!(
+        "{}: the file at the path changed {OPEN_ATTEMPTS} times while it was being opened",
+        given.display()
+    ))
+    .into())
+}
+
+/// Step 3: whether `file` is still the file at `path` (it may have been
+/// unlinked, or replaced by a rename, since it was opened). An error that
+/// tells neither (no identities on this file system, a failed call) counts
+/// as yes: the lock is held, and the calls after this one fail if the
+/// file system does.
+fn still_at(vfs: &dyn Vfs, path: &Path, file: &dyn StorageFile) -> bool {
+    match (vfs.file_id(path), file.file_id()) {
+        (Ok(there), Ok(mine)) => there == mine,
+        (Err(e), _) => e.kind() != io::ErrorKind::NotFound,
+        _ => true,
+    }
+}
+
+/// Step 7, for a writable handle: puts the new log in place if the plan
+/// says so, removes what crashed creations left behind, makes both files'
+/// names durable, and watches the log's path from now on
+/// (`log/group_commit.rs`, WATCHING THE PATH).
+fn settle_log(
+    store: &mut Store,
+    vfs: &Arc<dyn Vfs>,
+    path: &Path,
+    meta: &Meta,
+    plan: &log_file::LogPlan,
+    options: &Options,
+) -> Result<()> {
+    let lp = log_path(path);
+    if plan.replace {
+        if plan.close_first {
+            // The durable meta page says commits may follow it, and the
+            // new log will not hold them (`log_file.rs`).
+            let _ck = store.checkpoint_lock.lock();
+            store.checkpoint_held_as(true, false)?;
+        }
+        remove_leftovers(&**vfs, path);
+        let file = log_file::create(&**vfs, &lp, options.log_preallocate, store.database_id)?;
+        let allocated = file.len()?;
+        let salt = store.tree.read().meta.log_salt;
+        let last = store.log.appended();
+        store.log = LogWriter::new(file, LOG_HEADER, last, allocated, log_keep(options), salt);
     } else {
-        let f = vfs.open(path, OpenMode::Existing).map_err(at)?;
-        f.try_lock_exclusive()?.then_some(f)
-    };
-    data.ok_or(Error::Locked)
+        if meta.sequence <= 1 {
+            // As created: a crashed creation may have left a file here.
+            remove_leftovers(&**vfs, path);
+        }
+        // Both files' names are durable before the open flag says the
+        // log is needed, even if the sync that made them (an earlier open
+        // of this boot creating them) failed.
+        vfs.sync_dir(&files::parent_dir(path))?;
+    }
+    store.log.watch(vfs.clone(), lp);
+    Ok(())
+}
+
+/// Removes the temporary files of crashed creations beside the database
+/// at `path` (`files.rs`). Best effort: one left is only a few pages,
+/// removed by a later open.
+fn remove_leftovers(vfs: &dyn Vfs, path: &Path) {
+    for p in files::leftovers(vfs, path) {
+        let _ = vfs.remove(&p);
+    }
 }
 
 /// The tree as the durable meta page `meta` describes it: the pager with
@@ -294,67 +363,4 @@ fn load_tree(
         catalog_root: meta.catalog_root,
         lsn: meta.checkpoint_lsn,
     })
-}
-
-/// The log file beside the data file at `path`. A writable open creates
-/// it if it is missing or shorter than its header; a read-only open
-/// reads such a log as empty ([`NoLog`]).
-fn open_log(vfs: &dyn Vfs, path: &Path, options: &Options) -> Result<Box<dyn StorageFile>> {
-    let lp = log_path(path);
-    if options.read_only {
-        return match vfs.open(&lp, OpenMode::ReadOnly) {
-            Ok(f) if f.len()? >= LOG_HEADER => Ok(f),
-            // Nothing to replay, and nothing is ever appended.
-            Ok(_) => Ok(Box::new(NoLog)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Box::new(NoLog)),
-            Err(e) => Err(open_error(lp, e)),
-        };
-    }
-    match vfs.open(&lp, OpenMode::Existing) {
-        Ok(f) if f.len()? >= LOG_HEADER => Ok(f),
-        Ok(_) => group_commit::create_log(vfs, &lp, options.log_preallocate),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            let f = group_commit::create_log(vfs, &lp, options.log_preallocate)?;
-            vfs.sync_dir(&parent_dir(path))?;
-            Ok(f)
-        }
-        Err(e) => Err(open_error(lp, e)),
-    }
-}
-
-/// The log of a read-only handle whose log file is missing or shorter
-/// than its header: empty, and never written.
-#[derive(Debug)]
-struct NoLog;
-
-impl StorageFile for NoLog {
-    fn read_at(&self, buf: &mut [u8], _offset: u64) -> io::Result<()> {
-        if buf.is_empty() {
-            return Ok(());
-        }
-        Err(io::ErrorKind::UnexpectedEof.into())
-    }
-
-    fn write_at(&self, _buf: &[u8], _offset: u64) -> io::Result<()> {
-        Err(io::Error::new(
-            io::ErrorKind::PermissionDenied,
-            "the database is open read-only",
-        ))
-    }
-
-    fn sync_data(&self) -> io::Result<()> {
-        Ok(())
-    }
-
-    fn set_len(&self, _len: u64) -> io::Result<()> {
-        self.write_at(&[], 0)
-    }
-
-    fn len(&self) -> io::Result<u64> {
-        Ok(0)
-    }
-
-    fn try_lock_exclusive(&self) -> io::Result<bool> {
-        Ok(true)
-    }
 }

@@ -87,6 +87,22 @@ pub struct Options {
     /// [`Error::TransactionTooLarge`](crate::Error::TransactionTooLarge)
     /// and the transaction is rolled back. Default `u64::MAX` (no limit).
     pub max_transaction_size: u64,
+    /// Open even if the database's log cannot be used: missing, shorter
+    /// than its header, with a damaged header, or another database's
+    /// ([`Error::LogUnusable`], or `Corruption` at log offset 0). The
+    /// database then opens as of its last checkpoint, and a writable open
+    /// replaces whatever is at the log's path with a new, empty log.
+    /// Default `false`.
+    ///
+    /// **This loses data** when the database was not closed cleanly:
+    /// every transaction committed after its last checkpoint is gone (the
+    /// error without this option says whether any may be, as
+    /// `commits_at_risk`). Use it only when the database's own log is gone
+    /// for good. A log that is the database's own is still replayed, and a
+    /// log whose frames are damaged still fails with `Corruption`. With
+    /// [`read_only`](Options::read_only), nothing is replaced: the handle
+    /// reads the last checkpoint.
+    pub recover_without_log: bool,
 }
 
 impl Default for Options {
@@ -106,6 +122,7 @@ impl Default for Options {
             storage: Arc::new(RealVfs),
             txn_memory_limit: 64 << 20,
             max_transaction_size: u64::MAX,
+            recover_without_log: false,
         }
     }
 }

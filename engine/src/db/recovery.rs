@@ -6,7 +6,10 @@
 //! 2. If the other meta page is damaged, recovery falls back to the valid
 //!    one only when the log and the file's length show that the damaged
 //!    one was not a newer, durable checkpoint (`log/wal.rs`, FALLING
-//!    BACK); otherwise opening fails with `Corruption` naming it.
+//!    BACK); otherwise opening fails with `Corruption` naming it. The
+//!    file's length is looked at first ([`durable_meta`]); the log, once
+//!    opening has found it to be the database's own ([`check_fallback`],
+//!    after `log_file.rs`).
 //! 3. The log is replayed from the durable meta page's checkpoint LSN,
 //!    with its salt, through `TreeState::apply`, the code every commit
 //!    runs ([`replay`]): into memory only. Recovery writes nothing; the
@@ -19,27 +22,36 @@ use crate::log::wal::{self, DamagedMeta, LOG_HEADER};
 use crate::page::file_header;
 use crate::page::meta::Meta;
 use crate::page::page_header::{self, META_PAGES, PageId};
-use crate::storage::{OpenMode, StorageFile, Vfs};
-use std::io;
-use std::path::Path;
+use crate::storage::StorageFile;
 
-/// The page size and the durable meta page of the data file `data`,
-/// whose log is at `log_path`: steps 1 and 2 above. Runs before any page
-/// the meta page references is read.
-pub(crate) fn durable_meta(
-    vfs: &dyn Vfs,
-    data: &dyn StorageFile,
-    log_path: &Path,
-) -> Result<(usize, Meta)> {
+/// What the data file says, before any page of its tree is read.
+pub(crate) struct Durable {
+    pub page_size: usize,
+    /// The durable meta page: the valid one with the higher sequence
+    /// number.
+    pub meta: Meta,
+    /// What the other meta page claims, if it is damaged: recovery falls
+    /// back from it to `meta` only if the log agrees ([`check_fallback`]).
+    pub damaged: Option<DamagedMeta>,
+}
+
+/// The page size and the durable meta page of the data file `data`:
+/// step 1 above, and the part of step 2 that the file's length decides.
+/// Runs before any page the meta page references is read.
+pub(crate) fn durable_meta(data: &dyn StorageFile) -> Result<Durable> {
     let file_len = data.len()?;
     let mut head = vec![0u8; file_header::HEADER_LEN.min(file_len as usize)];
     data.read_at(&mut head, 0)?;
     let page_size = file_header::decode(&head)?;
-    let (meta, damaged_meta) = read_meta(data, page_size)?;
-    if let Some(damaged) = damaged_meta {
-        check_fallback(vfs, log_path, file_len, page_size, &meta, damaged)?;
+    let (meta, damaged) = read_meta(data, page_size)?;
+    if let Some(damaged) = damaged {
+        check_file_length(file_len, page_size, &meta, damaged)?;
     }
-    Ok((page_size, meta))
+    Ok(Durable {
+        page_size,
+        meta,
+        damaged,
+    })
 }
 
 /// Reads both meta pages and returns the newest valid one, and what the
@@ -102,12 +114,9 @@ fn read_meta(file: &dyn StorageFile, page_size: usize) -> Result<(Meta, Option<D
 }
 
 /// The other meta page is damaged, so recovery would start from `meta`,
-/// which may be older than it: refuses if that would lose what the damaged
-/// page's checkpoint made durable (`log/wal.rs`, FALLING BACK). Runs before any
-/// page `meta` references is read.
-fn check_fallback(
-    vfs: &dyn Vfs,
-    log_path: &Path,
+/// which may be older than it: refuses if a newer checkpoint cut the file
+/// below `meta`'s tree (`log/wal.rs`, FALLING BACK).
+fn check_file_length(
     file_len: u64,
     page_size: usize,
     meta: &Meta,
@@ -124,11 +133,20 @@ fn check_fallback(
             ),
         ));
     }
-    let log = match vfs.open(log_path, OpenMode::ReadOnly) {
-        Ok(f) => wal::read_all(&*f)?,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e.into()),
-    };
+    Ok(())
+}
+
+/// The other meta page is damaged, so recovery would start from `meta`,
+/// which may be older than it: refuses if the database's own log `log`
+/// shows that a newer checkpoint started it over, which would lose what
+/// that checkpoint made durable (`log/wal.rs`, FALLING BACK). Runs before
+/// any page `meta` references is read.
+pub(crate) fn check_fallback(
+    log: &dyn StorageFile,
+    meta: &Meta,
+    damaged: DamagedMeta,
+) -> Result<()> {
+    let log = wal::read_all(log)?;
     wal::check_generation(&log, meta.checkpoint_lsn, meta.log_salt, Some(damaged))
 }
 

@@ -21,13 +21,23 @@
 //! success for data the kernel already dropped). The writer records the
 //! failure, wakes every waiter with it, and refuses all later work; the
 //! database poisons its handle.
+//!
+//! WATCHING THE PATH
+//!
+//! A writable handle's writer knows the identity of its log file and the
+//! path it was opened at ([`LogWriter::watch`]). Each checkpoint asks
+//! [`LogWriter::moved`] whether the file at that path is still this one:
+//! a log deleted, renamed or replaced while the database is open would
+//! otherwise take commits that no recovery would ever read.
 
 use crate::error::{Error, Result};
 use crate::log::log_record::{self, Op};
 use crate::log::wal::{self, LOG_HEADER};
-use crate::storage::{OpenMode, StorageFile, Vfs};
+use crate::storage::{FileId, StorageFile, Vfs};
 use parking_lot::{Condvar, Mutex};
-use std::path::Path;
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 /// What the log writer's mutex protects: the buffer of appended frames,
 /// the LSN counters, the allocation and the current generation.
@@ -82,6 +92,16 @@ pub(crate) struct LogWriter {
     done: Condvar,
     /// Length the log is cut back to after a checkpoint if it grew past it.
     keep: u64,
+    /// Where the file should be found (WATCHING THE PATH).
+    watch: Option<Watch>,
+}
+
+/// The path a log file was opened at, and its identity then.
+#[derive(Debug)]
+struct Watch {
+    vfs: Arc<dyn Vfs>,
+    path: PathBuf,
+    id: FileId,
 }
 
 impl LogWriter {
@@ -112,6 +132,28 @@ impl LogWriter {
             }),
             done: Condvar::new(),
             keep: keep.max(LOG_HEADER),
+            watch: None,
+        }
+    }
+
+    /// From now on, [`LogWriter::moved`] checks that the log file is still
+    /// the one at `path`. A file system that cannot tell files apart
+    /// (`FileId` unsupported) turns the check off.
+    pub(crate) fn watch(&mut self, vfs: Arc<dyn Vfs>, path: PathBuf) {
+        self.watch = self.file.file_id().ok().map(|id| Watch { vfs, path, id });
+    }
+
+    /// [`Error::LogReplaced`] if the file at the watched path is no longer
+    /// this log: nothing is there, or another file is. An error that says
+    /// neither (permissions, an I/O failure) tells nothing, and is not one.
+    pub(crate) fn moved(&self) -> Option<Error> {
+        let w = self.watch.as_ref()?;
+        match w.vfs.file_id(&w.path) {
+            Ok(id) if id == w.id => None,
+            Err(e) if e.kind() != io::ErrorKind::NotFound => None,
+            _ => Some(Error::LogReplaced {
+                path: w.path.clone(),
+            }),
         }
     }
 
@@ -331,20 +373,21 @@ impl LogWriter {
     }
 }
 
-/// Writes a new log file: the header, then zeros up to the preallocated
-/// size, synced.
-pub(crate) fn create_log(
-    vfs: &dyn Vfs,
-    path: &Path,
+/// Fills a new, empty log file of database `database_id`: the header,
+/// then zeros up to the preallocated size, synced. (Where the file is
+/// made and how it gets its name is the opener's business:
+/// `db/log_file.rs`.)
+pub(crate) fn write_new_log(
+    file: &dyn StorageFile,
     preallocate: u64,
-) -> Result<Box<dyn StorageFile>> {
-    let f = vfs.open(path, OpenMode::CreateTruncate)?;
-    f.write_at(&wal::encode_header(), 0)?;
+    database_id: u64,
+) -> Result<()> {
+    file.write_at(&wal::encode_header(database_id), 0)?;
     if preallocate > LOG_HEADER {
-        write_zeros(&*f, LOG_HEADER, preallocate)?;
+        write_zeros(file, LOG_HEADER, preallocate)?;
     }
-    f.sync_data()?;
-    Ok(f)
+    file.sync_data()?;
+    Ok(())
 }
 
 /// Writes zeros over `from..to` of `file`.

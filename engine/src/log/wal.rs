@@ -7,14 +7,21 @@
 //! an overwrite, which this kind of disk syncs about twice as fast as an
 //! append).
 //!
-//! LOG HEADER (bytes 0..32, written once)
+//! LOG HEADER (bytes 0..32, written once, when the log file is created)
 //!
 //! | OFFSET | SIZE | DESCRIPTION |
 //! | --- | --- | --- |
 //! | 0 | 8 | magic `STRATAWL` |
-//! | 8 | 4 | format version (1) |
-//! | 12 | 16 | zero |
+//! | 8 | 4 | log format version (1) |
+//! | 12 | 8 | database id: the id in the data file's meta pages (`page/meta.rs`); 0 names no database |
+//! | 20 | 8 | zero |
 //! | 28 | 4 | CRC32 of bytes 0..28 |
+//!
+//! The database id came with the data file's format version 3; the log's
+//! own version stays 1, because the logs written before it have zeros
+//! there, which read exactly as they should (no database named), and no
+//! build older than format version 3 reads the log of a version-3
+//! database (it refuses the data file first).
 //!
 //! FRAME (at an 8-byte-aligned offset)
 //!
@@ -69,6 +76,26 @@
 //! nothing was written after it. A clean close checkpoints, which leaves
 //! the log with nothing to replay.
 //!
+//! WHOSE LOG
+//!
+//! The header names the database the log belongs to (its id, which the
+//! meta pages carry too), so that opening tells the database's own log
+//! from another database's put at its path (`db/log_file.rs`). Within its
+//! own log, the salt tells the generations apart, and there the meta
+//! page's open flag (`page/meta.rs`) decides what a log with no frame of
+//! the meta page's generation means. It reads as "nothing committed since
+//! the checkpoint". With the flag clear (a clean close), that is exactly
+//! the truth: nothing was appended after that meta page, so the log may
+//! even be missing. With the flag set, it is also what the real log holds
+//! between any checkpoint and the next commit, so no rule on frames could
+//! refuse a stale log without refusing those crashes; the flag's part is
+//! that a log missing, cut short or another database's is refused then,
+//! rather than read as empty. What stays unseen is the database's own log
+//! replaced, while no handle had it open, by an older copy of itself. A
+//! copy newer than the data file is refused by the rule below, and a log
+//! deleted or replaced while a handle has it open is noticed at the
+//! handle's next checkpoint (`store/checkpoint.rs`, THE OPEN FLAG).
+//!
 //! FALLING BACK
 //!
 //! Recovery starts from the newest valid meta page. When the other one is
@@ -115,11 +142,22 @@ pub(crate) const FRAME_HEADER: usize = 32;
 pub(crate) const MAX_FRAME_PAYLOAD: usize = 1 << 20;
 const FLAG_LAST: u8 = 1;
 
-/// The log file's header.
-pub(crate) fn encode_header() -> [u8; LOG_HEADER as usize] {
+/// What a log header says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct LogHeader {
+    /// The log format version.
+    pub version: u32,
+    /// The database the log belongs to; 0 names none (a log written by
+    /// format version 2).
+    pub database_id: u64,
+}
+
+/// The header of a log of database `database_id`.
+pub(crate) fn encode_header(database_id: u64) -> [u8; LOG_HEADER as usize] {
     let mut h = [0u8; LOG_HEADER as usize];
     h[0..8].copy_from_slice(MAGIC);
     h[8..12].copy_from_slice(&VERSION.to_le_bytes());
+    h[12..20].copy_from_slice(&database_id.to_le_bytes());
     let crc = crc32fast::hash(&h[0..28]);
     h[28..32].copy_from_slice(&crc.to_le_bytes());
     h
@@ -127,6 +165,14 @@ pub(crate) fn encode_header() -> [u8; LOG_HEADER as usize] {
 
 /// Checks the log header.
 pub(crate) fn check_header(h: &[u8]) -> Result<()> {
+    decode_header(h).map(drop)
+}
+
+/// Decodes and checks the log header: a wrong magic or checksum, or
+/// version 0, is corruption at offset 0; a version newer than this build
+/// reads is `NewerFormat` (which opening reports as the log's,
+/// `NewerLogFormat`).
+pub(crate) fn decode_header(h: &[u8]) -> Result<LogHeader> {
     let bad = |what: &str| Error::corrupt_log(0, what.to_string());
     if h.len() < LOG_HEADER as usize || &h[0..8] != MAGIC {
         return Err(bad("not a Strata log file"));
@@ -148,7 +194,11 @@ pub(crate) fn check_header(h: &[u8]) -> Result<()> {
     if version == 0 {
         return Err(bad("log format version 0"));
     }
-    Ok(())
+    let database_id = get_u64(h, 12).unwrap_or(0);
+    Ok(LogHeader {
+        version,
+        database_id,
+    })
 }
 
 fn padded(n: usize) -> usize {
@@ -487,9 +537,10 @@ mod tests {
     use super::*;
 
     const SALT: u64 = 0x5EED;
+    const DATABASE: u64 = 0xDA7A;
 
     fn log_of(records: &[(u64, u64, &[u8])]) -> Vec<u8> {
-        let mut log = encode_header().to_vec();
+        let mut log = encode_header(DATABASE).to_vec();
         for (lsn, synced, rec) in records {
             encode_frames(&mut log, SALT, *lsn, *synced, rec);
         }
@@ -569,9 +620,9 @@ mod tests {
     fn frames_of_another_generation_are_not_frames() {
         // A frame with the right LSN, checksummed with another salt (an
         // earlier generation, or bytes forged inside a stored value).
-        let mut log = encode_header().to_vec();
+        let mut log = encode_header(DATABASE).to_vec();
         encode_frames(&mut log, SALT + 1, 1, 0, b"old");
-        let mut forged = encode_header().to_vec();
+        let mut forged = encode_header(DATABASE).to_vec();
         encode_frames(&mut forged, SALT, 1, 0, b"a");
         encode_frames(&mut forged, SALT + 1, 2, 9, b"claims 1 was durable");
         let (seen, r) = replay_all(&log, 0).unwrap();
@@ -599,5 +650,28 @@ mod tests {
         let mut log = log_of(&[]);
         log[0] = b'X';
         assert!(replay_all(&log, 0).unwrap_err().is_corruption());
+    }
+
+    #[test]
+    fn header_names_its_database() {
+        let log = log_of(&[]);
+        assert_eq!(
+            decode_header(&log).unwrap(),
+            LogHeader {
+                version: 1,
+                database_id: DATABASE
+            }
+        );
+        // A header written by format version 2 has zeros there: it names
+        // no database.
+        let mut old = log.clone();
+        old[12..20].fill(0);
+        let crc = crc32fast::hash(&old[0..28]);
+        old[28..32].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(decode_header(&old).unwrap().database_id, 0);
+        // The id is covered by the checksum.
+        let mut flipped = log;
+        flipped[13] ^= 4;
+        assert!(decode_header(&flipped).unwrap_err().is_corruption());
     }
 }

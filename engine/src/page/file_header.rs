@@ -14,8 +14,13 @@
 //! the checksum, then an older version (`OlderFormat`).
 //!
 //! Versions: 1 had 2-byte slots in leaf and branch pages (development
-//! builds only); 2 has 6-byte slots that carry a key head. No build reads
-//! both: a version-1 file is refused with `OlderFormat`.
+//! builds only); 2 has 6-byte slots that carry a key head; 3 gives the
+//! database an id, in its meta pages and its log's header, and the meta
+//! pages an open flag (`page/meta.rs`). This build writes 3 and reads 2
+//! and 3: a version-2 file keeps its header (page 0 is never rewritten),
+//! and gets the id and the flag in its meta pages at its first writable
+//! open, in bytes version 2 reserved and its readers ignore. A version-1
+//! file is refused with `OlderFormat`.
 
 use crate::base::bytes::get_u32;
 use crate::error::{Error, Location, Result};
@@ -23,8 +28,8 @@ use crate::page::page_header::{MAX_PAGE_SIZE, MIN_PAGE_SIZE};
 
 /// The file's first eight bytes.
 pub(crate) const MAGIC: &[u8; 8] = b"STRATADB";
-/// The format version this build writes and the only one it reads.
-pub const FORMAT_VERSION: u32 = 2;
+/// The format version this build writes, and the newest it reads.
+pub const FORMAT_VERSION: u32 = 3;
 /// The oldest format version this build reads.
 pub const OLDEST_FORMAT_VERSION: u32 = 2;
 /// Bytes of page 0 that carry the header.
@@ -96,14 +101,20 @@ mod tests {
         ));
         assert!(matches!(decode(&p[..10]), Err(Error::NotAStrataFile)));
         let mut newer = p.clone();
-        newer[8] = 3;
+        newer[8] = 4;
         assert!(matches!(
             decode(&newer),
             Err(Error::NewerFormat {
-                found: 3,
-                supported: 2
+                found: 4,
+                supported: 3
             })
         ));
+        // Version 2, sealed as its writer would, is still read.
+        let mut v2 = p.clone();
+        v2[8] = 2;
+        let crc = crc32fast::hash(&v2[0..28]);
+        v2[28..32].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(decode(&v2).unwrap(), 8192);
         let mut older = p.clone();
         older[8] = 1;
         let crc = crc32fast::hash(&older[0..28]);

@@ -1,8 +1,9 @@
 //! The storage seam: every byte Strata reads or writes goes through here.
 //!
 //! Two traits cover all file operations the engine performs. [`Vfs`] names
-//! files (open, rename, remove, directory sync); [`StorageFile`] reads and
-//! writes one open file at byte offsets. Nothing else in the engine touches
+//! files (open, rename with or without replacing, remove, directory sync
+//! and listing, a file's identity); [`StorageFile`] reads and writes one
+//! open file at byte offsets, and locks it. Nothing else in the engine touches
 //! `std::fs`, so a test can swap the real file system ([`RealVfs`]) for the
 //! simulated one ([`SimVfs`]), which keeps the bytes *written* apart from the
 //! bytes made *durable* by a sync and can crash, tear writes and fail calls
@@ -36,4 +37,4 @@ mod vfs;
 
 pub use file::RealVfs;
 pub use sim::{CrashMode, FaultPlan, SimVfs};
-pub use vfs::{OpenMode, StorageFile, Vfs};
+pub use vfs::{FileId, NotARegularFile, OpenMode, StorageFile, Vfs};

@@ -15,6 +15,13 @@
 //! independently kept, lost or turned into garbage: the media model of the
 //! parent module's doc.
 //!
+//! A name moved by [`Vfs::rename_no_replace`] is two directory ops, a link
+//! and an unlink, as on the real file system, so a crash image may hold
+//! both names. Directories can be made read-only
+//! ([`SimVfs::set_dir_read_only`]), and a name can be made to lead to a
+//! FIFO, a socket or a device ([`SimVfs::make_special`]), which opening
+//! refuses as the real file system does.
+//!
 //! A [`FaultPlan`] makes chosen calls fail, crashes the machine at a chosen
 //! call or sync (every later call fails), or caps the disk size. A failed
 //! `sync_data` drops the file's dirty data as Linux does, so it never becomes
@@ -22,7 +29,7 @@
 //! a test is reproducible from its seed. Files live in memory: keep them to
 //! test sizes.
 
-use super::vfs::{OpenMode, StorageFile, Vfs};
+use super::vfs::{FileId, NotARegularFile, OpenMode, StorageFile, Vfs};
 use parking_lot::{Mutex, MutexGuard};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -100,12 +107,15 @@ struct Inode {
     lock_holder: Option<u64>,
     /// Permissions allow reading only ([`SimVfs::set_read_only`]).
     read_only: bool,
+    /// Not a regular file: what it is ([`SimVfs::make_special`]).
+    special: Option<&'static str>,
 }
 
 /// A change to the namespace not yet made durable. Renames carry their inode
 /// so that they apply correctly even if the creation is not yet durable.
 #[derive(Debug)]
 enum DirOp {
+    /// A new name for an inode: a file created, or a hard link.
     Create {
         path: PathBuf,
         inode: InodeId,
@@ -162,6 +172,9 @@ struct Machine {
     names: BTreeMap<PathBuf, InodeId>,
     durable_names: BTreeMap<PathBuf, InodeId>,
     dir_ops: Vec<DirOp>,
+    /// Directories in which no name may be created, renamed or removed
+    /// ([`SimVfs::set_dir_read_only`]).
+    read_only_dirs: BTreeSet<PathBuf>,
 }
 
 /// Why [`Machine::admit`] refused a call.
@@ -199,6 +212,17 @@ impl Machine {
             return Err(Refusal::Fail(call));
         }
         Ok(())
+    }
+
+    /// Refuses a change to the names in `path`'s directory if it is
+    /// read-only.
+    fn may_change(&self, path: &Path) -> io::Result<()> {
+        match path.parent() {
+            Some(dir) if self.read_only_dirs.contains(dir) => {
+                Err(path_error(io::ErrorKind::PermissionDenied, path))
+            }
+            _ => Ok(()),
+        }
     }
 
     fn fresh_id(&mut self) -> u64 {
@@ -274,6 +298,7 @@ impl Machine {
                 let inode = Inode {
                     current: bytes.clone(),
                     durable: bytes,
+                    special: self.inodes.get(&old_id).and_then(|ino| ino.special),
                     ..Inode::default()
                 };
                 out.inodes.insert(id, inode);
@@ -282,6 +307,7 @@ impl Machine {
             out.names.insert(path.clone(), id);
             out.durable_names.insert(path, id);
         }
+        out.read_only_dirs = self.read_only_dirs.clone();
         out
     }
 }
@@ -489,6 +515,34 @@ impl SimVfs {
     pub fn list_files(&self) -> Vec<PathBuf> {
         self.machine.lock().names.keys().cloned().collect()
     }
+
+    /// Makes directory `dir` read-only (as `chmod a-w` would), or
+    /// writable again: creating, renaming or removing a name in it then
+    /// fails with `PermissionDenied`. Files in it keep their own mode.
+    pub fn set_dir_read_only(&self, dir: &Path, read_only: bool) {
+        let mut state = self.machine.lock();
+        if read_only {
+            state.read_only_dirs.insert(dir.to_path_buf());
+        } else {
+            state.read_only_dirs.remove(dir);
+        }
+    }
+
+    /// Puts at `path`, durably, something that is not a regular file:
+    /// `kind` says what (`"a FIFO"`, `"a socket"`, ...). Opening it fails
+    /// with a [`NotARegularFile`], as on the real file system.
+    pub fn make_special(&self, path: &Path, kind: &'static str) {
+        let mut state = self.machine.lock();
+        let id = state.fresh_id();
+        let inode = Inode {
+            special: Some(kind),
+            ..Inode::default()
+        };
+        state.inodes.insert(id, inode);
+        state.names.insert(path.to_path_buf(), id);
+        state.durable_names.insert(path.to_path_buf(), id);
+        state.collect_garbage();
+    }
 }
 
 impl fmt::Debug for SimVfs {
@@ -517,6 +571,10 @@ impl Vfs for SimVfs {
             (Some(_), OpenMode::CreateNew) => {
                 return Err(path_error(io::ErrorKind::AlreadyExists, path));
             }
+            (Some(id), _) if state.inode(id)?.special.is_some() => {
+                let kind = state.inode(id)?.special.unwrap_or("not a regular file");
+                return Err(NotARegularFile::error(path, kind));
+            }
             (Some(id), OpenMode::Existing | OpenMode::CreateTruncate)
                 if state.inode(id)?.read_only =>
             {
@@ -530,6 +588,7 @@ impl Vfs for SimVfs {
             }
             (Some(id), _) => id,
             (None, _) => {
+                state.may_change(path)?;
                 let id = state.fresh_id();
                 state.inodes.insert(id, Inode::default());
                 state.names.insert(path.to_path_buf(), id);
@@ -555,6 +614,8 @@ impl Vfs for SimVfs {
 
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
         let mut state = self.enter(false)?;
+        state.may_change(from)?;
+        state.may_change(to)?;
         let inode = state
             .names
             .remove(from)
@@ -570,6 +631,7 @@ impl Vfs for SimVfs {
 
     fn remove(&self, path: &Path) -> io::Result<()> {
         let mut state = self.enter(false)?;
+        state.may_change(path)?;
         if state.names.remove(path).is_none() {
             return Err(path_error(io::ErrorKind::NotFound, path));
         }
@@ -596,6 +658,47 @@ impl Vfs for SimVfs {
         });
         state.collect_garbage();
         Ok(())
+    }
+
+    /// A link, then an unlink: two directory ops, so that a crash image
+    /// may hold both names, as on the real file system.
+    fn rename_no_replace(&self, from: &Path, to: &Path) -> io::Result<()> {
+        let mut state = self.enter(false)?;
+        state.may_change(from)?;
+        state.may_change(to)?;
+        let inode = *state
+            .names
+            .get(from)
+            .ok_or_else(|| path_error(io::ErrorKind::NotFound, from))?;
+        if state.names.contains_key(to) {
+            return Err(path_error(io::ErrorKind::AlreadyExists, to));
+        }
+        if from != to {
+            state.names.remove(from);
+            state.names.insert(to.to_path_buf(), inode);
+            let (from, to) = (from.to_path_buf(), to.to_path_buf());
+            state.dir_ops.push(DirOp::Create { path: to, inode });
+            state.dir_ops.push(DirOp::Remove { path: from });
+        }
+        Ok(())
+    }
+
+    fn file_id(&self, path: &Path) -> io::Result<FileId> {
+        let state = self.enter(false)?;
+        match state.names.get(path) {
+            Some(&inode) => Ok(FileId::new(0, inode)),
+            None => Err(path_error(io::ErrorKind::NotFound, path)),
+        }
+    }
+
+    fn read_dir(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
+        let state = self.enter(false)?;
+        Ok(state
+            .names
+            .keys()
+            .filter(|p| p.parent() == Some(dir))
+            .cloned()
+            .collect())
     }
 }
 
@@ -691,6 +794,11 @@ impl StorageFile for SimFile {
         }
         ino.lock_holder = Some(self.handle);
         Ok(true)
+    }
+
+    fn file_id(&self) -> io::Result<FileId> {
+        drop(self.vfs.enter(false)?);
+        Ok(FileId::new(0, self.inode))
     }
 }
 
@@ -1079,6 +1187,80 @@ mod tests {
             saw_truncation |= bytes.starts_with(b"\0\0\0");
         }
         assert!(saw_truncation);
+    }
+
+    #[test]
+    fn rename_without_replacing_is_a_link_then_an_unlink() {
+        let vfs = SimVfs::new(16);
+        let tmp = created(&vfs, "/d/tmp");
+        tmp.write_at(b"new", 0).unwrap();
+        tmp.sync_data().unwrap();
+        let id = tmp.file_id().unwrap();
+        vfs.write_file(p("/d/taken"), b"old");
+        let kind = vfs
+            .rename_no_replace(p("/d/tmp"), p("/d/taken"))
+            .unwrap_err()
+            .kind();
+        assert_eq!(kind, io::ErrorKind::AlreadyExists);
+        assert_eq!(vfs.read_file(p("/d/taken")).unwrap(), b"old");
+        vfs.rename_no_replace(p("/d/tmp"), p("/d/db")).unwrap();
+        assert_eq!(vfs.file_id(p("/d/db")).unwrap(), id);
+        assert_ne!(vfs.file_id(p("/d/taken")).unwrap(), id);
+        assert_eq!(
+            vfs.file_id(p("/d/tmp")).unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
+        let mut listed = vfs.read_dir(p("/d")).unwrap();
+        listed.sort();
+        assert_eq!(listed, [PathBuf::from("/d/db"), PathBuf::from("/d/taken")]);
+        // A crash image holds a prefix of the link and the unlink: the new
+        // name only with the old, or both, or the new alone.
+        let mut seen = BTreeSet::new();
+        for _ in 0..40 {
+            let files = vfs.snapshot_durable_image(CrashMode::Random).list_files();
+            assert!(files.contains(&PathBuf::from("/d/taken")));
+            seen.insert((
+                files.contains(&PathBuf::from("/d/tmp")),
+                files.contains(&PathBuf::from("/d/db")),
+            ));
+        }
+        assert_eq!(
+            seen,
+            [(true, false), (true, true), (false, true)]
+                .into_iter()
+                .collect()
+        );
+    }
+
+    #[test]
+    fn read_only_directories_and_special_files() {
+        let vfs = SimVfs::new(17);
+        vfs.write_file(p("/d/f"), b"x");
+        vfs.set_dir_read_only(p("/d"), true);
+        let kind = |r: io::Result<Box<dyn StorageFile>>| r.unwrap_err().kind();
+        assert_eq!(
+            kind(vfs.open(p("/d/g"), OpenMode::CreateNew)),
+            io::ErrorKind::PermissionDenied
+        );
+        assert_eq!(
+            vfs.remove(p("/d/f")).unwrap_err().kind(),
+            io::ErrorKind::PermissionDenied
+        );
+        // Files in it keep their own mode.
+        vfs.open(p("/d/f"), OpenMode::Existing).unwrap();
+        vfs.set_dir_read_only(p("/d"), false);
+        vfs.open(p("/d/g"), OpenMode::CreateNew).unwrap();
+
+        vfs.make_special(p("/d/fifo"), "a FIFO");
+        for mode in [OpenMode::ReadOnly, OpenMode::Existing] {
+            let e = vfs.open(p("/d/fifo"), mode).unwrap_err();
+            assert!(NotARegularFile::is(&e), "{e}");
+            assert_eq!(e.to_string(), "/d/fifo: a FIFO, not a regular file");
+        }
+        let image = vfs.crash(CrashMode::DropAll);
+        assert!(NotARegularFile::is(
+            &image.open(p("/d/fifo"), OpenMode::ReadOnly).unwrap_err()
+        ));
     }
 
     #[test]

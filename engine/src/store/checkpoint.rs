@@ -16,6 +16,17 @@
 //!
 //! A crash anywhere before the meta sync leaves the old meta page, whose
 //! tree no step overwrote, and the log, which still holds everything.
+//!
+//! THE OPEN FLAG
+//!
+//! Every meta page says whether commits may follow it in the log
+//! (`page/meta.rs`). A checkpoint while the handle is open sets the flag;
+//! the closing checkpoint, when the store is dropped, clears it, and is
+//! forced to write a meta page if the durable one has it set, since
+//! nothing is appended after it. So does the checkpoint that finds the log
+//! no longer at its path (`LogWriter::moved`): it makes everything
+//! committed durable in the data file, records that nothing follows, and
+//! poisons the handle with `Error::LogReplaced`.
 
 use crate::error::{Error, Result};
 use crate::log::wal;
@@ -37,10 +48,16 @@ impl Store {
     /// that removals shrink the file at once rather than a checkpoint
     /// later.
     pub(crate) fn checkpoint(&self) -> Result<()> {
+        self.checkpoint_vacuuming(true)
+    }
+
+    /// [`Store::checkpoint`], leaving the meta page's open flag as `open`
+    /// says (THE OPEN FLAG).
+    fn checkpoint_vacuuming(&self, open: bool) -> Result<()> {
         let _ck = self.checkpoint_lock.lock();
-        self.checkpoint_held(false)?;
+        self.checkpoint_held_as(false, open)?;
         if self.tree.read().pager.vacuum_limit().is_some() {
-            self.checkpoint_held(false)?;
+            self.checkpoint_held_as(false, open)?;
         }
         Ok(())
     }
@@ -49,6 +66,14 @@ impl Store {
     /// With `force`, writes a new meta page (and starts a new log
     /// generation) even if nothing changed.
     pub(crate) fn checkpoint_held(&self, force: bool) -> Result<()> {
+        self.checkpoint_held_as(force, true)
+    }
+
+    /// [`Store::checkpoint_held`], whose meta page gets the open flag
+    /// `open`. If the log is no longer the file at its path, the
+    /// checkpoint is written with the flag clear and the handle poisoned
+    /// (THE OPEN FLAG).
+    pub(crate) fn checkpoint_held_as(&self, force: bool, open: bool) -> Result<()> {
         self.poison.check()?;
         if self.read_only {
             return Err(Error::ReadOnly);
@@ -57,7 +82,20 @@ impl Store {
         self.poison.check()?;
         let lsn = self.log.appended();
         self.poisoned(self.log.flush(lsn, true))?;
-        self.checkpoint_locked(lsn, force)
+        let moved = self.log.moved();
+        let open = open && moved.is_none();
+        let written = self.checkpoint_locked_as(lsn, force || moved.is_some(), open);
+        match moved {
+            // Whether or not the checkpoint went through (a full disk
+            // leaves the handle usable otherwise), no commit may follow
+            // into a log that no recovery would read.
+            Some(e) => {
+                self.poison.set(&e);
+                self.log.fail(&e.to_string());
+                written.and(Err(e))
+            }
+            None => written,
+        }
     }
 
     /// Checkpoints through `lsn`, with the commit latch held. Every
@@ -67,17 +105,23 @@ impl Store {
     /// new free-list pages, more the catalog's changed copy, which the
     /// next checkpoint goes on from), and the handle stays usable.
     pub(crate) fn checkpoint_locked(&self, lsn: u64, force: bool) -> Result<()> {
-        match self.checkpoint_steps(lsn, force) {
+        self.checkpoint_locked_as(lsn, force, true)
+    }
+
+    fn checkpoint_locked_as(&self, lsn: u64, force: bool, open: bool) -> Result<()> {
+        match self.checkpoint_steps(lsn, force, open) {
             Ok(()) => Ok(()),
             Err(CheckpointError::Clean(e)) => Err(e),
             Err(CheckpointError::Fatal(e)) => self.poisoned(Err(e)),
         }
     }
 
-    fn checkpoint_steps(&self, lsn: u64, force: bool) -> Result<(), CheckpointError> {
+    fn checkpoint_steps(&self, lsn: u64, force: bool, open: bool) -> Result<(), CheckpointError> {
         let mut st = self.tree.write();
         let vacuum = st.pager.vacuum_limit();
         let nothing_changed = !force
+            && st.meta.open_for_writing == open
+            && st.meta.database_id == self.database_id
             && st.meta.checkpoint_lsn == lsn
             && !st.pager.has_changes()
             && st.tables.iter().all(|(_, t)| !t.changed)
@@ -118,6 +162,8 @@ impl Store {
             free_list: plan.free_list,
             next_table_id: self.next_table_id.load(Ordering::Relaxed),
             log_salt: wal::new_salt(),
+            open_for_writing: open,
+            database_id: self.database_id,
         };
         // Readers may go on while the pages are written.
         let st = RwLockWriteGuard::downgrade(st);
@@ -176,10 +222,11 @@ impl From<io::Error> for CheckpointError {
 
 impl Drop for Store {
     fn drop(&mut self) {
-        // A clean close leaves nothing to replay. Best effort: a failure
-        // here leaves a database that recovery opens just as well.
+        // A clean close leaves nothing to replay, and its meta page says
+        // so (the open flag clear). Best effort: a failure here leaves a
+        // database that recovery opens just as well, from its log.
         if self.poison.check().is_ok() && !self.read_only {
-            let _ = self.checkpoint();
+            let _ = self.checkpoint_vacuuming(false);
         }
     }
 }

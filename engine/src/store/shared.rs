@@ -73,6 +73,8 @@ pub(crate) struct Store {
     pub write_back_size: usize,
     /// Pages written out early by commits by checkpoint (`Stats`).
     pub pages_written_early: AtomicU64,
+    /// The database's id, written into every meta page (`page/meta.rs`).
+    pub database_id: u64,
 }
 
 impl Store {
