@@ -3,6 +3,7 @@
 //! queue in `begin_write`.
 
 use crate::kv::{self, KvEngine, KvRead, KvWrite};
+use crate::rw;
 use crate::tpcb::{self, Sums, Table, Txn};
 use crate::{Result, fail};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
@@ -206,5 +207,43 @@ impl tpcb::Engine for RedbTpcb {
             s.history_rows += 1;
         }
         Ok(s)
+    }
+}
+
+/// A reader session: one `begin_read` transaction and its tables, held
+/// until dropped.
+struct RedbReader {
+    _txn: redb::ReadTransaction,
+    tables: [redb::ReadOnlyTable<&'static [u8], &'static [u8]>; 3],
+}
+
+impl rw::Reader for RedbReader {
+    fn balance(&mut self, table: Table, id: u32) -> Result<rw::Read> {
+        let t = match table {
+            Table::Accounts => &self.tables[0],
+            Table::Tellers => &self.tables[1],
+            Table::Branches => &self.tables[2],
+            Table::History => fail!("history rows have no balance"),
+        };
+        Ok(match t.get(&tpcb::id_key(id)[..])? {
+            Some(g) => rw::Read::Row(tpcb::balance(g.value())?),
+            None => rw::Read::Missing,
+        })
+    }
+
+    fn renew(&mut self) -> Result<()> {
+        fail!("redb's read transactions do not expire")
+    }
+}
+
+impl rw::Engine for RedbTpcb {
+    fn reader(&self) -> Result<Box<dyn rw::Reader + '_>> {
+        let txn = self.db.begin_read()?;
+        let tables = [
+            txn.open_table(ACCOUNTS)?,
+            txn.open_table(TELLERS)?,
+            txn.open_table(BRANCHES)?,
+        ];
+        Ok(Box::new(RedbReader { _txn: txn, tables }))
     }
 }

@@ -3,7 +3,8 @@
 //! prepared statements (rusqlite's statement cache) for every query.
 
 use crate::kv::{self, KvEngine, KvRead, KvWrite};
-use crate::tpcb::{self, Sums, Txn};
+use crate::rw;
+use crate::tpcb::{self, Sums, Table, Txn};
 use crate::{Result, fail};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::{Path, PathBuf};
@@ -247,5 +248,43 @@ impl tpcb::Engine for SqliteTpcb {
                 history_rows: sum("SELECT count(*) FROM pgbench_history")? as u64,
             })
         })
+    }
+}
+
+/// A reader session: a connection of its own in a deferred `BEGIN`,
+/// whose first `SELECT` took the WAL snapshot it keeps until dropped
+/// (closing the connection rolls the read transaction back).
+struct SqliteReader {
+    conn: Connection,
+}
+
+impl rw::Reader for SqliteReader {
+    fn balance(&mut self, table: Table, id: u32) -> Result<rw::Read> {
+        let sql = match table {
+            Table::Accounts => "SELECT abalance FROM pgbench_accounts WHERE aid = ?1",
+            Table::Tellers => "SELECT tbalance FROM pgbench_tellers WHERE tid = ?1",
+            Table::Branches => "SELECT bbalance FROM pgbench_branches WHERE bid = ?1",
+            Table::History => fail!("history rows have no balance"),
+        };
+        let found: Option<i64> = self
+            .conn
+            .prepare_cached(sql)?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        Ok(found.map_or(rw::Read::Missing, rw::Read::Row))
+    }
+
+    fn renew(&mut self) -> Result<()> {
+        fail!("SQLite's read transactions do not expire")
+    }
+}
+
+impl rw::Engine for SqliteTpcb {
+    fn reader(&self) -> Result<Box<dyn rw::Reader + '_>> {
+        let conn = connect(&self.path)?;
+        conn.execute_batch("BEGIN")?;
+        let mut reader = SqliteReader { conn };
+        rw::Reader::balance(&mut reader, Table::Branches, 1)?;
+        Ok(Box::new(reader))
     }
 }
