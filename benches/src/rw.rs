@@ -4,12 +4,13 @@
 //!
 //! What an open read transaction costs the writers. [`WRITERS`] clients
 //! run the TPC-B transaction ([`crate::tpcb`]) for the usual fixed time
-//! beside 0, 1 and 4 readers ([`READERS`]). Each reader opens one read
-//! transaction before the writers start and keeps it open until they have
-//! stopped. The figure that matters is the writers' throughput with R
-//! readers divided by their throughput with none: where readers do not
-//! block writers (Strata's snapshots, SQLite's WAL mode, redb, LMDB), it
-//! shows what keeping an old snapshot readable costs instead. SQLite
+//! beside 0, 1 and 4 long-lived readers ([`READERS`]). A long-lived reader
+//! opens one read transaction before the writers start and keeps it open
+//! until they have stopped. The figure that matters is the writers'
+//! throughput with R long-lived readers divided by their throughput with
+//! none: where readers do not block writers (Strata's snapshots, SQLite's
+//! WAL mode, redb, LMDB), it shows what keeping an old snapshot readable
+//! costs instead. SQLite
 //! cannot checkpoint its WAL past an open reader, so the WAL grows; redb
 //! and LMDB cannot reuse pages an open reader can see, so the file grows;
 //! Strata keeps the before-images of changed keys in memory, up to
@@ -34,6 +35,16 @@
 //! the time spent reading, pauses excluded: how fast an old snapshot
 //! reads while the writers run.
 //!
+//! Every run has the same [`READER_THREADS`] readers, doing the same reads
+//! and pauses; only how many of them are long-lived changes. The others
+//! are short-lived: they end their read transaction after each batch and
+//! begin a new one. Without them, "0 readers" would differ from "4
+//! readers" by four threads waking every few milliseconds as well as by
+//! four old snapshots, and on a virtual machine whose CPUs are mostly
+//! idle (the writers wait for their syncs) such wake-ups alone made the
+//! writers up to twice as fast: threads that keep a CPU from going idle
+//! shorten the writers' wake-ups after each sync.
+//!
 //! CHECKS
 //!
 //! Every read must find its row. A reader's first snapshot began before
@@ -55,8 +66,10 @@ use std::sync::Barrier;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-/// Reader counts, in the order they run.
+/// Long-lived readers, in the order the runs go.
 pub const READERS: [u32; 3] = [0, 1, 4];
+/// Readers in every run: the long-lived ones and short-lived ones.
+pub const READER_THREADS: u32 = 4;
 /// Writer clients, in every run.
 pub const WRITERS: u32 = 4;
 /// Accounts a reader reads before it reads the tellers and branches and
@@ -74,7 +87,7 @@ pub enum Read {
     Row(i64),
     /// No such row.
     Missing,
-    /// The snapshot expired (Strata past `max_snapshot_memory`); begin a
+    /// The snapshot expired (Strata past `max_snapshot_memory`): begin a
     /// new one with [`Reader::renew`].
     TooOld,
 }
@@ -84,7 +97,8 @@ pub enum Read {
 pub trait Reader {
     /// The balance of row `id` of `table` in this session's snapshot.
     fn balance(&mut self, table: Table, id: u32) -> Result<Read>;
-    /// Ends the expired snapshot and begins a new one.
+    /// Ends this session's read transaction and begins a new one, its
+    /// snapshot taken.
     fn renew(&mut self) -> Result<()>;
 }
 
@@ -147,12 +161,12 @@ fn run_one(
     let snapshots = engine.snapshot_stats();
     let mut writers = Clients::default();
     let stop = AtomicBool::new(false);
-    let ready = Barrier::new(readers as usize + 1);
+    let ready = Barrier::new(READER_THREADS as usize + 1);
     let (burst, files, snapshots_after, reads) = std::thread::scope(|s| {
-        let joins: Vec<_> = (0..readers)
+        let joins: Vec<_> = (0..READER_THREADS)
             .map(|i| {
                 let (ready, stop) = (&ready, &stop);
-                s.spawn(move || read_until(engine, scale, i, ready, stop))
+                s.spawn(move || read_until(engine, scale, i, i < readers, ready, stop))
             })
             .collect();
         ready.wait();
@@ -187,26 +201,30 @@ fn run_one(
 /// What one reader did.
 #[derive(Clone, Copy, Debug, Default)]
 struct Reads {
+    long_lived: bool,
     gets: u64,
     /// Time spent reading, pauses excluded.
     busy: Duration,
-    /// New snapshots begun after one expired.
-    renewals: u64,
+    /// New snapshots begun because the last one expired.
+    expired: u64,
 }
 
+/// Writes the long-lived readers' mean gets/s and the snapshots they had
+/// to begin again.
 fn report_reads(p: &str, reads: &[Reads], out: &mut Out) {
-    if reads.is_empty() {
+    let long: Vec<&Reads> = reads.iter().filter(|r| r.long_lived).collect();
+    if long.is_empty() {
         return;
     }
-    let each: f64 = reads
+    let each: f64 = long
         .iter()
         .map(|r| r.gets as f64 / r.busy.as_secs_f64().max(1e-9))
         .sum::<f64>()
-        / reads.len() as f64;
+        / long.len() as f64;
     out.put(&format!("{p}.reader_gets"), format!("{each:.1}"));
     out.put(
         &format!("{p}.reader_renewals"),
-        reads.iter().map(|r| r.renewals).sum::<u64>(),
+        long.iter().map(|r| r.expired).sum::<u64>(),
     );
 }
 
@@ -216,19 +234,28 @@ struct Session<'a> {
     reader: Box<dyn Reader + 'a>,
     /// Still in the snapshot begun before the writers: every balance is 0.
     first: bool,
+    /// Snapshots begun after the first.
+    renewals: u64,
     reads: Reads,
 }
 
 impl Session<'_> {
+    /// Ends the snapshot and begins a new one.
+    fn renew(&mut self) -> Result<()> {
+        self.reader.renew()?;
+        self.renewals += 1;
+        self.first = false;
+        Ok(())
+    }
+
     /// The balance of row `id` of `table`, in a new snapshot if the
     /// current one expired.
     fn balance(&mut self, table: Table, id: u32) -> Result<i64> {
         self.reads.gets += 1;
         let read = match self.reader.balance(table, id)? {
             Read::TooOld => {
-                self.reader.renew()?;
-                self.reads.renewals += 1;
-                self.first = false;
+                self.renew()?;
+                self.reads.expired += 1;
                 self.reader.balance(table, id)?
             }
             read => read,
@@ -253,10 +280,10 @@ impl Session<'_> {
     /// The teller and branch totals must agree, unless the snapshot was
     /// renewed while they were read.
     fn check_totals(&mut self, scale: Scale) -> Result<()> {
-        let renewals = self.reads.renewals;
+        let renewals = self.renewals;
         let tellers = self.total(Table::Tellers, scale.tellers)?;
         let branches = self.total(Table::Branches, scale.branches)?;
-        if tellers != branches && renewals == self.reads.renewals {
+        if tellers != branches && renewals == self.renewals {
             fail!("a reader's snapshot has tellers totalling {tellers} but branches {branches}");
         }
         Ok(())
@@ -264,11 +291,13 @@ impl Session<'_> {
 }
 
 /// One reader: begins its session, waits for the others, and reads in
-/// batches until `stop`.
+/// batches until `stop`, in one snapshot if `long_lived`, else in a new
+/// one for each batch.
 fn read_until(
     engine: &dyn Engine,
     scale: Scale,
     number: u32,
+    long_lived: bool,
     ready: &Barrier,
     stop: &AtomicBool,
 ) -> Result<Reads> {
@@ -277,7 +306,11 @@ fn read_until(
     let mut session = Session {
         reader: reader?,
         first: true,
-        reads: Reads::default(),
+        renewals: 0,
+        reads: Reads {
+            long_lived,
+            ..Reads::default()
+        },
     };
     let mut rng = Rng::new(READ_SEED + u64::from(number));
     while !stop.load(Ordering::Relaxed) {
@@ -287,6 +320,9 @@ fn read_until(
             session.balance(Table::Accounts, aid)?;
         }
         session.check_totals(scale)?;
+        if !long_lived {
+            session.renew()?;
+        }
         session.reads.busy += t.elapsed();
         std::thread::sleep(READ_PAUSE);
     }
@@ -366,6 +402,7 @@ mod tests {
                 reads: 0,
             }),
             first: true,
+            renewals: 0,
             reads: Reads::default(),
         }
     }
@@ -397,7 +434,7 @@ mod tests {
         let mut s = session(vec![[0, 0, 0], [7, 3, 3]], 1);
         assert_eq!(s.balance(Table::Accounts, 1).unwrap(), 0);
         assert_eq!(s.balance(Table::Accounts, 1).unwrap(), 7);
-        assert_eq!((s.reads.renewals, s.first), (1, false));
+        assert_eq!((s.reads.expired, s.first), (1, false));
         s.check_totals(ONE).unwrap();
         let mut s = session(vec![[0, 0, 0], [0, 3, 4]], 0);
         assert!(s.check_totals(ONE).is_ok(), "renewed between the totals");

@@ -36,11 +36,11 @@ const WORKLOADS: [&str; 29] = [
     "p50 latency",
     "p99 latency",
     // Readers and writers.
-    "0 readers: writer transactions/s",
-    "4 readers: writer transactions/s, ÷ with 0 readers",
-    "4 readers: gets/s per reader",
-    "4 readers: files at the end",
-    "4 readers: of which log or WAL",
+    "0 long-lived readers: writer transactions/s",
+    "4 long-lived readers: writer transactions/s, ÷ with 0 long-lived",
+    "4 long-lived readers: gets/s per long-lived reader",
+    "4 long-lived readers: files at the end",
+    "4 long-lived readers: of which log or WAL",
     // ORM.
     "users, 1,000 per transaction",
     "get by primary key",

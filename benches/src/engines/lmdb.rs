@@ -233,22 +233,29 @@ impl tpcb::Engine for LmdbTpcb {
 
 /// A reader session: one read transaction, made on the reader's thread
 /// (with heed's default thread-local reader slots a `RoTxn` is not
-/// `Send`), held until dropped.
+/// `Send`), held until renewed or dropped. `None` only while renewing: a
+/// thread may have one read transaction at a time, so the old one ends
+/// before the new one begins.
 struct LmdbReader<'e> {
     e: &'e LmdbTpcb,
-    txn: RoTxn<'e, WithTls>,
+    txn: Option<RoTxn<'e, WithTls>>,
 }
 
 impl rw::Reader for LmdbReader<'_> {
     fn balance(&mut self, table: Table, id: u32) -> Result<rw::Read> {
-        Ok(match self.e.db(table).get(&self.txn, &tpcb::id_key(id))? {
+        let Some(txn) = &self.txn else {
+            fail!("the reader's transaction failed to begin");
+        };
+        Ok(match self.e.db(table).get(txn, &tpcb::id_key(id))? {
             Some(row) => rw::Read::Row(tpcb::balance(row)?),
             None => rw::Read::Missing,
         })
     }
 
     fn renew(&mut self) -> Result<()> {
-        fail!("LMDB's read transactions do not expire")
+        self.txn = None;
+        self.txn = Some(self.e.env.read_txn()?);
+        Ok(())
     }
 }
 
@@ -256,7 +263,7 @@ impl rw::Engine for LmdbTpcb {
     fn reader(&self) -> Result<Box<dyn rw::Reader + '_>> {
         Ok(Box::new(LmdbReader {
             e: self,
-            txn: self.env.read_txn()?,
+            txn: Some(self.env.read_txn()?),
         }))
     }
 }

@@ -210,14 +210,27 @@ impl tpcb::Engine for RedbTpcb {
     }
 }
 
-/// A reader session: one `begin_read` transaction and its tables, held
-/// until dropped.
-struct RedbReader {
-    _txn: redb::ReadTransaction,
-    tables: [redb::ReadOnlyTable<&'static [u8], &'static [u8]>; 3],
+type ReadTable = redb::ReadOnlyTable<&'static [u8], &'static [u8]>;
+
+/// A reader session: the accounts, tellers and branches of one
+/// `begin_read` transaction (each table keeps the transaction's snapshot
+/// alive), held until renewed or dropped.
+struct RedbReader<'a> {
+    db: &'a Database,
+    tables: [ReadTable; 3],
 }
 
-impl rw::Reader for RedbReader {
+/// The tables a reader reads, in a new read transaction.
+fn reader_tables(db: &Database) -> Result<[ReadTable; 3]> {
+    let txn = db.begin_read()?;
+    Ok([
+        txn.open_table(ACCOUNTS)?,
+        txn.open_table(TELLERS)?,
+        txn.open_table(BRANCHES)?,
+    ])
+}
+
+impl rw::Reader for RedbReader<'_> {
     fn balance(&mut self, table: Table, id: u32) -> Result<rw::Read> {
         let t = match table {
             Table::Accounts => &self.tables[0],
@@ -232,18 +245,16 @@ impl rw::Reader for RedbReader {
     }
 
     fn renew(&mut self) -> Result<()> {
-        fail!("redb's read transactions do not expire")
+        self.tables = reader_tables(self.db)?;
+        Ok(())
     }
 }
 
 impl rw::Engine for RedbTpcb {
     fn reader(&self) -> Result<Box<dyn rw::Reader + '_>> {
-        let txn = self.db.begin_read()?;
-        let tables = [
-            txn.open_table(ACCOUNTS)?,
-            txn.open_table(TELLERS)?,
-            txn.open_table(BRANCHES)?,
-        ];
-        Ok(Box::new(RedbReader { _txn: txn, tables }))
+        Ok(Box::new(RedbReader {
+            db: &self.db,
+            tables: reader_tables(&self.db)?,
+        }))
     }
 }

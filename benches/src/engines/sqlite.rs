@@ -252,10 +252,18 @@ impl tpcb::Engine for SqliteTpcb {
 }
 
 /// A reader session: a connection of its own in a deferred `BEGIN`,
-/// whose first `SELECT` took the WAL snapshot it keeps until dropped
-/// (closing the connection rolls the read transaction back).
+/// whose first `SELECT` took the WAL snapshot it keeps until renewed or
+/// dropped (closing the connection rolls the read transaction back).
 struct SqliteReader {
     conn: Connection,
+}
+
+impl SqliteReader {
+    fn begin(&mut self) -> Result<()> {
+        self.conn.prepare_cached("BEGIN")?.execute([])?;
+        rw::Reader::balance(self, Table::Branches, 1)?;
+        Ok(())
+    }
 }
 
 impl rw::Reader for SqliteReader {
@@ -275,16 +283,17 @@ impl rw::Reader for SqliteReader {
     }
 
     fn renew(&mut self) -> Result<()> {
-        fail!("SQLite's read transactions do not expire")
+        self.conn.prepare_cached("COMMIT")?.execute([])?;
+        self.begin()
     }
 }
 
 impl rw::Engine for SqliteTpcb {
     fn reader(&self) -> Result<Box<dyn rw::Reader + '_>> {
-        let conn = connect(&self.path)?;
-        conn.execute_batch("BEGIN")?;
-        let mut reader = SqliteReader { conn };
-        rw::Reader::balance(&mut reader, Table::Branches, 1)?;
+        let mut reader = SqliteReader {
+            conn: connect(&self.path)?,
+        };
+        reader.begin()?;
         Ok(Box::new(reader))
     }
 }

@@ -235,7 +235,8 @@ impl tpcb::Engine for StrataTpcb {
     }
 }
 
-/// A reader session: one `begin_read` snapshot, held until dropped.
+/// A reader session: one `begin_read` snapshot, held until renewed or
+/// dropped.
 struct StrataReader {
     db: Database,
     tx: Transaction,
