@@ -37,13 +37,14 @@
 //!
 //! Every run has the same [`READER_THREADS`] readers, doing the same reads
 //! and pauses; only how many of them are long-lived changes. The others
-//! are short-lived: they end their read transaction after each batch and
-//! begin a new one. Without them, "0 readers" would differ from "4
-//! readers" by four threads waking every few milliseconds as well as by
-//! four old snapshots, and on a virtual machine whose CPUs are mostly
-//! idle (the writers wait for their syncs) such wake-ups alone made the
-//! writers up to twice as fast: threads that keep a CPU from going idle
-//! shorten the writers' wake-ups after each sync.
+//! are short-lived: each batch in a read transaction of its own, begun
+//! after the pause and ended before the next, so that no snapshot of
+//! theirs is open while they pause. Without them, "0 readers" would
+//! differ from "4 readers" by four threads waking every few milliseconds
+//! as well as by four old snapshots, and on a virtual machine whose CPUs
+//! are mostly idle (the writers wait for their syncs) such wake-ups alone
+//! made the writers up to twice as fast: threads that keep a CPU from
+//! going idle shorten the writers' wake-ups after each sync.
 //!
 //! CHECKS
 //!
@@ -87,19 +88,22 @@ pub enum Read {
     Row(i64),
     /// No such row.
     Missing,
-    /// The snapshot expired (Strata past `max_snapshot_memory`): begin a
-    /// new one with [`Reader::renew`].
+    /// The snapshot expired (Strata past `max_snapshot_memory`): end it
+    /// and begin a new one.
     TooOld,
 }
 
-/// A reader's session: one read transaction, open until it is dropped.
-/// Made on the thread that uses it.
+/// A reader's session: a connection or handle, made on the thread that
+/// uses it, and a read transaction from [`Engine::reader`] or
+/// [`Reader::begin`] to [`Reader::end`] or the session's drop.
 pub trait Reader {
-    /// The balance of row `id` of `table` in this session's snapshot.
+    /// The balance of row `id` of `table` in the open transaction's
+    /// snapshot.
     fn balance(&mut self, table: Table, id: u32) -> Result<Read>;
-    /// Ends this session's read transaction and begins a new one, its
-    /// snapshot taken.
-    fn renew(&mut self) -> Result<()>;
+    /// Ends the read transaction: the session holds no snapshot.
+    fn end(&mut self) -> Result<()>;
+    /// Begins a new read transaction, its snapshot taken.
+    fn begin(&mut self) -> Result<()>;
 }
 
 /// Strata's snapshot counters ([`strata_engine::Stats`]).
@@ -115,7 +119,7 @@ pub struct SnapshotStats {
 
 /// An engine loaded with the TPC-B tables that can hold read sessions.
 pub trait Engine: tpcb::Engine {
-    /// A new reader session, its snapshot taken (a first read done).
+    /// A new reader session in a read transaction, its snapshot taken.
     fn reader(&self) -> Result<Box<dyn Reader + '_>>;
     /// Strata's snapshot counters; `None` for the other engines.
     fn snapshot_stats(&self) -> Option<SnapshotStats> {
@@ -232,6 +236,8 @@ fn report_reads(p: &str, reads: &[Reads], out: &mut Out) {
 /// in, and what it may read there.
 struct Session<'a> {
     reader: Box<dyn Reader + 'a>,
+    /// In a read transaction.
+    open: bool,
     /// Still in the snapshot begun before the writers: every balance is 0.
     first: bool,
     /// Snapshots begun after the first.
@@ -240,12 +246,23 @@ struct Session<'a> {
 }
 
 impl Session<'_> {
-    /// Ends the snapshot and begins a new one.
-    fn renew(&mut self) -> Result<()> {
-        self.reader.renew()?;
+    fn end(&mut self) -> Result<()> {
+        self.open = false;
+        self.reader.end()
+    }
+
+    fn begin(&mut self) -> Result<()> {
+        self.reader.begin()?;
+        self.open = true;
         self.renewals += 1;
         self.first = false;
         Ok(())
+    }
+
+    /// Ends the snapshot and begins a new one.
+    fn renew(&mut self) -> Result<()> {
+        self.end()?;
+        self.begin()
     }
 
     /// The balance of row `id` of `table`, in a new snapshot if the
@@ -305,6 +322,7 @@ fn read_until(
     ready.wait();
     let mut session = Session {
         reader: reader?,
+        open: true,
         first: true,
         renewals: 0,
         reads: Reads {
@@ -315,13 +333,16 @@ fn read_until(
     let mut rng = Rng::new(READ_SEED + u64::from(number));
     while !stop.load(Ordering::Relaxed) {
         let t = Instant::now();
+        if !session.open {
+            session.begin()?;
+        }
         for _ in 0..READ_BATCH {
             let aid = rng.below(u64::from(scale.accounts)) as u32 + 1;
             session.balance(Table::Accounts, aid)?;
         }
         session.check_totals(scale)?;
         if !long_lived {
-            session.renew()?;
+            session.end()?;
         }
         session.reads.busy += t.elapsed();
         std::thread::sleep(READ_PAUSE);
@@ -387,7 +408,11 @@ mod tests {
             })
         }
 
-        fn renew(&mut self) -> Result<()> {
+        fn end(&mut self) -> Result<()> {
+            Ok(())
+        }
+
+        fn begin(&mut self) -> Result<()> {
             self.current += 1;
             Ok(())
         }
@@ -401,6 +426,7 @@ mod tests {
                 expire_after,
                 reads: 0,
             }),
+            open: true,
             first: true,
             renewals: 0,
             reads: Reads::default(),

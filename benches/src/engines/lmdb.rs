@@ -231,11 +231,9 @@ impl tpcb::Engine for LmdbTpcb {
     }
 }
 
-/// A reader session: one read transaction, made on the reader's thread
-/// (with heed's default thread-local reader slots a `RoTxn` is not
-/// `Send`), held until renewed or dropped. `None` only while renewing: a
-/// thread may have one read transaction at a time, so the old one ends
-/// before the new one begins.
+/// A reader session: a read transaction while one is open, made on the
+/// reader's thread (with heed's default thread-local reader slots a
+/// `RoTxn` is not `Send`, and a thread has one at a time).
 struct LmdbReader<'e> {
     e: &'e LmdbTpcb,
     txn: Option<RoTxn<'e, WithTls>>,
@@ -244,7 +242,7 @@ struct LmdbReader<'e> {
 impl rw::Reader for LmdbReader<'_> {
     fn balance(&mut self, table: Table, id: u32) -> Result<rw::Read> {
         let Some(txn) = &self.txn else {
-            fail!("the reader's transaction failed to begin");
+            fail!("no read transaction is open");
         };
         Ok(match self.e.db(table).get(txn, &tpcb::id_key(id))? {
             Some(row) => rw::Read::Row(tpcb::balance(row)?),
@@ -252,8 +250,12 @@ impl rw::Reader for LmdbReader<'_> {
         })
     }
 
-    fn renew(&mut self) -> Result<()> {
+    fn end(&mut self) -> Result<()> {
         self.txn = None;
+        Ok(())
+    }
+
+    fn begin(&mut self) -> Result<()> {
         self.txn = Some(self.e.env.read_txn()?);
         Ok(())
     }

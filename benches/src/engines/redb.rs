@@ -212,12 +212,12 @@ impl tpcb::Engine for RedbTpcb {
 
 type ReadTable = redb::ReadOnlyTable<&'static [u8], &'static [u8]>;
 
-/// A reader session: the accounts, tellers and branches of one
-/// `begin_read` transaction (each table keeps the transaction's snapshot
-/// alive), held until renewed or dropped.
+/// A reader session: while a read transaction is open, its accounts,
+/// tellers and branches (each table keeps the transaction's snapshot
+/// alive).
 struct RedbReader<'a> {
     db: &'a Database,
-    tables: [ReadTable; 3],
+    tables: Option<[ReadTable; 3]>,
 }
 
 /// The tables a reader reads, in a new read transaction.
@@ -232,10 +232,13 @@ fn reader_tables(db: &Database) -> Result<[ReadTable; 3]> {
 
 impl rw::Reader for RedbReader<'_> {
     fn balance(&mut self, table: Table, id: u32) -> Result<rw::Read> {
+        let Some([accounts, tellers, branches]) = &self.tables else {
+            fail!("no read transaction is open");
+        };
         let t = match table {
-            Table::Accounts => &self.tables[0],
-            Table::Tellers => &self.tables[1],
-            Table::Branches => &self.tables[2],
+            Table::Accounts => accounts,
+            Table::Tellers => tellers,
+            Table::Branches => branches,
             Table::History => fail!("history rows have no balance"),
         };
         Ok(match t.get(&tpcb::id_key(id)[..])? {
@@ -244,8 +247,13 @@ impl rw::Reader for RedbReader<'_> {
         })
     }
 
-    fn renew(&mut self) -> Result<()> {
-        self.tables = reader_tables(self.db)?;
+    fn end(&mut self) -> Result<()> {
+        self.tables = None;
+        Ok(())
+    }
+
+    fn begin(&mut self) -> Result<()> {
+        self.tables = Some(reader_tables(self.db)?);
         Ok(())
     }
 }
@@ -254,7 +262,7 @@ impl rw::Engine for RedbTpcb {
     fn reader(&self) -> Result<Box<dyn rw::Reader + '_>> {
         Ok(Box::new(RedbReader {
             db: &self.db,
-            tables: reader_tables(&self.db)?,
+            tables: Some(reader_tables(&self.db)?),
         }))
     }
 }

@@ -251,19 +251,11 @@ impl tpcb::Engine for SqliteTpcb {
     }
 }
 
-/// A reader session: a connection of its own in a deferred `BEGIN`,
-/// whose first `SELECT` took the WAL snapshot it keeps until renewed or
-/// dropped (closing the connection rolls the read transaction back).
+/// A reader session: a connection of its own, in a deferred `BEGIN`
+/// whose first `SELECT` took the WAL snapshot while a read transaction is
+/// open (closing the connection rolls it back).
 struct SqliteReader {
     conn: Connection,
-}
-
-impl SqliteReader {
-    fn begin(&mut self) -> Result<()> {
-        self.conn.prepare_cached("BEGIN")?.execute([])?;
-        rw::Reader::balance(self, Table::Branches, 1)?;
-        Ok(())
-    }
 }
 
 impl rw::Reader for SqliteReader {
@@ -282,9 +274,15 @@ impl rw::Reader for SqliteReader {
         Ok(found.map_or(rw::Read::Missing, rw::Read::Row))
     }
 
-    fn renew(&mut self) -> Result<()> {
+    fn end(&mut self) -> Result<()> {
         self.conn.prepare_cached("COMMIT")?.execute([])?;
-        self.begin()
+        Ok(())
+    }
+
+    fn begin(&mut self) -> Result<()> {
+        self.conn.prepare_cached("BEGIN")?.execute([])?;
+        rw::Reader::balance(self, Table::Branches, 1)?;
+        Ok(())
     }
 }
 
@@ -293,7 +291,7 @@ impl rw::Engine for SqliteTpcb {
         let mut reader = SqliteReader {
             conn: connect(&self.path)?,
         };
-        reader.begin()?;
+        rw::Reader::begin(&mut reader)?;
         Ok(Box::new(reader))
     }
 }

@@ -235,18 +235,18 @@ impl tpcb::Engine for StrataTpcb {
     }
 }
 
-/// A reader session: one `begin_read` snapshot, held until renewed or
-/// dropped.
+/// A reader session: a `begin_read` snapshot while one is open.
 struct StrataReader {
     db: Database,
-    tx: Transaction,
+    tx: Option<Transaction>,
 }
 
 impl rw::Reader for StrataReader {
     fn balance(&mut self, table: Table, id: u32) -> Result<rw::Read> {
-        let read = self
-            .tx
-            .get_with(table.name(), &tpcb::id_key(id), |v| v.map(tpcb::balance));
+        let Some(tx) = &self.tx else {
+            fail!("no read transaction is open");
+        };
+        let read = tx.get_with(table.name(), &tpcb::id_key(id), |v| v.map(tpcb::balance));
         match read {
             Ok(Some(b)) => Ok(rw::Read::Row(b?)),
             Ok(None) => Ok(rw::Read::Missing),
@@ -255,8 +255,13 @@ impl rw::Reader for StrataReader {
         }
     }
 
-    fn renew(&mut self) -> Result<()> {
-        self.tx = self.db.begin_read()?;
+    fn end(&mut self) -> Result<()> {
+        self.tx = None;
+        Ok(())
+    }
+
+    fn begin(&mut self) -> Result<()> {
+        self.tx = Some(self.db.begin_read()?);
         Ok(())
     }
 }
@@ -265,7 +270,7 @@ impl rw::Engine for StrataTpcb {
     fn reader(&self) -> Result<Box<dyn rw::Reader + '_>> {
         Ok(Box::new(StrataReader {
             db: self.db.clone(),
-            tx: self.db.begin_read()?,
+            tx: Some(self.db.begin_read()?),
         }))
     }
 
