@@ -781,7 +781,8 @@ pub fn tables(r: &Results, ctx: &Context) -> String {
              A long-lived reader opens one read transaction before the writers start and \
              keeps it until they stop (Strata `begin_read`; SQLite a connection of its own \
              in `BEGIN` after a first `SELECT`; redb `begin_read`; LMDB a read transaction); \
-             the others begin a new one for each batch. Every reader reads batches of {} \
+             the others begin a new one for each batch and hold none while they pause. \
+             Every reader reads batches of {} \
              random accounts and every teller and branch, with a pause of {} ms after each \
              batch, so that the readers' own CPU time does not stand for what their open \
              snapshots cost the writers; and every count has the same readers, because \

@@ -10,22 +10,22 @@
 //! throughput with R long-lived readers divided by their throughput with
 //! none: where readers do not block writers (Strata's snapshots, SQLite's
 //! WAL mode, redb, LMDB), it shows what keeping an old snapshot readable
-//! costs instead. SQLite
-//! cannot checkpoint its WAL past an open reader, so the WAL grows; redb
-//! and LMDB cannot reuse pages an open reader can see, so the file grows;
-//! Strata keeps the before-images of changed keys in memory, up to
-//! `Options::max_snapshot_memory`, past which it expires the oldest
-//! snapshot. The files' sizes as the writers left them (the readers still
-//! open) and Strata's snapshot counters are reported beside the rates.
+//! costs instead. SQLite cannot checkpoint its WAL past an open reader, so
+//! the WAL grows; redb and LMDB cannot reuse pages an open reader can see,
+//! so the file grows; Strata keeps the before-images of changed keys in
+//! memory, up to `Options::max_snapshot_memory`, past which it expires the
+//! oldest snapshot. The files' sizes as the writers left them (the readers
+//! still open) and Strata's snapshot counters are reported beside the
+//! rates.
 //!
 //! HOW
 //!
-//! Each reader count runs on a freshly loaded database in a directory of
-//! its own, so that the three runs start alike and each one's files show
-//! only its own growth. The readers begin their transactions (and a first
-//! read, which is when SQLite takes its snapshot) before the writers'
-//! clock starts; the writers then run; the files are measured; only then
-//! are the readers told to stop.
+//! Each count of long-lived readers runs on a freshly loaded database in a
+//! directory of its own, so that the three runs start alike and each
+//! one's files show only its own growth. The readers begin their
+//! transactions (and a first read, which is when SQLite takes its
+//! snapshot) before the writers' clock starts; the writers then run; the
+//! files are measured; only then are the readers told to stop.
 //!
 //! A reader reads [`READ_BATCH`] random accounts and then every teller and
 //! branch, and pauses [`READ_PAUSE`] before the next batch. The pause is
