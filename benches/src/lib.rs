@@ -9,14 +9,14 @@
 //!
 //! The parent process plans the work and never touches a database. For
 //! each run, each group of workloads (device limit, key-value, TPC-B,
-//! ORM) and each engine in turn, it re-executes itself as a child
-//! (`--child ENGINE GROUP key=value...`), so that every engine has its own
-//! process, caches and peak RSS, and the engines take turns: run 1 of
-//! every engine, then run 2 of every engine, and so on. A child works in a
-//! fresh directory under the data directory, prints its figures on stdout
-//! as `key=value` lines, with its peak RSS (`getrusage`) last, and removes
-//! the directory. The parent takes the median of the runs and prints one
-//! markdown table per group ([`report`]).
+//! readers and writers, ORM) and each engine in turn, it re-executes
+//! itself as a child (`--child ENGINE GROUP key=value...`), so that every
+//! engine has its own process, caches and peak RSS, and the engines take
+//! turns: run 1 of every engine, then run 2 of every engine, and so on. A
+//! child works in a fresh directory under the data directory, prints its
+//! figures on stdout as `key=value` lines, with its peak RSS (`getrusage`)
+//! last, and removes the directory. The parent takes the median of the
+//! runs and prints one markdown table per group ([`report`]).
 
 #![deny(unsafe_code)]
 
@@ -26,6 +26,7 @@ pub mod kv;
 pub mod orm;
 pub mod report;
 pub mod rng;
+pub mod rw;
 pub mod sys;
 pub mod tpcb;
 
@@ -51,6 +52,8 @@ macro_rules! fail {
 
 /// The engines of the key-value and TPC-B groups, in column order.
 pub const ENGINES: [&str; 5] = ["strata", "strata-buffered", "sqlite", "redb", "lmdb"];
+/// The engines of the readers-and-writers group: the durable ones.
+pub const RW_ENGINES: [&str; 4] = ["strata", "sqlite", "redb", "lmdb"];
 /// The sides of the ORM group, in column order.
 pub const ORM_SIDES: [&str; 3] = ["strata", "strata-raw", "sqlite"];
 /// The device-limit "engine".
@@ -65,6 +68,8 @@ pub enum Group {
     Kv,
     /// The TPC-B-like workload.
     Tpcb,
+    /// TPC-B's writers beside long-lived readers.
+    Rw,
     /// The ORM workloads.
     Orm,
     /// One transaction of `--big-mb` MiB.
@@ -73,10 +78,11 @@ pub enum Group {
 
 impl Group {
     /// Every group, in the order they run.
-    pub const ALL: [Group; 5] = [
+    pub const ALL: [Group; 6] = [
         Group::Device,
         Group::Kv,
         Group::Tpcb,
+        Group::Rw,
         Group::Orm,
         Group::Big,
     ];
@@ -87,6 +93,7 @@ impl Group {
             Group::Device => "device",
             Group::Kv => "kv",
             Group::Tpcb => "tpcb",
+            Group::Rw => "rw",
             Group::Orm => "orm",
             Group::Big => "big",
         }
@@ -186,7 +193,7 @@ pub struct Args {
     pub seconds: f64,
     /// `--only`: engine names (and `device`).
     pub only: Option<Vec<String>>,
-    /// `--groups`: workload groups (`device`, `kv`, `tpcb`, `orm`).
+    /// `--groups`: workload groups (`device`, `kv`, `tpcb`, `rw`, `orm`).
     pub groups: Option<Vec<String>>,
     /// `--dir`.
     pub dir: PathBuf,
@@ -197,7 +204,7 @@ pub struct Args {
 }
 
 const USAGE: &str = "usage: strata-bench [--quick] [--n N] [--runs R] [--seconds S] \
-[--only strata,strata-buffered,sqlite,redb,lmdb,device] [--groups device,kv,tpcb,orm,big] \
+[--only strata,strata-buffered,sqlite,redb,lmdb,device] [--groups device,kv,tpcb,rw,orm,big] \
 [--big-mb MIB] [--dir DIR] [--write PATH]";
 
 impl Args {
@@ -249,7 +256,7 @@ impl Args {
                         .filter(|s| !s.is_empty())
                         .collect();
                     for g in &list {
-                        if !Group::ALL.iter().any(|k| k.name() == g) {
+                        if Group::parse(g).is_err() {
                             fail!("unknown group {g:?} in --groups\n{USAGE}");
                         }
                     }
@@ -296,6 +303,11 @@ impl Args {
                 if self.selected(e) {
                     plan.push((g, e));
                 }
+            }
+        }
+        for e in RW_ENGINES {
+            if self.selected(e) {
+                plan.push((Group::Rw, e));
             }
         }
         for side in ORM_SIDES {
@@ -381,18 +393,15 @@ fn run_child(engine: &str, group: Group, p: &Params, dir: &Path, out: &mut Out) 
             let scale = tpcb::Scale::new(p.quick);
             out.put("accounts", scale.accounts);
             let t = Instant::now();
-            let e: Box<dyn tpcb::Engine> = match engine {
-                "strata" => Box::new(strata::StrataTpcb::load(dir, Durability::Full, scale)?),
-                "strata-buffered" => {
-                    Box::new(strata::StrataTpcb::load(dir, Durability::Buffered, scale)?)
-                }
-                "sqlite" => Box::new(sqlite::SqliteTpcb::load(dir, scale)?),
-                "redb" => Box::new(redb::RedbTpcb::load(dir, scale)?),
-                "lmdb" => Box::new(lmdb::LmdbTpcb::load(dir, scale)?),
-                _ => fail!("unknown engine {engine:?}"),
-            };
+            let e = load_tpcb(engine, dir, scale)?;
             out.put("load_s", format!("{:.3}", t.elapsed().as_secs_f64()));
             tpcb::run(e.as_ref(), scale, p.seconds, out)
+        }
+        Group::Rw => {
+            let scale = tpcb::Scale::new(p.quick);
+            out.put("accounts", scale.accounts);
+            let load = |d: &Path| load_tpcb(engine, d, scale);
+            rw::run(&load, scale, p.seconds, dir, out)
         }
         Group::Orm => {
             let params = orm::OrmParams::new(p.quick);
@@ -415,6 +424,20 @@ fn run_child(engine: &str, group: Group, p: &Params, dir: &Path, out: &mut Out) 
             kv::run_big(e.as_mut(), p.big_mb, dir, out)
         }
     }
+}
+
+/// Loads the TPC-B tables into `engine` in `dir`.
+fn load_tpcb(engine: &str, dir: &Path, scale: tpcb::Scale) -> Result<Box<dyn rw::Engine>> {
+    use engines::{lmdb, redb, sqlite, strata};
+    use strata_engine::Durability;
+    Ok(match engine {
+        "strata" => Box::new(strata::StrataTpcb::load(dir, Durability::Full, scale)?),
+        "strata-buffered" => Box::new(strata::StrataTpcb::load(dir, Durability::Buffered, scale)?),
+        "sqlite" => Box::new(sqlite::SqliteTpcb::load(dir, scale)?),
+        "redb" => Box::new(redb::RedbTpcb::load(dir, scale)?),
+        "lmdb" => Box::new(lmdb::LmdbTpcb::load(dir, scale)?),
+        _ => fail!("unknown engine {engine:?}"),
+    })
 }
 
 /// The figures of one child: its `key=value` lines.

@@ -25,7 +25,7 @@
 
 use crate::rng::Rng;
 use crate::{Out, Result, fail};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Barrier, Mutex};
 use std::time::{Duration, Instant};
 
@@ -227,49 +227,92 @@ fn now_us() -> u64 {
         .map_or(0, |d| d.as_micros() as u64)
 }
 
-/// Runs every client count for `seconds` each against `engine`, checking
-/// the balances after each, and writes the figures to `out`.
-pub fn run(engine: &dyn Engine, scale: Scale, seconds: f64, out: &mut Out) -> Result<()> {
-    let next_client = AtomicU32::new(1);
-    let mut committed_deltas = 0i64;
-    let start_sums = engine.sums()?;
-    if start_sums != Sums::default() {
-        fail!("the freshly loaded database has sums {start_sums:?}");
+/// What the clients of one burst did.
+#[derive(Debug)]
+pub struct Burst {
+    /// Every transaction's latency in microseconds, sorted.
+    pub latencies_us: Vec<u32>,
+    /// From the clients' start to their stop.
+    pub elapsed: Duration,
+}
+
+impl Burst {
+    /// Transactions per second.
+    pub fn tps(&self) -> f64 {
+        self.latencies_us.len() as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
-    for clients in CLIENTS {
-        let before = engine.counters();
+
+    /// Writes `{prefix}.tps`, `.txns`, `.p50_ms` and `.p99_ms`.
+    pub fn report(&self, prefix: &str, out: &mut Out) {
+        let lat = &self.latencies_us;
+        out.rate(&format!("{prefix}.tps"), lat.len() as u64, self.elapsed);
+        out.put(&format!("{prefix}.txns"), lat.len());
+        out.put(
+            &format!("{prefix}.p50_ms"),
+            format!("{:.3}", percentile(lat, 0.50)),
+        );
+        out.put(
+            &format!("{prefix}.p99_ms"),
+            format!("{:.3}", percentile(lat, 0.99)),
+        );
+    }
+}
+
+/// Writes the differences of an engine's counters ([`Engine::counters`])
+/// as `{prefix}.{name}`.
+pub fn report_counters(
+    prefix: &str,
+    before: &[(&'static str, f64)],
+    after: &[(&'static str, f64)],
+    out: &mut Out,
+) {
+    for ((name, b), (_, a)) in before.iter().zip(after) {
+        out.put(&format!("{prefix}.{name}"), format!("{:.2}", a - b));
+    }
+}
+
+/// Fails unless the freshly loaded `engine` has every sum at zero.
+pub fn check_fresh(engine: &dyn Engine) -> Result<()> {
+    let sums = engine.sums()?;
+    if sums != Sums::default() {
+        fail!("the freshly loaded database has sums {sums:?}");
+    }
+    Ok(())
+}
+
+/// The clients of one database over successive bursts: each client gets
+/// a number unique over them all (its history keys start with it), and
+/// the deltas they committed add up for the balance check.
+#[derive(Debug, Default)]
+pub struct Clients {
+    /// Clients started so far; the next one is numbered one more.
+    started: u32,
+    committed_deltas: i64,
+}
+
+impl Clients {
+    /// Runs `clients` client threads against `engine` for `seconds`, each
+    /// with its own connection or handle, made before the clock starts.
+    pub fn burst(
+        &mut self,
+        engine: &dyn Engine,
+        scale: Scale,
+        clients: u32,
+        seconds: f64,
+    ) -> Result<Burst> {
         let stop = AtomicBool::new(false);
         let barrier = Barrier::new(clients as usize + 1);
         let results = Mutex::new(Vec::new());
         let elapsed = std::thread::scope(|s| -> Result<Duration> {
             let mut joins = Vec::new();
             for _ in 0..clients {
-                let id = next_client.fetch_add(1, Ordering::Relaxed);
+                self.started += 1;
+                let id = self.started;
                 let (stop, barrier, results) = (&stop, &barrier, &results);
                 joins.push(s.spawn(move || -> Result<()> {
                     let client = engine.client();
                     barrier.wait();
-                    let mut client = client?;
-                    let mut rng = Rng::new(0x7C_B000 + u64::from(id));
-                    let mut r = ClientResult::default();
-                    let mut seq = 0u64;
-                    while !stop.load(Ordering::Relaxed) {
-                        seq += 1;
-                        let t = Txn {
-                            aid: rng.below(u64::from(scale.accounts)) as u32 + 1,
-                            tid: rng.below(u64::from(scale.tellers)) as u32 + 1,
-                            bid: rng.below(u64::from(scale.branches)) as u32 + 1,
-                            delta: rng.between(-5000, 5000),
-                            client: id,
-                            seq,
-                            mtime: now_us(),
-                        };
-                        let t0 = Instant::now();
-                        client.run(&t)?;
-                        let us = t0.elapsed().as_micros();
-                        r.latencies_us.push(u32::try_from(us).unwrap_or(u32::MAX));
-                        r.deltas += t.delta;
-                    }
+                    let r = run_client(client?.as_mut(), scale, id, stop)?;
                     results.lock().map_err(|_| "results lock poisoned")?.push(r);
                     Ok(())
                 }));
@@ -291,44 +334,83 @@ pub fn run(engine: &dyn Engine, scale: Scale, seconds: f64, out: &mut Out) -> Re
             }
         })?;
         let results = results.into_inner().map_err(|_| "results lock poisoned")?;
-        let mut lat: Vec<u32> = results
+        let mut latencies_us: Vec<u32> = results
             .iter()
             .flat_map(|r| r.latencies_us.iter().copied())
             .collect();
-        lat.sort_unstable();
-        committed_deltas += results.iter().map(|r| r.deltas).sum::<i64>();
-        let txns = lat.len() as u64;
-        let c = format!("c{clients}");
-        out.rate(&format!("{c}.tps"), txns, elapsed);
-        out.put(&format!("{c}.txns"), txns);
-        out.put(
-            &format!("{c}.p50_ms"),
-            format!("{:.3}", percentile(&lat, 0.50)),
-        );
-        out.put(
-            &format!("{c}.p99_ms"),
-            format!("{:.3}", percentile(&lat, 0.99)),
-        );
-        let after = engine.counters();
-        for ((name, b), (_, a)) in before.iter().zip(&after) {
-            out.put(&format!("{c}.{name}"), format!("{:.2}", a - b));
-        }
+        latencies_us.sort_unstable();
+        self.committed_deltas += results.iter().map(|r| r.deltas).sum::<i64>();
+        Ok(Burst {
+            latencies_us,
+            elapsed,
+        })
+    }
 
-        // The balance check.
+    /// The balance check: the sums of the account, teller and branch
+    /// balances must each equal the sum of the history deltas, and that
+    /// the sum of the deltas the clients committed. Writes
+    /// `{prefix}.balance_check` and `{prefix}.history_rows`.
+    pub fn check_balances(&self, engine: &dyn Engine, prefix: &str, out: &mut Out) -> Result<()> {
         let sums = engine.sums()?;
+        let committed = self.committed_deltas;
         let ok = sums.accounts == sums.history
             && sums.tellers == sums.history
             && sums.branches == sums.history
-            && sums.history == committed_deltas;
+            && sums.history == committed;
         if !ok {
-            out.put(&format!("{c}.balance_check"), "FAILED");
+            out.put(&format!("{prefix}.balance_check"), "FAILED");
             fail!(
-                "TPC-B balance check FAILED after {clients} clients: {sums:?}, \
-                 but the clients committed deltas summing to {committed_deltas}"
+                "TPC-B balance check FAILED ({prefix}): {sums:?}, \
+                 but the clients committed deltas summing to {committed}"
             );
         }
-        out.put(&format!("{c}.balance_check"), "passed");
-        out.put(&format!("{c}.history_rows"), sums.history_rows);
+        out.put(&format!("{prefix}.balance_check"), "passed");
+        out.put(&format!("{prefix}.history_rows"), sums.history_rows);
+        Ok(())
+    }
+}
+
+/// One client's loop: transactions until `stop`.
+fn run_client(
+    client: &mut dyn Client,
+    scale: Scale,
+    id: u32,
+    stop: &AtomicBool,
+) -> Result<ClientResult> {
+    let mut rng = Rng::new(0x7C_B000 + u64::from(id));
+    let mut r = ClientResult::default();
+    let mut seq = 0u64;
+    while !stop.load(Ordering::Relaxed) {
+        seq += 1;
+        let t = Txn {
+            aid: rng.below(u64::from(scale.accounts)) as u32 + 1,
+            tid: rng.below(u64::from(scale.tellers)) as u32 + 1,
+            bid: rng.below(u64::from(scale.branches)) as u32 + 1,
+            delta: rng.between(-5000, 5000),
+            client: id,
+            seq,
+            mtime: now_us(),
+        };
+        let t0 = Instant::now();
+        client.run(&t)?;
+        let us = t0.elapsed().as_micros();
+        r.latencies_us.push(u32::try_from(us).unwrap_or(u32::MAX));
+        r.deltas += t.delta;
+    }
+    Ok(r)
+}
+
+/// Runs every client count for `seconds` each against `engine`, checking
+/// the balances after each, and writes the figures to `out`.
+pub fn run(engine: &dyn Engine, scale: Scale, seconds: f64, out: &mut Out) -> Result<()> {
+    check_fresh(engine)?;
+    let mut clients = Clients::default();
+    for n in CLIENTS {
+        let c = format!("c{n}");
+        let before = engine.counters();
+        clients.burst(engine, scale, n, seconds)?.report(&c, out);
+        report_counters(&c, &before, &engine.counters(), out);
+        clients.check_balances(engine, &c, out)?;
     }
     out.put("balance_check", "passed");
     Ok(())

@@ -1,5 +1,6 @@
 //! Runs `strata-bench --quick` end to end: every engine, every workload,
-//! the TPC-B balance check, and the written report.
+//! the TPC-B balance check, the readers-and-writers checks, and the
+//! written report.
 
 use std::process::Command;
 
@@ -12,7 +13,7 @@ const ENGINES: [&str; 6] = [
     "device",
 ];
 
-const WORKLOADS: [&str; 24] = [
+const WORKLOADS: [&str; 29] = [
     // The device limit.
     "4 KiB overwrite + fdatasync",
     "4 KiB append + fdatasync",
@@ -34,6 +35,12 @@ const WORKLOADS: [&str; 24] = [
     "16 clients: transactions/s",
     "p50 latency",
     "p99 latency",
+    // Readers and writers.
+    "0 long-lived readers: writer transactions/s",
+    "4 long-lived readers: writer transactions/s, ÷ with 0 long-lived",
+    "4 long-lived readers: gets/s per long-lived reader",
+    "4 long-lived readers: files at the end",
+    "4 long-lived readers: of which log or WAL",
     // ORM.
     "users, 1,000 per transaction",
     "get by primary key",
@@ -88,6 +95,10 @@ fn quick_run_covers_every_engine_and_workload() {
         ),
         "no passed balance check:\n{stdout}"
     );
+    assert!(
+        stdout.contains("Readers-and-writers checks: passed for strata, sqlite, redb, lmdb"),
+        "no passed readers-and-writers check:\n{stdout}"
+    );
 
     let doc = std::fs::read_to_string(&report).unwrap();
     for part in [
@@ -97,6 +108,7 @@ fn quick_run_covers_every_engine_and_workload() {
         "kernel",
         "rustc",
         "## Key-value workloads",
+        "## Readers and writers",
     ] {
         assert!(doc.contains(part), "the report lacks {part:?}:\n{doc}");
     }

@@ -3,10 +3,11 @@
 //! transaction at a time: TPC-B clients queue in `write_txn`.
 
 use crate::kv::{self, KvEngine, KvRead, KvWrite};
+use crate::rw;
 use crate::tpcb::{self, Sums, Table, Txn};
 use crate::{Result, fail};
 use heed::types::Bytes;
-use heed::{CommitOrAbort, Env, EnvOpenOptions, RoTxn, RwTxn};
+use heed::{CommitOrAbort, Env, EnvOpenOptions, RoTxn, RwTxn, WithTls};
 use std::ops::Bound;
 use std::path::Path;
 
@@ -227,5 +228,44 @@ impl tpcb::Engine for LmdbTpcb {
             s.history_rows += 1;
         }
         Ok(s)
+    }
+}
+
+/// A reader session: a read transaction while one is open, made on the
+/// reader's thread (with heed's default thread-local reader slots a
+/// `RoTxn` is not `Send`, and a thread has one at a time).
+struct LmdbReader<'e> {
+    e: &'e LmdbTpcb,
+    txn: Option<RoTxn<'e, WithTls>>,
+}
+
+impl rw::Reader for LmdbReader<'_> {
+    fn balance(&mut self, table: Table, id: u32) -> Result<rw::Read> {
+        let Some(txn) = &self.txn else {
+            fail!("no read transaction is open");
+        };
+        Ok(match self.e.db(table).get(txn, &tpcb::id_key(id))? {
+            Some(row) => rw::Read::Row(tpcb::balance(row)?),
+            None => rw::Read::Missing,
+        })
+    }
+
+    fn end(&mut self) -> Result<()> {
+        self.txn = None;
+        Ok(())
+    }
+
+    fn begin(&mut self) -> Result<()> {
+        self.txn = Some(self.e.env.read_txn()?);
+        Ok(())
+    }
+}
+
+impl rw::Engine for LmdbTpcb {
+    fn reader(&self) -> Result<Box<dyn rw::Reader + '_>> {
+        Ok(Box::new(LmdbReader {
+            e: self,
+            txn: Some(self.env.read_txn()?),
+        }))
     }
 }

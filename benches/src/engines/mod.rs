@@ -1,6 +1,6 @@
 //! One adapter per engine: each opens its database in a directory and
-//! implements the key-value traits ([`crate::kv`]) and the TPC-B traits
-//! ([`crate::tpcb`]).
+//! implements the key-value traits ([`crate::kv`]), the TPC-B traits
+//! ([`crate::tpcb`]) and the readers-and-writers traits ([`crate::rw`]).
 
 pub mod lmdb;
 pub mod redb;

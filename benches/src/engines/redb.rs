@@ -3,6 +3,7 @@
 //! queue in `begin_write`.
 
 use crate::kv::{self, KvEngine, KvRead, KvWrite};
+use crate::rw;
 use crate::tpcb::{self, Sums, Table, Txn};
 use crate::{Result, fail};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
@@ -206,5 +207,62 @@ impl tpcb::Engine for RedbTpcb {
             s.history_rows += 1;
         }
         Ok(s)
+    }
+}
+
+type ReadTable = redb::ReadOnlyTable<&'static [u8], &'static [u8]>;
+
+/// A reader session: while a read transaction is open, its accounts,
+/// tellers and branches (each table keeps the transaction's snapshot
+/// alive).
+struct RedbReader<'a> {
+    db: &'a Database,
+    tables: Option<[ReadTable; 3]>,
+}
+
+/// The tables a reader reads, in a new read transaction.
+fn reader_tables(db: &Database) -> Result<[ReadTable; 3]> {
+    let txn = db.begin_read()?;
+    Ok([
+        txn.open_table(ACCOUNTS)?,
+        txn.open_table(TELLERS)?,
+        txn.open_table(BRANCHES)?,
+    ])
+}
+
+impl rw::Reader for RedbReader<'_> {
+    fn balance(&mut self, table: Table, id: u32) -> Result<rw::Read> {
+        let Some([accounts, tellers, branches]) = &self.tables else {
+            fail!("no read transaction is open");
+        };
+        let t = match table {
+            Table::Accounts => accounts,
+            Table::Tellers => tellers,
+            Table::Branches => branches,
+            Table::History => fail!("history rows have no balance"),
+        };
+        Ok(match t.get(&tpcb::id_key(id)[..])? {
+            Some(g) => rw::Read::Row(tpcb::balance(g.value())?),
+            None => rw::Read::Missing,
+        })
+    }
+
+    fn end(&mut self) -> Result<()> {
+        self.tables = None;
+        Ok(())
+    }
+
+    fn begin(&mut self) -> Result<()> {
+        self.tables = Some(reader_tables(self.db)?);
+        Ok(())
+    }
+}
+
+impl rw::Engine for RedbTpcb {
+    fn reader(&self) -> Result<Box<dyn rw::Reader + '_>> {
+        Ok(Box::new(RedbReader {
+            db: &self.db,
+            tables: Some(reader_tables(&self.db)?),
+        }))
     }
 }

@@ -3,7 +3,8 @@
 //! prepared statements (rusqlite's statement cache) for every query.
 
 use crate::kv::{self, KvEngine, KvRead, KvWrite};
-use crate::tpcb::{self, Sums, Txn};
+use crate::rw;
+use crate::tpcb::{self, Sums, Table, Txn};
 use crate::{Result, fail};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::{Path, PathBuf};
@@ -247,5 +248,50 @@ impl tpcb::Engine for SqliteTpcb {
                 history_rows: sum("SELECT count(*) FROM pgbench_history")? as u64,
             })
         })
+    }
+}
+
+/// A reader session: a connection of its own, in a deferred `BEGIN`
+/// whose first `SELECT` took the WAL snapshot while a read transaction is
+/// open (closing the connection rolls it back).
+struct SqliteReader {
+    conn: Connection,
+}
+
+impl rw::Reader for SqliteReader {
+    fn balance(&mut self, table: Table, id: u32) -> Result<rw::Read> {
+        let sql = match table {
+            Table::Accounts => "SELECT abalance FROM pgbench_accounts WHERE aid = ?1",
+            Table::Tellers => "SELECT tbalance FROM pgbench_tellers WHERE tid = ?1",
+            Table::Branches => "SELECT bbalance FROM pgbench_branches WHERE bid = ?1",
+            Table::History => fail!("history rows have no balance"),
+        };
+        let found: Option<i64> = self
+            .conn
+            .prepare_cached(sql)?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        Ok(found.map_or(rw::Read::Missing, rw::Read::Row))
+    }
+
+    fn end(&mut self) -> Result<()> {
+        self.conn.prepare_cached("COMMIT")?.execute([])?;
+        Ok(())
+    }
+
+    fn begin(&mut self) -> Result<()> {
+        self.conn.prepare_cached("BEGIN")?.execute([])?;
+        rw::Reader::balance(self, Table::Branches, 1)?;
+        Ok(())
+    }
+}
+
+impl rw::Engine for SqliteTpcb {
+    fn reader(&self) -> Result<Box<dyn rw::Reader + '_>> {
+        let mut reader = SqliteReader {
+            conn: connect(&self.path)?,
+        };
+        rw::Reader::begin(&mut reader)?;
+        Ok(Box::new(reader))
     }
 }

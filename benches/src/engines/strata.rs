@@ -3,6 +3,7 @@
 //! 64 MiB page cache).
 
 use crate::kv::{self, KvEngine, KvRead, KvWrite};
+use crate::rw;
 use crate::tpcb::{self, Sums, Table, Txn};
 use crate::{Result, fail};
 use std::path::Path;
@@ -231,5 +232,54 @@ impl tpcb::Engine for StrataTpcb {
             ("commits", s.commits as f64),
             ("log_syncs", s.log_syncs as f64),
         ]
+    }
+}
+
+/// A reader session: a `begin_read` snapshot while one is open.
+struct StrataReader {
+    db: Database,
+    tx: Option<Transaction>,
+}
+
+impl rw::Reader for StrataReader {
+    fn balance(&mut self, table: Table, id: u32) -> Result<rw::Read> {
+        let Some(tx) = &self.tx else {
+            fail!("no read transaction is open");
+        };
+        let read = tx.get_with(table.name(), &tpcb::id_key(id), |v| v.map(tpcb::balance));
+        match read {
+            Ok(Some(b)) => Ok(rw::Read::Row(b?)),
+            Ok(None) => Ok(rw::Read::Missing),
+            Err(strata_engine::Error::SnapshotTooOld { .. }) => Ok(rw::Read::TooOld),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn end(&mut self) -> Result<()> {
+        self.tx = None;
+        Ok(())
+    }
+
+    fn begin(&mut self) -> Result<()> {
+        self.tx = Some(self.db.begin_read()?);
+        Ok(())
+    }
+}
+
+impl rw::Engine for StrataTpcb {
+    fn reader(&self) -> Result<Box<dyn rw::Reader + '_>> {
+        Ok(Box::new(StrataReader {
+            db: self.db.clone(),
+            tx: Some(self.db.begin_read()?),
+        }))
+    }
+
+    fn snapshot_stats(&self) -> Option<rw::SnapshotStats> {
+        let s = self.db.stats();
+        Some(rw::SnapshotStats {
+            expired: s.snapshots_expired,
+            bytes: s.snapshot_bytes,
+            checkpoints: s.checkpoints,
+        })
     }
 }
