@@ -93,7 +93,7 @@ fn group_by_prefix(
     let (_, hi) = prefix_bounds(hi);
     let mut bad = false;
     s.db.counted_scan();
-    s.kv.scan_with(
+    s.scan_with(
         table,
         Bound::Included(lo),
         bound_ref(&hi),
@@ -147,7 +147,7 @@ impl<P: Model, C: Model> HasMany<P, C> {
 
     /// The children of `parent`, in key order (load on access).
     pub fn load(&self, s: &Session, parent: &P) -> Result<Vec<C>> {
-        s.db.ensure::<P>()?;
+        s.ensure::<P>()?;
         let keys = s.child_keys::<C>(self.fk, &parent.key_value())?;
         let mut rows = rows_by_key::<C>(s, keys.iter().map(key_of))?;
         Ok(keys
@@ -167,8 +167,8 @@ impl<P: Model, C: Model> Relation<P> for HasMany<P, C> {
     type Loaded = Vec<C>;
 
     fn load_all(&self, s: &Session, parents: &[P]) -> Result<Vec<Vec<C>>> {
-        s.db.ensure::<P>()?;
-        s.db.ensure::<C>()?;
+        s.ensure::<P>()?;
+        s.ensure::<C>()?;
         let col = &C::COLUMNS[self.fk];
         let table = column_index_table(C::TABLE, col);
         let keys: Vec<Value> = parents.iter().map(Model::key_value).collect();
@@ -255,7 +255,7 @@ impl<C: Model, P: Model> BelongsTo<C, P> {
 
     /// The parent of `child` (none if its foreign key is null).
     pub fn load(&self, s: &Session, child: &C) -> Result<Option<P>> {
-        s.db.ensure::<P>()?;
+        s.ensure::<P>()?;
         match child.value(self.fk) {
             Value::Null => Ok(None),
             k => s.get_by_value::<P>(&k),
@@ -267,7 +267,7 @@ impl<C: Model, P: Model> Relation<C> for BelongsTo<C, P> {
     type Loaded = Option<P>;
 
     fn load_all(&self, s: &Session, children: &[C]) -> Result<Vec<Option<P>>> {
-        s.db.ensure::<P>()?;
+        s.ensure::<P>()?;
         let keys = children
             .iter()
             .map(|c| c.value_ref(self.fk))
@@ -323,8 +323,14 @@ impl<A: Model, B: Model> ManyToMany<A, B> {
     }
 
     fn ensure(&self, s: &Session) -> Result<()> {
-        s.db.ensure::<A>()?;
-        s.db.ensure::<B>()
+        s.ensure::<A>()?;
+        s.ensure::<B>()
+    }
+
+    fn ensure_mut(&self, s: &mut Session) -> Result<()> {
+        s.writable()?;
+        s.ensure_mut::<A>()?;
+        s.ensure_mut::<B>()
     }
 
     /// The table listing links from `A`'s side.
@@ -357,7 +363,7 @@ impl<A: Model, B: Model> ManyToMany<A, B> {
 
     /// Links `a` and `b` (both must exist; linking twice is harmless).
     pub fn link(&self, s: &mut Session, a: &A, b: &B) -> Result<()> {
-        self.ensure(s)?;
+        self.ensure_mut(s)?;
         for (table, key, name) in [
             (A::TABLE, a.key_value(), A::NAME),
             (B::TABLE, b.key_value(), B::NAME),
@@ -376,7 +382,7 @@ impl<A: Model, B: Model> ManyToMany<A, B> {
 
     /// Unlinks `a` and `b`; whether they were linked.
     pub fn unlink(&self, s: &mut Session, a: &A, b: &B) -> Result<bool> {
-        self.ensure(s)?;
+        self.ensure_mut(s)?;
         let (x, y) = if self.owner {
             (a.key_value(), b.key_value())
         } else {
@@ -409,13 +415,13 @@ impl Session {
     /// `parent_key`, in key order (one index scan, or one read of a unique
     /// index).
     pub(crate) fn child_keys<C: Model>(&self, fk: usize, parent_key: &Value) -> Result<Vec<Value>> {
-        self.db.ensure::<C>()?;
+        self.ensure::<C>()?;
         let c = &C::COLUMNS[fk];
         let it = column_index_table(C::TABLE, c);
         let pk = key_of(parent_key);
         if c.unique {
             self.db.counted_get();
-            return Ok(match self.kv.get(&it, &pk)? {
+            return Ok(match self.get_raw(&it, &pk)? {
                 Some(k) => vec![decode_whole_key(&k, C::TABLE)?],
                 None => Vec::new(),
             });
@@ -423,7 +429,7 @@ impl Session {
         let (lo, hi) = prefix_bounds(&pk);
         self.db.counted_scan();
         let mut keys = Vec::new();
-        for kv in self.kv.scan(&it, bound_ref(&lo), bound_ref(&hi), false)? {
+        for kv in self.scan_raw(&it, bound_ref(&lo), bound_ref(&hi), false)? {
             let (k, _) = kv?;
             keys.push(decode_whole_key(&k[pk.len()..], C::TABLE)?);
         }
@@ -435,11 +441,11 @@ impl Session {
     fn first_child(&self, table: &str, c: &StoredColumn, key: &[u8]) -> Result<Option<Vec<u8>>> {
         let it = index_table(table, &c.name);
         if c.unique {
-            return Ok(self.kv.get(&it, key)?);
+            return self.get_raw(&it, key);
         }
         let (lo, hi) = prefix_bounds(key);
         self.db.counted_scan();
-        let mut scan = self.kv.scan(&it, bound_ref(&lo), bound_ref(&hi), false)?;
+        let mut scan = self.scan_raw(&it, bound_ref(&lo), bound_ref(&hi), false)?;
         Ok(scan
             .next()
             .transpose()?
@@ -453,7 +459,7 @@ impl Session {
         let (lo, hi) = prefix_bounds(&ka);
         self.db.counted_scan();
         let mut out = Vec::new();
-        for kv in self.kv.scan(table, bound_ref(&lo), bound_ref(&hi), false)? {
+        for kv in self.scan_raw(table, bound_ref(&lo), bound_ref(&hi), false)? {
             let (k, _) = kv?;
             out.push(decode_whole_key(&k[ka.len()..], table)?);
         }
@@ -483,8 +489,7 @@ impl Session {
     /// Removes every many-to-many link of the row `key` of `M`, in the
     /// associations `M` owns and those it is the target of.
     fn unlink_all<M: Model>(&mut self, key: &[u8]) -> Result<()> {
-        let schemas = self.db.schemas.read().clone();
-        for s in schemas.values() {
+        for s in &self.schemas() {
             for (through, target) in &s.associations {
                 if s.table == M::TABLE {
                     self.unlink_from(key, through, &reverse_table(through))?;
@@ -517,8 +522,7 @@ impl Session {
     /// Fails if rows of any table refer to `key` of `M` through a foreign
     /// key that `M` declares no cascade or set-null rule for.
     fn check_restrict<M: Model>(&self, key: &[u8]) -> Result<()> {
-        let schemas = self.db.schemas.read().clone();
-        for s in schemas.values() {
+        for s in &self.schemas() {
             for c in s
                 .columns
                 .iter()
@@ -607,7 +611,7 @@ impl Session {
     /// the module documentation gives.
     pub(crate) fn delete_by_value<M: Model>(&mut self, key_value: &Value) -> Result<bool> {
         self.writable()?;
-        self.db.ensure::<M>()?;
+        self.ensure_mut::<M>()?;
         let key = key_of(key_value);
         let Some(old) = self.kv.get_for_update(M::TABLE, &key)? else {
             return Ok(false);

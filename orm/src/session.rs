@@ -126,6 +126,7 @@ impl Database {
             db: self.inner.clone(),
             kv: self.inner.store.begin()?,
             read_only: false,
+            pending: Vec::new(),
         })
     }
 
@@ -135,6 +136,7 @@ impl Database {
             db: self.inner.clone(),
             kv: self.inner.store.begin_read()?,
             read_only: true,
+            pending: Vec::new(),
         })
     }
 
@@ -175,52 +177,34 @@ impl Database {
         }
     }
 
-    /// Checks that `M` matches its stored schema (or stores it, creating
-    /// its tables), as every session does on a model's first use.
+    /// Checks that `M` matches its stored schema, or stores it and creates
+    /// its tables (in a transaction of its own), as the first session that
+    /// writes a row of `M` does.
     pub fn register<M: Model>(&self) -> Result<()> {
-        self.inner.ensure::<M>()
+        self.read_session()?.ensure::<M>()?;
+        if self.inner.is_registered::<M>() {
+            return Ok(());
+        }
+        let mut s = self.session()?;
+        s.ensure_mut::<M>()?;
+        s.commit()
     }
 }
 
 impl DbInner {
-    /// Checks `M` against its stored schema once per handle; the first
-    /// time a model is ever used, stores its schema and creates its tables,
-    /// in a transaction of its own.
-    pub(crate) fn ensure<M: Model>(&self) -> Result<()> {
-        let id = TypeId::of::<M>();
-        if self.registered.lock().contains(&id) {
-            return Ok(());
-        }
-        let declared = StoredSchema::of::<M>();
-        let stored = self.schemas.read().get(M::TABLE).cloned();
-        if let Some(stored) = &stored {
-            stored.compare(&declared)?;
-        }
-        if stored.as_ref() != Some(&declared) {
-            // New, or its associations changed: (re)store it.
-            self.store_schema::<M>(declared)?;
-        }
+    /// Whether `M` was checked against its stored schema through this
+    /// handle.
+    fn is_registered<M: Model>(&self) -> bool {
+        self.registered.lock().contains(&TypeId::of::<M>())
+    }
+
+    /// Records that `M` matches its stored schema, seeding its automatic
+    /// keys first.
+    fn registered<M: Model>(&self) -> Result<()> {
         if M::AUTO_KEY {
             self.seed_sequence::<M>()?;
         }
-        self.registered.lock().insert(id);
-        Ok(())
-    }
-
-    /// Creates the tables of `M` and stores its schema, `declared`.
-    fn store_schema<M: Model>(&self, declared: StoredSchema) -> Result<()> {
-        let mut tx = self.store.begin()?;
-        tx.create_table(M::TABLE)?;
-        for c in M::COLUMNS.iter().filter(|c| c.has_index()) {
-            tx.create_table(&column_index_table(M::TABLE, c))?;
-        }
-        for a in M::ASSOCIATIONS {
-            tx.create_table(a.through)?;
-            tx.create_table(&reverse_table(a.through))?;
-        }
-        tx.put(SCHEMA_TABLE, M::TABLE.as_bytes(), &declared.encode())?;
-        tx.commit()?;
-        self.schemas.write().insert(M::TABLE.to_string(), declared);
+        self.registered.lock().insert(TypeId::of::<M>());
         Ok(())
     }
 
@@ -274,6 +258,10 @@ pub struct Session {
     pub(crate) db: Arc<DbInner>,
     pub(crate) kv: Box<dyn KvTxn>,
     read_only: bool,
+    /// The models whose schemas this session stored (and whose tables it
+    /// created) in its own transaction: published to the handle when the
+    /// session commits, forgotten when it rolls back.
+    pending: Vec<(TypeId, StoredSchema)>,
 }
 
 impl std::fmt::Debug for Session {
@@ -295,7 +283,128 @@ impl Session {
 
     /// Commits the session: everything it did becomes durable and visible.
     pub fn commit(self) -> Result<()> {
-        Ok(self.kv.commit()?)
+        let Session {
+            db, kv, pending, ..
+        } = self;
+        kv.commit()?;
+        // The schemas this session stored are now the file's.
+        for (id, schema) in pending {
+            db.schemas.write().insert(schema.table.clone(), schema);
+            db.registered.lock().insert(id);
+        }
+        Ok(())
+    }
+
+    /// Checks `M` against its stored schema before a read, and never
+    /// writes: a model whose schema no committed session has stored yet
+    /// reads as empty (its tables do not exist, see [`Session::get_raw`]).
+    /// A stored schema that differs in a column is a `SchemaMismatch`.
+    pub(crate) fn ensure<M: Model>(&self) -> Result<()> {
+        if self.db.is_registered::<M>() || self.is_pending::<M>() {
+            return Ok(());
+        }
+        let declared = StoredSchema::of::<M>();
+        let stored = self.db.schemas.read().get(M::TABLE).cloned();
+        match stored {
+            Some(stored) if stored == declared => self.db.registered::<M>(),
+            // Its associations differ: the first write stores it again.
+            Some(stored) => stored.compare(&declared),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks `M` against its stored schema before a write; the first
+    /// time `M` is ever written, stores its schema and creates its tables
+    /// in this session's own transaction, so that the registration never
+    /// waits on a lock this session holds (and is undone if it rolls back).
+    pub(crate) fn ensure_mut<M: Model>(&mut self) -> Result<()> {
+        if self.db.is_registered::<M>() || self.is_pending::<M>() {
+            return Ok(());
+        }
+        let declared = StoredSchema::of::<M>();
+        let stored = self.db.schemas.read().get(M::TABLE).cloned();
+        if let Some(stored) = &stored {
+            stored.compare(&declared)?;
+            if *stored == declared {
+                return self.db.registered::<M>();
+            }
+        }
+        // New, or its associations changed: (re)store it.
+        self.writable()?;
+        self.kv.create_table(M::TABLE)?;
+        for c in M::COLUMNS.iter().filter(|c| c.has_index()) {
+            self.kv.create_table(&column_index_table(M::TABLE, c))?;
+        }
+        for a in M::ASSOCIATIONS {
+            self.kv.create_table(a.through)?;
+            self.kv.create_table(&reverse_table(a.through))?;
+        }
+        self.kv
+            .put(SCHEMA_TABLE, M::TABLE.as_bytes(), &declared.encode())?;
+        if stored.is_some() && M::AUTO_KEY {
+            // Rows exist already: keys go on past them.
+            self.db.seed_sequence::<M>()?;
+        }
+        self.pending.push((TypeId::of::<M>(), declared));
+        Ok(())
+    }
+
+    fn is_pending<M: Model>(&self) -> bool {
+        let id = TypeId::of::<M>();
+        self.pending.iter().any(|(p, _)| *p == id)
+    }
+
+    /// Every stored schema this session sees, in table order: the
+    /// handle's, and those it stored itself.
+    pub(crate) fn schemas(&self) -> Vec<StoredSchema> {
+        let mut all: Vec<StoredSchema> = self.db.schemas.read().values().cloned().collect();
+        for (_, s) in &self.pending {
+            all.retain(|a| a.table != s.table);
+            all.push(s.clone());
+        }
+        all.sort_by(|a, b| a.table.cmp(&b.table));
+        all
+    }
+
+    /// The value under `key` in `table`; a table that does not exist (a
+    /// model no committed session has written) holds nothing.
+    pub(crate) fn get_raw(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        absent(self.kv.get(table, key), || None)
+    }
+
+    /// [`KvTxn::get_with`], a missing table read as empty.
+    pub(crate) fn get_with(
+        &self,
+        table: &str,
+        key: &[u8],
+        f: &mut dyn FnMut(&[u8]),
+    ) -> Result<bool> {
+        absent(self.kv.get_with(table, key, f), || false)
+    }
+
+    /// [`KvTxn::scan`], a missing table read as empty.
+    pub(crate) fn scan_raw<'a>(
+        &'a self,
+        table: &str,
+        lo: Bound<&[u8]>,
+        hi: Bound<&[u8]>,
+        reverse: bool,
+    ) -> Result<crate::kv::KvIter<'a>> {
+        absent(self.kv.scan(table, lo, hi, reverse), || {
+            Box::new(std::iter::empty())
+        })
+    }
+
+    /// [`KvTxn::scan_with`], a missing table read as empty.
+    pub(crate) fn scan_with(
+        &self,
+        table: &str,
+        lo: Bound<&[u8]>,
+        hi: Bound<&[u8]>,
+        reverse: bool,
+        f: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<()> {
+        absent(self.kv.scan_with(table, lo, hi, reverse, f), || ())
     }
 
     /// Throws away everything the session did.
@@ -303,7 +412,7 @@ impl Session {
 
     /// The row of `M` with primary key `key`.
     pub fn get<M: Model>(&self, key: impl ToColumn<M::Key>) -> Result<Option<M>> {
-        self.db.ensure::<M>()?;
+        self.ensure::<M>()?;
         self.get_by_value(&key.to_column_value())
     }
 
@@ -315,7 +424,7 @@ impl Session {
     pub(crate) fn row_at<M: Model>(&self, key: &[u8]) -> Result<Option<M>> {
         self.db.counted_get();
         let mut row = None;
-        self.kv.get_with(M::TABLE, key, &mut |bytes| {
+        self.get_with(M::TABLE, key, &mut |bytes| {
             row = Some(decode_model::<M>(bytes))
         })?;
         row.transpose()
@@ -377,7 +486,8 @@ impl Session {
             }
             // A shared lock on the parent's key: it cannot be deleted
             // before this transaction ends.
-            if !self.kv.get_with(parent, &key_of_ref(v), &mut |_| ())? {
+            // A parent table that does not exist holds no parent.
+            if !self.get_with(parent, &key_of_ref(v), &mut |_| ())? {
                 return Err(Error::ForeignKeyViolation {
                     model: M::NAME,
                     column: c.name,
@@ -448,7 +558,7 @@ impl Session {
     /// declared limit.
     pub fn add<M: Model>(&mut self, m: &mut M) -> Result<()> {
         self.writable()?;
-        self.db.ensure::<M>()?;
+        self.ensure_mut::<M>()?;
         self.validate(m)?;
         if M::AUTO_KEY {
             match m.key_value() {
@@ -488,7 +598,7 @@ impl Session {
     /// [`Error::NotFound`].
     pub fn update<M: Model>(&mut self, m: &M) -> Result<()> {
         self.writable()?;
-        self.db.ensure::<M>()?;
+        self.ensure_mut::<M>()?;
         self.validate(m)?;
         let key = key_of(&m.key_value());
         let Some(old) = self.kv.get_for_update(M::TABLE, &key)? else {
@@ -512,5 +622,13 @@ fn check_orderable(v: ValueRef<'_>, model: &'static str, column: &'static str) -
     match v {
         ValueRef::Float(f) if f.is_nan() => Err(Error::NotANumber { model, column }),
         _ => Ok(()),
+    }
+}
+
+/// `r`, with the engine's `NoSuchTable` read as `empty()`.
+fn absent<T>(r: strata_engine::Result<T>, empty: impl FnOnce() -> T) -> Result<T> {
+    match r {
+        Err(strata_engine::Error::NoSuchTable(_)) => Ok(empty()),
+        r => Ok(r?),
     }
 }

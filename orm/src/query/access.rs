@@ -37,8 +37,7 @@ pub(super) fn read_path<'s, M: Model>(
         }
         Path::KeyRange(lo, hi) => {
             s.db.counted_scan();
-            let scan =
-                s.kv.scan(M::TABLE, bound_ref(&lo), bound_ref(&hi), reverse)?;
+            let scan = s.scan_raw(M::TABLE, bound_ref(&lo), bound_ref(&hi), reverse)?;
             Box::new(scan.map(|kv| {
                 let (_, v) = kv?;
                 decode_model::<M>(&v)
@@ -59,7 +58,7 @@ pub(super) fn read_path<'s, M: Model>(
             let c = &M::COLUMNS[col];
             let table = column_index_table(M::TABLE, c);
             s.db.counted_scan();
-            let scan = s.kv.scan(&table, bound_ref(&lo), bound_ref(&hi), reverse)?;
+            let scan = s.scan_raw(&table, bound_ref(&lo), bound_ref(&hi), reverse)?;
             let unique = c.unique;
             Box::new(scan.filter_map(move |kv| {
                 let pk = (|| {
@@ -86,13 +85,13 @@ fn index_lookup<M: Model>(s: &Session, col: usize, vals: Vec<Value>) -> Result<V
         let k = key_of(&v);
         if c.unique {
             s.db.counted_get();
-            if let Some(pk) = s.kv.get(&table, &k)? {
+            if let Some(pk) = s.get_raw(&table, &k)? {
                 pks.push(pk);
             }
         } else {
             let end = prefix_end(&k).map_or(Bound::Unbounded, Bound::Excluded);
             s.db.counted_scan();
-            s.kv.scan_with(
+            s.scan_with(
                 &table,
                 Bound::Included(&k),
                 bound_ref(&end),
@@ -116,7 +115,7 @@ fn get_row<M: Model>(
 ) -> Result<bool> {
     let mut go = Ok(true);
     s.db.counted_get();
-    s.kv.get_with(M::TABLE, key, &mut |row| go = f(row))?;
+    s.get_with(M::TABLE, key, &mut |row| go = f(row))?;
     go
 }
 
@@ -132,7 +131,7 @@ fn scan_entries(
     // An error inside the scan's callback waits here until the scan returns.
     let mut failed: Option<Error> = None;
     s.db.counted_scan();
-    s.kv.scan_with(
+    s.scan_with(
         table,
         bound_ref(lo),
         bound_ref(hi),
@@ -185,7 +184,7 @@ pub(super) fn visit_path<M: Model>(
                 let pk = index_entry_row_key(c.unique, ik, iv);
                 let mut go = Ok(true);
                 s.db.counted_get();
-                match s.kv.get_with(M::TABLE, pk, &mut |row| go = f(row)) {
+                match s.get_with(M::TABLE, pk, &mut |row| go = f(row)) {
                     Ok(true) => go,
                     Ok(false) => Err(Error::Corruption {
                         table: table.to_string(),

@@ -100,7 +100,7 @@ impl<M: Model> Core<M> {
         cap: Option<usize>,
         f: &mut dyn FnMut(&[u8]) -> Result<bool>,
     ) -> Result<()> {
-        s.db.ensure::<M>()?;
+        s.ensure::<M>()?;
         let (path, plan) = self.spec.plan::<M>();
         let limit = self.limit(cap);
         if limit == 0 {
@@ -206,7 +206,7 @@ impl<M: Model> Core<M> {
     /// Matching rows in the requested order, after offset and limit, as a
     /// stream when the access path gives that order.
     fn run<'s>(&self, s: &'s Session, cap: Option<usize>) -> Result<RowIter<'s, M>> {
-        s.db.ensure::<M>()?;
+        s.ensure::<M>()?;
         let (path, plan) = self.spec.plan::<M>();
         if !plan.ordered {
             return Ok(Box::new(self.collect(s, cap)?.into_iter().map(Ok)));
