@@ -190,7 +190,7 @@ pub(super) fn visit_path<M: Model>(
                         table: table.to_string(),
                         detail: "an index entry names a missing row".into(),
                     }),
-                    Err(e) => Err(e.into()),
+                    Err(e) => Err(e),
                 }
             })
         }
