@@ -217,12 +217,25 @@ impl Pred {
                     CmpOp::Ge => ord != Less,
                 })
             }
+            // `x IN ()` is false, even for a null x. Otherwise a null x is
+            // unknown; a match is true; a miss is unknown if some listed
+            // value does not compare (a null: x might have been it), and
+            // false only if every one compared unequal.
+            Pred::In(_, vs) if vs.is_empty() => Some(false),
             Pred::In(c, vs) => {
                 let x = col(*c);
                 if x.is_null() {
                     return None;
                 }
-                Some(vs.iter().any(|v| x.compare(v) == Some(Equal)))
+                let mut unknown = false;
+                for v in vs {
+                    match x.compare(v) {
+                        Some(Equal) => return Some(true),
+                        Some(_) => {}
+                        None => unknown = true,
+                    }
+                }
+                (!unknown).then_some(false)
             }
             Pred::IsNull(c) => Some(col(*c).is_null()),
             Pred::Text(c, op, s) => match col(*c) {

@@ -217,7 +217,15 @@ fn eval(f: &F, m: &Item) -> Option<bool> {
         F::ScoreCmp(o, x) if x.is_nan() => None,
         F::ScoreCmp(o, x) => cmp3(*o, Some(m.score), *x),
         F::RankCmpOpt(o, v) => cmp3(*o, m.rank, (*v)?),
-        F::RankIn(vs) => m.rank.map(|r| vs.contains(&Some(r))),
+        // SQL's IN: false for an empty list (even on a null); else true on
+        // a match, unknown on a null or when the list holds a null.
+        F::RankIn(vs) if vs.is_empty() => Some(false),
+        F::RankIn(vs) => match m.rank {
+            None => None,
+            Some(r) if vs.contains(&Some(r)) => Some(true),
+            Some(_) if vs.contains(&None) => None,
+            Some(_) => Some(false),
+        },
         F::FlagEq(b) => Some(m.flag == *b),
         F::IdCmp(o, v) => cmp3(*o, Some(m.id), *v),
         F::And(a, b) => match (eval(a, m), eval(b, m)) {

@@ -161,10 +161,36 @@ fn in_empty_list_matches_nothing() {
         Student::nickname.in_(Vec::<&str>::new()), |_| false                => [];
         Student::badge.in_(Vec::<&str>::new()),    |_| false                => [];
         Student::active.in_(Vec::<bool>::new()),   |_| false                => [];
-        // Its negation is true on every row, except on a null (unknown).
+        // Its negation is true on every row, a null included: SQL's
+        // `x IN ()` is false whatever x is, so `NOT` makes it true.
         Student::id.in_(Vec::<i64>::new()).not(),  |_| true                 => [1, 2, 3, 4, 5, 6, 7, 8, 9];
         Student::nickname.in_(Vec::<&str>::new()).not(),
-                                                   |r| r.nickname.is_some() => [1, 3, 4, 6, 7, 9];
+                                                   |_| true                 => [1, 2, 3, 4, 5, 6, 7, 8, 9];
+        Student::rank.in_(Vec::<i64>::new()).not(),
+                                                   |_| true                 => [1, 2, 3, 4, 5, 6, 7, 8, 9];
+    ]);
+}
+
+/// `x IN (a, NULL)` is true when x is a, and unknown otherwise (never
+/// false: x might be the null), so its negation is false or unknown and
+/// matches no row. On a null x, `IN` of a non-empty list is unknown.
+#[test]
+#[rustfmt::skip]
+fn in_a_list_holding_null_is_never_false() {
+    filter_table(filters![
+        Student::nickname.in_([Some("Zed".to_string()), None]),
+                                                   |r| r.nickname.as_deref() == Some("Zed") => [9];
+        Student::nickname.in_([Some("Zed".to_string()), None]).not(),
+                                                   |_| false                => [];
+        Student::rank.in_([None, Some(9)]).not(),  |_| false                => [];
+        // Without the null, NOT IN is false on a match, true on a
+        // non-null miss, and unknown on a null.
+        Student::rank.in_([Some(9), Some(4)]).not(),
+                                                   |r| r.rank.is_some_and(|x| x != 9 && x != 4) => [1, 4, 6];
+        Student::nickname.in_(["Zed"]).not(),      |r| r.nickname.as_deref().is_some_and(|x| x != "Zed") => [1, 3, 4, 6, 7];
+        // OR with a true side is true whatever the unknown side.
+        Student::rank.in_([None, Some(9)]).or(Student::active.eq(false)),
+                                                   |r| r.rank == Some(9) || !r.active => [2, 4, 6, 8, 9];
     ]);
 }
 
