@@ -57,14 +57,31 @@ impl<M: Model, T: ColumnType> Column<M, T> {
         Expr::new(Pred::Cmp(self.index, op, v))
     }
 
-    /// `column = v`.
+    /// `column = v`; with `v` null (`None`), `column IS NULL`, as
+    /// SQLAlchemy's `column == None` and `filter_by(column=None)`:
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::Model;
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Item { #[strata(primary_key)] id: i64, note: Option<String> }
+    /// let wanted: Option<String> = None;
+    /// assert_eq!(Item::note.eq(wanted), Item::note.is_null());
+    /// ```
     pub fn eq(self, v: impl ToColumn<T>) -> Expr<M> {
-        self.cmp(CmpOp::Eq, v.to_column_value())
+        match v.to_column_value() {
+            Value::Null => self.is_null(),
+            v => self.cmp(CmpOp::Eq, v),
+        }
     }
 
-    /// `column != v` (false when the column is null).
+    /// `column != v` (unknown, so not matching, when the column is null);
+    /// with `v` null (`None`), `column IS NOT NULL`.
     pub fn ne(self, v: impl ToColumn<T>) -> Expr<M> {
-        self.cmp(CmpOp::Ne, v.to_column_value())
+        match v.to_column_value() {
+            Value::Null => self.is_not_null(),
+            v => self.cmp(CmpOp::Ne, v),
+        }
     }
 
     /// `column < v`.

@@ -216,6 +216,10 @@ fn eval(f: &F, m: &Item) -> Option<bool> {
         F::RankCmp(o, v) => cmp3(*o, m.rank, *v),
         F::ScoreCmp(o, x) if x.is_nan() => None,
         F::ScoreCmp(o, x) => cmp3(*o, Some(m.score), *x),
+        // eq(None) and ne(None) are null tests (SQLAlchemy's `== None`);
+        // an ordering comparison with null is unknown.
+        F::RankCmpOpt(0, None) => Some(m.rank.is_none()),
+        F::RankCmpOpt(1, None) => Some(m.rank.is_some()),
         F::RankCmpOpt(o, v) => cmp3(*o, m.rank, (*v)?),
         // SQL's IN: false for an empty list (even on a null); else true on
         // a match, unknown on a null or when the list holds a null.

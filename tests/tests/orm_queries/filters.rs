@@ -194,21 +194,31 @@ fn in_a_list_holding_null_is_never_false() {
     ]);
 }
 
+/// `eq(None)` and `ne(None)` mean `IS NULL` and `IS NOT NULL`, as
+/// SQLAlchemy's `== None` and `filter_by(note=None)` do; ordering
+/// comparisons with null and a null in a list stay SQL's unknown.
 #[test]
 #[rustfmt::skip]
-fn comparing_with_null_matches_nothing() {
+fn comparing_with_null() {
     filter_table(filters![
-        // `= NULL` is unknown in SQL, even through an index that holds nulls.
-        Student::rank.eq(None::<i64>),        |_| false             => [];
-        Student::rank.ne(None::<i64>),        |_| false             => [];
-        Student::rank.lt(None::<i64>),        |_| false             => [];
-        Student::rank.ge(None::<i64>),        |_| false             => [];
-        Student::rank.in_([None::<i64>]),     |_| false             => [];
-        Student::nickname.eq(None::<String>), |_| false             => [];
-        Student::badge.eq(None::<String>),    |_| false             => [];
-        Student::badge.in_([None::<String>]), |_| false             => [];
+        Student::rank.eq(None::<i64>),        |r| r.rank.is_none()                => [3, 5, 9];
+        Student::rank.ne(None::<i64>),        |r| r.rank.is_some()                => [1, 2, 4, 6, 7, 8];
+        Student::nickname.eq(None::<String>), |r| r.nickname.is_none()            => [2, 5, 8];
+        Student::nickname.ne(None::<String>), |r| r.nickname.is_some()            => [1, 3, 4, 6, 7, 9];
+        // The unique index leaves nulls out; eq(None) still finds them.
+        Student::badge.eq(None::<String>),    |r| r.badge.is_none()               => [2, 4, 6, 8];
+        Student::badge.eq(None::<String>).not(),
+                                              |r| r.badge.is_some()               => [1, 3, 5, 7, 9];
+        // A runtime Option: Some compares, None tests for null.
+        Student::rank.eq(Some(4)),            |r| r.rank == Some(4)               => [2, 7];
+        Student::rank.ne(Some(4)),            |r| r.rank.is_some_and(|x| x != 4)  => [1, 4, 6, 8];
+        // `x < NULL` is unknown in SQL, and so is a null in a list.
+        Student::rank.lt(None::<i64>),        |_| false                           => [];
+        Student::rank.ge(None::<i64>),        |_| false                           => [];
+        Student::rank.in_([None::<i64>]),     |_| false                           => [];
+        Student::badge.in_([None::<String>]), |_| false                           => [];
         // A null in a list is skipped, the other values still match.
-        Student::rank.in_([None, Some(9)]),   |r| r.rank == Some(9) => [8];
+        Student::rank.in_([None, Some(9)]),   |r| r.rank == Some(9)               => [8];
     ]);
 }
 
