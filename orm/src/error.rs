@@ -44,15 +44,20 @@ pub enum Error {
         /// The parent's table.
         parent: &'static str,
     },
-    /// A row cannot be deleted: rows of another table still refer to it
+    /// A row cannot be deleted: rows of other tables still refer to it
     /// (the default `restrict` rule).
     Restricted {
         /// The model of the row being deleted.
         model: &'static str,
-        /// The table whose rows refer to it.
+        /// The first table whose rows refer to it (`children[0]`).
         child_table: String,
-        /// The referring column.
+        /// Its referring column.
         column: String,
+        /// Every blocking relationship, as (table, column): first those
+        /// the model declares (`has_many`, `has_one`), in declaration
+        /// order, then the foreign keys of other models to it, by table
+        /// name and column position.
+        children: Vec<(String, String)>,
     },
     /// A string or byte column is longer than its declared maximum.
     TooLong {
@@ -169,13 +174,19 @@ impl fmt::Display for Error {
                 parent,
             } => write!(f, "{model}.{column} = {value} refers to no row of {parent}"),
             Error::Restricted {
-                model,
-                child_table,
-                column,
-            } => write!(
-                f,
-                "cannot delete the {model}: rows of {child_table} refer to it through {column}"
-            ),
+                model, children, ..
+            } => {
+                write!(f, "cannot delete the {model}: rows of ")?;
+                for (i, (table, column)) in children.iter().enumerate() {
+                    let sep = match i {
+                        0 => "",
+                        i if i + 1 == children.len() => " and ",
+                        _ => ", ",
+                    };
+                    write!(f, "{sep}{table} ({column})")?;
+                }
+                write!(f, " refer to it")
+            }
             Error::TooLong {
                 model,
                 column,

@@ -520,27 +520,42 @@ impl Session {
     }
 
     /// Fails if rows of any table refer to `key` of `M` through a foreign
-    /// key that `M` declares no cascade or set-null rule for.
+    /// key that `M` declares no cascade or set-null rule for, naming every
+    /// such relationship: those `M` declares, in declaration order, then
+    /// the others, by table name and column position.
     fn check_restrict<M: Model>(&self, key: &[u8]) -> Result<()> {
+        let mut blocking: Vec<(usize, String, String)> = Vec::new();
         for s in &self.schemas() {
             for c in s
                 .columns
                 .iter()
                 .filter(|c| c.foreign_key.as_deref() == Some(M::TABLE))
             {
-                let covered = M::DELETE_RULES.iter().any(|r| {
-                    r.child_table == s.table && r.column == c.name && r.rule != OnDelete::Restrict
-                });
-                if !covered && self.first_child(&s.table, c, key)?.is_some() {
-                    return Err(Error::Restricted {
-                        model: M::NAME,
-                        child_table: s.table.clone(),
-                        column: c.name.clone(),
-                    });
+                let declared = M::DELETE_RULES
+                    .iter()
+                    .position(|r| r.child_table == s.table && r.column == c.name);
+                if declared.is_some_and(|i| M::DELETE_RULES[i].rule != OnDelete::Restrict) {
+                    continue;
+                }
+                if self.first_child(&s.table, c, key)?.is_some() {
+                    let rank = declared.unwrap_or(usize::MAX);
+                    blocking.push((rank, s.table.clone(), c.name.clone()));
                 }
             }
         }
-        Ok(())
+        // Stable: the undeclared keep the order of the tables' names.
+        blocking.sort_by_key(|b| b.0);
+        let children: Vec<(String, String)> =
+            blocking.into_iter().map(|(_, t, c)| (t, c)).collect();
+        match children.first() {
+            None => Ok(()),
+            Some((child_table, column)) => Err(Error::Restricted {
+                model: M::NAME,
+                child_table: child_table.clone(),
+                column: column.clone(),
+                children,
+            }),
+        }
     }
 }
 
