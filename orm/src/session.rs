@@ -31,6 +31,22 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// Reruns by [`Database::transaction`] over a store that is not Strata's
+/// engine (whose `Options::max_retries` applies otherwise; its default is
+/// the same).
+const DEFAULT_RETRIES: u32 = 10;
+
+/// How long the `attempt`-th rerun (from 1) of [`Database::transaction`]
+/// waits: 2 ms, doubling, capped at 128 ms, times a pseudo-random factor in
+/// [0.5, 1.5) drawn from `salt`, so that the sessions that collided do not
+/// collide again in step. The engine's `Database::transaction` waits the
+/// same.
+fn backoff(attempt: u32, salt: u64) -> std::time::Duration {
+    let base_us = 1000u64 << attempt.min(7);
+    let mix = (salt ^ u64::from(attempt)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54; // 0..1024
+    std::time::Duration::from_micros(base_us / 2 + base_us * mix / 1024)
+}
+
 /// Counters of the ORM's work, for tests and tuning.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -39,12 +55,16 @@ pub struct OrmStats {
     pub scans: u64,
     /// Rows read by primary key.
     pub row_gets: u64,
+    /// Reruns of a closure by [`Database::transaction`] (the engine's own
+    /// `Stats::retries` counts those of the engine's `transaction`).
+    pub retries: u64,
 }
 
 #[derive(Default)]
 pub(crate) struct Counters {
     scans: AtomicU64,
     row_gets: AtomicU64,
+    retries: AtomicU64,
 }
 
 pub(crate) struct DbInner {
@@ -140,9 +160,36 @@ impl Database {
         })
     }
 
-    /// Runs `f` in a session and commits it, retrying (up to the engine's
-    /// `Options::max_retries` times, with a growing pause) when it loses a
-    /// deadlock or times out waiting for a lock.
+    /// Runs `f` in a session and commits it. If the session loses a
+    /// deadlock or times out waiting for a lock ([`Error::is_retryable`]),
+    /// it is rolled back and `f` runs again in a new session, up to the
+    /// engine's `Options::max_retries` times (10 by default, and 10 over a
+    /// store without Strata's engine), after a pause that doubles from
+    /// 2 ms to 128 ms, times a pseudo-random factor in [0.5, 1.5): the
+    /// engine's own `Database::transaction` schedule. Each rerun counts in
+    /// [`OrmStats::retries`]. Any other error is returned at once.
+    ///
+    /// `f` may therefore run more than once, and should have no effects
+    /// outside the session that it cannot repeat.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model};
+    /// # #[derive(Model, Serialize, Deserialize, Clone)]
+    /// # struct Counter { #[strata(primary_key)] id: i64, n: i64 }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-tx-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let db = Database::open(dir.join("app.strata"))?;
+    /// let id = db.transaction(|s| {
+    ///     let mut c = Counter { id: 0, n: 1 };
+    ///     s.add(&mut c)?;
+    ///     Ok(c.id)
+    /// })?;
+    /// assert_eq!(id, 1);
+    /// assert_eq!(db.stats().retries, 0);
+    /// # drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn transaction<T>(&self, mut f: impl FnMut(&mut Session) -> Result<T>) -> Result<T> {
         let mut attempt = 0;
         loop {
@@ -150,7 +197,8 @@ impl Database {
             match f(&mut s).and_then(|v| s.commit().map(|()| v)) {
                 Err(e) if e.is_retryable() && attempt < self.max_retries() => {
                     attempt += 1;
-                    std::thread::sleep(std::time::Duration::from_micros(500 << attempt.min(7)));
+                    let salt = self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);
+                    std::thread::sleep(backoff(attempt, salt));
                 }
                 other => return other,
             }
@@ -161,7 +209,7 @@ impl Database {
         self.inner
             .engine
             .as_ref()
-            .map_or(10, |e| e.options().max_retries)
+            .map_or(DEFAULT_RETRIES, |e| e.options().max_retries)
     }
 
     /// The engine underneath, when it is Strata's.
@@ -174,6 +222,7 @@ impl Database {
         OrmStats {
             scans: self.inner.counters.scans.load(Ordering::Relaxed),
             row_gets: self.inner.counters.row_gets.load(Ordering::Relaxed),
+            retries: self.inner.counters.retries.load(Ordering::Relaxed),
         }
     }
 
