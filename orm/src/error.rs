@@ -11,7 +11,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// | group | variants | what to do |
 /// | --- | --- | --- |
 /// | the data breaks a rule | [`UniqueViolation`](Error::UniqueViolation), [`DuplicateKey`](Error::DuplicateKey), [`ForeignKeyViolation`](Error::ForeignKeyViolation), [`Restricted`](Error::Restricted), [`TooLong`](Error::TooLong), [`KeyTooLarge`](Error::KeyTooLarge), [`NotANumber`](Error::NotANumber), [`KeysExhausted`](Error::KeysExhausted), [`KeyChanged`](Error::KeyChanged) | change the data; the session is still usable |
-/// | the query's answer | [`NotFound`](Error::NotFound), [`NotExactlyOne`](Error::NotExactlyOne) | expected outcomes of `one()` and updates |
+/// | the query's answer | [`NotFound`](Error::NotFound), [`NotExactlyOne`](Error::NotExactlyOne), [`Overflow`](Error::Overflow) | expected outcomes of `one()`, updates and sums |
 /// | the program and the file disagree | [`SchemaMismatch`](Error::SchemaMismatch), [`Corruption`](Error::Corruption) | migrate, or restore |
 /// | the engine | [`Engine`](Error::Engine) | see [`strata_engine::Error`]; [`Error::is_retryable`] for deadlocks |
 #[derive(Clone, Debug)]
@@ -108,6 +108,13 @@ pub enum Error {
         model: &'static str,
         /// The key.
         key: Value,
+    },
+    /// A sum of integers does not fit an `i64`.
+    Overflow {
+        /// The model.
+        model: &'static str,
+        /// The column summed.
+        column: &'static str,
     },
     /// `one()` found no row, or more than one.
     NotExactlyOne {
@@ -215,6 +222,9 @@ impl fmt::Display for Error {
                 write!(f, "{model}.{column} is indexed and cannot hold NaN")
             }
             Error::NotFound { model, key } => write!(f, "no {model} with key {key}"),
+            Error::Overflow { model, column } => {
+                write!(f, "the sum of {model}.{column} does not fit an i64")
+            }
             Error::NotExactlyOne { model, found } => {
                 write!(
                     f,

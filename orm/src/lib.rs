@@ -62,12 +62,15 @@ extern crate self as strata;
 //   value     column values and the Rust types a column can have
 //   error     the error type
 //   model     the Model trait the derive implements, ColumnDef
-//   expr      typed columns, filters and orderings
+//   text      case folding and LIKE patterns
 //   layout    the storage mapping: tables, key encoding, row codecs
 //   schema    the stored schemas
 //   kv        the key-value interface the ORM stands on
 //   session   Database and Session: registration, reads, add, update
-//   query/    Session::query, the planner, reading along access paths
+//   expr      typed columns, filters (relationship tests among them) and
+//             orderings
+//   query/    Session::query, the planner, reading along access paths,
+//             aggregates, joins, pages
 //   relation  relationships, their plumbing, and every delete
 //   check     Database::check, the integrity check
 //   fuzzing   the fuzz target's entry point (hidden)
@@ -83,19 +86,25 @@ mod query;
 mod relation;
 mod schema;
 mod session;
+mod text;
 mod value;
 
 pub use error::{Error, Result};
-pub use expr::{Column, Expr, Order, TextColumn};
+pub use expr::{Column, Expr, Folded, Order, TextColumn};
 pub use kv::{KvIter, KvStore, KvTxn};
 pub use model::{
     __nullable, __refers_to, __same_kind, __unique, AssociationDef, ColumnDef, DeleteRule, Model,
     OnDelete, ReferentialActions,
 };
-pub use query::{Access, Plan, Query, QueryMut, Relation};
+pub use query::{
+    Access, Agg, Aggregate, GroupKey, Grouped, Having, Join, JoinFilter, JoinOrder, JoinPlan,
+    JoinRelation, Joined, LeftSide, Page, Plan, Query, QueryMut, Relation, RightSide, count,
+};
+#[doc(hidden)]
+pub use query::{AggKind, SortKeyHandle};
 pub use relation::{BelongsTo, HasMany, HasOne, ManyToMany};
 pub use session::{Database, OrmStats, Session};
-pub use value::{ColumnKind, ColumnType, ToColumn, Value, ValueRef};
+pub use value::{ColumnKind, ColumnType, Numeric, ToColumn, Value, ValueRef};
 
 /// `#[derive(Model)]`: see the crate documentation.
 pub use strata_derive::Model;

@@ -212,6 +212,10 @@ pub trait Model: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     /// The value of column `column`.
     fn value(&self, column: usize) -> Value;
 
+    /// Sets column `column` to `value`; `false`, changing nothing, if the
+    /// value is not of the column's type (or out of its range).
+    fn set_value(&mut self, column: usize, value: Value) -> bool;
+
     /// The value of column `column`, borrowed.
     fn value_ref(&self, column: usize) -> ValueRef<'_>;
 

@@ -40,18 +40,20 @@
 
 use crate::error::{Error, Result};
 use crate::expr::{CmpOp, Column, Expr, Pred};
+use crate::expr::{KeySet, SubQuery};
 use crate::layout::{
     bound_ref, column_index_table, decode_key, decode_model, decode_whole_key, index_table, key_of,
     key_of_ref, link_key, prefix_bounds, reverse_table,
 };
 use crate::model::{Model, OnDelete, ReferentialActions};
-use crate::query::{Query, QueryMut, Relation};
+use crate::query::{JoinRelation, Joined, Query, QueryMut, Relation};
 use crate::schema::StoredColumn;
 use crate::session::Session;
 use crate::value::{ColumnType, ToColumn, Value, ValueRef};
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::ops::Bound;
+use std::sync::Arc;
 
 /// Reads rows of `M` by encoded primary key, once per distinct key (in key
 /// order); keys naming no row are left out.
@@ -405,6 +407,127 @@ impl<A: Model, B: Model> Relation<A> for ManyToMany<A, B> {
             .into_iter()
             .map(|g| g.iter().filter_map(|k| rows.get(k).cloned()).collect())
             .collect())
+    }
+}
+
+// ---- relationship tests and joins ----
+
+/// `EXISTS (SELECT 1 FROM <other> WHERE <link> AND <filter>)`, run as
+/// the set of linking values that pass: the values of column `take` of
+/// the rows of `O` matching `filter`, tested against column `column` of
+/// the outer model.
+struct Exists<O> {
+    column: usize,
+    take: usize,
+    filter: Pred,
+    _m: PhantomData<fn() -> O>,
+}
+
+impl<O> std::fmt::Debug for Exists<O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Exists({} in {:?})", self.column, self.filter)
+    }
+}
+
+impl<O: Model> SubQuery for Exists<O> {
+    fn column(&self) -> usize {
+        self.column
+    }
+
+    fn run(&self, s: &Session) -> Result<KeySet> {
+        let q = s.query::<O>().filter(Expr::new(self.filter.clone()));
+        Ok(KeySet::new(q.column_values(self.take)?))
+    }
+}
+
+fn exists<M, O: Model>(column: usize, take: usize, filter: Expr<O>) -> Expr<M> {
+    Expr::related(Arc::new(Exists::<O> {
+        column,
+        take,
+        filter: filter.pred,
+        _m: PhantomData,
+    }))
+}
+
+impl<C: Model, P: Model> BelongsTo<C, P> {
+    /// The rows whose parent matches `filter`: SQLAlchemy's
+    /// `Post.author.has(User.username == 'ann')`, an `EXISTS` (never
+    /// unknown; false on a null foreign key). The parents are found
+    /// first, then the children through the foreign key's index.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # #[strata(has_many(posts = Post, fk = author_id, backref = author))]
+    /// # struct User { #[strata(primary_key)] id: i64, #[strata(unique)] username: String }
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(foreign_key = User)] author_id: i64 }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-has-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// let mut s = db.session()?;
+    /// let mut ann = User { id: 0, username: "ann".into() };
+    /// let mut bob = User { id: 0, username: "bob".into() };
+    /// s.add(&mut ann)?;
+    /// s.add(&mut bob)?;
+    /// s.add(&mut Post { id: 0, author_id: ann.id })?;
+    /// let by_ann = s.query::<Post>().filter(Post::author.has(User::username.eq("ann"))).all()?;
+    /// assert_eq!(by_ann.len(), 1);
+    /// let writers = s.query::<User>().filter(User::posts.any(Post::id.gt(0))).all()?;
+    /// assert_eq!(writers, [ann.clone()]);
+    /// let silent = s.query::<User>().filter(User::posts.none(Post::id.gt(0))).all()?;
+    /// assert_eq!(silent, [bob]);
+    /// let pairs = s.query::<Post>().join(Post::author).filter(User::username.eq("ann")).all()?;
+    /// assert_eq!(pairs[0].1, ann);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
+    pub fn has(&self, filter: Expr<P>) -> Expr<C> {
+        exists(self.fk, P::PRIMARY_KEY, filter)
+    }
+}
+
+impl<P: Model, C: Model> HasMany<P, C> {
+    /// The rows with at least one child matching `filter`: SQLAlchemy's
+    /// `Person.addresses.any(Address.email.endswith('.org'))`, an
+    /// `EXISTS` (never unknown).
+    pub fn any(&self, filter: Expr<C>) -> Expr<P> {
+        exists(P::PRIMARY_KEY, self.fk, filter)
+    }
+
+    /// The rows with no child matching `filter`: `~Person.addresses.any(...)`.
+    pub fn none(&self, filter: Expr<C>) -> Expr<P> {
+        self.any(filter).not()
+    }
+}
+
+impl<P: Model, C: Model> HasOne<P, C> {
+    /// The rows whose child matches `filter`: SQLAlchemy's
+    /// `User.profile.has(...)`.
+    pub fn has(&self, filter: Expr<C>) -> Expr<P> {
+        self.many.any(filter)
+    }
+}
+
+impl<C: Model, P: Model> JoinRelation<C> for BelongsTo<C, P> {
+    type Right = P;
+    fn link(&self) -> Joined {
+        Joined::new(self.fk, P::PRIMARY_KEY)
+    }
+}
+
+impl<P: Model, C: Model> JoinRelation<P> for HasMany<P, C> {
+    type Right = C;
+    fn link(&self) -> Joined {
+        Joined::new(P::PRIMARY_KEY, self.fk)
+    }
+}
+
+impl<P: Model, C: Model> JoinRelation<P> for HasOne<P, C> {
+    type Right = C;
+    fn link(&self) -> Joined {
+        self.many.link()
     }
 }
 

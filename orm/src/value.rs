@@ -165,10 +165,22 @@ pub trait ColumnType: Clone + Send + Sync + 'static {
     const NULLABLE: bool;
     /// The Rust type's name, as recorded in the stored schema.
     const TYPE_NAME: &'static str;
+    /// The type without `Option`: `T` for `T` and for `Option<T>`.
+    type Base: ColumnType;
     /// The value of this field.
     fn to_value(&self) -> Value;
     /// The value of this field, borrowed.
     fn value_ref(&self) -> ValueRef<'_>;
+    /// The field holding `v`, a value of this column's kind (`None` for a
+    /// value of another kind, or out of the type's range).
+    fn from_value(v: Value) -> Option<Self>;
+}
+
+/// A numeric column type, for `sum` ([`Column::sum`](crate::Column::sum)):
+/// the sum of integers is an `i64`, of floats an `f64`.
+pub trait Numeric: ColumnType {
+    /// The type of a sum of its values.
+    type Sum: ColumnType;
 }
 
 macro_rules! column_type {
@@ -177,6 +189,7 @@ macro_rules! column_type {
             const KIND: ColumnKind = ColumnKind::$kind;
             const NULLABLE: bool = false;
             const TYPE_NAME: &'static str = stringify!($t);
+            type Base = $t;
             fn to_value(&self) -> Value {
                 Value::$variant(<$conv>::from(self.clone()))
             }
@@ -184,11 +197,18 @@ macro_rules! column_type {
                 let $s = self;
                 ValueRef::$variant($borrow)
             }
+            fn from_value(v: Value) -> Option<Self> {
+                match v {
+                    Value::$variant(x) => <$t>::try_from(x).ok(),
+                    _ => None,
+                }
+            }
         }
         impl ColumnType for Option<$t> {
             const KIND: ColumnKind = ColumnKind::$kind;
             const NULLABLE: bool = true;
             const TYPE_NAME: &'static str = concat!("Option<", stringify!($t), ">");
+            type Base = $t;
             fn to_value(&self) -> Value {
                 match self {
                     Some(v) => v.to_value(),
@@ -201,9 +221,29 @@ macro_rules! column_type {
                     None => ValueRef::Null,
                 }
             }
+            fn from_value(v: Value) -> Option<Self> {
+                match v {
+                    Value::Null => Some(None),
+                    v => <$t>::from_value(v).map(Some),
+                }
+            }
         }
     )*};
 }
+
+macro_rules! numeric {
+    ($sum:ty: $($t:ty),*) => {$(
+        impl Numeric for $t {
+            type Sum = $sum;
+        }
+        impl Numeric for Option<$t> {
+            type Sum = $sum;
+        }
+    )*};
+}
+
+numeric!(i64: i8, i16, i32, i64, u8, u16, u32, u64);
+numeric!(f64: f64);
 
 column_type! {
     i8 => Int, Int, i64, |s| i64::from(*s);

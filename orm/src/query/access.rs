@@ -206,12 +206,12 @@ pub(super) struct RefBuf {
 }
 
 impl RefBuf {
-    /// A buffer for rows of `M` that decodes the columns `filter` and
-    /// `order` read.
-    pub(super) fn new<M: Model>(filter: &Pred, order: &[(usize, bool)]) -> Result<RefBuf> {
+    /// A buffer for rows of `M` that decodes the columns `filter` reads,
+    /// and `columns`.
+    pub(super) fn new<M: Model>(filter: &Pred, columns: &[usize]) -> Result<RefBuf> {
         let mut needed = vec![false; M::COLUMNS.len()];
         filter.mark_columns(&mut needed);
-        for &(c, _) in order {
+        for &c in columns {
             if let Some(n) = needed.get_mut(c) {
                 *n = true;
             }

@@ -56,7 +56,26 @@ fn value_fns(def: &ModelDef) -> Tokens {
         let ident = &f.ident;
         quote!(#i => ::strata::ColumnType::value_ref(&self.#ident),)
     });
+    let sets = def.fields.iter().enumerate().map(|(i, f)| {
+        let (ident, ty) = (&f.ident, &f.ty);
+        quote! {
+            #i => match <#ty as ::strata::ColumnType>::from_value(value) {
+                ::core::option::Option::Some(v) => {
+                    self.#ident = v;
+                    true
+                }
+                ::core::option::Option::None => false,
+            },
+        }
+    });
     quote! {
+        fn set_value(&mut self, column: usize, value: ::strata::Value) -> bool {
+            match column {
+                #(#sets)*
+                _ => false,
+            }
+        }
+
         fn value(&self, column: usize) -> ::strata::Value {
             match column {
                 #(#values)*

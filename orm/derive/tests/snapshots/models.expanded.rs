@@ -31,6 +31,155 @@ impl ::strata::Model for AllKinds {
     const AUTO_KEY: bool = true;
     const DELETE_RULES: &'static [::strata::DeleteRule] = &[];
     const ASSOCIATIONS: &'static [::strata::AssociationDef] = &[];
+    fn set_value(&mut self, column: usize, value: ::strata::Value) -> bool {
+        match column {
+            0usize => {
+                match <u64 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.id = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            1usize => {
+                match <bool as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.a_bool = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            2usize => {
+                match <u8 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.a_u8 = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            3usize => {
+                match <i8 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.a_i8 = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            4usize => {
+                match <u16 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.a_u16 = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            5usize => {
+                match <i16 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.a_i16 = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            6usize => {
+                match <u32 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.a_u32 = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            7usize => {
+                match <i32 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.a_i32 = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            8usize => {
+                match <f64 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.a_f64 = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            9usize => {
+                match <String as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.a_string = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            10usize => {
+                match <Vec<u8> as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.a_bytes = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            11usize => {
+                match <Option<i64> as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.maybe_i64 = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            12usize => {
+                match <Option<f64> as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.maybe_f64 = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            13usize => {
+                match <Option<String> as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.maybe_string = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            14usize => {
+                match <Option<Vec<u8>> as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.maybe_bytes = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            15usize => {
+                match <Option<bool> as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.maybe_bool = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            _ => false,
+        }
+    }
     fn value(&self, column: usize) -> ::strata::Value {
         match column {
             0usize => ::strata::ColumnType::to_value(&self.id),
@@ -259,6 +408,29 @@ impl ::strata::Model for CarOwner {
         },
     ];
     const ASSOCIATIONS: &'static [::strata::AssociationDef] = &[];
+    fn set_value(&mut self, column: usize, value: ::strata::Value) -> bool {
+        match column {
+            0usize => {
+                match <i64 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.id = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            1usize => {
+                match <Option<String> as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.name = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            _ => false,
+        }
+    }
     fn value(&self, column: usize) -> ::strata::Value {
         match column {
             0usize => ::strata::ColumnType::to_value(&self.id),
@@ -401,6 +573,38 @@ impl ::strata::Model for Car {
     const AUTO_KEY: bool = true;
     const DELETE_RULES: &'static [::strata::DeleteRule] = &[];
     const ASSOCIATIONS: &'static [::strata::AssociationDef] = &[];
+    fn set_value(&mut self, column: usize, value: ::strata::Value) -> bool {
+        match column {
+            0usize => {
+                match <i32 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.id = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            1usize => {
+                match <String as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.plate = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            2usize => {
+                match <Option<i64> as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.owner_id = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            _ => false,
+        }
+    }
     fn value(&self, column: usize) -> ::strata::Value {
         match column {
             0usize => ::strata::ColumnType::to_value(&self.id),
@@ -497,6 +701,29 @@ impl ::strata::Model for Passport {
     const AUTO_KEY: bool = false;
     const DELETE_RULES: &'static [::strata::DeleteRule] = &[];
     const ASSOCIATIONS: &'static [::strata::AssociationDef] = &[];
+    fn set_value(&mut self, column: usize, value: ::strata::Value) -> bool {
+        match column {
+            0usize => {
+                match <String as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.number = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            1usize => {
+                match <i64 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.holder_id = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            _ => false,
+        }
+    }
     fn value(&self, column: usize) -> ::strata::Value {
         match column {
             0usize => ::strata::ColumnType::to_value(&self.number),
@@ -582,6 +809,29 @@ impl ::strata::Model for Note {
             target: <CarOwner as ::strata::Model>::TABLE,
         },
     ];
+    fn set_value(&mut self, column: usize, value: ::strata::Value) -> bool {
+        match column {
+            0usize => {
+                match <Vec<u8> as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.key = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            1usize => {
+                match <i64 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.about = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            _ => false,
+        }
+    }
     fn value(&self, column: usize) -> ::strata::Value {
         match column {
             0usize => ::strata::ColumnType::to_value(&self.key),
@@ -664,6 +914,9 @@ impl ::strata::Model for NoKey {
     const AUTO_KEY: bool = false;
     const DELETE_RULES: &'static [::strata::DeleteRule] = &[];
     const ASSOCIATIONS: &'static [::strata::AssociationDef] = &[];
+    fn set_value(&mut self, _: usize, _: ::strata::Value) -> bool {
+        false
+    }
     fn value(&self, _: usize) -> ::strata::Value {
         ::strata::Value::Null
     }

@@ -19,6 +19,38 @@ impl ::strata::Model for User {
     const AUTO_KEY: bool = true;
     const DELETE_RULES: &'static [::strata::DeleteRule] = &[];
     const ASSOCIATIONS: &'static [::strata::AssociationDef] = &[];
+    fn set_value(&mut self, column: usize, value: ::strata::Value) -> bool {
+        match column {
+            0usize => {
+                match <i64 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.id = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            1usize => {
+                match <String as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.username = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            2usize => {
+                match <String as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.email = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            _ => false,
+        }
+    }
     fn value(&self, column: usize) -> ::strata::Value {
         match column {
             0usize => ::strata::ColumnType::to_value(&self.id),
@@ -99,6 +131,38 @@ impl ::strata::Model for Student {
     const AUTO_KEY: bool = true;
     const DELETE_RULES: &'static [::strata::DeleteRule] = &[];
     const ASSOCIATIONS: &'static [::strata::AssociationDef] = &[];
+    fn set_value(&mut self, column: usize, value: ::strata::Value) -> bool {
+        match column {
+            0usize => {
+                match <i64 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.id = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            1usize => {
+                match <String as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.name = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            2usize => {
+                match <f64 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.gpa = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            _ => false,
+        }
+    }
     fn value(&self, column: usize) -> ::strata::Value {
         match column {
             0usize => ::strata::ColumnType::to_value(&self.id),
@@ -184,6 +248,29 @@ impl ::strata::Model for Person {
         },
     ];
     const ASSOCIATIONS: &'static [::strata::AssociationDef] = &[];
+    fn set_value(&mut self, column: usize, value: ::strata::Value) -> bool {
+        match column {
+            0usize => {
+                match <i64 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.id = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            1usize => {
+                match <String as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.name = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            _ => false,
+        }
+    }
     fn value(&self, column: usize) -> ::strata::Value {
         match column {
             0usize => ::strata::ColumnType::to_value(&self.id),
@@ -283,6 +370,38 @@ impl ::strata::Model for Address {
     const AUTO_KEY: bool = true;
     const DELETE_RULES: &'static [::strata::DeleteRule] = &[];
     const ASSOCIATIONS: &'static [::strata::AssociationDef] = &[];
+    fn set_value(&mut self, column: usize, value: ::strata::Value) -> bool {
+        match column {
+            0usize => {
+                match <i64 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.id = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            1usize => {
+                match <String as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.email = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            2usize => {
+                match <i64 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.person_id = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            _ => false,
+        }
+    }
     fn value(&self, column: usize) -> ::strata::Value {
         match column {
             0usize => ::strata::ColumnType::to_value(&self.id),
@@ -372,6 +491,29 @@ impl ::strata::Model for Page {
             target: <Tag as ::strata::Model>::TABLE,
         },
     ];
+    fn set_value(&mut self, column: usize, value: ::strata::Value) -> bool {
+        match column {
+            0usize => {
+                match <i64 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.id = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            1usize => {
+                match <String as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.title = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            _ => false,
+        }
+    }
     fn value(&self, column: usize) -> ::strata::Value {
         match column {
             0usize => ::strata::ColumnType::to_value(&self.id),
@@ -458,6 +600,29 @@ impl ::strata::Model for Tag {
     const AUTO_KEY: bool = true;
     const DELETE_RULES: &'static [::strata::DeleteRule] = &[];
     const ASSOCIATIONS: &'static [::strata::AssociationDef] = &[];
+    fn set_value(&mut self, column: usize, value: ::strata::Value) -> bool {
+        match column {
+            0usize => {
+                match <i64 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.id = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            1usize => {
+                match <String as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.name = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            _ => false,
+        }
+    }
     fn value(&self, column: usize) -> ::strata::Value {
         match column {
             0usize => ::strata::ColumnType::to_value(&self.id),
