@@ -60,6 +60,7 @@ extern crate self as strata;
 // (orm/DESIGN.md, "Source files"):
 //
 //   value     column values and the Rust types a column can have
+//   types     the column types of chrono, uuid, rust_decimal, serde_json
 //   error     the error type
 //   model     the Model trait the derive implements, ColumnDef
 //   text      case folding and LIKE patterns
@@ -87,14 +88,18 @@ mod relation;
 mod schema;
 mod session;
 mod text;
+mod types;
 mod value;
+
+#[cfg(feature = "json")]
+pub use types::json;
 
 pub use error::{Error, Result};
 pub use expr::{Column, Expr, Folded, Order, TextColumn};
 pub use kv::{KvIter, KvStore, KvTxn};
 pub use model::{
-    __nullable, __refers_to, __same_kind, __unique, AssociationDef, ColumnDef, DeleteRule, Model,
-    OnDelete, ReferentialActions,
+    __auto_key, __is_json, __nullable, __refers_to, __same_kind, __unique, AssociationDef,
+    ColumnDef, DefaultValue, DeleteRule, Model, OnDelete, ReferentialActions, Stamp,
 };
 pub use query::{
     Access, Agg, Aggregate, GroupKey, Grouped, Having, Join, JoinFilter, JoinOrder, JoinPlan,
@@ -104,10 +109,20 @@ pub use query::{
 pub use query::{AggKind, SortKeyHandle};
 pub use relation::{BelongsTo, HasMany, HasOne, ManyToMany};
 pub use session::{Database, OrmStats, Session};
-pub use value::{ColumnKind, ColumnType, Numeric, ToColumn, Value, ValueRef};
+pub use value::{ColumnKind, ColumnType, ColumnValue, Numeric, ToColumn, Value, ValueRef};
 
 /// `#[derive(Model)]`: see the crate documentation.
 pub use strata_derive::Model;
+
+/// `#[derive(Column)]`: a unit enum or a newtype as a column type (see the
+/// crate documentation).
+pub use strata_derive::Column;
+
+/// What the derives' generated code names.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+}
 
 /// The storage engine underneath.
 pub use strata_engine as engine;

@@ -20,7 +20,7 @@ use crate::layout::{
     SCHEMA_TABLE, column_index_table, decode_key, decode_model, encode_model, index_key, key_of,
     key_of_ref, reverse_table,
 };
-use crate::model::Model;
+use crate::model::{Model, Stamp};
 use crate::schema::StoredSchema;
 use crate::value::{ToColumn, Value, ValueRef};
 use parking_lot::{Mutex, RwLock};
@@ -608,15 +608,26 @@ impl Session {
     pub fn add<M: Model>(&mut self, m: &mut M) -> Result<()> {
         self.writable()?;
         self.ensure_mut::<M>()?;
+        stamp(m, |_| true);
         self.validate(m)?;
         if M::AUTO_KEY {
+            let zero = matches!(
+                m.key_value(),
+                Value::Int(0) | Value::UInt(0) | Value::I128(0) | Value::U128(0)
+            );
             match m.key_value() {
-                Value::Int(0) | Value::UInt(0) if !m.set_auto_key(self.db.next_key(M::TABLE)) => {
+                _ if zero && !m.set_auto_key(self.db.next_key(M::TABLE)) => {
                     return Err(Error::KeysExhausted { model: M::NAME });
                 }
-                Value::Int(0) | Value::UInt(0) => {}
+                _ if zero => {}
                 Value::Int(k) => self.db.saw_key(M::TABLE, k),
                 Value::UInt(k) => self
+                    .db
+                    .saw_key(M::TABLE, i64::try_from(k).unwrap_or(i64::MAX)),
+                Value::I128(k) => self
+                    .db
+                    .saw_key(M::TABLE, i64::try_from(k).unwrap_or(i64::MAX)),
+                Value::U128(k) => self
                     .db
                     .saw_key(M::TABLE, i64::try_from(k).unwrap_or(i64::MAX)),
                 _ => {}
@@ -648,6 +659,16 @@ impl Session {
     pub fn update<M: Model>(&mut self, m: &M) -> Result<()> {
         self.writable()?;
         self.ensure_mut::<M>()?;
+        // `updated_at` columns take the current time in what is stored.
+        let stamped;
+        let m = if M::COLUMNS.iter().any(|c| c.stamp == Some(Stamp::Updated)) {
+            let mut copy = m.clone();
+            stamp(&mut copy, |s| s == Stamp::Updated);
+            stamped = copy;
+            &stamped
+        } else {
+            m
+        };
         self.validate(m)?;
         let key = key_of(&m.key_value());
         let Some(old) = self.kv.get_for_update(M::TABLE, &key)? else {
@@ -663,6 +684,27 @@ impl Session {
         self.kv.put(M::TABLE, &key, &row)?;
         self.write_indexes(&old, Some(m), &key, true)?;
         self.write_indexes(m, Some(&old), &key, false)
+    }
+}
+
+/// Sets every timestamp column of `m` whose stamp passes `which` to the
+/// current time (UTC; nanoseconds as the clock gives them).
+fn stamp<M: Model>(m: &mut M, which: impl Fn(Stamp) -> bool) {
+    let cols = M::COLUMNS.iter().enumerate();
+    let mut stamped = cols.filter(|(_, c)| c.stamp.is_some_and(&which)).peekable();
+    if stamped.peek().is_none() {
+        return;
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let now = Value::DateTime(
+        i64::try_from(now.as_secs()).unwrap_or(i64::MAX),
+        now.subsec_nanos(),
+    );
+    for (i, _) in stamped {
+        let set = m.set_value(i, now.clone());
+        debug_assert!(set, "the derive checks that a timestamp is a date and time");
     }
 }
 

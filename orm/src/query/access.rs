@@ -8,7 +8,7 @@ use super::plan::Path;
 use crate::error::{Error, Result};
 use crate::expr::Pred;
 use crate::layout::{
-    ColumnPlan, bound_ref, column_index_table, decode_model, decode_row_refs, decode_whole_key,
+    ColumnPlan, bound_ref, column_index_table, decode_row_refs, decode_whole_key,
     index_entry_row_key, key_of, plan_columns, prefix_end,
 };
 use crate::model::Model;
@@ -18,30 +18,32 @@ use std::ops::Bound;
 
 pub(super) type RowIter<'s, M> = Box<dyn Iterator<Item = Result<M>> + 's>;
 
-/// Rows of `M` from `path`, in the path's order, not yet filtered.
+/// Stored rows, owned.
+pub(super) type RawIter<'s> = Box<dyn Iterator<Item = Result<Vec<u8>>> + 's>;
+
+/// The stored rows of `M` on `path`, in the path's order, not yet
+/// filtered (for iterators, which cannot be driven by [`visit_path`]'s
+/// callback).
 pub(super) fn read_path<'s, M: Model>(
     s: &'s Session,
     path: Path,
     reverse: bool,
-) -> Result<RowIter<'s, M>> {
+) -> Result<RawIter<'s>> {
+    let by_key = move |k: Value| -> Option<Result<Vec<u8>>> {
+        s.db.counted_get();
+        s.get_raw(M::TABLE, &key_of(&k)).transpose()
+    };
     Ok(match path {
-        Path::Keys(keys) => {
-            let mut keys = keys;
+        Path::Keys(mut keys) => {
             if reverse {
                 keys.reverse();
             }
-            Box::new(
-                keys.into_iter()
-                    .filter_map(move |k| s.get_by_value::<M>(&k).transpose()),
-            )
+            Box::new(keys.into_iter().filter_map(by_key))
         }
         Path::KeyRange(lo, hi) => {
             s.db.counted_scan();
             let scan = s.scan_raw(M::TABLE, bound_ref(&lo), bound_ref(&hi), reverse)?;
-            Box::new(scan.map(|kv| {
-                let (_, v) = kv?;
-                decode_model::<M>(&v)
-            }))
+            Box::new(scan.map(|kv| Ok(kv?.1)))
         }
         Path::IndexKeys(col, vals) => {
             let table = column_index_table(M::TABLE, &M::COLUMNS[col]);
@@ -49,10 +51,7 @@ pub(super) fn read_path<'s, M: Model>(
                 .iter()
                 .map(|pk| decode_whole_key(pk, &table))
                 .collect::<Result<Vec<_>>>()?;
-            Box::new(
-                pks.into_iter()
-                    .filter_map(move |k| s.get_by_value::<M>(&k).transpose()),
-            )
+            Box::new(pks.into_iter().filter_map(by_key))
         }
         Path::IndexRange(col, lo, hi) => {
             let c = &M::COLUMNS[col];
@@ -66,7 +65,7 @@ pub(super) fn read_path<'s, M: Model>(
                     decode_whole_key(index_entry_row_key(unique, &ik, &iv), &table)
                 })();
                 match pk {
-                    Ok(k) => s.get_by_value::<M>(&k).transpose(),
+                    Ok(k) => by_key(k),
                     Err(e) => Some(Err(e)),
                 }
             }))

@@ -287,10 +287,20 @@ impl<M: Model> Core<M> {
             return Ok(Box::new(self.collect(s, cap)?.into_iter().map(Ok)));
         }
         let limit = limit_of(&spec, cap);
+        let mut buf = RefBuf::new::<M>(&spec.filter, &[])?;
         let Spec { filter, offset, .. } = spec;
-        let rows = read_path::<M>(s, path, plan.reverse)?.filter(move |r| match r {
-            Ok(m) => filter.eval(&|c| m.value_ref(c)),
-            Err(_) => true,
+        // The filter reads the stored bytes, as `visit` does: only the
+        // rows that match are decoded.
+        let rows = read_path::<M>(s, path, plan.reverse)?.filter_map(move |r| {
+            let row = match r {
+                Ok(row) => row,
+                Err(e) => return Some(Err(e)),
+            };
+            match buf.with::<M, _>(&row, |cols| filter.eval(&|c| cols[c])) {
+                Ok(true) => Some(decode_model::<M>(&row)),
+                Ok(false) => None,
+                Err(e) => Some(Err(e)),
+            }
         });
         let rows: RowIter<'s, M> = Box::new(rows);
         Ok(Box::new(rows.skip(offset).take(limit)))

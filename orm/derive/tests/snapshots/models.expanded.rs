@@ -28,7 +28,7 @@ impl ::strata::Model for AllKinds {
         ::strata::ColumnDef::of::<Option<bool>>("maybe_bool"),
     ];
     const PRIMARY_KEY: usize = 0usize;
-    const AUTO_KEY: bool = true;
+    const AUTO_KEY: bool = <u64 as ::strata::ColumnType>::KIND.is_integer();
     const DELETE_RULES: &'static [::strata::DeleteRule] = &[];
     const ASSOCIATIONS: &'static [::strata::AssociationDef] = &[];
     fn set_value(&mut self, column: usize, value: ::strata::Value) -> bool {
@@ -223,12 +223,12 @@ impl ::strata::Model for AllKinds {
         }
     }
     fn set_auto_key(&mut self, key: i64) -> bool {
-        match <u64 as ::core::convert::TryFrom<i64>>::try_from(key) {
-            ::core::result::Result::Ok(k) if k != 0 => {
+        match ::strata::__auto_key::<u64>(key) {
+            ::core::option::Option::Some(k) => {
                 self.id = k;
                 true
             }
-            _ => false,
+            ::core::option::Option::None => false,
         }
     }
     fn set_null(&mut self, column: usize) -> bool {
@@ -339,6 +339,22 @@ impl AllKinds {
         15usize,
     );
 }
+const _: () = assert!(
+    < u64 as ::strata::ColumnType > ::INDEXABLE,
+    "`id` cannot be a key or indexed: its type's encoding does not order its values"
+);
+const _: () = assert!(
+    < i16 as ::strata::ColumnType > ::INDEXABLE,
+    "`a_i16` cannot be a key or indexed: its type's encoding does not order its values"
+);
+const _: () = assert!(
+    < String as ::strata::ColumnType > ::INDEXABLE,
+    "`a_string` cannot be a key or indexed: its type's encoding does not order its values"
+);
+const _: () = assert!(
+    < Option < String > as ::strata::ColumnType > ::INDEXABLE,
+    "`maybe_string` cannot be a key or indexed: its type's encoding does not order its values"
+);
 impl ::core::fmt::Display for AllKinds {
     fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
         write!(f, "<{}", "AllKinds")?;
@@ -389,7 +405,7 @@ impl ::strata::Model for CarOwner {
         ::strata::ColumnDef::of::<Option<String>>("name").max_len(40usize),
     ];
     const PRIMARY_KEY: usize = 0usize;
-    const AUTO_KEY: bool = true;
+    const AUTO_KEY: bool = <i64 as ::strata::ColumnType>::KIND.is_integer();
     const DELETE_RULES: &'static [::strata::DeleteRule] = &[
         ::strata::DeleteRule {
             child_table: <Car as ::strata::Model>::TABLE,
@@ -446,12 +462,12 @@ impl ::strata::Model for CarOwner {
         }
     }
     fn set_auto_key(&mut self, key: i64) -> bool {
-        match <i64 as ::core::convert::TryFrom<i64>>::try_from(key) {
-            ::core::result::Result::Ok(k) if k != 0 => {
+        match ::strata::__auto_key::<i64>(key) {
+            ::core::option::Option::Some(k) => {
                 self.id = k;
                 true
             }
-            _ => false,
+            ::core::option::Option::None => false,
         }
     }
     fn set_null(&mut self, column: usize) -> bool {
@@ -548,6 +564,10 @@ const _: () = assert!(
     "car_owner"),
     "the `fk` of has_many/has_one must be a field of the child marked #[strata(foreign_key = <this model>)]",
 );
+const _: () = assert!(
+    < i64 as ::strata::ColumnType > ::INDEXABLE,
+    "`id` cannot be a key or indexed: its type's encoding does not order its values"
+);
 impl ::core::fmt::Display for CarOwner {
     fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
         write!(f, "<{} ", "CarOwner")?;
@@ -570,7 +590,7 @@ impl ::strata::Model for Car {
             .index_table("cars#owner_id"),
     ];
     const PRIMARY_KEY: usize = 0usize;
-    const AUTO_KEY: bool = true;
+    const AUTO_KEY: bool = <i32 as ::strata::ColumnType>::KIND.is_integer();
     const DELETE_RULES: &'static [::strata::DeleteRule] = &[];
     const ASSOCIATIONS: &'static [::strata::AssociationDef] = &[];
     fn set_value(&mut self, column: usize, value: ::strata::Value) -> bool {
@@ -622,12 +642,12 @@ impl ::strata::Model for Car {
         }
     }
     fn set_auto_key(&mut self, key: i64) -> bool {
-        match <i32 as ::core::convert::TryFrom<i64>>::try_from(key) {
-            ::core::result::Result::Ok(k) if k != 0 => {
+        match ::strata::__auto_key::<i32>(key) {
+            ::core::option::Option::Some(k) => {
                 self.id = k;
                 true
             }
-            _ => false,
+            ::core::option::Option::None => false,
         }
     }
     fn set_null(&mut self, column: usize) -> bool {
@@ -671,6 +691,14 @@ const _: () = assert!(
     as ::strata::Model > ::COLUMNS, < CarOwner as ::strata::Model > ::PRIMARY_KEY,),
     "a foreign key must have the type of the primary key it refers to",
 );
+const _: () = assert!(
+    < i32 as ::strata::ColumnType > ::INDEXABLE,
+    "`id` cannot be a key or indexed: its type's encoding does not order its values"
+);
+const _: () = assert!(
+    < Option < i64 > as ::strata::ColumnType > ::INDEXABLE,
+    "`owner_id` cannot be a key or indexed: its type's encoding does not order its values"
+);
 impl ::core::fmt::Display for Car {
     fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
         write!(f, "<{}", "Car")?;
@@ -698,7 +726,7 @@ impl ::strata::Model for Passport {
             .index_table("passport#holder_id"),
     ];
     const PRIMARY_KEY: usize = 0usize;
-    const AUTO_KEY: bool = false;
+    const AUTO_KEY: bool = <String as ::strata::ColumnType>::KIND.is_integer();
     const DELETE_RULES: &'static [::strata::DeleteRule] = &[];
     const ASSOCIATIONS: &'static [::strata::AssociationDef] = &[];
     fn set_value(&mut self, column: usize, value: ::strata::Value) -> bool {
@@ -739,8 +767,13 @@ impl ::strata::Model for Passport {
         }
     }
     fn set_auto_key(&mut self, key: i64) -> bool {
-        let _ = key;
-        false
+        match ::strata::__auto_key::<String>(key) {
+            ::core::option::Option::Some(k) => {
+                self.number = k;
+                true
+            }
+            ::core::option::Option::None => false,
+        }
     }
     fn set_null(&mut self, column: usize) -> bool {
         match column {
@@ -777,6 +810,14 @@ const _: () = assert!(
     ::strata::Model > ::COLUMNS, < CarOwner as ::strata::Model > ::PRIMARY_KEY,),
     "a foreign key must have the type of the primary key it refers to",
 );
+const _: () = assert!(
+    < String as ::strata::ColumnType > ::INDEXABLE,
+    "`number` cannot be a key or indexed: its type's encoding does not order its values"
+);
+const _: () = assert!(
+    < i64 as ::strata::ColumnType > ::INDEXABLE,
+    "`holder_id` cannot be a key or indexed: its type's encoding does not order its values"
+);
 impl ::core::fmt::Display for Passport {
     fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
         write!(f, "<{}", "Passport")?;
@@ -801,7 +842,7 @@ impl ::strata::Model for Note {
             .index_table("note#about"),
     ];
     const PRIMARY_KEY: usize = 0usize;
-    const AUTO_KEY: bool = false;
+    const AUTO_KEY: bool = <Vec<u8> as ::strata::ColumnType>::KIND.is_integer();
     const DELETE_RULES: &'static [::strata::DeleteRule] = &[];
     const ASSOCIATIONS: &'static [::strata::AssociationDef] = &[
         ::strata::AssociationDef {
@@ -847,8 +888,13 @@ impl ::strata::Model for Note {
         }
     }
     fn set_auto_key(&mut self, key: i64) -> bool {
-        let _ = key;
-        false
+        match ::strata::__auto_key::<Vec<u8>>(key) {
+            ::core::option::Option::Some(k) => {
+                self.key = k;
+                true
+            }
+            ::core::option::Option::None => false,
+        }
     }
     fn set_null(&mut self, column: usize) -> bool {
         match column {
@@ -888,6 +934,14 @@ const _: () = assert!(
     ::strata::__same_kind(< i64 as ::strata::ColumnType > ::KIND, < CarOwner as
     ::strata::Model > ::COLUMNS, < CarOwner as ::strata::Model > ::PRIMARY_KEY,),
     "a foreign key must have the type of the primary key it refers to",
+);
+const _: () = assert!(
+    < Vec < u8 > as ::strata::ColumnType > ::INDEXABLE,
+    "`key` cannot be a key or indexed: its type's encoding does not order its values"
+);
+const _: () = assert!(
+    < i64 as ::strata::ColumnType > ::INDEXABLE,
+    "`about` cannot be a key or indexed: its type's encoding does not order its values"
 );
 impl ::core::fmt::Display for Note {
     fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
