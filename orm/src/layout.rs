@@ -875,6 +875,13 @@ mod tests {
                 .prop_map(Value::Float),
             ".*".prop_map(Value::Text),
             proptest::collection::vec(any::<u8>(), 0..20).prop_map(Value::Bytes),
+            any::<i128>().prop_map(Value::I128),
+            any::<u128>().prop_map(Value::U128),
+            any::<i32>().prop_map(Value::Date),
+            (any::<i64>(), 0u32..2_000_000_000).prop_map(|(s, n)| Value::DateTime(s, n)),
+            (any::<i128>(), 0u32..40).prop_map(|(m, e)| Value::Decimal(m, e)),
+            // Small decimals, where equal values of different scales meet.
+            (-1000i128..1000, 0u32..4).prop_map(|(m, e)| Value::Decimal(m, e)),
         ]
     }
 
@@ -915,6 +922,58 @@ mod tests {
         fn decoding_garbage_never_panics(b in proptest::collection::vec(any::<u8>(), 0..32)) {
             let _ = decode_key(&b);
         }
+    }
+
+    #[test]
+    fn decimals_of_one_value_share_a_key() {
+        let k = |m, e| key_of(&Value::Decimal(m, e));
+        assert_eq!(k(15, 1), k(150, 2));
+        assert_eq!(k(-15, 1), k(-1_500_000, 6));
+        assert_eq!(k(0, 0), k(0, 9));
+        assert!(k(-100, 0) < k(-2, 0) && k(-2, 0) < k(-15, 1) && k(-15, 1) < k(0, 0));
+        assert!(k(0, 0) < k(1, 28) && k(1, 28) < k(12, 1) && k(12, 1) < k(125, 2));
+        assert_eq!(
+            decode_key(&k(150, 2)).map(|(v, _)| v),
+            Some(Value::Decimal(15, 1))
+        );
+    }
+
+    #[test]
+    fn chrono_text_parses() {
+        assert_eq!(parse_date("1970-01-01"), Some(0));
+        assert_eq!(parse_date("1969-12-31"), Some(-1));
+        assert_eq!(parse_date("2000-03-01"), Some(11_017));
+        assert_eq!(
+            parse_date("+12345-06-07").map(|d| d > 3_000_000),
+            Some(true)
+        );
+        assert!(parse_date("-0044-03-15").is_some_and(|d| d < -700_000));
+        assert_eq!(parse_datetime("1970-01-01T00:00:01Z"), Some((1, 0)));
+        assert_eq!(
+            parse_datetime("1970-01-01T00:00:00.5"),
+            Some((0, 500_000_000))
+        );
+        assert_eq!(
+            parse_datetime("1970-01-01T00:00:00.000001Z"),
+            Some((0, 1_000))
+        );
+        assert_eq!(
+            parse_datetime("1969-12-31T23:59:60.25Z"),
+            Some((-1, 1_250_000_000))
+        );
+        for bad in [
+            "1970-1-01",
+            "1970-01-01T00:00",
+            "1970-01-01T24:00:00",
+            "x",
+            "1970-01-01T00:00:00.",
+        ] {
+            assert_eq!(parse_datetime(bad), None, "{bad}");
+        }
+        assert_eq!(parse_decimal("-12.50"), Some((-1250, 2)));
+        assert_eq!(parse_decimal("7"), Some((7, 0)));
+        assert_eq!(parse_decimal("1."), None);
+        assert_eq!(parse_decimal(".5"), None);
     }
 
     #[test]
