@@ -11,7 +11,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// | group | variants | what to do |
 /// | --- | --- | --- |
 /// | the data breaks a rule | [`UniqueViolation`](Error::UniqueViolation), [`DuplicateKey`](Error::DuplicateKey), [`ForeignKeyViolation`](Error::ForeignKeyViolation), [`Restricted`](Error::Restricted), [`TooLong`](Error::TooLong), [`KeyTooLarge`](Error::KeyTooLarge), [`NotANumber`](Error::NotANumber), [`KeysExhausted`](Error::KeysExhausted), [`KeyChanged`](Error::KeyChanged) | change the data; the session is still usable |
-/// | the query's answer | [`NotFound`](Error::NotFound), [`NotExactlyOne`](Error::NotExactlyOne) | expected outcomes of `one()` and updates |
+/// | the query's answer | [`NotFound`](Error::NotFound), [`NotExactlyOne`](Error::NotExactlyOne), [`Overflow`](Error::Overflow) | expected outcomes of `one()`, updates and sums |
 /// | the program and the file disagree | [`SchemaMismatch`](Error::SchemaMismatch), [`Corruption`](Error::Corruption) | migrate, or restore |
 /// | the engine | [`Engine`](Error::Engine) | see [`strata_engine::Error`]; [`Error::is_retryable`] for deadlocks |
 #[derive(Clone, Debug)]
@@ -44,15 +44,20 @@ pub enum Error {
         /// The parent's table.
         parent: &'static str,
     },
-    /// A row cannot be deleted: rows of another table still refer to it
+    /// A row cannot be deleted: rows of other tables still refer to it
     /// (the default `restrict` rule).
     Restricted {
         /// The model of the row being deleted.
         model: &'static str,
-        /// The table whose rows refer to it.
+        /// The first table whose rows refer to it (`children[0]`).
         child_table: String,
-        /// The referring column.
+        /// Its referring column.
         column: String,
+        /// Every blocking relationship, as (table, column): first those
+        /// the model declares (`has_many`, `has_one`), in declaration
+        /// order, then the foreign keys of other models to it, by table
+        /// name and column position.
+        children: Vec<(String, String)>,
     },
     /// A string or byte column is longer than its declared maximum.
     TooLong {
@@ -103,6 +108,13 @@ pub enum Error {
         model: &'static str,
         /// The key.
         key: Value,
+    },
+    /// A sum of integers does not fit an `i64`.
+    Overflow {
+        /// The model.
+        model: &'static str,
+        /// The column summed.
+        column: &'static str,
     },
     /// `one()` found no row, or more than one.
     NotExactlyOne {
@@ -169,13 +181,19 @@ impl fmt::Display for Error {
                 parent,
             } => write!(f, "{model}.{column} = {value} refers to no row of {parent}"),
             Error::Restricted {
-                model,
-                child_table,
-                column,
-            } => write!(
-                f,
-                "cannot delete the {model}: rows of {child_table} refer to it through {column}"
-            ),
+                model, children, ..
+            } => {
+                write!(f, "cannot delete the {model}: rows of ")?;
+                for (i, (table, column)) in children.iter().enumerate() {
+                    let sep = match i {
+                        0 => "",
+                        i if i + 1 == children.len() => " and ",
+                        _ => ", ",
+                    };
+                    write!(f, "{sep}{table} ({column})")?;
+                }
+                write!(f, " refer to it")
+            }
             Error::TooLong {
                 model,
                 column,
@@ -204,6 +222,9 @@ impl fmt::Display for Error {
                 write!(f, "{model}.{column} is indexed and cannot hold NaN")
             }
             Error::NotFound { model, key } => write!(f, "no {model} with key {key}"),
+            Error::Overflow { model, column } => {
+                write!(f, "the sum of {model}.{column} does not fit an i64")
+            }
             Error::NotExactlyOne { model, found } => {
                 write!(
                     f,

@@ -7,9 +7,13 @@
 //! (`query/plan.rs`) splits into conjuncts and evaluates on borrowed rows with
 //! SQL's three-valued logic.
 
+use crate::layout::key_of_ref;
 use crate::model::Model;
+use crate::text::{Fold, Like};
 use crate::value::{ColumnType, ToColumn, Value, ValueRef};
+use std::collections::HashSet;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 /// A typed handle on one column of model `M`, of Rust type `T`. The derive
 /// generates one per field as an associated constant named like the field,
@@ -57,14 +61,31 @@ impl<M: Model, T: ColumnType> Column<M, T> {
         Expr::new(Pred::Cmp(self.index, op, v))
     }
 
-    /// `column = v`.
+    /// `column = v`; with `v` null (`None`), `column IS NULL`, as
+    /// SQLAlchemy's `column == None` and `filter_by(column=None)`:
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::Model;
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Item { #[strata(primary_key)] id: i64, note: Option<String> }
+    /// let wanted: Option<String> = None;
+    /// assert_eq!(Item::note.eq(wanted), Item::note.is_null());
+    /// ```
     pub fn eq(self, v: impl ToColumn<T>) -> Expr<M> {
-        self.cmp(CmpOp::Eq, v.to_column_value())
+        match v.to_column_value() {
+            Value::Null => self.is_null(),
+            v => self.cmp(CmpOp::Eq, v),
+        }
     }
 
-    /// `column != v` (false when the column is null).
+    /// `column != v` (unknown, so not matching, when the column is null);
+    /// with `v` null (`None`), `column IS NOT NULL`.
     pub fn ne(self, v: impl ToColumn<T>) -> Expr<M> {
-        self.cmp(CmpOp::Ne, v.to_column_value())
+        match v.to_column_value() {
+            Value::Null => self.is_not_null(),
+            v => self.cmp(CmpOp::Ne, v),
+        }
     }
 
     /// `column < v`.
@@ -112,24 +133,18 @@ impl<M: Model, T: ColumnType> Column<M, T> {
 
     /// Ascending order on this column.
     pub fn asc(self) -> Order<M> {
-        Order {
-            column: self.index,
-            desc: false,
-            _m: PhantomData,
-        }
+        Order::new(self.index, false, Fold::None)
     }
 
     /// Descending order on this column.
     pub fn desc(self) -> Order<M> {
-        Order {
-            column: self.index,
-            desc: true,
-            _m: PhantomData,
-        }
+        Order::new(self.index, true, Fold::None)
     }
 }
 
-/// Text operations, for `String` and `Option<String>` columns.
+/// Text operations, for `String` and `Option<String>` columns. The
+/// case-insensitive ones fold case as `text.rs` says (Rust's Unicode
+/// lowercase mapping).
 pub trait TextColumn<M> {
     /// The column starts with `prefix`.
     fn starts_with(self, prefix: &str) -> Expr<M>;
@@ -137,30 +152,217 @@ pub trait TextColumn<M> {
     fn ends_with(self, suffix: &str) -> Expr<M>;
     /// The column contains `needle`.
     fn contains(self, needle: &str) -> Expr<M>;
+    /// `column LIKE pattern`, case-sensitive: `%` matches any run of
+    /// characters, `_` one character.
+    fn like(self, pattern: &str) -> Expr<M>;
+    /// `column LIKE pattern ESCAPE escape`: `escape` before `%`, `_` or
+    /// itself matches that character.
+    fn like_escape(self, pattern: &str, escape: char) -> Expr<M>;
+    /// `column ILIKE pattern`: [`TextColumn::like`] ignoring case.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Model, TextColumn};
+    /// # #[derive(Model, Serialize, Deserialize, Clone)]
+    /// # struct User { #[strata(primary_key)] id: i64, email: String }
+    /// let gmail = User::email.ilike("%@GMAIL.com");
+    /// # let _ = gmail;
+    /// ```
+    fn ilike(self, pattern: &str) -> Expr<M>;
+    /// `column ILIKE pattern ESCAPE escape`.
+    fn ilike_escape(self, pattern: &str, escape: char) -> Expr<M>;
+    /// The column starts with `prefix`, ignoring case.
+    fn istarts_with(self, prefix: &str) -> Expr<M>;
+    /// The column ends with `suffix`, ignoring case.
+    fn iends_with(self, suffix: &str) -> Expr<M>;
+    /// The column contains `needle`, ignoring case.
+    fn icontains(self, needle: &str) -> Expr<M>;
+    /// `lower(column)`, to compare or order by.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Model, TextColumn};
+    /// # #[derive(Model, Serialize, Deserialize, Clone)]
+    /// # struct User { #[strata(primary_key)] id: i64, name: String }
+    /// let ann = User::name.lower().eq("ann");
+    /// let by_name = User::name.lower().asc();
+    /// # let _ = (ann, by_name);
+    /// ```
+    fn lower(self) -> Folded<M>;
+    /// `upper(column)`, to compare or order by.
+    fn upper(self) -> Folded<M>;
 }
 
 macro_rules! text_column {
     ($t:ty) => {
         impl<M: Model> TextColumn<M> for Column<M, $t> {
             fn starts_with(self, prefix: &str) -> Expr<M> {
-                Expr::new(Pred::Text(
-                    self.index,
-                    TextOp::StartsWith,
-                    prefix.to_string(),
-                ))
+                text(self.index, TextOp::StartsWith, prefix.to_string())
             }
             fn ends_with(self, suffix: &str) -> Expr<M> {
-                Expr::new(Pred::Text(self.index, TextOp::EndsWith, suffix.to_string()))
+                text(self.index, TextOp::EndsWith, suffix.to_string())
             }
             fn contains(self, needle: &str) -> Expr<M> {
-                Expr::new(Pred::Text(self.index, TextOp::Contains, needle.to_string()))
+                text(self.index, TextOp::Contains, needle.to_string())
+            }
+            fn like(self, pattern: &str) -> Expr<M> {
+                text(
+                    self.index,
+                    TextOp::Like(Like::new(pattern, None)),
+                    String::new(),
+                )
+            }
+            fn like_escape(self, pattern: &str, escape: char) -> Expr<M> {
+                let like = Like::new(pattern, Some(escape));
+                text(self.index, TextOp::Like(like), String::new())
+            }
+            fn ilike(self, pattern: &str) -> Expr<M> {
+                let like = Like::new(&Fold::Lower.apply(pattern), None);
+                folded(
+                    self.index,
+                    text(self.index, TextOp::Like(like), String::new()),
+                )
+            }
+            fn ilike_escape(self, pattern: &str, escape: char) -> Expr<M> {
+                let like = Like::new(&Fold::Lower.apply(pattern), Some(escape));
+                folded(
+                    self.index,
+                    text(self.index, TextOp::Like(like), String::new()),
+                )
+            }
+            fn istarts_with(self, prefix: &str) -> Expr<M> {
+                let p = Fold::Lower.apply(prefix).into_owned();
+                folded(self.index, text(self.index, TextOp::StartsWith, p))
+            }
+            fn iends_with(self, suffix: &str) -> Expr<M> {
+                let p = Fold::Lower.apply(suffix).into_owned();
+                folded(self.index, text(self.index, TextOp::EndsWith, p))
+            }
+            fn icontains(self, needle: &str) -> Expr<M> {
+                let p = Fold::Lower.apply(needle).into_owned();
+                folded(self.index, text(self.index, TextOp::Contains, p))
+            }
+            fn lower(self) -> Folded<M> {
+                Folded::new(self.index, Fold::Lower)
+            }
+            fn upper(self) -> Folded<M> {
+                Folded::new(self.index, Fold::Upper)
             }
         }
     };
 }
 
+fn text<M>(c: usize, op: TextOp, s: String) -> Expr<M> {
+    Expr::new(Pred::Text(c, op, s))
+}
+
+/// `inner`, a test of column `c`, on the column's lowercase mapping.
+fn folded<M>(c: usize, inner: Expr<M>) -> Expr<M> {
+    Expr::new(Pred::Folded(c, Fold::Lower, Box::new(inner.pred)))
+}
+
 text_column!(String);
 text_column!(Option<String>);
+
+/// `lower(column)` or `upper(column)` of a text column of `M`, from
+/// [`TextColumn::lower`] and [`TextColumn::upper`]: compared with text, or
+/// ordered by. The planner reads the whole table for its tests (no index
+/// holds folded text), and sorts in memory for its orderings.
+pub struct Folded<M> {
+    column: usize,
+    fold: Fold,
+    _m: PhantomData<fn() -> M>,
+}
+
+impl<M> Clone for Folded<M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<M> Copy for Folded<M> {}
+
+impl<M> std::fmt::Debug for Folded<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}(Column({}))", self.fold, self.column)
+    }
+}
+
+impl<M> Folded<M> {
+    fn new(column: usize, fold: Fold) -> Self {
+        Folded {
+            column,
+            fold,
+            _m: PhantomData,
+        }
+    }
+
+    fn wrap(self, inner: Pred) -> Expr<M> {
+        Expr::new(Pred::Folded(self.column, self.fold, Box::new(inner)))
+    }
+
+    fn cmp(self, op: CmpOp, v: &str) -> Expr<M> {
+        self.wrap(Pred::Cmp(self.column, op, Value::Text(v.to_string())))
+    }
+
+    /// `f(column) = v`.
+    pub fn eq(self, v: &str) -> Expr<M> {
+        self.cmp(CmpOp::Eq, v)
+    }
+
+    /// `f(column) != v`.
+    pub fn ne(self, v: &str) -> Expr<M> {
+        self.cmp(CmpOp::Ne, v)
+    }
+
+    /// `f(column) < v`.
+    pub fn lt(self, v: &str) -> Expr<M> {
+        self.cmp(CmpOp::Lt, v)
+    }
+
+    /// `f(column) <= v`.
+    pub fn le(self, v: &str) -> Expr<M> {
+        self.cmp(CmpOp::Le, v)
+    }
+
+    /// `f(column) > v`.
+    pub fn gt(self, v: &str) -> Expr<M> {
+        self.cmp(CmpOp::Gt, v)
+    }
+
+    /// `f(column) >= v`.
+    pub fn ge(self, v: &str) -> Expr<M> {
+        self.cmp(CmpOp::Ge, v)
+    }
+
+    /// `f(column) IN (values)`.
+    pub fn in_<'v>(self, values: impl IntoIterator<Item = &'v str>) -> Expr<M> {
+        let vs = values.into_iter().map(|v| Value::Text(v.to_string()));
+        self.wrap(Pred::In(self.column, vs.collect()))
+    }
+
+    /// `f(column) LIKE pattern` (case-sensitive on the mapped text).
+    pub fn like(self, pattern: &str) -> Expr<M> {
+        let like = TextOp::Like(Like::new(pattern, None));
+        self.wrap(Pred::Text(self.column, like, String::new()))
+    }
+
+    /// Ascending order on `f(column)`.
+    pub fn asc(self) -> Order<M> {
+        Order::new(self.column, false, self.fold)
+    }
+
+    /// Descending order on `f(column)`.
+    pub fn desc(self) -> Order<M> {
+        Order::new(self.column, true, self.fold)
+    }
+}
+
+impl<M> From<Folded<M>> for Order<M> {
+    fn from(f: Folded<M>) -> Order<M> {
+        f.asc()
+    }
+}
 
 /// A comparison.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -174,11 +376,13 @@ pub(crate) enum CmpOp {
 }
 
 /// A text test.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum TextOp {
     StartsWith,
     EndsWith,
     Contains,
+    /// A compiled `LIKE` pattern (the string of the predicate is unused).
+    Like(Like),
 }
 
 /// An untyped predicate over a row's column values.
@@ -189,6 +393,16 @@ pub(crate) enum Pred {
     In(usize, Vec<Value>),
     IsNull(usize),
     Text(usize, TextOp, String),
+    /// A test of column `c` (`Cmp`, `In` or `Text` on `c`) on the text of
+    /// `c` mapped by the fold; unknown when `c` is null.
+    Folded(usize, Fold, Box<Pred>),
+    /// The column's encoded value is in the set: a relationship test
+    /// (`has`, `any`), once its subquery has run. Never unknown: false on
+    /// a null (SQL's `EXISTS`).
+    KeyIn(usize, Arc<KeySet>),
+    /// A relationship test whose subquery has yet to run (`query/`
+    /// resolves it into `KeyIn` before the query reads a row).
+    Sub(Arc<dyn SubQuery>),
     And(Box<Pred>, Box<Pred>),
     Or(Box<Pred>, Box<Pred>),
     Not(Box<Pred>),
@@ -202,7 +416,7 @@ impl Pred {
         self.eval3(col) == Some(true)
     }
 
-    fn eval3<'a>(&self, col: &impl Fn(usize) -> ValueRef<'a>) -> Option<bool> {
+    fn eval3<'a, F: Fn(usize) -> ValueRef<'a> + ?Sized>(&self, col: &F) -> Option<bool> {
         use std::cmp::Ordering::*;
         match self {
             Pred::True => Some(true),
@@ -217,12 +431,25 @@ impl Pred {
                     CmpOp::Ge => ord != Less,
                 })
             }
+            // `x IN ()` is false, even for a null x. Otherwise a null x is
+            // unknown; a match is true; a miss is unknown if some listed
+            // value does not compare (a null: x might have been it), and
+            // false only if every one compared unequal.
+            Pred::In(_, vs) if vs.is_empty() => Some(false),
             Pred::In(c, vs) => {
                 let x = col(*c);
                 if x.is_null() {
                     return None;
                 }
-                Some(vs.iter().any(|v| x.compare(v) == Some(Equal)))
+                let mut unknown = false;
+                for v in vs {
+                    match x.compare(v) {
+                        Some(Equal) => return Some(true),
+                        Some(_) => {}
+                        None => unknown = true,
+                    }
+                }
+                (!unknown).then_some(false)
             }
             Pred::IsNull(c) => Some(col(*c).is_null()),
             Pred::Text(c, op, s) => match col(*c) {
@@ -230,9 +457,21 @@ impl Pred {
                     TextOp::StartsWith => t.starts_with(s.as_str()),
                     TextOp::EndsWith => t.ends_with(s.as_str()),
                     TextOp::Contains => t.contains(s.as_str()),
+                    TextOp::Like(like) => like.matches(t),
                 }),
                 _ => None,
             },
+            Pred::Folded(c, fold, inner) => match col(*c) {
+                ValueRef::Text(t) => {
+                    let mapped = fold.apply(t);
+                    eval_mapped(inner, *c, &mapped, &|i| col(i))
+                }
+                _ => None,
+            },
+            Pred::KeyIn(c, set) => Some(set.contains(col(*c))),
+            // Resolved before any row is read; an unresolved test matches
+            // nothing rather than everything.
+            Pred::Sub(_) => Some(false),
             Pred::And(a, b) => match (a.eval3(col), b.eval3(col)) {
                 (Some(false), _) | (_, Some(false)) => Some(false),
                 (Some(true), Some(true)) => Some(true),
@@ -267,13 +506,43 @@ impl Pred {
         };
         match self {
             Pred::True => {}
-            Pred::Cmp(c, ..) | Pred::In(c, _) | Pred::IsNull(c) | Pred::Text(c, ..) => mark(*c),
+            Pred::Cmp(c, ..)
+            | Pred::In(c, _)
+            | Pred::IsNull(c)
+            | Pred::Text(c, ..)
+            | Pred::Folded(c, ..)
+            | Pred::KeyIn(c, _) => mark(*c),
+            Pred::Sub(sub) => mark(sub.column()),
             Pred::And(a, b) | Pred::Or(a, b) => {
                 a.mark_columns(needed);
                 b.mark_columns(needed);
             }
             Pred::Not(a) => a.mark_columns(needed),
         }
+    }
+
+    /// Whether a relationship test's subquery is still to run.
+    pub(crate) fn has_sub(&self) -> bool {
+        match self {
+            Pred::Sub(_) => true,
+            Pred::And(a, b) | Pred::Or(a, b) => a.has_sub() || b.has_sub(),
+            Pred::Not(a) | Pred::Folded(_, _, a) => a.has_sub(),
+            _ => false,
+        }
+    }
+
+    /// The predicate with every subquery replaced by the set `run` gives.
+    pub(crate) fn resolve<E>(
+        self,
+        run: &mut impl FnMut(&dyn SubQuery) -> Result<KeySet, E>,
+    ) -> Result<Pred, E> {
+        Ok(match self {
+            Pred::Sub(sub) => Pred::KeyIn(sub.column(), Arc::new(run(&*sub)?)),
+            Pred::And(a, b) => Pred::And(Box::new(a.resolve(run)?), Box::new(b.resolve(run)?)),
+            Pred::Or(a, b) => Pred::Or(Box::new(a.resolve(run)?), Box::new(b.resolve(run)?)),
+            Pred::Not(a) => Pred::Not(Box::new(a.resolve(run)?)),
+            p => p,
+        })
     }
 
     /// The top-level conjuncts.
@@ -288,6 +557,25 @@ impl Pred {
             p => vec![p],
         }
     }
+}
+
+/// `inner` on a row whose column `c` reads `mapped` instead; through
+/// `dyn`, so that a fold inside a fold does not instantiate `eval3`
+/// without end.
+fn eval_mapped<'m>(
+    inner: &Pred,
+    c: usize,
+    mapped: &'m str,
+    col: &dyn Fn(usize) -> ValueRef<'m>,
+) -> Option<bool> {
+    let f = |i| {
+        if i == c {
+            ValueRef::Text(mapped)
+        } else {
+            col(i)
+        }
+    };
+    inner.eval3(&f as &dyn Fn(usize) -> ValueRef<'m>)
 }
 
 /// A typed filter on rows of `M`: build with the column methods, combine
@@ -323,16 +611,98 @@ impl<M> Expr<M> {
     }
 }
 
-/// An ordering on one column of `M`: [`Column::asc`] or [`Column::desc`].
+/// An ordering on one column of `M`: [`Column::asc`] or [`Column::desc`],
+/// or on its folded text ([`Folded::asc`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Order<M> {
+    pub(crate) key: SortKey,
+    _m: PhantomData<fn() -> M>,
+}
+
+impl<M> Order<M> {
+    pub(crate) fn new(column: usize, desc: bool, fold: Fold) -> Self {
+        Order {
+            key: SortKey { column, desc, fold },
+            _m: PhantomData,
+        }
+    }
+}
+
+/// One key of an ordering: a column, which way, and its text's fold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SortKey {
     pub(crate) column: usize,
     pub(crate) desc: bool,
-    _m: PhantomData<fn() -> M>,
+    pub(crate) fold: Fold,
+}
+
+impl SortKey {
+    /// The key's value in a row whose column reads `v`.
+    pub(crate) fn value(&self, v: ValueRef<'_>) -> Value {
+        match (self.fold, v) {
+            (Fold::None, v) | (_, v @ ValueRef::Null) => v.to_value(),
+            (fold, ValueRef::Text(t)) => Value::Text(fold.apply(t).into_owned()),
+            (_, v) => v.to_value(),
+        }
+    }
 }
 
 impl<M: Model, T: ColumnType> From<Column<M, T>> for Order<M> {
     fn from(c: Column<M, T>) -> Order<M> {
         c.asc()
+    }
+}
+
+/// A set of column values, as their key encodings: what a relationship
+/// test's subquery found.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct KeySet {
+    keys: HashSet<Vec<u8>>,
+    /// The values, in key order, each once (for point reads).
+    pub(crate) values: Vec<Value>,
+}
+
+impl KeySet {
+    /// The set of `values` (nulls left out).
+    pub(crate) fn new(values: impl IntoIterator<Item = Value>) -> KeySet {
+        let mut pairs: Vec<(Vec<u8>, Value)> = values
+            .into_iter()
+            .filter(|v| !v.is_null())
+            .map(|v| (crate::layout::key_of(&v), v))
+            .collect();
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        pairs.dedup_by(|a, b| a.0 == b.0);
+        KeySet {
+            keys: pairs.iter().map(|p| p.0.clone()).collect(),
+            values: pairs.into_iter().map(|p| p.1).collect(),
+        }
+    }
+
+    fn contains(&self, v: ValueRef<'_>) -> bool {
+        !v.is_null() && self.keys.contains(&key_of_ref(v))
+    }
+}
+
+/// A relationship test's subquery over another model (`query/related.rs`
+/// implements it): run once per query, it gives the set of values of
+/// `column()` (of the outer model) that pass.
+pub(crate) trait SubQuery: Send + Sync + std::fmt::Debug {
+    /// The outer model's column the set is of.
+    fn column(&self) -> usize;
+    /// Runs the subquery.
+    fn run(&self, s: &crate::session::Session) -> crate::error::Result<KeySet>;
+}
+
+impl<M> Expr<M> {
+    /// A relationship test: the rows whose column `sub.column()` is in
+    /// the set `sub` finds.
+    pub(crate) fn related(sub: Arc<dyn SubQuery>) -> Expr<M> {
+        Expr::new(Pred::Sub(sub))
+    }
+}
+
+impl PartialEq for dyn SubQuery {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::addr_eq(self, other)
     }
 }

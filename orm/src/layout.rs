@@ -33,6 +33,16 @@
 //! | float (not NaN) | `04`, then the bits, big-endian: sign bit flipped if positive, all bits flipped if negative (`-0.0` is written as `0.0`) |
 //! | text | `05`, then the UTF-8 bytes with each `00` written `00 FF`, then `00 00` |
 //! | bytes | `06`, then the bytes escaped as for text, then `00 00` |
+//! | `i128` | `07`, then the value with its sign bit flipped, 16 bytes big-endian |
+//! | `u128` | `08`, then the value, 16 bytes big-endian |
+//! | date | `09`, then the days since 1970-01-01 as i32 with its sign bit flipped, big-endian |
+//! | date and time | `0A`, then the seconds since 1970-01-01T00:00:00 as i64 with its sign bit flipped, big-endian, then the nanoseconds as u32 big-endian |
+//! | decimal | `0B`, then `00` (negative), `01` (zero, nothing more) or `02` (positive); then, for `\|v\| = 0.d1d2...dn * 10^e` with `d1` and `dn` not 0: `e` as i64 with its sign bit flipped, big-endian, then each digit `d` as the byte `d + 1`, then `00`; for a negative value every one of those bytes is inverted (`FF - b`), the final `00` becoming `FF` |
+//!
+//! A decimal's key is the same for every scale of one value (`1.5`,
+//! `1.50`), so a unique index treats them as one value, as SQL does.
+//! UUIDs are keyed as bytes (16 of them), enums by name as text and by
+//! number as integers, newtypes as what they wrap.
 //!
 //! ROWS
 //!
@@ -54,8 +64,23 @@
 //! | `u16`, `u32`, `u64` | a varint: below 251 one byte; otherwise `FB` and a u16, `FC` and a u32, or `FD` and a u64, little-endian |
 //! | `i16`, `i32`, `i64` | zigzag, then a varint |
 //! | `f64` | 8 bytes, little-endian |
+//! | `f32` | 4 bytes, little-endian |
+//! | `u128` | a varint as above, with `FE` and a u128 (little-endian) past the u64 range |
+//! | `i128` | zigzag, then a `u128` varint |
 //! | `String`, `Vec<u8>` | the length as a varint, then the bytes |
 //! | `Option<T>` | `00` for `None`; `01`, then `T` |
+//! | `uuid::Uuid` | as `Vec<u8>`: the length 16 (`10`), then the 16 bytes (uuid's serde form for non-human-readable formats) |
+//! | `chrono::NaiveDate` | as `String`: the date as chrono's serde writes it, `YYYY-MM-DD` (a sign and more digits outside the years 0 to 9999) |
+//! | `chrono::NaiveDateTime` | as `String`: `YYYY-MM-DDTHH:MM:SS`, then `.` and 3, 6 or 9 digits when the fraction is not 0; a leap second is second 60 |
+//! | `chrono::DateTime<Utc>` | as `NaiveDateTime`, followed by `Z` |
+//! | `rust_decimal::Decimal` | as `String`: `-`, the integer digits, and `.` and as many fraction digits as the scale (rust_decimal's `serde-str` form) |
+//! | `serde_json::Value` | as `String`: the compact JSON text (`#[serde(with = "strata::json")]`) |
+//! | unit enum, `#[derive(Column)]` | as `String` (by name) or `i64` (by number) |
+//! | newtype, `#[derive(Column)]` | as the type it wraps |
+//!
+//! A column's stored schema names its storage (`StoredColumn::storage`,
+//! one of the types of this table), so the integrity check decodes the
+//! row without the Rust type, and without the type's feature.
 //!
 //! A row that does not decode, that would need more than [`DECODE_LIMIT`]
 //! bytes, or that leaves bytes over is corrupt.
@@ -103,6 +128,11 @@ const UINT: u8 = 0x03;
 const FLOAT: u8 = 0x04;
 const TEXT: u8 = 0x05;
 const BYTES: u8 = 0x06;
+const I128: u8 = 0x07;
+const U128: u8 = 0x08;
+const DATE: u8 = 0x09;
+const DATETIME: u8 = 0x0A;
+const DECIMAL: u8 = 0x0B;
 
 fn escaped(out: &mut Vec<u8>, mut bytes: &[u8]) {
     // Copy the runs between zero bytes whole.
@@ -149,7 +179,88 @@ pub(crate) fn encode_key(v: ValueRef<'_>, out: &mut Vec<u8>) {
             escaped(out, b);
             out.extend_from_slice(&[0, 0]);
         }
+        ValueRef::I128(i) => {
+            out.push(I128);
+            out.extend_from_slice(&((i as u128) ^ (1 << 127)).to_be_bytes());
+        }
+        ValueRef::U128(u) => {
+            out.push(U128);
+            out.extend_from_slice(&u.to_be_bytes());
+        }
+        ValueRef::Date(d) => {
+            out.push(DATE);
+            out.extend_from_slice(&((d as u32) ^ (1 << 31)).to_be_bytes());
+        }
+        ValueRef::DateTime(secs, nanos) => {
+            out.push(DATETIME);
+            out.extend_from_slice(&((secs as u64) ^ (1 << 63)).to_be_bytes());
+            out.extend_from_slice(&nanos.to_be_bytes());
+        }
+        ValueRef::Decimal(m, scale) => {
+            out.push(DECIMAL);
+            encode_decimal(m, scale, out);
+        }
     }
+}
+
+/// The decimal part of a key (after its tag): see the module's table.
+fn encode_decimal(m: i128, scale: u32, out: &mut Vec<u8>) {
+    if m == 0 {
+        out.push(1);
+        return;
+    }
+    let digits = m.unsigned_abs().to_string();
+    let digits = digits.trim_end_matches('0');
+    // |m| = 0.digits * 10^(len of the whole digits), then the scale.
+    let e = m.unsigned_abs().to_string().len() as i64 - i64::from(scale);
+    let neg = m < 0;
+    let flip = |b: u8| if neg { 0xFF - b } else { b };
+    out.push(if neg { 0 } else { 2 });
+    for b in ((e as u64) ^ (1 << 63)).to_be_bytes() {
+        out.push(flip(b));
+    }
+    for d in digits.bytes() {
+        out.push(flip(d - b'0' + 1));
+    }
+    out.push(flip(0));
+}
+
+/// The decimal at the start of `b` (after its tag): mantissa, scale, and
+/// the encoding's length.
+fn decode_decimal(b: &[u8]) -> Option<((i128, u32), usize)> {
+    let neg = match *b.first()? {
+        0 => true,
+        1 => return Some(((0, 0), 1)),
+        2 => false,
+        _ => return None,
+    };
+    let flip = |x: u8| if neg { 0xFF - x } else { x };
+    let e: [u8; 8] = b.get(1..9)?.try_into().ok()?;
+    let e = (u64::from_be_bytes(e.map(flip)) ^ (1 << 63)) as i64;
+    let mut m: i128 = 0;
+    let mut n: i64 = 0;
+    let mut at = 9;
+    loop {
+        match flip(*b.get(at)?) {
+            0 => break,
+            d @ 1..=10 => {
+                m = m.checked_mul(10)?.checked_add(i128::from(d - 1))?;
+                n += 1;
+            }
+            _ => return None,
+        }
+        at += 1;
+    }
+    // value = m * 10^(e - n)
+    let (m, scale) = if e >= n {
+        (
+            m.checked_mul(10i128.checked_pow(u32::try_from(e - n).ok()?)?)?,
+            0,
+        )
+    } else {
+        (m, u32::try_from(n - e).ok()?)
+    };
+    Some(((if neg { -m } else { m }, scale), at + 1))
 }
 
 /// The encoding of one value.
@@ -164,7 +275,8 @@ pub(crate) fn key_of_ref(v: ValueRef<'_>) -> Vec<u8> {
     let cap = match v {
         ValueRef::Text(s) => s.len() + 3,
         ValueRef::Bytes(b) => b.len() + 3,
-        _ => 9,
+        ValueRef::Decimal(..) => 52,
+        _ => 17,
     };
     let mut out = Vec::with_capacity(cap);
     encode_key(v, &mut out);
@@ -226,6 +338,30 @@ pub(crate) fn decode_key(b: &[u8]) -> Option<(Value, usize)> {
             let s = u64::from_be_bytes(fixed(8)?);
             let bits = if s >> 63 == 1 { s ^ (1 << 63) } else { !s };
             Some((Value::Float(f64::from_bits(bits)), 9))
+        }
+        I128 => {
+            let b: [u8; 16] = b.get(1..17)?.try_into().ok()?;
+            Some((
+                Value::I128((u128::from_be_bytes(b) ^ (1 << 127)) as i128),
+                17,
+            ))
+        }
+        U128 => {
+            let b: [u8; 16] = b.get(1..17)?.try_into().ok()?;
+            Some((Value::U128(u128::from_be_bytes(b)), 17))
+        }
+        DATE => {
+            let b: [u8; 4] = b.get(1..5)?.try_into().ok()?;
+            Some((Value::Date((u32::from_be_bytes(b) ^ (1 << 31)) as i32), 5))
+        }
+        DATETIME => {
+            let secs = (u64::from_be_bytes(fixed(8)?) ^ (1 << 63)) as i64;
+            let nanos: [u8; 4] = b.get(9..13)?.try_into().ok()?;
+            Some((Value::DateTime(secs, u32::from_be_bytes(nanos)), 13))
+        }
+        DECIMAL => {
+            let ((m, scale), n) = decode_decimal(&b[1..])?;
+            Some((Value::Decimal(m, scale), 1 + n))
         }
         tag @ (TEXT | BYTES) => {
             let (raw, len) = unescaped(b)?;
@@ -354,14 +490,26 @@ pub(crate) enum FieldLayout {
     UVar,
     /// `i16`, `i32`, `i64`: a zigzag varint.
     IVar,
+    /// `u128`: a bincode varint up to 128 bits.
+    U128,
+    /// `i128`: zigzag, then a 128-bit varint.
+    I128,
+    F32,
     F64,
     Text,
     Bytes,
+    /// A date as chrono writes it (text).
+    Date,
+    /// A date and time as chrono writes it (text), with a `Z` or without.
+    DateTime,
+    /// A decimal as rust_decimal writes it (text).
+    Decimal,
 }
 
 impl FieldLayout {
-    /// The layout of a column of Rust type `ty` (`Option<..>` unwrapped
-    /// when `nullable`); `None` for a type no model can have.
+    /// The layout of a column stored as Rust type `ty` (its storage,
+    /// `Option<..>` unwrapped when `nullable`); `None` for a type no model
+    /// can have.
     pub(crate) fn of(ty: &str, nullable: bool) -> Option<FieldLayout> {
         let base = match (nullable, ty.strip_prefix("Option<")) {
             (true, Some(inner)) => inner.strip_suffix('>').unwrap_or(inner),
@@ -373,9 +521,15 @@ impl FieldLayout {
             "i8" => FieldLayout::I8,
             "u16" | "u32" | "u64" => FieldLayout::UVar,
             "i16" | "i32" | "i64" => FieldLayout::IVar,
+            "u128" => FieldLayout::U128,
+            "i128" => FieldLayout::I128,
+            "f32" => FieldLayout::F32,
             "f64" => FieldLayout::F64,
             "String" => FieldLayout::Text,
             "Vec<u8>" => FieldLayout::Bytes,
+            "NaiveDate" => FieldLayout::Date,
+            "NaiveDateTime" | "DateTime<Utc>" => FieldLayout::DateTime,
+            "Decimal" => FieldLayout::Decimal,
             _ => return None,
         })
     }
@@ -409,6 +563,14 @@ impl ColumnPlan {
     }
 }
 
+impl ColumnPlan {
+    /// The same plan, for a column that is nullable or not.
+    pub(crate) fn nullable(mut self, nullable: bool) -> ColumnPlan {
+        self.nullable = nullable;
+        self
+    }
+}
+
 /// The plan of every column of `columns`, each needed when `needed(i)`.
 pub(crate) fn plan_columns(
     columns: &[ColumnDef],
@@ -417,7 +579,9 @@ pub(crate) fn plan_columns(
     columns
         .iter()
         .enumerate()
-        .map(|(i, c)| ColumnPlan::new(c.name, c.type_name, c.nullable, needed(i)))
+        .map(|(i, c)| {
+            ColumnPlan::new(c.name, c.storage, false, needed(i)).map(|p| p.nullable(c.nullable))
+        })
         .collect()
 }
 
@@ -520,6 +684,22 @@ impl<'a> Reader<'a> {
         Ok(((z >> 1) as i64) ^ -((z & 1) as i64))
     }
 
+    /// bincode's variable-length unsigned integer, up to 128 bits.
+    fn varint128(&mut self) -> std::result::Result<u128, String> {
+        if self.b.get(self.at) == Some(&254) {
+            self.at += 1;
+            let b: [u8; 16] = self.take(16)?.try_into().map_err(|_| short())?;
+            return Ok(u128::from_le_bytes(b));
+        }
+        Ok(u128::from(self.varint()?))
+    }
+
+    /// Text of the row, a length then UTF-8 bytes.
+    fn text(&mut self) -> std::result::Result<&'a str, String> {
+        let n = usize::try_from(self.varint()?).map_err(|_| "length overflow")?;
+        std::str::from_utf8(self.take(n)?).map_err(|_| "text is not UTF-8".to_string())
+    }
+
     /// One value laid out as `layout`; with `needed` false, skipped over
     /// and given as null.
     #[inline]
@@ -542,6 +722,34 @@ impl<'a> Reader<'a> {
                 let b: [u8; 8] = self.take(8)?.try_into().map_err(|_| "short f64")?;
                 ValueRef::Float(f64::from_le_bytes(b))
             }
+            FieldLayout::F32 => {
+                let b: [u8; 4] = self.take(4)?.try_into().map_err(|_| "short f32")?;
+                ValueRef::Float(f64::from(f32::from_le_bytes(b)))
+            }
+            FieldLayout::U128 => ValueRef::U128(self.varint128()?),
+            FieldLayout::I128 => {
+                let z = self.varint128()?;
+                ValueRef::I128(((z >> 1) as i128) ^ -((z & 1) as i128))
+            }
+            FieldLayout::Date | FieldLayout::DateTime | FieldLayout::Decimal if !needed => {
+                self.text()?;
+                ValueRef::Null
+            }
+            FieldLayout::Date => {
+                let t = self.text()?;
+                ValueRef::Date(parse_date(t).ok_or_else(|| format!("bad date {t:?}"))?)
+            }
+            FieldLayout::DateTime => {
+                let t = self.text()?;
+                let (secs, nanos) =
+                    parse_datetime(t).ok_or_else(|| format!("bad date and time {t:?}"))?;
+                ValueRef::DateTime(secs, nanos)
+            }
+            FieldLayout::Decimal => {
+                let t = self.text()?;
+                let (m, scale) = parse_decimal(t).ok_or_else(|| format!("bad decimal {t:?}"))?;
+                ValueRef::Decimal(m, scale)
+            }
             FieldLayout::Text | FieldLayout::Bytes => {
                 let n = usize::try_from(self.varint()?).map_err(|_| "length overflow")?;
                 let b = self.take(n)?;
@@ -555,6 +763,99 @@ impl<'a> Reader<'a> {
             }
         })
     }
+}
+
+/// Days since 1970-01-01 of a date as chrono's serde writes it:
+/// `[+-]YYYY-MM-DD` (at least four year digits).
+pub(crate) fn parse_date(t: &str) -> Option<i32> {
+    let (days, rest) = parse_date_prefix(t)?;
+    rest.is_empty()
+        .then_some(days)
+        .and_then(|d| i32::try_from(d).ok())
+}
+
+fn parse_date_prefix(t: &str) -> Option<(i64, &str)> {
+    let (sign, t) = match t.as_bytes().first()? {
+        b'+' => (1, &t[1..]),
+        b'-' => (-1, &t[1..]),
+        _ => (1, t),
+    };
+    let dash = t.find('-')?;
+    if dash < 4 {
+        return None;
+    }
+    let year: i64 = digits(&t[..dash])?;
+    let month: u32 = digits(t.get(dash + 1..dash + 3)?)?;
+    if t.as_bytes().get(dash + 3) != Some(&b'-') {
+        return None;
+    }
+    let day: u32 = digits(t.get(dash + 4..dash + 6)?)?;
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    Some((
+        crate::value::days_from_civil(sign * year, month, day),
+        &t[dash + 6..],
+    ))
+}
+
+/// Seconds and nanoseconds since 1970-01-01T00:00:00 of a date and time as
+/// chrono's serde writes it: a date, `T`, `HH:MM:SS`, an optional fraction
+/// of 1 to 9 digits, and an optional `Z`. Second 60 (a leap second) is
+/// second 59 with a billion nanoseconds more, as chrono keeps it.
+pub(crate) fn parse_datetime(t: &str) -> Option<(i64, u32)> {
+    let (days, rest) = parse_date_prefix(t)?;
+    let rest = rest.strip_prefix('T')?;
+    let rest = rest.strip_suffix('Z').unwrap_or(rest);
+    let (hms, frac) = match rest.split_once('.') {
+        Some((hms, frac)) => (hms, frac),
+        None => (rest, ""),
+    };
+    let b = hms.as_bytes();
+    if b.len() != 8 || b[2] != b':' || b[5] != b':' {
+        return None;
+    }
+    let (h, m, s): (i64, i64, i64) = (
+        digits(&hms[0..2])?,
+        digits(&hms[3..5])?,
+        digits(&hms[6..8])?,
+    );
+    if h > 23 || m > 59 || s > 60 || frac.len() > 9 || (rest.contains('.') && frac.is_empty()) {
+        return None;
+    }
+    let mut nanos: u32 = if frac.is_empty() { 0 } else { digits(frac)? };
+    for _ in frac.len()..9 {
+        nanos *= 10;
+    }
+    let (s, nanos) = if s == 60 {
+        (59, nanos + 1_000_000_000)
+    } else {
+        (s, nanos)
+    };
+    Some((days.checked_mul(86_400)? + h * 3600 + m * 60 + s, nanos))
+}
+
+/// Mantissa and scale of a decimal as rust_decimal writes it: an optional
+/// `-`, digits, and an optional `.` with digits.
+pub(crate) fn parse_decimal(t: &str) -> Option<(i128, u32)> {
+    let (neg, t) = match t.strip_prefix('-') {
+        Some(t) => (true, t),
+        None => (false, t),
+    };
+    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+    if int.is_empty() || (t.contains('.') && frac.is_empty()) {
+        return None;
+    }
+    let m: i128 = digits(&format!("{int}{frac}"))?;
+    Some((if neg { -m } else { m }, u32::try_from(frac.len()).ok()?))
+}
+
+/// A run of ASCII digits, parsed.
+fn digits<T: std::str::FromStr>(s: &str) -> Option<T> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
 }
 
 #[cfg(test)]
@@ -574,6 +875,13 @@ mod tests {
                 .prop_map(Value::Float),
             ".*".prop_map(Value::Text),
             proptest::collection::vec(any::<u8>(), 0..20).prop_map(Value::Bytes),
+            any::<i128>().prop_map(Value::I128),
+            any::<u128>().prop_map(Value::U128),
+            any::<i32>().prop_map(Value::Date),
+            (any::<i64>(), 0u32..2_000_000_000).prop_map(|(s, n)| Value::DateTime(s, n)),
+            (any::<i128>(), 0u32..40).prop_map(|(m, e)| Value::Decimal(m, e)),
+            // Small decimals, where equal values of different scales meet.
+            (-1000i128..1000, 0u32..4).prop_map(|(m, e)| Value::Decimal(m, e)),
         ]
     }
 
@@ -614,6 +922,58 @@ mod tests {
         fn decoding_garbage_never_panics(b in proptest::collection::vec(any::<u8>(), 0..32)) {
             let _ = decode_key(&b);
         }
+    }
+
+    #[test]
+    fn decimals_of_one_value_share_a_key() {
+        let k = |m, e| key_of(&Value::Decimal(m, e));
+        assert_eq!(k(15, 1), k(150, 2));
+        assert_eq!(k(-15, 1), k(-1_500_000, 6));
+        assert_eq!(k(0, 0), k(0, 9));
+        assert!(k(-100, 0) < k(-2, 0) && k(-2, 0) < k(-15, 1) && k(-15, 1) < k(0, 0));
+        assert!(k(0, 0) < k(1, 28) && k(1, 28) < k(12, 1) && k(12, 1) < k(125, 2));
+        assert_eq!(
+            decode_key(&k(150, 2)).map(|(v, _)| v),
+            Some(Value::Decimal(15, 1))
+        );
+    }
+
+    #[test]
+    fn chrono_text_parses() {
+        assert_eq!(parse_date("1970-01-01"), Some(0));
+        assert_eq!(parse_date("1969-12-31"), Some(-1));
+        assert_eq!(parse_date("2000-03-01"), Some(11_017));
+        assert_eq!(
+            parse_date("+12345-06-07").map(|d| d > 3_000_000),
+            Some(true)
+        );
+        assert!(parse_date("-0044-03-15").is_some_and(|d| d < -700_000));
+        assert_eq!(parse_datetime("1970-01-01T00:00:01Z"), Some((1, 0)));
+        assert_eq!(
+            parse_datetime("1970-01-01T00:00:00.5"),
+            Some((0, 500_000_000))
+        );
+        assert_eq!(
+            parse_datetime("1970-01-01T00:00:00.000001Z"),
+            Some((0, 1_000))
+        );
+        assert_eq!(
+            parse_datetime("1969-12-31T23:59:60.25Z"),
+            Some((-1, 1_250_000_000))
+        );
+        for bad in [
+            "1970-1-01",
+            "1970-01-01T00:00",
+            "1970-01-01T24:00:00",
+            "x",
+            "1970-01-01T00:00:00.",
+        ] {
+            assert_eq!(parse_datetime(bad), None, "{bad}");
+        }
+        assert_eq!(parse_decimal("-12.50"), Some((-1250, 2)));
+        assert_eq!(parse_decimal("7"), Some((7, 0)));
+        assert_eq!(parse_decimal("1."), None);
+        assert_eq!(parse_decimal(".5"), None);
     }
 
     #[test]

@@ -60,15 +60,19 @@ extern crate self as strata;
 // (orm/DESIGN.md, "Source files"):
 //
 //   value     column values and the Rust types a column can have
+//   types     the column types of chrono, uuid, rust_decimal, serde_json
 //   error     the error type
 //   model     the Model trait the derive implements, ColumnDef
-//   expr      typed columns, filters and orderings
+//   text      case folding and LIKE patterns
 //   layout    the storage mapping: tables, key encoding, row codecs
 //   schema    the stored schemas
 //   kv        the key-value interface the ORM stands on
 //   etcd/     the etcd backend of kv (feature `etcd`)
 //   session   Database and Session: registration, reads, add, update
-//   query/    Session::query, the planner, reading along access paths
+//   expr      typed columns, filters (relationship tests among them) and
+//             orderings
+//   query/    Session::query, the planner, reading along access paths,
+//             aggregates, joins, pages
 //   relation  relationships, their plumbing, and every delete
 //   check     Database::check, the integrity check
 //   fuzzing   the fuzz target's entry point (hidden)
@@ -86,22 +90,42 @@ mod query;
 mod relation;
 mod schema;
 mod session;
+mod text;
+mod types;
 mod value;
 
+#[cfg(feature = "json")]
+pub use types::json;
+
 pub use error::{Error, Result};
-pub use expr::{Column, Expr, Order, TextColumn};
+pub use expr::{Column, Expr, Folded, Order, TextColumn};
 pub use kv::{KvIter, KvStore, KvTxn};
 pub use model::{
-    __nullable, __refers_to, __same_kind, __unique, AssociationDef, ColumnDef, DeleteRule, Model,
-    OnDelete, ReferentialActions,
+    __auto_key, __is_json, __nullable, __refers_to, __same_kind, __unique, AssociationDef,
+    ColumnDef, DefaultValue, DeleteRule, Model, OnDelete, ReferentialActions, Stamp,
 };
-pub use query::{Access, Plan, Query, QueryMut, Relation};
+pub use query::{
+    Access, Agg, Aggregate, GroupKey, Grouped, Having, Join, JoinFilter, JoinOrder, JoinPlan,
+    JoinRelation, Joined, LeftSide, Page, Plan, Query, QueryMut, Relation, RightSide, count,
+};
+#[doc(hidden)]
+pub use query::{AggKind, SortKeyHandle};
 pub use relation::{BelongsTo, HasMany, HasOne, ManyToMany};
 pub use session::{Database, OrmStats, Session};
-pub use value::{ColumnKind, ColumnType, ToColumn, Value, ValueRef};
+pub use value::{ColumnKind, ColumnType, ColumnValue, Numeric, ToColumn, Value, ValueRef};
 
 /// `#[derive(Model)]`: see the crate documentation.
 pub use strata_derive::Model;
+
+/// `#[derive(Column)]`: a unit enum or a newtype as a column type (see the
+/// crate documentation).
+pub use strata_derive::Column;
+
+/// What the derives' generated code names.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+}
 
 /// The storage engine underneath.
 pub use strata_engine as engine;

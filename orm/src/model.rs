@@ -14,8 +14,13 @@ use serde::de::DeserializeOwned;
 pub struct ColumnDef {
     /// The field's name.
     pub name: &'static str,
-    /// The field's Rust type, e.g. `Option<String>`.
+    /// The field's Rust type without `Option` ([`ColumnType::TYPE_NAME`]).
     pub type_name: &'static str,
+    /// The built-in type whose row bytes and key encoding it uses
+    /// ([`ColumnType::STORAGE`]).
+    pub storage: &'static str,
+    /// Whether its encoding orders its values ([`ColumnType::INDEXABLE`]).
+    pub indexable: bool,
     /// The kind of value.
     pub kind: ColumnKind,
     /// Whether the field is an `Option`.
@@ -34,6 +39,65 @@ pub struct ColumnDef {
     /// by the derive so that queries need not build it (it is computed
     /// from the names when absent).
     pub index_table: Option<&'static str>,
+    /// Its default (`#[strata(default = ...)]`, `default_fn`): what the
+    /// model's `Default` gives it, and what rows stored before the column
+    /// existed will read (the stored schema records it).
+    pub default: Option<DefaultValue>,
+    /// Its automatic timestamp (`created_at`, `updated_at`).
+    pub stamp: Option<Stamp>,
+}
+
+/// A column's default value, computed when asked.
+#[derive(Clone, Copy)]
+pub struct DefaultValue(pub fn() -> Value);
+
+impl DefaultValue {
+    /// The value.
+    pub fn value(&self) -> Value {
+        (self.0)()
+    }
+}
+
+impl PartialEq for DefaultValue {
+    fn eq(&self, other: &Self) -> bool {
+        self.value() == other.value()
+    }
+}
+
+impl Eq for DefaultValue {}
+
+impl std::fmt::Debug for DefaultValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DefaultValue({})", self.value())
+    }
+}
+
+/// An automatic timestamp of a date-and-time column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Stamp {
+    /// `created_at`: set to the current time when the row is added.
+    Created,
+    /// `updated_at`: set to the current time when the row is added and
+    /// each time it is updated.
+    Updated,
+}
+
+/// The automatic key `key` as a `T`, an integer type or a newtype of one;
+/// `None` for 0, for a key the type cannot hold, or a type that is not an
+/// integer (the derive's `set_auto_key`).
+#[doc(hidden)]
+pub fn __auto_key<T: ColumnType>(key: i64) -> Option<T> {
+    if key == 0 {
+        return None;
+    }
+    let v = match T::KIND {
+        ColumnKind::Int => Value::Int(key),
+        ColumnKind::UInt => Value::UInt(u64::try_from(key).ok()?),
+        ColumnKind::I128 => Value::I128(i128::from(key)),
+        ColumnKind::U128 => Value::U128(u128::try_from(key).ok()?),
+        _ => return None,
+    };
+    T::from_value(v)
 }
 
 impl ColumnDef {
@@ -42,6 +106,8 @@ impl ColumnDef {
         ColumnDef {
             name,
             type_name: T::TYPE_NAME,
+            storage: T::STORAGE,
+            indexable: T::INDEXABLE,
             kind: T::KIND,
             nullable: T::NULLABLE,
             primary_key: false,
@@ -50,7 +116,21 @@ impl ColumnDef {
             max_len: None,
             foreign_key: None,
             index_table: None,
+            default: None,
+            stamp: None,
         }
+    }
+
+    /// Gives it a default.
+    pub const fn default(mut self, f: fn() -> Value) -> ColumnDef {
+        self.default = Some(DefaultValue(f));
+        self
+    }
+
+    /// Gives it an automatic timestamp.
+    pub const fn stamp(mut self, stamp: Stamp) -> ColumnDef {
+        self.stamp = Some(stamp);
+        self
     }
 
     /// Marks it the primary key.
@@ -123,6 +203,14 @@ pub const fn __refers_to(
         Some(t) => str_eq(t, parent_table),
         None => false,
     }
+}
+
+/// Compile-time test the derive asserts for a field without
+/// `#[serde(with = ...)]`: whether its type is JSON's, which needs
+/// `#[serde(with = "strata::json")]`.
+#[doc(hidden)]
+pub const fn __is_json(type_name: &str) -> bool {
+    str_eq(type_name, "serde_json::Value")
 }
 
 /// Compile-time test the derive asserts for a `has_one`.
@@ -211,6 +299,10 @@ pub trait Model: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
 
     /// The value of column `column`.
     fn value(&self, column: usize) -> Value;
+
+    /// Sets column `column` to `value`; `false`, changing nothing, if the
+    /// value is not of the column's type (or out of its range).
+    fn set_value(&mut self, column: usize, value: Value) -> bool;
 
     /// The value of column `column`, borrowed.
     fn value_ref(&self, column: usize) -> ValueRef<'_>;

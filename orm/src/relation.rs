@@ -40,18 +40,20 @@
 
 use crate::error::{Error, Result};
 use crate::expr::{CmpOp, Column, Expr, Pred};
+use crate::expr::{KeySet, SubQuery};
 use crate::layout::{
     bound_ref, column_index_table, decode_key, decode_model, decode_whole_key, index_table, key_of,
     key_of_ref, link_key, prefix_bounds, reverse_table,
 };
 use crate::model::{Model, OnDelete, ReferentialActions};
-use crate::query::{Query, QueryMut, Relation};
+use crate::query::{JoinRelation, Joined, Query, QueryMut, Relation};
 use crate::schema::StoredColumn;
 use crate::session::Session;
 use crate::value::{ColumnType, ToColumn, Value, ValueRef};
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::ops::Bound;
+use std::sync::Arc;
 
 /// Reads rows of `M` by encoded primary key, once per distinct key (in key
 /// order); keys naming no row are left out.
@@ -93,7 +95,7 @@ fn group_by_prefix(
     let (_, hi) = prefix_bounds(hi);
     let mut bad = false;
     s.db.counted_scan();
-    s.kv.scan_with(
+    s.scan_with(
         table,
         Bound::Included(lo),
         bound_ref(&hi),
@@ -147,7 +149,7 @@ impl<P: Model, C: Model> HasMany<P, C> {
 
     /// The children of `parent`, in key order (load on access).
     pub fn load(&self, s: &Session, parent: &P) -> Result<Vec<C>> {
-        s.db.ensure::<P>()?;
+        s.ensure::<P>()?;
         let keys = s.child_keys::<C>(self.fk, &parent.key_value())?;
         let mut rows = rows_by_key::<C>(s, keys.iter().map(key_of))?;
         Ok(keys
@@ -167,8 +169,8 @@ impl<P: Model, C: Model> Relation<P> for HasMany<P, C> {
     type Loaded = Vec<C>;
 
     fn load_all(&self, s: &Session, parents: &[P]) -> Result<Vec<Vec<C>>> {
-        s.db.ensure::<P>()?;
-        s.db.ensure::<C>()?;
+        s.ensure::<P>()?;
+        s.ensure::<C>()?;
         let col = &C::COLUMNS[self.fk];
         let table = column_index_table(C::TABLE, col);
         let keys: Vec<Value> = parents.iter().map(Model::key_value).collect();
@@ -255,7 +257,7 @@ impl<C: Model, P: Model> BelongsTo<C, P> {
 
     /// The parent of `child` (none if its foreign key is null).
     pub fn load(&self, s: &Session, child: &C) -> Result<Option<P>> {
-        s.db.ensure::<P>()?;
+        s.ensure::<P>()?;
         match child.value(self.fk) {
             Value::Null => Ok(None),
             k => s.get_by_value::<P>(&k),
@@ -267,7 +269,7 @@ impl<C: Model, P: Model> Relation<C> for BelongsTo<C, P> {
     type Loaded = Option<P>;
 
     fn load_all(&self, s: &Session, children: &[C]) -> Result<Vec<Option<P>>> {
-        s.db.ensure::<P>()?;
+        s.ensure::<P>()?;
         let keys = children
             .iter()
             .map(|c| c.value_ref(self.fk))
@@ -323,8 +325,14 @@ impl<A: Model, B: Model> ManyToMany<A, B> {
     }
 
     fn ensure(&self, s: &Session) -> Result<()> {
-        s.db.ensure::<A>()?;
-        s.db.ensure::<B>()
+        s.ensure::<A>()?;
+        s.ensure::<B>()
+    }
+
+    fn ensure_mut(&self, s: &mut Session) -> Result<()> {
+        s.writable()?;
+        s.ensure_mut::<A>()?;
+        s.ensure_mut::<B>()
     }
 
     /// The table listing links from `A`'s side.
@@ -357,7 +365,7 @@ impl<A: Model, B: Model> ManyToMany<A, B> {
 
     /// Links `a` and `b` (both must exist; linking twice is harmless).
     pub fn link(&self, s: &mut Session, a: &A, b: &B) -> Result<()> {
-        self.ensure(s)?;
+        self.ensure_mut(s)?;
         for (table, key, name) in [
             (A::TABLE, a.key_value(), A::NAME),
             (B::TABLE, b.key_value(), B::NAME),
@@ -376,7 +384,7 @@ impl<A: Model, B: Model> ManyToMany<A, B> {
 
     /// Unlinks `a` and `b`; whether they were linked.
     pub fn unlink(&self, s: &mut Session, a: &A, b: &B) -> Result<bool> {
-        self.ensure(s)?;
+        self.ensure_mut(s)?;
         let (x, y) = if self.owner {
             (a.key_value(), b.key_value())
         } else {
@@ -402,6 +410,127 @@ impl<A: Model, B: Model> Relation<A> for ManyToMany<A, B> {
     }
 }
 
+// ---- relationship tests and joins ----
+
+/// `EXISTS (SELECT 1 FROM <other> WHERE <link> AND <filter>)`, run as
+/// the set of linking values that pass: the values of column `take` of
+/// the rows of `O` matching `filter`, tested against column `column` of
+/// the outer model.
+struct Exists<O> {
+    column: usize,
+    take: usize,
+    filter: Pred,
+    _m: PhantomData<fn() -> O>,
+}
+
+impl<O> std::fmt::Debug for Exists<O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Exists({} in {:?})", self.column, self.filter)
+    }
+}
+
+impl<O: Model> SubQuery for Exists<O> {
+    fn column(&self) -> usize {
+        self.column
+    }
+
+    fn run(&self, s: &Session) -> Result<KeySet> {
+        let q = s.query::<O>().filter(Expr::new(self.filter.clone()));
+        Ok(KeySet::new(q.column_values(self.take)?))
+    }
+}
+
+fn exists<M, O: Model>(column: usize, take: usize, filter: Expr<O>) -> Expr<M> {
+    Expr::related(Arc::new(Exists::<O> {
+        column,
+        take,
+        filter: filter.pred,
+        _m: PhantomData,
+    }))
+}
+
+impl<C: Model, P: Model> BelongsTo<C, P> {
+    /// The rows whose parent matches `filter`: SQLAlchemy's
+    /// `Post.author.has(User.username == 'ann')`, an `EXISTS` (never
+    /// unknown; false on a null foreign key). The parents are found
+    /// first, then the children through the foreign key's index.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # #[strata(has_many(posts = Post, fk = author_id, backref = author))]
+    /// # struct User { #[strata(primary_key)] id: i64, #[strata(unique)] username: String }
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(foreign_key = User)] author_id: i64 }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-has-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// let mut s = db.session()?;
+    /// let mut ann = User { id: 0, username: "ann".into() };
+    /// let mut bob = User { id: 0, username: "bob".into() };
+    /// s.add(&mut ann)?;
+    /// s.add(&mut bob)?;
+    /// s.add(&mut Post { id: 0, author_id: ann.id })?;
+    /// let by_ann = s.query::<Post>().filter(Post::author.has(User::username.eq("ann"))).all()?;
+    /// assert_eq!(by_ann.len(), 1);
+    /// let writers = s.query::<User>().filter(User::posts.any(Post::id.gt(0))).all()?;
+    /// assert_eq!(writers, [ann.clone()]);
+    /// let silent = s.query::<User>().filter(User::posts.none(Post::id.gt(0))).all()?;
+    /// assert_eq!(silent, [bob]);
+    /// let pairs = s.query::<Post>().join(Post::author).filter(User::username.eq("ann")).all()?;
+    /// assert_eq!(pairs[0].1, ann);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
+    pub fn has(&self, filter: Expr<P>) -> Expr<C> {
+        exists(self.fk, P::PRIMARY_KEY, filter)
+    }
+}
+
+impl<P: Model, C: Model> HasMany<P, C> {
+    /// The rows with at least one child matching `filter`: SQLAlchemy's
+    /// `Person.addresses.any(Address.email.endswith('.org'))`, an
+    /// `EXISTS` (never unknown).
+    pub fn any(&self, filter: Expr<C>) -> Expr<P> {
+        exists(P::PRIMARY_KEY, self.fk, filter)
+    }
+
+    /// The rows with no child matching `filter`: `~Person.addresses.any(...)`.
+    pub fn none(&self, filter: Expr<C>) -> Expr<P> {
+        self.any(filter).not()
+    }
+}
+
+impl<P: Model, C: Model> HasOne<P, C> {
+    /// The rows whose child matches `filter`: SQLAlchemy's
+    /// `User.profile.has(...)`.
+    pub fn has(&self, filter: Expr<C>) -> Expr<P> {
+        self.many.any(filter)
+    }
+}
+
+impl<C: Model, P: Model> JoinRelation<C> for BelongsTo<C, P> {
+    type Right = P;
+    fn link(&self) -> Joined {
+        Joined::new(self.fk, P::PRIMARY_KEY)
+    }
+}
+
+impl<P: Model, C: Model> JoinRelation<P> for HasMany<P, C> {
+    type Right = C;
+    fn link(&self) -> Joined {
+        Joined::new(P::PRIMARY_KEY, self.fk)
+    }
+}
+
+impl<P: Model, C: Model> JoinRelation<P> for HasOne<P, C> {
+    type Right = C;
+    fn link(&self) -> Joined {
+        self.many.link()
+    }
+}
+
 // ---- plumbing ----
 
 impl Session {
@@ -409,13 +538,13 @@ impl Session {
     /// `parent_key`, in key order (one index scan, or one read of a unique
     /// index).
     pub(crate) fn child_keys<C: Model>(&self, fk: usize, parent_key: &Value) -> Result<Vec<Value>> {
-        self.db.ensure::<C>()?;
+        self.ensure::<C>()?;
         let c = &C::COLUMNS[fk];
         let it = column_index_table(C::TABLE, c);
         let pk = key_of(parent_key);
         if c.unique {
             self.db.counted_get();
-            return Ok(match self.kv.get(&it, &pk)? {
+            return Ok(match self.get_raw(&it, &pk)? {
                 Some(k) => vec![decode_whole_key(&k, C::TABLE)?],
                 None => Vec::new(),
             });
@@ -423,7 +552,7 @@ impl Session {
         let (lo, hi) = prefix_bounds(&pk);
         self.db.counted_scan();
         let mut keys = Vec::new();
-        for kv in self.kv.scan(&it, bound_ref(&lo), bound_ref(&hi), false)? {
+        for kv in self.scan_raw(&it, bound_ref(&lo), bound_ref(&hi), false)? {
             let (k, _) = kv?;
             keys.push(decode_whole_key(&k[pk.len()..], C::TABLE)?);
         }
@@ -435,11 +564,11 @@ impl Session {
     fn first_child(&self, table: &str, c: &StoredColumn, key: &[u8]) -> Result<Option<Vec<u8>>> {
         let it = index_table(table, &c.name);
         if c.unique {
-            return Ok(self.kv.get(&it, key)?);
+            return self.get_raw(&it, key);
         }
         let (lo, hi) = prefix_bounds(key);
         self.db.counted_scan();
-        let mut scan = self.kv.scan(&it, bound_ref(&lo), bound_ref(&hi), false)?;
+        let mut scan = self.scan_raw(&it, bound_ref(&lo), bound_ref(&hi), false)?;
         Ok(scan
             .next()
             .transpose()?
@@ -453,7 +582,7 @@ impl Session {
         let (lo, hi) = prefix_bounds(&ka);
         self.db.counted_scan();
         let mut out = Vec::new();
-        for kv in self.kv.scan(table, bound_ref(&lo), bound_ref(&hi), false)? {
+        for kv in self.scan_raw(table, bound_ref(&lo), bound_ref(&hi), false)? {
             let (k, _) = kv?;
             out.push(decode_whole_key(&k[ka.len()..], table)?);
         }
@@ -483,8 +612,7 @@ impl Session {
     /// Removes every many-to-many link of the row `key` of `M`, in the
     /// associations `M` owns and those it is the target of.
     fn unlink_all<M: Model>(&mut self, key: &[u8]) -> Result<()> {
-        let schemas = self.db.schemas.read().clone();
-        for s in schemas.values() {
+        for s in &self.schemas() {
             for (through, target) in &s.associations {
                 if s.table == M::TABLE {
                     self.unlink_from(key, through, &reverse_table(through))?;
@@ -515,28 +643,42 @@ impl Session {
     }
 
     /// Fails if rows of any table refer to `key` of `M` through a foreign
-    /// key that `M` declares no cascade or set-null rule for.
+    /// key that `M` declares no cascade or set-null rule for, naming every
+    /// such relationship: those `M` declares, in declaration order, then
+    /// the others, by table name and column position.
     fn check_restrict<M: Model>(&self, key: &[u8]) -> Result<()> {
-        let schemas = self.db.schemas.read().clone();
-        for s in schemas.values() {
+        let mut blocking: Vec<(usize, String, String)> = Vec::new();
+        for s in &self.schemas() {
             for c in s
                 .columns
                 .iter()
                 .filter(|c| c.foreign_key.as_deref() == Some(M::TABLE))
             {
-                let covered = M::DELETE_RULES.iter().any(|r| {
-                    r.child_table == s.table && r.column == c.name && r.rule != OnDelete::Restrict
-                });
-                if !covered && self.first_child(&s.table, c, key)?.is_some() {
-                    return Err(Error::Restricted {
-                        model: M::NAME,
-                        child_table: s.table.clone(),
-                        column: c.name.clone(),
-                    });
+                let declared = M::DELETE_RULES
+                    .iter()
+                    .position(|r| r.child_table == s.table && r.column == c.name);
+                if declared.is_some_and(|i| M::DELETE_RULES[i].rule != OnDelete::Restrict) {
+                    continue;
+                }
+                if self.first_child(&s.table, c, key)?.is_some() {
+                    let rank = declared.unwrap_or(usize::MAX);
+                    blocking.push((rank, s.table.clone(), c.name.clone()));
                 }
             }
         }
-        Ok(())
+        // Stable: the undeclared keep the order of the tables' names.
+        blocking.sort_by_key(|b| b.0);
+        let children: Vec<(String, String)> =
+            blocking.into_iter().map(|(_, t, c)| (t, c)).collect();
+        match children.first() {
+            None => Ok(()),
+            Some((child_table, column)) => Err(Error::Restricted {
+                model: M::NAME,
+                child_table: child_table.clone(),
+                column: column.clone(),
+                children,
+            }),
+        }
     }
 }
 
@@ -607,7 +749,7 @@ impl Session {
     /// the module documentation gives.
     pub(crate) fn delete_by_value<M: Model>(&mut self, key_value: &Value) -> Result<bool> {
         self.writable()?;
-        self.db.ensure::<M>()?;
+        self.ensure_mut::<M>()?;
         let key = key_of(key_value);
         let Some(old) = self.kv.get_for_update(M::TABLE, &key)? else {
             return Ok(false);

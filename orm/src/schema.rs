@@ -12,13 +12,15 @@
 //! index (`check.rs`).
 
 use crate::error::{Error, Result};
+use crate::layout::key_of;
 use crate::layout::{ColumnPlan, SCHEMA_TABLE, bincode_config};
-use crate::model::Model;
+use crate::model::{Model, Stamp};
 use crate::value::ColumnKind;
 use serde::{Deserialize, Serialize};
 
-/// Version of the [`StoredSchema`] encoding.
-const SCHEMA_VERSION: u32 = 1;
+/// Version of the [`StoredSchema`] encoding this build writes. Version 1
+/// (the columns without `storage`, `default` and `stamp`) is still read.
+const SCHEMA_VERSION: u32 = 2;
 
 /// One column, as stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +34,77 @@ pub(crate) struct StoredColumn {
     pub index: bool,
     pub max_len: Option<u64>,
     pub foreign_key: Option<String>,
+    /// The built-in type whose row bytes and key encoding the column uses
+    /// (`layout.rs`), without `Option`. Version 2.
+    pub storage: String,
+    /// The key encoding (`layout.rs`) of the column's default, if it has
+    /// one. Version 2.
+    pub default: Option<Vec<u8>>,
+    /// The automatic timestamp the column takes, if any. Version 2.
+    pub stamp: Option<Stamp>,
+}
+
+/// A column as version 1 stored it.
+#[derive(Deserialize)]
+struct StoredColumnV1 {
+    name: String,
+    type_name: String,
+    kind: ColumnKind,
+    nullable: bool,
+    primary_key: bool,
+    unique: bool,
+    index: bool,
+    max_len: Option<u64>,
+    foreign_key: Option<String>,
+}
+
+/// A schema as version 1 stored it.
+#[derive(Deserialize)]
+struct StoredSchemaV1 {
+    _version: u32,
+    model: String,
+    table: String,
+    columns: Vec<StoredColumnV1>,
+    associations: Vec<(String, String)>,
+}
+
+impl StoredSchemaV1 {
+    /// The same schema as this build keeps it: the storage of a version-1
+    /// column is its type (every version-1 type is a built-in one).
+    fn upgrade(self) -> StoredSchema {
+        StoredSchema {
+            version: SCHEMA_VERSION,
+            model: self.model,
+            table: self.table,
+            columns: self
+                .columns
+                .into_iter()
+                .map(|c| StoredColumn {
+                    storage: base_type(&c.type_name, c.nullable).to_string(),
+                    name: c.name,
+                    type_name: c.type_name,
+                    kind: c.kind,
+                    nullable: c.nullable,
+                    primary_key: c.primary_key,
+                    unique: c.unique,
+                    index: c.index,
+                    max_len: c.max_len,
+                    foreign_key: c.foreign_key,
+                    default: None,
+                    stamp: None,
+                })
+                .collect(),
+            associations: self.associations,
+        }
+    }
+}
+
+/// `ty` without `Option<..>` when `nullable`.
+fn base_type(ty: &str, nullable: bool) -> &str {
+    match (nullable, ty.strip_prefix("Option<")) {
+        (true, Some(inner)) => inner.strip_suffix('>').unwrap_or(inner),
+        _ => ty,
+    }
 }
 
 impl StoredColumn {
@@ -62,7 +135,15 @@ impl StoredSchema {
                 .iter()
                 .map(|c| StoredColumn {
                     name: c.name.to_string(),
-                    type_name: c.type_name.to_string(),
+                    // As version 1 wrote it: `Option<..>` around a nullable one.
+                    type_name: if c.nullable {
+                        format!("Option<{}>", c.type_name)
+                    } else {
+                        c.type_name.to_string()
+                    },
+                    storage: c.storage.to_string(),
+                    default: c.default.map(|d| key_of(&d.value())),
+                    stamp: c.stamp,
                     kind: c.kind,
                     nullable: c.nullable,
                     primary_key: c.primary_key,
@@ -88,15 +169,28 @@ impl StoredSchema {
             table: SCHEMA_TABLE.to_string(),
             detail: format!("schema of {table}: {detail}"),
         };
-        let (s, _): (StoredSchema, usize) =
-            bincode::serde::decode_from_slice(bytes, bincode_config())
-                .map_err(|e| bad(e.to_string()))?;
-        if s.version != SCHEMA_VERSION {
-            return Err(bad(format!(
-                "schema version {} is not {SCHEMA_VERSION}",
-                s.version
-            )));
-        }
+        // The version comes first, whatever follows.
+        let (version, _): (u32, usize) = bincode::serde::decode_from_slice(bytes, bincode_config())
+            .map_err(|e| bad(e.to_string()))?;
+        let s = match version {
+            1 => {
+                let (s, _): (StoredSchemaV1, usize) =
+                    bincode::serde::decode_from_slice(bytes, bincode_config())
+                        .map_err(|e| bad(e.to_string()))?;
+                s.upgrade()
+            }
+            SCHEMA_VERSION => {
+                let (s, _): (StoredSchema, usize) =
+                    bincode::serde::decode_from_slice(bytes, bincode_config())
+                        .map_err(|e| bad(e.to_string()))?;
+                s
+            }
+            v => {
+                return Err(bad(format!(
+                    "schema version {v} is not 1 or {SCHEMA_VERSION}"
+                )));
+            }
+        };
         if s.columns.iter().filter(|c| c.primary_key).count() != 1 {
             return Err(bad("not exactly one primary key".into()));
         }
@@ -152,7 +246,9 @@ impl StoredSchema {
     pub(crate) fn row_plan(&self) -> std::result::Result<Vec<ColumnPlan>, String> {
         self.columns
             .iter()
-            .map(|c| ColumnPlan::new(&c.name, &c.type_name, c.nullable, true))
+            .map(|c| {
+                ColumnPlan::new(&c.name, &c.storage, false, true).map(|p| p.nullable(c.nullable))
+            })
             .collect()
     }
 }
@@ -175,4 +271,83 @@ fn describe(c: &StoredColumn) -> String {
         s.push_str(&format!(" -> {t}"));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A version-1 column: name, type, kind, nullable, key, unique, index,
+    /// max_len, foreign key.
+    type V1Column = (
+        String,
+        String,
+        ColumnKind,
+        bool,
+        bool,
+        bool,
+        bool,
+        Option<u64>,
+        Option<String>,
+    );
+
+    /// A version-1 schema, as the previous build wrote it.
+    #[derive(Serialize)]
+    struct V1 {
+        version: u32,
+        model: String,
+        table: String,
+        columns: Vec<V1Column>,
+        associations: Vec<(String, String)>,
+    }
+
+    #[test]
+    fn a_version_1_schema_reads_as_the_same_columns() {
+        let v1 = V1 {
+            version: 1,
+            model: "User".into(),
+            table: "users".into(),
+            columns: vec![
+                (
+                    "id".into(),
+                    "i64".into(),
+                    ColumnKind::Int,
+                    false,
+                    true,
+                    false,
+                    false,
+                    None,
+                    None,
+                ),
+                (
+                    "nick".into(),
+                    "Option<String>".into(),
+                    ColumnKind::Text,
+                    true,
+                    false,
+                    true,
+                    false,
+                    Some(80),
+                    None,
+                ),
+            ],
+            associations: vec![],
+        };
+        let bytes = bincode::serde::encode_to_vec(&v1, bincode_config()).unwrap();
+        let s = StoredSchema::decode(&bytes, "users").unwrap();
+        assert_eq!(s.version, SCHEMA_VERSION);
+        assert_eq!(s.columns[1].storage, "String");
+        assert_eq!(s.columns[1].type_name, "Option<String>");
+        assert_eq!(
+            (s.columns[1].default.clone(), s.columns[1].stamp),
+            (None, None)
+        );
+        assert!(s.row_plan().is_ok());
+        // Written again, it is version 2, and reads back equal.
+        assert_eq!(StoredSchema::decode(&s.encode(), "users").unwrap(), s);
+        // A version this build does not know is refused.
+        let mut v3 = bytes.clone();
+        v3[0] = 3;
+        assert!(StoredSchema::decode(&v3, "users").is_err());
+    }
 }

@@ -20,7 +20,7 @@ use crate::layout::{
     SCHEMA_TABLE, column_index_table, decode_key, decode_model, encode_model, index_key, key_of,
     key_of_ref, reverse_table,
 };
-use crate::model::Model;
+use crate::model::{Model, Stamp};
 use crate::schema::StoredSchema;
 use crate::value::{ToColumn, Value, ValueRef};
 use parking_lot::{Mutex, RwLock};
@@ -31,6 +31,23 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// Reruns by [`Database::transaction`] over a store that is not Strata's
+/// engine (whose `Options::max_retries` applies otherwise, 10 by default):
+/// another store's optimistic transactions lose a conflict where the
+/// engine's would wait for a lock, so they get more tries.
+const DEFAULT_RETRIES: u32 = 64;
+
+/// How long the `attempt`-th rerun (from 1) of [`Database::transaction`]
+/// waits: 2 ms, doubling, capped at 128 ms, times a pseudo-random factor in
+/// [0.5, 1.5) drawn from `salt`, so that the sessions that collided do not
+/// collide again in step. The engine's `Database::transaction` waits the
+/// same.
+fn backoff(attempt: u32, salt: u64) -> std::time::Duration {
+    let base_us = 1000u64 << attempt.min(7);
+    let mix = (salt ^ u64::from(attempt)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54; // 0..1024
+    std::time::Duration::from_micros(base_us / 2 + base_us * mix / 1024)
+}
+
 /// Counters of the ORM's work, for tests and tuning.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -39,12 +56,16 @@ pub struct OrmStats {
     pub scans: u64,
     /// Rows read by primary key.
     pub row_gets: u64,
+    /// Reruns of a closure by [`Database::transaction`] (the engine's own
+    /// `Stats::retries` counts those of the engine's `transaction`).
+    pub retries: u64,
 }
 
 #[derive(Default)]
 pub(crate) struct Counters {
     scans: AtomicU64,
     row_gets: AtomicU64,
+    retries: AtomicU64,
 }
 
 pub(crate) struct DbInner {
@@ -149,6 +170,7 @@ impl Database {
             db: self.inner.clone(),
             kv: self.inner.store.begin()?,
             read_only: false,
+            pending: Vec::new(),
         })
     }
 
@@ -158,12 +180,40 @@ impl Database {
             db: self.inner.clone(),
             kv: self.inner.store.begin_read()?,
             read_only: true,
+            pending: Vec::new(),
         })
     }
 
-    /// Runs `f` in a session and commits it, retrying (up to the engine's
-    /// `Options::max_retries` times, with a growing pause) when it loses a
-    /// deadlock or times out waiting for a lock.
+    /// Runs `f` in a session and commits it. If the session loses a
+    /// deadlock or times out waiting for a lock ([`Error::is_retryable`]),
+    /// it is rolled back and `f` runs again in a new session, up to the
+    /// engine's `Options::max_retries` times (10 by default, and 10 over a
+    /// store without Strata's engine), after a pause that doubles from
+    /// 2 ms to 128 ms, times a pseudo-random factor in [0.5, 1.5): the
+    /// engine's own `Database::transaction` schedule. Each rerun counts in
+    /// [`OrmStats::retries`]. Any other error is returned at once.
+    ///
+    /// `f` may therefore run more than once, and should have no effects
+    /// outside the session that it cannot repeat.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model};
+    /// # #[derive(Model, Serialize, Deserialize, Clone)]
+    /// # struct Counter { #[strata(primary_key)] id: i64, n: i64 }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-tx-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let db = Database::open(dir.join("app.strata"))?;
+    /// let id = db.transaction(|s| {
+    ///     let mut c = Counter { id: 0, n: 1 };
+    ///     s.add(&mut c)?;
+    ///     Ok(c.id)
+    /// })?;
+    /// assert_eq!(id, 1);
+    /// assert_eq!(db.stats().retries, 0);
+    /// # drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn transaction<T>(&self, mut f: impl FnMut(&mut Session) -> Result<T>) -> Result<T> {
         let mut attempt = 0;
         loop {
@@ -171,7 +221,8 @@ impl Database {
             match f(&mut s).and_then(|v| s.commit().map(|()| v)) {
                 Err(e) if e.is_retryable() && attempt < self.max_retries() => {
                     attempt += 1;
-                    std::thread::sleep(retry_pause(attempt));
+                    let salt = self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);
+                    std::thread::sleep(backoff(attempt, salt));
                 }
                 other => return other,
             }
@@ -185,7 +236,7 @@ impl Database {
         self.inner
             .engine
             .as_ref()
-            .map_or(64, |e| e.options().max_retries)
+            .map_or(DEFAULT_RETRIES, |e| e.options().max_retries)
     }
 
     /// The engine underneath, when it is Strata's.
@@ -198,55 +249,38 @@ impl Database {
         OrmStats {
             scans: self.inner.counters.scans.load(Ordering::Relaxed),
             row_gets: self.inner.counters.row_gets.load(Ordering::Relaxed),
+            retries: self.inner.counters.retries.load(Ordering::Relaxed),
         }
     }
 
-    /// Checks that `M` matches its stored schema (or stores it, creating
-    /// its tables), as every session does on a model's first use.
+    /// Checks that `M` matches its stored schema, or stores it and creates
+    /// its tables (in a transaction of its own), as the first session that
+    /// writes a row of `M` does.
     pub fn register<M: Model>(&self) -> Result<()> {
-        self.inner.ensure::<M>()
+        self.read_session()?.ensure::<M>()?;
+        if self.inner.is_registered::<M>() {
+            return Ok(());
+        }
+        let mut s = self.session()?;
+        s.ensure_mut::<M>()?;
+        s.commit()
     }
 }
 
 impl DbInner {
-    /// Checks `M` against its stored schema once per handle; the first
-    /// time a model is ever used, stores its schema and creates its tables,
-    /// in a transaction of its own.
-    pub(crate) fn ensure<M: Model>(&self) -> Result<()> {
-        let id = TypeId::of::<M>();
-        if self.registered.lock().contains(&id) {
-            return Ok(());
-        }
-        let declared = StoredSchema::of::<M>();
-        let stored = self.schemas.read().get(M::TABLE).cloned();
-        if let Some(stored) = &stored {
-            stored.compare(&declared)?;
-        }
-        if stored.as_ref() != Some(&declared) {
-            // New, or its associations changed: (re)store it.
-            self.store_schema::<M>(declared)?;
-        }
+    /// Whether `M` was checked against its stored schema through this
+    /// handle.
+    fn is_registered<M: Model>(&self) -> bool {
+        self.registered.lock().contains(&TypeId::of::<M>())
+    }
+
+    /// Records that `M` matches its stored schema, seeding its automatic
+    /// keys first.
+    fn registered<M: Model>(&self) -> Result<()> {
         if M::AUTO_KEY {
             self.seed_sequence::<M>()?;
         }
-        self.registered.lock().insert(id);
-        Ok(())
-    }
-
-    /// Creates the tables of `M` and stores its schema, `declared`.
-    fn store_schema<M: Model>(&self, declared: StoredSchema) -> Result<()> {
-        let mut tx = self.store.begin()?;
-        tx.create_table(M::TABLE)?;
-        for c in M::COLUMNS.iter().filter(|c| c.has_index()) {
-            tx.create_table(&column_index_table(M::TABLE, c))?;
-        }
-        for a in M::ASSOCIATIONS {
-            tx.create_table(a.through)?;
-            tx.create_table(&reverse_table(a.through))?;
-        }
-        tx.put(SCHEMA_TABLE, M::TABLE.as_bytes(), &declared.encode())?;
-        tx.commit()?;
-        self.schemas.write().insert(M::TABLE.to_string(), declared);
+        self.registered.lock().insert(TypeId::of::<M>());
         Ok(())
     }
 
@@ -307,6 +341,10 @@ pub struct Session {
     pub(crate) db: Arc<DbInner>,
     pub(crate) kv: Box<dyn KvTxn>,
     read_only: bool,
+    /// The models whose schemas this session stored (and whose tables it
+    /// created) in its own transaction: published to the handle when the
+    /// session commits, forgotten when it rolls back.
+    pending: Vec<(TypeId, StoredSchema)>,
 }
 
 impl std::fmt::Debug for Session {
@@ -328,7 +366,128 @@ impl Session {
 
     /// Commits the session: everything it did becomes durable and visible.
     pub fn commit(self) -> Result<()> {
-        Ok(self.kv.commit()?)
+        let Session {
+            db, kv, pending, ..
+        } = self;
+        kv.commit()?;
+        // The schemas this session stored are now the file's.
+        for (id, schema) in pending {
+            db.schemas.write().insert(schema.table.clone(), schema);
+            db.registered.lock().insert(id);
+        }
+        Ok(())
+    }
+
+    /// Checks `M` against its stored schema before a read, and never
+    /// writes: a model whose schema no committed session has stored yet
+    /// reads as empty (its tables do not exist, see [`Session::get_raw`]).
+    /// A stored schema that differs in a column is a `SchemaMismatch`.
+    pub(crate) fn ensure<M: Model>(&self) -> Result<()> {
+        if self.db.is_registered::<M>() || self.is_pending::<M>() {
+            return Ok(());
+        }
+        let declared = StoredSchema::of::<M>();
+        let stored = self.db.schemas.read().get(M::TABLE).cloned();
+        match stored {
+            Some(stored) if stored == declared => self.db.registered::<M>(),
+            // Its associations differ: the first write stores it again.
+            Some(stored) => stored.compare(&declared),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks `M` against its stored schema before a write; the first
+    /// time `M` is ever written, stores its schema and creates its tables
+    /// in this session's own transaction, so that the registration never
+    /// waits on a lock this session holds (and is undone if it rolls back).
+    pub(crate) fn ensure_mut<M: Model>(&mut self) -> Result<()> {
+        if self.db.is_registered::<M>() || self.is_pending::<M>() {
+            return Ok(());
+        }
+        let declared = StoredSchema::of::<M>();
+        let stored = self.db.schemas.read().get(M::TABLE).cloned();
+        if let Some(stored) = &stored {
+            stored.compare(&declared)?;
+            if *stored == declared {
+                return self.db.registered::<M>();
+            }
+        }
+        // New, or its associations changed: (re)store it.
+        self.writable()?;
+        self.kv.create_table(M::TABLE)?;
+        for c in M::COLUMNS.iter().filter(|c| c.has_index()) {
+            self.kv.create_table(&column_index_table(M::TABLE, c))?;
+        }
+        for a in M::ASSOCIATIONS {
+            self.kv.create_table(a.through)?;
+            self.kv.create_table(&reverse_table(a.through))?;
+        }
+        self.kv
+            .put(SCHEMA_TABLE, M::TABLE.as_bytes(), &declared.encode())?;
+        if stored.is_some() && M::AUTO_KEY {
+            // Rows exist already: keys go on past them.
+            self.db.seed_sequence::<M>()?;
+        }
+        self.pending.push((TypeId::of::<M>(), declared));
+        Ok(())
+    }
+
+    fn is_pending<M: Model>(&self) -> bool {
+        let id = TypeId::of::<M>();
+        self.pending.iter().any(|(p, _)| *p == id)
+    }
+
+    /// Every stored schema this session sees, in table order: the
+    /// handle's, and those it stored itself.
+    pub(crate) fn schemas(&self) -> Vec<StoredSchema> {
+        let mut all: Vec<StoredSchema> = self.db.schemas.read().values().cloned().collect();
+        for (_, s) in &self.pending {
+            all.retain(|a| a.table != s.table);
+            all.push(s.clone());
+        }
+        all.sort_by(|a, b| a.table.cmp(&b.table));
+        all
+    }
+
+    /// The value under `key` in `table`; a table that does not exist (a
+    /// model no committed session has written) holds nothing.
+    pub(crate) fn get_raw(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        absent(self.kv.get(table, key), || None)
+    }
+
+    /// [`KvTxn::get_with`], a missing table read as empty.
+    pub(crate) fn get_with(
+        &self,
+        table: &str,
+        key: &[u8],
+        f: &mut dyn FnMut(&[u8]),
+    ) -> Result<bool> {
+        absent(self.kv.get_with(table, key, f), || false)
+    }
+
+    /// [`KvTxn::scan`], a missing table read as empty.
+    pub(crate) fn scan_raw<'a>(
+        &'a self,
+        table: &str,
+        lo: Bound<&[u8]>,
+        hi: Bound<&[u8]>,
+        reverse: bool,
+    ) -> Result<crate::kv::KvIter<'a>> {
+        absent(self.kv.scan(table, lo, hi, reverse), || {
+            Box::new(std::iter::empty())
+        })
+    }
+
+    /// [`KvTxn::scan_with`], a missing table read as empty.
+    pub(crate) fn scan_with(
+        &self,
+        table: &str,
+        lo: Bound<&[u8]>,
+        hi: Bound<&[u8]>,
+        reverse: bool,
+        f: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<()> {
+        absent(self.kv.scan_with(table, lo, hi, reverse, f), || ())
     }
 
     /// Throws away everything the session did.
@@ -336,7 +495,7 @@ impl Session {
 
     /// The row of `M` with primary key `key`.
     pub fn get<M: Model>(&self, key: impl ToColumn<M::Key>) -> Result<Option<M>> {
-        self.db.ensure::<M>()?;
+        self.ensure::<M>()?;
         self.get_by_value(&key.to_column_value())
     }
 
@@ -348,7 +507,7 @@ impl Session {
     pub(crate) fn row_at<M: Model>(&self, key: &[u8]) -> Result<Option<M>> {
         self.db.counted_get();
         let mut row = None;
-        self.kv.get_with(M::TABLE, key, &mut |bytes| {
+        self.get_with(M::TABLE, key, &mut |bytes| {
             row = Some(decode_model::<M>(bytes))
         })?;
         row.transpose()
@@ -410,7 +569,8 @@ impl Session {
             }
             // A shared lock on the parent's key: it cannot be deleted
             // before this transaction ends.
-            if !self.kv.get_with(parent, &key_of_ref(v), &mut |_| ())? {
+            // A parent table that does not exist holds no parent.
+            if !self.get_with(parent, &key_of_ref(v), &mut |_| ())? {
                 return Err(Error::ForeignKeyViolation {
                     model: M::NAME,
                     column: c.name,
@@ -481,14 +641,25 @@ impl Session {
     /// declared limit.
     pub fn add<M: Model>(&mut self, m: &mut M) -> Result<()> {
         self.writable()?;
-        self.db.ensure::<M>()?;
+        self.ensure_mut::<M>()?;
+        stamp(m, |_| true);
         self.validate(m)?;
         let auto = M::AUTO_KEY && matches!(m.key_value(), Value::Int(0) | Value::UInt(0));
         if M::AUTO_KEY {
+            let zero = matches!(
+                m.key_value(),
+                Value::Int(0) | Value::UInt(0) | Value::I128(0) | Value::U128(0)
+            );
             match m.key_value() {
-                Value::Int(0) | Value::UInt(0) => self.assign_key(m)?,
+                _ if zero => self.assign_key(m)?,
                 Value::Int(k) => self.db.saw_key(M::TABLE, k),
                 Value::UInt(k) => self
+                    .db
+                    .saw_key(M::TABLE, i64::try_from(k).unwrap_or(i64::MAX)),
+                Value::I128(k) => self
+                    .db
+                    .saw_key(M::TABLE, i64::try_from(k).unwrap_or(i64::MAX)),
+                Value::U128(k) => self
                     .db
                     .saw_key(M::TABLE, i64::try_from(k).unwrap_or(i64::MAX)),
                 _ => {}
@@ -534,7 +705,17 @@ impl Session {
     /// [`Error::NotFound`].
     pub fn update<M: Model>(&mut self, m: &M) -> Result<()> {
         self.writable()?;
-        self.db.ensure::<M>()?;
+        self.ensure_mut::<M>()?;
+        // `updated_at` columns take the current time in what is stored.
+        let stamped;
+        let m = if M::COLUMNS.iter().any(|c| c.stamp == Some(Stamp::Updated)) {
+            let mut copy = m.clone();
+            stamp(&mut copy, |s| s == Stamp::Updated);
+            stamped = copy;
+            &stamped
+        } else {
+            m
+        };
         self.validate(m)?;
         let key = key_of(&m.key_value());
         let Some(old) = self.kv.get_for_update(M::TABLE, &key)? else {
@@ -553,15 +734,25 @@ impl Session {
     }
 }
 
-/// The pause before retry `attempt`: 1 ms doubling to 64 ms, less a
-/// random part of up to half of it, so that transactions that conflicted
-/// do not meet again in step.
-fn retry_pause(attempt: u32) -> std::time::Duration {
-    let base = 500u64 << attempt.min(7);
-    let noise = std::time::SystemTime::now()
+/// Sets every timestamp column of `m` whose stamp passes `which` to the
+/// current time (UTC; nanoseconds as the clock gives them).
+fn stamp<M: Model>(m: &mut M, which: impl Fn(Stamp) -> bool) {
+    let cols = M::COLUMNS.iter().enumerate();
+    let mut stamped = cols.filter(|(_, c)| c.stamp.is_some_and(&which)).peekable();
+    if stamped.peek().is_none() {
+        return;
+    }
+    let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::from(d.subsec_nanos()));
-    std::time::Duration::from_micros(base / 2 + noise % (base / 2 + 1))
+        .unwrap_or_default();
+    let now = Value::DateTime(
+        i64::try_from(now.as_secs()).unwrap_or(i64::MAX),
+        now.subsec_nanos(),
+    );
+    for (i, _) in stamped {
+        let set = m.set_value(i, now.clone());
+        debug_assert!(set, "the derive checks that a timestamp is a date and time");
+    }
 }
 
 /// Refuses NaN where a value must have a place in an order.
@@ -569,5 +760,13 @@ fn check_orderable(v: ValueRef<'_>, model: &'static str, column: &'static str) -
     match v {
         ValueRef::Float(f) if f.is_nan() => Err(Error::NotANumber { model, column }),
         _ => Ok(()),
+    }
+}
+
+/// `r`, with the engine's `NoSuchTable` read as `empty()`.
+fn absent<T>(r: strata_engine::Result<T>, empty: impl FnOnce() -> T) -> Result<T> {
+    match r {
+        Err(strata_engine::Error::NoSuchTable(_)) => Ok(empty()),
+        r => Ok(r?),
     }
 }

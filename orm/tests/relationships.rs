@@ -228,6 +228,7 @@ fn delete_rules_restrict_cascade_and_set_null() {
             model,
             child_table,
             column,
+            ..
         }) => {
             assert_eq!(
                 (model, child_table.as_str(), column.as_str()),
@@ -512,4 +513,107 @@ fn a_cascade_blocked_deep_down_deletes_nothing() {
     );
     s.commit().unwrap();
     t.db.check().unwrap();
+}
+
+/// A blog's user with both posts and comments: deleting the user names
+/// every blocking relationship, in the order the model declares them, the
+/// same in every run (the stored schemas are a hash map underneath).
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[strata(table = "users")]
+#[strata(has_many(posts = Post, fk = author_id, backref = author))]
+#[strata(has_many(comments = Comment, fk = author_id, backref = author))]
+struct User {
+    #[strata(primary_key)]
+    id: i64,
+    name: String,
+}
+
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[strata(table = "posts")]
+struct Post {
+    #[strata(primary_key)]
+    id: i64,
+    #[strata(foreign_key = User)]
+    author_id: i64,
+}
+
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[strata(table = "comments")]
+struct Comment {
+    #[strata(primary_key)]
+    id: i64,
+    #[strata(foreign_key = User)]
+    author_id: i64,
+}
+
+/// Refers to a user without the user declaring it: named after the
+/// declared ones.
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[strata(table = "a_likes")]
+struct Like {
+    #[strata(primary_key)]
+    id: i64,
+    #[strata(foreign_key = User)]
+    user_id: i64,
+}
+
+#[test]
+fn restricted_names_every_blocking_relationship_in_declaration_order() {
+    for run in 0..12 {
+        let t = open(&format!("restrict-order-{run}"));
+        let mut s = t.db.session().unwrap();
+        let mut ann = User {
+            id: 0,
+            name: "ann".into(),
+        };
+        s.add(&mut ann).unwrap();
+        // Tables first used in an order unlike the declarations.
+        if run % 2 == 0 {
+            s.add(&mut Like {
+                id: 0,
+                user_id: ann.id,
+            })
+            .unwrap();
+        }
+        s.add(&mut Comment {
+            id: 0,
+            author_id: ann.id,
+        })
+        .unwrap();
+        s.add(&mut Post {
+            id: 0,
+            author_id: ann.id,
+        })
+        .unwrap();
+        s.commit().unwrap();
+        let mut s = t.db.session().unwrap();
+        let err = s.delete(&ann).unwrap_err();
+        let mut want = vec![
+            ("posts".to_string(), "author_id".to_string()),
+            ("comments".to_string(), "author_id".to_string()),
+        ];
+        if run % 2 == 0 {
+            want.push(("a_likes".to_string(), "user_id".to_string()));
+        }
+        match &err {
+            Error::Restricted {
+                model: "User",
+                child_table,
+                column,
+                children,
+            } => {
+                assert_eq!((child_table, column), (&want[0].0, &want[0].1), "run {run}");
+                assert_eq!(children, &want, "run {run}");
+            }
+            other => panic!("expected restrict, got {other:?}"),
+        }
+        assert_eq!(
+            err.to_string(),
+            if run % 2 == 0 {
+                "cannot delete the User: rows of posts (author_id), comments (author_id) and a_likes (user_id) refer to it"
+            } else {
+                "cannot delete the User: rows of posts (author_id) and comments (author_id) refer to it"
+            }
+        );
+    }
 }

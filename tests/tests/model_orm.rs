@@ -3,11 +3,15 @@
 //! queries with random filters, orderings, limits and offsets, commits and
 //! rollbacks. After every query the rows agree with the model's; after
 //! every commit the ORM's integrity check confirms that every index holds
-//! exactly the entries of its rows.
+//! exactly the entries of its rows. Besides the base types, the model has
+//! indexed columns of a date, a decimal (of varying scale), a unit enum and
+//! an `f32`, and a column with a default.
 //!
 //! `STRATA_PROPTEST_CASES` raises the number of cases.
 
+use chrono::NaiveDate;
 use proptest::prelude::*;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use strata::{Database, Error, Expr, Model, TextColumn};
@@ -33,6 +37,34 @@ struct Item {
     flag: bool,
     blob: Vec<u8>,
     small: Option<i8>,
+    #[strata(index)]
+    when: NaiveDate,
+    #[strata(index)]
+    amount: Option<Decimal>,
+    #[strata(index)]
+    state: State,
+    #[strata(index)]
+    ratio: f32,
+    #[strata(default = 7)]
+    level: i64,
+}
+
+#[derive(strata::Column, Clone, Copy, Debug, PartialEq, Default)]
+enum State {
+    #[default]
+    Open,
+    Closed,
+}
+
+/// The date of a group: days after 2024-01-01.
+fn day(grp: i64) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::Days::new((grp + 10) as u64)
+}
+
+/// A decimal of a rank, at a scale that varies with it (2.5 as 2.5, 25.00
+/// as 25.00...).
+fn amount(r: u32) -> Decimal {
+    Decimal::new(i64::from(r) * 25 * 10i64.pow(r % 3), 1 + r % 3)
 }
 
 #[derive(Clone, Debug)]
@@ -67,6 +99,9 @@ enum F {
     RankIn(Vec<Option<u32>>),
     FlagEq(bool),
     IdCmp(u8, i64),
+    WhenCmp(u8, i64),
+    AmountCmp(u8, Option<u32>),
+    StateEq(bool),
     And(Box<F>, Box<F>),
     Or(Box<F>, Box<F>),
     Not(Box<F>),
@@ -129,6 +164,9 @@ fn filter() -> impl Strategy<Value = F> {
         proptest::collection::vec(proptest::option::of(0u32..5), 0..3).prop_map(F::RankIn),
         any::<bool>().prop_map(F::FlagEq),
         (0u8..6, 0i64..30).prop_map(|(o, v)| F::IdCmp(o, v)),
+        (0u8..6, -3i64..4).prop_map(|(o, v)| F::WhenCmp(o, v)),
+        (0u8..6, proptest::option::of(0u32..5)).prop_map(|(o, v)| F::AmountCmp(o, v)),
+        any::<bool>().prop_map(F::StateEq),
     ];
     leaf.prop_recursive(3, 12, 2, |inner| {
         prop_oneof![
@@ -145,7 +183,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => fields().prop_map(Op::AddNaN),
         3 => (any::<usize>(), fields()).prop_map(|(i, f)| Op::Update(i, f)),
         2 => any::<usize>().prop_map(Op::Delete),
-        5 => (proptest::option::of(filter()), 0u8..5, any::<bool>(), proptest::option::of(0usize..6), 0usize..3)
+        5 => (proptest::option::of(filter()), 0u8..7, any::<bool>(), proptest::option::of(0usize..6), 0usize..3)
             .prop_map(|(f, o, d, l, s)| Op::Query(f, o, d, l, s)),
         2 => proptest::option::of(filter()).prop_map(Op::Count),
         3 => Just(Op::Commit),
@@ -186,6 +224,9 @@ fn to_expr(f: &F) -> Expr<Item> {
         F::RankIn(vs) => Item::rank.in_(vs.iter().copied()),
         F::FlagEq(b) => Item::flag.eq(*b),
         F::IdCmp(o, v) => cmp_expr(*o, Item::id, *v),
+        F::WhenCmp(o, v) => cmp_expr(*o, Item::when, day(*v)),
+        F::AmountCmp(o, v) => cmp_expr(*o, Item::amount, v.map(amount)),
+        F::StateEq(b) => Item::state.eq(state(*b)),
         F::And(a, b) => to_expr(a).and(to_expr(b)),
         F::Or(a, b) => to_expr(a).or(to_expr(b)),
         F::Not(a) => to_expr(a).not(),
@@ -220,10 +261,27 @@ fn eval(f: &F, m: &Item) -> Option<bool> {
         F::RankCmp(o, v) => cmp3(*o, m.rank, *v),
         F::ScoreCmp(o, x) if x.is_nan() => None,
         F::ScoreCmp(o, x) => cmp3(*o, Some(m.score), *x),
+        // eq(None) and ne(None) are null tests (SQLAlchemy's `== None`);
+        // an ordering comparison with null is unknown.
+        F::RankCmpOpt(0, None) => Some(m.rank.is_none()),
+        F::RankCmpOpt(1, None) => Some(m.rank.is_some()),
         F::RankCmpOpt(o, v) => cmp3(*o, m.rank, (*v)?),
-        F::RankIn(vs) => m.rank.map(|r| vs.contains(&Some(r))),
+        // SQL's IN: false for an empty list (even on a null); else true on
+        // a match, unknown on a null or when the list holds a null.
+        F::RankIn(vs) if vs.is_empty() => Some(false),
+        F::RankIn(vs) => match m.rank {
+            None => None,
+            Some(r) if vs.contains(&Some(r)) => Some(true),
+            Some(_) if vs.contains(&None) => None,
+            Some(_) => Some(false),
+        },
         F::FlagEq(b) => Some(m.flag == *b),
         F::IdCmp(o, v) => cmp3(*o, Some(m.id), *v),
+        F::WhenCmp(o, v) => cmp3(*o, Some(m.when), day(*v)),
+        F::AmountCmp(0, None) => Some(m.amount.is_none()),
+        F::AmountCmp(1, None) => Some(m.amount.is_some()),
+        F::AmountCmp(o, v) => cmp3(*o, m.amount, amount((*v)?)),
+        F::StateEq(b) => Some(m.state == state(*b)),
         F::And(a, b) => match (eval(a, m), eval(b, m)) {
             (Some(false), _) | (_, Some(false)) => Some(false),
             (Some(true), Some(true)) => Some(true),
@@ -249,7 +307,16 @@ fn item(id: i64, f: &Fields) -> Item {
         flag: f.flag,
         blob: f.name.as_bytes().to_vec(),
         small: f.rank.map(|r| -(r as i8)),
+        when: day(f.grp),
+        amount: f.rank.map(amount),
+        state: state(f.flag),
+        ratio: f.score as f32,
+        ..Item::default()
     }
+}
+
+fn state(flag: bool) -> State {
+    if flag { State::Closed } else { State::Open }
 }
 
 /// The reference ordering on column `o` (nulls first, as the ORM sorts).
@@ -262,7 +329,9 @@ fn cmp_col(o: u8, a: &Item, b: &Item) -> std::cmp::Ordering {
             .score
             .partial_cmp(&b.score)
             .unwrap_or(std::cmp::Ordering::Equal),
-        _ => a.rank.cmp(&b.rank),
+        4 => a.rank.cmp(&b.rank),
+        5 => a.when.cmp(&b.when),
+        _ => a.amount.cmp(&b.amount),
     }
 }
 
@@ -390,8 +459,12 @@ impl Run {
                     (2, true) => q.order_by(Item::grp.desc()),
                     (3, false) => q.order_by(Item::score),
                     (3, true) => q.order_by(Item::score.desc()),
-                    (_, false) => q.order_by(Item::rank),
-                    (_, true) => q.order_by(Item::rank.desc()),
+                    (4, false) => q.order_by(Item::rank),
+                    (4, true) => q.order_by(Item::rank.desc()),
+                    (5, false) => q.order_by(Item::when),
+                    (5, true) => q.order_by(Item::when.desc()),
+                    (_, false) => q.order_by(Item::amount),
+                    (_, true) => q.order_by(Item::amount.desc()),
                 };
                 q = q.order_by(Item::id);
                 if let Some(l) = limit {

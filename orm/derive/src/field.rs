@@ -6,9 +6,14 @@ use crate::attrs::{Errors, err, expr_path, lit_usize, name_of, strata_metas, tex
 use syn::{GenericArgument, Ident, Meta, PathArguments, Type};
 
 /// The field attributes, as the message of an unknown one lists them.
-const FIELD_ATTRS: &str = "primary_key, unique, index, max_len, foreign_key";
+const FIELD_ATTRS: &str =
+    "primary_key, unique, index, max_len, foreign_key, default, default_fn, created_at, updated_at";
 
-/// The Rust types a column can have, `Option` aside.
+/// The Rust types a column can have, `Option` aside, as far as the derive
+/// can tell from the type's name. Anything else is `Other`: a type whose
+/// `ColumnType` the compiler checks (a type of a feature, a
+/// `#[derive(Column)]` type, a user's `ColumnValue`, an alias), with
+/// const assertions for the rules that need its kind.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Base {
     Signed,
@@ -17,6 +22,22 @@ pub(crate) enum Base {
     Bool,
     Text,
     Bytes,
+    Other,
+}
+
+/// A field's default, as written.
+pub(crate) enum Default {
+    /// `default = <expr>`.
+    Expr(syn::Expr),
+    /// `default_fn = path`.
+    Fn(syn::Path),
+}
+
+/// An automatic timestamp.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stamp {
+    Created,
+    Updated,
 }
 
 /// One field of the model, analysed.
@@ -31,6 +52,10 @@ pub(crate) struct Field {
     pub(crate) max_len: Option<usize>,
     /// The model the field refers to.
     pub(crate) foreign_key: Option<syn::Path>,
+    pub(crate) default: Option<Default>,
+    pub(crate) stamp: Option<Stamp>,
+    /// The field has `#[serde(with = ...)]` (a JSON field needs it).
+    pub(crate) serde_with: bool,
 }
 
 impl Field {
@@ -45,7 +70,7 @@ impl Field {
             return err(
                 &f.ty,
                 format!(
-                    "unsupported field type `{}`: a model field is an integer (i8..i64, u8..u64), f64, bool, String, Vec<u8>, or an Option of one of these",
+                    "unsupported field type `{}`: a model field is a column type (an integer, f32, f64, bool, String, Vec<u8>, a type of an enabled feature, a `#[derive(strata::Column)]` type, a `strata::ColumnValue`), or an Option of one",
                     text_of(&f.ty)
                 ),
             );
@@ -60,6 +85,14 @@ impl Field {
             index: false,
             max_len: None,
             foreign_key: None,
+            default: None,
+            stamp: None,
+            serde_with: f.attrs.iter().any(|a| {
+                a.path().is_ident("serde")
+                    && a.meta
+                        .require_list()
+                        .is_ok_and(|l| l.tokens.to_string().contains("with"))
+            }),
         };
         let mut errors = Errors::default();
         for meta in strata_metas(&f.attrs)? {
@@ -93,10 +126,24 @@ impl Field {
                 };
                 self.foreign_key = Some(p);
             }
-            ("primary_key" | "unique" | "index", _) => {
+            ("default", Meta::NameValue(nv)) => {
+                self.set_default(meta, Default::Expr(nv.value.clone()))?
+            }
+            ("default_fn", Meta::NameValue(nv)) => {
+                let Some(p) = expr_path(&nv.value) else {
+                    return err(
+                        &nv.value,
+                        "default_fn takes a function's path: #[strata(default_fn = now)]",
+                    );
+                };
+                self.set_default(meta, Default::Fn(p))?
+            }
+            ("created_at", Meta::Path(_)) => self.set_stamp(meta, Stamp::Created)?,
+            ("updated_at", Meta::Path(_)) => self.set_stamp(meta, Stamp::Updated)?,
+            ("primary_key" | "unique" | "index" | "created_at" | "updated_at", _) => {
                 return err(meta, format!("`{name}` takes no value: #[strata({name})]"));
             }
-            ("max_len" | "foreign_key", _) => {
+            ("max_len" | "foreign_key" | "default" | "default_fn", _) => {
                 return err(
                     meta,
                     format!("`{name}` needs a value: #[strata({name} = ...)]"),
@@ -115,12 +162,34 @@ impl Field {
         Ok(())
     }
 
+    fn set_default(&mut self, meta: &Meta, d: Default) -> syn::Result<()> {
+        if self.default.is_some() || self.stamp.is_some() {
+            return err(
+                meta,
+                "a field has one default: default, default_fn, created_at or updated_at",
+            );
+        }
+        self.default = Some(d);
+        Ok(())
+    }
+
+    fn set_stamp(&mut self, meta: &Meta, stamp: Stamp) -> syn::Result<()> {
+        if self.default.is_some() || self.stamp.is_some() {
+            return err(
+                meta,
+                "a field has one default: default, default_fn, created_at or updated_at",
+            );
+        }
+        self.stamp = Some(stamp);
+        Ok(())
+    }
+
     /// The limit of `max_len = value`, for a text or bytes field.
     fn max_len(&self, meta: &Meta, value: &syn::Expr) -> syn::Result<usize> {
         let Some(n) = lit_usize(value) else {
             return err(value, "max_len takes a number: #[strata(max_len = 80)]");
         };
-        if !matches!(self.base, Base::Text | Base::Bytes) {
+        if !matches!(self.base, Base::Text | Base::Bytes | Base::Other) {
             return err(
                 meta,
                 format!(
@@ -151,7 +220,12 @@ impl Field {
                 "a primary key is an integer, String or Vec<u8> (a float has NaN, a bool two values)",
             );
         }
-        if self.unique || self.index || self.foreign_key.is_some() {
+        if self.unique
+            || self.index
+            || self.foreign_key.is_some()
+            || self.default.is_some()
+            || self.stamp.is_some()
+        {
             return err(
                 &self.ty,
                 "a primary key is unique and indexed already; it takes no other attribute",
@@ -161,7 +235,10 @@ impl Field {
     }
 }
 
-/// Recognises a field type: a supported base type, or `Option` of one.
+/// Recognises a field type: a base type the derive knows, `Option` of
+/// one, or a path it leaves to the compiler (`Base::Other`). `Vec` of
+/// anything but `u8`, and types that are not paths (references, tuples,
+/// arrays), are refused here.
 fn classify(ty: &Type) -> Option<(Base, bool)> {
     let Type::Path(p) = ty else { return None };
     if p.qself.is_some() {
@@ -179,13 +256,14 @@ fn classify(ty: &Type) -> Option<(Base, bool)> {
             };
             return inner.path.is_ident("u8").then_some((Base::Bytes, false));
         }
-        _ if !seg.arguments.is_empty() => return None,
-        "i8" | "i16" | "i32" | "i64" => Base::Signed,
-        "u8" | "u16" | "u32" | "u64" => Base::Unsigned,
-        "f64" => Base::Float,
+        "HashMap" | "BTreeMap" | "HashSet" | "BTreeSet" | "Box" | "Rc" | "Arc" => return None,
+        _ if !seg.arguments.is_empty() => Base::Other,
+        "i8" | "i16" | "i32" | "i64" | "i128" => Base::Signed,
+        "u8" | "u16" | "u32" | "u64" | "u128" => Base::Unsigned,
+        "f32" | "f64" => Base::Float,
         "bool" => Base::Bool,
         "String" => Base::Text,
-        _ => return None,
+        _ => Base::Other,
     };
     Some((base, false))
 }

@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 mod attrs;
+mod column;
 mod expand;
 mod field;
 mod model;
@@ -34,6 +35,16 @@ use syn::DeriveInput;
 pub fn derive_model(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as DeriveInput);
     expand_or_error(&input).into()
+}
+
+/// Derives `strata::ColumnValue` (and serde's `Serialize` and
+/// `Deserialize`) for a unit enum or a newtype. See the `strata` crate.
+#[proc_macro_derive(Column, attributes(strata))]
+pub fn derive_column(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as DeriveInput);
+    column::expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }
 
 /// The expansion of the derive on `input`; after an error, the error

@@ -3,7 +3,7 @@
 //! one primary key, a `display` that names a field.
 
 use crate::attrs::{Errors, err, lit_str, name_of, strata_metas, text_of};
-use crate::field::{Base, Field};
+use crate::field::Field;
 use crate::relationship::{Kind, Relationship};
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields, FieldsNamed, Ident, Meta};
@@ -77,9 +77,11 @@ impl ModelDef {
         &self.fields[self.primary_key]
     }
 
-    /// Whether the key is an integer assigned on `add` when it is 0.
-    pub(crate) fn auto_key(&self) -> bool {
-        matches!(self.key_field().base, Base::Signed | Base::Unsigned)
+    /// Whether the key is an integer assigned on `add` when it is 0, as
+    /// a constant expression (the compiler knows the kind of any type).
+    pub(crate) fn auto_key(&self) -> proc_macro2::TokenStream {
+        let ty = &self.key_field().ty;
+        quote::quote!(<#ty as ::strata::ColumnType>::KIND.is_integer())
     }
 }
 

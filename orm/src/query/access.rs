@@ -8,7 +8,7 @@ use super::plan::Path;
 use crate::error::{Error, Result};
 use crate::expr::Pred;
 use crate::layout::{
-    ColumnPlan, bound_ref, column_index_table, decode_model, decode_row_refs, decode_whole_key,
+    ColumnPlan, bound_ref, column_index_table, decode_row_refs, decode_whole_key,
     index_entry_row_key, key_of, plan_columns, prefix_end,
 };
 use crate::model::Model;
@@ -18,31 +18,32 @@ use std::ops::Bound;
 
 pub(super) type RowIter<'s, M> = Box<dyn Iterator<Item = Result<M>> + 's>;
 
-/// Rows of `M` from `path`, in the path's order, not yet filtered.
+/// Stored rows, owned.
+pub(super) type RawIter<'s> = Box<dyn Iterator<Item = Result<Vec<u8>>> + 's>;
+
+/// The stored rows of `M` on `path`, in the path's order, not yet
+/// filtered (for iterators, which cannot be driven by [`visit_path`]'s
+/// callback).
 pub(super) fn read_path<'s, M: Model>(
     s: &'s Session,
     path: Path,
     reverse: bool,
-) -> Result<RowIter<'s, M>> {
+) -> Result<RawIter<'s>> {
+    let by_key = move |k: Value| -> Option<Result<Vec<u8>>> {
+        s.db.counted_get();
+        s.get_raw(M::TABLE, &key_of(&k)).transpose()
+    };
     Ok(match path {
-        Path::Keys(keys) => {
-            let mut keys = keys;
+        Path::Keys(mut keys) => {
             if reverse {
                 keys.reverse();
             }
-            Box::new(
-                keys.into_iter()
-                    .filter_map(move |k| s.get_by_value::<M>(&k).transpose()),
-            )
+            Box::new(keys.into_iter().filter_map(by_key))
         }
         Path::KeyRange(lo, hi) => {
             s.db.counted_scan();
-            let scan =
-                s.kv.scan(M::TABLE, bound_ref(&lo), bound_ref(&hi), reverse)?;
-            Box::new(scan.map(|kv| {
-                let (_, v) = kv?;
-                decode_model::<M>(&v)
-            }))
+            let scan = s.scan_raw(M::TABLE, bound_ref(&lo), bound_ref(&hi), reverse)?;
+            Box::new(scan.map(|kv| Ok(kv?.1)))
         }
         Path::IndexKeys(col, vals) => {
             let table = column_index_table(M::TABLE, &M::COLUMNS[col]);
@@ -50,16 +51,13 @@ pub(super) fn read_path<'s, M: Model>(
                 .iter()
                 .map(|pk| decode_whole_key(pk, &table))
                 .collect::<Result<Vec<_>>>()?;
-            Box::new(
-                pks.into_iter()
-                    .filter_map(move |k| s.get_by_value::<M>(&k).transpose()),
-            )
+            Box::new(pks.into_iter().filter_map(by_key))
         }
         Path::IndexRange(col, lo, hi) => {
             let c = &M::COLUMNS[col];
             let table = column_index_table(M::TABLE, c);
             s.db.counted_scan();
-            let scan = s.kv.scan(&table, bound_ref(&lo), bound_ref(&hi), reverse)?;
+            let scan = s.scan_raw(&table, bound_ref(&lo), bound_ref(&hi), reverse)?;
             let unique = c.unique;
             Box::new(scan.filter_map(move |kv| {
                 let pk = (|| {
@@ -67,7 +65,7 @@ pub(super) fn read_path<'s, M: Model>(
                     decode_whole_key(index_entry_row_key(unique, &ik, &iv), &table)
                 })();
                 match pk {
-                    Ok(k) => s.get_by_value::<M>(&k).transpose(),
+                    Ok(k) => by_key(k),
                     Err(e) => Some(Err(e)),
                 }
             }))
@@ -86,13 +84,13 @@ fn index_lookup<M: Model>(s: &Session, col: usize, vals: Vec<Value>) -> Result<V
         let k = key_of(&v);
         if c.unique {
             s.db.counted_get();
-            if let Some(pk) = s.kv.get(&table, &k)? {
+            if let Some(pk) = s.get_raw(&table, &k)? {
                 pks.push(pk);
             }
         } else {
             let end = prefix_end(&k).map_or(Bound::Unbounded, Bound::Excluded);
             s.db.counted_scan();
-            s.kv.scan_with(
+            s.scan_with(
                 &table,
                 Bound::Included(&k),
                 bound_ref(&end),
@@ -116,7 +114,7 @@ fn get_row<M: Model>(
 ) -> Result<bool> {
     let mut go = Ok(true);
     s.db.counted_get();
-    s.kv.get_with(M::TABLE, key, &mut |row| go = f(row))?;
+    s.get_with(M::TABLE, key, &mut |row| go = f(row))?;
     go
 }
 
@@ -132,7 +130,7 @@ fn scan_entries(
     // An error inside the scan's callback waits here until the scan returns.
     let mut failed: Option<Error> = None;
     s.db.counted_scan();
-    s.kv.scan_with(
+    s.scan_with(
         table,
         bound_ref(lo),
         bound_ref(hi),
@@ -185,13 +183,13 @@ pub(super) fn visit_path<M: Model>(
                 let pk = index_entry_row_key(c.unique, ik, iv);
                 let mut go = Ok(true);
                 s.db.counted_get();
-                match s.kv.get_with(M::TABLE, pk, &mut |row| go = f(row)) {
+                match s.get_with(M::TABLE, pk, &mut |row| go = f(row)) {
                     Ok(true) => go,
                     Ok(false) => Err(Error::Corruption {
                         table: table.to_string(),
                         detail: "an index entry names a missing row".into(),
                     }),
-                    Err(e) => Err(e.into()),
+                    Err(e) => Err(e),
                 }
             })
         }
@@ -207,12 +205,12 @@ pub(super) struct RefBuf {
 }
 
 impl RefBuf {
-    /// A buffer for rows of `M` that decodes the columns `filter` and
-    /// `order` read.
-    pub(super) fn new<M: Model>(filter: &Pred, order: &[(usize, bool)]) -> Result<RefBuf> {
+    /// A buffer for rows of `M` that decodes the columns `filter` reads,
+    /// and `columns`.
+    pub(super) fn new<M: Model>(filter: &Pred, columns: &[usize]) -> Result<RefBuf> {
         let mut needed = vec![false; M::COLUMNS.len()];
         filter.mark_columns(&mut needed);
-        for &(c, _) in order {
+        for &c in columns {
             if let Some(n) = needed.get_mut(c) {
                 *n = true;
             }

@@ -6,21 +6,33 @@
 //! | `mod.rs` | `Session::query`, [`Query`] and [`QueryMut`] and their builder methods, and running a plan: filter, order, offset, limit |
 //! | `plan.rs` | the planner: the access path of a query, and [`Plan`] as `explain` shows it |
 //! | `access.rs` | reading rows along an access path, and the borrowed row decoding filters use |
+//! | `aggregate.rs` | `count`, `sum`, `avg`, `min`, `max` over groups: [`Query::group_by`], [`Query::aggregate`] |
+//! | `join.rs` | [`Query::join`]: pairs of rows across a relationship |
+//! | `page.rs` | [`Query::paginate`] and [`Page`] |
 
 mod access;
+mod aggregate;
+mod join;
+mod page;
 mod plan;
 
+pub use aggregate::{Agg, AggKind, Aggregate, GroupKey, Grouped, Having, count};
+pub use join::{
+    Join, JoinFilter, JoinOrder, JoinPlan, JoinRelation, Joined, LeftSide, RightSide, SortKeyHandle,
+};
+pub use page::Page;
 pub use plan::{Access, Plan};
 
 use access::{RefBuf, RowIter, read_path, visit_path};
 use plan::{Path, Spec, orderable};
 
 use crate::error::{Error, Result};
-use crate::expr::{Expr, Order, Pred};
+use crate::expr::{Column, Expr, Order, Pred};
 use crate::layout::decode_model;
 use crate::model::Model;
 use crate::session::Session;
-use crate::value::Value;
+use crate::value::{ColumnType, ToColumn, Value, ValueRef};
+use std::borrow::Cow;
 use std::marker::PhantomData;
 
 impl Session {
@@ -56,9 +68,21 @@ struct Rows<'q> {
 }
 
 /// Shared by [`Query`] and [`QueryMut`]: building, planning, running.
-struct Core<M> {
+pub(crate) struct Core<M> {
     spec: Spec,
+    /// `distinct()`: `values` leaves out repeated values.
+    distinct: bool,
     _m: PhantomData<fn() -> M>,
+}
+
+impl<M> Clone for Core<M> {
+    fn clone(&self) -> Self {
+        Core {
+            spec: self.spec.clone(),
+            distinct: self.distinct,
+            _m: PhantomData,
+        }
+    }
 }
 
 impl<M: Model> Core<M> {
@@ -70,8 +94,20 @@ impl<M: Model> Core<M> {
                 limit: None,
                 offset: 0,
             },
+            distinct: false,
             _m: PhantomData,
         }
+    }
+
+    /// The spec with every relationship test's subquery run (`has`,
+    /// `any`): what the planner and the filter work from.
+    fn resolved(&self, s: &Session) -> Result<Cow<'_, Spec>> {
+        if !self.spec.filter.has_sub() {
+            return Ok(Cow::Borrowed(&self.spec));
+        }
+        let mut spec = self.spec.clone();
+        spec.filter = spec.filter.resolve(&mut |sub| sub.run(s))?;
+        Ok(Cow::Owned(spec))
     }
 
     fn filter(&mut self, e: Expr<M>) {
@@ -80,14 +116,6 @@ impl<M: Model> Core<M> {
             Pred::True => e.pred,
             f => Pred::And(Box::new(f), Box::new(e.pred)),
         };
-    }
-
-    /// At most how many rows to give: the limit, and at most `cap`.
-    fn limit(&self, cap: Option<usize>) -> usize {
-        match (self.spec.limit, cap) {
-            (Some(a), Some(b)) => a.min(b),
-            (a, b) => a.or(b).unwrap_or(usize::MAX),
-        }
     }
 
     /// Calls `f` with the stored bytes of each matching row, in the
@@ -100,99 +128,145 @@ impl<M: Model> Core<M> {
         cap: Option<usize>,
         f: &mut dyn FnMut(&[u8]) -> Result<bool>,
     ) -> Result<()> {
-        s.db.ensure::<M>()?;
-        let (path, plan) = self.spec.plan::<M>();
-        let limit = self.limit(cap);
+        s.ensure::<M>()?;
+        let spec = self.resolved(s)?;
+        let limit = limit_of(&spec, cap);
         if limit == 0 {
             return Ok(());
         }
-        let filter = &self.spec.filter;
-        // The access path alone answers the filter when the plan leaves
-        // nothing to filter, unless a compared value is null or NaN: those
-        // compare false with everything, yet have places among the keys.
-        let exact = !plan.filtered && filter.conjuncts().iter().all(|p| p.values().all(orderable));
-        let rows = Rows {
-            path,
-            reverse: plan.reverse,
-            filter: (!exact).then_some(filter),
-            buf: RefBuf::new::<M>(filter, &self.spec.order)?,
-        };
-        if plan.ordered {
-            self.visit_in_order(s, rows, limit, f)
+        let columns: Vec<usize> = spec.order.iter().map(|k| k.column).collect();
+        let (rows, ordered) = rows::<M>(&spec, &columns)?;
+        if ordered {
+            visit_in_order::<M>(s, &spec, rows, limit, f)
         } else {
-            self.visit_sorted(s, rows, limit, f)
+            visit_sorted::<M>(s, &spec, rows, limit, f)
         }
     }
 
-    /// [`Core::visit`] when the access path gives the requested order:
-    /// rows stream, and the scan stops at the limit.
-    fn visit_in_order(
+    /// Calls `f` with columns `columns` of each matching row (the others
+    /// null), in the access path's order, ignoring offset and limit, until
+    /// it returns `false`; returns whether that order is the requested one
+    /// (the path delivers it without a sort).
+    pub(crate) fn visit_columns(
         &self,
         s: &Session,
-        mut rows: Rows<'_>,
-        limit: usize,
-        f: &mut dyn FnMut(&[u8]) -> Result<bool>,
-    ) -> Result<()> {
-        let (mut skip, mut left) = (self.spec.offset, limit);
+        columns: &[usize],
+        f: &mut dyn FnMut(&[ValueRef<'_>]) -> Result<bool>,
+    ) -> Result<bool> {
+        s.ensure::<M>()?;
+        let spec = self.resolved(s)?;
+        let (mut rows, ordered) = rows::<M>(&spec, columns)?;
         let filter = rows.filter;
         let buf = &mut rows.buf;
         visit_path::<M>(s, rows.path, rows.reverse, &mut |row| {
-            if let Some(filter) = filter
-                && !buf.with::<M, _>(row, |cols| filter.eval(&|c| cols[c]))?
-            {
-                return Ok(true);
-            }
-            if skip > 0 {
-                skip -= 1;
-                return Ok(true);
-            }
-            left -= 1;
-            Ok(f(row)? && left > 0)
-        })
-    }
-
-    /// [`Core::visit`] otherwise: every match is read, then sorted by the
-    /// ordering columns (read once per row).
-    fn visit_sorted(
-        &self,
-        s: &Session,
-        mut rows: Rows<'_>,
-        limit: usize,
-        f: &mut dyn FnMut(&[u8]) -> Result<bool>,
-    ) -> Result<()> {
-        let mut matches: Vec<(Vec<Value>, Vec<u8>)> = Vec::new();
-        let order = &self.spec.order;
-        let filter = rows.filter;
-        let buf = &mut rows.buf;
-        visit_path::<M>(s, rows.path, rows.reverse, &mut |row| {
-            let keys = buf.with::<M, _>(row, |cols| {
-                filter
-                    .is_none_or(|filter| filter.eval(&|c| cols[c]))
-                    .then(|| order.iter().map(|&(c, _)| cols[c].to_value()).collect())
-            })?;
-            if let Some(keys) = keys {
-                matches.push((keys, row.to_vec()));
-            }
-            Ok(true)
-        })?;
-        matches.sort_by(|a, b| {
-            for (i, &(_, desc)) in order.iter().enumerate() {
-                let o = a.0[i].sort_cmp(&b.0[i]);
-                let o = if desc { o.reverse() } else { o };
-                if o.is_ne() {
-                    return o;
+            buf.with::<M, _>(row, |cols| {
+                if filter.is_none_or(|filter| filter.eval(&|c| cols[c])) {
+                    f(cols)
+                } else {
+                    Ok(true)
                 }
-            }
-            std::cmp::Ordering::Equal
-        });
-        for (_, row) in matches.iter().skip(self.spec.offset).take(limit) {
-            if !f(row)? {
-                break;
+            })?
+        })?;
+        Ok(ordered)
+    }
+}
+
+/// The rows `spec` reads, with a buffer that decodes the filter's columns
+/// and `columns`, and whether they come in the requested order.
+fn rows<'q, M: Model>(spec: &'q Spec, columns: &[usize]) -> Result<(Rows<'q>, bool)> {
+    let (path, plan) = spec.plan::<M>();
+    let filter = &spec.filter;
+    // The access path alone answers the filter when the plan leaves
+    // nothing to filter, unless a compared value is null or NaN: those
+    // compare false with everything, yet have places among the keys.
+    let exact = !plan.filtered && filter.conjuncts().iter().all(|p| p.values().all(orderable));
+    let rows = Rows {
+        path,
+        reverse: plan.reverse,
+        filter: (!exact).then_some(filter),
+        buf: RefBuf::new::<M>(filter, columns)?,
+    };
+    Ok((rows, plan.ordered))
+}
+
+/// At most how many rows `spec` gives: its limit, and at most `cap`.
+fn limit_of(spec: &Spec, cap: Option<usize>) -> usize {
+    match (spec.limit, cap) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b).unwrap_or(usize::MAX),
+    }
+}
+
+/// [`Core::visit`] when the access path gives the requested order:
+/// rows stream, and the scan stops at the limit.
+fn visit_in_order<M: Model>(
+    s: &Session,
+    spec: &Spec,
+    mut rows: Rows<'_>,
+    limit: usize,
+    f: &mut dyn FnMut(&[u8]) -> Result<bool>,
+) -> Result<()> {
+    let (mut skip, mut left) = (spec.offset, limit);
+    let filter = rows.filter;
+    let buf = &mut rows.buf;
+    visit_path::<M>(s, rows.path, rows.reverse, &mut |row| {
+        if let Some(filter) = filter
+            && !buf.with::<M, _>(row, |cols| filter.eval(&|c| cols[c]))?
+        {
+            return Ok(true);
+        }
+        if skip > 0 {
+            skip -= 1;
+            return Ok(true);
+        }
+        left -= 1;
+        Ok(f(row)? && left > 0)
+    })
+}
+
+/// [`Core::visit`] otherwise: every match is read, then sorted by the
+/// ordering keys (read once per row).
+fn visit_sorted<M: Model>(
+    s: &Session,
+    spec: &Spec,
+    mut rows: Rows<'_>,
+    limit: usize,
+    f: &mut dyn FnMut(&[u8]) -> Result<bool>,
+) -> Result<()> {
+    let mut matches: Vec<(Vec<Value>, Vec<u8>)> = Vec::new();
+    let order = &spec.order;
+    let filter = rows.filter;
+    let buf = &mut rows.buf;
+    visit_path::<M>(s, rows.path, rows.reverse, &mut |row| {
+        let keys = buf.with::<M, _>(row, |cols| {
+            filter
+                .is_none_or(|filter| filter.eval(&|c| cols[c]))
+                .then(|| order.iter().map(|k| k.value(cols[k.column])).collect())
+        })?;
+        if let Some(keys) = keys {
+            matches.push((keys, row.to_vec()));
+        }
+        Ok(true)
+    })?;
+    matches.sort_by(|a, b| {
+        for (i, k) in order.iter().enumerate() {
+            let o = a.0[i].sort_cmp(&b.0[i]);
+            let o = if k.desc { o.reverse() } else { o };
+            if o.is_ne() {
+                return o;
             }
         }
-        Ok(())
+        std::cmp::Ordering::Equal
+    });
+    for (_, row) in matches.iter().skip(spec.offset).take(limit) {
+        if !f(row)? {
+            break;
+        }
     }
+    Ok(())
+}
 
+impl<M: Model> Core<M> {
     /// Matching rows, decoded, after offset and limit (and at most `cap`).
     fn collect(&self, s: &Session, cap: Option<usize>) -> Result<Vec<M>> {
         let mut out = Vec::new();
@@ -206,18 +280,51 @@ impl<M: Model> Core<M> {
     /// Matching rows in the requested order, after offset and limit, as a
     /// stream when the access path gives that order.
     fn run<'s>(&self, s: &'s Session, cap: Option<usize>) -> Result<RowIter<'s, M>> {
-        s.db.ensure::<M>()?;
-        let (path, plan) = self.spec.plan::<M>();
+        s.ensure::<M>()?;
+        let spec = self.resolved(s)?.into_owned();
+        let (path, plan) = spec.plan::<M>();
         if !plan.ordered {
             return Ok(Box::new(self.collect(s, cap)?.into_iter().map(Ok)));
         }
-        let filter = self.spec.filter.clone();
-        let rows = read_path::<M>(s, path, plan.reverse)?.filter(move |r| match r {
-            Ok(m) => filter.eval(&|c| m.value_ref(c)),
-            Err(_) => true,
+        let limit = limit_of(&spec, cap);
+        let mut buf = RefBuf::new::<M>(&spec.filter, &[])?;
+        let Spec { filter, offset, .. } = spec;
+        // The filter reads the stored bytes, as `visit` does: only the
+        // rows that match are decoded.
+        let rows = read_path::<M>(s, path, plan.reverse)?.filter_map(move |r| {
+            let row = match r {
+                Ok(row) => row,
+                Err(e) => return Some(Err(e)),
+            };
+            match buf.with::<M, _>(&row, |cols| filter.eval(&|c| cols[c])) {
+                Ok(true) => Some(decode_model::<M>(&row)),
+                Ok(false) => None,
+                Err(e) => Some(Err(e)),
+            }
         });
         let rows: RowIter<'s, M> = Box::new(rows);
-        Ok(Box::new(rows.skip(self.spec.offset).take(self.limit(cap))))
+        Ok(Box::new(rows.skip(offset).take(limit)))
+    }
+
+    /// The value of `column` in each matching row, in the requested order,
+    /// after offset and limit; with `distinct`, each value once (where it
+    /// first comes).
+    fn values<T: ColumnType>(&self, s: &Session, column: usize) -> Result<Vec<T>> {
+        let mut buf = RefBuf::new::<M>(&Pred::True, &[column])?;
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        self.visit(s, None, &mut |row| {
+            let v = buf.with::<M, _>(row, |cols| cols[column].to_value())?;
+            if self.distinct && !seen.insert(crate::layout::key_of(&v)) {
+                return Ok(true);
+            }
+            out.push(T::from_value(v).ok_or_else(|| Error::Corruption {
+                table: M::TABLE.to_string(),
+                detail: format!("{} holds a value of another type", M::COLUMNS[column].name),
+            })?);
+            Ok(true)
+        })?;
+        Ok(out)
     }
 }
 
@@ -232,9 +339,57 @@ macro_rules! builder {
 
             /// Orders the rows by `order` (after any earlier orderings).
             pub fn order_by(mut self, order: impl Into<Order<M>>) -> Self {
-                let o = order.into();
-                self.core.spec.order.push((o.column, o.desc));
+                self.core.spec.order.push(order.into().key);
                 self
+            }
+
+            /// Leaves repeated values out of [`values`](Self::values), as
+            /// SQL's `SELECT DISTINCT column`. Whole rows are distinct
+            /// already (each has its own key), so `all` and the other
+            /// readers are unchanged.
+            pub fn distinct(mut self) -> Self {
+                self.core.distinct = true;
+                self
+            }
+
+            /// Keeps the rows after key `last` in the key's order (before
+            /// it when ordered by the key descending): keyset pagination,
+            /// `WHERE id > :last ORDER BY id LIMIT n`, which reads from
+            /// `last` on instead of skipping an offset. Orders by the key
+            /// when no order is given.
+            ///
+            /// ```
+            /// # use serde::{Deserialize, Serialize};
+            /// # use strata::{Database, Model};
+            /// # #[derive(Model, Serialize, Deserialize, Clone)]
+            /// # struct Item { #[strata(primary_key)] id: i64 }
+            /// # let dir = std::env::temp_dir().join(format!("strata-doc-after-{}", std::process::id()));
+            /// # std::fs::create_dir_all(&dir).unwrap();
+            /// # let db = Database::open(dir.join("app.strata"))?;
+            /// # let mut s = db.session()?;
+            /// # for _ in 0..5 { s.add(&mut Item { id: 0 })?; }
+            /// let page = s.query::<Item>().limit(2).all()?;
+            /// let next = s.query::<Item>().after(page[1].id).limit(2).all()?;
+            /// assert_eq!(next.iter().map(|i| i.id).collect::<Vec<_>>(), [3, 4]);
+            /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+            /// # Ok::<(), strata::Error>(())
+            /// ```
+            pub fn after(mut self, last: impl ToColumn<M::Key>) -> Self {
+                let pk = M::PRIMARY_KEY;
+                if self.core.spec.order.is_empty() {
+                    self.core
+                        .spec
+                        .order
+                        .push(Column::<M, M::Key>::new(pk).asc().key);
+                }
+                let desc = self
+                    .core
+                    .spec
+                    .order
+                    .iter()
+                    .any(|k| k.column == pk && k.desc);
+                let key = Column::<M, M::Key>::new(pk);
+                self.filter(if desc { key.lt(last) } else { key.gt(last) })
             }
 
             /// At most `n` rows.
@@ -252,6 +407,38 @@ macro_rules! builder {
             /// How the query will read its rows.
             pub fn explain(&self) -> Plan {
                 self.core.spec.plan::<M>().1
+            }
+
+            /// The value of `column` in every matching row, in order (see
+            /// [`distinct`](Self::distinct)): `SELECT column FROM ...`.
+            pub fn values<T: ColumnType>(&self, column: Column<M, T>) -> Result<Vec<T>> {
+                self.core.values(self.session(), column.index())
+            }
+
+            /// One page of the matching rows, as Flask-SQLAlchemy's
+            /// `paginate(page=, per_page=)`: pages count from 1 (0 is
+            /// taken as 1), and the page knows the total (one more pass,
+            /// counting). The query's own limit and offset are ignored.
+            pub fn paginate(&self, page: usize, per_page: usize) -> Result<Page<M>> {
+                page::paginate(&self.core, self.session(), page, per_page)
+            }
+
+            /// Groups the matching rows by `key` (a column, or a tuple of
+            /// columns), for [`Grouped::aggregate`].
+            pub fn group_by<K: aggregate::GroupKey<M>>(self, key: K) -> Grouped<'s, M> {
+                Grouped::new(self.session, self.core, key.columns())
+            }
+
+            /// Aggregates over every matching row, as one group:
+            /// `s.query::<Post>().aggregate((count(), Post::score.avg()))`.
+            pub fn aggregate<A: Aggregate<M>>(&self, select: A) -> Result<A::Out> {
+                let mut rows = Grouped::new(self.session(), self.core.clone(), Vec::new())
+                    .aggregate_all(select)?;
+                // Without group_by there is always one row, over no rows too.
+                rows.pop().ok_or(Error::NotExactlyOne {
+                    model: M::NAME,
+                    found: 0,
+                })
             }
 
             /// Every matching row.
@@ -333,6 +520,24 @@ impl<'s, M: Model> Query<'s, M> {
     pub fn iter(&self) -> Result<impl Iterator<Item = Result<M>> + 's> {
         self.core.run(self.session, None)
     }
+
+    /// Pairs of each matching row with the rows `relation` links it to
+    /// (an inner join), to filter and order on either side: see [`Join`].
+    pub fn join<J: JoinRelation<M>>(self, relation: J) -> Join<'s, M, J::Right> {
+        Join::new(self.session, self.core, relation.link())
+    }
+
+    /// The values of column `column` of every matching row, in the
+    /// access path's order (for relationship tests).
+    pub(crate) fn column_values(&self, column: usize) -> Result<Vec<Value>> {
+        let mut out = Vec::new();
+        self.core
+            .visit_columns(self.session, &[column], &mut |cols| {
+                out.push(cols[column].to_value());
+                Ok(true)
+            })?;
+        Ok(out)
+    }
 }
 
 builder!(Query);
@@ -361,6 +566,41 @@ impl<'s, M: Model> QueryMut<'s, M> {
     pub(crate) fn into_rows(self) -> Result<(&'s mut Session, Vec<M>)> {
         let rows = self.core.collect(self.session, None)?;
         Ok((self.session, rows))
+    }
+
+    /// Sets `column` to `value` in every matching row, as SQL's `UPDATE
+    /// ... SET column = value WHERE ...` (and SQLAlchemy's
+    /// `query.update({column: value})`); returns how many rows. Each row
+    /// is updated as [`Session::update`] does: unique values and foreign
+    /// keys are checked, indexes kept in step; it stops at the first
+    /// refusal, the rows before it updated. The primary key cannot be set.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model};
+    /// # #[derive(Model, Serialize, Deserialize, Clone)]
+    /// # struct Item { #[strata(primary_key)] id: i64, #[strata(index)] grp: i64, done: bool }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-set-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// let mut s = db.session()?;
+    /// for grp in [1, 1, 2] {
+    ///     s.add(&mut Item { id: 0, grp, done: false })?;
+    /// }
+    /// let n = s.query_mut::<Item>().filter(Item::grp.eq(1)).set(Item::done, true)?;
+    /// assert_eq!(n, 2);
+    /// assert_eq!(s.query::<Item>().filter(Item::done.eq(true)).count()?, 2);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
+    pub fn set<T: ColumnType>(self, column: Column<M, T>, value: impl ToColumn<T>) -> Result<u64> {
+        let value = value.to_column_value();
+        let c = column.index();
+        // A value `ToColumn` made for the column always fits it.
+        self.update(|m| {
+            let fits = m.set_value(c, value.clone());
+            debug_assert!(fits, "a ToColumn value fits its column");
+        })
     }
 
     /// Applies `change` to every matching row and stores it; returns how

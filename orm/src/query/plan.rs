@@ -7,10 +7,11 @@
 //! 1. primary key equal to a value, or in a list: point reads;
 //! 2. a unique or indexed column equal to a value, or in a list: index
 //!    lookups (unique columns first);
-//! 3. a range (`<`, `<=`, `>`, `>=`, `between`, or `starts_with` on a
+//! 3. a range (`<`, `<=`, `>`, `>=`, `between`, or `starts_with` or a
+//!    case-sensitive `like` whose pattern starts with literal text, on a
 //!    text key) on the primary key: one scan of the key range;
-//! 4. a range, or `starts_with`, on an indexed column: one scan of the
-//!    index range;
+//! 4. a range, `starts_with` or such a `like`, on an indexed column: one
+//!    scan of the index range;
 //! 5. otherwise the whole table, in key order; or, when the query is
 //!    ordered by one indexed column, the whole index in that order.
 //!
@@ -23,9 +24,10 @@
 //! sorted in memory. [`Query::explain`](super::Query::explain) shows the
 //! choice.
 
-use crate::expr::{CmpOp, Pred, TextOp};
+use crate::expr::{CmpOp, Pred, SortKey, TextOp};
 use crate::layout::{key_of, prefix_end, text_prefix};
 use crate::model::Model;
+use crate::text::Fold;
 use crate::value::Value;
 use std::fmt;
 use std::ops::Bound;
@@ -87,7 +89,7 @@ impl fmt::Display for Plan {
 #[derive(Clone, Debug)]
 pub(super) struct Spec {
     pub(super) filter: Pred,
-    pub(super) order: Vec<(usize, bool)>,
+    pub(super) order: Vec<SortKey>,
     pub(super) limit: Option<usize>,
     pub(super) offset: usize,
 }
@@ -154,6 +156,9 @@ fn point_values(conj: &[&Pred], col: usize) -> Option<Vec<Value>> {
     conj.iter().find_map(|p| match p {
         Pred::Cmp(c, CmpOp::Eq, v) if *c == col => Some(vec![v.clone()]),
         Pred::In(c, vs) if *c == col => Some(vs.clone()),
+        Pred::KeyIn(c, set) if *c == col => Some(set.values.clone()),
+        // Not run yet (`explain`): the values are the subquery's.
+        Pred::Sub(sub) if sub.column() == col => Some(Vec::new()),
         _ => None,
     })
 }
@@ -172,6 +177,16 @@ fn key_range(conj: &[&Pred], col: usize) -> Option<KeyBounds> {
             }
             Pred::Text(c, TextOp::StartsWith, s) if *c == col => {
                 let p = text_prefix(s);
+                let end = prefix_end(&p).map_or(Bound::Unbounded, Bound::Excluded);
+                (Bound::Included(p), end)
+            }
+            // `LIKE 'abc%...'`: every match starts with `abc`.
+            Pred::Text(c, TextOp::Like(like), _) if *c == col => {
+                let (prefix, _) = like.literal_prefix();
+                if prefix.is_empty() {
+                    continue;
+                }
+                let p = text_prefix(&prefix);
                 let end = prefix_end(&p).map_or(Bound::Unbounded, Bound::Excluded);
                 (Bound::Included(p), end)
             }
@@ -224,7 +239,7 @@ impl Spec {
     /// Does the requested order match a scan of `col`? And which way?
     fn order_on(&self, col: usize) -> Option<bool> {
         match self.order.as_slice() {
-            [(c, desc)] if *c == col => Some(*desc),
+            [k] if k.column == col && k.fold == Fold::None => Some(k.desc),
             [] => Some(false),
             _ => None,
         }
@@ -235,9 +250,7 @@ impl Spec {
         let pk = M::PRIMARY_KEY;
         let filtered = conj.len() > 1;
         if let Some(keys) = point_values(conj, pk) {
-            let ordered = if self.order.is_empty()
-                || matches!(self.order.as_slice(), [(c, false)] if *c == pk)
-            {
+            let ordered = if self.order.is_empty() || self.order_on(pk) == Some(false) {
                 Some(false)
             } else {
                 None
@@ -284,13 +297,15 @@ impl Spec {
     fn scan_plan<M: Model>(&self) -> (Path, Plan) {
         let pk = M::PRIMARY_KEY;
         let filtered = self.filter != Pred::True;
-        if let [(c, desc)] = self.order.as_slice() {
-            let col = &M::COLUMNS[*c];
+        if let [k] = self.order.as_slice()
+            && k.fold == Fold::None
+        {
+            let (c, col) = (k.column, &M::COLUMNS[k.column]);
             // A unique index leaves nulls out: only usable if none can exist.
-            if *c != pk && col.has_index() && !(col.unique && col.nullable) {
+            if c != pk && col.has_index() && !(col.unique && col.nullable) {
                 return (
-                    Path::IndexRange(*c, Bound::Unbounded, Bound::Unbounded),
-                    plan_of(Access::IndexRange(col.name), Some(*desc), filtered),
+                    Path::IndexRange(c, Bound::Unbounded, Bound::Unbounded),
+                    plan_of(Access::IndexRange(col.name), Some(k.desc), filtered),
                 );
             }
         }
@@ -313,4 +328,5 @@ pub(super) fn orderable(v: &Value) -> bool {
 fn is_range_on(p: &Pred, col: usize) -> bool {
     matches!(p, Pred::Cmp(c, op, _) if *c == col && !matches!(op, CmpOp::Eq | CmpOp::Ne))
         || matches!(p, Pred::Text(c, TextOp::StartsWith, _) if *c == col)
+        || matches!(p, Pred::Text(c, TextOp::Like(like), _) if *c == col && like.literal_prefix().1)
 }

@@ -161,28 +161,64 @@ fn in_empty_list_matches_nothing() {
         Student::nickname.in_(Vec::<&str>::new()), |_| false                => [];
         Student::badge.in_(Vec::<&str>::new()),    |_| false                => [];
         Student::active.in_(Vec::<bool>::new()),   |_| false                => [];
-        // Its negation is true on every row, except on a null (unknown).
+        // Its negation is true on every row, a null included: SQL's
+        // `x IN ()` is false whatever x is, so `NOT` makes it true.
         Student::id.in_(Vec::<i64>::new()).not(),  |_| true                 => [1, 2, 3, 4, 5, 6, 7, 8, 9];
         Student::nickname.in_(Vec::<&str>::new()).not(),
-                                                   |r| r.nickname.is_some() => [1, 3, 4, 6, 7, 9];
+                                                   |_| true                 => [1, 2, 3, 4, 5, 6, 7, 8, 9];
+        Student::rank.in_(Vec::<i64>::new()).not(),
+                                                   |_| true                 => [1, 2, 3, 4, 5, 6, 7, 8, 9];
     ]);
 }
 
+/// `x IN (a, NULL)` is true when x is a, and unknown otherwise (never
+/// false: x might be the null), so its negation is false or unknown and
+/// matches no row. On a null x, `IN` of a non-empty list is unknown.
 #[test]
 #[rustfmt::skip]
-fn comparing_with_null_matches_nothing() {
+fn in_a_list_holding_null_is_never_false() {
     filter_table(filters![
-        // `= NULL` is unknown in SQL, even through an index that holds nulls.
-        Student::rank.eq(None::<i64>),        |_| false             => [];
-        Student::rank.ne(None::<i64>),        |_| false             => [];
-        Student::rank.lt(None::<i64>),        |_| false             => [];
-        Student::rank.ge(None::<i64>),        |_| false             => [];
-        Student::rank.in_([None::<i64>]),     |_| false             => [];
-        Student::nickname.eq(None::<String>), |_| false             => [];
-        Student::badge.eq(None::<String>),    |_| false             => [];
-        Student::badge.in_([None::<String>]), |_| false             => [];
+        Student::nickname.in_([Some("Zed".to_string()), None]),
+                                                   |r| r.nickname.as_deref() == Some("Zed") => [9];
+        Student::nickname.in_([Some("Zed".to_string()), None]).not(),
+                                                   |_| false                => [];
+        Student::rank.in_([None, Some(9)]).not(),  |_| false                => [];
+        // Without the null, NOT IN is false on a match, true on a
+        // non-null miss, and unknown on a null.
+        Student::rank.in_([Some(9), Some(4)]).not(),
+                                                   |r| r.rank.is_some_and(|x| x != 9 && x != 4) => [1, 4, 6];
+        Student::nickname.in_(["Zed"]).not(),      |r| r.nickname.as_deref().is_some_and(|x| x != "Zed") => [1, 3, 4, 6, 7];
+        // OR with a true side is true whatever the unknown side.
+        Student::rank.in_([None, Some(9)]).or(Student::active.eq(false)),
+                                                   |r| r.rank == Some(9) || !r.active => [2, 4, 6, 8, 9];
+    ]);
+}
+
+/// `eq(None)` and `ne(None)` mean `IS NULL` and `IS NOT NULL`, as
+/// SQLAlchemy's `== None` and `filter_by(note=None)` do; ordering
+/// comparisons with null and a null in a list stay SQL's unknown.
+#[test]
+#[rustfmt::skip]
+fn comparing_with_null() {
+    filter_table(filters![
+        Student::rank.eq(None::<i64>),        |r| r.rank.is_none()                => [3, 5, 9];
+        Student::rank.ne(None::<i64>),        |r| r.rank.is_some()                => [1, 2, 4, 6, 7, 8];
+        Student::nickname.eq(None::<String>), |r| r.nickname.is_none()            => [2, 5, 8];
+        Student::nickname.ne(None::<String>), |r| r.nickname.is_some()            => [1, 3, 4, 6, 7, 9];
+        // The unique index leaves nulls out; eq(None) still finds them.
+        Student::badge.eq(None::<String>),    |r| r.badge.is_none()               => [2, 4, 6, 8];
+        Student::badge.eq(None::<String>).not(),
+                                              |r| r.badge.is_some()               => [1, 3, 5, 7, 9];
+        // A runtime Option: Some compares, None tests for null.
+        Student::rank.eq(Some(4)),            |r| r.rank == Some(4)               => [2, 7];
+        Student::rank.ne(Some(4)),            |r| r.rank.is_some_and(|x| x != 4)  => [1, 4, 6, 8];
+        // `x < NULL` is unknown in SQL, and so is a null in a list.
+        Student::rank.lt(None::<i64>),        |_| false                           => [];
+        Student::rank.ge(None::<i64>),        |_| false                           => [];
+        Student::rank.in_([None::<i64>]),     |_| false                           => [];
+        Student::badge.in_([None::<String>]), |_| false                           => [];
         // A null in a list is skipped, the other values still match.
-        Student::rank.in_([None, Some(9)]),   |r| r.rank == Some(9) => [8];
+        Student::rank.in_([None, Some(9)]),   |r| r.rank == Some(9)               => [8];
     ]);
 }
 

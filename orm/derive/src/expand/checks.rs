@@ -2,6 +2,7 @@
 //! the other model's columns. Each is spanned so that a failure points at
 //! the field or the `fk` at fault.
 
+use crate::field::{Base, Field};
 use crate::model::ModelDef;
 use crate::relationship::{Kind, Link, OnDelete};
 use proc_macro2::TokenStream as Tokens;
@@ -57,6 +58,55 @@ pub(super) fn relationship_checks(def: &ModelDef) -> impl Iterator<Item = Tokens
                 );
             });
         }
+        out
+    })
+}
+
+/// For each field, what needs its type's kind: an indexed field (key,
+/// unique, index, foreign key) has an ordered encoding; a key of a type
+/// the derive does not know is not null, a float or a bool; `max_len` is
+/// on text or bytes; a timestamp is a date and time.
+pub(super) fn field_checks(def: &ModelDef) -> impl Iterator<Item = Tokens> + '_ {
+    def.fields.iter().flat_map(move |f| {
+        let ty = &f.ty;
+        let mut out = Vec::new();
+        let mut check = |cond: Tokens, msg: String| {
+            out.push(quote_spanned! {ty.span()=>
+                const _: () = assert!(#cond, #msg);
+            });
+        };
+        if f.primary_key || f.has_index() {
+            check(
+                quote_spanned!(ty.span()=> <#ty as ::strata::ColumnType>::INDEXABLE),
+                format!("`{}` cannot be a key or indexed: its type's encoding does not order its values", f.ident),
+            );
+        }
+        if f.primary_key && f.base == Base::Other {
+            check(
+                quote_spanned!(ty.span()=> !<#ty as ::strata::ColumnType>::NULLABLE
+                    && !matches!(<#ty as ::strata::ColumnType>::KIND, ::strata::ColumnKind::Float | ::strata::ColumnKind::Bool)),
+                "a primary key is not an Option, a float or a bool".to_string(),
+            );
+        }
+        if f.max_len.is_some() && f.base == Base::Other {
+            check(
+                quote_spanned!(ty.span()=> matches!(<#ty as ::strata::ColumnType>::KIND, ::strata::ColumnKind::Text | ::strata::ColumnKind::Bytes)),
+                format!("max_len applies to text and bytes, and `{}` is neither", f.ident),
+            );
+        }
+        if f.stamp.is_some() {
+            check(
+                quote_spanned!(ty.span()=> matches!(<#ty as ::strata::ColumnType>::KIND, ::strata::ColumnKind::DateTime)),
+                format!("created_at and updated_at apply to a date and time (chrono's DateTime<Utc> or NaiveDateTime), and `{}` is not one", f.ident),
+            );
+        }
+        if f.base == Base::Other && !f.serde_with {
+            check(
+                quote_spanned!(ty.span()=> !::strata::__is_json(<#ty as ::strata::ColumnType>::TYPE_NAME)),
+                format!("`{}`: a serde_json::Value field needs #[serde(with = \"strata::json\")] (bincode cannot read serde_json's own form)", f.ident),
+            );
+        }
+        let _: &Field = f;
         out
     })
 }

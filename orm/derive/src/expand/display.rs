@@ -37,6 +37,10 @@ fn show(f: &Field) -> Tokens {
     let ident = &f.ident;
     match (f.base, f.nullable) {
         (Base::Text, false) => quote!(write!(f, "'{}'", self.#ident)?;),
+        // A type the derive does not know shows as its column value.
+        (Base::Other, _) => {
+            quote!(write!(f, "{}", ::strata::ColumnType::to_value(&self.#ident))?;)
+        }
         _ => quote!(write!(f, "{:?}", self.#ident)?;),
     }
 }

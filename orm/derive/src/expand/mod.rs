@@ -7,6 +7,7 @@
 //! | an inherent impl on the other model per backref | `relations` |
 //! | const assertions of what only the compiler can see (foreign keys, relationship fields) | `checks` |
 //! | `impl Display` | `display` |
+//! | `impl Default`, when a field has a default or a timestamp | `columns` |
 //!
 //! After an error, `placeholder` writes an inert `Model` impl instead.
 //! The generated code grows linearly with the fields and relationships.
@@ -34,6 +35,8 @@ pub(crate) fn expand(def: &ModelDef) -> Tokens {
     let foreign_key_checks = checks::foreign_key_checks(def);
     let relationship_checks = checks::relationship_checks(def);
     let display = display::display_impl(def);
+    let field_checks = checks::field_checks(def);
+    let default_impl = columns::default_impl(def);
     quote! {
         #model_impl
 
@@ -47,7 +50,9 @@ pub(crate) fn expand(def: &ModelDef) -> Tokens {
 
         #(#foreign_key_checks)*
         #(#relationship_checks)*
+        #(#field_checks)*
 
         #display
+        #default_impl
     }
 }

@@ -56,7 +56,26 @@ fn value_fns(def: &ModelDef) -> Tokens {
         let ident = &f.ident;
         quote!(#i => ::strata::ColumnType::value_ref(&self.#ident),)
     });
+    let sets = def.fields.iter().enumerate().map(|(i, f)| {
+        let (ident, ty) = (&f.ident, &f.ty);
+        quote! {
+            #i => match <#ty as ::strata::ColumnType>::from_value(value) {
+                ::core::option::Option::Some(v) => {
+                    self.#ident = v;
+                    true
+                }
+                ::core::option::Option::None => false,
+            },
+        }
+    });
     quote! {
+        fn set_value(&mut self, column: usize, value: ::strata::Value) -> bool {
+            match column {
+                #(#sets)*
+                _ => false,
+            }
+        }
+
         fn value(&self, column: usize) -> ::strata::Value {
             match column {
                 #(#values)*
@@ -73,29 +92,20 @@ fn value_fns(def: &ModelDef) -> Tokens {
     }
 }
 
-/// `set_auto_key`: stores an assigned key when the key is an integer.
+/// `set_auto_key`: stores an assigned key when the key is an integer (of
+/// any integer type, or a newtype of one).
 fn set_auto_key(def: &ModelDef) -> Tokens {
-    let body = if def.auto_key() {
-        let pk = def.key_field();
-        let (ident, pk_ty) = (&pk.ident, &pk.ty);
-        quote! {
-            match <#pk_ty as ::core::convert::TryFrom<i64>>::try_from(key) {
-                ::core::result::Result::Ok(k) if k != 0 => {
+    let pk = def.key_field();
+    let (ident, pk_ty) = (&pk.ident, &pk.ty);
+    quote! {
+        fn set_auto_key(&mut self, key: i64) -> bool {
+            match ::strata::__auto_key::<#pk_ty>(key) {
+                ::core::option::Option::Some(k) => {
                     self.#ident = k;
                     true
                 }
-                _ => false,
+                ::core::option::Option::None => false,
             }
-        }
-    } else {
-        quote! {
-            let _ = key;
-            false
-        }
-    };
-    quote! {
-        fn set_auto_key(&mut self, key: i64) -> bool {
-            #body
         }
     }
 }

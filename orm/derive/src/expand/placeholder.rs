@@ -25,6 +25,9 @@ pub(crate) fn placeholder(input: &DeriveInput) -> Tokens {
             const AUTO_KEY: bool = false;
             const DELETE_RULES: &'static [::strata::DeleteRule] = &[];
             const ASSOCIATIONS: &'static [::strata::AssociationDef] = &[];
+            fn set_value(&mut self, _: usize, _: ::strata::Value) -> bool {
+                false
+            }
             fn value(&self, _: usize) -> ::strata::Value {
                 ::strata::Value::Null
             }

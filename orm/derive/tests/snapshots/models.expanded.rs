@@ -28,9 +28,158 @@ impl ::strata::Model for AllKinds {
         ::strata::ColumnDef::of::<Option<bool>>("maybe_bool"),
     ];
     const PRIMARY_KEY: usize = 0usize;
-    const AUTO_KEY: bool = true;
+    const AUTO_KEY: bool = <u64 as ::strata::ColumnType>::KIND.is_integer();
     const DELETE_RULES: &'static [::strata::DeleteRule] = &[];
     const ASSOCIATIONS: &'static [::strata::AssociationDef] = &[];
+    fn set_value(&mut self, column: usize, value: ::strata::Value) -> bool {
+        match column {
+            0usize => {
+                match <u64 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.id = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            1usize => {
+                match <bool as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.a_bool = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            2usize => {
+                match <u8 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.a_u8 = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            3usize => {
+                match <i8 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.a_i8 = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            4usize => {
+                match <u16 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.a_u16 = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            5usize => {
+                match <i16 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.a_i16 = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            6usize => {
+                match <u32 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.a_u32 = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            7usize => {
+                match <i32 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.a_i32 = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            8usize => {
+                match <f64 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.a_f64 = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            9usize => {
+                match <String as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.a_string = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            10usize => {
+                match <Vec<u8> as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.a_bytes = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            11usize => {
+                match <Option<i64> as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.maybe_i64 = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            12usize => {
+                match <Option<f64> as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.maybe_f64 = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            13usize => {
+                match <Option<String> as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.maybe_string = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            14usize => {
+                match <Option<Vec<u8>> as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.maybe_bytes = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            15usize => {
+                match <Option<bool> as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.maybe_bool = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            _ => false,
+        }
+    }
     fn value(&self, column: usize) -> ::strata::Value {
         match column {
             0usize => ::strata::ColumnType::to_value(&self.id),
@@ -74,12 +223,12 @@ impl ::strata::Model for AllKinds {
         }
     }
     fn set_auto_key(&mut self, key: i64) -> bool {
-        match <u64 as ::core::convert::TryFrom<i64>>::try_from(key) {
-            ::core::result::Result::Ok(k) if k != 0 => {
+        match ::strata::__auto_key::<u64>(key) {
+            ::core::option::Option::Some(k) => {
                 self.id = k;
                 true
             }
-            _ => false,
+            ::core::option::Option::None => false,
         }
     }
     fn set_null(&mut self, column: usize) -> bool {
@@ -190,6 +339,22 @@ impl AllKinds {
         15usize,
     );
 }
+const _: () = assert!(
+    < u64 as ::strata::ColumnType > ::INDEXABLE,
+    "`id` cannot be a key or indexed: its type's encoding does not order its values"
+);
+const _: () = assert!(
+    < i16 as ::strata::ColumnType > ::INDEXABLE,
+    "`a_i16` cannot be a key or indexed: its type's encoding does not order its values"
+);
+const _: () = assert!(
+    < String as ::strata::ColumnType > ::INDEXABLE,
+    "`a_string` cannot be a key or indexed: its type's encoding does not order its values"
+);
+const _: () = assert!(
+    < Option < String > as ::strata::ColumnType > ::INDEXABLE,
+    "`maybe_string` cannot be a key or indexed: its type's encoding does not order its values"
+);
 impl ::core::fmt::Display for AllKinds {
     fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
         write!(f, "<{}", "AllKinds")?;
@@ -240,7 +405,7 @@ impl ::strata::Model for CarOwner {
         ::strata::ColumnDef::of::<Option<String>>("name").max_len(40usize),
     ];
     const PRIMARY_KEY: usize = 0usize;
-    const AUTO_KEY: bool = true;
+    const AUTO_KEY: bool = <i64 as ::strata::ColumnType>::KIND.is_integer();
     const DELETE_RULES: &'static [::strata::DeleteRule] = &[
         ::strata::DeleteRule {
             child_table: <Car as ::strata::Model>::TABLE,
@@ -259,6 +424,29 @@ impl ::strata::Model for CarOwner {
         },
     ];
     const ASSOCIATIONS: &'static [::strata::AssociationDef] = &[];
+    fn set_value(&mut self, column: usize, value: ::strata::Value) -> bool {
+        match column {
+            0usize => {
+                match <i64 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.id = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            1usize => {
+                match <Option<String> as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.name = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            _ => false,
+        }
+    }
     fn value(&self, column: usize) -> ::strata::Value {
         match column {
             0usize => ::strata::ColumnType::to_value(&self.id),
@@ -274,12 +462,12 @@ impl ::strata::Model for CarOwner {
         }
     }
     fn set_auto_key(&mut self, key: i64) -> bool {
-        match <i64 as ::core::convert::TryFrom<i64>>::try_from(key) {
-            ::core::result::Result::Ok(k) if k != 0 => {
+        match ::strata::__auto_key::<i64>(key) {
+            ::core::option::Option::Some(k) => {
                 self.id = k;
                 true
             }
-            _ => false,
+            ::core::option::Option::None => false,
         }
     }
     fn set_null(&mut self, column: usize) -> bool {
@@ -376,6 +564,10 @@ const _: () = assert!(
     "car_owner"),
     "the `fk` of has_many/has_one must be a field of the child marked #[strata(foreign_key = <this model>)]",
 );
+const _: () = assert!(
+    < i64 as ::strata::ColumnType > ::INDEXABLE,
+    "`id` cannot be a key or indexed: its type's encoding does not order its values"
+);
 impl ::core::fmt::Display for CarOwner {
     fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
         write!(f, "<{} ", "CarOwner")?;
@@ -398,9 +590,41 @@ impl ::strata::Model for Car {
             .index_table("cars#owner_id"),
     ];
     const PRIMARY_KEY: usize = 0usize;
-    const AUTO_KEY: bool = true;
+    const AUTO_KEY: bool = <i32 as ::strata::ColumnType>::KIND.is_integer();
     const DELETE_RULES: &'static [::strata::DeleteRule] = &[];
     const ASSOCIATIONS: &'static [::strata::AssociationDef] = &[];
+    fn set_value(&mut self, column: usize, value: ::strata::Value) -> bool {
+        match column {
+            0usize => {
+                match <i32 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.id = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            1usize => {
+                match <String as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.plate = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            2usize => {
+                match <Option<i64> as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.owner_id = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            _ => false,
+        }
+    }
     fn value(&self, column: usize) -> ::strata::Value {
         match column {
             0usize => ::strata::ColumnType::to_value(&self.id),
@@ -418,12 +642,12 @@ impl ::strata::Model for Car {
         }
     }
     fn set_auto_key(&mut self, key: i64) -> bool {
-        match <i32 as ::core::convert::TryFrom<i64>>::try_from(key) {
-            ::core::result::Result::Ok(k) if k != 0 => {
+        match ::strata::__auto_key::<i32>(key) {
+            ::core::option::Option::Some(k) => {
                 self.id = k;
                 true
             }
-            _ => false,
+            ::core::option::Option::None => false,
         }
     }
     fn set_null(&mut self, column: usize) -> bool {
@@ -467,6 +691,14 @@ const _: () = assert!(
     as ::strata::Model > ::COLUMNS, < CarOwner as ::strata::Model > ::PRIMARY_KEY,),
     "a foreign key must have the type of the primary key it refers to",
 );
+const _: () = assert!(
+    < i32 as ::strata::ColumnType > ::INDEXABLE,
+    "`id` cannot be a key or indexed: its type's encoding does not order its values"
+);
+const _: () = assert!(
+    < Option < i64 > as ::strata::ColumnType > ::INDEXABLE,
+    "`owner_id` cannot be a key or indexed: its type's encoding does not order its values"
+);
 impl ::core::fmt::Display for Car {
     fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
         write!(f, "<{}", "Car")?;
@@ -494,9 +726,32 @@ impl ::strata::Model for Passport {
             .index_table("passport#holder_id"),
     ];
     const PRIMARY_KEY: usize = 0usize;
-    const AUTO_KEY: bool = false;
+    const AUTO_KEY: bool = <String as ::strata::ColumnType>::KIND.is_integer();
     const DELETE_RULES: &'static [::strata::DeleteRule] = &[];
     const ASSOCIATIONS: &'static [::strata::AssociationDef] = &[];
+    fn set_value(&mut self, column: usize, value: ::strata::Value) -> bool {
+        match column {
+            0usize => {
+                match <String as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.number = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            1usize => {
+                match <i64 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.holder_id = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            _ => false,
+        }
+    }
     fn value(&self, column: usize) -> ::strata::Value {
         match column {
             0usize => ::strata::ColumnType::to_value(&self.number),
@@ -512,8 +767,13 @@ impl ::strata::Model for Passport {
         }
     }
     fn set_auto_key(&mut self, key: i64) -> bool {
-        let _ = key;
-        false
+        match ::strata::__auto_key::<String>(key) {
+            ::core::option::Option::Some(k) => {
+                self.number = k;
+                true
+            }
+            ::core::option::Option::None => false,
+        }
     }
     fn set_null(&mut self, column: usize) -> bool {
         match column {
@@ -550,6 +810,14 @@ const _: () = assert!(
     ::strata::Model > ::COLUMNS, < CarOwner as ::strata::Model > ::PRIMARY_KEY,),
     "a foreign key must have the type of the primary key it refers to",
 );
+const _: () = assert!(
+    < String as ::strata::ColumnType > ::INDEXABLE,
+    "`number` cannot be a key or indexed: its type's encoding does not order its values"
+);
+const _: () = assert!(
+    < i64 as ::strata::ColumnType > ::INDEXABLE,
+    "`holder_id` cannot be a key or indexed: its type's encoding does not order its values"
+);
 impl ::core::fmt::Display for Passport {
     fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
         write!(f, "<{}", "Passport")?;
@@ -574,7 +842,7 @@ impl ::strata::Model for Note {
             .index_table("note#about"),
     ];
     const PRIMARY_KEY: usize = 0usize;
-    const AUTO_KEY: bool = false;
+    const AUTO_KEY: bool = <Vec<u8> as ::strata::ColumnType>::KIND.is_integer();
     const DELETE_RULES: &'static [::strata::DeleteRule] = &[];
     const ASSOCIATIONS: &'static [::strata::AssociationDef] = &[
         ::strata::AssociationDef {
@@ -582,6 +850,29 @@ impl ::strata::Model for Note {
             target: <CarOwner as ::strata::Model>::TABLE,
         },
     ];
+    fn set_value(&mut self, column: usize, value: ::strata::Value) -> bool {
+        match column {
+            0usize => {
+                match <Vec<u8> as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.key = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            1usize => {
+                match <i64 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.about = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            _ => false,
+        }
+    }
     fn value(&self, column: usize) -> ::strata::Value {
         match column {
             0usize => ::strata::ColumnType::to_value(&self.key),
@@ -597,8 +888,13 @@ impl ::strata::Model for Note {
         }
     }
     fn set_auto_key(&mut self, key: i64) -> bool {
-        let _ = key;
-        false
+        match ::strata::__auto_key::<Vec<u8>>(key) {
+            ::core::option::Option::Some(k) => {
+                self.key = k;
+                true
+            }
+            ::core::option::Option::None => false,
+        }
     }
     fn set_null(&mut self, column: usize) -> bool {
         match column {
@@ -639,6 +935,14 @@ const _: () = assert!(
     ::strata::Model > ::COLUMNS, < CarOwner as ::strata::Model > ::PRIMARY_KEY,),
     "a foreign key must have the type of the primary key it refers to",
 );
+const _: () = assert!(
+    < Vec < u8 > as ::strata::ColumnType > ::INDEXABLE,
+    "`key` cannot be a key or indexed: its type's encoding does not order its values"
+);
+const _: () = assert!(
+    < i64 as ::strata::ColumnType > ::INDEXABLE,
+    "`about` cannot be a key or indexed: its type's encoding does not order its values"
+);
 impl ::core::fmt::Display for Note {
     fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
         write!(f, "<{}", "Note")?;
@@ -664,6 +968,9 @@ impl ::strata::Model for NoKey {
     const AUTO_KEY: bool = false;
     const DELETE_RULES: &'static [::strata::DeleteRule] = &[];
     const ASSOCIATIONS: &'static [::strata::AssociationDef] = &[];
+    fn set_value(&mut self, _: usize, _: ::strata::Value) -> bool {
+        false
+    }
     fn value(&self, _: usize) -> ::strata::Value {
         ::strata::Value::Null
     }

@@ -16,9 +16,41 @@ impl ::strata::Model for User {
             .index_table("users#email"),
     ];
     const PRIMARY_KEY: usize = 0usize;
-    const AUTO_KEY: bool = true;
+    const AUTO_KEY: bool = <i64 as ::strata::ColumnType>::KIND.is_integer();
     const DELETE_RULES: &'static [::strata::DeleteRule] = &[];
     const ASSOCIATIONS: &'static [::strata::AssociationDef] = &[];
+    fn set_value(&mut self, column: usize, value: ::strata::Value) -> bool {
+        match column {
+            0usize => {
+                match <i64 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.id = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            1usize => {
+                match <String as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.username = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            2usize => {
+                match <String as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.email = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            _ => false,
+        }
+    }
     fn value(&self, column: usize) -> ::strata::Value {
         match column {
             0usize => ::strata::ColumnType::to_value(&self.id),
@@ -36,12 +68,12 @@ impl ::strata::Model for User {
         }
     }
     fn set_auto_key(&mut self, key: i64) -> bool {
-        match <i64 as ::core::convert::TryFrom<i64>>::try_from(key) {
-            ::core::result::Result::Ok(k) if k != 0 => {
+        match ::strata::__auto_key::<i64>(key) {
+            ::core::option::Option::Some(k) => {
                 self.id = k;
                 true
             }
-            _ => false,
+            ::core::option::Option::None => false,
         }
     }
     fn set_null(&mut self, column: usize) -> bool {
@@ -76,6 +108,18 @@ impl User {
     ///The `email` column, for queries.
     pub const email: ::strata::Column<User, String> = ::strata::Column::new(2usize);
 }
+const _: () = assert!(
+    < i64 as ::strata::ColumnType > ::INDEXABLE,
+    "`id` cannot be a key or indexed: its type's encoding does not order its values"
+);
+const _: () = assert!(
+    < String as ::strata::ColumnType > ::INDEXABLE,
+    "`username` cannot be a key or indexed: its type's encoding does not order its values"
+);
+const _: () = assert!(
+    < String as ::strata::ColumnType > ::INDEXABLE,
+    "`email` cannot be a key or indexed: its type's encoding does not order its values"
+);
 impl ::core::fmt::Display for User {
     fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
         write!(f, "<{} ", "User")?;
@@ -96,9 +140,41 @@ impl ::strata::Model for Student {
         ::strata::ColumnDef::of::<f64>("gpa").index().index_table("students#gpa"),
     ];
     const PRIMARY_KEY: usize = 0usize;
-    const AUTO_KEY: bool = true;
+    const AUTO_KEY: bool = <i64 as ::strata::ColumnType>::KIND.is_integer();
     const DELETE_RULES: &'static [::strata::DeleteRule] = &[];
     const ASSOCIATIONS: &'static [::strata::AssociationDef] = &[];
+    fn set_value(&mut self, column: usize, value: ::strata::Value) -> bool {
+        match column {
+            0usize => {
+                match <i64 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.id = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            1usize => {
+                match <String as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.name = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            2usize => {
+                match <f64 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.gpa = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            _ => false,
+        }
+    }
     fn value(&self, column: usize) -> ::strata::Value {
         match column {
             0usize => ::strata::ColumnType::to_value(&self.id),
@@ -116,12 +192,12 @@ impl ::strata::Model for Student {
         }
     }
     fn set_auto_key(&mut self, key: i64) -> bool {
-        match <i64 as ::core::convert::TryFrom<i64>>::try_from(key) {
-            ::core::result::Result::Ok(k) if k != 0 => {
+        match ::strata::__auto_key::<i64>(key) {
+            ::core::option::Option::Some(k) => {
                 self.id = k;
                 true
             }
-            _ => false,
+            ::core::option::Option::None => false,
         }
     }
     fn set_null(&mut self, column: usize) -> bool {
@@ -156,6 +232,14 @@ impl Student {
     ///The `gpa` column, for queries.
     pub const gpa: ::strata::Column<Student, f64> = ::strata::Column::new(2usize);
 }
+const _: () = assert!(
+    < i64 as ::strata::ColumnType > ::INDEXABLE,
+    "`id` cannot be a key or indexed: its type's encoding does not order its values"
+);
+const _: () = assert!(
+    < f64 as ::strata::ColumnType > ::INDEXABLE,
+    "`gpa` cannot be a key or indexed: its type's encoding does not order its values"
+);
 impl ::core::fmt::Display for Student {
     fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
         write!(f, "<{} ", "Student")?;
@@ -175,7 +259,7 @@ impl ::strata::Model for Person {
         ::strata::ColumnDef::of::<String>("name").max_len(50usize),
     ];
     const PRIMARY_KEY: usize = 0usize;
-    const AUTO_KEY: bool = true;
+    const AUTO_KEY: bool = <i64 as ::strata::ColumnType>::KIND.is_integer();
     const DELETE_RULES: &'static [::strata::DeleteRule] = &[
         ::strata::DeleteRule {
             child_table: <Address as ::strata::Model>::TABLE,
@@ -184,6 +268,29 @@ impl ::strata::Model for Person {
         },
     ];
     const ASSOCIATIONS: &'static [::strata::AssociationDef] = &[];
+    fn set_value(&mut self, column: usize, value: ::strata::Value) -> bool {
+        match column {
+            0usize => {
+                match <i64 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.id = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            1usize => {
+                match <String as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.name = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            _ => false,
+        }
+    }
     fn value(&self, column: usize) -> ::strata::Value {
         match column {
             0usize => ::strata::ColumnType::to_value(&self.id),
@@ -199,12 +306,12 @@ impl ::strata::Model for Person {
         }
     }
     fn set_auto_key(&mut self, key: i64) -> bool {
-        match <i64 as ::core::convert::TryFrom<i64>>::try_from(key) {
-            ::core::result::Result::Ok(k) if k != 0 => {
+        match ::strata::__auto_key::<i64>(key) {
+            ::core::option::Option::Some(k) => {
                 self.id = k;
                 true
             }
-            _ => false,
+            ::core::option::Option::None => false,
         }
     }
     fn set_null(&mut self, column: usize) -> bool {
@@ -258,6 +365,10 @@ const _: () = assert!(
     .index(), "person"),
     "the `fk` of has_many/has_one must be a field of the child marked #[strata(foreign_key = <this model>)]",
 );
+const _: () = assert!(
+    < i64 as ::strata::ColumnType > ::INDEXABLE,
+    "`id` cannot be a key or indexed: its type's encoding does not order its values"
+);
 impl ::core::fmt::Display for Person {
     fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
         write!(f, "<{} ", "Person")?;
@@ -280,9 +391,41 @@ impl ::strata::Model for Address {
             .index_table("address#person_id"),
     ];
     const PRIMARY_KEY: usize = 0usize;
-    const AUTO_KEY: bool = true;
+    const AUTO_KEY: bool = <i64 as ::strata::ColumnType>::KIND.is_integer();
     const DELETE_RULES: &'static [::strata::DeleteRule] = &[];
     const ASSOCIATIONS: &'static [::strata::AssociationDef] = &[];
+    fn set_value(&mut self, column: usize, value: ::strata::Value) -> bool {
+        match column {
+            0usize => {
+                match <i64 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.id = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            1usize => {
+                match <String as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.email = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            2usize => {
+                match <i64 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.person_id = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            _ => false,
+        }
+    }
     fn value(&self, column: usize) -> ::strata::Value {
         match column {
             0usize => ::strata::ColumnType::to_value(&self.id),
@@ -300,12 +443,12 @@ impl ::strata::Model for Address {
         }
     }
     fn set_auto_key(&mut self, key: i64) -> bool {
-        match <i64 as ::core::convert::TryFrom<i64>>::try_from(key) {
-            ::core::result::Result::Ok(k) if k != 0 => {
+        match ::strata::__auto_key::<i64>(key) {
+            ::core::option::Option::Some(k) => {
                 self.id = k;
                 true
             }
-            _ => false,
+            ::core::option::Option::None => false,
         }
     }
     fn set_null(&mut self, column: usize) -> bool {
@@ -345,6 +488,14 @@ const _: () = assert!(
     ::strata::Model > ::COLUMNS, < Person as ::strata::Model > ::PRIMARY_KEY,),
     "a foreign key must have the type of the primary key it refers to",
 );
+const _: () = assert!(
+    < i64 as ::strata::ColumnType > ::INDEXABLE,
+    "`id` cannot be a key or indexed: its type's encoding does not order its values"
+);
+const _: () = assert!(
+    < i64 as ::strata::ColumnType > ::INDEXABLE,
+    "`person_id` cannot be a key or indexed: its type's encoding does not order its values"
+);
 impl ::core::fmt::Display for Address {
     fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
         write!(f, "<{} ", "Address")?;
@@ -364,7 +515,7 @@ impl ::strata::Model for Page {
         ::strata::ColumnDef::of::<String>("title"),
     ];
     const PRIMARY_KEY: usize = 0usize;
-    const AUTO_KEY: bool = true;
+    const AUTO_KEY: bool = <i64 as ::strata::ColumnType>::KIND.is_integer();
     const DELETE_RULES: &'static [::strata::DeleteRule] = &[];
     const ASSOCIATIONS: &'static [::strata::AssociationDef] = &[
         ::strata::AssociationDef {
@@ -372,6 +523,29 @@ impl ::strata::Model for Page {
             target: <Tag as ::strata::Model>::TABLE,
         },
     ];
+    fn set_value(&mut self, column: usize, value: ::strata::Value) -> bool {
+        match column {
+            0usize => {
+                match <i64 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.id = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            1usize => {
+                match <String as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.title = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            _ => false,
+        }
+    }
     fn value(&self, column: usize) -> ::strata::Value {
         match column {
             0usize => ::strata::ColumnType::to_value(&self.id),
@@ -387,12 +561,12 @@ impl ::strata::Model for Page {
         }
     }
     fn set_auto_key(&mut self, key: i64) -> bool {
-        match <i64 as ::core::convert::TryFrom<i64>>::try_from(key) {
-            ::core::result::Result::Ok(k) if k != 0 => {
+        match ::strata::__auto_key::<i64>(key) {
+            ::core::option::Option::Some(k) => {
                 self.id = k;
                 true
             }
-            _ => false,
+            ::core::option::Option::None => false,
         }
     }
     fn set_null(&mut self, column: usize) -> bool {
@@ -436,6 +610,10 @@ impl Tag {
         "tags",
     );
 }
+const _: () = assert!(
+    < i64 as ::strata::ColumnType > ::INDEXABLE,
+    "`id` cannot be a key or indexed: its type's encoding does not order its values"
+);
 impl ::core::fmt::Display for Page {
     fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
         write!(f, "<{} ", "Page")?;
@@ -455,9 +633,32 @@ impl ::strata::Model for Tag {
         ::strata::ColumnDef::of::<String>("name").unique().index_table("tag#name"),
     ];
     const PRIMARY_KEY: usize = 0usize;
-    const AUTO_KEY: bool = true;
+    const AUTO_KEY: bool = <i64 as ::strata::ColumnType>::KIND.is_integer();
     const DELETE_RULES: &'static [::strata::DeleteRule] = &[];
     const ASSOCIATIONS: &'static [::strata::AssociationDef] = &[];
+    fn set_value(&mut self, column: usize, value: ::strata::Value) -> bool {
+        match column {
+            0usize => {
+                match <i64 as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.id = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            1usize => {
+                match <String as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.name = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            _ => false,
+        }
+    }
     fn value(&self, column: usize) -> ::strata::Value {
         match column {
             0usize => ::strata::ColumnType::to_value(&self.id),
@@ -473,12 +674,12 @@ impl ::strata::Model for Tag {
         }
     }
     fn set_auto_key(&mut self, key: i64) -> bool {
-        match <i64 as ::core::convert::TryFrom<i64>>::try_from(key) {
-            ::core::result::Result::Ok(k) if k != 0 => {
+        match ::strata::__auto_key::<i64>(key) {
+            ::core::option::Option::Some(k) => {
                 self.id = k;
                 true
             }
-            _ => false,
+            ::core::option::Option::None => false,
         }
     }
     fn set_null(&mut self, column: usize) -> bool {
@@ -511,6 +712,14 @@ impl Tag {
     ///The `name` column, for queries.
     pub const name: ::strata::Column<Tag, String> = ::strata::Column::new(1usize);
 }
+const _: () = assert!(
+    < i64 as ::strata::ColumnType > ::INDEXABLE,
+    "`id` cannot be a key or indexed: its type's encoding does not order its values"
+);
+const _: () = assert!(
+    < String as ::strata::ColumnType > ::INDEXABLE,
+    "`name` cannot be a key or indexed: its type's encoding does not order its values"
+);
 impl ::core::fmt::Display for Tag {
     fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
         write!(f, "<{} ", "Tag")?;
