@@ -27,7 +27,7 @@
 //! | case | reads |
 //! | --- | --- |
 //! | no filter, one key column with an index that holds every row, and only that column aggregated (`count()`, `count`, `count_distinct`, `min`, `max` of it) | the index alone, streamed in key order: no row is read (`Grouped::explain` says `scan index on <column> only`) |
-//! | otherwise | the rows along the query's access path (the planner's choice for the filter, ordered by the key where an index on it serves), each decoded only in the columns the filter, the key and the aggregates read, into a map of the groups by encoded key |
+//! | otherwise | the rows along the query's access path (the planner's choice for the filter, ordered by the key where an index on it serves: the groups then stream in key order, one after the other), each decoded only in the columns the filter, the key and the aggregates read; rows that do not come in key order are gathered in a hash map of the groups by encoded key, sorted at the end |
 //!
 //! A sum of integers is kept in 128 bits and must fit an `i64` at the end
 //! (`Error::Overflow` otherwise); a sum of floats is added in the order
@@ -41,7 +41,8 @@ use crate::model::Model;
 use crate::session::Session;
 use crate::text::Fold;
 use crate::value::{ColumnType, Numeric, ToColumn, Value, ValueRef};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::marker::PhantomData;
 use std::ops::Bound;
 
@@ -412,7 +413,9 @@ impl<'q, M: Model> Grouped<'q, M> {
         }
     }
 
-    /// The query's spec, ordered by the group key.
+    /// The query's spec, ordered by the group key: where an index on the
+    /// key serves the filter, the rows come in key order and each group
+    /// is complete before the next begins.
     fn spec(&self) -> Spec {
         let mut spec = self.core.spec.clone();
         spec.order = self
@@ -616,13 +619,41 @@ impl Acc {
     }
 }
 
-/// The groups being gathered: a map by encoded key, or, when the rows come
-/// in key order, one group at a time.
+/// The groups being gathered: each group's running aggregates, in the
+/// order the groups began, sorted by encoded key at the end (which is the
+/// key values' order). A row of the last group (every row but a group's
+/// first when they stream in key order) finds it without a lookup; any
+/// other row finds its group through a hash map by encoded key.
 struct Groups {
     kinds: Vec<AggKind>,
     having: Option<Pred>,
     selected: usize,
-    map: BTreeMap<Vec<u8>, Vec<Acc>>,
+    slots: HashMap<Vec<u8>, usize, BuildHasherDefault<KeyHasher>>,
+    groups: Vec<(Vec<u8>, Vec<Acc>)>,
+}
+
+/// FNV-1a over a group's encoded key: short keys, hashed once per row, so
+/// a simple hash beats SipHash here (the keys come from the file, and a
+/// collision costs time, never a wrong answer).
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
 }
 
 impl Groups {
@@ -631,7 +662,8 @@ impl Groups {
             kinds: kinds.to_vec(),
             having,
             selected,
-            map: BTreeMap::new(),
+            slots: HashMap::default(),
+            groups: Vec::new(),
         }
     }
 
@@ -639,27 +671,40 @@ impl Groups {
     /// reads `value(c)` of its column `c` (`value` is not called for
     /// `count()`).
     fn add<'v>(&mut self, key: &[u8], value: impl Fn(usize) -> ValueRef<'v>) {
-        let accs = match self.map.get_mut(key) {
-            Some(a) => a,
-            None => self
-                .map
-                .entry(key.to_vec())
-                .or_insert_with(|| self.kinds.iter().map(|&k| Acc::new(k)).collect()),
+        let last = self.groups.len().wrapping_sub(1);
+        let slot = match self.groups.last() {
+            Some((k, _)) if k[..] == *key => last,
+            _ => self.slot(key),
         };
+        let accs = &mut self.groups[slot].1;
         for (acc, &kind) in accs.iter_mut().zip(&self.kinds) {
             acc.add(kind, kind.column().map_or(ValueRef::Null, &value));
+        }
+    }
+
+    /// The index of the group of `key`, begun if it is new.
+    fn slot(&mut self, key: &[u8]) -> usize {
+        match self.slots.get(key) {
+            Some(&slot) => slot,
+            None => {
+                let accs = self.kinds.iter().map(|&k| Acc::new(k)).collect();
+                self.groups.push((key.to_vec(), accs));
+                self.slots.insert(key.to_vec(), self.groups.len() - 1);
+                self.groups.len() - 1
+            }
         }
     }
 
     /// The result rows, in key order; one row over no rows when `whole`
     /// (no `group_by`).
     fn finish<M: Model, A: Aggregate<M>>(mut self, whole: bool) -> Result<Vec<A::Out>> {
-        if whole && self.map.is_empty() {
+        if whole && self.groups.is_empty() {
             let accs = self.kinds.iter().map(|&k| Acc::new(k)).collect();
-            self.map.insert(Vec::new(), accs);
+            self.groups.push((Vec::new(), accs));
         }
-        let mut out = Vec::with_capacity(self.map.len());
-        for accs in self.map.values() {
+        self.groups.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut out = Vec::with_capacity(self.groups.len());
+        for (_, accs) in &self.groups {
             let values = accs
                 .iter()
                 .zip(&self.kinds)

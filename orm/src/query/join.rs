@@ -23,8 +23,8 @@
 //! the foreign key's index (a `KeyIn` test the planner turns into point
 //! reads or index lookups). The right side drives when its filter has a
 //! point access path (the primary key, or a unique or indexed column equal
-//! to a value) and the left side's does not; otherwise the left side
-//! drives. [`Join::explain`] shows both plans. The pairs are then sorted
+//! to a value) and the left side's does not, or when only the right side
+//! is filtered; otherwise the left side drives. [`Join::explain`] shows both plans. The pairs are then sorted
 //! (by the requested order, then by the left and the right key) and
 //! offset and limit apply.
 
@@ -233,12 +233,19 @@ impl<'s, L: Model, R: Model> Join<'s, L, R> {
         }
     }
 
-    /// Whether the right side's filter finds its rows by point reads and
-    /// the left side's does not.
+    /// Whether the right side drives: its filter finds its rows by point
+    /// reads and the left side's does not, or it has a filter and the
+    /// left side has none (the filter on the parent of "a join with a
+    /// filter on the parent").
     fn right_first(&self) -> bool {
         use super::plan::Access;
         let point = |a: &Access| matches!(a, Access::PrimaryKey | Access::IndexLookup(_));
-        point(&self.right.spec.plan::<R>().1.access) && !point(&self.left.spec.plan::<L>().1.access)
+        let (lp, rp) = (self.left.spec.plan::<L>().1, self.right.spec.plan::<R>().1);
+        let filtered = |f: &Pred| *f != Pred::True;
+        (point(&rp.access) && !point(&lp.access))
+            || (!point(&lp.access)
+                && filtered(&self.right.spec.filter)
+                && !filtered(&self.left.spec.filter))
     }
 
     /// Every pair, in order, after offset and limit.

@@ -158,7 +158,7 @@ impl<M: Model> Core<M> {
         let (mut rows, ordered) = rows::<M>(&spec, columns)?;
         let filter = rows.filter;
         let buf = &mut rows.buf;
-        visit_path::<M>(s, rows.path, rows.reverse, &mut |row| {
+        visit_path::<M>(s, rows.path, rows.reverse, 0, &mut |row| {
             buf.with::<M, _>(row, |cols| {
                 if filter.is_none_or(|filter| filter.eval(&|c| cols[c])) {
                     f(cols)
@@ -208,8 +208,14 @@ fn visit_in_order<M: Model>(
 ) -> Result<()> {
     let (mut skip, mut left) = (spec.offset, limit);
     let filter = rows.filter;
+    // With nothing to filter, the offset is passed over unread.
+    let unread = if filter.is_none() {
+        std::mem::take(&mut skip)
+    } else {
+        0
+    };
     let buf = &mut rows.buf;
-    visit_path::<M>(s, rows.path, rows.reverse, &mut |row| {
+    visit_path::<M>(s, rows.path, rows.reverse, unread, &mut |row| {
         if let Some(filter) = filter
             && !buf.with::<M, _>(row, |cols| filter.eval(&|c| cols[c]))?
         {
@@ -237,7 +243,7 @@ fn visit_sorted<M: Model>(
     let order = &spec.order;
     let filter = rows.filter;
     let buf = &mut rows.buf;
-    visit_path::<M>(s, rows.path, rows.reverse, &mut |row| {
+    visit_path::<M>(s, rows.path, rows.reverse, 0, &mut |row| {
         let keys = buf.with::<M, _>(row, |cols| {
             filter
                 .is_none_or(|filter| filter.eval(&|c| cols[c]))
@@ -466,7 +472,13 @@ macro_rules! builder {
             /// The number of matching rows (after offset and limit).
             pub fn count(&self) -> Result<u64> {
                 let mut n = 0;
-                self.core.visit(self.session(), None, &mut |_| {
+                // Without offset and limit the order does not matter:
+                // read along the cheapest path, unsorted.
+                let mut core = Cow::Borrowed(&self.core);
+                if core.spec.limit.is_none() && core.spec.offset == 0 {
+                    core.to_mut().spec.order.clear();
+                }
+                core.visit(self.session(), None, &mut |_| {
                     n += 1;
                     Ok(true)
                 })?;
