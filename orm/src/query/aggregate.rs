@@ -86,6 +86,24 @@ impl AggKind {
 /// An aggregate over rows of `M` giving a `T`: from [`count`], or a
 /// column's `count`, `count_distinct`, `sum`, `avg`, `min`, `max`. Compare
 /// it with a value to make a [`Having`] test.
+///
+/// ```
+/// # use serde::{Deserialize, Serialize};
+/// # use strata::{Database, Model, TextColumn, count};
+/// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// # struct Post { #[strata(primary_key)] id: i64, #[strata(index)] author: i64, score: f64, topic: Option<String> }
+/// # let dir = std::env::temp_dir().join(format!("strata-doc-agg-{}-{:?}", std::process::id(), std::thread::current().id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// # let db = Database::open(dir.join("app.strata"))?;
+/// # let mut s = db.session()?;
+/// # for (author, score, topic) in [(1, 4.0, Some("Rust")), (1, 2.0, None), (2, 5.0, Some("rust"))] {
+/// #     s.add(&mut Post { id: 0, author, score, topic: topic.map(String::from) })?;
+/// # }
+/// let best = Post::score.max();
+/// assert_eq!(s.query::<Post>().aggregate(best)?, Some(5.0));
+/// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), strata::Error>(())
+/// ```
 pub struct Agg<M, T> {
     kind: AggKind,
     _m: PhantomData<fn() -> (M, T)>,
@@ -146,16 +164,71 @@ pub fn count<M>() -> Agg<M, u64> {
 
 impl<M: Model, T: ColumnType> Column<M, T> {
     /// `count(column)`: the values that are not null.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn, count};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(index)] author: i64, score: f64, topic: Option<String> }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-countcol-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for (author, score, topic) in [(1, 4.0, Some("Rust")), (1, 2.0, None), (2, 5.0, Some("rust"))] {
+    /// #     s.add(&mut Post { id: 0, author, score, topic: topic.map(String::from) })?;
+    /// # }
+    /// // The nulls are not counted.
+    /// assert_eq!(s.query::<Post>().aggregate(Post::topic.count())?, 2);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn count(self) -> Agg<M, u64> {
         Agg::new(AggKind::CountCol(self.index()))
     }
 
     /// `count(DISTINCT column)`: the distinct values that are not null.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn, count};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(index)] author: i64, score: f64, topic: Option<String> }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-countd-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for (author, score, topic) in [(1, 4.0, Some("Rust")), (1, 2.0, None), (2, 5.0, Some("rust"))] {
+    /// #     s.add(&mut Post { id: 0, author, score, topic: topic.map(String::from) })?;
+    /// # }
+    /// assert_eq!(s.query::<Post>().aggregate(Post::author.count_distinct())?, 2);
+    /// // "Rust" and "rust" are two values; their lower case is one.
+    /// assert_eq!(s.query::<Post>().aggregate(Post::topic.count_distinct())?, 2);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn count_distinct(self) -> Agg<M, u64> {
         Agg::new(AggKind::CountDistinct(self.index()))
     }
 
     /// `avg(column)`, as an `f64`; `None` over no value.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn, count};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(index)] author: i64, score: f64, topic: Option<String> }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-avg-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for (author, score, topic) in [(1, 4.0, Some("Rust")), (1, 2.0, None), (2, 5.0, Some("rust"))] {
+    /// #     s.add(&mut Post { id: 0, author, score, topic: topic.map(String::from) })?;
+    /// # }
+    /// let per_author = s.query::<Post>().group_by(Post::author).aggregate((Post::author, Post::score.avg()))?;
+    /// assert_eq!(per_author, [(1, Some(3.0)), (2, Some(5.0))]);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn avg(self) -> Agg<M, Option<f64>>
     where
         T: Numeric,
@@ -165,6 +238,24 @@ impl<M: Model, T: ColumnType> Column<M, T> {
 
     /// `sum(column)`: an `i64` for integers, an `f64` for floats; `None`
     /// over no value.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn, count};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(index)] author: i64, score: f64, topic: Option<String> }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-sum-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for (author, score, topic) in [(1, 4.0, Some("Rust")), (1, 2.0, None), (2, 5.0, Some("rust"))] {
+    /// #     s.add(&mut Post { id: 0, author, score, topic: topic.map(String::from) })?;
+    /// # }
+    /// assert_eq!(s.query::<Post>().aggregate((Post::author.sum(), Post::score.sum()))?, (Some(4), Some(11.0)));
+    /// assert_eq!(s.query::<Post>().filter(Post::id.gt(9)).aggregate(Post::author.sum())?, None);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn sum(self) -> Agg<M, Option<T::Sum>>
     where
         T: Numeric,
@@ -173,11 +264,45 @@ impl<M: Model, T: ColumnType> Column<M, T> {
     }
 
     /// `min(column)`; `None` over no value.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn, count};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(index)] author: i64, score: f64, topic: Option<String> }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-min-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for (author, score, topic) in [(1, 4.0, Some("Rust")), (1, 2.0, None), (2, 5.0, Some("rust"))] {
+    /// #     s.add(&mut Post { id: 0, author, score, topic: topic.map(String::from) })?;
+    /// # }
+    /// assert_eq!(s.query::<Post>().aggregate(Post::score.min())?, Some(2.0));
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn min(self) -> Agg<M, Option<T::Base>> {
         Agg::new(AggKind::Min(self.index()))
     }
 
     /// `max(column)`; `None` over no value.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn, count};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(index)] author: i64, score: f64, topic: Option<String> }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-max-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for (author, score, topic) in [(1, 4.0, Some("Rust")), (1, 2.0, None), (2, 5.0, Some("rust"))] {
+    /// #     s.add(&mut Post { id: 0, author, score, topic: topic.map(String::from) })?;
+    /// # }
+    /// assert_eq!(s.query::<Post>().aggregate(Post::topic.max())?, Some("rust".to_string()));
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn max(self) -> Agg<M, Option<T::Base>> {
         Agg::new(AggKind::Max(self.index()))
     }
@@ -186,6 +311,28 @@ impl<M: Model, T: ColumnType> Column<M, T> {
 /// A test on a group's aggregates, for [`Grouped::having`]: an aggregate
 /// compared with a value, combined with `and`, `or`, `not`, with SQL's
 /// three-valued logic (a comparison with a null aggregate is unknown).
+///
+/// ```
+/// # use serde::{Deserialize, Serialize};
+/// # use strata::{Database, Model, TextColumn, count};
+/// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// # struct Post { #[strata(primary_key)] id: i64, #[strata(index)] author: i64, score: f64, topic: Option<String> }
+/// # let dir = std::env::temp_dir().join(format!("strata-doc-having-{}-{:?}", std::process::id(), std::thread::current().id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// # let db = Database::open(dir.join("app.strata"))?;
+/// # let mut s = db.session()?;
+/// # for (author, score, topic) in [(1, 4.0, Some("Rust")), (1, 2.0, None), (2, 5.0, Some("rust"))] {
+/// #     s.add(&mut Post { id: 0, author, score, topic: topic.map(String::from) })?;
+/// # }
+/// let busy = s
+///     .query::<Post>()
+///     .group_by(Post::author)
+///     .having(count().ge(2u64).or(Post::score.avg().gt(4.5)))
+///     .aggregate(Post::author)?;
+/// assert_eq!(busy, [1, 2]);
+/// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), strata::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Having<M> {
     pred: HavingPred,
@@ -234,16 +381,70 @@ impl<M> Having<M> {
     }
 
     /// Both.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn, count};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(index)] author: i64, score: f64, topic: Option<String> }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-hand-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for (author, score, topic) in [(1, 4.0, Some("Rust")), (1, 2.0, None), (2, 5.0, Some("rust"))] {
+    /// #     s.add(&mut Post { id: 0, author, score, topic: topic.map(String::from) })?;
+    /// # }
+    /// let h = count().ge(2u64).and(Post::score.max().lt(5.0));
+    /// assert_eq!(s.query::<Post>().group_by(Post::author).having(h).aggregate(Post::author)?, [1]);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn and(self, other: Having<M>) -> Having<M> {
         Having::new(HavingPred::And(Box::new(self.pred), Box::new(other.pred)))
     }
 
     /// Either.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn, count};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(index)] author: i64, score: f64, topic: Option<String> }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-hor-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for (author, score, topic) in [(1, 4.0, Some("Rust")), (1, 2.0, None), (2, 5.0, Some("rust"))] {
+    /// #     s.add(&mut Post { id: 0, author, score, topic: topic.map(String::from) })?;
+    /// # }
+    /// let h = count().ge(2u64).or(Post::score.max().ge(5.0));
+    /// assert_eq!(s.query::<Post>().group_by(Post::author).having(h).aggregate(Post::author)?, [1, 2]);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn or(self, other: Having<M>) -> Having<M> {
         Having::new(HavingPred::Or(Box::new(self.pred), Box::new(other.pred)))
     }
 
     /// Not.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn, count};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(index)] author: i64, score: f64, topic: Option<String> }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-hnot-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for (author, score, topic) in [(1, 4.0, Some("Rust")), (1, 2.0, None), (2, 5.0, Some("rust"))] {
+    /// #     s.add(&mut Post { id: 0, author, score, topic: topic.map(String::from) })?;
+    /// # }
+    /// let h = count().ge(2u64).not();
+    /// assert_eq!(s.query::<Post>().group_by(Post::author).having(h).aggregate(Post::author)?, [2]);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     #[allow(clippy::should_implement_trait)]
     pub fn not(self) -> Having<M> {
         Having::new(HavingPred::Not(Box::new(self.pred)))
@@ -256,37 +457,167 @@ impl<M, T> Agg<M, T> {
     }
 
     /// `aggregate = v`.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn, count};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(index)] author: i64, score: f64, topic: Option<String> }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-heq-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for (author, score, topic) in [(1, 4.0, Some("Rust")), (1, 2.0, None), (2, 5.0, Some("rust"))] {
+    /// #     s.add(&mut Post { id: 0, author, score, topic: topic.map(String::from) })?;
+    /// # }
+    /// let g = s.query::<Post>().group_by(Post::author);
+    /// assert_eq!(g.having(count().eq(2u64)).aggregate(Post::author)?, [1]);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn eq(self, v: impl ToColumn<T>) -> Having<M> {
         self.cmp(CmpOp::Eq, v.to_column_value())
     }
 
     /// `aggregate != v`.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn, count};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(index)] author: i64, score: f64, topic: Option<String> }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-hne-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for (author, score, topic) in [(1, 4.0, Some("Rust")), (1, 2.0, None), (2, 5.0, Some("rust"))] {
+    /// #     s.add(&mut Post { id: 0, author, score, topic: topic.map(String::from) })?;
+    /// # }
+    /// let g = s.query::<Post>().group_by(Post::author);
+    /// assert_eq!(g.having(count().ne(2u64)).aggregate(Post::author)?, [2]);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn ne(self, v: impl ToColumn<T>) -> Having<M> {
         self.cmp(CmpOp::Ne, v.to_column_value())
     }
 
     /// `aggregate < v`.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn, count};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(index)] author: i64, score: f64, topic: Option<String> }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-hlt-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for (author, score, topic) in [(1, 4.0, Some("Rust")), (1, 2.0, None), (2, 5.0, Some("rust"))] {
+    /// #     s.add(&mut Post { id: 0, author, score, topic: topic.map(String::from) })?;
+    /// # }
+    /// let g = s.query::<Post>().group_by(Post::author);
+    /// assert_eq!(g.having(count().lt(2u64)).aggregate(Post::author)?, [2]);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn lt(self, v: impl ToColumn<T>) -> Having<M> {
         self.cmp(CmpOp::Lt, v.to_column_value())
     }
 
     /// `aggregate <= v`.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn, count};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(index)] author: i64, score: f64, topic: Option<String> }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-hle-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for (author, score, topic) in [(1, 4.0, Some("Rust")), (1, 2.0, None), (2, 5.0, Some("rust"))] {
+    /// #     s.add(&mut Post { id: 0, author, score, topic: topic.map(String::from) })?;
+    /// # }
+    /// let g = s.query::<Post>().group_by(Post::author);
+    /// assert_eq!(g.having(count().le(1u64)).aggregate(Post::author)?, [2]);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn le(self, v: impl ToColumn<T>) -> Having<M> {
         self.cmp(CmpOp::Le, v.to_column_value())
     }
 
     /// `aggregate > v`.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn, count};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(index)] author: i64, score: f64, topic: Option<String> }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-hgt-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for (author, score, topic) in [(1, 4.0, Some("Rust")), (1, 2.0, None), (2, 5.0, Some("rust"))] {
+    /// #     s.add(&mut Post { id: 0, author, score, topic: topic.map(String::from) })?;
+    /// # }
+    /// let g = s.query::<Post>().group_by(Post::author);
+    /// assert_eq!(g.having(count().gt(1u64)).aggregate(Post::author)?, [1]);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn gt(self, v: impl ToColumn<T>) -> Having<M> {
         self.cmp(CmpOp::Gt, v.to_column_value())
     }
 
     /// `aggregate >= v`.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn, count};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(index)] author: i64, score: f64, topic: Option<String> }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-hge-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for (author, score, topic) in [(1, 4.0, Some("Rust")), (1, 2.0, None), (2, 5.0, Some("rust"))] {
+    /// #     s.add(&mut Post { id: 0, author, score, topic: topic.map(String::from) })?;
+    /// # }
+    /// let g = s.query::<Post>().group_by(Post::author);
+    /// assert_eq!(g.having(count().ge(1u64)).aggregate(Post::author)?, [1, 2]);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn ge(self, v: impl ToColumn<T>) -> Having<M> {
         self.cmp(CmpOp::Ge, v.to_column_value())
     }
 }
 
 /// The columns of a group key: one column, or a tuple of columns.
+///
+/// ```
+/// # use serde::{Deserialize, Serialize};
+/// # use strata::{Database, Model, TextColumn, count};
+/// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// # struct Post { #[strata(primary_key)] id: i64, #[strata(index)] author: i64, score: f64, topic: Option<String> }
+/// # let dir = std::env::temp_dir().join(format!("strata-doc-gkey-{}-{:?}", std::process::id(), std::thread::current().id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// # let db = Database::open(dir.join("app.strata"))?;
+/// # let mut s = db.session()?;
+/// # for (author, score, topic) in [(1, 4.0, Some("Rust")), (1, 2.0, None), (2, 5.0, Some("rust"))] {
+/// #     s.add(&mut Post { id: 0, author, score, topic: topic.map(String::from) })?;
+/// # }
+/// let pairs = s
+///     .query::<Post>()
+///     .group_by((Post::author, Post::topic))
+///     .aggregate((Post::author, Post::topic, count()))?;
+/// assert_eq!(pairs[0], (1, None, 1));
+/// assert_eq!(pairs.len(), 3);
+/// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), strata::Error>(())
+/// ```
 pub trait GroupKey<M> {
     /// Their indexes.
     fn columns(&self) -> Vec<usize>;
@@ -315,6 +646,25 @@ group_key_tuple!(A a, B b, C c, D d);
 
 /// A select list of [`Grouped::aggregate`]: a key column, an [`Agg`], or
 /// a tuple of up to six of them, each giving its Rust type.
+///
+/// ```
+/// # use serde::{Deserialize, Serialize};
+/// # use strata::{Database, Model, TextColumn, count};
+/// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// # struct Post { #[strata(primary_key)] id: i64, #[strata(index)] author: i64, score: f64, topic: Option<String> }
+/// # let dir = std::env::temp_dir().join(format!("strata-doc-aggtrait-{}-{:?}", std::process::id(), std::thread::current().id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// # let db = Database::open(dir.join("app.strata"))?;
+/// # let mut s = db.session()?;
+/// # for (author, score, topic) in [(1, 4.0, Some("Rust")), (1, 2.0, None), (2, 5.0, Some("rust"))] {
+/// #     s.add(&mut Post { id: 0, author, score, topic: topic.map(String::from) })?;
+/// # }
+/// let (n, total, lowest): (u64, Option<f64>, Option<f64>) =
+///     s.query::<Post>().aggregate((count(), Post::score.sum(), Post::score.min()))?;
+/// assert_eq!((n, total, lowest), (3, Some(11.0), Some(2.0)));
+/// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), strata::Error>(())
+/// ```
 pub trait Aggregate<M> {
     /// One result row.
     type Out;
@@ -369,6 +719,25 @@ aggregate_tuple!(A a, B b, C c, D d, E e, F f);
 
 /// A query's rows grouped by key columns, from
 /// [`Query::group_by`](super::Query::group_by).
+///
+/// ```
+/// # use serde::{Deserialize, Serialize};
+/// # use strata::{Database, Model, TextColumn, count};
+/// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// # struct Post { #[strata(primary_key)] id: i64, #[strata(index)] author: i64, score: f64, topic: Option<String> }
+/// # let dir = std::env::temp_dir().join(format!("strata-doc-grouped-{}-{:?}", std::process::id(), std::thread::current().id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// # let db = Database::open(dir.join("app.strata"))?;
+/// # let mut s = db.session()?;
+/// # for (author, score, topic) in [(1, 4.0, Some("Rust")), (1, 2.0, None), (2, 5.0, Some("rust"))] {
+/// #     s.add(&mut Post { id: 0, author, score, topic: topic.map(String::from) })?;
+/// # }
+/// let by_author = s.query::<Post>().group_by(Post::author);
+/// assert_eq!(by_author.aggregate((Post::author, count()))?, [(1, 2), (2, 1)]);
+/// assert_eq!(by_author.explain(&(Post::author, count())), "scan index on author only");
+/// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), strata::Error>(())
+/// ```
 pub struct Grouped<'q, M> {
     session: &'q Session,
     core: Core<M>,
@@ -387,6 +756,24 @@ impl<'q, M: Model> Grouped<'q, M> {
     }
 
     /// Keeps the groups passing `test` (and every earlier one).
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn, count};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(index)] author: i64, score: f64, topic: Option<String> }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-ghaving-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for (author, score, topic) in [(1, 4.0, Some("Rust")), (1, 2.0, None), (2, 5.0, Some("rust"))] {
+    /// #     s.add(&mut Post { id: 0, author, score, topic: topic.map(String::from) })?;
+    /// # }
+    /// let one = s.query::<Post>().group_by(Post::author).having(count().eq(1u64)).aggregate(Post::author)?;
+    /// assert_eq!(one, [2]);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn having(mut self, test: Having<M>) -> Self {
         self.having = Some(match self.having.take() {
             None => test.pred,
@@ -397,6 +784,28 @@ impl<'q, M: Model> Grouped<'q, M> {
 
     /// One result row per group (of those `having` keeps), in the order
     /// of the group keys; see the module documentation.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn, count};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(index)] author: i64, score: f64, topic: Option<String> }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-gagg-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for (author, score, topic) in [(1, 4.0, Some("Rust")), (1, 2.0, None), (2, 5.0, Some("rust"))] {
+    /// #     s.add(&mut Post { id: 0, author, score, topic: topic.map(String::from) })?;
+    /// # }
+    /// let rows = s
+    ///     .query::<Post>()
+    ///     .filter(Post::score.gt(1.0))
+    ///     .group_by(Post::author)
+    ///     .aggregate((Post::author, count(), Post::score.max()))?;
+    /// assert_eq!(rows, [(1, 2, Some(4.0)), (2, 1, Some(5.0))]);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn aggregate<A: Aggregate<M>>(&self, select: A) -> Result<Vec<A::Out>> {
         self.aggregate_all(select)
     }
@@ -404,6 +813,27 @@ impl<'q, M: Model> Grouped<'q, M> {
     /// How the groups are read: `scan index on <column> only` when the
     /// key's index alone answers, else the query's plan (whose `sort`
     /// here means the groups are gathered in a map).
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn, count};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(index)] author: i64, score: f64, topic: Option<String> }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-gexplain-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for (author, score, topic) in [(1, 4.0, Some("Rust")), (1, 2.0, None), (2, 5.0, Some("rust"))] {
+    /// #     s.add(&mut Post { id: 0, author, score, topic: topic.map(String::from) })?;
+    /// # }
+    /// let g = s.query::<Post>().group_by(Post::author);
+    /// // Only the key and count(): the index on the key answers alone.
+    /// assert_eq!(g.explain(&(Post::author, count())), "scan index on author only");
+    /// // Another column: the rows stream in key order through that index.
+    /// assert_eq!(g.explain(&(Post::author, Post::score.avg())), "scan index on author");
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn explain(&self, select: &impl Aggregate<M>) -> String {
         let mut kinds = Vec::new();
         select.kinds(&mut kinds);
