@@ -651,6 +651,36 @@ fn orm_table(r: &Results, ctx: &Context) -> String {
             Kind::Rate,
             false,
         ),
+        row(
+            format!(
+                "posts per author: group by with count and avg over {} posts (queries/s)",
+                thousands(p.posts)
+            ),
+            "group_by_author",
+            Kind::Rate,
+            false,
+        ),
+        row(
+            "join with a filter on the parent: a person's addresses (queries/s)",
+            "join_parent_filter",
+            Kind::Rate,
+            false,
+        ),
+        row(
+            format!(
+                "case-insensitive search: usernames containing a string, scanning {} (queries/s)",
+                thousands(p.users)
+            ),
+            "icontains_search",
+            Kind::Rate,
+            false,
+        ),
+        row(
+            "a page of 20 users by username, with the total (pages/s)",
+            "paginate_users",
+            Kind::Rate,
+            false,
+        ),
         row("peak RSS (MiB)", "rss_kb", Kind::Rss, false),
     ];
     let sides: Vec<&str> = ORM_SIDES

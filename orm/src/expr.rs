@@ -170,12 +170,86 @@ pub trait TextColumn<M> {
     /// ```
     fn ilike(self, pattern: &str) -> Expr<M>;
     /// `column ILIKE pattern ESCAPE escape`.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct User { #[strata(primary_key)] id: i64, name: String }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-ilikeesc-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for name in ["Ann", "bob", "Émile", "a_b%"] {
+    /// #     s.add(&mut User { id: 0, name: name.into() })?;
+    /// # }
+    /// # let names = |q: strata::Query<'_, User>| -> strata::Result<Vec<String>> { q.values(User::name) };
+    /// // `\_` and `\%` match the characters themselves.
+    /// assert_eq!(names(s.query::<User>().filter(User::name.ilike_escape("A\\_B\\%", '\\')))?, ["a_b%"]);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     fn ilike_escape(self, pattern: &str, escape: char) -> Expr<M>;
     /// The column starts with `prefix`, ignoring case.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct User { #[strata(primary_key)] id: i64, name: String }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-istarts-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for name in ["Ann", "bob", "Émile", "a_b%"] {
+    /// #     s.add(&mut User { id: 0, name: name.into() })?;
+    /// # }
+    /// # let names = |q: strata::Query<'_, User>| -> strata::Result<Vec<String>> { q.values(User::name) };
+    /// assert_eq!(names(s.query::<User>().filter(User::name.istarts_with("a")))?, ["Ann", "a_b%"]);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     fn istarts_with(self, prefix: &str) -> Expr<M>;
     /// The column ends with `suffix`, ignoring case.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct User { #[strata(primary_key)] id: i64, name: String }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-iends-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for name in ["Ann", "bob", "Émile", "a_b%"] {
+    /// #     s.add(&mut User { id: 0, name: name.into() })?;
+    /// # }
+    /// # let names = |q: strata::Query<'_, User>| -> strata::Result<Vec<String>> { q.values(User::name) };
+    /// assert_eq!(names(s.query::<User>().filter(User::name.iends_with("OB")))?, ["bob"]);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     fn iends_with(self, suffix: &str) -> Expr<M>;
     /// The column contains `needle`, ignoring case.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct User { #[strata(primary_key)] id: i64, name: String }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-icont-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for name in ["Ann", "bob", "Émile", "a_b%"] {
+    /// #     s.add(&mut User { id: 0, name: name.into() })?;
+    /// # }
+    /// # let names = |q: strata::Query<'_, User>| -> strata::Result<Vec<String>> { q.values(User::name) };
+    /// // Case folds beyond ASCII too.
+    /// assert_eq!(names(s.query::<User>().filter(User::name.icontains("émi")))?, ["Émile"]);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     fn icontains(self, needle: &str) -> Expr<M>;
     /// `lower(column)`, to compare or order by.
     ///
@@ -190,6 +264,24 @@ pub trait TextColumn<M> {
     /// ```
     fn lower(self) -> Folded<M>;
     /// `upper(column)`, to compare or order by.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct User { #[strata(primary_key)] id: i64, name: String }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-upper-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for name in ["Ann", "bob", "Émile", "a_b%"] {
+    /// #     s.add(&mut User { id: 0, name: name.into() })?;
+    /// # }
+    /// # let names = |q: strata::Query<'_, User>| -> strata::Result<Vec<String>> { q.values(User::name) };
+    /// assert_eq!(names(s.query::<User>().filter(User::name.upper().eq("BOB")))?, ["bob"]);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     fn upper(self) -> Folded<M>;
 }
 
@@ -268,6 +360,25 @@ text_column!(Option<String>);
 /// [`TextColumn::lower`] and [`TextColumn::upper`]: compared with text, or
 /// ordered by. The planner reads the whole table for its tests (no index
 /// holds folded text), and sorts in memory for its orderings.
+///
+/// ```
+/// # use serde::{Deserialize, Serialize};
+/// # use strata::{Database, Model, TextColumn};
+/// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// # struct User { #[strata(primary_key)] id: i64, name: String }
+/// # let dir = std::env::temp_dir().join(format!("strata-doc-folded-{}-{:?}", std::process::id(), std::thread::current().id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// # let db = Database::open(dir.join("app.strata"))?;
+/// # let mut s = db.session()?;
+/// # for name in ["Ann", "bob", "Émile", "a_b%"] {
+/// #     s.add(&mut User { id: 0, name: name.into() })?;
+/// # }
+/// # let names = |q: strata::Query<'_, User>| -> strata::Result<Vec<String>> { q.values(User::name) };
+/// let sorted = names(s.query::<User>().order_by(User::name.lower()))?;
+/// assert_eq!(sorted, ["a_b%", "Ann", "bob", "Émile"]);
+/// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), strata::Error>(())
+/// ```
 pub struct Folded<M> {
     column: usize,
     fold: Fold,
@@ -306,53 +417,233 @@ impl<M> Folded<M> {
     }
 
     /// `f(column) = v`.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct User { #[strata(primary_key)] id: i64, name: String }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-feq-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for name in ["Ann", "bob", "Émile", "a_b%"] {
+    /// #     s.add(&mut User { id: 0, name: name.into() })?;
+    /// # }
+    /// # let names = |q: strata::Query<'_, User>| -> strata::Result<Vec<String>> { q.values(User::name) };
+    /// assert_eq!(names(s.query::<User>().filter(User::name.lower().eq("ann")))?, ["Ann"]);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn eq(self, v: &str) -> Expr<M> {
         self.cmp(CmpOp::Eq, v)
     }
 
     /// `f(column) != v`.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct User { #[strata(primary_key)] id: i64, name: String }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-fne-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for name in ["Ann", "bob", "Émile", "a_b%"] {
+    /// #     s.add(&mut User { id: 0, name: name.into() })?;
+    /// # }
+    /// # let names = |q: strata::Query<'_, User>| -> strata::Result<Vec<String>> { q.values(User::name) };
+    /// assert_eq!(names(s.query::<User>().filter(User::name.lower().ne("ann")))?, ["bob", "Émile", "a_b%"]);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn ne(self, v: &str) -> Expr<M> {
         self.cmp(CmpOp::Ne, v)
     }
 
     /// `f(column) < v`.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct User { #[strata(primary_key)] id: i64, name: String }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-flt-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for name in ["Ann", "bob", "Émile", "a_b%"] {
+    /// #     s.add(&mut User { id: 0, name: name.into() })?;
+    /// # }
+    /// # let names = |q: strata::Query<'_, User>| -> strata::Result<Vec<String>> { q.values(User::name) };
+    /// assert_eq!(names(s.query::<User>().filter(User::name.lower().lt("b")))?, ["Ann", "a_b%"]);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn lt(self, v: &str) -> Expr<M> {
         self.cmp(CmpOp::Lt, v)
     }
 
     /// `f(column) <= v`.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct User { #[strata(primary_key)] id: i64, name: String }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-fle-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for name in ["Ann", "bob", "Émile", "a_b%"] {
+    /// #     s.add(&mut User { id: 0, name: name.into() })?;
+    /// # }
+    /// # let names = |q: strata::Query<'_, User>| -> strata::Result<Vec<String>> { q.values(User::name) };
+    /// assert_eq!(names(s.query::<User>().filter(User::name.lower().le("bob")))?, ["Ann", "bob", "a_b%"]);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn le(self, v: &str) -> Expr<M> {
         self.cmp(CmpOp::Le, v)
     }
 
     /// `f(column) > v`.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct User { #[strata(primary_key)] id: i64, name: String }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-fgt-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for name in ["Ann", "bob", "Émile", "a_b%"] {
+    /// #     s.add(&mut User { id: 0, name: name.into() })?;
+    /// # }
+    /// # let names = |q: strata::Query<'_, User>| -> strata::Result<Vec<String>> { q.values(User::name) };
+    /// assert_eq!(names(s.query::<User>().filter(User::name.lower().gt("bob")))?, ["Émile"]);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn gt(self, v: &str) -> Expr<M> {
         self.cmp(CmpOp::Gt, v)
     }
 
     /// `f(column) >= v`.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct User { #[strata(primary_key)] id: i64, name: String }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-fge-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for name in ["Ann", "bob", "Émile", "a_b%"] {
+    /// #     s.add(&mut User { id: 0, name: name.into() })?;
+    /// # }
+    /// # let names = |q: strata::Query<'_, User>| -> strata::Result<Vec<String>> { q.values(User::name) };
+    /// assert_eq!(names(s.query::<User>().filter(User::name.lower().ge("bob")))?, ["bob", "Émile"]);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn ge(self, v: &str) -> Expr<M> {
         self.cmp(CmpOp::Ge, v)
     }
 
     /// `f(column) IN (values)`.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct User { #[strata(primary_key)] id: i64, name: String }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-fin-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for name in ["Ann", "bob", "Émile", "a_b%"] {
+    /// #     s.add(&mut User { id: 0, name: name.into() })?;
+    /// # }
+    /// # let names = |q: strata::Query<'_, User>| -> strata::Result<Vec<String>> { q.values(User::name) };
+    /// assert_eq!(names(s.query::<User>().filter(User::name.lower().in_(["ann", "bob"])))?, ["Ann", "bob"]);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn in_<'v>(self, values: impl IntoIterator<Item = &'v str>) -> Expr<M> {
         let vs = values.into_iter().map(|v| Value::Text(v.to_string()));
         self.wrap(Pred::In(self.column, vs.collect()))
     }
 
     /// `f(column) LIKE pattern` (case-sensitive on the mapped text).
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct User { #[strata(primary_key)] id: i64, name: String }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-flike-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for name in ["Ann", "bob", "Émile", "a_b%"] {
+    /// #     s.add(&mut User { id: 0, name: name.into() })?;
+    /// # }
+    /// # let names = |q: strata::Query<'_, User>| -> strata::Result<Vec<String>> { q.values(User::name) };
+    /// assert_eq!(names(s.query::<User>().filter(User::name.upper().like("A%")))?, ["Ann", "a_b%"]);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn like(self, pattern: &str) -> Expr<M> {
         let like = TextOp::Like(Like::new(pattern, None));
         self.wrap(Pred::Text(self.column, like, String::new()))
     }
 
     /// Ascending order on `f(column)`.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct User { #[strata(primary_key)] id: i64, name: String }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-fasc-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for name in ["Ann", "bob", "Émile", "a_b%"] {
+    /// #     s.add(&mut User { id: 0, name: name.into() })?;
+    /// # }
+    /// # let names = |q: strata::Query<'_, User>| -> strata::Result<Vec<String>> { q.values(User::name) };
+    /// assert_eq!(names(s.query::<User>().order_by(User::name.upper().asc()))?, ["Ann", "a_b%", "bob", "Émile"]);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn asc(self) -> Order<M> {
         Order::new(self.column, false, self.fold)
     }
 
     /// Descending order on `f(column)`.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct User { #[strata(primary_key)] id: i64, name: String }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-fdesc-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # for name in ["Ann", "bob", "Émile", "a_b%"] {
+    /// #     s.add(&mut User { id: 0, name: name.into() })?;
+    /// # }
+    /// # let names = |q: strata::Query<'_, User>| -> strata::Result<Vec<String>> { q.values(User::name) };
+    /// assert_eq!(names(s.query::<User>().order_by(User::name.lower().desc()))?, ["Émile", "bob", "Ann", "a_b%"]);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn desc(self) -> Order<M> {
         Order::new(self.column, true, self.fold)
     }
@@ -456,7 +747,7 @@ impl Pred {
                 ValueRef::Text(t) => Some(match op {
                     TextOp::StartsWith => t.starts_with(s.as_str()),
                     TextOp::EndsWith => t.ends_with(s.as_str()),
-                    TextOp::Contains => t.contains(s.as_str()),
+                    TextOp::Contains => contains(t, s),
                     TextOp::Like(like) => like.matches(t),
                 }),
                 _ => None,
@@ -556,6 +847,21 @@ impl Pred {
             Pred::True => Vec::new(),
             p => vec![p],
         }
+    }
+}
+
+/// Whether `hay` contains `needle`: a plain search for the short text of
+/// rows (the standard searcher's set-up costs more than it saves there).
+fn contains(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    match n.split_first() {
+        None => true,
+        Some(_) if h.len() > 256 => hay.contains(needle),
+        Some((&first, rest)) => h
+            .iter()
+            .enumerate()
+            .take((h.len() + 1).saturating_sub(n.len()))
+            .any(|(i, &b)| b == first && h[i + 1..i + n.len()] == *rest),
     }
 }
 

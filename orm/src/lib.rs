@@ -47,7 +47,52 @@
 //! `has_one(...)` with the same keys, and
 //! `many_to_many(tags = Tag, through = "page_tags", backref = pages)`.
 //! On fields: `primary_key` (an integer key of 0 is assigned on `add`),
-//! `unique`, `index`, `max_len = N`, `foreign_key = Model`.
+//! `unique`, `index`, `max_len = N`, `foreign_key = Model`,
+//! `default = <expr>` or `default_fn = path` (the model then implements
+//! `Default` with them), `created_at` and `updated_at` (on a date and
+//! time: set to the current time on `add`, and on `add` and `update`).
+//!
+//! COLUMN TYPES
+//!
+//! A field is a [`ColumnValue`] or an `Option` of one: the integers
+//! (`i128` and `u128` too), `f32`, `f64`, `bool`, `String`, `Vec<u8>`;
+//! behind features, chrono's `DateTime<Utc>`, `NaiveDateTime` and
+//! `NaiveDate` (`chrono`), `uuid::Uuid` (`uuid`), `rust_decimal::Decimal`
+//! (`decimal`), `serde_json::Value` with `#[serde(with = "strata::json")]`
+//! (`json`); unit enums and newtypes with `#[derive(Column)]`; any type
+//! that implements [`ColumnValue`]. Type aliases work.
+//!
+//! ```
+//! use serde::{Deserialize, Serialize};
+//! use strata::{Column, Model};
+//!
+//! #[derive(Column, Clone, Copy, Debug, PartialEq, Default)]
+//! enum Status {
+//!     #[default]
+//!     Draft,
+//!     Published,
+//! }
+//!
+//! #[derive(Column, Clone, Copy, Debug, PartialEq, Default)]
+//! struct AuthorId(i64);
+//!
+//! #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+//! struct Post {
+//!     #[strata(primary_key)]
+//!     id: i64,
+//!     #[strata(index)]
+//!     author: AuthorId,
+//!     #[strata(index, default = Status::Draft)]
+//!     status: Status,
+//!     #[strata(default = "untitled")]
+//!     title: String,
+//! }
+//!
+//! let p = Post { author: AuthorId(7), ..Default::default() };
+//! assert_eq!((p.status, p.title.as_str()), (Status::Draft, "untitled"));
+//! let published = Post::status.eq(Status::Published);
+//! # let _ = published;
+//! ```
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]

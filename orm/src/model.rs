@@ -48,11 +48,34 @@ pub struct ColumnDef {
 }
 
 /// A column's default value, computed when asked.
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use strata::{Model, Value};
+///
+/// #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// struct Item {
+///     #[strata(primary_key)]
+///     id: i64,
+///     #[strata(default = 7)]
+///     level: i64,
+/// }
+///
+/// let level = Item::COLUMNS[1].default.expect("a default");
+/// assert_eq!(level.value(), Value::Int(7));
+/// assert_eq!(Item::default().level, 7);
+/// ```
 #[derive(Clone, Copy)]
 pub struct DefaultValue(pub fn() -> Value);
 
 impl DefaultValue {
     /// The value.
+    ///
+    /// ```
+    /// use strata::{DefaultValue, Value};
+    /// let d = DefaultValue(|| Value::Text("untitled".into()));
+    /// assert_eq!(d.value(), Value::Text("untitled".into()));
+    /// ```
     pub fn value(&self) -> Value {
         (self.0)()
     }
@@ -73,6 +96,27 @@ impl std::fmt::Debug for DefaultValue {
 }
 
 /// An automatic timestamp of a date-and-time column.
+///
+/// ```
+/// # #[cfg(feature = "chrono")] {
+/// use chrono::{DateTime, Utc};
+/// use serde::{Deserialize, Serialize};
+/// use strata::{Model, Stamp};
+///
+/// #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// struct Post {
+///     #[strata(primary_key)]
+///     id: i64,
+///     #[strata(created_at)]
+///     created: DateTime<Utc>,
+///     #[strata(updated_at)]
+///     updated: DateTime<Utc>,
+/// }
+///
+/// assert_eq!(Post::COLUMNS[1].stamp, Some(Stamp::Created));
+/// assert_eq!(Post::COLUMNS[2].stamp, Some(Stamp::Updated));
+/// # }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Stamp {
     /// `created_at`: set to the current time when the row is added.
@@ -122,12 +166,24 @@ impl ColumnDef {
     }
 
     /// Gives it a default.
+    ///
+    /// ```
+    /// use strata::{ColumnDef, Value};
+    /// let level = ColumnDef::of::<i64>("level").default(|| Value::Int(7));
+    /// assert_eq!(level.default.map(|d| d.value()), Some(Value::Int(7)));
+    /// ```
     pub const fn default(mut self, f: fn() -> Value) -> ColumnDef {
         self.default = Some(DefaultValue(f));
         self
     }
 
     /// Gives it an automatic timestamp.
+    ///
+    /// ```
+    /// use strata::{ColumnDef, Stamp};
+    /// let created = ColumnDef::of::<i64>("created").stamp(Stamp::Created);
+    /// assert_eq!(created.stamp, Some(Stamp::Created));
+    /// ```
     pub const fn stamp(mut self, stamp: Stamp) -> ColumnDef {
         self.stamp = Some(stamp);
         self

@@ -492,11 +492,61 @@ impl<P: Model, C: Model> HasMany<P, C> {
     /// The rows with at least one child matching `filter`: SQLAlchemy's
     /// `Person.addresses.any(Address.email.endswith('.org'))`, an
     /// `EXISTS` (never unknown).
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # #[strata(has_many(posts = Post, fk = author_id, backref = author))]
+    /// # struct User { #[strata(primary_key)] id: i64, #[strata(unique)] username: String }
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(foreign_key = User)] author_id: i64, title: String }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-any-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # let mut ann = User { id: 0, username: "Ann".into() };
+    /// # let mut bob = User { id: 0, username: "bob".into() };
+    /// # s.add(&mut ann)?;
+    /// # s.add(&mut bob)?;
+    /// # for (author_id, title) in [(ann.id, "Hello"), (ann.id, "Again"), (bob.id, "hello there")] {
+    /// #     s.add(&mut Post { id: 0, author_id, title: title.into() })?;
+    /// # }
+    /// let greeters = s.query::<User>().filter(User::posts.any(Post::title.istarts_with("hello"))).all()?;
+    /// assert_eq!(greeters.len(), 2);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn any(&self, filter: Expr<C>) -> Expr<P> {
         exists(P::PRIMARY_KEY, self.fk, filter)
     }
 
     /// The rows with no child matching `filter`: `~Person.addresses.any(...)`.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # #[strata(has_many(posts = Post, fk = author_id, backref = author))]
+    /// # struct User { #[strata(primary_key)] id: i64, #[strata(unique)] username: String }
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(foreign_key = User)] author_id: i64, title: String }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-none-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # let mut ann = User { id: 0, username: "Ann".into() };
+    /// # let mut bob = User { id: 0, username: "bob".into() };
+    /// # s.add(&mut ann)?;
+    /// # s.add(&mut bob)?;
+    /// # for (author_id, title) in [(ann.id, "Hello"), (ann.id, "Again"), (bob.id, "hello there")] {
+    /// #     s.add(&mut Post { id: 0, author_id, title: title.into() })?;
+    /// # }
+    /// let quiet = s.query::<User>().filter(User::posts.none(Post::title.eq("Again"))).all()?;
+    /// assert_eq!(quiet, [bob.clone()]);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn none(&self, filter: Expr<C>) -> Expr<P> {
         self.any(filter).not()
     }
@@ -505,6 +555,30 @@ impl<P: Model, C: Model> HasMany<P, C> {
 impl<P: Model, C: Model> HasOne<P, C> {
     /// The rows whose child matches `filter`: SQLAlchemy's
     /// `User.profile.has(...)`.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # #[strata(has_one(profile = Profile, fk = user_id, backref = user))]
+    /// # struct User { #[strata(primary_key)] id: i64, name: String }
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Profile { #[strata(primary_key)] id: i64, #[strata(foreign_key = User, unique)] user_id: i64, city: String }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-hasone-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// let mut s = db.session()?;
+    /// let mut ann = User { id: 0, name: "ann".into() };
+    /// let mut bob = User { id: 0, name: "bob".into() };
+    /// s.add(&mut ann)?;
+    /// s.add(&mut bob)?;
+    /// s.add(&mut Profile { id: 0, user_id: ann.id, city: "Oslo".into() })?;
+    /// let in_oslo = s.query::<User>().filter(User::profile.has(Profile::city.eq("Oslo"))).all()?;
+    /// assert_eq!(in_oslo, [ann]);
+    /// # drop(s);
+    /// # drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn has(&self, filter: Expr<C>) -> Expr<P> {
         self.many.any(filter)
     }

@@ -21,6 +21,13 @@
 //! which a `Decimal` cannot be read back from bincode (it asks serde for
 //! `deserialize_any`); cargo unifies features, so the program's other
 //! uses of `Decimal` then read it from strings too.
+//!
+//! Each impl is `#[diagnostic::do_not_recommend]`: the compiler's list of
+//! the types that are columns, in the error on a field that is not one,
+//! then reads the same whatever features cargo turned on (the note of
+//! `ColumnValue`'s error names the features instead), so the compile-fail
+//! tests pass alone and in the workspace, where the test suites turn on
+//! every feature.
 
 #[cfg(any(
     feature = "chrono",
@@ -38,6 +45,7 @@ mod chrono_types {
     /// Days from 0001-01-01 (chrono's `num_days_from_ce` 1) to 1970-01-01.
     const EPOCH_FROM_CE: i32 = 719_163;
 
+    #[diagnostic::do_not_recommend]
     impl ColumnValue for DateTime<Utc> {
         const KIND: ColumnKind = ColumnKind::DateTime;
         const TYPE_NAME: &'static str = "DateTime<Utc>";
@@ -54,6 +62,7 @@ mod chrono_types {
         }
     }
 
+    #[diagnostic::do_not_recommend]
     impl ColumnValue for NaiveDateTime {
         const KIND: ColumnKind = ColumnKind::DateTime;
         const TYPE_NAME: &'static str = "NaiveDateTime";
@@ -73,6 +82,7 @@ mod chrono_types {
         }
     }
 
+    #[diagnostic::do_not_recommend]
     impl ColumnValue for NaiveDate {
         const KIND: ColumnKind = ColumnKind::Date;
         const TYPE_NAME: &'static str = "NaiveDate";
@@ -94,6 +104,7 @@ mod chrono_types {
 }
 
 #[cfg(feature = "uuid")]
+#[diagnostic::do_not_recommend]
 impl ColumnValue for uuid::Uuid {
     const KIND: ColumnKind = ColumnKind::Bytes;
     const TYPE_NAME: &'static str = "Uuid";
@@ -111,6 +122,7 @@ impl ColumnValue for uuid::Uuid {
 }
 
 #[cfg(feature = "decimal")]
+#[diagnostic::do_not_recommend]
 impl ColumnValue for rust_decimal::Decimal {
     const KIND: ColumnKind = ColumnKind::Decimal;
     const TYPE_NAME: &'static str = "Decimal";
@@ -134,6 +146,7 @@ impl ColumnValue for rust_decimal::Decimal {
 /// struct there is no text to borrow, so the value the model gives for it
 /// is null: a JSON column is never a key, indexed, or a join's order.
 #[cfg(feature = "json")]
+#[diagnostic::do_not_recommend]
 impl ColumnValue for serde_json::Value {
     const KIND: ColumnKind = ColumnKind::Text;
     const TYPE_NAME: &'static str = "serde_json::Value";

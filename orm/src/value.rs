@@ -288,6 +288,12 @@ pub enum ColumnKind {
 
 impl ColumnKind {
     /// Whether values of this kind are integers (an automatic key).
+    ///
+    /// ```
+    /// use strata::ColumnKind;
+    /// assert!(ColumnKind::Int.is_integer());
+    /// assert!(!ColumnKind::Text.is_integer());
+    /// ```
     pub const fn is_integer(self) -> bool {
         matches!(
             self,
@@ -438,6 +444,15 @@ impl<T: ColumnValue> ColumnType for Option<T> {
 /// A numeric column type, for `sum` and `avg`
 /// ([`Column::sum`](crate::Column::sum)): the sum of integers is an
 /// `i64`, of floats an `f64`.
+///
+/// ```
+/// use strata::Numeric;
+/// fn total<T: Numeric>() -> &'static str {
+///     std::any::type_name::<T::Sum>()
+/// }
+/// assert_eq!(total::<u8>(), "i64");
+/// assert_eq!(total::<Option<f32>>(), "f64");
+/// ```
 pub trait Numeric: ColumnType {
     /// The type of a sum of its values.
     type Sum: ColumnType;

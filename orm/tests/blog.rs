@@ -346,8 +346,19 @@ fn aggregates_with_group_by_and_having() {
     );
     assert_eq!(
         g.explain(&(Post::author_id, Post::score.avg())),
-        "scan index on author_id"
+        "scan whole table"
     );
+    let everything = g
+        .aggregate((Post::author_id, count(), Post::score.sum()))
+        .unwrap();
+    // A filter on the key reads through the key's index, in key order.
+    let filtered = s
+        .query::<Post>()
+        .filter(Post::author_id.ge(1))
+        .group_by(Post::author_id);
+    let select = (Post::author_id, count(), Post::score.sum());
+    assert_eq!(filtered.explain(&select), "scan index on author_id");
+    assert_eq!(filtered.aggregate(select).unwrap(), everything);
     let by_title = s
         .query::<Post>()
         .group_by(Post::title)

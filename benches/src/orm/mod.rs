@@ -9,7 +9,15 @@
 //! 4. count the users whose email ends with a domain (no index helps: a
 //!    scan of the table on every side);
 //! 5. students with `gpa > 3.5` (a range of the gpa index);
-//! 6. every person (1,000) with their addresses, loaded eagerly in one call.
+//! 6. every person (1,000) with their addresses, loaded eagerly in one call;
+//! 7. posts per author: `group by author_id` with `count` and `avg(views)`
+//!    over 100,000 posts by 1,000 authors;
+//! 8. a join with a filter on the parent: the addresses of the person with
+//!    a given name, as `(Address, Person)` pairs;
+//! 9. a case-insensitive search: the count of users whose username
+//!    contains a string, in any case (a scan on every side);
+//! 10. a page of a paginated listing: page `n` of 20 users by username,
+//!     with the total, as Flask-SQLAlchemy's `paginate()` gives it.
 //!
 //! Lookups run [`LOOKUPS_PER_TXN`] to a read transaction, as the key-value
 //! reads do. Every side reports what it found (`check.*`), and the parent
@@ -25,8 +33,35 @@ pub mod strata_orm;
 
 use crate::rng::{Rng, mix};
 use crate::{Out, Result, fail};
+use serde::{Deserialize, Serialize};
 use std::time::Instant;
+use strata::Model;
 use strata_tests::models::{Address, Person, Student, User};
+
+/// A blog post: what the group-by counts and averages.
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[strata(table = "posts")]
+pub struct Post {
+    /// The primary key, assigned on insert.
+    #[strata(primary_key)]
+    pub id: i64,
+    /// The author's number (1 to [`AUTHORS`]), indexed.
+    #[strata(index)]
+    pub author_id: i64,
+    /// Views, 0 to 999.
+    pub views: i64,
+    /// The title.
+    pub title: String,
+}
+
+/// Authors of the posts.
+pub const AUTHORS: u64 = 1_000;
+/// Users per page of the paginated listing.
+pub const PER_PAGE: usize = 20;
+/// The needle of the case-insensitive search (usernames are lowercase
+/// hex).
+pub const NEEDLE: &str = "ABC";
+const POST_SEED: u64 = 0x0E_0004;
 
 /// Lookups served by one read transaction.
 pub const LOOKUPS_PER_TXN: usize = 1_000;
@@ -60,6 +95,16 @@ pub struct OrmParams {
     pub persons: u64,
     /// Runs of the eager-loading query.
     pub eager_queries: u64,
+    /// Posts inserted.
+    pub posts: u64,
+    /// Runs of the group-by query.
+    pub group_queries: u64,
+    /// Runs of the join.
+    pub join_queries: u64,
+    /// Runs of the case-insensitive search.
+    pub search_queries: u64,
+    /// Pages read of the paginated listing.
+    pub pages: u64,
 }
 
 impl OrmParams {
@@ -74,6 +119,11 @@ impl OrmParams {
                 gpa_queries: 2,
                 persons: 100,
                 eager_queries: 2,
+                posts: 2_000,
+                group_queries: 2,
+                join_queries: 20,
+                search_queries: 2,
+                pages: 20,
             }
         } else {
             OrmParams {
@@ -84,6 +134,11 @@ impl OrmParams {
                 gpa_queries: 10,
                 persons: 1_000,
                 eager_queries: 20,
+                posts: 100_000,
+                group_queries: 10,
+                join_queries: 1_000,
+                search_queries: 10,
+                pages: 1_000,
             }
         }
     }
@@ -124,6 +179,17 @@ pub fn person(i: u64) -> (Person, Vec<Address>) {
         })
         .collect();
     (p, addresses)
+}
+
+/// Post number `i` (from 1), not yet inserted.
+pub fn post(i: u64) -> Post {
+    let h = mix(i ^ POST_SEED);
+    Post {
+        id: 0,
+        author_id: (h % AUTHORS) as i64 + 1,
+        views: ((h >> 20) % 1000) as i64,
+        title: format!("post {i}"),
+    }
 }
 
 /// What a query found: rows, items inside them, and a checksum.
@@ -187,6 +253,26 @@ pub trait Side {
     fn students_above(&mut self, bound: f64) -> Result<Check>;
     /// Reads every person with their addresses, in one call.
     fn persons_with_addresses(&mut self) -> Result<Check>;
+    /// Inserts `posts` in one transaction, setting their ids.
+    fn insert_posts(&mut self, posts: &mut [Post]) -> Result<()>;
+    /// Per author: the number of posts and their average views.
+    fn posts_per_author(&mut self) -> Result<Check>;
+    /// The addresses of the persons named `name`, each with its person.
+    fn addresses_of_named(&mut self, name: &str) -> Result<Check>;
+    /// Counts the users whose username contains `needle`, ignoring case.
+    fn count_username_icontains(&mut self, needle: &str) -> Result<u64>;
+    /// Page `page` (from 1) of [`PER_PAGE`] users by username, and the
+    /// total: rows and ids in `Check`, the total in `items`.
+    fn users_page(&mut self, page: usize) -> Result<Check>;
+}
+
+/// Counts one group of the group-by: its key, its count, its average.
+pub fn group(c: &mut Check, author: i64, count: u64, avg: Option<f64>) {
+    c.row(author);
+    c.items += count;
+    c.sum = c
+        .sum
+        .wrapping_add((avg.unwrap_or(-1.0) * 1000.0).round() as i64 as u64);
 }
 
 /// Inserts rows `1..=count` made by `make`, [`ROWS_PER_TXN`] a transaction.
@@ -311,5 +397,67 @@ pub fn run(side: &mut dyn Side, p: OrmParams, out: &mut Out) -> Result<()> {
     }
     out.rate("eager_persons", p.eager_queries, t.elapsed());
     out.put("check.eager_persons", check);
+
+    // 7. Posts per author.
+    let t = Instant::now();
+    insert_all(p.posts, post, |b| side.insert_posts(b))?;
+    out.rate("insert_posts", p.posts, t.elapsed());
+    let t = Instant::now();
+    let mut check = Check::default();
+    for _ in 0..p.group_queries {
+        check = side.posts_per_author()?;
+        if check.items != p.posts {
+            fail!("the groups count {} posts of {}", check.items, p.posts);
+        }
+    }
+    out.rate("group_by_author", p.group_queries, t.elapsed());
+    out.put("check.group_by_author", check);
+
+    // 8. A join with a filter on the parent.
+    let t = Instant::now();
+    let mut check = Check::default();
+    for q in 0..p.join_queries {
+        let name = format!("person{}", rng.below(p.persons) + 1);
+        let c = side.addresses_of_named(&name)?;
+        if c.rows != ADDRESSES_PER_PERSON {
+            fail!("join {q}: {} addresses of {name}", c.rows);
+        }
+        check.add(c);
+    }
+    out.rate("join_parent_filter", p.join_queries, t.elapsed());
+    out.put("check.join_parent_filter", check);
+
+    // 9. A case-insensitive search.
+    let expected = (1..=p.users)
+        .filter(|&i| {
+            user(i)
+                .username
+                .to_lowercase()
+                .contains(&NEEDLE.to_lowercase())
+        })
+        .count() as u64;
+    let t = Instant::now();
+    for _ in 0..p.search_queries {
+        let n = side.count_username_icontains(NEEDLE)?;
+        if n != expected {
+            fail!("found {n} usernames containing {NEEDLE}, expected {expected}");
+        }
+    }
+    out.rate("icontains_search", p.search_queries, t.elapsed());
+    out.put("check.icontains_search", expected);
+
+    // 10. Pages of a listing: the first pages, as a listing is read.
+    let t = Instant::now();
+    let mut check = Check::default();
+    for q in 0..p.pages {
+        let page = (q % 50) as usize + 1;
+        let c = side.users_page(page)?;
+        if c.rows != PER_PAGE as u64 || c.items != p.users {
+            fail!("page {page}: {} rows of {} users", c.rows, c.items);
+        }
+        check.add(c);
+    }
+    out.rate("paginate_users", p.pages, t.elapsed());
+    out.put("check.paginate_users", check);
     Ok(())
 }

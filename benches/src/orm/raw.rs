@@ -15,9 +15,12 @@
 //! | `person` | id | name |
 //! | `address` | id | person id, email |
 //! | `address_person` | person id, id | empty |
+//! | `posts` | id | author id (i64), views (i64), title |
+//! | `posts_author` | author id, id | empty |
 
-use super::{Check, Side};
+use super::{Check, PER_PAGE, Post, Side, group};
 use crate::{Result, fail};
+use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::path::Path;
 use strata_engine::{Database, Transaction};
@@ -31,6 +34,8 @@ const STUDENTS_GPA: &str = "students_gpa";
 const PERSON: &str = "person";
 const ADDRESS: &str = "address";
 const ADDRESS_PERSON: &str = "address_person";
+const POSTS: &str = "posts";
+const POSTS_AUTHOR: &str = "posts_author";
 
 fn id_key(id: i64) -> [u8; 8] {
     (id as u64).to_be_bytes()
@@ -101,6 +106,7 @@ pub struct StrataRaw {
     next_student: i64,
     next_person: i64,
     next_address: i64,
+    next_post: i64,
 }
 
 impl StrataRaw {
@@ -117,6 +123,8 @@ impl StrataRaw {
             PERSON,
             ADDRESS,
             ADDRESS_PERSON,
+            POSTS,
+            POSTS_AUTHOR,
         ] {
             tx.create_table(t)?;
         }
@@ -127,6 +135,7 @@ impl StrataRaw {
             next_student: 1,
             next_person: 1,
             next_address: 1,
+            next_post: 1,
         })
     }
 }
@@ -302,6 +311,113 @@ impl Side for StrataRaw {
         for (p, addresses) in &persons {
             c.person(p, addresses);
         }
+        Ok(c)
+    }
+
+    fn insert_posts(&mut self, posts: &mut [Post]) -> Result<()> {
+        let mut tx = self.db.begin()?;
+        for p in posts {
+            p.id = self.next_post;
+            self.next_post += 1;
+            let key = id_key(p.id);
+            let mut row = p.author_id.to_le_bytes().to_vec();
+            row.extend_from_slice(&p.views.to_le_bytes());
+            row.extend_from_slice(p.title.as_bytes());
+            tx.put(POSTS, &key, &row)?;
+            let mut ik = id_key(p.author_id).to_vec();
+            ik.extend_from_slice(&key);
+            tx.put(POSTS_AUTHOR, &ik, &[])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn posts_per_author(&mut self) -> Result<Check> {
+        let tx = self.db.begin_read()?;
+        let mut groups: BTreeMap<i64, (u64, i64)> = BTreeMap::new();
+        for item in tx.range(POSTS, ..)? {
+            let (_, row) = item?;
+            let author = i64::from_le_bytes(row.get(..8).ok_or("short post")?.try_into()?);
+            let views = i64::from_le_bytes(row.get(8..16).ok_or("short post")?.try_into()?);
+            let g = groups.entry(author).or_default();
+            g.0 += 1;
+            g.1 += views;
+        }
+        tx.commit()?;
+        let mut c = Check::default();
+        for (author, (n, sum)) in groups {
+            group(&mut c, author, n, Some(sum as f64 / n as f64));
+        }
+        Ok(c)
+    }
+
+    fn addresses_of_named(&mut self, name: &str) -> Result<Check> {
+        let tx = self.db.begin_read()?;
+        let mut c = Check::default();
+        let mut persons = Vec::new();
+        for item in tx.range(PERSON, ..)? {
+            let (k, v) = item?;
+            if v == name.as_bytes() {
+                persons.push(Person {
+                    id: id_of(&k)?,
+                    name: text(&v)?,
+                });
+            }
+        }
+        for p in &persons {
+            let lo = id_key(p.id);
+            let hi = id_key(p.id + 1);
+            for item in tx.range(ADDRESS_PERSON, &lo[..]..&hi[..])? {
+                let (ik, _) = item?;
+                let ak = &ik[8..];
+                let Some(row) = tx.get(ADDRESS, ak)? else {
+                    fail!("index entry without an address");
+                };
+                let a = decode_address(id_of(ak)?, &row)?;
+                c.row(a.id + p.id);
+            }
+        }
+        tx.commit()?;
+        Ok(c)
+    }
+
+    fn count_username_icontains(&mut self, needle: &str) -> Result<u64> {
+        let tx = self.db.begin_read()?;
+        let needle = needle.to_lowercase();
+        let mut n = 0;
+        for item in tx.range(USERS, ..)? {
+            let (_, row) = item?;
+            let email = user_email(&row)?;
+            let username = std::str::from_utf8(&row[2..row.len() - email.len()])?;
+            if username.to_lowercase().contains(&needle) {
+                n += 1;
+            }
+        }
+        tx.commit()?;
+        Ok(n)
+    }
+
+    fn users_page(&mut self, page: usize) -> Result<Check> {
+        let tx = self.db.begin_read()?;
+        let mut total = 0;
+        for item in tx.range(USERS, ..)? {
+            item?;
+            total += 1;
+        }
+        let mut c = Check::default();
+        for item in tx
+            .range(USERS_USERNAME, ..)?
+            .skip((page - 1) * PER_PAGE)
+            .take(PER_PAGE)
+        {
+            let (_, key) = item?;
+            let Some(row) = tx.get(USERS, &key)? else {
+                fail!("index entry without a user");
+            };
+            c.row(decode_user(id_of(&key)?, &row)?.id);
+        }
+        tx.commit()?;
+        c.items = total;
         Ok(c)
     }
 }

@@ -7,7 +7,7 @@
 //! ordered by person, as SQLAlchemy's `joinedload` issues it; the rows
 //! are grouped per person as they stream.
 
-use super::{Check, Side};
+use super::{Check, PER_PAGE, Post, Side, group};
 use crate::Result;
 use crate::engines::sqlite::{connect, path, read_txn, write_txn};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -41,7 +41,13 @@ impl SqliteOrm {
                  id INTEGER PRIMARY KEY,
                  email VARCHAR(120) NOT NULL,
                  person_id INTEGER NOT NULL REFERENCES person (id));
-             CREATE INDEX address_person_id ON address (person_id);",
+             CREATE INDEX address_person_id ON address (person_id);
+             CREATE TABLE posts (
+                 id INTEGER PRIMARY KEY,
+                 author_id INTEGER NOT NULL,
+                 views INTEGER NOT NULL,
+                 title TEXT NOT NULL);
+             CREATE INDEX posts_author_id ON posts (author_id);",
         )?;
         Ok(SqliteOrm { conn })
     }
@@ -190,5 +196,92 @@ impl Side for SqliteOrm {
             check.person(p, addresses);
         }
         Ok(check)
+    }
+
+    fn insert_posts(&mut self, posts: &mut [Post]) -> Result<()> {
+        write_txn(&self.conn, |c| {
+            let mut st = c.prepare_cached(
+                "INSERT INTO posts (author_id, views, title) VALUES (?1, ?2, ?3)",
+            )?;
+            for p in posts.iter_mut() {
+                st.execute(params![p.author_id, p.views, p.title])?;
+                p.id = c.last_insert_rowid();
+            }
+            Ok(())
+        })
+    }
+
+    fn posts_per_author(&mut self) -> Result<Check> {
+        read_txn(&self.conn, |c| {
+            let mut st = c.prepare_cached(
+                "SELECT author_id, count(*), avg(views) FROM posts GROUP BY author_id ORDER BY author_id",
+            )?;
+            let mut rows = st.query([])?;
+            let mut check = Check::default();
+            while let Some(r) = rows.next()? {
+                group(&mut check, r.get(0)?, r.get::<_, i64>(1)? as u64, r.get(2)?);
+            }
+            Ok(check)
+        })
+    }
+
+    fn addresses_of_named(&mut self, name: &str) -> Result<Check> {
+        read_txn(&self.conn, |c| {
+            let mut st = c.prepare_cached(
+                "SELECT a.id, a.email, a.person_id, p.id, p.name \
+                 FROM address a JOIN person p ON p.id = a.person_id WHERE p.name = ?1",
+            )?;
+            let pairs = st
+                .query_map([name], |r| {
+                    Ok((
+                        Address {
+                            id: r.get(0)?,
+                            email: r.get(1)?,
+                            person_id: r.get(2)?,
+                        },
+                        Person {
+                            id: r.get(3)?,
+                            name: r.get(4)?,
+                        },
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut check = Check::default();
+            for (a, p) in &pairs {
+                check.row(a.id + p.id);
+            }
+            Ok(check)
+        })
+    }
+
+    fn count_username_icontains(&mut self, needle: &str) -> Result<u64> {
+        // LIKE ignores the case of ASCII letters (case_sensitive_like off).
+        read_txn(&self.conn, |c| {
+            let n: i64 = c
+                .prepare_cached("SELECT count(*) FROM users WHERE username LIKE '%' || ?1 || '%'")?
+                .query_row([needle], |r| r.get(0))?;
+            Ok(n as u64)
+        })
+    }
+
+    fn users_page(&mut self, page: usize) -> Result<Check> {
+        read_txn(&self.conn, |c| {
+            let total: i64 = c
+                .prepare_cached("SELECT count(*) FROM users")?
+                .query_row([], |r| r.get(0))?;
+            let mut st = c.prepare_cached(
+                "SELECT id, username, email FROM users ORDER BY username LIMIT ?1 OFFSET ?2",
+            )?;
+            let offset = ((page - 1) * PER_PAGE) as i64;
+            let users = st
+                .query_map(params![PER_PAGE as i64, offset], user_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut check = Check::default();
+            for u in &users {
+                check.row(u.id);
+            }
+            check.items = total as u64;
+            Ok(check)
+        })
     }
 }

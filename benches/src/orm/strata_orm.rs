@@ -1,10 +1,10 @@
 //! The ORM side: Strata's ORM with `Durability::Full` and default options,
 //! or on an etcd cluster (`connect`; `examples/orm_etcd.rs` runs it).
 
-use super::{Check, Side};
+use super::{Check, PER_PAGE, Post, Side, group};
 use crate::Result;
 use std::path::Path;
-use strata::{Database, TextColumn};
+use strata::{Database, TextColumn, count};
 use strata_tests::models::{Address, Person, Student, User};
 
 /// Strata's ORM over a fresh database.
@@ -32,6 +32,7 @@ impl StrataOrm {
         db.register::<Student>()?;
         db.register::<Person>()?;
         db.register::<Address>()?;
+        db.register::<Post>()?;
         Ok(StrataOrm { db, per_session })
     }
 }
@@ -127,6 +128,68 @@ impl Side for StrataOrm {
         for (p, addresses) in &rows {
             c.person(p, addresses);
         }
+        Ok(c)
+    }
+
+    fn insert_posts(&mut self, posts: &mut [Post]) -> Result<()> {
+        let mut s = self.db.session()?;
+        s.add_all(posts)?;
+        s.commit()?;
+        Ok(())
+    }
+
+    fn posts_per_author(&mut self) -> Result<Check> {
+        let s = self.db.read_session()?;
+        let groups = s.query::<Post>().group_by(Post::author_id).aggregate((
+            Post::author_id,
+            count(),
+            Post::views.avg(),
+        ))?;
+        s.commit()?;
+        let mut c = Check::default();
+        for (author, n, avg) in groups {
+            group(&mut c, author, n, avg);
+        }
+        Ok(c)
+    }
+
+    fn addresses_of_named(&mut self, name: &str) -> Result<Check> {
+        let s = self.db.read_session()?;
+        let pairs = s
+            .query::<Address>()
+            .join(Address::person)
+            .filter(Person::name.eq(name))
+            .all()?;
+        s.commit()?;
+        let mut c = Check::default();
+        for (a, p) in &pairs {
+            c.row(a.id + p.id);
+        }
+        Ok(c)
+    }
+
+    fn count_username_icontains(&mut self, needle: &str) -> Result<u64> {
+        let s = self.db.read_session()?;
+        let n = s
+            .query::<User>()
+            .filter(User::username.icontains(needle))
+            .count()?;
+        s.commit()?;
+        Ok(n)
+    }
+
+    fn users_page(&mut self, page: usize) -> Result<Check> {
+        let s = self.db.read_session()?;
+        let p = s
+            .query::<User>()
+            .order_by(User::username)
+            .paginate(page, PER_PAGE)?;
+        s.commit()?;
+        let mut c = Check::default();
+        for u in &p.items {
+            c.row(u.id);
+        }
+        c.items = p.total;
         Ok(c)
     }
 }

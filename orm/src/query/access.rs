@@ -149,10 +149,15 @@ fn scan_entries(
 /// Calls `f` with each stored row of `M` on `path`, in the path's order,
 /// not yet filtered, until it returns `false`. Rows are borrowed where the
 /// store lends them.
+///
+/// The first `skip` rows are passed over without being read where the
+/// path allows it (an index entry names its row without it): an offset
+/// the filter has no say in (the path answers it exactly).
 pub(super) fn visit_path<M: Model>(
     s: &Session,
     path: Path,
     reverse: bool,
+    mut skip: usize,
     f: &mut dyn FnMut(&[u8]) -> Result<bool>,
 ) -> Result<()> {
     match path {
@@ -161,16 +166,29 @@ pub(super) fn visit_path<M: Model>(
                 keys.reverse();
             }
             for k in keys {
-                if !get_row::<M>(s, &key_of(&k), f)? {
+                if !get_row::<M>(s, &key_of(&k), &mut |row| {
+                    if skip > 0 {
+                        skip -= 1;
+                        return Ok(true);
+                    }
+                    f(row)
+                })? {
                     break;
                 }
             }
             Ok(())
         }
-        Path::KeyRange(lo, hi) => scan_entries(s, M::TABLE, (&lo, &hi), reverse, |_, row| f(row)),
+        Path::KeyRange(lo, hi) => scan_entries(s, M::TABLE, (&lo, &hi), reverse, |_, row| {
+            if skip > 0 {
+                skip -= 1;
+                return Ok(true);
+            }
+            f(row)
+        }),
         Path::IndexKeys(col, vals) => {
-            for pk in index_lookup::<M>(s, col, vals)? {
-                if !get_row::<M>(s, &pk, f)? {
+            let pks = index_lookup::<M>(s, col, vals)?;
+            for pk in pks.iter().skip(skip) {
+                if !get_row::<M>(s, pk, f)? {
                     break;
                 }
             }
@@ -180,6 +198,10 @@ pub(super) fn visit_path<M: Model>(
             let c = &M::COLUMNS[col];
             let table = column_index_table(M::TABLE, c);
             scan_entries(s, &table, (&lo, &hi), reverse, |ik, iv| {
+                if skip > 0 {
+                    skip -= 1;
+                    return Ok(true);
+                }
                 let pk = index_entry_row_key(c.unique, ik, iv);
                 let mut go = Ok(true);
                 s.db.counted_get();

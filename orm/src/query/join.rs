@@ -23,8 +23,8 @@
 //! the foreign key's index (a `KeyIn` test the planner turns into point
 //! reads or index lookups). The right side drives when its filter has a
 //! point access path (the primary key, or a unique or indexed column equal
-//! to a value) and the left side's does not; otherwise the left side
-//! drives. [`Join::explain`] shows both plans. The pairs are then sorted
+//! to a value) and the left side's does not, or when only the right side
+//! is filtered; otherwise the left side drives. [`Join::explain`] shows both plans. The pairs are then sorted
 //! (by the requested order, then by the left and the right key) and
 //! offset and limit apply.
 
@@ -63,6 +63,33 @@ impl Joined {
     label = "no relationship from `{L}`",
     note = "a join follows a relationship declared on the models: `query::<Post>().join(Post::author)`, `query::<User>().join(User::posts)`"
 )]
+///
+/// ```
+/// # use serde::{Deserialize, Serialize};
+/// # use strata::{Database, Model, TextColumn};
+/// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// # #[strata(has_many(posts = Post, fk = author_id, backref = author))]
+/// # struct User { #[strata(primary_key)] id: i64, #[strata(unique)] username: String }
+/// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// # struct Post { #[strata(primary_key)] id: i64, #[strata(foreign_key = User)] author_id: i64, title: String }
+/// # let dir = std::env::temp_dir().join(format!("strata-doc-jrel-{}-{:?}", std::process::id(), std::thread::current().id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// # let db = Database::open(dir.join("app.strata"))?;
+/// # let mut s = db.session()?;
+/// # let mut ann = User { id: 0, username: "Ann".into() };
+/// # let mut bob = User { id: 0, username: "bob".into() };
+/// # s.add(&mut ann)?;
+/// # s.add(&mut bob)?;
+/// # for (author_id, title) in [(ann.id, "Hello"), (ann.id, "Again"), (bob.id, "hello there")] {
+/// #     s.add(&mut Post { id: 0, author_id, title: title.into() })?;
+/// # }
+/// let pairs = s.query::<Post>().join(Post::author).order_by(Post::id).all()?;
+/// assert_eq!(pairs[0].1, ann);
+/// let pairs = s.query::<User>().join(User::posts).count()?;
+/// assert_eq!(pairs, 3);
+/// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), strata::Error>(())
+/// ```
 pub trait JoinRelation<L> {
     /// The model on the other side.
     type Right: Model;
@@ -71,14 +98,94 @@ pub trait JoinRelation<L> {
 }
 
 /// Marks a filter or an order on the left model of a join.
+///
+/// ```
+/// # use serde::{Deserialize, Serialize};
+/// # use strata::{Database, Model, TextColumn};
+/// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// # #[strata(has_many(posts = Post, fk = author_id, backref = author))]
+/// # struct User { #[strata(primary_key)] id: i64, #[strata(unique)] username: String }
+/// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// # struct Post { #[strata(primary_key)] id: i64, #[strata(foreign_key = User)] author_id: i64, title: String }
+/// # let dir = std::env::temp_dir().join(format!("strata-doc-lside-{}-{:?}", std::process::id(), std::thread::current().id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// # let db = Database::open(dir.join("app.strata"))?;
+/// # let mut s = db.session()?;
+/// # let mut ann = User { id: 0, username: "Ann".into() };
+/// # let mut bob = User { id: 0, username: "bob".into() };
+/// # s.add(&mut ann)?;
+/// # s.add(&mut bob)?;
+/// # for (author_id, title) in [(ann.id, "Hello"), (ann.id, "Again"), (bob.id, "hello there")] {
+/// #     s.add(&mut Post { id: 0, author_id, title: title.into() })?;
+/// # }
+/// let pairs = s.query::<Post>().join(Post::author).filter(Post::title.eq("Again")).all()?;
+/// assert_eq!(pairs.len(), 1);
+/// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), strata::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct LeftSide;
 
 /// Marks a filter or an order on the right model of a join.
+///
+/// ```
+/// # use serde::{Deserialize, Serialize};
+/// # use strata::{Database, Model, TextColumn};
+/// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// # #[strata(has_many(posts = Post, fk = author_id, backref = author))]
+/// # struct User { #[strata(primary_key)] id: i64, #[strata(unique)] username: String }
+/// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// # struct Post { #[strata(primary_key)] id: i64, #[strata(foreign_key = User)] author_id: i64, title: String }
+/// # let dir = std::env::temp_dir().join(format!("strata-doc-rside-{}-{:?}", std::process::id(), std::thread::current().id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// # let db = Database::open(dir.join("app.strata"))?;
+/// # let mut s = db.session()?;
+/// # let mut ann = User { id: 0, username: "Ann".into() };
+/// # let mut bob = User { id: 0, username: "bob".into() };
+/// # s.add(&mut ann)?;
+/// # s.add(&mut bob)?;
+/// # for (author_id, title) in [(ann.id, "Hello"), (ann.id, "Again"), (bob.id, "hello there")] {
+/// #     s.add(&mut Post { id: 0, author_id, title: title.into() })?;
+/// # }
+/// let pairs = s.query::<Post>().join(Post::author).filter(User::username.eq("bob")).all()?;
+/// assert_eq!(pairs[0].0.title, "hello there");
+/// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), strata::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct RightSide;
 
 /// A filter on one side of a join: an `Expr<L>` or an `Expr<R>`.
+///
+/// ```
+/// # use serde::{Deserialize, Serialize};
+/// # use strata::{Database, Model, TextColumn};
+/// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// # #[strata(has_many(posts = Post, fk = author_id, backref = author))]
+/// # struct User { #[strata(primary_key)] id: i64, #[strata(unique)] username: String }
+/// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// # struct Post { #[strata(primary_key)] id: i64, #[strata(foreign_key = User)] author_id: i64, title: String }
+/// # let dir = std::env::temp_dir().join(format!("strata-doc-jfilter-{}-{:?}", std::process::id(), std::thread::current().id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// # let db = Database::open(dir.join("app.strata"))?;
+/// # let mut s = db.session()?;
+/// # let mut ann = User { id: 0, username: "Ann".into() };
+/// # let mut bob = User { id: 0, username: "bob".into() };
+/// # s.add(&mut ann)?;
+/// # s.add(&mut bob)?;
+/// # for (author_id, title) in [(ann.id, "Hello"), (ann.id, "Again"), (bob.id, "hello there")] {
+/// #     s.add(&mut Post { id: 0, author_id, title: title.into() })?;
+/// # }
+/// let pairs = s
+///     .query::<Post>()
+///     .join(Post::author)
+///     .filter(Post::title.istarts_with("hello"))
+///     .filter(User::username.eq("Ann"))
+///     .all()?;
+/// assert_eq!(pairs.len(), 1);
+/// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), strata::Error>(())
+/// ```
 pub trait JoinFilter<L, R, S> {
     /// Adds it to `join`.
     #[doc(hidden)]
@@ -99,6 +206,31 @@ impl<L: Model, R: Model> JoinFilter<L, R, RightSide> for Expr<R> {
 
 /// An ordering on one side of a join: an `Order` or a `Column` of `L` or
 /// of `R`.
+///
+/// ```
+/// # use serde::{Deserialize, Serialize};
+/// # use strata::{Database, Model, TextColumn};
+/// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// # #[strata(has_many(posts = Post, fk = author_id, backref = author))]
+/// # struct User { #[strata(primary_key)] id: i64, #[strata(unique)] username: String }
+/// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// # struct Post { #[strata(primary_key)] id: i64, #[strata(foreign_key = User)] author_id: i64, title: String }
+/// # let dir = std::env::temp_dir().join(format!("strata-doc-jorder-{}-{:?}", std::process::id(), std::thread::current().id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// # let db = Database::open(dir.join("app.strata"))?;
+/// # let mut s = db.session()?;
+/// # let mut ann = User { id: 0, username: "Ann".into() };
+/// # let mut bob = User { id: 0, username: "bob".into() };
+/// # s.add(&mut ann)?;
+/// # s.add(&mut bob)?;
+/// # for (author_id, title) in [(ann.id, "Hello"), (ann.id, "Again"), (bob.id, "hello there")] {
+/// #     s.add(&mut Post { id: 0, author_id, title: title.into() })?;
+/// # }
+/// let pairs = s.query::<Post>().join(Post::author).order_by(User::username.desc()).order_by(Post::id).all()?;
+/// assert_eq!(pairs[0].1, bob);
+/// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), strata::Error>(())
+/// ```
 pub trait JoinOrder<L, R, S> {
     /// The side (`false` left, `true` right) and the key.
     #[doc(hidden)]
@@ -135,6 +267,34 @@ impl<L: Model, R: Model, T: ColumnType> JoinOrder<L, R, RightSide> for Column<R,
 }
 
 /// A join's plan: which side drives, and each side's plan.
+///
+/// ```
+/// # use serde::{Deserialize, Serialize};
+/// # use strata::{Database, Model, TextColumn};
+/// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// # #[strata(has_many(posts = Post, fk = author_id, backref = author))]
+/// # struct User { #[strata(primary_key)] id: i64, #[strata(unique)] username: String }
+/// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// # struct Post { #[strata(primary_key)] id: i64, #[strata(foreign_key = User)] author_id: i64, title: String }
+/// # let dir = std::env::temp_dir().join(format!("strata-doc-jplan-{}-{:?}", std::process::id(), std::thread::current().id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// # let db = Database::open(dir.join("app.strata"))?;
+/// # let mut s = db.session()?;
+/// # let mut ann = User { id: 0, username: "Ann".into() };
+/// # let mut bob = User { id: 0, username: "bob".into() };
+/// # s.add(&mut ann)?;
+/// # s.add(&mut bob)?;
+/// # for (author_id, title) in [(ann.id, "Hello"), (ann.id, "Again"), (bob.id, "hello there")] {
+/// #     s.add(&mut Post { id: 0, author_id, title: title.into() })?;
+/// # }
+/// let j = s.query::<Post>().join(Post::author).filter(User::username.eq("bob"));
+/// let plan = j.explain();
+/// // The user is found by its unique index, then its posts by the foreign key's.
+/// assert!(plan.right_first);
+/// assert_eq!(plan.to_string(), "right: look up index on username; then left: look up index on author_id");
+/// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), strata::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JoinPlan {
     /// Whether the right side's query runs first.
@@ -158,6 +318,37 @@ impl fmt::Display for JoinPlan {
 
 /// Pairs of rows of `L` and `R` across a relationship, from
 /// [`Query::join`](super::Query::join).
+///
+/// ```
+/// # use serde::{Deserialize, Serialize};
+/// # use strata::{Database, Model, TextColumn};
+/// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// # #[strata(has_many(posts = Post, fk = author_id, backref = author))]
+/// # struct User { #[strata(primary_key)] id: i64, #[strata(unique)] username: String }
+/// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// # struct Post { #[strata(primary_key)] id: i64, #[strata(foreign_key = User)] author_id: i64, title: String }
+/// # let dir = std::env::temp_dir().join(format!("strata-doc-join-{}-{:?}", std::process::id(), std::thread::current().id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// # let db = Database::open(dir.join("app.strata"))?;
+/// # let mut s = db.session()?;
+/// # let mut ann = User { id: 0, username: "Ann".into() };
+/// # let mut bob = User { id: 0, username: "bob".into() };
+/// # s.add(&mut ann)?;
+/// # s.add(&mut bob)?;
+/// # for (author_id, title) in [(ann.id, "Hello"), (ann.id, "Again"), (bob.id, "hello there")] {
+/// #     s.add(&mut Post { id: 0, author_id, title: title.into() })?;
+/// # }
+/// let pairs: Vec<(Post, User)> = s
+///     .query::<Post>()
+///     .join(Post::author)
+///     .filter(User::username.ilike("a%"))
+///     .order_by(Post::title)
+///     .all()?;
+/// let titles: Vec<&str> = pairs.iter().map(|(p, _)| p.title.as_str()).collect();
+/// assert_eq!(titles, ["Again", "Hello"]);
+/// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), strata::Error>(())
+/// ```
 pub struct Join<'s, L, R> {
     session: &'s Session,
     left: Core<L>,
@@ -190,6 +381,31 @@ impl<'s, L: Model, R: Model> Join<'s, L, R> {
     }
 
     /// Keeps the pairs whose row on the side of `e` matches it.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # #[strata(has_many(posts = Post, fk = author_id, backref = author))]
+    /// # struct User { #[strata(primary_key)] id: i64, #[strata(unique)] username: String }
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(foreign_key = User)] author_id: i64, title: String }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-jfilt2-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # let mut ann = User { id: 0, username: "Ann".into() };
+    /// # let mut bob = User { id: 0, username: "bob".into() };
+    /// # s.add(&mut ann)?;
+    /// # s.add(&mut bob)?;
+    /// # for (author_id, title) in [(ann.id, "Hello"), (ann.id, "Again"), (bob.id, "hello there")] {
+    /// #     s.add(&mut Post { id: 0, author_id, title: title.into() })?;
+    /// # }
+    /// let n = s.query::<User>().join(User::posts).filter(Post::title.icontains("HELLO")).count()?;
+    /// assert_eq!(n, 2);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn filter<S>(mut self, e: impl JoinFilter<L, R, S>) -> Self {
         e.add_to(&mut self);
         self
@@ -197,6 +413,31 @@ impl<'s, L: Model, R: Model> Join<'s, L, R> {
 
     /// Orders the pairs by a column of either side (after any earlier
     /// orderings).
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # #[strata(has_many(posts = Post, fk = author_id, backref = author))]
+    /// # struct User { #[strata(primary_key)] id: i64, #[strata(unique)] username: String }
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(foreign_key = User)] author_id: i64, title: String }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-jord2-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # let mut ann = User { id: 0, username: "Ann".into() };
+    /// # let mut bob = User { id: 0, username: "bob".into() };
+    /// # s.add(&mut ann)?;
+    /// # s.add(&mut bob)?;
+    /// # for (author_id, title) in [(ann.id, "Hello"), (ann.id, "Again"), (bob.id, "hello there")] {
+    /// #     s.add(&mut Post { id: 0, author_id, title: title.into() })?;
+    /// # }
+    /// let first = s.query::<Post>().join(Post::author).order_by(Post::title).first()?;
+    /// assert_eq!(first.map(|(p, _)| p.title), Some("Again".to_string()));
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn order_by<S>(mut self, order: impl JoinOrder<L, R, S>) -> Self {
         let (right, SortKeyHandle(k)) = order.key();
         self.order.push((right, k));
@@ -204,18 +445,93 @@ impl<'s, L: Model, R: Model> Join<'s, L, R> {
     }
 
     /// At most `n` pairs.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # #[strata(has_many(posts = Post, fk = author_id, backref = author))]
+    /// # struct User { #[strata(primary_key)] id: i64, #[strata(unique)] username: String }
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(foreign_key = User)] author_id: i64, title: String }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-jlimit-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # let mut ann = User { id: 0, username: "Ann".into() };
+    /// # let mut bob = User { id: 0, username: "bob".into() };
+    /// # s.add(&mut ann)?;
+    /// # s.add(&mut bob)?;
+    /// # for (author_id, title) in [(ann.id, "Hello"), (ann.id, "Again"), (bob.id, "hello there")] {
+    /// #     s.add(&mut Post { id: 0, author_id, title: title.into() })?;
+    /// # }
+    /// let pairs = s.query::<Post>().join(Post::author).order_by(Post::id).limit(2).all()?;
+    /// assert_eq!(pairs.len(), 2);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn limit(mut self, n: usize) -> Self {
         self.limit = Some(n);
         self
     }
 
     /// Skips the first `n` pairs.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # #[strata(has_many(posts = Post, fk = author_id, backref = author))]
+    /// # struct User { #[strata(primary_key)] id: i64, #[strata(unique)] username: String }
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(foreign_key = User)] author_id: i64, title: String }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-joffset-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # let mut ann = User { id: 0, username: "Ann".into() };
+    /// # let mut bob = User { id: 0, username: "bob".into() };
+    /// # s.add(&mut ann)?;
+    /// # s.add(&mut bob)?;
+    /// # for (author_id, title) in [(ann.id, "Hello"), (ann.id, "Again"), (bob.id, "hello there")] {
+    /// #     s.add(&mut Post { id: 0, author_id, title: title.into() })?;
+    /// # }
+    /// let pairs = s.query::<Post>().join(Post::author).order_by(Post::id).offset(2).all()?;
+    /// assert_eq!(pairs[0].1, bob);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn offset(mut self, n: usize) -> Self {
         self.offset = n;
         self
     }
 
     /// Which side drives, and how each side reads its rows.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # #[strata(has_many(posts = Post, fk = author_id, backref = author))]
+    /// # struct User { #[strata(primary_key)] id: i64, #[strata(unique)] username: String }
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(foreign_key = User)] author_id: i64, title: String }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-jexplain-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # let mut ann = User { id: 0, username: "Ann".into() };
+    /// # let mut bob = User { id: 0, username: "bob".into() };
+    /// # s.add(&mut ann)?;
+    /// # s.add(&mut bob)?;
+    /// # for (author_id, title) in [(ann.id, "Hello"), (ann.id, "Again"), (bob.id, "hello there")] {
+    /// #     s.add(&mut Post { id: 0, author_id, title: title.into() })?;
+    /// # }
+    /// let j = s.query::<Post>().join(Post::author).filter(Post::title.eq("Hello"));
+    /// assert!(!j.explain().right_first);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn explain(&self) -> JoinPlan {
         let right_first = self.right_first();
         let (mut left, mut right) = (self.left.clone(), self.right.clone());
@@ -233,15 +549,46 @@ impl<'s, L: Model, R: Model> Join<'s, L, R> {
         }
     }
 
-    /// Whether the right side's filter finds its rows by point reads and
-    /// the left side's does not.
+    /// Whether the right side drives: its filter finds its rows by point
+    /// reads and the left side's does not, or it has a filter and the
+    /// left side has none (the filter on the parent of "a join with a
+    /// filter on the parent").
     fn right_first(&self) -> bool {
         use super::plan::Access;
         let point = |a: &Access| matches!(a, Access::PrimaryKey | Access::IndexLookup(_));
-        point(&self.right.spec.plan::<R>().1.access) && !point(&self.left.spec.plan::<L>().1.access)
+        let (lp, rp) = (self.left.spec.plan::<L>().1, self.right.spec.plan::<R>().1);
+        let filtered = |f: &Pred| *f != Pred::True;
+        (point(&rp.access) && !point(&lp.access))
+            || (!point(&lp.access)
+                && filtered(&self.right.spec.filter)
+                && !filtered(&self.left.spec.filter))
     }
 
     /// Every pair, in order, after offset and limit.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # #[strata(has_many(posts = Post, fk = author_id, backref = author))]
+    /// # struct User { #[strata(primary_key)] id: i64, #[strata(unique)] username: String }
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(foreign_key = User)] author_id: i64, title: String }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-jall-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # let mut ann = User { id: 0, username: "Ann".into() };
+    /// # let mut bob = User { id: 0, username: "bob".into() };
+    /// # s.add(&mut ann)?;
+    /// # s.add(&mut bob)?;
+    /// # for (author_id, title) in [(ann.id, "Hello"), (ann.id, "Again"), (bob.id, "hello there")] {
+    /// #     s.add(&mut Post { id: 0, author_id, title: title.into() })?;
+    /// # }
+    /// assert_eq!(s.query::<User>().join(User::posts).all()?.len(), 3);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn all(&self) -> Result<Vec<(L, R)>> {
         let mut pairs = self.pairs()?;
         self.sort(&mut pairs);
@@ -252,6 +599,31 @@ impl<'s, L: Model, R: Model> Join<'s, L, R> {
     }
 
     /// The first pair, in order.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # #[strata(has_many(posts = Post, fk = author_id, backref = author))]
+    /// # struct User { #[strata(primary_key)] id: i64, #[strata(unique)] username: String }
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(foreign_key = User)] author_id: i64, title: String }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-jfirst-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # let mut ann = User { id: 0, username: "Ann".into() };
+    /// # let mut bob = User { id: 0, username: "bob".into() };
+    /// # s.add(&mut ann)?;
+    /// # s.add(&mut bob)?;
+    /// # for (author_id, title) in [(ann.id, "Hello"), (ann.id, "Again"), (bob.id, "hello there")] {
+    /// #     s.add(&mut Post { id: 0, author_id, title: title.into() })?;
+    /// # }
+    /// let none = s.query::<Post>().join(Post::author).filter(User::username.eq("cy")).first()?;
+    /// assert!(none.is_none());
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn first(&self) -> Result<Option<(L, R)>> {
         let mut pairs = self.pairs()?;
         self.sort(&mut pairs);
@@ -259,6 +631,30 @@ impl<'s, L: Model, R: Model> Join<'s, L, R> {
     }
 
     /// The number of pairs (after offset and limit).
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # #[strata(has_many(posts = Post, fk = author_id, backref = author))]
+    /// # struct User { #[strata(primary_key)] id: i64, #[strata(unique)] username: String }
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(foreign_key = User)] author_id: i64, title: String }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-jcount-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # let mut ann = User { id: 0, username: "Ann".into() };
+    /// # let mut bob = User { id: 0, username: "bob".into() };
+    /// # s.add(&mut ann)?;
+    /// # s.add(&mut bob)?;
+    /// # for (author_id, title) in [(ann.id, "Hello"), (ann.id, "Again"), (bob.id, "hello there")] {
+    /// #     s.add(&mut Post { id: 0, author_id, title: title.into() })?;
+    /// # }
+    /// assert_eq!(s.query::<Post>().join(Post::author).filter(User::username.eq("Ann")).count()?, 2);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn count(&self) -> Result<u64> {
         let n = self.pairs()?.len().saturating_sub(self.offset);
         Ok(self.limit.map_or(n, |l| n.min(l)) as u64)

@@ -158,7 +158,7 @@ impl<M: Model> Core<M> {
         let (mut rows, ordered) = rows::<M>(&spec, columns)?;
         let filter = rows.filter;
         let buf = &mut rows.buf;
-        visit_path::<M>(s, rows.path, rows.reverse, &mut |row| {
+        visit_path::<M>(s, rows.path, rows.reverse, 0, &mut |row| {
             buf.with::<M, _>(row, |cols| {
                 if filter.is_none_or(|filter| filter.eval(&|c| cols[c])) {
                     f(cols)
@@ -208,8 +208,14 @@ fn visit_in_order<M: Model>(
 ) -> Result<()> {
     let (mut skip, mut left) = (spec.offset, limit);
     let filter = rows.filter;
+    // With nothing to filter, the offset is passed over unread.
+    let unread = if filter.is_none() {
+        std::mem::take(&mut skip)
+    } else {
+        0
+    };
     let buf = &mut rows.buf;
-    visit_path::<M>(s, rows.path, rows.reverse, &mut |row| {
+    visit_path::<M>(s, rows.path, rows.reverse, unread, &mut |row| {
         if let Some(filter) = filter
             && !buf.with::<M, _>(row, |cols| filter.eval(&|c| cols[c]))?
         {
@@ -237,7 +243,7 @@ fn visit_sorted<M: Model>(
     let order = &spec.order;
     let filter = rows.filter;
     let buf = &mut rows.buf;
-    visit_path::<M>(s, rows.path, rows.reverse, &mut |row| {
+    visit_path::<M>(s, rows.path, rows.reverse, 0, &mut |row| {
         let keys = buf.with::<M, _>(row, |cols| {
             filter
                 .is_none_or(|filter| filter.eval(&|c| cols[c]))
@@ -347,6 +353,24 @@ macro_rules! builder {
             /// SQL's `SELECT DISTINCT column`. Whole rows are distinct
             /// already (each has its own key), so `all` and the other
             /// readers are unchanged.
+            ///
+            /// ```
+            /// # use serde::{Deserialize, Serialize};
+            /// # use strata::{Database, Model, TextColumn, count};
+            /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+            /// # struct Post { #[strata(primary_key)] id: i64, #[strata(index)] author: i64, score: f64, topic: Option<String> }
+            /// # let dir = std::env::temp_dir().join(format!("strata-doc-distinct-{}-{:?}", std::process::id(), std::thread::current().id()));
+            /// # std::fs::create_dir_all(&dir).unwrap();
+            /// # let db = Database::open(dir.join("app.strata"))?;
+            /// # let mut s = db.session()?;
+            /// # for (author, score, topic) in [(1, 4.0, Some("Rust")), (1, 2.0, None), (2, 5.0, Some("rust"))] {
+            /// #     s.add(&mut Post { id: 0, author, score, topic: topic.map(String::from) })?;
+            /// # }
+            /// let authors = s.query::<Post>().order_by(Post::author).distinct().values(Post::author)?;
+            /// assert_eq!(authors, [1, 2]);
+            /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+            /// # Ok::<(), strata::Error>(())
+            /// ```
             pub fn distinct(mut self) -> Self {
                 self.core.distinct = true;
                 self
@@ -411,6 +435,24 @@ macro_rules! builder {
 
             /// The value of `column` in every matching row, in order (see
             /// [`distinct`](Self::distinct)): `SELECT column FROM ...`.
+            ///
+            /// ```
+            /// # use serde::{Deserialize, Serialize};
+            /// # use strata::{Database, Model, TextColumn, count};
+            /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+            /// # struct Post { #[strata(primary_key)] id: i64, #[strata(index)] author: i64, score: f64, topic: Option<String> }
+            /// # let dir = std::env::temp_dir().join(format!("strata-doc-values-{}-{:?}", std::process::id(), std::thread::current().id()));
+            /// # std::fs::create_dir_all(&dir).unwrap();
+            /// # let db = Database::open(dir.join("app.strata"))?;
+            /// # let mut s = db.session()?;
+            /// # for (author, score, topic) in [(1, 4.0, Some("Rust")), (1, 2.0, None), (2, 5.0, Some("rust"))] {
+            /// #     s.add(&mut Post { id: 0, author, score, topic: topic.map(String::from) })?;
+            /// # }
+            /// let scores = s.query::<Post>().order_by(Post::score).values(Post::score)?;
+            /// assert_eq!(scores, [2.0, 4.0, 5.0]);
+            /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+            /// # Ok::<(), strata::Error>(())
+            /// ```
             pub fn values<T: ColumnType>(&self, column: Column<M, T>) -> Result<Vec<T>> {
                 self.core.values(self.session(), column.index())
             }
@@ -419,18 +461,76 @@ macro_rules! builder {
             /// `paginate(page=, per_page=)`: pages count from 1 (0 is
             /// taken as 1), and the page knows the total (one more pass,
             /// counting). The query's own limit and offset are ignored.
+            ///
+            /// ```
+            /// # use serde::{Deserialize, Serialize};
+            /// # use strata::{Database, Model, TextColumn, count};
+            /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+            /// # struct Post { #[strata(primary_key)] id: i64, #[strata(index)] author: i64, score: f64, topic: Option<String> }
+            /// # let dir = std::env::temp_dir().join(format!("strata-doc-paginate-{}-{:?}", std::process::id(), std::thread::current().id()));
+            /// # std::fs::create_dir_all(&dir).unwrap();
+            /// # let db = Database::open(dir.join("app.strata"))?;
+            /// # let mut s = db.session()?;
+            /// # for (author, score, topic) in [(1, 4.0, Some("Rust")), (1, 2.0, None), (2, 5.0, Some("rust"))] {
+            /// #     s.add(&mut Post { id: 0, author, score, topic: topic.map(String::from) })?;
+            /// # }
+            /// let page = s.query::<Post>().order_by(Post::id).paginate(2, 2)?;
+            /// assert_eq!((page.items.len(), page.total, page.pages), (1, 3, 2));
+            /// assert!(page.has_prev && !page.has_next);
+            /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+            /// # Ok::<(), strata::Error>(())
+            /// ```
             pub fn paginate(&self, page: usize, per_page: usize) -> Result<Page<M>> {
                 page::paginate(&self.core, self.session(), page, per_page)
             }
 
             /// Groups the matching rows by `key` (a column, or a tuple of
             /// columns), for [`Grouped::aggregate`].
+            ///
+            /// ```
+            /// # use serde::{Deserialize, Serialize};
+            /// # use strata::{Database, Model, TextColumn, count};
+            /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+            /// # struct Post { #[strata(primary_key)] id: i64, #[strata(index)] author: i64, score: f64, topic: Option<String> }
+            /// # let dir = std::env::temp_dir().join(format!("strata-doc-groupby-{}-{:?}", std::process::id(), std::thread::current().id()));
+            /// # std::fs::create_dir_all(&dir).unwrap();
+            /// # let db = Database::open(dir.join("app.strata"))?;
+            /// # let mut s = db.session()?;
+            /// # for (author, score, topic) in [(1, 4.0, Some("Rust")), (1, 2.0, None), (2, 5.0, Some("rust"))] {
+            /// #     s.add(&mut Post { id: 0, author, score, topic: topic.map(String::from) })?;
+            /// # }
+            /// let per_author = s.query::<Post>().group_by(Post::author).aggregate((Post::author, count()))?;
+            /// assert_eq!(per_author, [(1, 2), (2, 1)]);
+            /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+            /// # Ok::<(), strata::Error>(())
+            /// ```
             pub fn group_by<K: aggregate::GroupKey<M>>(self, key: K) -> Grouped<'s, M> {
                 Grouped::new(self.session, self.core, key.columns())
             }
 
             /// Aggregates over every matching row, as one group:
             /// `s.query::<Post>().aggregate((count(), Post::score.avg()))`.
+            ///
+            /// ```
+            /// # use serde::{Deserialize, Serialize};
+            /// # use strata::{Database, Model, TextColumn, count};
+            /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+            /// # struct Post { #[strata(primary_key)] id: i64, #[strata(index)] author: i64, score: f64, topic: Option<String> }
+            /// # let dir = std::env::temp_dir().join(format!("strata-doc-qagg-{}-{:?}", std::process::id(), std::thread::current().id()));
+            /// # std::fs::create_dir_all(&dir).unwrap();
+            /// # let db = Database::open(dir.join("app.strata"))?;
+            /// # let mut s = db.session()?;
+            /// # for (author, score, topic) in [(1, 4.0, Some("Rust")), (1, 2.0, None), (2, 5.0, Some("rust"))] {
+            /// #     s.add(&mut Post { id: 0, author, score, topic: topic.map(String::from) })?;
+            /// # }
+            /// let (n, avg) = s.query::<Post>().filter(Post::author.eq(1)).aggregate((count(), Post::score.avg()))?;
+            /// assert_eq!((n, avg), (2, Some(3.0)));
+            /// // Over no rows: one row still, with a count of 0 and no average.
+            /// let (n, avg) = s.query::<Post>().filter(Post::author.eq(9)).aggregate((count(), Post::score.avg()))?;
+            /// assert_eq!((n, avg), (0, None));
+            /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+            /// # Ok::<(), strata::Error>(())
+            /// ```
             pub fn aggregate<A: Aggregate<M>>(&self, select: A) -> Result<A::Out> {
                 let mut rows = Grouped::new(self.session(), self.core.clone(), Vec::new())
                     .aggregate_all(select)?;
@@ -466,7 +566,13 @@ macro_rules! builder {
             /// The number of matching rows (after offset and limit).
             pub fn count(&self) -> Result<u64> {
                 let mut n = 0;
-                self.core.visit(self.session(), None, &mut |_| {
+                // Without offset and limit the order does not matter:
+                // read along the cheapest path, unsorted.
+                let mut core = Cow::Borrowed(&self.core);
+                if core.spec.limit.is_none() && core.spec.offset == 0 {
+                    core.to_mut().spec.order.clear();
+                }
+                core.visit(self.session(), None, &mut |_| {
                     n += 1;
                     Ok(true)
                 })?;
@@ -523,6 +629,31 @@ impl<'s, M: Model> Query<'s, M> {
 
     /// Pairs of each matching row with the rows `relation` links it to
     /// (an inner join), to filter and order on either side: see [`Join`].
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, TextColumn};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # #[strata(has_many(posts = Post, fk = author_id, backref = author))]
+    /// # struct User { #[strata(primary_key)] id: i64, #[strata(unique)] username: String }
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # struct Post { #[strata(primary_key)] id: i64, #[strata(foreign_key = User)] author_id: i64, title: String }
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-qjoin-{}-{:?}", std::process::id(), std::thread::current().id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("app.strata"))?;
+    /// # let mut s = db.session()?;
+    /// # let mut ann = User { id: 0, username: "Ann".into() };
+    /// # let mut bob = User { id: 0, username: "bob".into() };
+    /// # s.add(&mut ann)?;
+    /// # s.add(&mut bob)?;
+    /// # for (author_id, title) in [(ann.id, "Hello"), (ann.id, "Again"), (bob.id, "hello there")] {
+    /// #     s.add(&mut Post { id: 0, author_id, title: title.into() })?;
+    /// # }
+    /// let pairs = s.query::<Post>().join(Post::author).filter(User::username.eq("bob")).all()?;
+    /// assert_eq!(pairs, [(Post { id: 3, author_id: bob.id, title: "hello there".into() }, bob.clone())]);
+    /// # drop(s); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn join<J: JoinRelation<M>>(self, relation: J) -> Join<'s, M, J::Right> {
         Join::new(self.session, self.core, relation.link())
     }

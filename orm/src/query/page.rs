@@ -75,8 +75,11 @@ pub(super) fn paginate<M: Model>(
     let mut all = core.clone();
     all.spec.limit = None;
     all.spec.offset = 0;
+    // The total, read along the cheapest path: the order does not matter.
+    let mut counting = all.clone();
+    counting.spec.order.clear();
     let mut total = 0u64;
-    all.visit(s, None, &mut |_| {
+    counting.visit(s, None, &mut |_| {
         total += 1;
         Ok(true)
     })?;
