@@ -345,22 +345,33 @@ impl LogWriter {
     /// data file. The caller holds
     /// the commit latch and has flushed with sync, so nothing is buffered.
     /// A log that grew past `keep` (the larger of the preallocated size
-    /// and the checkpoint threshold) is cut back to it.
-    pub(crate) fn recycle(&self, salt: u64) -> Result<()> {
+    /// and the checkpoint threshold) is cut back to it; with `shrink_to`
+    /// (compaction), a log longer than that is cut back to it instead.
+    pub(crate) fn recycle(&self, salt: u64, shrink_to: Option<u64>) -> Result<()> {
         let mut s = self.state.lock();
         debug_assert!(s.buf.is_empty() && !s.busy, "recycle after a full flush");
         s.salt = salt;
         s.buf_offset = LOG_HEADER;
         s.buf.clear();
-        if s.allocated > self.keep {
+        let keep = shrink_to.map_or(self.keep, |k| k.clamp(LOG_HEADER, self.keep));
+        let longer = match shrink_to {
+            Some(_) => self.file.len()? > keep,
+            None => s.allocated > keep,
+        };
+        if longer {
             // The log outgrew what it keeps: give the space back. Not
             // synced: a longer log after a crash is harmless, its frames
             // are all older than the checkpoint.
-            s.allocated = self.keep;
+            s.allocated = s.allocated.min(keep);
             drop(s);
-            self.file.set_len(self.keep)?;
+            self.file.set_len(keep)?;
         }
         Ok(())
+    }
+
+    /// The log file's length in bytes.
+    pub(crate) fn file_len(&self) -> Result<u64> {
+        Ok(self.file.len()?)
     }
 
     /// Marks the log failed (the database is poisoned for another reason).
