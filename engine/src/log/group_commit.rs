@@ -38,6 +38,7 @@ use parking_lot::{Condvar, Mutex};
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// What the log writer's mutex protects: the buffer of appended frames,
 /// the LSN counters, the allocation and the current generation.
@@ -291,15 +292,25 @@ impl LogWriter {
             let offset = s.buf_offset;
             s.buf_offset += buf.len() as u64;
             let last = s.appended;
+            let group = last - s.written;
             debug_assert!(
                 s.buf_offset <= s.allocated,
                 "frames are appended only below the allocated end (`reserve`)"
             );
             drop(s);
+            let started = Instant::now();
             let result = self
                 .file
                 .write_at(&buf, offset)
                 .and_then(|()| if sync { self.file.sync_data() } else { Ok(()) });
+            tracing::debug!(
+                target: "strata::commit",
+                group,
+                bytes = buf.len(),
+                sync,
+                write_us = started.elapsed().as_micros() as u64,
+                "log round"
+            );
             s = self.state.lock();
             s.busy = false;
             let mut buf = buf;

@@ -38,6 +38,7 @@ use crate::tree::catalog::TableId;
 use parking_lot::RwLockWriteGuard;
 use std::io;
 use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 impl Store {
     /// An on-demand checkpoint (and the one at close). Pages freed since
@@ -135,6 +136,17 @@ impl Store {
         open: bool,
         compact: Option<u64>,
     ) -> Result<(), CheckpointError> {
+        let span = tracing::info_span!(
+            target: "strata::checkpoint",
+            "checkpoint",
+            lsn,
+            force,
+            compact = compact.is_some(),
+            pages = tracing::field::Empty,
+            bytes = tracing::field::Empty,
+        )
+        .entered();
+        let started = Instant::now();
         let mut st = self.tree.write();
         let vacuum = match compact {
             Some(_) => Some((st.pager.compact_limit(), Reach::All)),
@@ -189,6 +201,9 @@ impl Store {
             open_for_writing: open,
             database_id: self.database_id,
         };
+        let bytes = (pages.len() * self.page_size) as u64;
+        span.record("pages", pages.len());
+        span.record("bytes", bytes);
         // Readers may go on while the pages are written.
         let st = RwLockWriteGuard::downgrade(st);
         if let Err(e) = pager::write_pages(&*self.data, self.page_size, &pages) {
@@ -219,7 +234,16 @@ impl Store {
             self.data
                 .set_len(u64::from(new_meta.page_count) * ps as u64)?;
         }
-        Ok(self.log.recycle(new_meta.log_salt, compact)?)
+        self.log.recycle(new_meta.log_salt, compact)?;
+        tracing::info!(
+            target: "strata::checkpoint",
+            lsn,
+            bytes,
+            page_count = new_meta.page_count,
+            elapsed_us = started.elapsed().as_micros() as u64,
+            "checkpoint written"
+        );
+        Ok(())
     }
 }
 
