@@ -39,7 +39,7 @@ impl Database {
     /// # std::fs::create_dir_all(&dir).unwrap();
     /// let db = strata::Database::open(dir.join("app.strata"))?;
     /// let report = db.compact()?;
-    /// assert!(report.data_after <= report.data_before);
+    /// assert!(report.log_after <= report.log_before);
     /// # drop(db); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), strata::Error>(())
     /// ```

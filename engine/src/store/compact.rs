@@ -15,7 +15,8 @@
 //!    below the limit that is copied leaves its old number pending, free
 //!    only after that pass, so a pass can run out of free pages below the
 //!    limit; the next pass goes on from there. Passes stop when the file is
-//!    within the limit, when one gains nothing, or after `MAX_PASSES`.
+//!    within the limit (and the log within its size), when one gains
+//!    nothing, or after `MAX_PASSES`.
 //! 3. The last pass starts a new log generation like any checkpoint and
 //!    cuts the log back to the preallocated size (`LogWriter::recycle`).
 //!
@@ -65,11 +66,17 @@ impl Store {
         let log_before = self.log.file_len()?;
         self.checkpoint_held(false)?;
         for _ in 0..MAX_PASSES {
-            let before = self.tree.read().pager.page_count();
+            let (before, limit) = {
+                let st = self.tree.read();
+                (st.pager.page_count(), st.pager.compact_limit())
+            };
+            // A pass over a file already compact only moves its free-list
+            // page about; it runs for the log alone.
+            if before <= limit && self.log.file_len()? <= log_keep {
+                break;
+            }
             self.checkpoint_with(true, true, Some(log_keep))?;
-            let st = self.tree.read();
-            let after = st.pager.page_count();
-            if after <= st.pager.compact_limit() || after >= before {
+            if self.tree.read().pager.page_count() >= before {
                 break;
             }
         }
