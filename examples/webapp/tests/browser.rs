@@ -92,30 +92,41 @@ impl Drop for Driver {
     }
 }
 
+/// The element, waiting up to 10 s for it to appear: a click that
+/// navigates returns before the next page has loaded.
+async fn find(browser: &Client, locator: Locator<'_>) -> fantoccini::elements::Element {
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(locator)
+        .await
+        .unwrap_or_else(|e| panic!("{locator:?} never appeared: {e}"))
+}
+
+/// Waits up to 10 s for the browser to be at `path`.
+async fn wait_for_path(browser: &Client, path: &str) {
+    let started = Instant::now();
+    while browser.current_url().await.unwrap().path() != path {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "never reached {path}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn fill(browser: &Client, id: &str, text: &str) {
-    let field = browser.find(Locator::Id(id)).await.unwrap();
+    let field = find(browser, Locator::Id(id)).await;
     field.clear().await.unwrap();
     field.send_keys(text).await.unwrap();
 }
 
 async fn click(browser: &Client, id: &str) {
-    browser
-        .find(Locator::Id(id))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    find(browser, Locator::Id(id)).await.click().await.unwrap();
 }
 
 async fn text_of(browser: &Client, css: &str) -> String {
-    browser
-        .find(Locator::Css(css))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    find(browser, Locator::Css(css)).await.text().await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -131,6 +142,7 @@ async fn a_person_registers_logs_in_and_posts_with_two_tags_in_chromium() {
     fill(&browser, "email", "ann@example.org").await;
     fill(&browser, "password", "correct horse battery").await;
     click(&browser, "submit").await;
+    wait_for_path(&browser, "/").await;
     assert_eq!(
         text_of(&browser, "#me").await,
         "ann",
@@ -139,17 +151,20 @@ async fn a_person_registers_logs_in_and_posts_with_two_tags_in_chromium() {
 
     click(&browser, "logout").await;
     click(&browser, "login").await;
+    wait_for_path(&browser, "/login").await;
     fill(&browser, "username", "ann").await;
     fill(&browser, "password", "correct horse battery").await;
     click(&browser, "submit").await;
+    wait_for_path(&browser, "/").await;
     assert_eq!(text_of(&browser, "#me").await, "ann", "logged in again");
 
     click(&browser, "new-post").await;
+    wait_for_path(&browser, "/posts/new").await;
     fill(&browser, "title", "Written in Chromium").await;
     fill(&browser, "body", "A post from a real browser.").await;
     fill(&browser, "tags", "Browsers, testing").await;
     click(&browser, "save").await;
-    assert_eq!(text_of(&browser, "#title").await, "Written in Chromium");
+    assert_eq!(text_of(&browser, "h1#title").await, "Written in Chromium");
 
     browser.goto(&server.url("/")).await.unwrap();
     let first = text_of(&browser, "article.post h2").await;
@@ -164,13 +179,15 @@ async fn a_person_registers_logs_in_and_posts_with_two_tags_in_chromium() {
     }
     assert_eq!(names, ["browsers", "testing"]);
 
-    browser
-        .find(Locator::Css("article.post a.tag[href=\"/tags/testing\"]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    find(
+        &browser,
+        Locator::Css("article.post a.tag[href=\"/tags/testing\"]"),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    wait_for_path(&browser, "/tags/testing").await;
     assert_eq!(text_of(&browser, "h1").await, "Posts tagged testing");
     assert_eq!(
         text_of(&browser, "article.post h2").await,
