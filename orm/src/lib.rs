@@ -75,6 +75,7 @@ extern crate self as strata;
 //             aggregates, joins, pages
 //   relation  relationships, their plumbing, and every delete
 //   check     Database::check, the integrity check
+//   ops       Database::backup_to and compact, forwarded to the engine
 //   fuzzing   the fuzz target's entry point (hidden)
 mod check;
 mod error;
@@ -86,6 +87,7 @@ pub mod fuzzing;
 mod kv;
 mod layout;
 mod model;
+mod ops;
 mod query;
 mod relation;
 mod schema;
