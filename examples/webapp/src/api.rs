@@ -10,7 +10,7 @@
 //! | tags | `GET,POST /tags`, `GET,DELETE /tags/{name}` |
 //! | students | `GET,POST /students` (`?min_gpa=`), `GET,PUT,DELETE /students/{id}` |
 //! | counts | `GET /counts`: rows of each model |
-//! | admin | `GET /admin/report?hold_ms=`: counts read twice from one snapshot held that long |
+//! | admin | `POST /admin/backup` (201, `{"path"}`): an online backup; `GET /admin/report?hold_ms=`: counts read twice from one snapshot held that long |
 //!
 //! Lists are pages: `{"items", "page", "per_page", "total", "pages",
 //! "next", "prev"}`. Errors are `{"error", "field"}` with the statuses of
@@ -68,6 +68,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/counts", get(counts))
         .route("/admin/report", get(report))
+        .route("/admin/backup", axum::routing::post(backup))
 }
 
 type ApiResult<T> = Result<T, AppError>;
@@ -652,4 +653,30 @@ async fn report(
         })
         .await?;
     Ok(Json(report))
+}
+
+#[derive(Serialize)]
+struct BackupMade {
+    path: String,
+}
+
+/// An online backup into the state's backup directory, named by the
+/// time: `blog-20261205T190102.123Z.strata`. Writers go on while it runs
+/// (`Database::backup_to` copies the durable tree as of one checkpoint);
+/// the copy opens as a database of its own and passes `check()`.
+async fn backup(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Created<BackupMade>> {
+    must_be_admin(&user)?;
+    let dir = state.backup_dir.clone();
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(|e| AppError::internal(format!("cannot make {}: {e}", dir.display())))?;
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+    let dest = dir.join(format!("blog-{stamp}.strata"));
+    let path = dest.display().to_string();
+    state.db.with(move |db| db.backup_to(&dest)).await?;
+    tracing::info!(%path, "backup made");
+    Ok(created(BackupMade { path }))
 }

@@ -7,6 +7,7 @@
 //! | --- | --- | --- |
 //! | `UniqueViolation`, `DuplicateKey` | 409 Conflict | the value is taken; the form shows it at its field |
 //! | `Restricted` | 409 Conflict | rows still refer to what is being deleted |
+//! | the engine's `DestinationExists` | 409 Conflict | a backup's file is there already |
 //! | `ForeignKeyViolation`, `NotFound` | 404 Not Found | what the request refers to does not exist (any more) |
 //! | `TooLong`, `KeyTooLarge`, `NotANumber` | 422 Unprocessable Content | the input breaks a column's rule |
 //! | retryable engine errors (after the retries) | 503 Service Unavailable | try again |
@@ -81,6 +82,7 @@ impl From<strata::Error> for AppError {
             E::UniqueViolation { .. } | E::DuplicateKey { .. } | E::Restricted { .. } => {
                 StatusCode::CONFLICT
             }
+            E::Engine(strata::engine::Error::DestinationExists { .. }) => StatusCode::CONFLICT,
             E::ForeignKeyViolation { .. } | E::NotFound { .. } => StatusCode::NOT_FOUND,
             E::TooLong { .. } | E::KeyTooLarge { .. } | E::NotANumber { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY

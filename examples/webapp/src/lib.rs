@@ -22,10 +22,10 @@
 //!
 //! STARTUP
 //!
-//! [`open`] opens the file, brings every model's stored schema up to date
-//! (registration creates the tables of a new model in its own
-//! transaction and refuses a model that does not match what the file
-//! holds), and adds the seed's students to an empty table.
+//! [`open`] opens the file with the schema migrations of [`migrations`]
+//! (new models get their tables; changed models are evolved, or the open
+//! is refused with a message naming the change), and adds the seed's
+//! students to an empty table.
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -43,7 +43,7 @@ use axum::Router;
 use axum::extract::FromRef;
 use axum_extra::extract::cookie::Key;
 use request_log::trace_layer;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -52,6 +52,8 @@ pub struct AppState {
     pub db: db::Db,
     /// The key that signs the login cookie.
     pub key: Key,
+    /// Where `POST /api/admin/backup` writes its copies.
+    pub backup_dir: PathBuf,
 }
 
 impl FromRef<AppState> for Key {
@@ -71,30 +73,42 @@ impl AppState {
         AppState {
             db: db::Db::new(database),
             key,
+            backup_dir: PathBuf::from("strata-webapp-backups"),
         }
+    }
+
+    /// The same state, with backups written into `dir` (made if missing).
+    pub fn with_backup_dir(mut self, dir: impl Into<PathBuf>) -> AppState {
+        self.backup_dir = dir.into();
+        self
     }
 }
 
-/// Opens (or creates) the database at `path`, brings the models' schemas
-/// up to date, and seeds the students.
+/// Opens (or creates) the database at `path`, runs the schema
+/// migrations ([`migrations`]), and seeds the students.
 pub fn open(path: impl AsRef<Path>) -> strata::Result<strata::Database> {
-    let database = strata::Database::open(path)?;
-    migrate(&database)?;
+    let database = strata::Database::open_migrated(path, Default::default(), &migrations())?;
     database.transaction(blog::seed_students)?;
     Ok(database)
 }
 
-/// Checks each model against the schema stored in the file, storing it
-/// and creating its tables when the model is new.
-pub fn migrate(database: &strata::Database) -> strata::Result<()> {
+/// The application's schema migrations, run at every startup by
+/// [`open`]: each model is listed, so a model changed in a way Strata
+/// evolves by itself (a field added as an `Option` or with a default, an
+/// index added or dropped, ...) has its table brought up to date when the
+/// server starts, and a new model gets its tables. A change that needs a
+/// decision (a rename, a conversion) is a versioned step added here, e.g.
+/// `.step(1, "rename posts.body to text", |m| m.rename_field("posts", "body", "text"))`;
+/// `Database::schema_history` lists what ran.
+pub fn migrations() -> strata::Migrations {
     use models::*;
-    database.register::<User>()?;
-    database.register::<Post>()?;
-    database.register::<Tag>()?;
-    database.register::<Comment>()?;
-    database.register::<Profile>()?;
-    database.register::<Student>()?;
-    Ok(())
+    strata::Migrations::new()
+        .model::<User>()
+        .model::<Post>()
+        .model::<Tag>()
+        .model::<Comment>()
+        .model::<Profile>()
+        .model::<Student>()
 }
 
 /// The whole application: the pages, the API, and request logging.

@@ -23,6 +23,9 @@ struct Args {
     /// The database file (made if missing).
     #[arg(long, default_value = "strata-webapp.strata")]
     db: PathBuf,
+    /// Where the administrator's backups go (made if missing).
+    #[arg(long, default_value = "strata-webapp-backups")]
+    backup_dir: PathBuf,
     /// A secret of at least 64 bytes that signs the login cookies (or the
     /// environment's STRATA_WEBAPP_SECRET); without one, a random key is
     /// made and a restart logs everyone out.
@@ -44,7 +47,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = args.db.clone();
     let database = tokio::task::spawn_blocking(move || strata_webapp::open(path)).await??;
     tracing::info!(db = %args.db.display(), "database open");
-    let state = strata_webapp::AppState::new(database, args.secret.as_deref().map(str::as_bytes));
+    let state = strata_webapp::AppState::new(database, args.secret.as_deref().map(str::as_bytes))
+        .with_backup_dir(&args.backup_dir);
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
     strata_webapp::serve(listener, state, async {

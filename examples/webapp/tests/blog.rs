@@ -574,3 +574,119 @@ async fn the_students_page_answers_the_seeds_query_from_the_index() {
     let api = server.get_json(&c, "/api/students?min_gpa=3.5").await;
     assert_eq!(api["total"], 4);
 }
+
+/// The administrator's online backup opens as a database of its own,
+/// passes the integrity check, and holds what the server held.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_online_backup_opens_and_passes_the_check() {
+    let server = Server::start().await;
+    let admin = server.client();
+    assert_eq!(
+        server.register(&admin, "admin").await,
+        1,
+        "the first account administers"
+    );
+    let post = server.post(&admin, "Backed up", &["safe"]).await;
+    let r = admin
+        .post(server.url(&format!("/api/posts/{post}/comments")))
+        .json(&json!({ "body": "kept" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+
+    let other = server.client();
+    server.register(&other, "bob").await;
+    let r = other
+        .post(server.url("/api/admin/backup"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "only the administrator");
+
+    let r = admin
+        .post(server.url("/api/admin/backup"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let made: Value = r.json().await.unwrap();
+    let path = std::path::PathBuf::from(made["path"].as_str().unwrap());
+    assert!(path.starts_with(server.dir()), "{path:?}");
+    let counts = server.get_json(&admin, "/api/counts").await;
+
+    let copy = tokio::task::spawn_blocking(move || {
+        let copy = strata_webapp::open(&path).expect("the backup opens");
+        copy.check().expect("the backup passes the check");
+        let s = copy.read_session().unwrap();
+        strata_webapp::api::Counts::read(&s).unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(serde_json::to_value(copy).unwrap(), counts);
+    assert_eq!(
+        (copy.users, copy.posts, copy.comments, copy.tags),
+        (2, 1, 1, 1)
+    );
+}
+
+/// The profile as an earlier version of the application wrote it,
+/// before `location` was added.
+#[derive(strata::Model, serde::Serialize, serde::Deserialize, Clone, Debug)]
+#[strata(table = "profiles")]
+struct ProfileV1 {
+    #[strata(primary_key)]
+    id: i64,
+    #[strata(unique, foreign_key = strata_webapp::models::User)]
+    user_id: i64,
+    #[strata(max_len = 2000)]
+    bio: String,
+}
+
+/// A file written by the earlier version is migrated when the server
+/// opens it: the new column is added (as `None` in old rows), the change
+/// is logged, and the next start finds nothing to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn startup_migrations_bring_an_older_file_up_to_date_once() {
+    use strata_webapp::models::{Profile, User};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("blog.strata");
+    tokio::task::spawn_blocking(move || {
+        {
+            let old = strata::Database::open(&path).unwrap();
+            let mut s = old.session().unwrap();
+            let mut user = User {
+                id: 0,
+                username: "ann".into(),
+                email: "ann@example.org".into(),
+                password_hash: String::new(),
+                created_at: chrono::DateTime::UNIX_EPOCH,
+            };
+            s.add(&mut user).unwrap();
+            let mut profile = ProfileV1 {
+                id: 0,
+                user_id: user.id,
+                bio: "old".into(),
+            };
+            s.add(&mut profile).unwrap();
+            s.commit().unwrap();
+        }
+        let db = strata_webapp::open(&path).expect("the older file migrates");
+        let logged = db.schema_history().unwrap().len();
+        assert!(logged >= 1, "the migration is logged");
+        let s = db.read_session().unwrap();
+        let profile = s.query::<Profile>().one().unwrap();
+        assert_eq!((profile.bio.as_str(), profile.location), ("old", None));
+        drop(s);
+        db.check().unwrap();
+        drop(db);
+        let again = strata_webapp::open(&path).unwrap();
+        assert_eq!(
+            again.schema_history().unwrap().len(),
+            logged,
+            "nothing left to do"
+        );
+    })
+    .await
+    .unwrap();
+}

@@ -28,7 +28,8 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let state = strata_webapp::AppState::new(db.clone(), None);
+        let state = strata_webapp::AppState::new(db.clone(), None)
+            .with_backup_dir(dir.path().join("backups"));
         tokio::spawn(strata_webapp::serve(listener, state, async {
             let _ = stopped.await;
         }));
