@@ -19,12 +19,11 @@
 //! need the first account (id 1; 403 otherwise).
 
 use crate::AppState;
-use crate::auth::CurrentUser;
+use crate::auth::{CurrentUser, check_login, register_user};
 use crate::blog::{self, CommentView, Listing, PostFilter, UserView};
 use crate::error::AppError;
 use crate::forms::{CommentForm, ListParams, Login, PostJson, ProfileForm, Register, StudentJson};
 use crate::models::{Comment, Post, Profile, Student, Tag, User};
-use crate::pages::{check_login, register_user};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;

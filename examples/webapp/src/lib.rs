@@ -8,17 +8,18 @@
 //! | file | what it holds |
 //! | --- | --- |
 //! | `models.rs` | the models and their delete rules |
+//! | `error.rs` | Strata's errors as HTTP statuses |
 //! | `db.rs` | [`db::Db`]: every database call on the blocking pool, no session across an `.await` |
 //! | `blog.rs` | what the handlers do to the database, one session each, written once for both front ends |
 //! | `forms.rs` | form and JSON inputs, checked before the database sees them |
-//! | `auth.rs` | argon2 password hashes and the signed login cookie |
-//! | `error.rs` | Strata's errors as HTTP statuses |
+//! | `auth.rs` | argon2 password hashes, the signed login cookie, registering and logging in |
 //! | `pages.rs` | the HTML pages (minijinja templates in `templates/`) |
 //! | `api.rs` | the JSON API under `/api` |
 //! | `main.rs` | command line, logging, serving |
 //!
-//! Imports point down this table, except that `pages.rs` and `api.rs`
-//! both stand on everything above them and on [`AppState`] here.
+//! Each file imports only files above it in this table (and
+//! [`AppState`] from here); the two front ends, `pages.rs` and `api.rs`,
+//! never import each other.
 //!
 //! STARTUP
 //!

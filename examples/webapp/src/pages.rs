@@ -13,11 +13,11 @@
 //! | `GET /students` | the seed's `GPA > 3.5` |
 
 use crate::AppState;
-use crate::auth::{self, CurrentUser, Viewer};
+use crate::auth::{CurrentUser, Viewer, check_login, register_user};
 use crate::blog::{self, PostFilter};
 use crate::error::AppError;
 use crate::forms::{CommentForm, ListParams, Login, PostForm, ProfileForm, Register};
-use crate::models::{Post, Student, User};
+use crate::models::{Post, Student};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -399,49 +399,6 @@ async fn register(
             e,
         ),
     }
-}
-
-/// Checks, hashes (off the database session) and stores a new user.
-pub(crate) async fn register_user(
-    state: &AppState,
-    form: &Register,
-) -> Result<CurrentUser, AppError> {
-    form.validate()?;
-    // A taken name is refused before the hash is made, which costs tens
-    // of milliseconds of CPU; the unique indexes still decide the races.
-    let (username, email) = (form.username.clone(), form.email.clone());
-    state
-        .db
-        .read(move |s| blog::check_free(s, &username, &email))
-        .await?;
-    let hash = auth::hash_password(form.password.clone()).await?;
-    let (username, email) = (form.username.clone(), form.email.clone());
-    let user = state
-        .db
-        .write(move |s| blog::register(s, &username, &email, &hash))
-        .await?;
-    Ok(CurrentUser {
-        id: user.id,
-        username: user.username,
-    })
-}
-
-/// The user whose name and password these are.
-pub(crate) async fn check_login(state: &AppState, form: &Login) -> Result<CurrentUser, AppError> {
-    let username = form.username.clone();
-    let user: Option<User> = state
-        .db
-        .read(move |s| blog::user_by_name(s, &username))
-        .await?;
-    let refused = || AppError::new(StatusCode::UNAUTHORIZED, "wrong username or password");
-    let user = user.ok_or_else(refused)?;
-    if !auth::verify_password(form.password.clone(), user.password_hash.clone()).await {
-        return Err(refused());
-    }
-    Ok(CurrentUser {
-        id: user.id,
-        username: user.username,
-    })
 }
 
 async fn login_form() -> PageResult {
