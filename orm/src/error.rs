@@ -12,7 +12,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// | --- | --- | --- |
 /// | the data breaks a rule | [`UniqueViolation`](Error::UniqueViolation), [`DuplicateKey`](Error::DuplicateKey), [`ForeignKeyViolation`](Error::ForeignKeyViolation), [`Restricted`](Error::Restricted), [`TooLong`](Error::TooLong), [`KeyTooLarge`](Error::KeyTooLarge), [`NotANumber`](Error::NotANumber), [`KeysExhausted`](Error::KeysExhausted), [`KeyChanged`](Error::KeyChanged) | change the data; the session is still usable |
 /// | the query's answer | [`NotFound`](Error::NotFound), [`NotExactlyOne`](Error::NotExactlyOne), [`Overflow`](Error::Overflow) | expected outcomes of `one()`, updates and sums |
-/// | the program and the file disagree | [`SchemaMismatch`](Error::SchemaMismatch), [`Corruption`](Error::Corruption) | migrate, or restore |
+/// | the program and the file disagree | [`SchemaMismatch`](Error::SchemaMismatch), [`FileNewer`](Error::FileNewer), [`MigrationNeeded`](Error::MigrationNeeded), [`DuplicateValues`](Error::DuplicateValues), [`MigrationFailed`](Error::MigrationFailed), [`Corruption`](Error::Corruption) | migrate (`Migrations`), use the newer program, or restore |
 /// | the engine | [`Engine`](Error::Engine) | see [`strata_engine::Error`]; [`Error::is_retryable`] for deadlocks |
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -132,6 +132,38 @@ pub enum Error {
         /// How it differs.
         detail: String,
     },
+    /// The file was migrated by a newer program: a later migration
+    /// version than this program's last step. The file is unchanged.
+    FileNewer {
+        /// The file's migration version (its last step applied).
+        file_version: u32,
+        /// This program's migration version (its last step).
+        code_version: u32,
+    },
+    /// The handle is read-only and the file needs migrating first (steps
+    /// pending, or a model changed): open it read-write once.
+    MigrationNeeded {
+        /// What is pending.
+        detail: String,
+    },
+    /// A unique index added by a migration would hold a value twice. The
+    /// migration is refused and the file is unchanged.
+    DuplicateValues {
+        /// The model.
+        model: String,
+        /// The column made unique.
+        column: String,
+        /// Values held by more than one row (up to 10).
+        values: Vec<Value>,
+    },
+    /// A migration step failed, or wrote a value its column cannot hold;
+    /// nothing of the step was kept.
+    MigrationFailed {
+        /// The step (`version name`), or the model migrated.
+        step: String,
+        /// What went wrong.
+        detail: String,
+    },
     /// Bytes stored by the ORM (a row, an index entry, a schema) do not
     /// decode, or disagree with each other (the ORM's counterpart of the
     /// engine's [`Corruption`](strata_engine::Error::Corruption)).
@@ -241,6 +273,33 @@ impl fmt::Display for Error {
                     f,
                     "model {model} does not match the schema stored in the file: field {field}: {detail}"
                 )
+            }
+            Error::FileNewer {
+                file_version,
+                code_version,
+            } => write!(
+                f,
+                "the file is at migration version {file_version}, newer than this program's \
+                 version {code_version}: open it with the program that migrated it"
+            ),
+            Error::MigrationNeeded { detail } => write!(
+                f,
+                "the file needs migrating, which a read-only handle cannot do \
+                 (open it read-write once): {detail}"
+            ),
+            Error::DuplicateValues {
+                model,
+                column,
+                values,
+            } => {
+                write!(f, "{model}.{column} cannot be made unique: ")?;
+                for (i, v) in values.iter().enumerate() {
+                    write!(f, "{}{v}", if i == 0 { "" } else { ", " })?;
+                }
+                write!(f, " held by more than one row; the file is unchanged")
+            }
+            Error::MigrationFailed { step, detail } => {
+                write!(f, "migration {step} failed, and changed nothing: {detail}")
             }
             Error::Corruption { table, detail } => {
                 write!(f, "corrupt ORM data in {table}: {detail}")

@@ -100,6 +100,9 @@ use std::ops::Bound;
 /// The table holding the stored schemas.
 pub(crate) const SCHEMA_TABLE: &str = "__strata_schema";
 
+/// The table holding the migration log (`migration.rs`).
+pub(crate) const MIGRATIONS_TABLE: &str = "__strata_migrations";
+
 /// The name of the index table of `column` of `table`.
 pub(crate) fn index_table(table: &str, column: &str) -> String {
     format!("{table}#{column}")
@@ -629,6 +632,182 @@ pub(crate) fn decode_row_values(
     Ok(refs.iter().map(ValueRef::to_value).collect())
 }
 
+/// The byte range of each column in `row` (its `Option` tag included),
+/// every column skipped over as the plan lays it out: what a migration
+/// copies of a column it keeps.
+pub(crate) fn row_spans(
+    plan: &[ColumnPlan],
+    row: &[u8],
+) -> std::result::Result<Vec<std::ops::Range<usize>>, String> {
+    let mut r = Reader { b: row, at: 0 };
+    let mut out = Vec::with_capacity(plan.len());
+    for (i, c) in plan.iter().enumerate() {
+        let start = r.at;
+        if c.nullable {
+            match r.byte()? {
+                0 => {
+                    out.push(start..r.at);
+                    continue;
+                }
+                1 => {}
+                t => return Err(format!("column {i}: bad option tag {t}")),
+            }
+        }
+        r.planned(c.layout, false)
+            .map_err(|e| format!("column {i}: {e}"))?;
+        out.push(start..r.at);
+    }
+    if r.at != row.len() {
+        return Err(format!("{} bytes left over", row.len() - r.at));
+    }
+    Ok(out)
+}
+
+/// Appends the row bytes of `v` as a column stored as `storage` (and
+/// `Option` when `nullable`) lays it out: the inverse of the row decoders,
+/// for the values a migration writes (defaults, conversions).
+pub(crate) fn encode_row_value(
+    storage: &str,
+    nullable: bool,
+    v: &Value,
+    out: &mut Vec<u8>,
+) -> std::result::Result<(), String> {
+    if nullable {
+        if v.is_null() {
+            out.push(0);
+            return Ok(());
+        }
+        out.push(1);
+    }
+    let layout =
+        FieldLayout::of(storage, false).ok_or_else(|| format!("unknown column type {storage}"))?;
+    let misfit = || format!("{v} does not fit a column of type {storage}");
+    let bounded = |max: u128, u: u128| if u <= max { Ok(u) } else { Err(misfit()) };
+    match (layout, v) {
+        (FieldLayout::Bool, Value::Bool(b)) => out.push(u8::from(*b)),
+        (FieldLayout::U8, Value::UInt(u)) => out.push(u8::try_from(*u).map_err(|_| misfit())?),
+        (FieldLayout::I8, Value::Int(i)) => {
+            out.push(i8::try_from(*i).map_err(|_| misfit())?.to_le_bytes()[0]);
+        }
+        (FieldLayout::UVar, Value::UInt(u)) => {
+            let max = match storage {
+                "u16" => u128::from(u16::MAX),
+                "u32" => u128::from(u32::MAX),
+                _ => u128::from(u64::MAX),
+            };
+            put_varint(out, bounded(max, u128::from(*u))?);
+        }
+        (FieldLayout::IVar, Value::Int(i)) => {
+            let (lo, hi) = match storage {
+                "i16" => (i64::from(i16::MIN), i64::from(i16::MAX)),
+                "i32" => (i64::from(i32::MIN), i64::from(i32::MAX)),
+                _ => (i64::MIN, i64::MAX),
+            };
+            if !(lo..=hi).contains(i) {
+                return Err(misfit());
+            }
+            put_varint(out, u128::from(((*i << 1) ^ (*i >> 63)) as u64));
+        }
+        (FieldLayout::U128, Value::U128(u)) => put_varint(out, *u),
+        (FieldLayout::I128, Value::I128(i)) => put_varint(out, ((*i << 1) ^ (*i >> 127)) as u128),
+        (FieldLayout::F64, Value::Float(f)) => out.extend_from_slice(&f.to_le_bytes()),
+        (FieldLayout::F32, Value::Float(f)) => out.extend_from_slice(&(*f as f32).to_le_bytes()),
+        (FieldLayout::Text, Value::Text(t)) => put_bytes(out, t.as_bytes()),
+        (FieldLayout::Bytes, Value::Bytes(b)) => put_bytes(out, b),
+        (FieldLayout::Date, Value::Date(d)) => {
+            put_bytes(out, format_date(i64::from(*d)).as_bytes())
+        }
+        (FieldLayout::DateTime, Value::DateTime(secs, nanos)) => {
+            let mut t = format_datetime(*secs, *nanos);
+            if storage == "DateTime<Utc>" {
+                t.push('Z');
+            }
+            put_bytes(out, t.as_bytes());
+        }
+        (FieldLayout::Decimal, Value::Decimal(m, scale)) => {
+            put_bytes(out, format_decimal(*m, *scale).as_bytes());
+        }
+        _ => return Err(misfit()),
+    }
+    Ok(())
+}
+
+/// bincode's variable-length unsigned integer.
+fn put_varint(out: &mut Vec<u8>, u: u128) {
+    if u < 251 {
+        out.push(u as u8);
+    } else if let Ok(x) = u16::try_from(u) {
+        out.push(251);
+        out.extend_from_slice(&x.to_le_bytes());
+    } else if let Ok(x) = u32::try_from(u) {
+        out.push(252);
+        out.extend_from_slice(&x.to_le_bytes());
+    } else if let Ok(x) = u64::try_from(u) {
+        out.push(253);
+        out.extend_from_slice(&x.to_le_bytes());
+    } else {
+        out.push(254);
+        out.extend_from_slice(&u.to_le_bytes());
+    }
+}
+
+/// A length, then the bytes.
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    put_varint(out, b.len() as u128);
+    out.extend_from_slice(b);
+}
+
+/// A date as chrono's serde writes it (the inverse of [`parse_date`]).
+fn format_date(days: i64) -> String {
+    let (y, m, d) = crate::value::civil_from_days(days);
+    if (0..=9999).contains(&y) {
+        format!("{y:04}-{m:02}-{d:02}")
+    } else {
+        format!("{y:+05}-{m:02}-{d:02}")
+    }
+}
+
+/// A date and time as chrono's serde writes it, without the zone (the
+/// inverse of [`parse_datetime`]).
+fn format_datetime(secs: i64, nanos: u32) -> String {
+    let (secs, leap, nanos) = if nanos >= 1_000_000_000 {
+        (secs, 1, nanos - 1_000_000_000)
+    } else {
+        (secs, 0, nanos)
+    };
+    let t = secs.rem_euclid(86_400);
+    let mut s = format!(
+        "{}T{:02}:{:02}:{:02}",
+        format_date(secs.div_euclid(86_400)),
+        t / 3600,
+        t / 60 % 60,
+        t % 60 + leap
+    );
+    if nanos == 0 {
+    } else if nanos % 1_000_000 == 0 {
+        s.push_str(&format!(".{:03}", nanos / 1_000_000));
+    } else if nanos % 1_000 == 0 {
+        s.push_str(&format!(".{:06}", nanos / 1_000));
+    } else {
+        s.push_str(&format!(".{nanos:09}"));
+    }
+    s
+}
+
+/// A decimal as rust_decimal writes it (the inverse of [`parse_decimal`]).
+fn format_decimal(m: i128, scale: u32) -> String {
+    let digits = m.unsigned_abs().to_string();
+    let scale = scale as usize;
+    let digits = format!("{digits:0>width$}", width = scale + 1);
+    let (int, frac) = digits.split_at(digits.len() - scale);
+    let sign = if m < 0 { "-" } else { "" };
+    if frac.is_empty() {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{frac}")
+    }
+}
+
 #[cold]
 fn short() -> String {
     "row ends early".to_string()
@@ -922,6 +1101,46 @@ mod tests {
         fn decoding_garbage_never_panics(b in proptest::collection::vec(any::<u8>(), 0..32)) {
             let _ = decode_key(&b);
         }
+    }
+
+    #[test]
+    fn row_values_written_by_a_migration_read_back() {
+        let cases: Vec<(&str, bool, Value)> = vec![
+            ("bool", false, Value::Bool(true)),
+            ("u8", false, Value::UInt(200)),
+            ("i8", false, Value::Int(-3)),
+            ("u32", true, Value::UInt(70_000)),
+            ("i64", false, Value::Int(-1 << 40)),
+            ("u128", false, Value::U128(u128::MAX)),
+            ("i128", false, Value::I128(-5)),
+            ("f64", false, Value::Float(2.5)),
+            ("f32", false, Value::Float(0.5)),
+            ("String", true, Value::Text("héllo".into())),
+            ("String", true, Value::Null),
+            ("Vec<u8>", false, Value::Bytes(vec![0, 1, 2])),
+            ("NaiveDate", false, Value::Date(-800_000)),
+            ("NaiveDate", false, Value::Date(19_000)),
+            (
+                "NaiveDateTime",
+                false,
+                Value::DateTime(1_700_000_000, 5_000),
+            ),
+            ("DateTime<Utc>", false, Value::DateTime(-1, 1_250_000_000)),
+            ("Decimal", false, Value::Decimal(-1250, 2)),
+            ("Decimal", false, Value::Decimal(7, 3)),
+        ];
+        for (storage, nullable, v) in cases {
+            let mut row = Vec::new();
+            encode_row_value(storage, nullable, &v, &mut row).unwrap();
+            let plan = [ColumnPlan::new("c", storage, false, true)
+                .unwrap()
+                .nullable(nullable)];
+            let back = decode_row_values(&plan, &row).unwrap();
+            assert_eq!(back, vec![v.clone()], "{storage}");
+            assert_eq!(row_spans(&plan, &row).unwrap(), vec![0..row.len()]);
+        }
+        assert!(encode_row_value("u8", false, &Value::UInt(300), &mut Vec::new()).is_err());
+        assert!(encode_row_value("i64", false, &Value::Text("x".into()), &mut Vec::new()).is_err());
     }
 
     #[test]

@@ -114,6 +114,7 @@ extern crate self as strata;
 //   kv        the key-value interface the ORM stands on
 //   etcd/     the etcd backend of kv (feature `etcd`)
 //   session   Database and Session: registration, reads, add, update
+//   migration schema evolution: Migrations, the migration log
 //   expr      typed columns, filters (relationship tests among them) and
 //             orderings
 //   query/    Session::query, the planner, reading along access paths,
@@ -131,6 +132,7 @@ mod expr;
 pub mod fuzzing;
 mod kv;
 mod layout;
+mod migration;
 mod model;
 mod ops;
 mod query;
@@ -147,6 +149,7 @@ pub use types::json;
 pub use error::{Error, Result};
 pub use expr::{Column, Expr, Folded, Order, TextColumn};
 pub use kv::{KvIter, KvStore, KvTxn};
+pub use migration::{AppliedMigration, Migration, Migrations, Row};
 pub use model::{
     __auto_key, __is_json, __nullable, __refers_to, __same_kind, __unique, AssociationDef,
     ColumnDef, DefaultValue, DeleteRule, Model, OnDelete, ReferentialActions, Stamp,

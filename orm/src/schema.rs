@@ -12,15 +12,40 @@
 //! index (`check.rs`).
 
 use crate::error::{Error, Result};
-use crate::layout::key_of;
 use crate::layout::{ColumnPlan, SCHEMA_TABLE, bincode_config};
+use crate::layout::{decode_key, key_of};
 use crate::model::{Model, Stamp};
-use crate::value::ColumnKind;
+use crate::value::{ColumnKind, Value};
 use serde::{Deserialize, Serialize};
 
 /// Version of the [`StoredSchema`] encoding this build writes. Version 1
 /// (the columns without `storage`, `default` and `stamp`) is still read.
 const SCHEMA_VERSION: u32 = 2;
+
+/// Where a column of a migrated schema takes its values from.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Source {
+    /// The stored column at `at`, its bytes copied (after a `Some` tag
+    /// when `wrap`: the column became an `Option`).
+    Old { at: usize, wrap: bool },
+    /// One value for every stored row: `None`, or the column's default.
+    Fill(Value),
+}
+
+/// One difference a migration makes by itself, for the log and messages.
+#[derive(Clone, Debug)]
+pub(crate) struct Change {
+    pub field: String,
+    pub what: String,
+}
+
+/// How stored columns become declared ones ([`StoredSchema::diff`]).
+#[derive(Debug)]
+pub(crate) struct Diff {
+    /// For each declared column, in order.
+    pub sources: Vec<Source>,
+    pub changes: Vec<Change>,
+}
 
 /// One column, as stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -198,42 +223,165 @@ impl StoredSchema {
     }
 
     /// The first difference between the stored columns and `declared`,
-    /// as a schema-mismatch error.
+    /// as a schema-mismatch error: a handle that was not asked to migrate
+    /// the model refuses every difference, and says whether
+    /// `Migrations` would make it automatically or needs a step.
     pub(crate) fn compare(&self, declared: &StoredSchema) -> Result<()> {
-        let mismatch = |field: &str, detail: String| Error::SchemaMismatch {
+        if self.columns == declared.columns {
+            return Ok(());
+        }
+        let diff = self.diff(declared, None)?;
+        let (field, what) = diff
+            .changes
+            .first()
+            .map(|c| (c.field.clone(), c.what.clone()))
+            .unwrap_or_default();
+        Err(Error::SchemaMismatch {
             model: declared.model.clone(),
+            field,
+            detail: format!(
+                "{what}: an automatic change, made when the model is listed in the \
+                 Migrations given to Database::open_migrated or Database::migrate"
+            ),
+        })
+    }
+
+    /// How the stored columns become `declared`'s, if every difference is
+    /// one a migration makes by itself (orm/DESIGN.md, "Schema
+    /// evolution"): fields added as an `Option` or with a default, fields
+    /// moved, a field made an `Option`, indexes and unique constraints
+    /// added or dropped, `max_len` relaxed, defaults and timestamps
+    /// changed. Anything else is a `SchemaMismatch` naming the field and
+    /// the step to write; `versions` (the file's, the program's) go into
+    /// the message when known.
+    pub(crate) fn diff(
+        &self,
+        declared: &StoredSchema,
+        versions: Option<(u32, u32)>,
+    ) -> Result<Diff> {
+        let model = declared.model.as_str();
+        let next = versions.map_or("N".to_string(), |(f, c)| (f.max(c) + 1).to_string());
+        let refuse = |field: &str, detail: String| Error::SchemaMismatch {
+            model: model.to_string(),
             field: field.to_string(),
             detail,
         };
-        for (i, d) in declared.columns.iter().enumerate() {
-            let Some(s) = self.columns.iter().find(|s| s.name == d.name) else {
-                return Err(mismatch(
-                    &d.name,
-                    "the stored schema has no such field".into(),
-                ));
+        let mut diff = Diff {
+            sources: Vec::with_capacity(declared.columns.len()),
+            changes: Vec::new(),
+        };
+        let mut change = |field: &str, what: String| {
+            diff.changes.push(Change {
+                field: field.to_string(),
+                what,
+            })
+        };
+        let mut sources = Vec::with_capacity(declared.columns.len());
+        for (j, d) in declared.columns.iter().enumerate() {
+            let Some(i) = self.columns.iter().position(|s| s.name == d.name) else {
+                if d.nullable {
+                    change(
+                        &d.name,
+                        "a new Option field, read as None in stored rows".into(),
+                    );
+                    sources.push(Source::Fill(Value::Null));
+                } else if let Some((v, _)) = d.default.as_deref().and_then(decode_key) {
+                    change(
+                        &d.name,
+                        format!("a new field, read as its default {v} in stored rows"),
+                    );
+                    sources.push(Source::Fill(v));
+                } else {
+                    return Err(refuse(
+                        &d.name,
+                        format!(
+                            "the stored schema has no such field, and a new field that is not an \
+                             Option needs a default: make it an Option, give it \
+                             #[strata(default = ...)], or fill it in a step: \
+                             .step({next}, \"fill {f}\", |m| m.add_field::<{model}>(\"{f}\", |row| ...))",
+                            f = d.name
+                        ),
+                    ));
+                }
+                continue;
             };
-            let at = self.columns.iter().position(|s| s.name == d.name);
-            if at != Some(i) {
-                return Err(mismatch(
+            let s = &self.columns[i];
+            let same_type = s.storage == d.storage
+                && s.type_name
+                    .trim_start_matches("Option<")
+                    .trim_end_matches('>')
+                    == d.type_name
+                        .trim_start_matches("Option<")
+                        .trim_end_matches('>')
+                && s.kind == d.kind;
+            if !same_type || s.primary_key != d.primary_key || (s.nullable && !d.nullable) {
+                return Err(refuse(
                     &d.name,
-                    format!("stored at position {}, declared at {i}", at.unwrap_or(0)),
+                    format!(
+                        "stored as {}, declared as {}: convert it in a step: \
+                         .step({next}, \"convert {f}\", |m| m.convert::<{model}>(\"{f}\", |old| ...))",
+                        describe(s),
+                        describe(d),
+                        f = d.name
+                    ),
                 ));
             }
-            if s != d {
-                return Err(mismatch(
+            let tighter = match (s.max_len, d.max_len) {
+                (_, None) => false,
+                (None, Some(_)) => true,
+                (Some(a), Some(b)) => b < a,
+            };
+            if tighter || s.foreign_key != d.foreign_key {
+                return Err(refuse(
                     &d.name,
-                    format!("stored as {}, declared as {}", describe(s), describe(d)),
+                    format!(
+                        "stored as {}, declared as {}: a tighter limit or a changed foreign key \
+                         must be checked against the rows in a step: \
+                         .step({next}, \"check {f}\", |m| m.convert::<{model}>(\"{f}\", |old| Ok(old)))",
+                        describe(s),
+                        describe(d),
+                        f = d.name
+                    ),
                 ));
             }
+            if i != j {
+                change(&d.name, format!("moved from position {i} to {j}"));
+            }
+            if !s.nullable && d.nullable {
+                change(&d.name, "made an Option".into());
+            }
+            if (s.unique, s.index) != (d.unique, d.index) {
+                change(&d.name, format!("{} became {}", describe(s), describe(d)));
+            } else if s != d && s.nullable == d.nullable {
+                change(&d.name, "its default, timestamp or max_len changed".into());
+            }
+            sources.push(Source::Old {
+                at: i,
+                wrap: !s.nullable && d.nullable,
+            });
         }
         if let Some(s) = self
             .columns
             .iter()
             .find(|s| !declared.columns.iter().any(|d| d.name == s.name))
         {
-            return Err(mismatch(&s.name, "stored, but no longer declared".into()));
+            let newer = versions.map_or(String::new(), |(f, c)| {
+                format!(" (the file is at migration version {f}, this program at {c})")
+            });
+            return Err(refuse(
+                &s.name,
+                format!(
+                    "stored, but no longer declared{newer}: if a newer program wrote it, open \
+                     the file with that program; to drop the field write a step \
+                     .step({next}, \"drop {f}\", |m| m.drop_field(\"{t}\", \"{f}\")), or to \
+                     rename it .step({next}, \"rename {f}\", |m| m.rename_field(\"{t}\", \"{f}\", \"new_name\"))",
+                    f = s.name,
+                    t = self.table
+                ),
+            ));
         }
-        Ok(())
+        diff.sources = sources;
+        Ok(diff)
     }
 
     /// The primary key column.

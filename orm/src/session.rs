@@ -141,17 +141,20 @@ impl Database {
         store: Arc<dyn KvStore>,
         engine: Option<strata_engine::Database>,
     ) -> Result<Database> {
-        // Load every stored schema once.
-        let mut schemas = HashMap::new();
-        let mut tx = store.begin()?;
-        tx.create_table(SCHEMA_TABLE)?;
-        for kv in tx.scan(SCHEMA_TABLE, Bound::Unbounded, Bound::Unbounded, false)? {
-            let (k, v) = kv?;
-            let table = String::from_utf8_lossy(&k).into_owned();
-            let s = StoredSchema::decode(&v, &table)?;
-            schemas.insert(table, s);
-        }
-        tx.commit()?;
+        // Load every stored schema once. A read-only engine cannot
+        // create the schema table, and a file without one has no models.
+        let read_only = engine
+            .as_ref()
+            .is_some_and(strata_engine::Database::is_read_only);
+        let schemas = if read_only {
+            load_schemas(&*store.begin_read()?)?
+        } else {
+            let mut tx = store.begin()?;
+            tx.create_table(SCHEMA_TABLE)?;
+            let schemas = load_schemas(&*tx)?;
+            tx.commit()?;
+            schemas
+        };
         Ok(Database {
             inner: Arc::new(DbInner {
                 store,
@@ -267,7 +270,42 @@ impl Database {
     }
 }
 
+/// Every stored schema, by table; none when the schema table does not
+/// exist (a file no read-write handle has opened through the ORM).
+pub(crate) fn load_schemas(tx: &dyn KvTxn) -> Result<HashMap<String, StoredSchema>> {
+    let mut schemas = HashMap::new();
+    let rows = absent(
+        tx.scan(SCHEMA_TABLE, Bound::Unbounded, Bound::Unbounded, false),
+        || Box::new(std::iter::empty()),
+    )?;
+    for kv in rows {
+        let (k, v) = kv?;
+        let table = String::from_utf8_lossy(&k).into_owned();
+        let s = StoredSchema::decode(&v, &table)?;
+        schemas.insert(table, s);
+    }
+    Ok(schemas)
+}
+
 impl DbInner {
+    /// Reads every stored schema again, and forgets which models were
+    /// checked against them: after a migration, committed or not.
+    pub(crate) fn reload_schemas(&self) -> Result<()> {
+        let tx = self.store.begin_read()?;
+        let schemas = load_schemas(&*tx)?;
+        tx.commit()?;
+        *self.schemas.write() = schemas;
+        self.registered.lock().clear();
+        Ok(())
+    }
+
+    /// Whether the engine underneath is a read-only handle.
+    pub(crate) fn read_only(&self) -> bool {
+        self.engine
+            .as_ref()
+            .is_some_and(strata_engine::Database::is_read_only)
+    }
+
     /// Whether `M` was checked against its stored schema through this
     /// handle.
     fn is_registered<M: Model>(&self) -> bool {
