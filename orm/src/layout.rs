@@ -629,6 +629,151 @@ pub(crate) fn decode_row_values(
     Ok(refs.iter().map(ValueRef::to_value).collect())
 }
 
+/// Encodes column values into a row, as serde and bincode would encode
+/// the model holding them (the inverse of [`decode_row_values`]), for
+/// rows written without their Rust type (`dynamic/load.rs`). Each value
+/// must be of its column's storage and within its range: an `i32`
+/// column takes a `Value::Int` that fits 32 bits, a nullable column
+/// `Value::Null` too.
+pub(crate) fn encode_row_values(
+    columns: &[ColumnDef],
+    values: &[Value],
+) -> std::result::Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    for (c, v) in columns.iter().zip(values) {
+        if c.nullable {
+            if v.is_null() {
+                out.push(0);
+                continue;
+            }
+            out.push(1);
+        }
+        encode_field(c.storage, v, &mut out).map_err(|e| format!("column {}: {e}", c.name))?;
+    }
+    Ok(out)
+}
+
+/// bincode's variable-length unsigned integer.
+fn put_varint(out: &mut Vec<u8>, n: u128) {
+    if n < 251 {
+        out.push(n as u8);
+    } else if let Ok(n) = u16::try_from(n) {
+        out.push(251);
+        out.extend_from_slice(&n.to_le_bytes());
+    } else if let Ok(n) = u32::try_from(n) {
+        out.push(252);
+        out.extend_from_slice(&n.to_le_bytes());
+    } else if let Ok(n) = u64::try_from(n) {
+        out.push(253);
+        out.extend_from_slice(&n.to_le_bytes());
+    } else {
+        out.push(254);
+        out.extend_from_slice(&n.to_le_bytes());
+    }
+}
+
+fn put_text(out: &mut Vec<u8>, b: &[u8]) {
+    put_varint(out, b.len() as u128);
+    out.extend_from_slice(b);
+}
+
+/// One value of a column stored as `storage`, appended to `out`.
+fn encode_field(storage: &str, v: &Value, out: &mut Vec<u8>) -> std::result::Result<(), String> {
+    let layout =
+        FieldLayout::of(storage, false).ok_or_else(|| format!("unknown type {storage}"))?;
+    let range = |ok: bool| {
+        if ok {
+            Ok(())
+        } else {
+            Err(format!("{v} is out of the range of {storage}"))
+        }
+    };
+    match (layout, v) {
+        (FieldLayout::Bool, Value::Bool(b)) => out.push(u8::from(*b)),
+        (FieldLayout::U8, Value::UInt(u)) => {
+            range(*u <= u64::from(u8::MAX))?;
+            out.push(*u as u8);
+        }
+        (FieldLayout::I8, Value::Int(i)) => {
+            range(i8::try_from(*i).is_ok())?;
+            out.push(*i as u8);
+        }
+        (FieldLayout::UVar, Value::UInt(u)) => {
+            let max = match storage {
+                "u16" => u64::from(u16::MAX),
+                "u32" => u64::from(u32::MAX),
+                _ => u64::MAX,
+            };
+            range(*u <= max)?;
+            put_varint(out, u128::from(*u));
+        }
+        (FieldLayout::IVar, Value::Int(i)) => {
+            let ok = match storage {
+                "i16" => i16::try_from(*i).is_ok(),
+                "i32" => i32::try_from(*i).is_ok(),
+                _ => true,
+            };
+            range(ok)?;
+            put_varint(out, u128::from(((*i << 1) ^ (*i >> 63)) as u64));
+        }
+        (FieldLayout::U128, Value::U128(u)) => put_varint(out, *u),
+        (FieldLayout::I128, Value::I128(i)) => put_varint(out, ((*i << 1) ^ (*i >> 127)) as u128),
+        (FieldLayout::F32, Value::Float(f)) => out.extend_from_slice(&(*f as f32).to_le_bytes()),
+        (FieldLayout::F64, Value::Float(f)) => out.extend_from_slice(&f.to_le_bytes()),
+        (FieldLayout::Text, Value::Text(t)) => put_text(out, t.as_bytes()),
+        (FieldLayout::Bytes, Value::Bytes(b)) => put_text(out, b),
+        (FieldLayout::Date, Value::Date(_)) | (FieldLayout::DateTime, Value::DateTime(..)) => {
+            let mut t = chrono_text(v).ok_or_else(|| format!("{v} has no text form"))?;
+            if storage == "DateTime<Utc>" {
+                t.push('Z');
+            }
+            put_text(out, t.as_bytes());
+        }
+        (FieldLayout::Decimal, Value::Decimal(..)) => put_text(out, v.to_string().as_bytes()),
+        _ => return Err(format!("{v} is not a value of type {storage}")),
+    }
+    Ok(())
+}
+
+/// A date, or a date and time, as chrono's serde writes it: years 0 to
+/// 9999 only, the fraction of a second in 3, 6 or 9 digits when not 0,
+/// a leap second as second 60.
+fn chrono_text(v: &Value) -> Option<String> {
+    let date = |days: i64| {
+        let (y, m, d) = crate::value::civil_from_days(days);
+        (0..=9999)
+            .contains(&y)
+            .then(|| format!("{y:04}-{m:02}-{d:02}"))
+    };
+    match *v {
+        Value::Date(d) => date(i64::from(d)),
+        Value::DateTime(secs, nanos) => {
+            let (leap, nanos) = if nanos >= 1_000_000_000 {
+                (1, nanos - 1_000_000_000)
+            } else {
+                (0, nanos)
+            };
+            let t = secs.rem_euclid(86_400);
+            let mut s = format!(
+                "{}T{:02}:{:02}:{:02}",
+                date(secs.div_euclid(86_400))?,
+                t / 3600,
+                t / 60 % 60,
+                t % 60 + leap
+            );
+            if nanos % 1_000_000 == 0 && nanos != 0 {
+                s.push_str(&format!(".{:03}", nanos / 1_000_000));
+            } else if nanos % 1_000 == 0 && nanos != 0 {
+                s.push_str(&format!(".{:06}", nanos / 1_000));
+            } else if nanos != 0 {
+                s.push_str(&format!(".{nanos:09}"));
+            }
+            Some(s)
+        }
+        _ => None,
+    }
+}
+
 #[cold]
 fn short() -> String {
     "row ends early".to_string()
