@@ -141,11 +141,23 @@ impl Database {
         store: Arc<dyn KvStore>,
         engine: Option<strata_engine::Database>,
     ) -> Result<Database> {
-        // Load every stored schema once.
+        // Load every stored schema once. A read-only engine handle reads
+        // them in a snapshot, and a file without them has none.
         let mut schemas = HashMap::new();
-        let mut tx = store.begin()?;
-        tx.create_table(SCHEMA_TABLE)?;
-        for kv in tx.scan(SCHEMA_TABLE, Bound::Unbounded, Bound::Unbounded, false)? {
+        let read_only = engine.as_ref().is_some_and(|e| e.is_read_only());
+        let tx = if read_only {
+            store.begin_read()?
+        } else {
+            let mut tx = store.begin()?;
+            tx.create_table(SCHEMA_TABLE)?;
+            tx
+        };
+        let scan = absent(
+            tx.scan(SCHEMA_TABLE, Bound::Unbounded, Bound::Unbounded, false)
+                .map(Some),
+            || None,
+        )?;
+        for kv in scan.into_iter().flatten() {
             let (k, v) = kv?;
             let table = String::from_utf8_lossy(&k).into_owned();
             let s = StoredSchema::decode(&v, &table)?;

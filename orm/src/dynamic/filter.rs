@@ -98,6 +98,32 @@ impl Filter {
             .eval(&|c| row.get(c).map_or(ValueRef::Null, Value::as_ref))
     }
 
+    /// The same filter with every column position `c` replaced by
+    /// `to(c)`: a filter written over joined rows, moved onto one table's.
+    pub fn map_columns(self, to: &dyn Fn(usize) -> usize) -> Filter {
+        let map = |f: Box<Filter>| Box::new(f.map_columns(to));
+        match self {
+            Filter::True => Filter::True,
+            Filter::Cmp(c, op, v) => Filter::Cmp(to(c), op, v),
+            Filter::In(c, vs) => Filter::In(to(c), vs),
+            Filter::IsNull(c) => Filter::IsNull(to(c)),
+            Filter::Like {
+                column,
+                pattern,
+                escape,
+                ignore_case,
+            } => Filter::Like {
+                column: to(column),
+                pattern,
+                escape,
+                ignore_case,
+            },
+            Filter::And(a, b) => Filter::And(map(a), map(b)),
+            Filter::Or(a, b) => Filter::Or(map(a), map(b)),
+            Filter::Not(a) => Filter::Not(map(a)),
+        }
+    }
+
     /// The largest column position the filter reads.
     pub(crate) fn max_column(&self) -> Option<usize> {
         match self {

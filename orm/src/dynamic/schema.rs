@@ -1,6 +1,6 @@
 //! A model as the file stores it, without its Rust type.
 
-use crate::layout::decode_key;
+use crate::layout::{decode_key, parse_date, parse_datetime, parse_decimal};
 use crate::model::{ColumnDef, Stamp};
 use crate::query::Shape;
 use crate::schema::{StoredColumn, StoredSchema};
@@ -44,6 +44,81 @@ impl ColumnSchema {
     /// and not the primary key.
     pub fn has_index(&self) -> bool {
         !self.primary_key && (self.unique || self.index || self.foreign_key.is_some())
+    }
+
+    /// `v` as a value of this column's kind, when it stands for one
+    /// exactly: an integer of another signedness or width that fits, an
+    /// integer for a float or a decimal, `0`/`1` for a boolean, and text
+    /// for a date (`YYYY-MM-DD`), a date and time (`YYYY-MM-DDTHH:MM:SS[.f][Z]`),
+    /// a decimal or a 128-bit integer. A null stays null. `None` for
+    /// anything else: a filter would compare it as unknown, a write would
+    /// refuse it.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Model, Value};
+    /// # #[derive(Model, Serialize, Deserialize, Clone)]
+    /// # struct Student { #[strata(primary_key)] id: i64, gpa: f64 }
+    /// # let dir = std::env::temp_dir().join(format!("strata-dyn-coerce-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = Database::open(dir.join("s.strata"))?;
+    /// # db.register::<Student>()?;
+    /// let t = db.table("student").unwrap();
+    /// assert_eq!(t.columns[1].coerce(Value::Int(4)), Some(Value::Float(4.0)));
+    /// assert_eq!(t.columns[0].coerce(Value::Float(4.5)), None);
+    /// # drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata::Error>(())
+    /// ```
+    pub fn coerce(&self, v: Value) -> Option<Value> {
+        use ColumnKind as K;
+        Some(match (self.kind, v) {
+            (_, Value::Null) => Value::Null,
+            (K::Int, Value::Int(i)) => Value::Int(i),
+            (K::Int, Value::UInt(u)) => Value::Int(i64::try_from(u).ok()?),
+            (K::UInt, Value::UInt(u)) => Value::UInt(u),
+            (K::UInt, Value::Int(i)) => Value::UInt(u64::try_from(i).ok()?),
+            (K::Float, Value::Float(f)) => Value::Float(f),
+            (K::Float, Value::Int(i)) => Value::Float(i as f64),
+            (K::Float, Value::UInt(u)) => Value::Float(u as f64),
+            (K::I128, Value::Int(i)) => Value::I128(i128::from(i)),
+            (K::I128, Value::UInt(u)) => Value::I128(i128::from(u)),
+            (K::I128, Value::Text(t)) => Value::I128(t.parse().ok()?),
+            (K::U128, Value::UInt(u)) => Value::U128(u128::from(u)),
+            (K::U128, Value::Int(i)) => Value::U128(u128::try_from(i).ok()?),
+            (K::U128, Value::Text(t)) => Value::U128(t.parse().ok()?),
+            (K::Bool, Value::Bool(b)) => Value::Bool(b),
+            (K::Bool, Value::Int(i @ (0 | 1))) => Value::Bool(i == 1),
+            (K::Date, Value::Text(t)) => Value::Date(parse_date(&t)?),
+            (K::DateTime, Value::Text(t)) => {
+                let (secs, nanos) = parse_datetime(&t)?;
+                Value::DateTime(secs, nanos)
+            }
+            (K::Decimal, Value::Text(t)) => {
+                let (m, scale) = parse_decimal(&t)?;
+                Value::Decimal(m, scale)
+            }
+            (K::Decimal, Value::Int(i)) => Value::Decimal(i128::from(i), 0),
+            (K::Decimal, Value::UInt(u)) => Value::Decimal(i128::from(u), 0),
+            (_, v) if std::mem::discriminant(&v) == std::mem::discriminant(&self.sample()) => v,
+            _ => return None,
+        })
+    }
+
+    /// A value of the column's kind (for comparing kinds).
+    fn sample(&self) -> Value {
+        match self.kind {
+            ColumnKind::Int => Value::Int(0),
+            ColumnKind::UInt => Value::UInt(0),
+            ColumnKind::Float => Value::Float(0.0),
+            ColumnKind::Bool => Value::Bool(false),
+            ColumnKind::Text => Value::Text(String::new()),
+            ColumnKind::Bytes => Value::Bytes(Vec::new()),
+            ColumnKind::I128 => Value::I128(0),
+            ColumnKind::U128 => Value::U128(0),
+            ColumnKind::Date => Value::Date(0),
+            ColumnKind::DateTime => Value::DateTime(0, 0),
+            ColumnKind::Decimal => Value::Decimal(0, 0),
+        }
     }
 }
 
