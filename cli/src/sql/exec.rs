@@ -149,17 +149,14 @@ fn group(rows: Vec<Vec<Value>>, g: &Grouping) -> Result<Vec<Vec<Value>>> {
     let mut groups: Vec<(Vec<Value>, Vec<Vec<Value>>)> = Vec::new();
     let mut at: HashMap<String, usize> = HashMap::new();
     if g.keys.is_empty() {
-        groups.push((Vec::new(), Vec::new()));
-    }
-    for row in rows {
-        let k: Vec<Value> = g.keys.iter().map(|&c| row[c].clone()).collect();
-        let i = *at.entry(format!("{k:?}")).or_insert_with(|| {
-            groups.push((k, Vec::new()));
-            groups.len() - 1
-        });
-        if g.keys.is_empty() {
-            groups[0].1.push(row);
-        } else {
+        groups.push((Vec::new(), rows));
+    } else {
+        for row in rows {
+            let k: Vec<Value> = g.keys.iter().map(|&c| row[c].clone()).collect();
+            let i = *at.entry(format!("{k:?}")).or_insert_with(|| {
+                groups.push((k, Vec::new()));
+                groups.len() - 1
+            });
             groups[i].1.push(row);
         }
     }
