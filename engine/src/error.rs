@@ -102,7 +102,7 @@ impl fmt::Display for OpenFailure {
 /// | --- | --- | --- |
 /// | retry | [`Deadlock`](Error::Deadlock), [`LockTimeout`](Error::LockTimeout), [`Conflict`](Error::Conflict) | run the transaction again ([`Error::is_retryable`]) |
 /// | start over | [`SnapshotTooOld`](Error::SnapshotTooOld) | begin a new read-only transaction |
-/// | bad input | [`KeyTooLarge`](Error::KeyTooLarge), [`ValueTooLarge`](Error::ValueTooLarge), [`NoSuchTable`](Error::NoSuchTable), [`InvalidTableName`](Error::InvalidTableName), [`InvalidOptions`](Error::InvalidOptions), [`ReadOnly`](Error::ReadOnly), [`SelfDeadlock`](Error::SelfDeadlock) | fix the call |
+/// | bad input | [`KeyTooLarge`](Error::KeyTooLarge), [`ValueTooLarge`](Error::ValueTooLarge), [`NoSuchTable`](Error::NoSuchTable), [`InvalidTableName`](Error::InvalidTableName), [`InvalidOptions`](Error::InvalidOptions), [`ReadOnly`](Error::ReadOnly), [`SelfDeadlock`](Error::SelfDeadlock), [`DestinationExists`](Error::DestinationExists), [`Unsupported`](Error::Unsupported) | fix the call |
 /// | the file | [`Corruption`](Error::Corruption), [`NotAStrataFile`](Error::NotAStrataFile), [`NewerFormat`](Error::NewerFormat), [`OlderFormat`](Error::OlderFormat), [`Locked`](Error::Locked), [`CannotOpen`](Error::CannotOpen), [`LogUnusable`](Error::LogUnusable), [`NewerLogFormat`](Error::NewerLogFormat) | restore, upgrade, close the other handle, fix the path, or put the right log back |
 /// | I/O | [`Io`](Error::Io), [`StorageFull`](Error::StorageFull) | look at the device, or free space; the database stays consistent |
 /// | resources | [`TransactionTooLarge`](Error::TransactionTooLarge), [`OutOfMemory`](Error::OutOfMemory) | make the transaction smaller, or give the process more memory |
@@ -167,6 +167,23 @@ pub enum Error {
     /// `put`, `delete` or `create_table` on a read-only transaction, or
     /// `begin`, `transaction` or `checkpoint` on a read-only handle.
     ReadOnly,
+    /// A backup's destination ([`Database::backup_to`](crate::Database::backup_to))
+    /// already exists: a backup never replaces a file. Nothing was written
+    /// there.
+    DestinationExists {
+        /// The destination, as given.
+        path: PathBuf,
+    },
+    /// The operation cannot be done by this handle or store: for example
+    /// a backup from a read-only handle that holds commits replayed from
+    /// the log in memory only, or a backup or compaction of a store that
+    /// is not a Strata file (the ORM's etcd backend).
+    Unsupported {
+        /// The operation asked for.
+        operation: &'static str,
+        /// Why it cannot be done, and what to do instead.
+        reason: String,
+    },
 
     /// Bytes read back from the files fail a checksum or a structural
     /// check. Nothing is returned from a corrupt page.
@@ -197,8 +214,9 @@ pub enum Error {
     /// Another handle, in this process or another, has the database open.
     Locked,
     /// Opening the database failed on one of its files (the data file, or
-    /// the log beside it) for a reason [`OpenFailure`] names. Nothing was
-    /// written.
+    /// the log beside it), or a backup could not create its destination
+    /// ([`Database::backup_to`](crate::Database::backup_to)), for a reason
+    /// [`OpenFailure`] names. Nothing was written.
     CannotOpen {
         /// The file, as given to open it (the log's real path for the log).
         path: PathBuf,
@@ -362,6 +380,14 @@ impl fmt::Display for Error {
             }
             Error::InvalidOptions(why) => write!(f, "invalid options: {why}"),
             Error::ReadOnly => write!(f, "cannot write through a read-only transaction or handle"),
+            Error::DestinationExists { path } => write!(
+                f,
+                "{} already exists; a backup never replaces a file: choose a new path",
+                path.display()
+            ),
+            Error::Unsupported { operation, reason } => {
+                write!(f, "{operation} is not supported here: {reason}")
+            }
             Error::SelfDeadlock { resource } => write!(
                 f,
                 "waiting for {resource} could never end: it is held by another transaction of \

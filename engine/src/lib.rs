@@ -66,7 +66,7 @@ mod tree;
 mod txn;
 
 pub use db::check::CheckReport;
-pub use db::database::{Database, Stats};
+pub use db::database::{CompactReport, Database, Stats};
 pub use db::info::Info;
 pub use db::options::Options;
 pub use error::LogProblem;

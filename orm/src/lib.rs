@@ -77,6 +77,7 @@ extern crate self as strata;
 //   check     Database::check, the integrity check
 //   dynamic/  the schema-driven path: stored tables, filters and queries
 //             by column position, rows as values, loading rows
+//   ops       Database::backup_to and compact, forwarded to the engine
 //   fuzzing   the fuzz target's entry point (hidden)
 mod check;
 mod dynamic;
@@ -89,6 +90,7 @@ pub mod fuzzing;
 mod kv;
 mod layout;
 mod model;
+mod ops;
 mod query;
 mod relation;
 mod schema;

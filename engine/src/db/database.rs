@@ -1,5 +1,6 @@
 //! The public handle: [`Database`].
 
+use crate::db::backup;
 use crate::db::check::{self, CheckReport};
 use crate::db::options::Options;
 use crate::error::{Error, Result};
@@ -154,6 +155,108 @@ impl Database {
         self.inner.store.checkpoint()
     }
 
+    /// Writes a consistent copy of the database (as of one commit) to
+    /// `dest`, a new file (refuses an existing one), while other threads
+    /// keep committing.
+    ///
+    /// The copy is the state as of a checkpoint taken at the start: every
+    /// commit acknowledged before the call, and none that began after the
+    /// checkpoint. It is a database of its own (a new database id, closed
+    /// cleanly, needing no log), written under a temporary name beside
+    /// `dest`, synced, and moved there only if nothing is there, so a crash
+    /// never leaves a partial copy at `dest`. Commits wait only for that
+    /// checkpoint; while the pages are copied, commits go on and only other
+    /// checkpoints wait (see `ARCHITECTURE.md`, Backup).
+    ///
+    /// Errors: [`Error::DestinationExists`] if anything is at `dest`
+    /// ([`Error::CannotOpen`] with [`OpenFailure::IsADirectory`](crate::OpenFailure::IsADirectory)
+    /// for a directory), [`Error::CannotOpen`] if the copy cannot be
+    /// created there (a read-only or missing directory). A read-only handle
+    /// can back up, unless it replayed commits from the log into memory
+    /// that its data file does not hold yet ([`Error::Unsupported`]).
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-backup-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// use strata_engine::Database;
+    /// let db = Database::open(dir.join("live.strata"))?;
+    /// db.transaction(|tx| { tx.create_table("t")?; tx.put("t", b"k", b"v") })?;
+    /// db.backup_to(dir.join("copy.strata"))?;
+    ///
+    /// let copy = Database::open(dir.join("copy.strata"))?;
+    /// assert_eq!(copy.begin_read()?.get("t", b"k")?, Some(b"v".to_vec()));
+    /// copy.check()?;
+    /// // A backup never replaces a file.
+    /// assert!(matches!(
+    ///     db.backup_to(dir.join("copy.strata")),
+    ///     Err(strata_engine::Error::DestinationExists { .. })
+    /// ));
+    /// # drop(copy); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
+    pub fn backup_to(&self, dest: impl AsRef<Path>) -> Result<()> {
+        let i = &self.inner;
+        backup::backup(&i.store, &*i.options.storage, dest.as_ref())
+    }
+
+    /// Shrinks the data file to within 1.2x of its live pages and gives
+    /// back the log's space beyond its preallocation
+    /// ([`Options::log_preallocate`]). Crash-safe: it runs as checkpoints
+    /// that move live pages (tree nodes and overflow chains) from the end
+    /// of the file into free pages below, and then cut the file's free
+    /// tail off; a crash leaves the database as before or after a pass,
+    /// with the same contents. Commits wait for one pass at a time, as for
+    /// a checkpoint; readers go on. Fails with [`Error::ReadOnly`] on a
+    /// read-only handle.
+    ///
+    /// (Checkpoints already move pages down when more than a quarter of
+    /// the file is free; compaction goes further, down to the live pages,
+    /// moves overflow chains too, and cuts the log back.)
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-compact-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// use strata_engine::Database;
+    /// let db = Database::open(dir.join("db"))?;
+    /// db.transaction(|tx| {
+    ///     tx.create_table("t")?;
+    ///     for i in 0..5000u32 { tx.put("t", &i.to_be_bytes(), &[7; 100])?; }
+    ///     Ok(())
+    /// })?;
+    /// db.checkpoint()?;
+    /// db.transaction(|tx| {
+    ///     for i in 500..5000u32 { tx.delete("t", &i.to_be_bytes())?; }
+    ///     Ok(())
+    /// })?;
+    /// let report = db.compact()?;
+    /// assert!(report.data_after < report.data_before / 4);
+    /// assert!(report.log_after <= report.log_before);
+    /// db.check()?;
+    /// # drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
+    pub fn compact(&self) -> Result<CompactReport> {
+        let i = &self.inner;
+        let started = std::time::Instant::now();
+        let sizes = i.store.compact(i.options.log_preallocate)?;
+        let report = CompactReport {
+            data_before: sizes.data_before,
+            data_after: sizes.data_after,
+            log_before: sizes.log_before,
+            log_after: sizes.log_after,
+        };
+        tracing::info!(
+            target: "strata::compact",
+            data_before = report.data_before,
+            data_after = report.data_after,
+            log_before = report.log_before,
+            log_after = report.log_after,
+            elapsed_us = started.elapsed().as_micros() as u64,
+            "compacted"
+        );
+        Ok(report)
+    }
+
     /// Checks the whole database: checksums of every page, key order,
     /// tree shape, overflow chains, and that every page is used exactly
     /// once or free exactly once; and that the extents of the scratch file
@@ -204,6 +307,21 @@ fn backoff(attempt: u32, salt: u64) -> std::time::Duration {
     let base_us = 1000u64 << attempt.min(7);
     let mix = (salt ^ u64::from(attempt)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54; // 0..1024
     std::time::Duration::from_micros(base_us / 2 + base_us * mix / 1024)
+}
+
+/// What [`Database::compact`] did: the sizes of the data file and the
+/// log before and after, in bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CompactReport {
+    /// The data file's length before.
+    pub data_before: u64,
+    /// The data file's length after.
+    pub data_after: u64,
+    /// The log file's length before.
+    pub log_before: u64,
+    /// The log file's length after.
+    pub log_after: u64,
 }
 
 /// Counters of a database handle since it was opened

@@ -14,6 +14,8 @@
 //!   one, and replaying the log.
 //! * `database.rs`: [`Database`](database::Database): transactions,
 //!   retries, checkpoints on demand, statistics.
+//! * `backup.rs`: [`Database::backup_to`](database::Database::backup_to),
+//!   a consistent copy of the database while commits go on.
 //! * `check.rs`: [`Database::check`](database::Database::check), the
 //!   integrity check.
 //! * `info.rs`: [`Database::info`](database::Database::info), what the
@@ -26,6 +28,7 @@
 //! May use: every layer below (`txn/`, `store/`, `tree/`, `page/`, `log/`,
 //! `storage/`, `base/`, `error.rs`).
 
+pub(crate) mod backup;
 pub(crate) mod check;
 pub(crate) mod create;
 pub(crate) mod database;

@@ -111,6 +111,13 @@ impl Database {
     pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Database> {
         options.validate()?;
         let given = path.as_ref().to_path_buf();
+        let _span = tracing::info_span!(
+            target: "strata::open",
+            "open",
+            path = %given.display(),
+            read_only = options.read_only
+        )
+        .entered();
         let vfs = options.storage.clone();
         // The files' real names: the log lives beside the data file.
         let path = vfs.resolve(&given).map_err(|e| open_error(&given, e))?;
@@ -132,6 +139,15 @@ impl Database {
             tree.apply(&cache, &*data, record, offset, lsn, &next_table_id)
         })?;
         let allocated = log_file.len()?;
+        tracing::info!(
+            target: "strata::open",
+            checkpoint_lsn = meta.checkpoint_lsn,
+            replayed = recovered.last_lsn - meta.checkpoint_lsn,
+            last_lsn = recovered.last_lsn,
+            log_end = recovered.end,
+            pages = meta.page_count,
+            "recovered"
+        );
         let mut store = Store {
             read_only: options.read_only,
             page_size,

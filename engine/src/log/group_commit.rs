@@ -38,6 +38,7 @@ use parking_lot::{Condvar, Mutex};
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// What the log writer's mutex protects: the buffer of appended frames,
 /// the LSN counters, the allocation and the current generation.
@@ -291,15 +292,25 @@ impl LogWriter {
             let offset = s.buf_offset;
             s.buf_offset += buf.len() as u64;
             let last = s.appended;
+            let group = last - s.written;
             debug_assert!(
                 s.buf_offset <= s.allocated,
                 "frames are appended only below the allocated end (`reserve`)"
             );
             drop(s);
+            let started = Instant::now();
             let result = self
                 .file
                 .write_at(&buf, offset)
                 .and_then(|()| if sync { self.file.sync_data() } else { Ok(()) });
+            tracing::debug!(
+                target: "strata::commit",
+                group,
+                bytes = buf.len(),
+                sync,
+                write_us = started.elapsed().as_micros() as u64,
+                "log round"
+            );
             s = self.state.lock();
             s.busy = false;
             let mut buf = buf;
@@ -345,22 +356,33 @@ impl LogWriter {
     /// data file. The caller holds
     /// the commit latch and has flushed with sync, so nothing is buffered.
     /// A log that grew past `keep` (the larger of the preallocated size
-    /// and the checkpoint threshold) is cut back to it.
-    pub(crate) fn recycle(&self, salt: u64) -> Result<()> {
+    /// and the checkpoint threshold) is cut back to it; with `shrink_to`
+    /// (compaction), a log longer than that is cut back to it instead.
+    pub(crate) fn recycle(&self, salt: u64, shrink_to: Option<u64>) -> Result<()> {
         let mut s = self.state.lock();
         debug_assert!(s.buf.is_empty() && !s.busy, "recycle after a full flush");
         s.salt = salt;
         s.buf_offset = LOG_HEADER;
         s.buf.clear();
-        if s.allocated > self.keep {
+        let keep = shrink_to.map_or(self.keep, |k| k.clamp(LOG_HEADER, self.keep));
+        let longer = match shrink_to {
+            Some(_) => self.file.len()? > keep,
+            None => s.allocated > keep,
+        };
+        if longer {
             // The log outgrew what it keeps: give the space back. Not
             // synced: a longer log after a crash is harmless, its frames
             // are all older than the checkpoint.
-            s.allocated = self.keep;
+            s.allocated = s.allocated.min(keep);
             drop(s);
-            self.file.set_len(self.keep)?;
+            self.file.set_len(keep)?;
         }
         Ok(())
+    }
+
+    /// The log file's length in bytes.
+    pub(crate) fn file_len(&self) -> Result<u64> {
+        Ok(self.file.len()?)
     }
 
     /// Marks the log failed (the database is poisoned for another reason).

@@ -116,6 +116,14 @@ pub(crate) trait Pages {
 
     /// Page `id`, which must be of one of the `expect` types.
     fn read(&self, id: PageId, expect: &[PageType]) -> Result<PageRef<'_>>;
+
+    /// Whether compaction rewrote overflow chains after epoch `epoch`
+    /// ([`Pager::epoch`]): a leaf read in that epoch may then point at a
+    /// chain whose pages were freed, and its value must be looked up
+    /// again from the root. No commit frees a chain that a reader may
+    /// still follow (its lock, or its snapshot's versions, cover that);
+    /// compaction moves chains without a commit.
+    fn chains_moved_since(&self, epoch: u64) -> bool;
 }
 
 /// Write access to pages, copy-on-write.
@@ -172,6 +180,10 @@ pub(crate) struct Pager {
     /// and checkpoint. A scan that saw the same epoch may trust the page
     /// ids it remembered (the tree cursor's path, `tree/cursor.rs`).
     epoch: u64,
+    /// The epoch in which compaction last rewrote overflow chains: a leaf
+    /// read before it may point at a chain that is gone (see
+    /// [`Pages::chains_moved_since`]).
+    chains_moved: u64,
     check_node: NodeCheck,
 }
 
@@ -208,6 +220,7 @@ impl Pager {
             pinned: IdMap::default(),
             pin_budget: 0,
             epoch: 0,
+            chains_moved: 0,
             check_node,
         })
     }
@@ -276,6 +289,23 @@ impl Pager {
         // (live or not) above it.
         let low_free = self.free.first().is_some_and(|&f| f < limit);
         (low_free && self.page_count > limit).then_some(limit)
+    }
+
+    /// Pages reachable from the tree (the catalog, every table and
+    /// overflow chain), counted as what is neither free, pending nor a
+    /// free-list page.
+    pub(crate) fn live_pages(&self) -> PageId {
+        let unused = self.free.len() + self.pending.len() + self.chain.len();
+        self.page_count - FIRST_DATA_PAGE - unused as PageId
+    }
+
+    /// Compaction (`Database::compact`): the page number above which
+    /// every live page should move, leaving room below it for the live
+    /// pages, the parents that moving a child copies (1/64 of them, a
+    /// generous bound on the branch pages), and a free-list page.
+    pub(crate) fn compact_limit(&self) -> PageId {
+        let live = self.live_pages();
+        FIRST_DATA_PAGE + live + live / 64 + 2
     }
 
     /// The in-memory copy of page `id` if it changed since the last
@@ -354,6 +384,11 @@ impl Pager {
     /// See the field.
     pub(crate) fn epoch(&self) -> u64 {
         self.epoch
+    }
+
+    /// Records that compaction rewrote overflow chains in this epoch.
+    pub(crate) fn note_chains_moved(&mut self) {
+        self.chains_moved = self.epoch;
     }
 
     pub(crate) fn writer<'a>(
@@ -531,6 +566,10 @@ impl Pages for PageReader<'_> {
         self.pager.page_size
     }
 
+    fn chains_moved_since(&self, epoch: u64) -> bool {
+        self.pager.chains_moved > epoch
+    }
+
     fn read(&self, id: PageId, expect: &[PageType]) -> Result<PageRef<'_>> {
         read_page(self.pager, self.cache, self.file, id, expect)
     }
@@ -539,6 +578,10 @@ impl Pages for PageReader<'_> {
 impl Pages for PageWriter<'_> {
     fn page_size(&self) -> usize {
         self.pager.page_size
+    }
+
+    fn chains_moved_since(&self, epoch: u64) -> bool {
+        self.pager.chains_moved > epoch
     }
 
     fn read(&self, id: PageId, expect: &[PageType]) -> Result<PageRef<'_>> {

@@ -33,11 +33,12 @@ use crate::log::wal;
 use crate::page::meta::Meta;
 use crate::page::pager;
 use crate::store::shared::{Store, TreeState};
-use crate::tree::btree;
+use crate::tree::btree::{self, Reach};
 use crate::tree::catalog::TableId;
 use parking_lot::RwLockWriteGuard;
 use std::io;
 use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 impl Store {
     /// An on-demand checkpoint (and the one at close). Pages freed since
@@ -74,6 +75,17 @@ impl Store {
     /// checkpoint is written with the flag clear and the handle poisoned
     /// (THE OPEN FLAG).
     pub(crate) fn checkpoint_held_as(&self, force: bool, open: bool) -> Result<()> {
+        self.checkpoint_with(force, open, None)
+    }
+
+    /// [`Store::checkpoint_held_as`]; with `compact`, a compaction pass
+    /// (`compact.rs`) that cuts the log back to that many bytes.
+    pub(crate) fn checkpoint_with(
+        &self,
+        force: bool,
+        open: bool,
+        compact: Option<u64>,
+    ) -> Result<()> {
         self.poison.check()?;
         if self.read_only {
             return Err(Error::ReadOnly);
@@ -84,7 +96,12 @@ impl Store {
         self.poisoned(self.log.flush(lsn, true))?;
         let moved = self.log.moved();
         let open = open && moved.is_none();
-        let written = self.checkpoint_locked_as(lsn, force || moved.is_some(), open);
+        let force = force || moved.is_some();
+        let written = match self.checkpoint_steps(lsn, force, open, compact) {
+            Ok(()) => Ok(()),
+            Err(CheckpointError::Clean(e)) => Err(e),
+            Err(CheckpointError::Fatal(e)) => self.poisoned(Err(e)),
+        };
         match moved {
             // Whether or not the checkpoint went through (a full disk
             // leaves the handle usable otherwise), no commit may follow
@@ -105,20 +122,36 @@ impl Store {
     /// new free-list pages, more the catalog's changed copy, which the
     /// next checkpoint goes on from), and the handle stays usable.
     pub(crate) fn checkpoint_locked(&self, lsn: u64, force: bool) -> Result<()> {
-        self.checkpoint_locked_as(lsn, force, true)
-    }
-
-    fn checkpoint_locked_as(&self, lsn: u64, force: bool, open: bool) -> Result<()> {
-        match self.checkpoint_steps(lsn, force, open) {
+        match self.checkpoint_steps(lsn, force, true, None) {
             Ok(()) => Ok(()),
             Err(CheckpointError::Clean(e)) => Err(e),
             Err(CheckpointError::Fatal(e)) => self.poisoned(Err(e)),
         }
     }
 
-    fn checkpoint_steps(&self, lsn: u64, force: bool, open: bool) -> Result<(), CheckpointError> {
+    fn checkpoint_steps(
+        &self,
+        lsn: u64,
+        force: bool,
+        open: bool,
+        compact: Option<u64>,
+    ) -> Result<(), CheckpointError> {
+        let span = tracing::info_span!(
+            target: "strata::checkpoint",
+            "checkpoint",
+            lsn,
+            force,
+            compact = compact.is_some(),
+            pages = tracing::field::Empty,
+            bytes = tracing::field::Empty,
+        )
+        .entered();
+        let started = Instant::now();
         let mut st = self.tree.write();
-        let vacuum = st.pager.vacuum_limit();
+        let vacuum = match compact {
+            Some(_) => Some((st.pager.compact_limit(), Reach::All)),
+            None => st.pager.vacuum_limit().map(|limit| (limit, Reach::Nodes)),
+        };
         let nothing_changed = !force
             && st.meta.open_for_writing == open
             && st.meta.database_id == self.database_id
@@ -137,20 +170,23 @@ impl Store {
         } = &mut *st;
         let catalog_root = {
             let mut w = pager.writer(&self.cache, &*self.data);
-            if let Some(limit) = vacuum {
+            if let Some((limit, reach)) = vacuum {
                 let ids: Vec<TableId> = tables.iter().map(|(id, _)| id).collect();
                 for id in ids {
                     let root = tables.get(id).map_or(0, |t| t.root);
-                    let moved = btree::relocate(&mut w, root, limit)?;
+                    let moved = btree::relocate(&mut w, root, limit, reach)?;
                     tables.set_root(id, moved);
                 }
             }
             let root = tables.save(&mut w, *current_catalog)?;
             match vacuum {
-                Some(limit) => btree::relocate(&mut w, root, limit)?,
+                Some((limit, reach)) => btree::relocate(&mut w, root, limit, reach)?,
                 None => root,
             }
         };
+        if compact.is_some() {
+            pager.note_chains_moved();
+        }
         *current_catalog = catalog_root;
         let old_page_count = pager.page_count();
         let (plan, pages) = pager.prepare_checkpoint(&self.cache);
@@ -165,6 +201,9 @@ impl Store {
             open_for_writing: open,
             database_id: self.database_id,
         };
+        let bytes = (pages.len() * self.page_size) as u64;
+        span.record("pages", pages.len());
+        span.record("bytes", bytes);
         // Readers may go on while the pages are written.
         let st = RwLockWriteGuard::downgrade(st);
         if let Err(e) = pager::write_pages(&*self.data, self.page_size, &pages) {
@@ -195,7 +234,16 @@ impl Store {
             self.data
                 .set_len(u64::from(new_meta.page_count) * ps as u64)?;
         }
-        Ok(self.log.recycle(new_meta.log_salt)?)
+        self.log.recycle(new_meta.log_salt, compact)?;
+        tracing::info!(
+            target: "strata::checkpoint",
+            lsn,
+            bytes,
+            page_count = new_meta.page_count,
+            elapsed_us = started.elapsed().as_micros() as u64,
+            "checkpoint written"
+        );
+        Ok(())
     }
 }
 

@@ -11,6 +11,8 @@
 //!   durable.
 //! * `checkpoint.rs`: writing the changed pages and a new meta page, and
 //!   starting the log over.
+//! * `compact.rs`: compaction, passes of checkpoints that move live
+//!   pages and overflow chains down and cut the file's free tail off.
 //! * `versions.rs`: snapshots, and the before-images of changed keys
 //!   that read-only transactions read the live tree through.
 //! * `poison.rs`: the flag a failed write or sync sets, which every call
@@ -28,6 +30,7 @@
 
 pub(crate) mod checkpoint;
 pub(crate) mod commit;
+pub(crate) mod compact;
 pub(crate) mod durability;
 pub(crate) mod poison;
 pub(crate) mod shared;

@@ -532,11 +532,28 @@ fn rebalance(w: &mut impl PagesMut, parent: PageId, idx: usize) -> Result<Split>
     put_cell(w, parent, li, &pc, true, INTERIOR)
 }
 
+/// What [`relocate`] moves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reach {
+    /// Tree nodes only: reads the branch pages and only the leaves it
+    /// moves (the auto-vacuum of checkpoints, which must stay short).
+    Nodes,
+    /// Tree nodes and overflow chains: reads every leaf, to find the
+    /// chains (compaction).
+    All,
+}
+
 /// Moves every node of the tree at `root` numbered `limit` or above to a
 /// lower free page number, where one is free, and returns the new root.
-/// Reads the branch pages and only the leaves it moves; overflow chains
-/// stay where they are. Used by checkpoints to let the file's tail go.
-pub(crate) fn relocate(w: &mut impl PagesMut, root: PageId, limit: PageId) -> Result<PageId> {
+/// With [`Reach::All`], also rewrites every overflow chain with a page at
+/// `limit` or above into the lowest free pages. Used by checkpoints to let
+/// the file's tail go.
+pub(crate) fn relocate(
+    w: &mut impl PagesMut,
+    root: PageId,
+    limit: PageId,
+    reach: Reach,
+) -> Result<PageId> {
     if root == 0 {
         return Ok(0);
     }
@@ -553,17 +570,26 @@ pub(crate) fn relocate(w: &mut impl PagesMut, root: PageId, limit: PageId) -> Re
             return Err(too_deep(id));
         }
     }
-    relocate_rec(w, root, limit, height)
+    relocate_rec(w, root, limit, height, reach)
 }
 
-fn relocate_rec(w: &mut impl PagesMut, id: PageId, limit: PageId, height: usize) -> Result<PageId> {
+fn relocate_rec(
+    w: &mut impl PagesMut,
+    id: PageId,
+    limit: PageId,
+    height: usize,
+    reach: Reach,
+) -> Result<PageId> {
     let mut id = if id >= limit {
         w.relocate(id, NODE)?
     } else {
         id
     };
     if height == 0 {
-        return Ok(id);
+        return match reach {
+            Reach::Nodes => Ok(id),
+            Reach::All => relocate_chains(w, id, limit),
+        };
     }
     let p = w.read(id, NODE)?;
     if node::is_leaf(&p) {
@@ -576,11 +602,36 @@ fn relocate_rec(w: &mut impl PagesMut, id: PageId, limit: PageId, height: usize)
     drop(p);
     for i in 0..=n {
         let child = node::child(&w.read(id, NODE)?, i);
-        let moved = relocate_rec(w, child, limit, height - 1)?;
+        let moved = relocate_rec(w, child, limit, height - 1, reach)?;
         if moved != child {
             id = w.writable(id, NODE)?;
             node::set_child(w.page_mut(id), i, moved);
         }
+    }
+    Ok(id)
+}
+
+/// Rewrites each overflow chain of leaf `id` that has a page at `limit`
+/// or above into the lowest free pages, re-pointing its cell; returns the
+/// leaf's page number (a copy, if it changed). A chain is rewritten whole
+/// (read, freed, written again): moving one page would change its
+/// predecessor's link, copying that page too, and so on back to the leaf.
+fn relocate_chains(w: &mut impl PagesMut, mut id: PageId, limit: PageId) -> Result<PageId> {
+    let n = node::count(&w.read(id, NODE)?);
+    for i in 0..n {
+        let LeafValue::Overflow { first, len } = node::value(&w.read(id, NODE)?, i) else {
+            continue;
+        };
+        let pages = overflow::chain(w, first, len)?;
+        if pages.iter().all(|&p| p < limit) {
+            continue;
+        }
+        let mut value = Vec::new();
+        overflow::read(w, first, len, &mut value)?;
+        overflow::free(w, first, len)?;
+        let moved = overflow::write(w, &value)?;
+        id = w.writable(id, NODE)?;
+        node::set_overflow_first(w.page_mut(id), i, moved);
     }
     Ok(id)
 }

@@ -75,7 +75,7 @@ impl Tables {
         let mut buf = Vec::new();
         while let Some(e) = cursor.next(r, root)? {
             let name = cursor.bytes(e.key.clone());
-            let value = cursor.value(r, &e, &mut buf)?;
+            let value = cursor.value(r, root, &e, &mut buf)?;
             let bad =
                 |what: &str| Error::corrupt_page(root, format!("catalog entry {name:?}: {what}"));
             let name = std::str::from_utf8(name).map_err(|_| bad("name is not UTF-8"))?;

@@ -35,7 +35,7 @@
 use crate::error::{Error, Result};
 use crate::page::page_header::{PageBuf, PageId, PageType};
 use crate::page::pager::{NODE, PageRef, Pages};
-use crate::tree::btree::{MAX_DEPTH, too_deep};
+use crate::tree::btree::{self, MAX_DEPTH, too_deep};
 use crate::tree::node::{self, LeafValue, Span};
 use crate::tree::overflow;
 use std::ops::Bound;
@@ -233,15 +233,32 @@ impl Cursor {
 
     /// The value of entry `e` of the leaf at hand: borrowed from the leaf
     /// when it is stored there, otherwise read from its overflow chain
-    /// through `r` into `buf`.
+    /// through `r` into `buf`. If compaction rewrote chains since the leaf
+    /// was read, the chain the leaf names may be gone: the value is then
+    /// looked up again from `root`.
     pub(crate) fn value<'a>(
         &'a self,
         r: &impl Pages,
+        root: PageId,
         e: &Entry,
         buf: &'a mut Vec<u8>,
     ) -> Result<&'a [u8]> {
-        match node::value(self.leaf.as_deref().unwrap_or(&[]), e.index) {
+        let leaf = self.leaf.as_deref().unwrap_or(&[]);
+        match node::value(leaf, e.index) {
             LeafValue::Inline(v) => Ok(v),
+            LeafValue::Overflow { .. } if r.chains_moved_since(self.epoch) => {
+                buf.clear();
+                match btree::get(r, root, &leaf[e.key.clone()])? {
+                    Some(found) => buf.extend_from_slice(found.bytes()),
+                    None => {
+                        return Err(Error::corrupt_page(
+                            root,
+                            "a key read by a scan is gone from its tree",
+                        ));
+                    }
+                }
+                Ok(buf)
+            }
             LeafValue::Overflow { first, len } => {
                 buf.clear();
                 overflow::read(r, first, len, buf)?;

@@ -259,6 +259,18 @@ pub(crate) fn value(p: &[u8], i: usize) -> LeafValue<'_> {
     }
 }
 
+/// Points leaf cell `i`, whose value lives in overflow pages, at the
+/// chain starting at `first`.
+pub(crate) fn set_overflow_first(p: &mut [u8], i: usize, first: PageId) {
+    let off = slot(p, i);
+    debug_assert!(
+        p[off + 2] & FLAG_OVERFLOW != 0,
+        "btree invariant 4: only an overflow cell has a chain"
+    );
+    let k = u16_at(p, off) as usize;
+    put_u32(p, off + LEAF_CELL_HEADER + k, first);
+}
+
 /// Child `i` of a branch, `0..=count`.
 #[inline]
 pub(crate) fn child(p: &[u8], i: usize) -> PageId {

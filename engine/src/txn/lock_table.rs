@@ -307,6 +307,7 @@ impl LockManager {
                 });
             }
             self.stats.deadlocks.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(target: "strata::lock", %res, waiter = txn, victim, "deadlock");
             if victim == txn {
                 st.withdraw(txn, res);
                 return Err(Error::Deadlock);
@@ -315,7 +316,8 @@ impl LockManager {
             v.doomed = true;
             v.wake.notify_one();
         }
-        let deadline = Instant::now() + self.timeout;
+        let began = Instant::now();
+        let deadline = began + self.timeout;
         loop {
             let t = st.txn(txn);
             if t.doomed {
@@ -323,11 +325,13 @@ impl LockManager {
                 return Err(Error::Deadlock);
             }
             if t.waiting.is_none() {
+                slow_wait(res, began);
                 return Ok(()); // granted by whoever woke us
             }
             if wake.wait_until(&mut st, deadline).timed_out() {
                 let t = st.txn(txn);
                 if t.waiting.is_none() {
+                    slow_wait(res, began);
                     return Ok(());
                 }
                 if t.doomed {
@@ -335,6 +339,7 @@ impl LockManager {
                     return Err(Error::Deadlock);
                 }
                 self.stats.timeouts.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(target: "strata::lock", %res, waited_ms = self.timeout.as_millis() as u64, "lock wait timed out");
                 st.withdraw(txn, res);
                 return Err(Error::LockTimeout);
             }
@@ -524,6 +529,22 @@ impl LockTable {
             }
         }
         None
+    }
+}
+
+/// Lock waits at least this long are reported as `strata::lock` events.
+pub(crate) const SLOW_LOCK_WAIT: Duration = Duration::from_millis(100);
+
+/// Reports a granted wait for `res` that began at `began`, if it was slow.
+fn slow_wait(res: &Resource, began: Instant) {
+    let waited = began.elapsed();
+    if waited >= SLOW_LOCK_WAIT {
+        tracing::info!(
+            target: "strata::lock",
+            %res,
+            waited_ms = waited.as_millis() as u64,
+            "slow lock wait"
+        );
     }
 }
 

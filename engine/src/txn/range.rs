@@ -443,10 +443,9 @@ impl<'t> Range<'t> {
                         (Some(Lent::Leaf(reverse, e)), key)
                     } else {
                         let buf = &mut self.overflow;
-                        let read = self
-                            .tx
-                            .store
-                            .read_tree(self.table, |r, _, _| cursor.value(r, &e, buf).map(drop));
+                        let read = self.tx.store.read_tree(self.table, |r, root, _| {
+                            cursor.value(r, root, &e, buf).map(drop)
+                        });
                         match self.snapshot {
                             // The leaf may predate a commit that changed the
                             // key and reused its pages: a version wins.

@@ -600,6 +600,8 @@ impl Transaction {
     /// case it may or may not have reached the disk: reopening the database
     /// tells.
     pub fn commit(mut self) -> Result<()> {
+        // A disabled span costs a load and a branch (nothing is formatted).
+        let _span = tracing::debug_span!(target: "strata::commit", "commit").entered();
         self.usable()?;
         let writes = self.writes.values().any(|w| !w.is_empty()) || !self.created.is_empty();
         let wait_for = if let Some(snap) = &self.snapshot {
