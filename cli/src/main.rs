@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use strata_cli::commands::{check, dump, load, schema, sql, stats};
+use strata_cli::commands::{check, dump, load, ops, schema, sql, stats};
 use strata_cli::error::Result;
 
 /// Look inside a Strata database file: check it, describe it, query it
@@ -77,6 +77,20 @@ enum Command {
         #[arg(long, value_enum, default_value_t = DumpFormat::Jsonl)]
         format: DumpFormat,
     },
+    /// Write a consistent copy of the database to DEST (which must not
+    /// exist); the copy opens and passes `check`.
+    Backup {
+        /// The database file.
+        file: PathBuf,
+        /// Where the copy goes.
+        dest: PathBuf,
+    },
+    /// Shrink the data file to within 1.2x of its live pages and give
+    /// back the log's space beyond its preallocation.
+    Compact {
+        /// The database file.
+        file: PathBuf,
+    },
     /// Add rows to a model's table from JSON lines, checked as the ORM
     /// checks an add (types, lengths, key, unique values, foreign keys),
     /// in one transaction: the first refused line stops it, nothing
@@ -121,6 +135,8 @@ fn run(cli: Cli) -> Result<()> {
             };
             dump::run(out, &file, table.as_deref(), format)
         }
+        Command::Backup { file, dest } => ops::backup(out, &file, &dest, json),
+        Command::Compact { file } => ops::compact(out, &file, json),
         Command::Load { file, table, input } => match input {
             Some(p) => {
                 let f = std::fs::File::open(&p)
