@@ -207,7 +207,7 @@ fn condition(rng: &mut Rng, tables: &[(&str, &str)], depth: u32) -> Sql {
         format!("{q}.{name}")
     };
     match rng.below(10) {
-        0 | 1 | 2 => {
+        0..=2 => {
             let op = *rng.pick(&["=", "<>", "<", "<=", ">", ">="]);
             let lit = literal(rng, ty, name);
             if rng.chance(20) {

@@ -36,7 +36,7 @@
 //!
 //! FILES
 //!
-//! `translate.rs` turns the syntax tree into a [`Select`](translate::Select)
+//! `translate.rs` turns the syntax tree into a `Select`
 //! over column positions; `exec.rs` runs it.
 
 mod exec;

@@ -255,16 +255,6 @@ impl RefBuf {
         })
     }
 
-    /// Calls `f` with the columns of `row`, a stored row of `M`, borrowed
-    /// (the columns the buffer was not made for are null).
-    pub(super) fn with<M: Model, T>(
-        &mut self,
-        row: &[u8],
-        f: impl FnOnce(&[ValueRef<'_>]) -> T,
-    ) -> Result<T> {
-        self.read(row, f)
-    }
-
     /// Calls `f` with the columns of `row`, a stored row of the buffer's
     /// table, borrowed (the columns the buffer was not made for are null).
     pub(crate) fn read<T>(

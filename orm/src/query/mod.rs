@@ -150,7 +150,7 @@ impl<M: Model> Core<M> {
         let filter = rows.filter;
         let buf = &mut rows.buf;
         visit_path::<M>(s, rows.path, rows.reverse, &mut |row| {
-            buf.with::<M, _>(row, |cols| {
+            buf.read(row, |cols| {
                 if filter.is_none_or(|filter| filter.eval(&|c| cols[c])) {
                     f(cols)
                 } else {
@@ -314,7 +314,7 @@ impl<M: Model> Core<M> {
                 Ok(row) => row,
                 Err(e) => return Some(Err(e)),
             };
-            match buf.with::<M, _>(&row, |cols| filter.eval(&|c| cols[c])) {
+            match buf.read(&row, |cols| filter.eval(&|c| cols[c])) {
                 Ok(true) => Some(decode_model::<M>(&row)),
                 Ok(false) => None,
                 Err(e) => Some(Err(e)),
@@ -332,7 +332,7 @@ impl<M: Model> Core<M> {
         let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
         self.visit(s, None, &mut |row| {
-            let v = buf.with::<M, _>(row, |cols| cols[column].to_value())?;
+            let v = buf.read(row, |cols| cols[column].to_value())?;
             if self.distinct && !seen.insert(crate::layout::key_of(&v)) {
                 return Ok(true);
             }
