@@ -8,7 +8,7 @@ use super::schema::TableSchema;
 use crate::error::{Error, Result};
 use crate::layout::{encode_row_values, key_of};
 use crate::session::{RowView, Session, Values};
-use crate::value::Value;
+use crate::value::{ColumnKind, Value};
 use std::ops::Bound;
 
 impl Session {
@@ -115,17 +115,15 @@ impl Session {
             model: table.static_name(),
         };
         Ok(match (table.columns[k].kind, last) {
-            (crate::ColumnKind::UInt, Some(Value::UInt(u))) => {
+            (ColumnKind::UInt, Some(Value::UInt(u))) => {
                 Value::UInt(u.checked_add(1).ok_or_else(exhausted)?)
             }
-            (crate::ColumnKind::UInt, _) => Value::UInt(1),
+            (ColumnKind::UInt, _) => Value::UInt(1),
             (_, Some(Value::Int(i))) => Value::Int(i.checked_add(1).ok_or_else(exhausted)?.max(1)),
-            (crate::ColumnKind::I128, Some(Value::I128(i))) => {
-                Value::I128(i.saturating_add(1).max(1))
-            }
-            (crate::ColumnKind::U128, Some(Value::U128(u))) => Value::U128(u.saturating_add(1)),
-            (crate::ColumnKind::I128, _) => Value::I128(1),
-            (crate::ColumnKind::U128, _) => Value::U128(1),
+            (ColumnKind::I128, Some(Value::I128(i))) => Value::I128(i.saturating_add(1).max(1)),
+            (ColumnKind::U128, Some(Value::U128(u))) => Value::U128(u.saturating_add(1)),
+            (ColumnKind::I128, _) => Value::I128(1),
+            (ColumnKind::U128, _) => Value::U128(1),
             _ => Value::Int(1),
         })
     }
