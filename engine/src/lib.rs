@@ -67,6 +67,7 @@ mod txn;
 
 pub use db::check::CheckReport;
 pub use db::database::{CompactReport, Database, Stats};
+pub use db::info::Info;
 pub use db::options::Options;
 pub use error::LogProblem;
 pub use error::{Error, Location, OpenFailure, Result};

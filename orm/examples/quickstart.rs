@@ -22,6 +22,8 @@ pub struct User {
 }
 
 /// `SELECT * FROM Students WHERE GPA > 3.5`: an indexed float column.
+/// The table is `students`, so the seed's SQL runs as written through
+/// `strata sql` (SQL names ignore case).
 #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[strata(table = "students", display = "name")]
 pub struct Student {
@@ -29,6 +31,11 @@ pub struct Student {
     pub id: i64,
     #[strata(max_len = 50)]
     pub name: String,
+    /// The student number, as text: it may start with 0.
+    #[strata(unique, max_len = 6)]
+    pub student_id: String,
+    #[strata(max_len = 50)]
+    pub major: String,
     #[strata(index)]
     pub gpa: f64,
 }
@@ -211,16 +218,18 @@ pub fn run(path: &std::path::Path, out: &mut impl Write) -> Result<(), Box<dyn s
 
     writeln!(out, "\n-- Students: SELECT * FROM Students WHERE GPA > 3.5")?;
     let mut s = db.session()?;
-    for (name, gpa) in [
-        ("Ada", 3.9),
-        ("Ben", 3.2),
-        ("Cy", 3.7),
-        ("Dee", 2.8),
-        ("Eve", 3.5),
+    // The seed's Students table.
+    for (name, student_id, major, gpa) in [
+        ("Alice", "334322", "CS", 3.45),
+        ("Bob", "546346", "Math", 3.23),
+        ("Charlie", "045628", "CS", 2.75),
+        ("Denise", "964389", "Art", 4.0),
     ] {
         s.add(&mut Student {
             id: 0,
             name: name.into(),
+            student_id: student_id.into(),
+            major: major.into(),
             gpa,
         })?;
     }

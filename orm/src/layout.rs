@@ -663,6 +663,24 @@ pub(crate) fn row_spans(
     Ok(out)
 }
 
+/// Encodes column values into a row, as serde and bincode would encode
+/// the model holding them (the inverse of [`decode_row_values`]), for
+/// rows written without their Rust type (`dynamic/load.rs`). Each value
+/// must be of its column's storage and within its range: an `i32`
+/// column takes a `Value::Int` that fits 32 bits, a nullable column
+/// `Value::Null` too.
+pub(crate) fn encode_row_values(
+    columns: &[ColumnDef],
+    values: &[Value],
+) -> std::result::Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    for (c, v) in columns.iter().zip(values) {
+        encode_row_value(c.storage, c.nullable, v, &mut out)
+            .map_err(|e| format!("column {}: {e}", c.name))?;
+    }
+    Ok(out)
+}
+
 /// Appends the row bytes of `v` as a column stored as `storage` (and
 /// `Option` when `nullable`) lays it out: the inverse of the row decoders,
 /// for the values a migration writes (defaults, conversions).

@@ -121,9 +121,12 @@ extern crate self as strata;
 //             aggregates, joins, pages
 //   relation  relationships, their plumbing, and every delete
 //   check     Database::check, the integrity check
+//   dynamic/  the schema-driven path: stored tables, filters and queries
+//             by column position, rows as values, loading rows
 //   ops       Database::backup_to and compact, forwarded to the engine
 //   fuzzing   the fuzz target's entry point (hidden)
 mod check;
+mod dynamic;
 mod error;
 #[cfg(feature = "etcd")]
 pub mod etcd;
@@ -146,6 +149,7 @@ mod value;
 #[cfg(feature = "json")]
 pub use types::json;
 
+pub use dynamic::{ColumnSchema, Compare, Filter, RowQuery, TableSchema};
 pub use error::{Error, Result};
 pub use expr::{Column, Expr, Folded, Order, TextColumn};
 pub use kv::{KvIter, KvStore, KvTxn};

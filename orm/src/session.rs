@@ -20,7 +20,7 @@ use crate::layout::{
     SCHEMA_TABLE, column_index_table, decode_key, decode_model, encode_model, index_key, key_of,
     key_of_ref, reverse_table,
 };
-use crate::model::{Model, Stamp};
+use crate::model::{ColumnDef, Model, Stamp};
 use crate::schema::StoredSchema;
 use crate::value::{ToColumn, Value, ValueRef};
 use parking_lot::{Mutex, RwLock};
@@ -555,12 +555,17 @@ impl Session {
     /// index entries fit the store's key limit: everything that could
     /// refuse a write, checked before anything is written.
     fn validate<M: Model>(&self, m: &M) -> Result<()> {
+        self.validate_row(&RowView::of(m))
+    }
+
+    /// [`Session::validate`] of a row seen through `r`.
+    pub(crate) fn validate_row(&self, r: &RowView<'_>) -> Result<()> {
         let max_key = self.kv.max_key_len();
-        let key_len = key_of(&m.key_value()).len();
-        for (i, c) in M::COLUMNS.iter().enumerate() {
-            let v = m.value_ref(i);
+        let key_len = key_of_ref(r.get(r.key)).len();
+        for (i, c) in r.columns.iter().enumerate() {
+            let v = r.get(i);
             if c.primary_key || c.has_index() {
-                check_orderable(v, M::NAME, c.name)?;
+                check_orderable(v, r.model, c.name)?;
                 let len = key_of_ref(v).len()
                     + if c.primary_key || c.unique {
                         0
@@ -569,7 +574,7 @@ impl Session {
                     };
                 if len > max_key {
                     return Err(Error::KeyTooLarge {
-                        model: M::NAME,
+                        model: r.model,
                         column: c.name,
                         len,
                         max: max_key,
@@ -584,7 +589,7 @@ impl Session {
                 };
                 if len > max {
                     return Err(Error::TooLong {
-                        model: M::NAME,
+                        model: r.model,
                         column: c.name,
                         max,
                         len,
@@ -597,12 +602,21 @@ impl Session {
 
     /// Checks the foreign keys of `m` whose values differ from `old`'s.
     fn check_parents<M: Model>(&self, m: &M, old: Option<&M>) -> Result<()> {
-        for (i, c) in M::COLUMNS.iter().enumerate() {
+        self.check_parents_row(&RowView::of(m), old.map(RowView::of).as_ref())
+    }
+
+    /// [`Session::check_parents`] of rows seen through views.
+    pub(crate) fn check_parents_row(
+        &self,
+        r: &RowView<'_>,
+        old: Option<&RowView<'_>>,
+    ) -> Result<()> {
+        for (i, c) in r.columns.iter().enumerate() {
             let Some(parent) = c.foreign_key else {
                 continue;
             };
-            let v = m.value_ref(i);
-            if v.is_null() || old.is_some_and(|o| o.value_ref(i) == v) {
+            let v = r.get(i);
+            if v.is_null() || old.is_some_and(|o| o.get(i) == v) {
                 continue;
             }
             // A shared lock on the parent's key: it cannot be deleted
@@ -610,7 +624,7 @@ impl Session {
             // A parent table that does not exist holds no parent.
             if !self.get_with(parent, &key_of_ref(v), &mut |_| ())? {
                 return Err(Error::ForeignKeyViolation {
-                    model: M::NAME,
+                    model: r.model,
                     column: c.name,
                     value: v.to_value(),
                     parent,
@@ -622,23 +636,34 @@ impl Session {
 
     /// Checks the unique columns of `m` whose values differ from `old`'s.
     fn check_unique<M: Model>(&self, m: &M, old: Option<&M>, key: &[u8]) -> Result<()> {
-        for (i, c) in M::COLUMNS
+        self.check_unique_row(&RowView::of(m), old.map(RowView::of).as_ref(), key)
+    }
+
+    /// [`Session::check_unique`] of rows seen through views.
+    pub(crate) fn check_unique_row(
+        &self,
+        r: &RowView<'_>,
+        old: Option<&RowView<'_>>,
+        key: &[u8],
+    ) -> Result<()> {
+        for (i, c) in r
+            .columns
             .iter()
             .enumerate()
             .filter(|(_, c)| c.unique && !c.primary_key)
         {
-            let v = m.value_ref(i);
-            if v.is_null() || old.is_some_and(|o| o.value_ref(i) == v) {
+            let v = r.get(i);
+            if v.is_null() || old.is_some_and(|o| o.get(i) == v) {
                 continue;
             }
             // Exclusive at once: of two sessions adding the same value,
             // the second waits for the first and then sees its value.
             let holder = self
                 .kv
-                .get_for_update(&column_index_table(M::TABLE, c), &key_of_ref(v))?;
+                .get_for_update(&column_index_table(r.table, c), &key_of_ref(v))?;
             if holder.is_some_and(|h| h != key) {
                 return Err(Error::UniqueViolation {
-                    model: M::NAME,
+                    model: r.model,
                     column: c.name,
                     value: v.to_value(),
                 });
@@ -656,12 +681,24 @@ impl Session {
         key: &[u8],
         remove: bool,
     ) -> Result<()> {
-        for (i, c) in M::COLUMNS.iter().enumerate().filter(|(_, c)| c.has_index()) {
-            let v = m.value_ref(i);
-            if other.is_some_and(|o| o.value_ref(i) == v) || (c.unique && v.is_null()) {
+        let other = other.map(RowView::of);
+        self.write_indexes_row(&RowView::of(m), other.as_ref(), key, remove)
+    }
+
+    /// [`Session::write_indexes`] of rows seen through views.
+    pub(crate) fn write_indexes_row(
+        &mut self,
+        r: &RowView<'_>,
+        other: Option<&RowView<'_>>,
+        key: &[u8],
+        remove: bool,
+    ) -> Result<()> {
+        for (i, c) in r.columns.iter().enumerate().filter(|(_, c)| c.has_index()) {
+            let v = r.get(i);
+            if other.is_some_and(|o| o.get(i) == v) || (c.unique && v.is_null()) {
                 continue;
             }
-            let table = column_index_table(M::TABLE, c);
+            let table = column_index_table(r.table, c);
             let ik = index_key(v, c.unique, key);
             if remove {
                 self.kv.delete(&table, &ik)?;
@@ -769,6 +806,58 @@ impl Session {
         self.kv.put(M::TABLE, &key, &row)?;
         self.write_indexes(&old, Some(m), &key, true)?;
         self.write_indexes(m, Some(&old), &key, false)
+    }
+}
+
+/// A row about to be written, as the checks before a write read it: a
+/// model's fields ([`RowView::of`]), or values decoded from a stored
+/// schema (`dynamic/load.rs`).
+pub(crate) struct RowView<'a> {
+    /// The model, for errors.
+    pub(crate) model: &'static str,
+    /// Its table.
+    pub(crate) table: &'a str,
+    pub(crate) columns: &'a [ColumnDef],
+    /// The primary key's position.
+    pub(crate) key: usize,
+    pub(crate) values: Values<'a>,
+}
+
+/// Where a [`RowView`] reads its column values.
+pub(crate) enum Values<'a> {
+    Model(&'a dyn ModelFields),
+    Owned(&'a [Value]),
+}
+
+/// A model's fields by position, without its type parameter.
+pub(crate) trait ModelFields {
+    fn field(&self, i: usize) -> ValueRef<'_>;
+}
+
+impl<M: Model> ModelFields for M {
+    fn field(&self, i: usize) -> ValueRef<'_> {
+        self.value_ref(i)
+    }
+}
+
+impl<'a> RowView<'a> {
+    /// The fields of `m`.
+    pub(crate) fn of<M: Model>(m: &'a M) -> RowView<'a> {
+        RowView {
+            model: M::NAME,
+            table: M::TABLE,
+            columns: M::COLUMNS,
+            key: M::PRIMARY_KEY,
+            values: Values::Model(m),
+        }
+    }
+
+    /// The value of column `i`.
+    pub(crate) fn get(&self, i: usize) -> ValueRef<'a> {
+        match self.values {
+            Values::Model(m) => m.field(i),
+            Values::Owned(vs) => vs.get(i).map_or(ValueRef::Null, Value::as_ref),
+        }
     }
 }
 

@@ -53,7 +53,8 @@ impl Value {
 
     /// An order for sorting query results: nulls first, then by value
     /// (NaN after every other float; `-0.0` equal to `0.0`, as in an index).
-    pub(crate) fn sort_cmp(&self, other: &Value) -> Ordering {
+    /// Values of different kinds compare equal.
+    pub fn sort_cmp(&self, other: &Value) -> Ordering {
         match (self, other) {
             (Value::Null, Value::Null) => Ordering::Equal,
             (Value::Null, _) => Ordering::Less,

@@ -18,6 +18,8 @@
 //!   a consistent copy of the database while commits go on.
 //! * `check.rs`: [`Database::check`](database::Database::check), the
 //!   integrity check.
+//! * `info.rs`: [`Database::info`](database::Database::info), what the
+//!   handle knows of its file, for tools.
 //!
 //! Owns: the files' names and their lifecycle, from creation to the
 //! closing checkpoint (which the store runs when the last clone of the
@@ -31,6 +33,7 @@ pub(crate) mod check;
 pub(crate) mod create;
 pub(crate) mod database;
 pub(crate) mod files;
+pub(crate) mod info;
 pub(crate) mod log_file;
 pub(crate) mod open;
 pub(crate) mod options;

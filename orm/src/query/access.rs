@@ -4,7 +4,7 @@
 //! ([`visit_path`], for everything else), and the borrowed decoding the
 //! filter reads them through ([`RefBuf`]).
 
-use super::plan::Path;
+use super::plan::{Path, Shape};
 use crate::error::{Error, Result};
 use crate::expr::Pred;
 use crate::layout::{
@@ -77,8 +77,18 @@ pub(super) fn read_path<'s, M: Model>(
 /// each of `vals`, in that order: one read of a unique index per value,
 /// one scan of the value's entries otherwise.
 fn index_lookup<M: Model>(s: &Session, col: usize, vals: Vec<Value>) -> Result<Vec<Vec<u8>>> {
-    let c = &M::COLUMNS[col];
-    let table = column_index_table(M::TABLE, c);
+    index_lookup_on(s, &Shape::of::<M>(), col, vals)
+}
+
+/// [`index_lookup`] over a table of shape `t`.
+fn index_lookup_on(
+    s: &Session,
+    t: &Shape<'_>,
+    col: usize,
+    vals: Vec<Value>,
+) -> Result<Vec<Vec<u8>>> {
+    let c = &t.columns[col];
+    let table = column_index_table(t.table, c);
     let mut pks: Vec<Vec<u8>> = Vec::new();
     for v in vals {
         let k = key_of(&v);
@@ -105,16 +115,17 @@ fn index_lookup<M: Model>(s: &Session, col: usize, vals: Vec<Value>) -> Result<V
     Ok(pks)
 }
 
-/// Calls `f` with the stored row of `M` under primary key `key`, if there
+/// Calls `f` with the stored row of `table` under primary key `key`, if there
 /// is one; returns what `f` does (`true` when there is no row).
-fn get_row<M: Model>(
+fn get_row(
     s: &Session,
+    table: &str,
     key: &[u8],
     f: &mut dyn FnMut(&[u8]) -> Result<bool>,
 ) -> Result<bool> {
     let mut go = Ok(true);
     s.db.counted_get();
-    s.get_with(M::TABLE, key, &mut |row| go = f(row))?;
+    s.get_with(table, key, &mut |row| go = f(row))?;
     go
 }
 
@@ -157,6 +168,18 @@ pub(super) fn visit_path<M: Model>(
     s: &Session,
     path: Path,
     reverse: bool,
+    skip: usize,
+    f: &mut dyn FnMut(&[u8]) -> Result<bool>,
+) -> Result<()> {
+    visit_path_on(s, &Shape::of::<M>(), path, reverse, skip, f)
+}
+
+/// [`visit_path`] over a table of shape `t`.
+pub(crate) fn visit_path_on(
+    s: &Session,
+    t: &Shape<'_>,
+    path: Path,
+    reverse: bool,
     mut skip: usize,
     f: &mut dyn FnMut(&[u8]) -> Result<bool>,
 ) -> Result<()> {
@@ -166,7 +189,7 @@ pub(super) fn visit_path<M: Model>(
                 keys.reverse();
             }
             for k in keys {
-                if !get_row::<M>(s, &key_of(&k), &mut |row| {
+                if !get_row(s, t.table, &key_of(&k), &mut |row| {
                     if skip > 0 {
                         skip -= 1;
                         return Ok(true);
@@ -178,7 +201,7 @@ pub(super) fn visit_path<M: Model>(
             }
             Ok(())
         }
-        Path::KeyRange(lo, hi) => scan_entries(s, M::TABLE, (&lo, &hi), reverse, |_, row| {
+        Path::KeyRange(lo, hi) => scan_entries(s, t.table, (&lo, &hi), reverse, |_, row| {
             if skip > 0 {
                 skip -= 1;
                 return Ok(true);
@@ -186,17 +209,17 @@ pub(super) fn visit_path<M: Model>(
             f(row)
         }),
         Path::IndexKeys(col, vals) => {
-            let pks = index_lookup::<M>(s, col, vals)?;
+            let pks = index_lookup_on(s, t, col, vals)?;
             for pk in pks.iter().skip(skip) {
-                if !get_row::<M>(s, pk, f)? {
+                if !get_row(s, t.table, pk, f)? {
                     break;
                 }
             }
             Ok(())
         }
         Path::IndexRange(col, lo, hi) => {
-            let c = &M::COLUMNS[col];
-            let table = column_index_table(M::TABLE, c);
+            let c = &t.columns[col];
+            let table = column_index_table(t.table, c);
             scan_entries(s, &table, (&lo, &hi), reverse, |ik, iv| {
                 if skip > 0 {
                     skip -= 1;
@@ -205,7 +228,7 @@ pub(super) fn visit_path<M: Model>(
                 let pk = index_entry_row_key(c.unique, ik, iv);
                 let mut go = Ok(true);
                 s.db.counted_get();
-                match s.get_with(M::TABLE, pk, &mut |row| go = f(row)) {
+                match s.get_with(t.table, pk, &mut |row| go = f(row)) {
                     Ok(true) => go,
                     Ok(false) => Err(Error::Corruption {
                         table: table.to_string(),
@@ -221,35 +244,43 @@ pub(super) fn visit_path<M: Model>(
 /// A buffer for a row's borrowed column values, kept empty between rows so
 /// that its allocation can serve rows of any lifetime, and the plan of the
 /// row's columns: only the columns a query reads are decoded.
-pub(super) struct RefBuf {
+pub(crate) struct RefBuf {
     cols: Vec<ValueRef<'static>>,
     plan: Vec<ColumnPlan>,
+    /// The table the rows are of, for errors.
+    table: String,
 }
 
 impl RefBuf {
     /// A buffer for rows of `M` that decodes the columns `filter` reads,
     /// and `columns`.
     pub(super) fn new<M: Model>(filter: &Pred, columns: &[usize]) -> Result<RefBuf> {
-        let mut needed = vec![false; M::COLUMNS.len()];
+        RefBuf::on(&Shape::of::<M>(), filter, columns)
+    }
+
+    /// [`RefBuf::new`] for rows of a table of shape `t`.
+    pub(crate) fn on(t: &Shape<'_>, filter: &Pred, columns: &[usize]) -> Result<RefBuf> {
+        let mut needed = vec![false; t.columns.len()];
         filter.mark_columns(&mut needed);
         for &c in columns {
             if let Some(n) = needed.get_mut(c) {
                 *n = true;
             }
         }
-        let plan = plan_columns(M::COLUMNS, |i| needed[i]).map_err(|detail| Error::Corruption {
-            table: M::TABLE.to_string(),
+        let plan = plan_columns(t.columns, |i| needed[i]).map_err(|detail| Error::Corruption {
+            table: t.table.to_string(),
             detail,
         })?;
         Ok(RefBuf {
             cols: Vec::with_capacity(plan.len()),
             plan,
+            table: t.table.to_string(),
         })
     }
 
-    /// Calls `f` with the columns of `row`, a stored row of `M`, borrowed
-    /// (the columns the buffer was not made for are null).
-    pub(super) fn with<M: Model, T>(
+    /// Calls `f` with the columns of `row`, a stored row of the buffer's
+    /// table, borrowed (the columns the buffer was not made for are null).
+    pub(crate) fn read<T>(
         &mut self,
         row: &[u8],
         f: impl FnOnce(&[ValueRef<'_>]) -> T,
@@ -258,7 +289,7 @@ impl RefBuf {
         let out = decode_row_refs(&self.plan, row, &mut cols)
             .map(|()| f(&cols))
             .map_err(|detail| Error::Corruption {
-                table: M::TABLE.to_string(),
+                table: self.table.clone(),
                 detail,
             });
         cols.clear();

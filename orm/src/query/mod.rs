@@ -23,8 +23,9 @@ pub use join::{
 pub use page::Page;
 pub use plan::{Access, Plan};
 
-use access::{RefBuf, RowIter, read_path, visit_path};
-use plan::{Path, Spec, orderable};
+use access::{RefBuf, RowIter, read_path, visit_path, visit_path_on};
+use plan::{Path, orderable};
+pub(crate) use plan::{Shape, Spec};
 
 use crate::error::{Error, Result};
 use crate::expr::{Column, Expr, Order, Pred};
@@ -130,17 +131,7 @@ impl<M: Model> Core<M> {
     ) -> Result<()> {
         s.ensure::<M>()?;
         let spec = self.resolved(s)?;
-        let limit = limit_of(&spec, cap);
-        if limit == 0 {
-            return Ok(());
-        }
-        let columns: Vec<usize> = spec.order.iter().map(|k| k.column).collect();
-        let (rows, ordered) = rows::<M>(&spec, &columns)?;
-        if ordered {
-            visit_in_order::<M>(s, &spec, rows, limit, f)
-        } else {
-            visit_sorted::<M>(s, &spec, rows, limit, f)
-        }
+        visit_spec(s, &Shape::of::<M>(), &spec, cap, f)
     }
 
     /// Calls `f` with columns `columns` of each matching row (the others
@@ -155,11 +146,11 @@ impl<M: Model> Core<M> {
     ) -> Result<bool> {
         s.ensure::<M>()?;
         let spec = self.resolved(s)?;
-        let (mut rows, ordered) = rows::<M>(&spec, columns)?;
+        let (mut rows, ordered) = rows(&Shape::of::<M>(), &spec, columns)?;
         let filter = rows.filter;
         let buf = &mut rows.buf;
         visit_path::<M>(s, rows.path, rows.reverse, 0, &mut |row| {
-            buf.with::<M, _>(row, |cols| {
+            buf.read(row, |cols| {
                 if filter.is_none_or(|filter| filter.eval(&|c| cols[c])) {
                     f(cols)
                 } else {
@@ -171,10 +162,35 @@ impl<M: Model> Core<M> {
     }
 }
 
-/// The rows `spec` reads, with a buffer that decodes the filter's columns
-/// and `columns`, and whether they come in the requested order.
-fn rows<'q, M: Model>(spec: &'q Spec, columns: &[usize]) -> Result<(Rows<'q>, bool)> {
-    let (path, plan) = spec.plan::<M>();
+/// Calls `f` with the stored bytes of each row of the table of shape `t`
+/// that `spec` (its subqueries run) matches, in the requested order,
+/// after offset and limit (and at most `cap`), until it returns `false`:
+/// [`Core::visit`] once the model is known to match its stored schema.
+pub(crate) fn visit_spec(
+    s: &Session,
+    t: &Shape<'_>,
+    spec: &Spec,
+    cap: Option<usize>,
+    f: &mut dyn FnMut(&[u8]) -> Result<bool>,
+) -> Result<()> {
+    let limit = limit_of(spec, cap);
+    if limit == 0 {
+        return Ok(());
+    }
+    let columns: Vec<usize> = spec.order.iter().map(|k| k.column).collect();
+    let (rows, ordered) = rows(t, spec, &columns)?;
+    if ordered {
+        visit_in_order(s, t, spec, rows, limit, f)
+    } else {
+        visit_sorted(s, t, spec, rows, limit, f)
+    }
+}
+
+/// The rows `spec` reads from a table of shape `t`, with a buffer that
+/// decodes the filter's columns and `columns`, and whether they come in
+/// the requested order.
+fn rows<'q>(t: &Shape<'_>, spec: &'q Spec, columns: &[usize]) -> Result<(Rows<'q>, bool)> {
+    let (path, plan) = spec.plan_on(t);
     let filter = &spec.filter;
     // The access path alone answers the filter when the plan leaves
     // nothing to filter, unless a compared value is null or NaN: those
@@ -184,7 +200,7 @@ fn rows<'q, M: Model>(spec: &'q Spec, columns: &[usize]) -> Result<(Rows<'q>, bo
         path,
         reverse: plan.reverse,
         filter: (!exact).then_some(filter),
-        buf: RefBuf::new::<M>(filter, columns)?,
+        buf: RefBuf::on(t, filter, columns)?,
     };
     Ok((rows, plan.ordered))
 }
@@ -199,8 +215,9 @@ fn limit_of(spec: &Spec, cap: Option<usize>) -> usize {
 
 /// [`Core::visit`] when the access path gives the requested order:
 /// rows stream, and the scan stops at the limit.
-fn visit_in_order<M: Model>(
+fn visit_in_order(
     s: &Session,
+    t: &Shape<'_>,
     spec: &Spec,
     mut rows: Rows<'_>,
     limit: usize,
@@ -215,9 +232,9 @@ fn visit_in_order<M: Model>(
         0
     };
     let buf = &mut rows.buf;
-    visit_path::<M>(s, rows.path, rows.reverse, unread, &mut |row| {
+    visit_path_on(s, t, rows.path, rows.reverse, unread, &mut |row| {
         if let Some(filter) = filter
-            && !buf.with::<M, _>(row, |cols| filter.eval(&|c| cols[c]))?
+            && !buf.read(row, |cols| filter.eval(&|c| cols[c]))?
         {
             return Ok(true);
         }
@@ -232,8 +249,9 @@ fn visit_in_order<M: Model>(
 
 /// [`Core::visit`] otherwise: every match is read, then sorted by the
 /// ordering keys (read once per row).
-fn visit_sorted<M: Model>(
+fn visit_sorted(
     s: &Session,
+    t: &Shape<'_>,
     spec: &Spec,
     mut rows: Rows<'_>,
     limit: usize,
@@ -243,8 +261,8 @@ fn visit_sorted<M: Model>(
     let order = &spec.order;
     let filter = rows.filter;
     let buf = &mut rows.buf;
-    visit_path::<M>(s, rows.path, rows.reverse, 0, &mut |row| {
-        let keys = buf.with::<M, _>(row, |cols| {
+    visit_path_on(s, t, rows.path, rows.reverse, 0, &mut |row| {
+        let keys = buf.read(row, |cols| {
             filter
                 .is_none_or(|filter| filter.eval(&|c| cols[c]))
                 .then(|| order.iter().map(|k| k.value(cols[k.column])).collect())
@@ -302,7 +320,7 @@ impl<M: Model> Core<M> {
                 Ok(row) => row,
                 Err(e) => return Some(Err(e)),
             };
-            match buf.with::<M, _>(&row, |cols| filter.eval(&|c| cols[c])) {
+            match buf.read(&row, |cols| filter.eval(&|c| cols[c])) {
                 Ok(true) => Some(decode_model::<M>(&row)),
                 Ok(false) => None,
                 Err(e) => Some(Err(e)),
@@ -320,7 +338,7 @@ impl<M: Model> Core<M> {
         let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
         self.visit(s, None, &mut |row| {
-            let v = buf.with::<M, _>(row, |cols| cols[column].to_value())?;
+            let v = buf.read(row, |cols| cols[column].to_value())?;
             if self.distinct && !seen.insert(crate::layout::key_of(&v)) {
                 return Ok(true);
             }

@@ -26,7 +26,7 @@
 
 use crate::expr::{CmpOp, Pred, SortKey, TextOp};
 use crate::layout::{key_of, prefix_end, text_prefix};
-use crate::model::Model;
+use crate::model::{ColumnDef, Model};
 use crate::text::Fold;
 use crate::value::Value;
 use std::fmt;
@@ -87,11 +87,33 @@ impl fmt::Display for Plan {
 
 /// What a query asks for, apart from the session.
 #[derive(Clone, Debug)]
-pub(super) struct Spec {
-    pub(super) filter: Pred,
-    pub(super) order: Vec<SortKey>,
-    pub(super) limit: Option<usize>,
-    pub(super) offset: usize,
+pub(crate) struct Spec {
+    pub(crate) filter: Pred,
+    pub(crate) order: Vec<SortKey>,
+    pub(crate) limit: Option<usize>,
+    pub(crate) offset: usize,
+}
+
+/// What the planner and the readers need of a table: its name, its
+/// columns, and which one is the primary key. A model gives it at compile
+/// time ([`Shape::of`]); a stored schema at run time (`dynamic/`), for
+/// tables whose Rust type the program does not have.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Shape<'a> {
+    pub(crate) table: &'a str,
+    pub(crate) columns: &'a [ColumnDef],
+    pub(crate) key: usize,
+}
+
+impl Shape<'static> {
+    /// The shape of model `M`.
+    pub(crate) fn of<M: Model>() -> Shape<'static> {
+        Shape {
+            table: M::TABLE,
+            columns: M::COLUMNS,
+            key: M::PRIMARY_KEY,
+        }
+    }
 }
 
 /// A range of encoded keys.
@@ -99,7 +121,7 @@ type KeyBounds = (Bound<Vec<u8>>, Bound<Vec<u8>>);
 
 /// The access path chosen, with what it needs to run.
 #[derive(Clone, Debug)]
-pub(super) enum Path {
+pub(crate) enum Path {
     Keys(Vec<Value>),
     KeyRange(Bound<Vec<u8>>, Bound<Vec<u8>>),
     IndexKeys(usize, Vec<Value>),
@@ -206,12 +228,12 @@ fn sorted_keys(mut vs: Vec<Value>) -> Vec<Value> {
     vs
 }
 
-/// The indexed columns of `M`, unique ones first, then in field order.
-fn indexed_columns<M: Model>() -> Vec<usize> {
-    let mut v: Vec<usize> = (0..M::COLUMNS.len())
-        .filter(|&i| M::COLUMNS[i].has_index())
+/// The indexed columns of `columns`, unique ones first, then in field order.
+fn indexed_columns(columns: &[ColumnDef]) -> Vec<usize> {
+    let mut v: Vec<usize> = (0..columns.len())
+        .filter(|&i| columns[i].has_index())
         .collect();
-    v.sort_by_key(|&i| !M::COLUMNS[i].unique); // unique first
+    v.sort_by_key(|&i| !columns[i].unique); // unique first
     v
 }
 
@@ -229,11 +251,17 @@ impl Spec {
     /// The access path, in the order of preference of the module
     /// documentation.
     pub(super) fn plan<M: Model>(&self) -> (Path, Plan) {
+        self.plan_on(&Shape::of::<M>())
+    }
+
+    /// The access path over a table of shape `t` (a model's, or a stored
+    /// schema's).
+    pub(crate) fn plan_on(&self, t: &Shape<'_>) -> (Path, Plan) {
         let conj = self.filter.conjuncts();
-        let indexed = indexed_columns::<M>();
-        self.point_plan::<M>(&conj, &indexed)
-            .or_else(|| self.range_plan::<M>(&conj, &indexed))
-            .unwrap_or_else(|| self.scan_plan::<M>())
+        let indexed = indexed_columns(t.columns);
+        self.point_plan(t, &conj, &indexed)
+            .or_else(|| self.range_plan(t, &conj, &indexed))
+            .unwrap_or_else(|| self.scan_plan(t))
     }
 
     /// Does the requested order match a scan of `col`? And which way?
@@ -246,8 +274,8 @@ impl Spec {
     }
 
     /// Point reads: the primary key, or an indexed column, `=` or `IN`.
-    fn point_plan<M: Model>(&self, conj: &[&Pred], indexed: &[usize]) -> Option<(Path, Plan)> {
-        let pk = M::PRIMARY_KEY;
+    fn point_plan(&self, t: &Shape<'_>, conj: &[&Pred], indexed: &[usize]) -> Option<(Path, Plan)> {
+        let pk = t.key;
         let filtered = conj.len() > 1;
         if let Some(keys) = point_values(conj, pk) {
             let ordered = if self.order.is_empty() || self.order_on(pk) == Some(false) {
@@ -265,14 +293,14 @@ impl Spec {
             let ordered = self.order.is_empty().then_some(false);
             Some((
                 Path::IndexKeys(c, sorted_keys(vals)),
-                plan_of(Access::IndexLookup(M::COLUMNS[c].name), ordered, filtered),
+                plan_of(Access::IndexLookup(t.columns[c].name), ordered, filtered),
             ))
         })
     }
 
     /// One range scan: of the primary key, or of an indexed column.
-    fn range_plan<M: Model>(&self, conj: &[&Pred], indexed: &[usize]) -> Option<(Path, Plan)> {
-        let pk = M::PRIMARY_KEY;
+    fn range_plan(&self, t: &Shape<'_>, conj: &[&Pred], indexed: &[usize]) -> Option<(Path, Plan)> {
+        let pk = t.key;
         // Only range comparisons are the access path itself.
         let filtered = |col: usize| !conj.iter().all(|p| is_range_on(p, col));
         if let Some((lo, hi)) = key_range(conj, pk) {
@@ -284,7 +312,7 @@ impl Spec {
         }
         indexed.iter().find_map(|&c| {
             let (lo, hi) = key_range(conj, c)?;
-            let access = Access::IndexRange(M::COLUMNS[c].name);
+            let access = Access::IndexRange(t.columns[c].name);
             Some((
                 Path::IndexRange(c, lo, hi),
                 plan_of(access, self.order_on(c), filtered(c)),
@@ -294,13 +322,13 @@ impl Spec {
 
     /// No usable conjunct: the whole index of the one ordering column if
     /// it has every row, else the whole table.
-    fn scan_plan<M: Model>(&self) -> (Path, Plan) {
-        let pk = M::PRIMARY_KEY;
+    fn scan_plan(&self, t: &Shape<'_>) -> (Path, Plan) {
+        let pk = t.key;
         let filtered = self.filter != Pred::True;
         if let [k] = self.order.as_slice()
             && k.fold == Fold::None
         {
-            let (c, col) = (k.column, &M::COLUMNS[k.column]);
+            let (c, col) = (k.column, &t.columns[k.column]);
             // A unique index leaves nulls out: only usable if none can exist.
             if c != pk && col.has_index() && !(col.unique && col.nullable) {
                 return (
