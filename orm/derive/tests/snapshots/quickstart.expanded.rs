@@ -137,11 +137,6 @@ impl ::strata::Model for Student {
     const COLUMNS: &'static [::strata::ColumnDef] = &[
         ::strata::ColumnDef::of::<i64>("id").primary_key(),
         ::strata::ColumnDef::of::<String>("name").max_len(50usize),
-        ::strata::ColumnDef::of::<String>("student_id")
-            .unique()
-            .max_len(6usize)
-            .index_table("students#student_id"),
-        ::strata::ColumnDef::of::<String>("major").max_len(50usize),
         ::strata::ColumnDef::of::<f64>("gpa").index().index_table("students#gpa"),
     ];
     const PRIMARY_KEY: usize = 0usize;
@@ -169,24 +164,6 @@ impl ::strata::Model for Student {
                 }
             }
             2usize => {
-                match <String as ::strata::ColumnType>::from_value(value) {
-                    ::core::option::Option::Some(v) => {
-                        self.student_id = v;
-                        true
-                    }
-                    ::core::option::Option::None => false,
-                }
-            }
-            3usize => {
-                match <String as ::strata::ColumnType>::from_value(value) {
-                    ::core::option::Option::Some(v) => {
-                        self.major = v;
-                        true
-                    }
-                    ::core::option::Option::None => false,
-                }
-            }
-            4usize => {
                 match <f64 as ::strata::ColumnType>::from_value(value) {
                     ::core::option::Option::Some(v) => {
                         self.gpa = v;
@@ -202,9 +179,7 @@ impl ::strata::Model for Student {
         match column {
             0usize => ::strata::ColumnType::to_value(&self.id),
             1usize => ::strata::ColumnType::to_value(&self.name),
-            2usize => ::strata::ColumnType::to_value(&self.student_id),
-            3usize => ::strata::ColumnType::to_value(&self.major),
-            4usize => ::strata::ColumnType::to_value(&self.gpa),
+            2usize => ::strata::ColumnType::to_value(&self.gpa),
             _ => ::strata::Value::Null,
         }
     }
@@ -212,9 +187,7 @@ impl ::strata::Model for Student {
         match column {
             0usize => ::strata::ColumnType::value_ref(&self.id),
             1usize => ::strata::ColumnType::value_ref(&self.name),
-            2usize => ::strata::ColumnType::value_ref(&self.student_id),
-            3usize => ::strata::ColumnType::value_ref(&self.major),
-            4usize => ::strata::ColumnType::value_ref(&self.gpa),
+            2usize => ::strata::ColumnType::value_ref(&self.gpa),
             _ => ::strata::ValueRef::Null,
         }
     }
@@ -256,22 +229,12 @@ impl Student {
     pub const id: ::strata::Column<Student, i64> = ::strata::Column::new(0usize);
     ///The `name` column, for queries.
     pub const name: ::strata::Column<Student, String> = ::strata::Column::new(1usize);
-    ///The `student_id` column, for queries.
-    pub const student_id: ::strata::Column<Student, String> = ::strata::Column::new(
-        2usize,
-    );
-    ///The `major` column, for queries.
-    pub const major: ::strata::Column<Student, String> = ::strata::Column::new(3usize);
     ///The `gpa` column, for queries.
-    pub const gpa: ::strata::Column<Student, f64> = ::strata::Column::new(4usize);
+    pub const gpa: ::strata::Column<Student, f64> = ::strata::Column::new(2usize);
 }
 const _: () = assert!(
     < i64 as ::strata::ColumnType > ::INDEXABLE,
     "`id` cannot be a key or indexed: its type's encoding does not order its values"
-);
-const _: () = assert!(
-    < String as ::strata::ColumnType > ::INDEXABLE,
-    "`student_id` cannot be a key or indexed: its type's encoding does not order its values"
 );
 const _: () = assert!(
     < f64 as ::strata::ColumnType > ::INDEXABLE,
