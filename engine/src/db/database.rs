@@ -314,7 +314,8 @@ fn backoff(attempt: u32, salt: u64) -> std::time::Duration {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CompactReport {
-    /// The data file's length before.
+    /// The data file's length before compaction, once it holds everything
+    /// committed (after the checkpoint compaction begins with).
     pub data_before: u64,
     /// The data file's length after.
     pub data_after: u64,

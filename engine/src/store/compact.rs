@@ -62,9 +62,11 @@ impl Store {
     pub(crate) fn compact(&self, log_keep: u64) -> Result<Sizes> {
         let _ck = self.checkpoint_lock.lock();
         self.poison.check()?;
-        let data_before = self.data.len()?;
         let log_before = self.log.file_len()?;
+        // The data file's size once it holds everything committed: before
+        // this checkpoint, a new database's pages may be only in the log.
         self.checkpoint_held(false)?;
+        let data_before = self.data.len()?;
         for _ in 0..MAX_PASSES {
             let (before, limit) = {
                 let st = self.tree.read();
