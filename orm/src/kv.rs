@@ -33,10 +33,13 @@ pub trait KvTxn: Send {
         reverse: bool,
     ) -> Result<KvIter<'a>>;
     /// Calls `f` with the value stored under `key`, borrowed, if there is
-    /// one; returns whether there was.
-    fn get_with(&self, table: &str, key: &[u8], f: &mut dyn FnMut(&[u8])) -> Result<bool>;
+    /// one; returns whether there was. By default through [`KvTxn::get`],
+    /// for a store that cannot lend its bytes.
+    fn get_with(&self, table: &str, key: &[u8], f: &mut dyn FnMut(&[u8])) -> Result<bool> {
+        Ok(self.get(table, key)?.map(|v| f(&v)).is_some())
+    }
     /// Calls `f` with each entry between the bounds, borrowed, until it
-    /// returns `false`.
+    /// returns `false`. By default through [`KvTxn::scan`].
     fn scan_with(
         &self,
         table: &str,
@@ -44,7 +47,15 @@ pub trait KvTxn: Send {
         hi: Bound<&[u8]>,
         reverse: bool,
         f: &mut dyn FnMut(&[u8], &[u8]) -> bool,
-    ) -> Result<()>;
+    ) -> Result<()> {
+        for kv in self.scan(table, lo, hi, reverse)? {
+            let (k, v) = kv?;
+            if !f(&k, &v) {
+                break;
+            }
+        }
+        Ok(())
+    }
     /// Creates a table if it does not exist.
     fn create_table(&mut self, table: &str) -> Result<()>;
     /// The longest key the store accepts.

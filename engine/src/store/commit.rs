@@ -160,16 +160,7 @@ impl Store {
     /// snapshot is open (`versions.rs`, invariant 1).
     fn apply_committed(&self, ops: &[Op<'_>], lsn: u64) -> Result<()> {
         let mut st = self.tree.write();
-        let mut recorder = self.versions.recorder();
-        let applied = st.apply_ops(
-            &self.cache,
-            &*self.data,
-            ops,
-            0,
-            lsn,
-            &self.next_table_id,
-            recorder.as_mut(),
-        );
+        let (applied, recorder) = self.apply_recorded(&mut st, ops, lsn, self.versions.recorder());
         if let Some(rec) = recorder {
             // Still under the tree latch that applied the changes.
             self.versions.record(lsn, rec);
@@ -197,12 +188,16 @@ impl Store {
         applied
     }
 
-    /// Applies one chunk of commit by checkpoint `lsn` under the tree
-    /// latch, then writes changed pages out if they take more than
-    /// `write_back_size` bytes of memory.
-    fn apply_chunk(&self, ops: &[Op<'_>], lsn: u64) -> Result<()> {
-        let mut st = self.tree.write();
-        let mut recorder = self.versions.chunk_recorder();
+    /// Applies `ops` of commit `lsn` to the latched tree, handing the
+    /// before-images to `recorder` if there is one, and gives it back for
+    /// the caller to keep (`versions.rs`).
+    fn apply_recorded(
+        &self,
+        st: &mut TreeState,
+        ops: &[Op<'_>],
+        lsn: u64,
+        mut recorder: Option<Recorder>,
+    ) -> (Result<()>, Option<Recorder>) {
         let applied = st.apply_ops(
             &self.cache,
             &*self.data,
@@ -212,6 +207,16 @@ impl Store {
             &self.next_table_id,
             recorder.as_mut(),
         );
+        (applied, recorder)
+    }
+
+    /// Applies one chunk of commit by checkpoint `lsn` under the tree
+    /// latch, then writes changed pages out if they take more than
+    /// `write_back_size` bytes of memory.
+    fn apply_chunk(&self, ops: &[Op<'_>], lsn: u64) -> Result<()> {
+        let mut st = self.tree.write();
+        let recorder = self.versions.chunk_recorder();
+        let (applied, recorder) = self.apply_recorded(&mut st, ops, lsn, recorder);
         if let Some(rec) = recorder {
             self.versions.record_chunk(lsn, rec);
         }

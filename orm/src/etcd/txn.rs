@@ -497,29 +497,6 @@ impl crate::kv::KvTxn for EtcdTxn {
         }))
     }
 
-    fn get_with(&self, table: &str, key: &[u8], f: &mut dyn FnMut(&[u8])) -> Result<bool> {
-        Ok(crate::kv::KvTxn::get(self, table, key)?
-            .map(|v| f(&v))
-            .is_some())
-    }
-
-    fn scan_with(
-        &self,
-        table: &str,
-        lo: Bound<&[u8]>,
-        hi: Bound<&[u8]>,
-        reverse: bool,
-        f: &mut dyn FnMut(&[u8], &[u8]) -> bool,
-    ) -> Result<()> {
-        for kv in crate::kv::KvTxn::scan(self, table, lo, hi, reverse)? {
-            let (k, v) = kv?;
-            if !f(&k, &v) {
-                break;
-            }
-        }
-        Ok(())
-    }
-
     fn create_table(&mut self, table: &str) -> Result<()> {
         strata_engine_check_name(table)?;
         if self.table_exists(table)? {
