@@ -67,6 +67,7 @@ extern crate self as strata;
 //   layout    the storage mapping: tables, key encoding, row codecs
 //   schema    the stored schemas
 //   kv        the key-value interface the ORM stands on
+//   rebuild   bringing a table to a new stored schema, the migration log
 //   session   Database and Session: registration, reads, add, update
 //   migration schema evolution: Migrations, the migration log
 //   expr      typed columns, filters (relationship tests among them) and
@@ -86,6 +87,7 @@ mod layout;
 mod migration;
 mod model;
 mod query;
+mod rebuild;
 mod relation;
 mod schema;
 mod session;

@@ -8,13 +8,14 @@ use super::plan::Path;
 use crate::error::{Error, Result};
 use crate::expr::Pred;
 use crate::layout::{
-    ColumnPlan, bound_ref, column_index_table, decode_row_refs, decode_whole_key,
+    ColumnPlan, RowLayout, bound_ref, column_index_table, decode_row_refs, decode_whole_key,
     index_entry_row_key, key_of, plan_columns, prefix_end,
 };
 use crate::model::Model;
 use crate::session::Session;
 use crate::value::{Value, ValueRef};
 use std::ops::Bound;
+use std::sync::Arc;
 
 pub(super) type RowIter<'s, M> = Box<dyn Iterator<Item = Result<M>> + 's>;
 
@@ -201,13 +202,16 @@ pub(super) fn visit_path<M: Model>(
 /// row's columns: only the columns a query reads are decoded.
 pub(super) struct RefBuf {
     cols: Vec<ValueRef<'static>>,
+    /// In declared order; in stored order when there is a layout.
     plan: Vec<ColumnPlan>,
+    /// How the rows are laid out, when not as plain serde (`layout.rs`).
+    layout: Option<Arc<RowLayout>>,
 }
 
 impl RefBuf {
     /// A buffer for rows of `M` that decodes the columns `filter` reads,
     /// and `columns`.
-    pub(super) fn new<M: Model>(filter: &Pred, columns: &[usize]) -> Result<RefBuf> {
+    pub(super) fn new<M: Model>(s: &Session, filter: &Pred, columns: &[usize]) -> Result<RefBuf> {
         let mut needed = vec![false; M::COLUMNS.len()];
         filter.mark_columns(&mut needed);
         for &c in columns {
@@ -215,13 +219,20 @@ impl RefBuf {
                 *n = true;
             }
         }
-        let plan = plan_columns(M::COLUMNS, |i| needed[i]).map_err(|detail| Error::Corruption {
-            table: M::TABLE.to_string(),
-            detail,
-        })?;
+        let layout = s.row_layout::<M>();
+        let plan = match &layout {
+            Some(l) => l.stored_plan(|i| needed[i]),
+            None => {
+                plan_columns(M::COLUMNS, |i| needed[i]).map_err(|detail| Error::Corruption {
+                    table: M::TABLE.to_string(),
+                    detail,
+                })?
+            }
+        };
         Ok(RefBuf {
             cols: Vec::with_capacity(plan.len()),
             plan,
+            layout,
         })
     }
 
@@ -233,7 +244,11 @@ impl RefBuf {
         f: impl FnOnce(&[ValueRef<'_>]) -> T,
     ) -> Result<T> {
         let mut cols: Vec<ValueRef<'_>> = std::mem::take(&mut self.cols);
-        let out = decode_row_refs(&self.plan, row, &mut cols)
+        let decoded = match &self.layout {
+            Some(l) => l.refs(&self.plan, row, &mut cols),
+            None => decode_row_refs(&self.plan, row, &mut cols),
+        };
+        let out = decoded
             .map(|()| f(&cols))
             .map_err(|detail| Error::Corruption {
                 table: M::TABLE.to_string(),

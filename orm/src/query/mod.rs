@@ -135,7 +135,7 @@ impl<M: Model> Core<M> {
             return Ok(());
         }
         let columns: Vec<usize> = spec.order.iter().map(|k| k.column).collect();
-        let (rows, ordered) = rows::<M>(&spec, &columns)?;
+        let (rows, ordered) = rows::<M>(s, &spec, &columns)?;
         if ordered {
             visit_in_order::<M>(s, &spec, rows, limit, f)
         } else {
@@ -155,7 +155,7 @@ impl<M: Model> Core<M> {
     ) -> Result<bool> {
         s.ensure::<M>()?;
         let spec = self.resolved(s)?;
-        let (mut rows, ordered) = rows::<M>(&spec, columns)?;
+        let (mut rows, ordered) = rows::<M>(s, &spec, columns)?;
         let filter = rows.filter;
         let buf = &mut rows.buf;
         visit_path::<M>(s, rows.path, rows.reverse, &mut |row| {
@@ -173,7 +173,7 @@ impl<M: Model> Core<M> {
 
 /// The rows `spec` reads, with a buffer that decodes the filter's columns
 /// and `columns`, and whether they come in the requested order.
-fn rows<'q, M: Model>(spec: &'q Spec, columns: &[usize]) -> Result<(Rows<'q>, bool)> {
+fn rows<'q, M: Model>(s: &Session, spec: &'q Spec, columns: &[usize]) -> Result<(Rows<'q>, bool)> {
     let (path, plan) = spec.plan::<M>();
     let filter = &spec.filter;
     // The access path alone answers the filter when the plan leaves
@@ -184,7 +184,7 @@ fn rows<'q, M: Model>(spec: &'q Spec, columns: &[usize]) -> Result<(Rows<'q>, bo
         path,
         reverse: plan.reverse,
         filter: (!exact).then_some(filter),
-        buf: RefBuf::new::<M>(filter, columns)?,
+        buf: RefBuf::new::<M>(s, filter, columns)?,
     };
     Ok((rows, plan.ordered))
 }
@@ -270,8 +270,10 @@ impl<M: Model> Core<M> {
     /// Matching rows, decoded, after offset and limit (and at most `cap`).
     fn collect(&self, s: &Session, cap: Option<usize>) -> Result<Vec<M>> {
         let mut out = Vec::new();
+        s.ensure::<M>()?;
+        let layout = s.row_layout::<M>();
         self.visit(s, cap, &mut |row| {
-            out.push(decode_model::<M>(row)?);
+            out.push(decode_model::<M>(layout.as_deref(), row)?);
             Ok(true)
         })?;
         Ok(out)
@@ -287,7 +289,8 @@ impl<M: Model> Core<M> {
             return Ok(Box::new(self.collect(s, cap)?.into_iter().map(Ok)));
         }
         let limit = limit_of(&spec, cap);
-        let mut buf = RefBuf::new::<M>(&spec.filter, &[])?;
+        let mut buf = RefBuf::new::<M>(s, &spec.filter, &[])?;
+        let layout = s.row_layout::<M>();
         let Spec { filter, offset, .. } = spec;
         // The filter reads the stored bytes, as `visit` does: only the
         // rows that match are decoded.
@@ -297,7 +300,7 @@ impl<M: Model> Core<M> {
                 Err(e) => return Some(Err(e)),
             };
             match buf.with::<M, _>(&row, |cols| filter.eval(&|c| cols[c])) {
-                Ok(true) => Some(decode_model::<M>(&row)),
+                Ok(true) => Some(decode_model::<M>(layout.as_deref(), &row)),
                 Ok(false) => None,
                 Err(e) => Some(Err(e)),
             }
@@ -310,7 +313,7 @@ impl<M: Model> Core<M> {
     /// after offset and limit; with `distinct`, each value once (where it
     /// first comes).
     fn values<T: ColumnType>(&self, s: &Session, column: usize) -> Result<Vec<T>> {
-        let mut buf = RefBuf::new::<M>(&Pred::True, &[column])?;
+        let mut buf = RefBuf::new::<M>(s, &Pred::True, &[column])?;
         let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
         self.visit(s, None, &mut |row| {
