@@ -262,7 +262,7 @@ fn stats_tables_and_schema_describe_the_stored_models() {
     let stats = json(&strata(&["stats", "--json", p(&f)]));
     assert_eq!(stats["format_version"], 3);
     assert_eq!(stats["page_size"], 4096);
-    assert_eq!(stats["schema_version"], 2);
+    assert_eq!(stats["schema_version"], 3);
     assert!(stats["log_bytes"].as_u64().unwrap() > 0);
     let students = stats["tables"]
         .as_array()
@@ -481,4 +481,97 @@ fn backup_writes_a_copy_that_checks_and_compact_reports_the_sizes_it_leaves() {
         "SELECT COUNT(*) FROM students",
     ]));
     assert_eq!(n["rows"], serde_json::json!([[300]]));
+}
+
+/// A model as first written, and as it is after two fields were added.
+mod evolved {
+    use serde::{Deserialize, Serialize};
+    use strata::Model;
+
+    pub mod v1 {
+        use super::*;
+        #[derive(Model, Serialize, Deserialize, Clone, Debug)]
+        #[strata(table = "items")]
+        pub struct Item {
+            #[strata(primary_key)]
+            pub id: i64,
+            pub name: String,
+        }
+    }
+
+    pub mod v2 {
+        use super::*;
+        /// `note` declared in the middle: it is still stored last.
+        #[derive(Model, Serialize, Deserialize, Clone, Debug)]
+        #[strata(table = "items")]
+        pub struct Item {
+            #[strata(primary_key)]
+            pub id: i64,
+            pub note: Option<String>,
+            pub name: String,
+            #[strata(default = 7)]
+            pub qty: i64,
+        }
+    }
+}
+
+#[test]
+fn rows_written_before_fields_were_added_read_their_fills_through_sql_and_dump() {
+    use evolved::{v1, v2};
+    let d = Dir::new("evolved");
+    let f = d.0.join("items.strata");
+    {
+        let db = strata::Database::open(&f).unwrap();
+        let mut s = db.session().unwrap();
+        s.add(&mut v1::Item {
+            id: 1,
+            name: "old".into(),
+        })
+        .unwrap();
+        s.commit().unwrap();
+    }
+    {
+        // The fields are appended at the model's first use; the old row is
+        // not rewritten, so it ends before them.
+        let db = strata::Database::open(&f).unwrap();
+        let mut s = db.session().unwrap();
+        s.add(&mut v2::Item {
+            id: 2,
+            note: Some("new".into()),
+            name: "new".into(),
+            qty: 3,
+        })
+        .unwrap();
+        s.commit().unwrap();
+    }
+    // Stored order: the appended columns come last.
+    let j = json(&strata(&[
+        "sql",
+        "--json",
+        p(&f),
+        "SELECT * FROM items ORDER BY id",
+    ]));
+    assert_eq!(
+        j["columns"],
+        serde_json::json!(["id", "name", "note", "qty"])
+    );
+    assert_eq!(
+        j["rows"],
+        serde_json::json!([[1, "old", null, 7], [2, "new", "new", 3]])
+    );
+    let j = json(&strata(&[
+        "sql",
+        "--json",
+        p(&f),
+        "SELECT name FROM items WHERE qty = 7",
+    ]));
+    assert_eq!(j["rows"], serde_json::json!([["old"]]));
+    let dump = ok(&strata(&["dump", p(&f), "--table", "items"]));
+    let rows: Vec<Json> = dump
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows[0]["qty"], 7);
+    assert_eq!(rows[0]["note"], Json::Null);
+    ok(&strata(&["check", p(&f)]));
 }

@@ -5,8 +5,8 @@
 //!
 //! For each stored schema, in one read transaction:
 //!
-//! 1. every row decodes from the schema alone (`layout::decode_row_values`),
-//!    lies under the encoding of its own primary key, holds no NaN in an
+//! 1. every row decodes from the schema alone (`layout::RowLayout::values`:
+//!    it holds at least the schema's `min_columns`, invariant R1), lies under the encoding of its own primary key, holds no NaN in an
 //!    indexed column, no string over its `max_len`, and no foreign key
 //!    naming a missing parent;
 //! 2. every index table holds exactly the entries its rows call for;
@@ -15,9 +15,7 @@
 
 use crate::error::{Error, Result};
 use crate::kv::KvTxn;
-use crate::layout::{
-    decode_key, decode_row_values, index_key, index_table, key_of, link_key, reverse_table,
-};
+use crate::layout::{decode_key, index_key, index_table, key_of, link_key, reverse_table};
 use crate::schema::{StoredColumn, StoredSchema};
 use crate::session::Database;
 use crate::value::Value;
@@ -67,16 +65,16 @@ fn scan_all(tx: &dyn KvTxn, table: &str) -> Result<Entries> {
 fn check_rows(tx: &dyn KvTxn, s: &StoredSchema, rows: &mut u64) -> Result<Vec<Entries>> {
     // A type this build cannot decode is an error of each row, not of
     // the schema: an empty table still passes.
-    let plan = s.row_plan();
+    let layout = s.layout();
     let key_col = s.key_column();
     let mut expected: Vec<Entries> = vec![BTreeMap::new(); s.columns.len()];
     for kv in tx.scan(&s.table, Bound::Unbounded, Bound::Unbounded, false)? {
         let (k, v) = kv?;
         *rows += 1;
-        let values = plan
+        let values = layout
             .as_ref()
             .map_err(Clone::clone)
-            .and_then(|plan| decode_row_values(plan, &v))
+            .and_then(|layout| layout.values(&v))
             .map_err(|e| corrupt(&s.table, format!("row {k:02x?}: {e}")))?;
         if key_of(&values[key_col]) != k {
             return Err(corrupt(

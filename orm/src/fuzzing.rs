@@ -108,8 +108,9 @@ fn fuzz_schema(b: &[u8]) {
             continue;
         };
         let declared = StoredSchema::of::<AllTypes>();
-        let _ = s.compare(&declared);
-        let _ = declared.compare(&s);
+        let _ = s.diff(&declared, None);
+        let _ = declared.diff(&s, None);
+        let _ = s.layout_for(&declared);
         let _ = s.key_column();
         for c in &s.columns {
             let _ = c.has_index();
@@ -118,8 +119,9 @@ fn fuzz_schema(b: &[u8]) {
         for (through, _) in &s.associations {
             let _ = layout::reverse_table(through);
         }
-        if let Ok(plan) = s.row_plan() {
-            let _ = decode_row_values(&plan, row);
+        if let Ok(layout) = s.layout() {
+            let _ = layout.values(row);
+            let _ = layout.spans(row);
         }
         // A round trip of what decoded.
         let again = StoredSchema::decode(&s.encode(), "fuzz");
@@ -129,7 +131,7 @@ fn fuzz_schema(b: &[u8]) {
 
 /// Selector 1: a row of [`AllTypes`], whose three decoders must agree.
 fn fuzz_row(b: &[u8]) {
-    let typed = decode_model::<AllTypes>(b);
+    let typed = decode_model::<AllTypes>(None, b);
     let stored_plan = StoredSchema::of::<AllTypes>()
         .row_plan()
         .expect("every column type of AllTypes has a layout");
@@ -159,8 +161,8 @@ fn fuzz_row(b: &[u8]) {
             );
         }
         // What decoded encodes and decodes to itself.
-        let bytes = layout::encode_model(m).expect("encode a decoded row");
-        let again = decode_model::<AllTypes>(&bytes).expect("decode an encoded row");
+        let bytes = layout::encode_model(None, m).expect("encode a decoded row");
+        let again = decode_model::<AllTypes>(None, &bytes).expect("decode an encoded row");
         for i in 0..AllTypes::COLUMNS.len() {
             assert!(
                 same(&again.value(i), &m.value(i)),
@@ -223,7 +225,7 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
         maybe_bytes: None,
         maybe_bool: Some(false),
     };
-    let row_bytes = layout::encode_model(&row).expect("encode");
+    let row_bytes = layout::encode_model(None, &row).expect("encode");
     let schema = StoredSchema::of::<AllTypes>().encode();
     let with = |sel: u8, b: &[u8]| {
         let mut v = vec![sel];

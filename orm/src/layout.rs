@@ -55,7 +55,15 @@
 //! | --- | --- | --- |
 //! | [`decode_model`] | the model `M` (serde) | reads that return rows |
 //! | [`decode_row_refs`] | borrowed column values, per a [`ColumnPlan`] | filters and orderings, without building `M` |
-//! | [`decode_row_values`] | owned column values, per a plan made from the stored schema | the integrity check, for tables whose Rust type is not at hand |
+//! | [`decode_row_values`] | owned column values, per a plan | tests and the fuzz target |
+//!
+//! Each of them reads a row in the model's declaration order with every
+//! column present. A table to which migrations appended columns, or whose
+//! model declares the stored columns in another order, is read through a
+//! [`RowLayout`] (invariants R1 to R3 there): `decode_model` and
+//! `encode_model` take it, filters use [`RowLayout::refs`], and the
+//! integrity check and migrations [`RowLayout::values`], built from the
+//! stored schema.
 //!
 //! | field type | bytes ([`FieldLayout`]) |
 //! | --- | --- |
@@ -458,16 +466,42 @@ pub(crate) fn bincode_config() -> bincode::config::Configuration<
     bincode::config::standard().with_limit::<DECODE_LIMIT>()
 }
 
-/// The row of `m`.
-pub(crate) fn encode_model<M: Model>(m: &M) -> Result<Vec<u8>> {
-    bincode::serde::encode_to_vec(m, bincode_config()).map_err(|e| Error::Corruption {
+/// The row of `m`, laid out as `layout` says (serde's encoding when
+/// there is none).
+pub(crate) fn encode_model<M: Model>(layout: Option<&RowLayout>, m: &M) -> Result<Vec<u8>> {
+    let corrupt = |detail: String| Error::Corruption {
         table: M::TABLE.to_string(),
-        detail: format!("cannot encode a row: {e}"),
-    })
+        detail: format!("cannot encode a row: {detail}"),
+    };
+    let bytes =
+        bincode::serde::encode_to_vec(m, bincode_config()).map_err(|e| corrupt(e.to_string()))?;
+    match layout {
+        Some(l) if !l.in_order => l.stored_bytes(&bytes).map_err(corrupt),
+        _ => Ok(bytes),
+    }
 }
 
-/// The model a stored row of `M` holds.
-pub(crate) fn decode_model<M: Model>(bytes: &[u8]) -> Result<M> {
+/// The model a stored row of `M` holds, laid out as `layout` says. A row
+/// in declared order that is whole decodes by serde alone; an older,
+/// shorter row or one in another order is first put in declared order.
+pub(crate) fn decode_model<M: Model>(layout: Option<&RowLayout>, bytes: &[u8]) -> Result<M> {
+    let Some(l) = layout else {
+        return decode_serde(bytes);
+    };
+    if l.in_order
+        && let Ok(m) = decode_serde::<M>(bytes)
+    {
+        return Ok(m);
+    }
+    let declared = l.declared_bytes(bytes).map_err(|e| Error::Corruption {
+        table: M::TABLE.to_string(),
+        detail: format!("row does not decode: {e}"),
+    })?;
+    decode_serde(&declared)
+}
+
+/// The model whose serde encoding is exactly `bytes`.
+fn decode_serde<M: Model>(bytes: &[u8]) -> Result<M> {
     let (m, used): (M, usize) = bincode::serde::decode_from_slice(bytes, bincode_config())
         .map_err(|e| Error::Corruption {
             table: M::TABLE.to_string(),
@@ -599,12 +633,31 @@ pub(crate) fn decode_row_refs<'a>(
     out: &mut Vec<ValueRef<'a>>,
 ) -> std::result::Result<(), String> {
     out.clear();
+    walk(plan, plan.len(), row, &mut |_, _, v| out.push(v))
+}
+
+/// Walks the columns of `row` as `plan` lays them out, calling `f` with
+/// each column's position, byte range (its `Option` tag included) and
+/// value (null where the plan does not need it). The row may end after
+/// any column from the `min`-th on (rows written before columns were
+/// appended to the table, invariant R1 of [`RowLayout`]); anywhere else,
+/// or with bytes left over, it is corrupt.
+fn walk<'a>(
+    plan: &[ColumnPlan],
+    min: usize,
+    row: &'a [u8],
+    f: &mut dyn FnMut(usize, std::ops::Range<usize>, ValueRef<'a>),
+) -> std::result::Result<(), String> {
     let mut r = Reader { b: row, at: 0 };
     for (i, c) in plan.iter().enumerate() {
+        if i >= min && r.at == row.len() {
+            return Ok(());
+        }
+        let start = r.at;
         if c.nullable {
             match r.byte()? {
                 0 => {
-                    out.push(ValueRef::Null);
+                    f(i, start..r.at, ValueRef::Null);
                     continue;
                 }
                 1 => {}
@@ -614,12 +667,207 @@ pub(crate) fn decode_row_refs<'a>(
         let v = r
             .planned(c.layout, c.needed)
             .map_err(|e| format!("column {i}: {e}"))?;
-        out.push(v);
+        f(i, start..r.at, v);
     }
     if r.at != row.len() {
         return Err(format!("{} bytes left over", row.len() - r.at));
     }
     Ok(())
+}
+
+/// The layout of a table's rows when it is not exactly its model's serde
+/// encoding: columns appended to the table after rows were written, or
+/// declared in another order than they are stored. This is the one place
+/// that knows it; every decoder of rows goes through it (or through the
+/// plain serde fast path when a model has none).
+///
+/// A table's stored schema lists its columns in stored order: the order
+/// of their bytes in a row. A migration appends a new column at the end,
+/// whatever its place in the struct, so that no stored row is rewritten.
+///
+/// R1. Every row holds the first `min` stored columns, and then any
+///     number of the following ones, in order: an old row is a prefix of
+///     today's layout. (Bincode values are self-delimiting, so the decoder
+///     sees where a row ends; every value takes at least one byte.)
+/// R2. A stored column at `p >= min` has a fill: the row bytes of what a
+///     row that ends before it holds there (`None`, or the default the
+///     column had when it was appended).
+/// R3. Declared column `j` is stored column `order[j]`; every stored
+///     column is declared (a dropped field is rewritten away by its step).
+#[derive(Debug)]
+pub(crate) struct RowLayout {
+    /// Every stored column, in stored order, each needed.
+    plan: Vec<ColumnPlan>,
+    /// The stored columns every row holds (R1).
+    min: usize,
+    /// The fill of each stored column, empty below `min` (R2).
+    fill: Vec<Vec<u8>>,
+    /// Declared column `j` is stored column `order[j]` (R3).
+    order: Vec<usize>,
+    /// Stored column `p` is declared column `back[p]`.
+    back: Vec<usize>,
+    /// The plan of the declared columns, in declared order.
+    declared: Vec<ColumnPlan>,
+    /// `order` is the identity: a full row is the model's serde encoding.
+    in_order: bool,
+}
+
+impl RowLayout {
+    /// The layout of stored columns `plan` whose rows hold at least `min`
+    /// of them, with fills `fill` (row bytes, one per column, empty below
+    /// `min`), read by a model whose column `j` is stored column
+    /// `order[j]`.
+    pub(crate) fn new(
+        plan: Vec<ColumnPlan>,
+        min: usize,
+        fill: Vec<Vec<u8>>,
+        order: Vec<usize>,
+    ) -> std::result::Result<RowLayout, String> {
+        let n = plan.len();
+        if min == 0 || min > n || fill.len() != n || order.len() != n {
+            return Err(format!("a row layout of {n} columns, {min} in every row"));
+        }
+        let mut back = vec![usize::MAX; n];
+        for (j, &p) in order.iter().enumerate() {
+            match back.get_mut(p) {
+                Some(b) if *b == usize::MAX => *b = j,
+                _ => {
+                    return Err(format!(
+                        "declared column {j} has no stored column of its own"
+                    ));
+                }
+            }
+        }
+        for (p, f) in fill.iter().enumerate().skip(min) {
+            // R2: the fill is one whole value of its column.
+            let mut n = 0;
+            walk(&plan[p..=p], 1, f, &mut |_, _, _| n += 1)
+                .map_err(|e| format!("stored column {p}: its fill: {e}"))?;
+        }
+        Ok(RowLayout {
+            declared: order.iter().map(|&p| plan[p]).collect(),
+            in_order: order.iter().enumerate().all(|(j, &p)| j == p),
+            plan,
+            min,
+            fill,
+            order,
+            back,
+        })
+    }
+
+    /// Whether the model reads every row as plain serde would: columns in
+    /// declared order and every row whole.
+    pub(crate) fn is_plain(&self) -> bool {
+        self.in_order && self.min == self.plan.len()
+    }
+
+    /// The stored plan with column `p` needed when declared column
+    /// `back[p]` is: what [`RowLayout::refs`] takes.
+    pub(crate) fn stored_plan(&self, needed: impl Fn(usize) -> bool) -> Vec<ColumnPlan> {
+        let mut plan = self.plan.clone();
+        for (p, c) in plan.iter_mut().enumerate() {
+            c.needed = needed(self.back[p]);
+        }
+        plan
+    }
+
+    /// The fill of stored column `p` (R2), decoded as `plan` reads it.
+    fn fill_ref(&self, plan: &[ColumnPlan], p: usize) -> std::result::Result<ValueRef<'_>, String> {
+        let mut v = ValueRef::Null;
+        walk(&plan[p..=p], 1, &self.fill[p], &mut |_, _, x| v = x)?;
+        Ok(v)
+    }
+
+    /// The values of `row`'s columns in declared order, appended to `out`
+    /// (cleared first); `plan` is [`RowLayout::stored_plan`]'s. Columns
+    /// the row ends before give their fills.
+    pub(crate) fn refs<'a>(
+        &'a self,
+        plan: &[ColumnPlan],
+        row: &'a [u8],
+        out: &mut Vec<ValueRef<'a>>,
+    ) -> std::result::Result<(), String> {
+        out.clear();
+        walk(plan, self.min, row, &mut |_, _, v| out.push(v))?;
+        for p in out.len()..plan.len() {
+            out.push(if plan[p].needed {
+                self.fill_ref(plan, p)?
+            } else {
+                ValueRef::Null
+            });
+        }
+        if !self.in_order {
+            let stored = std::mem::take(out);
+            out.extend(self.order.iter().map(|&p| stored[p]));
+        }
+        Ok(())
+    }
+
+    /// Every stored column's value in `row`, in stored order, fills
+    /// included: what the integrity check and migrations read.
+    pub(crate) fn values(&self, row: &[u8]) -> std::result::Result<Vec<Value>, String> {
+        let mut out = Vec::with_capacity(self.plan.len());
+        walk(&self.plan, self.min, row, &mut |_, _, v| {
+            out.push(v.to_value())
+        })?;
+        for p in out.len()..self.plan.len() {
+            out.push(self.fill_ref(&self.plan, p)?.to_value());
+        }
+        Ok(out)
+    }
+
+    /// The byte range of each stored column that `row` holds (its `Option`
+    /// tag included): at least `min` of them (R1).
+    pub(crate) fn spans(
+        &self,
+        row: &[u8],
+    ) -> std::result::Result<Vec<std::ops::Range<usize>>, String> {
+        let mut out = Vec::with_capacity(self.plan.len());
+        walk(&self.plan, self.min, row, &mut |_, span, _| out.push(span))?;
+        Ok(out)
+    }
+
+    /// The bytes of stored column `p` in `row`, whose spans are `spans`:
+    /// its own, or its fill.
+    pub(crate) fn column<'a>(
+        &'a self,
+        row: &'a [u8],
+        spans: &[std::ops::Range<usize>],
+        p: usize,
+    ) -> &'a [u8] {
+        match spans.get(p) {
+            Some(s) => &row[s.clone()],
+            None => &self.fill[p],
+        }
+    }
+
+    /// `row` as its model's serde encoding: the declared columns in
+    /// declared order, fills for those the row ends before.
+    fn declared_bytes(&self, row: &[u8]) -> std::result::Result<Vec<u8>, String> {
+        let spans = self.spans(row)?;
+        let mut out = Vec::with_capacity(row.len() + 8);
+        for &p in &self.order {
+            out.extend_from_slice(self.column(row, &spans, p));
+        }
+        Ok(out)
+    }
+
+    /// `bytes`, a model's serde encoding, as a stored row: every column,
+    /// in stored order.
+    fn stored_bytes(&self, bytes: &[u8]) -> std::result::Result<Vec<u8>, String> {
+        let mut spans = Vec::with_capacity(self.declared.len());
+        walk(
+            &self.declared,
+            self.declared.len(),
+            bytes,
+            &mut |_, s, _| spans.push(s),
+        )?;
+        let mut out = Vec::with_capacity(bytes.len());
+        for &j in &self.back {
+            out.extend_from_slice(&bytes[spans[j].clone()]);
+        }
+        Ok(out)
+    }
 }
 
 /// Decodes `row` into owned column values, every column read.
@@ -630,37 +878,6 @@ pub(crate) fn decode_row_values(
     let mut refs = Vec::with_capacity(plan.len());
     decode_row_refs(plan, row, &mut refs)?;
     Ok(refs.iter().map(ValueRef::to_value).collect())
-}
-
-/// The byte range of each column in `row` (its `Option` tag included),
-/// every column skipped over as the plan lays it out: what a migration
-/// copies of a column it keeps.
-pub(crate) fn row_spans(
-    plan: &[ColumnPlan],
-    row: &[u8],
-) -> std::result::Result<Vec<std::ops::Range<usize>>, String> {
-    let mut r = Reader { b: row, at: 0 };
-    let mut out = Vec::with_capacity(plan.len());
-    for (i, c) in plan.iter().enumerate() {
-        let start = r.at;
-        if c.nullable {
-            match r.byte()? {
-                0 => {
-                    out.push(start..r.at);
-                    continue;
-                }
-                1 => {}
-                t => return Err(format!("column {i}: bad option tag {t}")),
-            }
-        }
-        r.planned(c.layout, false)
-            .map_err(|e| format!("column {i}: {e}"))?;
-        out.push(start..r.at);
-    }
-    if r.at != row.len() {
-        return Err(format!("{} bytes left over", row.len() - r.at));
-    }
-    Ok(out)
 }
 
 /// Encodes column values into a row, as serde and bincode would encode
@@ -1155,10 +1372,82 @@ mod tests {
                 .nullable(nullable)];
             let back = decode_row_values(&plan, &row).unwrap();
             assert_eq!(back, vec![v.clone()], "{storage}");
-            assert_eq!(row_spans(&plan, &row).unwrap(), vec![0..row.len()]);
+            let layout = RowLayout::new(plan.to_vec(), 1, vec![Vec::new()], vec![0]).unwrap();
+            assert_eq!(layout.spans(&row).unwrap(), vec![0..row.len()]);
         }
         assert!(encode_row_value("u8", false, &Value::UInt(300), &mut Vec::new()).is_err());
         assert!(encode_row_value("i64", false, &Value::Text("x".into()), &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn a_row_layout_reads_old_short_rows_and_other_orders() {
+        let col = |ty: &str, nullable: bool| {
+            ColumnPlan::new("c", ty, false, true)
+                .unwrap()
+                .nullable(nullable)
+        };
+        // Stored: id i64, title String, then appended views Option<i64>
+        // and score i32 (default 7); declared: id, views, title, score.
+        let plan = vec![
+            col("i64", false),
+            col("String", false),
+            col("i64", true),
+            col("i32", false),
+        ];
+        let mut seven = Vec::new();
+        encode_row_value("i32", false, &Value::Int(7), &mut seven).unwrap();
+        let layout = RowLayout::new(
+            plan,
+            2,
+            vec![vec![], vec![], vec![0], seven],
+            vec![0, 2, 1, 3],
+        )
+        .unwrap();
+        let mut old = Vec::new();
+        encode_row_value("i64", false, &Value::Int(5), &mut old).unwrap();
+        encode_row_value("String", false, &Value::Text("hi".into()), &mut old).unwrap();
+        let values = layout.values(&old).unwrap();
+        assert_eq!(
+            values,
+            vec![
+                Value::Int(5),
+                Value::Text("hi".into()),
+                Value::Null,
+                Value::Int(7)
+            ]
+        );
+        let mut refs = Vec::new();
+        layout
+            .refs(&layout.stored_plan(|_| true), &old, &mut refs)
+            .unwrap();
+        let declared: Vec<Value> = refs.iter().map(ValueRef::to_value).collect();
+        assert_eq!(
+            declared,
+            vec![
+                Value::Int(5),
+                Value::Null,
+                Value::Text("hi".into()),
+                Value::Int(7)
+            ]
+        );
+        // Declared order and back: what a typed read sees and a write stores.
+        let bytes = layout.declared_bytes(&old).unwrap();
+        let mut whole = old.clone();
+        whole.extend_from_slice(&[0, 14]);
+        assert_eq!(layout.stored_bytes(&bytes).unwrap(), whole);
+        assert_eq!(layout.spans(&whole).unwrap().len(), 4);
+        // A row that ends before min_columns, or inside a column, is corrupt.
+        assert!(layout.values(&old[..1]).is_err());
+        assert!(layout.values(&whole[..whole.len() - 1]).is_ok());
+        assert!(layout.values(&old[..old.len() - 1]).is_err());
+        // A fill must be one whole value.
+        let bad = RowLayout::new(
+            vec![col("i64", false), col("i64", true)],
+            1,
+            vec![vec![], vec![]],
+            vec![0, 1],
+        );
+        assert!(bad.is_err());
     }
 
     #[test]

@@ -113,6 +113,7 @@ extern crate self as strata;
 //   schema    the stored schemas
 //   kv        the key-value interface the ORM stands on
 //   etcd/     the etcd backend of kv (feature `etcd`)
+//   rebuild   bringing a table to a new stored schema, the migration log
 //   session   Database and Session: registration, reads, add, update
 //   migration schema evolution: Migrations, the migration log
 //   expr      typed columns, filters (relationship tests among them) and
@@ -139,6 +140,7 @@ mod migration;
 mod model;
 mod ops;
 mod query;
+mod rebuild;
 mod relation;
 mod schema;
 mod session;

@@ -828,7 +828,7 @@ impl Session {
         let Some(old) = self.kv.get_for_update(M::TABLE, &key)? else {
             return Ok(false);
         };
-        let old: M = decode_model(&old)?;
+        let old: M = decode_model(self.row_layout::<M>().as_deref(), &old)?;
         // Refuse first, before anything changes: children that no rule of
         // ours covers keep the row, and so do restricted rows anywhere down
         // the cascade.

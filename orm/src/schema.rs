@@ -12,15 +12,16 @@
 //! index (`check.rs`).
 
 use crate::error::{Error, Result};
-use crate::layout::{ColumnPlan, SCHEMA_TABLE, bincode_config};
+use crate::layout::{ColumnPlan, RowLayout, SCHEMA_TABLE, bincode_config, encode_row_value};
 use crate::layout::{decode_key, key_of};
 use crate::model::{Model, Stamp};
 use crate::value::{ColumnKind, Value};
 use serde::{Deserialize, Serialize};
 
 /// Version of the [`StoredSchema`] encoding this build writes. Version 1
-/// (the columns without `storage`, `default` and `stamp`) is still read.
-const SCHEMA_VERSION: u32 = 2;
+/// (the columns without `storage`, `default` and `stamp`) and version 2
+/// (without `min_columns`: every row holds every column) are still read.
+const SCHEMA_VERSION: u32 = 3;
 
 /// Where a column of a migrated schema takes its values from.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,7 +43,10 @@ pub(crate) struct Change {
 /// How stored columns become declared ones ([`StoredSchema::diff`]).
 #[derive(Debug)]
 pub(crate) struct Diff {
-    /// For each declared column, in order.
+    /// The schema to store: the declared columns in stored order, the
+    /// new ones appended (`layout::RowLayout`, R1).
+    pub target: StoredSchema,
+    /// For each column of `target`, in order.
     pub sources: Vec<Source>,
     pub changes: Vec<Change>,
 }
@@ -93,11 +97,22 @@ struct StoredSchemaV1 {
     associations: Vec<(String, String)>,
 }
 
+/// A schema as version 2 stored it: every row holds every column.
+#[derive(Deserialize)]
+struct StoredSchemaV2 {
+    _version: u32,
+    model: String,
+    table: String,
+    columns: Vec<StoredColumn>,
+    associations: Vec<(String, String)>,
+}
+
 impl StoredSchemaV1 {
     /// The same schema as this build keeps it: the storage of a version-1
     /// column is its type (every version-1 type is a built-in one).
     fn upgrade(self) -> StoredSchema {
         StoredSchema {
+            min_columns: self.columns.len() as u32,
             version: SCHEMA_VERSION,
             model: self.model,
             table: self.table,
@@ -124,6 +139,19 @@ impl StoredSchemaV1 {
     }
 }
 
+impl StoredSchemaV2 {
+    fn upgrade(self) -> StoredSchema {
+        StoredSchema {
+            version: SCHEMA_VERSION,
+            min_columns: self.columns.len() as u32,
+            model: self.model,
+            table: self.table,
+            columns: self.columns,
+            associations: self.associations,
+        }
+    }
+}
+
 /// `ty` without `Option<..>` when `nullable`.
 fn base_type(ty: &str, nullable: bool) -> &str {
     match (nullable, ty.strip_prefix("Option<")) {
@@ -136,6 +164,24 @@ impl StoredColumn {
     pub(crate) fn has_index(&self) -> bool {
         !self.primary_key && (self.unique || self.index || self.foreign_key.is_some())
     }
+
+    /// What a row written before this column was appended holds in it
+    /// (`layout::RowLayout`, R2): `None`, or its default, as row bytes.
+    pub(crate) fn fill(&self) -> std::result::Result<Vec<u8>, String> {
+        let value = if self.nullable {
+            Value::Null
+        } else {
+            self.default
+                .as_deref()
+                .and_then(decode_key)
+                .map(|(v, _)| v)
+                .ok_or_else(|| format!("appended column {} has no default", self.name))?
+        };
+        let mut out = Vec::new();
+        encode_row_value(&self.storage, self.nullable, &value, &mut out)
+            .map_err(|e| format!("column {}: {e}", self.name))?;
+        Ok(out)
+    }
 }
 
 /// A model's schema, as stored.
@@ -144,9 +190,15 @@ pub(crate) struct StoredSchema {
     pub version: u32,
     pub model: String,
     pub table: String,
+    /// In stored order: the order of their bytes in a row, which is the
+    /// declaration order of the model that created the table, followed by
+    /// the columns migrations appended.
     pub columns: Vec<StoredColumn>,
     /// (through table, target table) of the associations it owns.
     pub associations: Vec<(String, String)>,
+    /// How many of `columns` every row holds; a row may end after any
+    /// later one (`layout::RowLayout`, R1). Version 3.
+    pub min_columns: u32,
 }
 
 impl StoredSchema {
@@ -182,6 +234,7 @@ impl StoredSchema {
                 .iter()
                 .map(|a| (a.through.to_string(), a.target.to_string()))
                 .collect(),
+            min_columns: M::COLUMNS.len() as u32,
         }
     }
 
@@ -204,6 +257,12 @@ impl StoredSchema {
                         .map_err(|e| bad(e.to_string()))?;
                 s.upgrade()
             }
+            2 => {
+                let (s, _): (StoredSchemaV2, usize) =
+                    bincode::serde::decode_from_slice(bytes, bincode_config())
+                        .map_err(|e| bad(e.to_string()))?;
+                s.upgrade()
+            }
             SCHEMA_VERSION => {
                 let (s, _): (StoredSchema, usize) =
                     bincode::serde::decode_from_slice(bytes, bincode_config())
@@ -212,44 +271,37 @@ impl StoredSchema {
             }
             v => {
                 return Err(bad(format!(
-                    "schema version {v} is not 1 or {SCHEMA_VERSION}"
+                    "schema version {v} is not 1, 2 or {SCHEMA_VERSION}"
                 )));
             }
         };
         if s.columns.iter().filter(|c| c.primary_key).count() != 1 {
             return Err(bad("not exactly one primary key".into()));
         }
+        if s.min_columns == 0 || s.min_columns as usize > s.columns.len() {
+            return Err(bad(format!(
+                "{} of its {} columns in every row",
+                s.min_columns,
+                s.columns.len()
+            )));
+        }
         Ok(s)
     }
 
-    /// The first difference between the stored columns and `declared`,
-    /// as a schema-mismatch error: a handle that was not asked to migrate
-    /// the model refuses every difference, and says whether
-    /// `Migrations` would make it automatically or needs a step.
-    pub(crate) fn compare(&self, declared: &StoredSchema) -> Result<()> {
-        if self.columns == declared.columns {
-            return Ok(());
-        }
-        let diff = self.diff(declared, None)?;
-        let (field, what) = diff
-            .changes
-            .first()
-            .map(|c| (c.field.clone(), c.what.clone()))
-            .unwrap_or_default();
-        Err(Error::SchemaMismatch {
-            model: declared.model.clone(),
-            field,
-            detail: format!(
-                "{what}: an automatic change, made when the model is listed in the \
-                 Migrations given to Database::open_migrated or Database::migrate"
-            ),
-        })
+    /// Whether a model declaring `declared` reads this table's rows as
+    /// they are: the same columns, in any order (`layout::RowLayout`).
+    pub(crate) fn reads_as(&self, declared: &StoredSchema) -> bool {
+        self.columns.len() == declared.columns.len()
+            && declared
+                .columns
+                .iter()
+                .all(|d| self.columns.iter().any(|s| s == d))
     }
 
     /// How the stored columns become `declared`'s, if every difference is
     /// one a migration makes by itself (orm/DESIGN.md, "Schema
-    /// evolution"): fields added as an `Option` or with a default, fields
-    /// moved, a field made an `Option`, indexes and unique constraints
+    /// evolution"): fields added as an `Option` or with a default (appended
+    /// to the stored columns), a field made an `Option`, indexes and unique constraints
     /// added or dropped, `max_len` relaxed, defaults and timestamps
     /// changed. Anything else is a `SchemaMismatch` naming the field and
     /// the step to write; `versions` (the file's, the program's) go into
@@ -267,6 +319,7 @@ impl StoredSchema {
             detail,
         };
         let mut diff = Diff {
+            target: self.clone(),
             sources: Vec::with_capacity(declared.columns.len()),
             changes: Vec::new(),
         };
@@ -277,7 +330,7 @@ impl StoredSchema {
             })
         };
         let mut sources = Vec::with_capacity(declared.columns.len());
-        for (j, d) in declared.columns.iter().enumerate() {
+        for d in &declared.columns {
             let Some(i) = self.columns.iter().position(|s| s.name == d.name) else {
                 if d.nullable {
                     change(
@@ -344,9 +397,6 @@ impl StoredSchema {
                     ),
                 ));
             }
-            if i != j {
-                change(&d.name, format!("moved from position {i} to {j}"));
-            }
             if !s.nullable && d.nullable {
                 change(&d.name, "made an Option".into());
             }
@@ -380,7 +430,29 @@ impl StoredSchema {
                 ),
             ));
         }
-        diff.sources = sources;
+        // Kept columns stay where their bytes are; new ones go after them.
+        let at = |d: &StoredColumn| declared.columns.iter().position(|x| x.name == d.name);
+        let mut order: Vec<usize> = self
+            .columns
+            .iter()
+            .filter_map(|s| declared.columns.iter().position(|d| d.name == s.name))
+            .collect();
+        order.extend((0..declared.columns.len()).filter(|&j| {
+            !self
+                .columns
+                .iter()
+                .any(|s| s.name == declared.columns[j].name)
+        }));
+        debug_assert!(declared.columns.iter().all(|d| at(d).is_some()));
+        diff.target = StoredSchema {
+            version: SCHEMA_VERSION,
+            model: declared.model.clone(),
+            table: declared.table.clone(),
+            columns: order.iter().map(|&j| declared.columns[j].clone()).collect(),
+            associations: declared.associations.clone(),
+            min_columns: self.min_columns,
+        };
+        diff.sources = order.into_iter().map(|j| sources[j].clone()).collect();
         Ok(diff)
     }
 
@@ -390,7 +462,7 @@ impl StoredSchema {
     }
 
     /// How to decode the table's rows from this schema alone, every column
-    /// read (`layout::decode_row_values`).
+    /// read, in stored order.
     pub(crate) fn row_plan(&self) -> std::result::Result<Vec<ColumnPlan>, String> {
         self.columns
             .iter()
@@ -398,6 +470,44 @@ impl StoredSchema {
                 ColumnPlan::new(&c.name, &c.storage, false, true).map(|p| p.nullable(c.nullable))
             })
             .collect()
+    }
+
+    /// The layout of the table's rows, read in stored order: what the
+    /// integrity check and migrations decode rows with.
+    pub(crate) fn layout(&self) -> std::result::Result<RowLayout, String> {
+        self.layout_in((0..self.columns.len()).collect())
+    }
+
+    /// The layout a model declaring `declared` (which [`Self::reads_as`]
+    /// this schema) reads the rows with; `None` when its serde encoding
+    /// is the row (same order, every row whole).
+    pub(crate) fn layout_for(
+        &self,
+        declared: &StoredSchema,
+    ) -> std::result::Result<Option<RowLayout>, String> {
+        let order = declared
+            .columns
+            .iter()
+            .map(|d| {
+                self.columns
+                    .iter()
+                    .position(|s| s.name == d.name)
+                    .ok_or_else(|| format!("column {} is not stored", d.name))
+            })
+            .collect::<std::result::Result<Vec<usize>, String>>()?;
+        let layout = self.layout_in(order)?;
+        Ok((!layout.is_plain()).then_some(layout))
+    }
+
+    fn layout_in(&self, order: Vec<usize>) -> std::result::Result<RowLayout, String> {
+        let min = self.min_columns as usize;
+        let fill = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(p, c)| if p < min { Ok(Vec::new()) } else { c.fill() })
+            .collect::<std::result::Result<Vec<_>, String>>()?;
+        RowLayout::new(self.row_plan()?, min, fill, order)
     }
 }
 

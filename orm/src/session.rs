@@ -17,15 +17,16 @@
 use crate::error::{Error, Result};
 use crate::kv::{KvStore, KvTxn};
 use crate::layout::{
-    SCHEMA_TABLE, column_index_table, decode_key, decode_model, encode_model, index_key, key_of,
-    key_of_ref, reverse_table,
+    RowLayout, SCHEMA_TABLE, column_index_table, decode_key, decode_model, encode_model, index_key,
+    key_of, key_of_ref,
 };
 use crate::model::{ColumnDef, Model, Stamp};
+use crate::rebuild::{apply_automatic, create_tables, file_version};
 use crate::schema::StoredSchema;
 use crate::value::{ToColumn, Value, ValueRef};
 use parking_lot::{Mutex, RwLock};
 use std::any::TypeId;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::Arc;
@@ -73,12 +74,19 @@ pub(crate) struct DbInner {
     pub(crate) engine: Option<strata_engine::Database>,
     /// Every model's stored schema, by table.
     pub(crate) schemas: RwLock<HashMap<String, StoredSchema>>,
-    /// Models checked against their stored schema by this handle.
-    registered: Mutex<HashSet<TypeId>>,
+    /// Models checked against their stored schema by this handle, each
+    /// with the layout it reads its rows with (`None`: plain serde).
+    /// The table is kept to forget every model of a table whose schema a
+    /// session changed.
+    registered: Mutex<HashMap<TypeId, Registered>>,
     /// The automatic keys of each table with one.
     sequences: Mutex<HashMap<&'static str, Sequence>>,
     pub(crate) counters: Counters,
 }
+
+/// A model checked against its stored schema: its table, and the layout
+/// it reads rows with.
+type Registered = (&'static str, Option<Arc<RowLayout>>);
 
 /// A table's automatic keys: `next` up to `end` are this handle's to
 /// hand out. `end` is `i64::MAX` when the store keeps no shared counter,
@@ -160,7 +168,7 @@ impl Database {
                 store,
                 engine,
                 schemas: RwLock::new(schemas),
-                registered: Mutex::new(HashSet::new()),
+                registered: Mutex::new(HashMap::new()),
                 sequences: Mutex::new(HashMap::new()),
                 counters: Counters::default(),
             }),
@@ -169,22 +177,12 @@ impl Database {
 
     /// A read-write session (one transaction).
     pub fn session(&self) -> Result<Session> {
-        Ok(Session {
-            db: self.inner.clone(),
-            kv: self.inner.store.begin()?,
-            read_only: false,
-            pending: Vec::new(),
-        })
+        Session::begin(&self.inner, false)
     }
 
     /// A read-only session: it takes only shared locks and refuses writes.
     pub fn read_session(&self) -> Result<Session> {
-        Ok(Session {
-            db: self.inner.clone(),
-            kv: self.inner.store.begin_read()?,
-            read_only: true,
-            pending: Vec::new(),
-        })
+        Session::begin(&self.inner, true)
     }
 
     /// Runs `f` in a session and commits it. If the session loses a
@@ -257,12 +255,14 @@ impl Database {
     }
 
     /// Checks that `M` matches its stored schema, or stores it and creates
-    /// its tables (in a transaction of its own), as the first session that
-    /// writes a row of `M` does.
+    /// its tables, or makes its automatic changes (in a transaction of its
+    /// own), as the first session that writes a row of `M` does.
     pub fn register<M: Model>(&self) -> Result<()> {
-        self.read_session()?.ensure::<M>()?;
         if self.inner.is_registered::<M>() {
             return Ok(());
+        }
+        if self.inner.read_only() {
+            return self.read_session()?.ensure::<M>();
         }
         let mut s = self.session()?;
         s.ensure_mut::<M>()?;
@@ -309,16 +309,18 @@ impl DbInner {
     /// Whether `M` was checked against its stored schema through this
     /// handle.
     fn is_registered<M: Model>(&self) -> bool {
-        self.registered.lock().contains(&TypeId::of::<M>())
+        self.registered.lock().contains_key(&TypeId::of::<M>())
     }
 
-    /// Records that `M` matches its stored schema, seeding its automatic
-    /// keys first.
-    fn registered<M: Model>(&self) -> Result<()> {
+    /// Records that `M` matches its stored schema and reads its rows with
+    /// `layout`, seeding its automatic keys first.
+    fn registered<M: Model>(&self, layout: Option<Arc<RowLayout>>) -> Result<()> {
         if M::AUTO_KEY {
             self.seed_sequence::<M>()?;
         }
-        self.registered.lock().insert(TypeId::of::<M>());
+        self.registered
+            .lock()
+            .insert(TypeId::of::<M>(), (M::TABLE, layout));
         Ok(())
     }
 
@@ -380,9 +382,27 @@ pub struct Session {
     pub(crate) kv: Box<dyn KvTxn>,
     read_only: bool,
     /// The models whose schemas this session stored (and whose tables it
-    /// created) in its own transaction: published to the handle when the
-    /// session commits, forgotten when it rolls back.
-    pending: Vec<(TypeId, StoredSchema)>,
+    /// created, or whose automatic changes it made) in its own
+    /// transaction, with the layouts they read rows with: published to the
+    /// handle when the session commits, forgotten when it rolls back.
+    pending: Vec<(TypeId, Registered, StoredSchema)>,
+    /// Why the session can no longer commit: an automatic change that
+    /// failed half way (its writes are in the transaction).
+    broken: Option<String>,
+}
+
+/// How a model stands against its stored schema, at its first use.
+enum Standing {
+    /// No schema is stored: its tables do not exist yet.
+    New,
+    /// The stored columns are the model's: it reads rows with the layout.
+    Reads(Option<Arc<RowLayout>>),
+    /// The same columns, but other associations: stored again at the first
+    /// write.
+    Associations(StoredSchema),
+    /// Every difference is automatic (`StoredSchema::diff`): the changes,
+    /// described, and whether they build an index.
+    Migrate(StoredSchema, String, bool),
 }
 
 impl std::fmt::Debug for Session {
@@ -394,92 +414,219 @@ impl std::fmt::Debug for Session {
 }
 
 impl Session {
+    fn begin(db: &Arc<DbInner>, read_only: bool) -> Result<Session> {
+        Ok(Session {
+            db: db.clone(),
+            kv: if read_only {
+                db.store.begin_read()?
+            } else {
+                db.store.begin()?
+            },
+            read_only,
+            pending: Vec::new(),
+            broken: None,
+        })
+    }
+
     /// Fails unless the session may write.
     pub(crate) fn writable(&self) -> Result<()> {
         if self.read_only {
             return Err(strata_engine::Error::ReadOnly.into());
         }
-        Ok(())
+        self.usable()
+    }
+
+    /// Fails once an automatic change failed in the session.
+    fn usable(&self) -> Result<()> {
+        match &self.broken {
+            Some(why) => Err(Error::MigrationFailed {
+                step: "automatic".into(),
+                detail: format!("{why}; the session's transaction must be rolled back"),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Commits the session: everything it did becomes durable and visible.
     pub fn commit(self) -> Result<()> {
+        self.usable()?;
         let Session {
             db, kv, pending, ..
         } = self;
         kv.commit()?;
         // The schemas this session stored are now the file's.
-        for (id, schema) in pending {
+        for (id, (table, layout), schema) in pending {
             db.schemas.write().insert(schema.table.clone(), schema);
-            db.registered.lock().insert(id);
+            let mut registered = db.registered.lock();
+            // Other models of the table are checked again.
+            registered.retain(|_, (t, _)| *t != table);
+            registered.insert(id, (table, layout));
         }
         Ok(())
     }
 
-    /// Checks `M` against its stored schema before a read, and never
-    /// writes: a model whose schema no committed session has stored yet
-    /// reads as empty (its tables do not exist, see [`Session::get_raw`]).
-    /// A stored schema that differs in a column is a `SchemaMismatch`.
+    /// The layout rows of `M` are read and written with in this session
+    /// (`None`: plain serde, or `M` not registered yet).
+    pub(crate) fn row_layout<M: Model>(&self) -> Option<Arc<RowLayout>> {
+        let id = TypeId::of::<M>();
+        match self.pending.iter().find(|p| p.0 == id) {
+            Some((_, (_, layout), _)) => layout.clone(),
+            None => self
+                .db
+                .registered
+                .lock()
+                .get(&id)
+                .and_then(|(_, layout)| layout.clone()),
+        }
+    }
+
+    /// How `M` stands against the schema stored for its table; a
+    /// difference that is not automatic is a `SchemaMismatch` naming the
+    /// step to write.
+    fn standing<M: Model>(&self) -> Result<Standing> {
+        let declared = StoredSchema::of::<M>();
+        let Some(stored) = self.db.schemas.read().get(M::TABLE).cloned() else {
+            return Ok(Standing::New);
+        };
+        if !stored.reads_as(&declared) {
+            let diff = stored.diff(&declared, None)?;
+            let what: Vec<String> = diff
+                .changes
+                .iter()
+                .map(|c| format!("{} {}", c.field, c.what))
+                .collect();
+            let builds = declared.columns.iter().any(|d| {
+                d.has_index()
+                    && !stored
+                        .columns
+                        .iter()
+                        .any(|s| s.name == d.name && s.has_index() && s.unique == d.unique)
+            });
+            return Ok(Standing::Migrate(stored, what.join("; "), builds));
+        }
+        if stored.associations != declared.associations {
+            return Ok(Standing::Associations(stored));
+        }
+        let layout = stored
+            .layout_for(&declared)
+            .map_err(|detail| Error::Corruption {
+                table: M::TABLE.to_string(),
+                detail,
+            })?;
+        Ok(Standing::Reads(layout.map(Arc::new)))
+    }
+
+    /// The error of a read-only handle at the first use of a model whose
+    /// automatic changes are pending.
+    fn migration_needed<M: Model>(what: &str) -> Error {
+        Error::MigrationNeeded {
+            detail: format!(
+                "model {}: {what}: open the file writable once to make these automatic changes",
+                M::NAME
+            ),
+        }
+    }
+
+    /// Checks `M` against its stored schema before a read. A model whose
+    /// schema no committed session has stored yet reads as empty (its
+    /// tables do not exist, see [`Session::get_raw`]). A model whose
+    /// automatic changes are pending has them made in a transaction of
+    /// their own, since a read cannot write in this one; a snapshot that
+    /// began before and would need an index built there is refused
+    /// (`MigrationNeeded`: begin a new session). Any other difference is a
+    /// `SchemaMismatch`.
     pub(crate) fn ensure<M: Model>(&self) -> Result<()> {
         if self.db.is_registered::<M>() || self.is_pending::<M>() {
             return Ok(());
         }
-        let declared = StoredSchema::of::<M>();
-        let stored = self.db.schemas.read().get(M::TABLE).cloned();
-        match stored {
-            Some(stored) if stored == declared => self.db.registered::<M>(),
-            // Its associations differ: the first write stores it again.
-            Some(stored) => stored.compare(&declared),
-            None => Ok(()),
+        match self.standing::<M>()? {
+            Standing::New | Standing::Associations(_) => Ok(()),
+            Standing::Reads(layout) => self.db.registered::<M>(layout),
+            Standing::Migrate(_, what, _) if self.db.read_only() => {
+                Err(Self::migration_needed::<M>(&what))
+            }
+            Standing::Migrate(_, what, builds) => {
+                let mut s = Session::begin(&self.db, false)?;
+                s.ensure_mut::<M>()?;
+                s.commit()?;
+                if self.read_only && builds {
+                    return Err(Error::MigrationNeeded {
+                        detail: format!(
+                            "model {}: {what}: made after this read session began, whose \
+                             snapshot does not hold the new index: begin a new session",
+                            M::NAME
+                        ),
+                    });
+                }
+                Ok(())
+            }
         }
     }
 
     /// Checks `M` against its stored schema before a write; the first
-    /// time `M` is ever written, stores its schema and creates its tables
-    /// in this session's own transaction, so that the registration never
-    /// waits on a lock this session holds (and is undone if it rolls back).
+    /// time `M` is ever written, stores its schema and creates its tables,
+    /// and when its automatic changes are pending, makes them (rows,
+    /// indexes, schema, migration log: `rebuild.rs`), all in this
+    /// session's own transaction, so that the registration never waits on
+    /// a lock this session holds and is undone if it rolls back. Automatic
+    /// changes that fail (a unique index over duplicate values) leave the
+    /// session unable to commit.
     pub(crate) fn ensure_mut<M: Model>(&mut self) -> Result<()> {
         if self.db.is_registered::<M>() || self.is_pending::<M>() {
             return Ok(());
         }
         let declared = StoredSchema::of::<M>();
-        let stored = self.db.schemas.read().get(M::TABLE).cloned();
-        if let Some(stored) = &stored {
-            stored.compare(&declared)?;
-            if *stored == declared {
-                return self.db.registered::<M>();
+        let (target, existed) = match self.standing::<M>()? {
+            Standing::Reads(layout) => return self.db.registered::<M>(layout),
+            Standing::Migrate(_, what, _) if self.db.read_only() => {
+                return Err(Self::migration_needed::<M>(&what));
             }
-        }
-        // New, or its associations changed: (re)store it.
+            Standing::Migrate(old, ..) => {
+                self.writable()?;
+                let version = file_version(&*self.kv)?;
+                match apply_automatic(&mut *self.kv, &old, &declared, version) {
+                    Ok(target) => (target, true),
+                    Err(e) => {
+                        self.broken = Some(format!("the automatic changes of {} failed", M::NAME));
+                        return Err(e);
+                    }
+                }
+            }
+            Standing::Associations(mut stored) => {
+                stored.associations = declared.associations.clone();
+                (stored, true)
+            }
+            Standing::New => (declared.clone(), false),
+        };
         self.writable()?;
-        self.kv.create_table(M::TABLE)?;
-        for c in M::COLUMNS.iter().filter(|c| c.has_index()) {
-            self.kv.create_table(&column_index_table(M::TABLE, c))?;
-        }
-        for a in M::ASSOCIATIONS {
-            self.kv.create_table(a.through)?;
-            self.kv.create_table(&reverse_table(a.through))?;
-        }
+        create_tables(&mut *self.kv, &target)?;
         self.kv
-            .put(SCHEMA_TABLE, M::TABLE.as_bytes(), &declared.encode())?;
-        if stored.is_some() && M::AUTO_KEY {
+            .put(SCHEMA_TABLE, M::TABLE.as_bytes(), &target.encode())?;
+        if existed && M::AUTO_KEY {
             // Rows exist already: keys go on past them.
             self.db.seed_sequence::<M>()?;
         }
-        self.pending.push((TypeId::of::<M>(), declared));
+        let layout = target
+            .layout_for(&declared)
+            .map_err(|detail| Error::Corruption {
+                table: M::TABLE.to_string(),
+                detail,
+            })?;
+        self.pending
+            .push((TypeId::of::<M>(), (M::TABLE, layout.map(Arc::new)), target));
         Ok(())
     }
 
     fn is_pending<M: Model>(&self) -> bool {
         let id = TypeId::of::<M>();
-        self.pending.iter().any(|(p, _)| *p == id)
+        self.pending.iter().any(|(p, ..)| *p == id)
     }
 
     /// Every stored schema this session sees, in table order: the
     /// handle's, and those it stored itself.
     pub(crate) fn schemas(&self) -> Vec<StoredSchema> {
         let mut all: Vec<StoredSchema> = self.db.schemas.read().values().cloned().collect();
-        for (_, s) in &self.pending {
+        for (.., s) in &self.pending {
             all.retain(|a| a.table != s.table);
             all.push(s.clone());
         }
@@ -544,9 +691,10 @@ impl Session {
     /// The row of `M` stored under the encoded primary key `key`, if any.
     pub(crate) fn row_at<M: Model>(&self, key: &[u8]) -> Result<Option<M>> {
         self.db.counted_get();
+        let layout = self.row_layout::<M>();
         let mut row = None;
         self.get_with(M::TABLE, key, &mut |bytes| {
-            row = Some(decode_model::<M>(bytes))
+            row = Some(decode_model::<M>(layout.as_deref(), bytes))
         })?;
         row.transpose()
     }
@@ -755,7 +903,7 @@ impl Session {
         }
         self.check_parents(m, None)?;
         self.check_unique(m, None, &key)?;
-        let row = encode_model(m)?;
+        let row = encode_model(self.row_layout::<M>().as_deref(), m)?;
         self.kv.put(M::TABLE, &key, &row)?;
         self.write_indexes(m, None, &key, false)
     }
@@ -799,10 +947,11 @@ impl Session {
                 key: m.key_value(),
             });
         };
-        let old: M = decode_model(&old)?;
+        let layout = self.row_layout::<M>();
+        let old: M = decode_model(layout.as_deref(), &old)?;
         self.check_parents(m, Some(&old))?;
         self.check_unique(m, Some(&old), &key)?;
-        let row = encode_model(m)?;
+        let row = encode_model(layout.as_deref(), m)?;
         self.kv.put(M::TABLE, &key, &row)?;
         self.write_indexes(&old, Some(m), &key, true)?;
         self.write_indexes(m, Some(&old), &key, false)

@@ -127,9 +127,13 @@ fn automatic_changes_keep_every_row_and_reopen() {
     let d = dir("auto");
     let path = d.join("db");
     let rows = write_v1(&path, 300);
-    // A plain open refuses, and says the change is automatic.
+    // A read-only open cannot make the changes, and says which they are.
     {
-        let db = Database::open(&path).unwrap();
+        let ro = Options {
+            read_only: true,
+            ..Options::default()
+        };
+        let db = Database::open_with(&path, ro).unwrap();
         let e = db
             .read_session()
             .unwrap()
@@ -138,7 +142,9 @@ fn automatic_changes_keep_every_row_and_reopen() {
             .unwrap_err();
         let shown = e.to_string();
         assert!(
-            shown.contains("automatic change") && shown.contains("Migrations"),
+            matches!(e, Error::MigrationNeeded { .. })
+                && shown.contains("views")
+                && shown.contains("score"),
             "{shown}"
         );
     }
@@ -185,6 +191,92 @@ fn automatic_changes_keep_every_row_and_reopen() {
         matches!(&e, Error::SchemaMismatch { field, .. } if field == "title"),
         "{e}"
     );
+    drop(db);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn a_plain_open_makes_automatic_changes_at_first_use() {
+    let d = dir("plain");
+    let path = d.join("db");
+    let rows = write_v1(&path, 300);
+    let db = Database::open(&path).unwrap();
+    // The first use is a write: the changes are made in its session.
+    let mut s = db.session().unwrap();
+    let mut p = as_v2(&rows[0]);
+    p.id = 0;
+    p.views = Some(9);
+    s.add(&mut p).unwrap();
+    s.commit().unwrap();
+    let mut want: Vec<v2::Post> = rows.iter().map(as_v2).collect();
+    want.push(p);
+    assert_eq!(all::<v2::Post>(&db), want);
+    let s = db.read_session().unwrap();
+    let q = s.query::<v2::Post>().filter(v2::Post::title.eq("title 42"));
+    assert_eq!(q.explain().to_string(), "look up index on title");
+    assert_eq!(q.all().unwrap(), vec![want[41].clone()]);
+    drop(s);
+    let history = db.schema_history().unwrap();
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert!(
+        history[0].name.starts_with("automatic: Post")
+            && history[0].name.contains("views")
+            && history[0].name.contains("score"),
+        "{history:?}"
+    );
+    assert_eq!(db.check().unwrap(), 301);
+    drop(db);
+    // Reopened, the old rows still read their fills; updates keep them.
+    let db = Database::open(&path).unwrap();
+    assert_eq!(all::<v2::Post>(&db), want);
+    let mut s = db.session().unwrap();
+    let mut first = want[0].clone();
+    first.score = 8;
+    s.update(&first).unwrap();
+    s.commit().unwrap();
+    want[0] = first;
+    assert_eq!(all::<v2::Post>(&db), want);
+    assert_eq!(db.check().unwrap(), 301);
+    assert_eq!(db.schema_history().unwrap().len(), 1);
+    drop(db);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn a_plain_open_refuses_a_unique_index_over_duplicates_and_changes_nothing() {
+    let d = dir("plain-dups");
+    let path = d.join("db");
+    let rows = write_v1(&path, 50);
+    let db = Database::open(&path).unwrap();
+    let mut s = db.session().unwrap();
+    let mut p = v2_unique::Post {
+        id: 0,
+        title: "new".into(),
+        views: None,
+        author: "someone new".into(),
+        body: String::new(),
+        score: 1,
+    };
+    let e = s.add(&mut p).unwrap_err();
+    match &e {
+        Error::DuplicateValues {
+            model,
+            column,
+            values,
+        } => {
+            assert_eq!((model.as_str(), column.as_str()), ("Post", "author"));
+            assert!(
+                values.contains(&Value::Text("author 1".into())),
+                "{values:?}"
+            );
+        }
+        other => panic!("expected duplicate values, got {other:?}"),
+    }
+    // The session's transaction cannot commit what the change half did.
+    assert!(s.commit().is_err());
+    assert_eq!(all::<v1::Post>(&db), rows);
+    assert!(db.schema_history().unwrap().is_empty());
+    assert_eq!(db.check().unwrap(), 50);
     drop(db);
     std::fs::remove_dir_all(&d).unwrap();
 }

@@ -1,5 +1,7 @@
 //! The schema of every model is stored in the file; using a model whose
-//! declaration differs gives an error naming the model and the field.
+//! declaration differs gives an error naming the model and the field,
+//! unless the difference is automatic (a new `Option` field): that is
+//! made at the model's first use, and recorded in the migration history.
 
 use serde::{Deserialize, Serialize};
 use strata::{Database, Error, Model};
@@ -92,13 +94,33 @@ fn a_changed_model_is_refused_with_the_field_named() {
         other => panic!("expected a schema mismatch on {field}, got {other:?}"),
     };
     expect(s.query::<UserShorterEmail>().count(), "email");
-    expect(s.query::<UserWithAge>().count(), "age");
     expect(s.query::<UserWideKey>().count(), "id");
     // Registering explicitly says the same.
     assert!(matches!(
-        db.register::<UserWithAge>(),
+        db.register::<UserWideKey>(),
         Err(Error::SchemaMismatch { .. })
     ));
+    assert!(db.schema_history().unwrap().is_empty());
+    // A new Option field is made at the first use, with no code: the
+    // stored row reads None, and the history records the change.
+    assert_eq!(
+        s.query::<UserWithAge>().all().unwrap(),
+        vec![UserWithAge {
+            id: 1,
+            username: "ann".into(),
+            email: "ann@example.com".into(),
+            age: None,
+        }]
+    );
+    let history = db.schema_history().unwrap();
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert!(
+        history[0].name.contains("UserWithAge") && history[0].name.contains("age"),
+        "{history:?}"
+    );
+    assert_eq!(db.check().unwrap(), 1);
+    // The model without the field no longer matches the file.
+    expect(s.query::<User>().count(), "age");
     drop(s);
     drop(db);
     std::fs::remove_dir_all(&dir).unwrap();

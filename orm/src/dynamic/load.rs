@@ -13,10 +13,10 @@ use std::ops::Bound;
 
 impl Session {
     /// Adds a row to `table`, a stored model, from `values` (every column,
-    /// in field order), and returns its primary key. An integer key given
+    /// in stored order), and returns its primary key. An integer key given
     /// as null or 0 is assigned: one past the largest key stored (the
     /// handle's sequence of a typed model is not consulted; see
-    /// `orm/DESIGN.md` section 16). The checks are those of
+    /// `orm/DESIGN.md` section 18). The checks are those of
     /// [`Session::add`], run before anything is written.
     ///
     /// ```

@@ -17,7 +17,7 @@
 //! [`ColumnDef`](crate::ColumnDef)s and its key's position (a `Shape`).
 //! A stored schema gives the same three at run time, so both paths share
 //! one planner, one row reader and one filter evaluator; `orm/DESIGN.md`
-//! section 16 has the reasons. The names a `Shape` holds must live as
+//! section 18 has the reasons. The names a `Shape` holds must live as
 //! long as the plans that name them (`&'static str`, as a model's do):
 //! a stored schema's names are interned, once per distinct name for the
 //! life of the process.

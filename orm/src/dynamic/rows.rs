@@ -15,7 +15,7 @@ use crate::value::Value;
 /// ([`Filter`]), an ordering, an offset and a limit. It is planned as a
 /// typed query on the same table would be (the primary key, an index
 /// lookup or range, or the whole table; [`RowQuery::explain`]), and its
-/// rows come out as [`Value`]s, every column in field order.
+/// rows come out as [`Value`]s, every column in stored order (the stored schema's).
 ///
 /// ```
 /// use serde::{Deserialize, Serialize};
@@ -129,9 +129,19 @@ impl RowQuery<'_> {
                 detail: format!("no column {c}"),
             });
         }
+        let layout = self
+            .table
+            .row_layout()
+            .map_err(|detail| self.corrupt(detail.to_string()))?;
         let plan = plan_columns(shape.columns, |_| true).map_err(|detail| self.corrupt(detail))?;
         visit_spec(self.session, &shape, &self.spec, None, &mut |row| {
-            f(decode_row_values(&plan, row).map_err(|detail| self.corrupt(detail))?)
+            // The stored schema's columns are in stored order: a layout
+            // only fills the columns a short row ends before.
+            let values = match layout {
+                Some(l) => l.values(row),
+                None => decode_row_values(&plan, row),
+            };
+            f(values.map_err(|detail| self.corrupt(detail))?)
         })
     }
 

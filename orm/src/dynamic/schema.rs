@@ -1,13 +1,13 @@
 //! A model as the file stores it, without its Rust type.
 
-use crate::layout::{decode_key, parse_date, parse_datetime, parse_decimal};
+use crate::layout::{RowLayout, decode_key, parse_date, parse_datetime, parse_decimal};
 use crate::model::{ColumnDef, Stamp};
 use crate::query::Shape;
 use crate::schema::{StoredColumn, StoredSchema};
 use crate::session::Database;
 use crate::value::{ColumnKind, Value};
 use std::collections::HashSet;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// One column of a stored model.
 #[derive(Clone, Debug, PartialEq)]
@@ -149,7 +149,7 @@ impl ColumnSchema {
 /// # drop(db); std::fs::remove_dir_all(&dir).unwrap();
 /// # Ok::<(), strata::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct TableSchema {
     /// The Rust type's name when the schema was stored.
@@ -158,13 +158,30 @@ pub struct TableSchema {
     pub table: String,
     /// The version of the stored schema's encoding, as read.
     pub version: u32,
-    /// The columns, in field (and row) order.
+    /// The columns, in stored (row) order: a field added to the model
+    /// after rows were written comes last, wherever it is declared.
     pub columns: Vec<ColumnSchema>,
     /// `(through, target)`: the link table and the target table of each
     /// many-to-many association the model owns.
     pub associations: Vec<(String, String)>,
+    /// How many of the columns every row holds: the rest were appended
+    /// after rows were written, and rows that end before them read their
+    /// fills (`None`, or the default they were added with).
+    pub min_columns: usize,
     /// The same columns as the planner reads them (interned names).
     defs: Vec<ColumnDef>,
+    /// How the rows are laid out when some may end before the last
+    /// column; an error when the stored fills do not decode.
+    layout: std::result::Result<Option<Arc<RowLayout>>, String>,
+}
+
+/// Two schemas are equal when what they say is: the layout follows from it.
+impl PartialEq for TableSchema {
+    fn eq(&self, o: &TableSchema) -> bool {
+        (&self.model, &self.table, self.version, &self.columns)
+            == (&o.model, &o.table, o.version, &o.columns)
+            && (&self.associations, self.min_columns) == (&o.associations, o.min_columns)
+    }
 }
 
 impl TableSchema {
@@ -175,7 +192,9 @@ impl TableSchema {
             version: s.version,
             columns: s.columns.iter().map(column_schema).collect(),
             associations: s.associations.clone(),
+            min_columns: s.min_columns as usize,
             defs: s.columns.iter().map(column_def).collect(),
+            layout: s.layout().map(|l| (!l.is_plain()).then(|| Arc::new(l))),
         }
     }
 
@@ -205,6 +224,16 @@ impl TableSchema {
             table: &self.table,
             columns: &self.defs,
             key: self.key_column(),
+            layout: self.layout.as_ref().ok().and_then(Option::as_ref),
+        }
+    }
+
+    /// The layout of the rows (`None` when they are plain), or why the
+    /// stored schema cannot give one.
+    pub(crate) fn row_layout(&self) -> std::result::Result<Option<&Arc<RowLayout>>, &str> {
+        match &self.layout {
+            Ok(l) => Ok(l.as_ref()),
+            Err(e) => Err(e),
         }
     }
 

@@ -8,13 +8,14 @@ use super::plan::{Path, Shape};
 use crate::error::{Error, Result};
 use crate::expr::Pred;
 use crate::layout::{
-    ColumnPlan, bound_ref, column_index_table, decode_row_refs, decode_whole_key,
+    ColumnPlan, RowLayout, bound_ref, column_index_table, decode_row_refs, decode_whole_key,
     index_entry_row_key, key_of, plan_columns, prefix_end,
 };
 use crate::model::Model;
 use crate::session::Session;
 use crate::value::{Value, ValueRef};
 use std::ops::Bound;
+use std::sync::Arc;
 
 pub(super) type RowIter<'s, M> = Box<dyn Iterator<Item = Result<M>> + 's>;
 
@@ -246,16 +247,20 @@ pub(crate) fn visit_path_on(
 /// row's columns: only the columns a query reads are decoded.
 pub(crate) struct RefBuf {
     cols: Vec<ValueRef<'static>>,
+    /// In declared order; in stored order when there is a layout.
     plan: Vec<ColumnPlan>,
     /// The table the rows are of, for errors.
     table: String,
+    /// How the rows are laid out, when not as plain serde (`layout.rs`).
+    layout: Option<Arc<RowLayout>>,
 }
 
 impl RefBuf {
     /// A buffer for rows of `M` that decodes the columns `filter` reads,
     /// and `columns`.
-    pub(super) fn new<M: Model>(filter: &Pred, columns: &[usize]) -> Result<RefBuf> {
-        RefBuf::on(&Shape::of::<M>(), filter, columns)
+    pub(super) fn new<M: Model>(s: &Session, filter: &Pred, columns: &[usize]) -> Result<RefBuf> {
+        let layout = s.row_layout::<M>();
+        RefBuf::on(&Shape::of::<M>().laid_out(layout.as_ref()), filter, columns)
     }
 
     /// [`RefBuf::new`] for rows of a table of shape `t`.
@@ -267,14 +272,18 @@ impl RefBuf {
                 *n = true;
             }
         }
-        let plan = plan_columns(t.columns, |i| needed[i]).map_err(|detail| Error::Corruption {
-            table: t.table.to_string(),
-            detail,
-        })?;
+        let plan = match t.layout {
+            Some(l) => l.stored_plan(|i| needed[i]),
+            None => plan_columns(t.columns, |i| needed[i]).map_err(|detail| Error::Corruption {
+                table: t.table.to_string(),
+                detail,
+            })?,
+        };
         Ok(RefBuf {
             cols: Vec::with_capacity(plan.len()),
             plan,
             table: t.table.to_string(),
+            layout: t.layout.cloned(),
         })
     }
 
@@ -286,7 +295,11 @@ impl RefBuf {
         f: impl FnOnce(&[ValueRef<'_>]) -> T,
     ) -> Result<T> {
         let mut cols: Vec<ValueRef<'_>> = std::mem::take(&mut self.cols);
-        let out = decode_row_refs(&self.plan, row, &mut cols)
+        let decoded = match &self.layout {
+            Some(l) => l.refs(&self.plan, row, &mut cols),
+            None => decode_row_refs(&self.plan, row, &mut cols),
+        };
+        let out = decoded
             .map(|()| f(&cols))
             .map_err(|detail| Error::Corruption {
                 table: self.table.clone(),

@@ -131,7 +131,14 @@ impl<M: Model> Core<M> {
     ) -> Result<()> {
         s.ensure::<M>()?;
         let spec = self.resolved(s)?;
-        visit_spec(s, &Shape::of::<M>(), &spec, cap, f)
+        let layout = s.row_layout::<M>();
+        visit_spec(
+            s,
+            &Shape::of::<M>().laid_out(layout.as_ref()),
+            &spec,
+            cap,
+            f,
+        )
     }
 
     /// Calls `f` with columns `columns` of each matching row (the others
@@ -146,7 +153,9 @@ impl<M: Model> Core<M> {
     ) -> Result<bool> {
         s.ensure::<M>()?;
         let spec = self.resolved(s)?;
-        let (mut rows, ordered) = rows(&Shape::of::<M>(), &spec, columns)?;
+        let layout = s.row_layout::<M>();
+        let shape = Shape::of::<M>().laid_out(layout.as_ref());
+        let (mut rows, ordered) = rows(&shape, &spec, columns)?;
         let filter = rows.filter;
         let buf = &mut rows.buf;
         visit_path::<M>(s, rows.path, rows.reverse, 0, &mut |row| {
@@ -294,8 +303,10 @@ impl<M: Model> Core<M> {
     /// Matching rows, decoded, after offset and limit (and at most `cap`).
     fn collect(&self, s: &Session, cap: Option<usize>) -> Result<Vec<M>> {
         let mut out = Vec::new();
+        s.ensure::<M>()?;
+        let layout = s.row_layout::<M>();
         self.visit(s, cap, &mut |row| {
-            out.push(decode_model::<M>(row)?);
+            out.push(decode_model::<M>(layout.as_deref(), row)?);
             Ok(true)
         })?;
         Ok(out)
@@ -311,7 +322,8 @@ impl<M: Model> Core<M> {
             return Ok(Box::new(self.collect(s, cap)?.into_iter().map(Ok)));
         }
         let limit = limit_of(&spec, cap);
-        let mut buf = RefBuf::new::<M>(&spec.filter, &[])?;
+        let mut buf = RefBuf::new::<M>(s, &spec.filter, &[])?;
+        let layout = s.row_layout::<M>();
         let Spec { filter, offset, .. } = spec;
         // The filter reads the stored bytes, as `visit` does: only the
         // rows that match are decoded.
@@ -321,7 +333,7 @@ impl<M: Model> Core<M> {
                 Err(e) => return Some(Err(e)),
             };
             match buf.read(&row, |cols| filter.eval(&|c| cols[c])) {
-                Ok(true) => Some(decode_model::<M>(&row)),
+                Ok(true) => Some(decode_model::<M>(layout.as_deref(), &row)),
                 Ok(false) => None,
                 Err(e) => Some(Err(e)),
             }
@@ -334,7 +346,7 @@ impl<M: Model> Core<M> {
     /// after offset and limit; with `distinct`, each value once (where it
     /// first comes).
     fn values<T: ColumnType>(&self, s: &Session, column: usize) -> Result<Vec<T>> {
-        let mut buf = RefBuf::new::<M>(&Pred::True, &[column])?;
+        let mut buf = RefBuf::new::<M>(s, &Pred::True, &[column])?;
         let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
         self.visit(s, None, &mut |row| {

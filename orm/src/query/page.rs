@@ -84,12 +84,13 @@ pub(super) fn paginate<M: Model>(
         Ok(true)
     })?;
     let mut items = Vec::new();
+    let layout = s.row_layout::<M>();
     if per_page > 0 {
         let mut one = all;
         one.spec.offset = (page - 1).saturating_mul(per_page);
         one.spec.limit = Some(per_page);
         one.visit(s, None, &mut |row| {
-            items.push(decode_model::<M>(row)?);
+            items.push(decode_model::<M>(layout.as_deref(), row)?);
             Ok(true)
         })?;
     }

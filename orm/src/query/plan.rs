@@ -25,12 +25,13 @@
 //! choice.
 
 use crate::expr::{CmpOp, Pred, SortKey, TextOp};
-use crate::layout::{key_of, prefix_end, text_prefix};
+use crate::layout::{RowLayout, key_of, prefix_end, text_prefix};
 use crate::model::{ColumnDef, Model};
 use crate::text::Fold;
 use crate::value::Value;
 use std::fmt;
 use std::ops::Bound;
+use std::sync::Arc;
 
 /// How a query reads its rows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -103,16 +104,30 @@ pub(crate) struct Shape<'a> {
     pub(crate) table: &'a str,
     pub(crate) columns: &'a [ColumnDef],
     pub(crate) key: usize,
+    /// How the rows are laid out when not as the columns' plain serde
+    /// encoding in this order (`layout.rs`, [`RowLayout`]).
+    pub(crate) layout: Option<&'a Arc<RowLayout>>,
 }
 
 impl Shape<'static> {
-    /// The shape of model `M`.
+    /// The shape of model `M`, read as plain serde rows.
     pub(crate) fn of<M: Model>() -> Shape<'static> {
         Shape {
             table: M::TABLE,
             columns: M::COLUMNS,
             key: M::PRIMARY_KEY,
+            layout: None,
         }
+    }
+}
+
+impl<'a> Shape<'a> {
+    /// The same shape, its rows laid out as `layout` says.
+    pub(crate) fn laid_out<'b>(self, layout: Option<&'b Arc<RowLayout>>) -> Shape<'b>
+    where
+        'a: 'b,
+    {
+        Shape { layout, ..self }
     }
 }
 
