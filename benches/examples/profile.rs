@@ -13,8 +13,10 @@
 //! `orm` for the ORM ones), then the workload: `range` (scans of 10 from
 //! random keys), `get` (random gets), `full` (whole-table scans) or
 //! `batch` (100 transactions of 1,000 random inserts) for the key-value
-//! engines; `get`, `first` (first by unique username) or `count`
-//! (count of emails ending with a domain) for the ORM. Only `phase` is
+//! engines; `get`, `first` (first by unique username), `count`
+//! (count of emails ending with a domain), `icount` (count of usernames
+//! containing a string, ignoring case) or `page` (a page of 20 users by
+//! username, with the total) for the ORM. Only `phase` is
 //! counted; loading is not.
 //!
 //! Environment: `N` (keys or users, default 200,000), `BATCHES` (batches
@@ -157,6 +159,18 @@ fn orm(dir: &std::path::Path, work: &str, n: u64) -> Result<()> {
                         .filter(User::email.ends_with("@d3.example"))
                         .count()?,
                     "count" => 0,
+                    "icount" if j < 2 => s
+                        .query::<User>()
+                        .filter(User::username.icontains("ABC"))
+                        .count()?,
+                    "icount" => 0,
+                    "page" if j < 20 => {
+                        s.query::<User>()
+                            .order_by(User::username)
+                            .paginate(1 + rng.below(n / 20) as usize, 20)?
+                            .total
+                    }
+                    "page" => 0,
                     other => fail!("unknown workload {other}"),
                 };
             }

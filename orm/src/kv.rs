@@ -56,6 +56,37 @@ pub trait KvTxn: Send {
         }
         Ok(())
     }
+    /// [`KvTxn::scan_with`] after passing over the first `skip` entries
+    /// of the scan without lending them (an `OFFSET`). By default they are
+    /// read and dropped; a store that can count entries without reading
+    /// them passes over them faster.
+    fn scan_with_skip(
+        &self,
+        table: &str,
+        (lo, hi): (Bound<&[u8]>, Bound<&[u8]>),
+        reverse: bool,
+        mut skip: u64,
+        f: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<()> {
+        self.scan_with(table, lo, hi, reverse, &mut |k, v| {
+            if skip > 0 {
+                skip -= 1;
+                true
+            } else {
+                f(k, v)
+            }
+        })
+    }
+    /// How many entries lie between the bounds. By default they are
+    /// read and counted.
+    fn count(&self, table: &str, lo: Bound<&[u8]>, hi: Bound<&[u8]>) -> Result<u64> {
+        let mut n = 0;
+        self.scan_with(table, lo, hi, false, &mut |_, _| {
+            n += 1;
+            true
+        })?;
+        Ok(n)
+    }
     /// Creates a table if it does not exist.
     fn create_table(&mut self, table: &str) -> Result<()>;
     /// The longest key the store accepts.
@@ -153,21 +184,33 @@ impl KvTxn for strata_engine::Transaction {
             Err(strata_engine::Error::NoSuchTable(_)) if self.is_read_only() => return Ok(()),
             r => r?,
         };
-        loop {
-            let next = if reverse {
-                range.next_back_ref()
-            } else {
-                range.next_ref()
-            };
-            match next {
-                None => return Ok(()),
-                Some(kv) => {
-                    let (k, v) = kv?;
-                    if !f(k, v) {
-                        return Ok(());
-                    }
-                }
-            }
+        lend_all(&mut range, reverse, f)
+    }
+
+    fn scan_with_skip(
+        &self,
+        table: &str,
+        (lo, hi): (Bound<&[u8]>, Bound<&[u8]>),
+        reverse: bool,
+        skip: u64,
+        f: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<()> {
+        let mut range = match self.range(table, (lo, hi)) {
+            Err(strata_engine::Error::NoSuchTable(_)) if self.is_read_only() => return Ok(()),
+            r => r?,
+        };
+        if reverse {
+            range.skip_entries_back(skip)?;
+        } else {
+            range.skip_entries(skip)?;
+        }
+        lend_all(&mut range, reverse, f)
+    }
+
+    fn count(&self, table: &str, lo: Bound<&[u8]>, hi: Bound<&[u8]>) -> Result<u64> {
+        match self.range(table, (lo, hi)) {
+            Err(strata_engine::Error::NoSuchTable(_)) if self.is_read_only() => Ok(0),
+            r => Ok(r?.count_entries()?),
         }
     }
 
@@ -191,5 +234,30 @@ impl KvStore for strata_engine::Database {
 
     fn begin_read(&self) -> Result<Box<dyn KvTxn>> {
         Ok(Box::new(strata_engine::Database::begin_read(self)?))
+    }
+}
+
+/// Calls `f` with each entry left in `range`, borrowed, from the front
+/// (or the back, `reverse`), until it returns `false`.
+fn lend_all(
+    range: &mut strata_engine::Range<'_>,
+    reverse: bool,
+    f: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+) -> Result<()> {
+    loop {
+        let next = if reverse {
+            range.next_back_ref()
+        } else {
+            range.next_ref()
+        };
+        match next {
+            None => return Ok(()),
+            Some(kv) => {
+                let (k, v) = kv?;
+                if !f(k, v) {
+                    return Ok(());
+                }
+            }
+        }
     }
 }

@@ -675,6 +675,31 @@ impl Session {
         absent(self.kv.scan_with(table, lo, hi, reverse, f), || ())
     }
 
+    /// [`KvTxn::scan_with_skip`], a missing table read as empty.
+    pub(crate) fn scan_with_skip(
+        &self,
+        table: &str,
+        bounds: (Bound<&[u8]>, Bound<&[u8]>),
+        reverse: bool,
+        skip: u64,
+        f: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<()> {
+        absent(
+            self.kv.scan_with_skip(table, bounds, reverse, skip, f),
+            || (),
+        )
+    }
+
+    /// [`KvTxn::count`], a missing table read as empty.
+    pub(crate) fn count_entries(
+        &self,
+        table: &str,
+        lo: Bound<&[u8]>,
+        hi: Bound<&[u8]>,
+    ) -> Result<u64> {
+        absent(self.kv.count(table, lo, hi), || 0)
+    }
+
     /// Throws away everything the session did.
     pub fn rollback(self) {}
 

@@ -291,6 +291,27 @@ impl Harness {
                     front.reverse();
                 }
                 assert!(front == want, "a range read from both ends differs");
+                // Counting, and skipping from both ends, agree with reading.
+                let range = || tx.range(TABLES[*t], (lo.clone(), hi.clone())).unwrap();
+                assert_eq!(range().count_entries().unwrap(), want.len() as u64, "count");
+                let n = want.len() as u64;
+                let (a, b) = (*mix % (n + 3), (*mix >> 32) % (n + 3));
+                let mut it = range();
+                let front_skipped = it.skip_entries(a).unwrap();
+                assert_eq!(front_skipped, a.min(n), "skipped from the front");
+                let back_skipped = it.skip_entries_back(b).unwrap();
+                assert_eq!(
+                    back_skipped,
+                    b.min(n - front_skipped),
+                    "skipped from the back"
+                );
+                let rest: Vec<(Vec<u8>, Vec<u8>)> = it.collect::<Result<_, _>>().unwrap();
+                let mut sorted = want.clone();
+                if *rev {
+                    sorted.reverse();
+                }
+                let (a, b) = (front_skipped as usize, back_skipped as usize);
+                assert!(rest == sorted[a..sorted.len() - b], "what skipping leaves");
             }
             Op::Fill(t, prefix, count, len) => {
                 for i in 0..*count {

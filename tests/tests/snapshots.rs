@@ -629,3 +629,75 @@ fn snapshots_see_a_commit_applied_in_chunks_whole_or_not_at_all() {
     let now = db.begin_read().unwrap();
     assert_eq!(now.get("t", &7u32.to_be_bytes()).unwrap().unwrap()[0], 3);
 }
+
+#[test]
+fn a_snapshot_counts_and_skips_what_it_sees_not_what_was_committed_since() {
+    let dir = TempDir::new("snap-count");
+    let db = open(&dir, Options::default());
+    let key = |i: u32| i.to_be_bytes().to_vec();
+    let mut tx = db.begin().unwrap();
+    tx.create_table("t").unwrap();
+    for i in (0..20_000).step_by(2) {
+        tx.put("t", &key(i), b"v").unwrap();
+    }
+    tx.commit().unwrap();
+    db.checkpoint().unwrap();
+    let before = db.begin_read().unwrap();
+    let seen = scan(&before, "t");
+    // Commits after the snapshot: deletes and inserts spread over many
+    // leaves, and a run of inserts inside one.
+    let mut tx = db.begin().unwrap();
+    for i in (0..20_000).step_by(14) {
+        tx.delete("t", &key(i)).unwrap();
+    }
+    for i in (1..20_000).step_by(10) {
+        tx.put("t", &key(i), b"w").unwrap();
+    }
+    tx.commit().unwrap();
+    let now = db.begin_read().unwrap();
+    for (tx, want) in [(&before, seen), (&now, scan(&now, "t"))] {
+        assert_eq!(
+            tx.range("t", ..).unwrap().count_entries().unwrap(),
+            want.len() as u64
+        );
+        let (lo, hi) = (key(3_001), key(15_000));
+        let inside: Vec<_> = want
+            .iter()
+            .filter(|(k, _)| *k >= lo && *k < hi)
+            .cloned()
+            .collect();
+        let range = || tx.range("t", lo.clone()..hi.clone()).unwrap();
+        assert_eq!(range().count_entries().unwrap(), inside.len() as u64);
+        for skip in [
+            0,
+            1,
+            500,
+            1_234,
+            inside.len() - 1,
+            inside.len(),
+            inside.len() + 7,
+        ] {
+            let mut r = range();
+            assert_eq!(
+                r.skip_entries(skip as u64).unwrap(),
+                skip.min(inside.len()) as u64
+            );
+            assert_eq!(
+                r.next().transpose().unwrap(),
+                inside.get(skip).cloned(),
+                "after {skip}"
+            );
+            let mut r = range();
+            r.skip_entries_back(skip as u64).unwrap();
+            let back = inside
+                .len()
+                .checked_sub(skip + 1)
+                .map(|i| inside[i].clone());
+            assert_eq!(
+                r.next_back().transpose().unwrap(),
+                back,
+                "before the last {skip}"
+            );
+        }
+    }
+}

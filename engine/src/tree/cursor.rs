@@ -135,6 +135,27 @@ impl Cursor {
         self.taken += 1;
     }
 
+    /// The entries of the leaf at hand not yet passed, and the key of the
+    /// farthest of them (the leaf's last, or its first in reverse); `None`
+    /// when there are none at hand.
+    pub(crate) fn rest(&self) -> Option<(usize, &[u8])> {
+        if self.done {
+            return None;
+        }
+        let l = self.leaf.as_deref()?;
+        let n = node::count(l);
+        let left = n.checked_sub(self.taken).filter(|&r| r > 0)?;
+        let far = if self.reverse { 0 } else { n - 1 };
+        Some((left, node::key(l, far)))
+    }
+
+    /// Moves past `n` entries of the leaf at hand, at most those
+    /// [`Cursor::rest`] counts.
+    pub(crate) fn advance_by(&mut self, n: usize) {
+        debug_assert!(self.rest().is_some_and(|(left, _)| n <= left));
+        self.taken += n;
+    }
+
     /// The bytes at `span` of the leaf at hand (a key or an inline value
     /// of an [`Entry`]).
     #[inline]

@@ -553,6 +553,109 @@ impl<'t> Range<'t> {
         }
     }
 
+    /// Passes over up to `n` entries of one end without lending them,
+    /// whole leaves at a time where a leaf needs no merge and lies inside
+    /// the other end's bound; returns how many it passed.
+    fn pass(&mut self, reverse: bool, n: u64) -> Result<u64> {
+        let mut passed = 0;
+        while passed < n {
+            let skipped = self.pass_leaf(reverse, n - passed);
+            if skipped > 0 {
+                passed += skipped;
+                continue;
+            }
+            match self.lend(reverse) {
+                None => break,
+                Some(Err(e)) => return Err(e),
+                Some(Ok(_)) => passed += 1,
+            }
+        }
+        Ok(passed)
+    }
+
+    /// The fast path of [`Range::pass`]: passes over up to `n` of the
+    /// entries left in this end's leaf when the leaf needs no merge
+    /// ([`End::exact`]) and its farthest key lies inside the other end's
+    /// bound, so that every one of them is in the range. Returns how many
+    /// (0 sends the caller down the entry-by-entry path).
+    fn pass_leaf(&mut self, reverse: bool, n: u64) -> u64 {
+        let (end, other, other_bound) = if reverse {
+            (&mut self.back, &mut self.front, &mut self.lo)
+        } else {
+            (&mut self.front, &mut self.back, &mut self.hi)
+        };
+        if !end.exact || self.failed {
+            return 0;
+        }
+        other.sync(other_bound);
+        let Some((left, far)) = end.cursor.rest() else {
+            return 0;
+        };
+        let inside = if reverse {
+            above(far, as_slice(other_bound))
+        } else {
+            below(far, as_slice(other_bound))
+        };
+        if !inside {
+            return 0;
+        }
+        let take = usize::try_from(n).map_or(left, |n| n.min(left));
+        end.cursor.advance_by(take);
+        end.stale = true;
+        take as u64
+    }
+
+    /// Passes over up to `n` entries from the front without reading their
+    /// values (an `OFFSET`), and returns how many it passed: fewer only
+    /// when the range ran out. Where the transaction sees a leaf exactly
+    /// as the tree holds it, its entries are counted, not visited.
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-skip-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = strata_engine::Database::open(dir.join("db")).unwrap();
+    /// let mut tx = db.begin()?;
+    /// tx.create_table("t")?;
+    /// for i in 0..100u32 {
+    ///     tx.put("t", &i.to_be_bytes(), b"v")?;
+    /// }
+    /// let mut r = tx.range("t", ..)?;
+    /// assert_eq!(r.skip_entries(90)?, 90);
+    /// assert_eq!(r.next().transpose()?.map(|(k, _)| k), Some(90u32.to_be_bytes().to_vec()));
+    /// assert_eq!(r.skip_entries(90)?, 9);
+    /// # drop(r); drop(tx); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
+    pub fn skip_entries(&mut self, n: u64) -> Result<u64> {
+        self.pass(false, n)
+    }
+
+    /// Like [`Range::skip_entries`], from the back.
+    pub fn skip_entries_back(&mut self, n: u64) -> Result<u64> {
+        self.pass(true, n)
+    }
+
+    /// How many entries are left in the range, counted without reading
+    /// their values (and, where a leaf needs no merge, without visiting
+    /// them one by one); consumes the range.
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("strata-doc-count-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let db = strata_engine::Database::open(dir.join("db")).unwrap();
+    /// let mut tx = db.begin()?;
+    /// tx.create_table("t")?;
+    /// for k in [&b"apple"[..], b"banana", b"cherry"] {
+    ///     tx.put("t", k, b"1")?;
+    /// }
+    /// assert_eq!(tx.range("t", &b"b"[..]..)?.count_entries()?, 2);
+    /// # drop(tx); drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
+    pub fn count_entries(mut self) -> Result<u64> {
+        self.pass(false, u64::MAX)
+    }
+
     /// The next entry, borrowed rather than copied: the slices point into
     /// the page the range is reading, and are valid until the next call.
     /// For reading many entries without allocating for each.

@@ -6,7 +6,7 @@ use super::schema::TableSchema;
 use crate::error::{Error, Result};
 use crate::expr::{Pred, SortKey};
 use crate::layout::{decode_row_values, plan_columns};
-use crate::query::{Plan, Spec, visit_spec};
+use crate::query::{Plan, Spec, count_spec, visit_spec};
 use crate::session::Session;
 use crate::text::Fold;
 use crate::value::Value;
@@ -157,12 +157,13 @@ impl RowQuery<'_> {
 
     /// How many rows match (after offset and limit).
     pub fn count(&self) -> Result<u64> {
-        let mut n = 0;
-        self.visit(&mut |_| {
-            n += 1;
-            Ok(true)
-        })?;
-        Ok(n)
+        if let Some(c) = self.bad_column {
+            return Err(Error::Corruption {
+                table: self.table.table.clone(),
+                detail: format!("no column {c}"),
+            });
+        }
+        count_spec(self.session, &self.table.shape(), &self.spec)
     }
 
     fn corrupt(&self, detail: String) -> Error {

@@ -137,16 +137,17 @@ fn scan_entries(
     table: &str,
     (lo, hi): (&Bound<Vec<u8>>, &Bound<Vec<u8>>),
     reverse: bool,
+    skip: usize,
     mut each: impl FnMut(&[u8], &[u8]) -> Result<bool>,
 ) -> Result<()> {
     // An error inside the scan's callback waits here until the scan returns.
     let mut failed: Option<Error> = None;
     s.db.counted_scan();
-    s.scan_with(
+    s.scan_with_skip(
         table,
-        bound_ref(lo),
-        bound_ref(hi),
+        (bound_ref(lo), bound_ref(hi)),
         reverse,
+        skip as u64,
         &mut |k, v| match each(k, v) {
             Ok(go) => go,
             Err(e) => {
@@ -202,13 +203,9 @@ pub(crate) fn visit_path_on(
             }
             Ok(())
         }
-        Path::KeyRange(lo, hi) => scan_entries(s, t.table, (&lo, &hi), reverse, |_, row| {
-            if skip > 0 {
-                skip -= 1;
-                return Ok(true);
-            }
-            f(row)
-        }),
+        Path::KeyRange(lo, hi) => {
+            scan_entries(s, t.table, (&lo, &hi), reverse, skip, |_, row| f(row))
+        }
         Path::IndexKeys(col, vals) => {
             let pks = index_lookup_on(s, t, col, vals)?;
             for pk in pks.iter().skip(skip) {
@@ -221,11 +218,7 @@ pub(crate) fn visit_path_on(
         Path::IndexRange(col, lo, hi) => {
             let c = &t.columns[col];
             let table = column_index_table(t.table, c);
-            scan_entries(s, &table, (&lo, &hi), reverse, |ik, iv| {
-                if skip > 0 {
-                    skip -= 1;
-                    return Ok(true);
-                }
+            scan_entries(s, &table, (&lo, &hi), reverse, skip, |ik, iv| {
                 let pk = index_entry_row_key(c.unique, ik, iv);
                 let mut go = Ok(true);
                 s.db.counted_get();

@@ -29,7 +29,7 @@ pub(crate) use plan::{Shape, Spec};
 
 use crate::error::{Error, Result};
 use crate::expr::{Column, Expr, Order, Pred};
-use crate::layout::decode_model;
+use crate::layout::{bound_ref, column_index_table, decode_model};
 use crate::model::Model;
 use crate::session::Session;
 use crate::value::{ColumnType, ToColumn, Value, ValueRef};
@@ -141,6 +141,14 @@ impl<M: Model> Core<M> {
         )
     }
 
+    /// How many rows match, after offset and limit ([`count_spec`]).
+    pub(crate) fn count(&self, s: &Session) -> Result<u64> {
+        s.ensure::<M>()?;
+        let spec = self.resolved(s)?;
+        let layout = s.row_layout::<M>();
+        count_spec(s, &Shape::of::<M>().laid_out(layout.as_ref()), &spec)
+    }
+
     /// Calls `f` with columns `columns` of each matching row (the others
     /// null), in the access path's order, ignoring offset and limit, until
     /// it returns `false`; returns whether that order is the requested one
@@ -201,10 +209,7 @@ pub(crate) fn visit_spec(
 fn rows<'q>(t: &Shape<'_>, spec: &'q Spec, columns: &[usize]) -> Result<(Rows<'q>, bool)> {
     let (path, plan) = spec.plan_on(t);
     let filter = &spec.filter;
-    // The access path alone answers the filter when the plan leaves
-    // nothing to filter, unless a compared value is null or NaN: those
-    // compare false with everything, yet have places among the keys.
-    let exact = !plan.filtered && filter.conjuncts().iter().all(|p| p.values().all(orderable));
+    let exact = answers_exactly(spec, &plan);
     let rows = Rows {
         path,
         reverse: plan.reverse,
@@ -212,6 +217,55 @@ fn rows<'q>(t: &Shape<'_>, spec: &'q Spec, columns: &[usize]) -> Result<(Rows<'q
         buf: RefBuf::on(t, filter, columns)?,
     };
     Ok((rows, plan.ordered))
+}
+
+/// Whether the access path alone answers `spec`'s filter: the plan
+/// leaves nothing to filter, and no compared value is null or NaN (those
+/// compare false with everything, yet have places among the keys).
+fn answers_exactly(spec: &Spec, plan: &Plan) -> bool {
+    !plan.filtered
+        && spec
+            .filter
+            .conjuncts()
+            .iter()
+            .all(|p| p.values().all(orderable))
+}
+
+/// How many rows of the table of shape `t` `spec` (its subqueries run)
+/// matches, after offset and limit. When a range of the table or of an
+/// index answers the filter exactly, its entries are counted by the store
+/// without reading a row (whole leaves at a time where it can); otherwise
+/// the matching rows are read along the cheapest path, unsorted.
+pub(crate) fn count_spec(s: &Session, t: &Shape<'_>, spec: &Spec) -> Result<u64> {
+    let (path, plan) = spec.plan_on(t);
+    let bounds = match &path {
+        _ if !answers_exactly(spec, &plan) => None,
+        Path::KeyRange(lo, hi) => Some((Cow::Borrowed(t.table), lo, hi)),
+        Path::IndexRange(col, lo, hi) => {
+            Some((column_index_table(t.table, &t.columns[*col]), lo, hi))
+        }
+        Path::Keys(_) | Path::IndexKeys(..) => None,
+    };
+    let skipped = |n: u64| {
+        let n = n.saturating_sub(spec.offset as u64);
+        spec.limit.map_or(n, |l| n.min(l as u64))
+    };
+    if let Some((table, lo, hi)) = bounds {
+        s.db.counted_scan();
+        return Ok(skipped(s.count_entries(
+            &table,
+            bound_ref(lo),
+            bound_ref(hi),
+        )?));
+    }
+    let mut unordered = Cow::Borrowed(spec);
+    unordered.to_mut().order.clear();
+    let mut n = 0;
+    visit_spec(s, t, &unordered, None, &mut |_| {
+        n += 1;
+        Ok(true)
+    })?;
+    Ok(n)
 }
 
 /// At most how many rows `spec` gives: its limit, and at most `cap`.
@@ -595,18 +649,7 @@ macro_rules! builder {
 
             /// The number of matching rows (after offset and limit).
             pub fn count(&self) -> Result<u64> {
-                let mut n = 0;
-                // Without offset and limit the order does not matter:
-                // read along the cheapest path, unsorted.
-                let mut core = Cow::Borrowed(&self.core);
-                if core.spec.limit.is_none() && core.spec.offset == 0 {
-                    core.to_mut().spec.order.clear();
-                }
-                core.visit(self.session(), None, &mut |_| {
-                    n += 1;
-                    Ok(true)
-                })?;
-                Ok(n)
+                self.core.count(self.session())
             }
 
             /// Whether any row matches.

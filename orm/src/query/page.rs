@@ -75,14 +75,8 @@ pub(super) fn paginate<M: Model>(
     let mut all = core.clone();
     all.spec.limit = None;
     all.spec.offset = 0;
-    // The total, read along the cheapest path: the order does not matter.
-    let mut counting = all.clone();
-    counting.spec.order.clear();
-    let mut total = 0u64;
-    counting.visit(s, None, &mut |_| {
-        total += 1;
-        Ok(true)
-    })?;
+    // The total: counted by the store when a range answers the filter.
+    let total = all.count(s)?;
     let mut items = Vec::new();
     let layout = s.row_layout::<M>();
     if per_page > 0 {
