@@ -754,6 +754,9 @@ impl Pred {
             },
             Pred::Folded(c, fold, inner) => match col(*c) {
                 ValueRef::Text(t) => {
+                    if let Some(b) = ascii_fold_match(*fold, inner, *c, t) {
+                        return Some(b);
+                    }
                     let mapped = fold.apply(t);
                     eval_mapped(inner, *c, &mapped, &|i| col(i))
                 }
@@ -863,6 +866,32 @@ fn contains(hay: &str, needle: &str) -> bool {
             .take((h.len() + 1).saturating_sub(n.len()))
             .any(|(i, &b)| b == first && h[i + 1..i + n.len()] == *rest),
     }
+}
+
+/// A case-insensitive `starts_with`, `ends_with` or `contains`
+/// (`Folded(c, Lower, Text(c, op, needle))`, the needle in lower case)
+/// on ASCII text, without folding the text into a new string: ASCII
+/// text lowers byte by byte, so comparing bytes ignoring ASCII case is
+/// exact. `None` leaves every other case to the general path (text
+/// beyond ASCII may lower into ASCII: the Kelvin sign becomes `k`).
+fn ascii_fold_match(fold: Fold, inner: &Pred, c: usize, hay: &str) -> Option<bool> {
+    let Pred::Text(ic, op, needle) = inner else {
+        return None;
+    };
+    // A needle with a capital never matches lowered text: the general path
+    // says so.
+    let lowered = |n: &str| n.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase());
+    if fold != Fold::Lower || *ic != c || !lowered(needle) || !hay.is_ascii() {
+        return None;
+    }
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let fits = h.len() >= n.len();
+    Some(match op {
+        TextOp::StartsWith => fits && h[..n.len()].eq_ignore_ascii_case(n),
+        TextOp::EndsWith => fits && h[h.len() - n.len()..].eq_ignore_ascii_case(n),
+        TextOp::Contains => n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n)),
+        TextOp::Like(_) => return None,
+    })
 }
 
 /// `inner` on a row whose column `c` reads `mapped` instead; through
@@ -1010,5 +1039,56 @@ impl<M> Expr<M> {
 impl PartialEq for dyn SubQuery {
     fn eq(&self, other: &Self) -> bool {
         std::ptr::addr_eq(self, other)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The general path: fold the text, then test it.
+    fn general(fold: Fold, op: &TextOp, hay: &str, needle: &str) -> bool {
+        let t = fold.apply(hay);
+        match op {
+            TextOp::StartsWith => t.starts_with(needle),
+            TextOp::EndsWith => t.ends_with(needle),
+            TextOp::Contains => contains(&t, needle),
+            TextOp::Like(_) => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn the_ascii_fast_path_of_folded_tests_agrees_with_folding() {
+        // Every string of up to 3 characters over a small alphabet with
+        // both cases, a non-ASCII letter and the Kelvin sign (which lowers
+        // into ASCII), as text and as needle.
+        let alphabet = ['a', 'A', 'b', 'B', '_', 'é', '\u{212A}', 'k'];
+        let mut words = vec![String::new()];
+        for len in 1..=3 {
+            let mut next = Vec::new();
+            for w in words.iter().filter(|w| w.chars().count() == len - 1) {
+                for ch in alphabet {
+                    next.push(format!("{w}{ch}"));
+                }
+            }
+            words.extend(next);
+        }
+        let mut fast = 0;
+        for op in [TextOp::StartsWith, TextOp::EndsWith, TextOp::Contains] {
+            for needle in &words {
+                let inner = Pred::Text(0, op.clone(), needle.clone());
+                for hay in &words {
+                    let want = general(Fold::Lower, &op, hay, needle);
+                    if let Some(got) = ascii_fold_match(Fold::Lower, &inner, 0, hay) {
+                        fast += 1;
+                        assert_eq!(got, want, "{op:?} {hay:?} {needle:?}");
+                    }
+                    let whole = Pred::Folded(0, Fold::Lower, Box::new(inner.clone()));
+                    let got = whole.eval3(&|_| ValueRef::Text(hay));
+                    assert_eq!(got, Some(want), "eval3 {op:?} {hay:?} {needle:?}");
+                }
+            }
+        }
+        assert!(fast > 10_000, "the fast path ran {fast} times");
     }
 }
