@@ -885,11 +885,25 @@ fn ascii_fold_match(fold: Fold, inner: &Pred, c: usize, hay: &str) -> Option<boo
         return None;
     }
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    let fits = h.len() >= n.len();
+    let Some(last) = h.len().checked_sub(n.len()) else {
+        return Some(false);
+    };
+    // `at` is where the needle would start; the needle is in lower case.
+    let lowered_at = |at: usize| {
+        h[at..at + n.len()]
+            .iter()
+            .zip(n)
+            .all(|(a, b)| a.to_ascii_lowercase() == *b)
+    };
     Some(match op {
-        TextOp::StartsWith => fits && h[..n.len()].eq_ignore_ascii_case(n),
-        TextOp::EndsWith => fits && h[h.len() - n.len()..].eq_ignore_ascii_case(n),
-        TextOp::Contains => n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n)),
+        TextOp::StartsWith => lowered_at(0),
+        TextOp::EndsWith => lowered_at(last),
+        TextOp::Contains => match n.first() {
+            None => true,
+            Some(&first) => {
+                (0..=last).any(|at| h[at].to_ascii_lowercase() == first && lowered_at(at))
+            }
+        },
         TextOp::Like(_) => return None,
     })
 }
