@@ -399,17 +399,12 @@ impl Side for StrataRaw {
 
     fn users_page(&mut self, page: usize) -> Result<Check> {
         let tx = self.db.begin_read()?;
-        let mut total = 0;
-        for item in tx.range(USERS, ..)? {
-            item?;
-            total += 1;
-        }
+        // The engine counts and skips entries without reading them.
+        let total = tx.range(USERS, ..)?.count_entries()?;
         let mut c = Check::default();
-        for item in tx
-            .range(USERS_USERNAME, ..)?
-            .skip((page - 1) * PER_PAGE)
-            .take(PER_PAGE)
-        {
+        let mut index = tx.range(USERS_USERNAME, ..)?;
+        index.skip_entries(((page - 1) * PER_PAGE) as u64)?;
+        for item in index.take(PER_PAGE) {
             let (_, key) = item?;
             let Some(row) = tx.get(USERS, &key)? else {
                 fail!("index entry without a user");
