@@ -64,11 +64,17 @@ impl Row {
     }
 }
 
-/// One version of the table's model: built from the model's row, and its
-/// key read back.
+/// One version of the table's model, built from the model's row.
 trait Version: Model + Clone + Debug + PartialEq {
     fn of(id: i64, r: &Row) -> Self;
-    fn id(&self) -> i64;
+
+    /// The key, as `add` assigned it.
+    fn id(&self) -> i64 {
+        match self.value(Self::PRIMARY_KEY) {
+            Value::Int(id) => id,
+            other => panic!("a key of {other:?}"),
+        }
+    }
 }
 
 mod v0 {
@@ -172,9 +178,6 @@ impl Version for v0::Item {
             n: r.n,
         }
     }
-    fn id(&self) -> i64 {
-        self.id
-    }
 }
 
 impl Version for v1::Item {
@@ -185,9 +188,6 @@ impl Version for v1::Item {
             n: r.n,
             note: r.note.clone(),
         }
-    }
-    fn id(&self) -> i64 {
-        self.id
     }
 }
 
@@ -201,9 +201,6 @@ impl Version for v2::Item {
             level: r.level,
         }
     }
-    fn id(&self) -> i64 {
-        self.id
-    }
 }
 
 impl Version for v3::Item {
@@ -215,9 +212,6 @@ impl Version for v3::Item {
             note: r.note.clone(),
             level: r.level,
         }
-    }
-    fn id(&self) -> i64 {
-        self.id
     }
 }
 
@@ -231,9 +225,6 @@ impl Version for v4::Item {
             level: r.level,
         }
     }
-    fn id(&self) -> i64 {
-        self.id
-    }
 }
 
 impl Version for v5::Item {
@@ -245,9 +236,6 @@ impl Version for v5::Item {
             title: r.name.clone(),
             note: r.note.clone(),
         }
-    }
-    fn id(&self) -> i64 {
-        self.id
     }
 }
 
