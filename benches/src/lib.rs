@@ -23,6 +23,7 @@
 pub mod device;
 pub mod engines;
 pub mod kv;
+pub mod migration;
 pub mod orm;
 pub mod report;
 pub mod rng;
@@ -74,17 +75,20 @@ pub enum Group {
     Orm,
     /// One transaction of `--big-mb` MiB.
     Big,
+    /// Schema changes of a table of N rows (Strata and SQLite).
+    Migration,
 }
 
 impl Group {
     /// Every group, in the order they run.
-    pub const ALL: [Group; 6] = [
+    pub const ALL: [Group; 7] = [
         Group::Device,
         Group::Kv,
         Group::Tpcb,
         Group::Rw,
         Group::Orm,
         Group::Big,
+        Group::Migration,
     ];
 
     /// The group's name on the command line.
@@ -96,6 +100,7 @@ impl Group {
             Group::Rw => "rw",
             Group::Orm => "orm",
             Group::Big => "big",
+            Group::Migration => "migration",
         }
     }
 
@@ -193,7 +198,8 @@ pub struct Args {
     pub seconds: f64,
     /// `--only`: engine names (and `device`).
     pub only: Option<Vec<String>>,
-    /// `--groups`: workload groups (`device`, `kv`, `tpcb`, `rw`, `orm`).
+    /// `--groups`: workload groups (`device`, `kv`, `tpcb`, `rw`, `orm`,
+    /// `big`, `migration`).
     pub groups: Option<Vec<String>>,
     /// `--dir`.
     pub dir: PathBuf,
@@ -204,7 +210,8 @@ pub struct Args {
 }
 
 const USAGE: &str = "usage: strata-bench [--quick] [--n N] [--runs R] [--seconds S] \
-[--only strata,strata-buffered,sqlite,redb,lmdb,device] [--groups device,kv,tpcb,rw,orm,big] \
+[--only strata,strata-buffered,sqlite,redb,lmdb,device] \
+[--groups device,kv,tpcb,rw,orm,big,migration] \
 [--big-mb MIB] [--dir DIR] [--write PATH]";
 
 impl Args {
@@ -323,6 +330,11 @@ impl Args {
                 plan.push((Group::Big, e));
             }
         }
+        for e in ["strata", "sqlite"] {
+            if self.selected(e) {
+                plan.push((Group::Migration, e));
+            }
+        }
         plan
     }
 }
@@ -423,6 +435,7 @@ fn run_child(engine: &str, group: Group, p: &Params, dir: &Path, out: &mut Out) 
             };
             kv::run_big(e.as_mut(), p.big_mb, dir, out)
         }
+        Group::Migration => migration::run(engine, p.n, dir, out),
     }
 }
 

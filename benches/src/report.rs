@@ -420,6 +420,44 @@ fn big_table(r: &Results) -> String {
     engine_table(r, Group::Big, &rows)
 }
 
+fn migration_table(r: &Results) -> String {
+    let rows = [
+        row(
+            "load the rows, 100,000 per transaction (ms)",
+            "load_ms",
+            Kind::Ms,
+            false,
+        ),
+        row(
+            "add an Option field and a field with a default: open and first use; \
+             ALTER TABLE ADD COLUMN twice (ms)",
+            "add_fields_ms",
+            Kind::Ms,
+            false,
+        ),
+        row(
+            "build an index on an integer column: open and first use; CREATE INDEX (ms)",
+            "build_index_ms",
+            Kind::Ms,
+            false,
+        ),
+        row(
+            "convert a column in every row: open with a step; UPDATE of every row (ms)",
+            "convert_ms",
+            Kind::Ms,
+            false,
+        ),
+        row(
+            "SQLite's table rebuild for a change of a column's type (ms)",
+            "rebuild_ms",
+            Kind::Ms,
+            false,
+        ),
+        row("peak RSS (MiB)", "rss_kb", Kind::Rss, false),
+    ];
+    engine_table(r, Group::Migration, &rows)
+}
+
 fn tpcb_table(r: &Results) -> String {
     let mut rows = Vec::new();
     for c in tpcb::CLIENTS {
@@ -877,6 +915,26 @@ pub fn tables(r: &Results, ctx: &Context) -> String {
             crate::kv::BIG_VALUE_LEN,
             strata_engine::Options::default().txn_memory_limit >> 20,
             big_table(r)
+        );
+    }
+    if ENGINES.iter().any(|e| r.has(Group::Migration, e)) {
+        let rows = ["strata", "sqlite"]
+            .iter()
+            .find_map(|e| r.median(Group::Migration, e, "rows"));
+        let _ = writeln!(
+            s,
+            "## Schema migration\n\nA table of {} posts (id, title, author) changes its \
+             schema; each change is durable when it returns. Strata opens the file each \
+             time (`strata::Database::open`, then the first use of the new model; \
+             `open_migrated` for the step), and adds fields without rewriting a row; \
+             SQLite runs each change in one `BEGIN IMMEDIATE` transaction on an open \
+             connection. The conversion makes an integer column a float, half of it: a \
+             `Migration::convert` step on Strata, `UPDATE posts SET score = score * 0.5` on \
+             SQLite, whose columns have no fixed type; the table rebuild is what SQLite \
+             prescribes for a change of a column's declared type (`CREATE TABLE`, `INSERT \
+             ... SELECT`, `DROP TABLE`, `ALTER TABLE ... RENAME`, `CREATE INDEX`).\n\n{}",
+            format_cell(Kind::Count, rows),
+            migration_table(r)
         );
     }
     if ORM_SIDES.iter().any(|e| r.has(Group::Orm, e)) {

@@ -13,7 +13,7 @@ const ENGINES: [&str; 6] = [
     "device",
 ];
 
-const WORKLOADS: [&str; 29] = [
+const WORKLOADS: [&str; 32] = [
     // The device limit.
     "4 KiB overwrite + fdatasync",
     "4 KiB append + fdatasync",
@@ -48,6 +48,10 @@ const WORKLOADS: [&str; 29] = [
     "email ends with a domain",
     "students with gpa > 3.5",
     "persons with their",
+    // Schema migration.
+    "add an Option field and a field with a default",
+    "build an index on an integer column",
+    "convert a column in every row",
 ];
 
 #[test]

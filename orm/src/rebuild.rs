@@ -36,16 +36,21 @@
 use crate::error::{Error, Result};
 use crate::kv::{KvIter, KvTxn};
 use crate::layout::{
-    MIGRATIONS_TABLE, SCHEMA_TABLE, bincode_config, encode_row_value, index_key, index_table,
-    key_of, reverse_table,
+    ColumnPlan, MIGRATIONS_TABLE, RowLayout, SCHEMA_TABLE, bincode_config, encode_row_value,
+    index_key, index_table, key_of, reverse_table,
 };
 use crate::schema::{Source, StoredColumn, StoredSchema};
-use crate::value::Value;
+use crate::value::{Value, ValueRef};
 use serde::{Deserialize, Serialize};
 use std::ops::Bound;
 
-/// Rows read per scan while a table is rebuilt.
-const BATCH: usize = 4096;
+/// At most the rows, and about the bytes of keys and values, read per
+/// scan while a table is rebuilt, cleared or moved. Each scan of a table
+/// the transaction has written to orders that table's write set again
+/// (the engine's `WriteSet`), so a pass that rewrites the table it reads
+/// costs a sort of what it wrote so far per batch: batches are large.
+const BATCH: usize = 65_536;
+const BATCH_BYTES: usize = 8 << 20;
 
 /// The format of a migration log record this build writes.
 const LOG_FORMAT: u32 = 1;
@@ -243,12 +248,21 @@ fn absent_scan<'a>(
     }
 }
 
-/// The next `BATCH` entries of `table` after `after`.
+/// The next entries of `table` after `after`: `BATCH` of them, or fewer
+/// that reach `BATCH_BYTES`.
 fn batch(kv: &dyn KvTxn, table: &str, after: Option<&[u8]>) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
     let lo = after.map_or(Bound::Unbounded, Bound::Excluded);
-    Ok(absent_scan(kv, table, lo, false)?
-        .take(BATCH)
-        .collect::<strata_engine::Result<_>>()?)
+    let mut out = Vec::new();
+    let mut bytes = 0;
+    for entry in absent_scan(kv, table, lo, false)? {
+        let (k, v) = entry?;
+        bytes += k.len() + v.len();
+        out.push((k, v));
+        if out.len() == BATCH || bytes >= BATCH_BYTES {
+            break;
+        }
+    }
+    Ok(out)
 }
 
 /// Deletes every entry of `table`.
@@ -343,7 +357,34 @@ pub(crate) fn rebuild(
         return Ok(());
     }
     let layout = old.layout().map_err(|e| corrupt(&old.table, e))?;
-    let decode = !build.is_empty() || fills.iter().any(|f| matches!(f, Fill::Compute(_)));
+    let compute = fills.iter().any(|f| matches!(f, Fill::Compute(_)));
+    let indexes: Vec<Option<String>> = (0..fills.len())
+        .map(|j| {
+            build
+                .contains(&j)
+                .then(|| index_table(&new.table, &new.columns[j].name))
+        })
+        .collect();
+    // A row's stored columns are decoded only where a step's function
+    // reads the row (all of them) or an index is built from them.
+    let read = |p: usize| {
+        compute
+            || fills
+                .iter()
+                .zip(&indexes)
+                .any(|(f, i)| i.is_some() && matches!(f, Fill::Old { at, .. } if *at == p))
+    };
+    let pass = Pass {
+        old,
+        new,
+        fills,
+        plan: layout.stored_plan(read),
+        layout,
+        indexes,
+        rewrite,
+        decode: compute || !build.is_empty(),
+        compute,
+    };
     let mut dups: Option<(usize, Vec<Value>)> = None;
     let mut last: Option<Vec<u8>> = None;
     loop {
@@ -351,59 +392,7 @@ pub(crate) fn rebuild(
         let Some((k, _)) = rows.last() else { break };
         last = Some(k.clone());
         for (k, v) in &rows {
-            let bad = |e: String| corrupt(&old.table, format!("row {k:02x?}: {e}"));
-            let values = if decode {
-                layout.values(v).map_err(bad)?
-            } else {
-                Vec::new()
-            };
-            let spans = if rewrite {
-                layout.spans(v).map_err(bad)?
-            } else {
-                Vec::new()
-            };
-            let mut row = Vec::with_capacity(v.len() + 8);
-            let mut indexed: Vec<(usize, Value)> = Vec::new();
-            for (j, fill) in fills.iter().enumerate() {
-                let d = &new.columns[j];
-                let value = match fill {
-                    Fill::Old { at, wrap } => {
-                        if rewrite {
-                            if *wrap {
-                                row.push(1);
-                            }
-                            row.extend_from_slice(layout.column(v, &spans, *at));
-                        }
-                        build.contains(&j).then(|| values[*at].clone())
-                    }
-                    Fill::Value(x) => {
-                        if rewrite {
-                            encode_row_value(&d.storage, d.nullable, x, &mut row)
-                                .map_err(|e| step_error(format!("{}: {e}", d.name)))?;
-                        }
-                        Some(x.clone())
-                    }
-                    Fill::Compute(f) => {
-                        let x = f(&Row {
-                            columns: &old.columns,
-                            values: &values,
-                        })?;
-                        check_value(&*kv, new, d, &x)?;
-                        encode_row_value(&d.storage, d.nullable, &x, &mut row)
-                            .map_err(|e| step_error(format!("{}: {e}", d.name)))?;
-                        Some(x)
-                    }
-                };
-                if let Some(x) = value.filter(|_| build.contains(&j)) {
-                    indexed.push((j, x));
-                }
-            }
-            if rewrite {
-                kv.put(&new.table, k, &row)?;
-            }
-            for (j, x) in indexed {
-                index_entry(kv, new, j, &x, k, &mut dups)?;
-            }
+            pass.row(kv, k, v, &mut dups)?;
         }
     }
     if let Some((j, values)) = dups {
@@ -416,14 +405,99 @@ pub(crate) fn rebuild(
     Ok(())
 }
 
-/// Writes the index entry of value `x` of column `j` for the row under
-/// `key`, noting a value a unique index already holds in `dups` (the first
-/// column found, up to 10 values).
+/// What [`rebuild`] does to each row of the table.
+struct Pass<'a> {
+    old: &'a StoredSchema,
+    new: &'a StoredSchema,
+    fills: &'a [Fill<'a>],
+    layout: RowLayout,
+    /// The stored plan a row is decoded with: the columns read needed.
+    plan: Vec<ColumnPlan>,
+    /// The index table of each column of `new` whose index is built.
+    indexes: Vec<Option<String>>,
+    /// Rows are rewritten in `new`'s layout.
+    rewrite: bool,
+    /// Rows are decoded (`plan`'s needed columns).
+    decode: bool,
+    /// A step's function computes a column from every stored value.
+    compute: bool,
+}
+
+impl Pass<'_> {
+    /// Rewrites the row `v` under key `k` if the pass rewrites rows, and
+    /// writes its entries in the indexes built; a value a unique index
+    /// holds already goes to `dups`.
+    fn row(
+        &self,
+        kv: &mut dyn KvTxn,
+        k: &[u8],
+        v: &[u8],
+        dups: &mut Option<(usize, Vec<Value>)>,
+    ) -> Result<()> {
+        let bad = |e: String| corrupt(&self.old.table, format!("row {k:02x?}: {e}"));
+        let mut refs = Vec::new();
+        if self.decode {
+            self.layout.refs(&self.plan, v, &mut refs).map_err(bad)?;
+        }
+        let values: Vec<Value> = match self.compute {
+            true => refs.iter().map(ValueRef::to_value).collect(),
+            false => Vec::new(),
+        };
+        let spans = match self.rewrite {
+            true => self.layout.spans(v).map_err(bad)?,
+            false => Vec::new(),
+        };
+        let mut row = Vec::with_capacity(v.len() + 8);
+        for (j, fill) in self.fills.iter().enumerate() {
+            let d = &self.new.columns[j];
+            let computed;
+            let x = match fill {
+                Fill::Old { at, wrap } => {
+                    if self.rewrite {
+                        if *wrap {
+                            row.push(1);
+                        }
+                        row.extend_from_slice(self.layout.column(v, &spans, *at));
+                    }
+                    refs.get(*at).copied().unwrap_or(ValueRef::Null)
+                }
+                Fill::Value(x) => {
+                    if self.rewrite {
+                        encode_row_value(&d.storage, d.nullable, x, &mut row)
+                            .map_err(|e| step_error(format!("{}: {e}", d.name)))?;
+                    }
+                    x.as_ref()
+                }
+                Fill::Compute(f) => {
+                    computed = f(&Row {
+                        columns: &self.old.columns,
+                        values: &values,
+                    })?;
+                    check_value(&*kv, self.new, d, &computed)?;
+                    encode_row_value(&d.storage, d.nullable, &computed, &mut row)
+                        .map_err(|e| step_error(format!("{}: {e}", d.name)))?;
+                    computed.as_ref()
+                }
+            };
+            if let Some(table) = &self.indexes[j] {
+                index_entry(kv, (self.new, j, table), x, k, dups)?;
+            }
+        }
+        if self.rewrite {
+            kv.put(&self.new.table, k, &row)?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes the index entry of value `x` of column `j` of `schema` (whose
+/// index table is `table`) for the row under `key`, noting a value a
+/// unique index already holds in `dups` (the first column found, up to
+/// 10 values).
 fn index_entry(
     kv: &mut dyn KvTxn,
-    schema: &StoredSchema,
-    j: usize,
-    x: &Value,
+    (schema, j, table): (&StoredSchema, usize, &str),
+    x: ValueRef<'_>,
     key: &[u8],
     dups: &mut Option<(usize, Vec<Value>)>,
 ) -> Result<()> {
@@ -431,26 +505,26 @@ fn index_entry(
     if c.unique && x.is_null() {
         return Ok(());
     }
-    if matches!(x, Value::Float(f) if f.is_nan()) {
+    if matches!(x, ValueRef::Float(f) if f.is_nan()) {
         return Err(step_error(format!(
             "{}.{} holds NaN, which an index cannot order",
             schema.model, c.name
         )));
     }
-    let table = index_table(&schema.table, &c.name);
-    let ik = index_key(x.as_ref(), c.unique, key);
+    let ik = index_key(x, c.unique, key);
     if !c.unique {
-        return Ok(kv.put(&table, &ik, &[])?);
+        return Ok(kv.put(table, &ik, &[])?);
     }
-    match kv.get(&table, &ik)? {
+    match kv.get(table, &ik)? {
         Some(holder) if holder != key => {
             let (col, values) = dups.get_or_insert_with(|| (j, Vec::new()));
-            if *col == j && values.len() < 10 && !values.contains(x) {
-                values.push(x.clone());
+            let x = x.to_value();
+            if *col == j && values.len() < 10 && !values.contains(&x) {
+                values.push(x);
             }
             Ok(())
         }
-        _ => Ok(kv.put(&table, &ik, key)?),
+        _ => Ok(kv.put(table, &ik, key)?),
     }
 }
 

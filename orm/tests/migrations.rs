@@ -605,3 +605,52 @@ fn read_only_handles_read_and_say_when_migration_is_needed() {
     drop(db);
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// An index added over a float column that holds NaN cannot order it: the
+/// build is refused, naming the column, and the file is unchanged.
+#[test]
+fn an_index_over_nan_is_refused_and_the_file_is_unchanged() {
+    #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    #[strata(table = "readings")]
+    struct Reading {
+        #[strata(primary_key)]
+        id: i64,
+        value: f64,
+    }
+    #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    #[strata(table = "readings")]
+    struct Indexed {
+        #[strata(primary_key)]
+        id: i64,
+        #[strata(index)]
+        value: f64,
+    }
+    let d = dir("nan");
+    let path = d.join("db");
+    let db = Database::open(&path).unwrap();
+    let mut s = db.session().unwrap();
+    for (id, value) in [(1, 0.5), (2, f64::NAN), (3, 2.0)] {
+        s.add(&mut Reading { id, value }).unwrap();
+    }
+    s.commit().unwrap();
+    drop(db);
+    let e = Database::open_migrated(
+        &path,
+        Options::default(),
+        &Migrations::new().model::<Indexed>(),
+    )
+    .unwrap_err();
+    let shown = e.to_string();
+    assert!(
+        matches!(e, Error::MigrationFailed { .. }) && shown.contains("Indexed.value holds NaN"),
+        "{shown}"
+    );
+    let db = Database::open(&path).unwrap();
+    assert!(db.schema_history().unwrap().is_empty());
+    let rows = all::<Reading>(&db);
+    assert_eq!(rows.len(), 3);
+    assert!(rows[1].value.is_nan());
+    assert_eq!(db.check().unwrap(), 3);
+    drop(db);
+    std::fs::remove_dir_all(&d).unwrap();
+}

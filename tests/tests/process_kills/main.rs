@@ -3,16 +3,17 @@
 //! and over, on the same file. After each kill the parent copies the files
 //! as the kill left them, recovers the copy and checks it; the next child
 //! then recovers the original itself (and may be killed while it does), so
-//! recoveries of recoveries are exercised. Two loops, each with its own
+//! recoveries of recoveries are exercised. Three loops, each with its own
 //! workload and checks, share the harness of `strata_tests::kill`:
 //!
 //! | file | the loop | its child |
 //! | --- | --- | --- |
 //! | `engine.rs` | `engine_survives_sigkill_loop`: bank transfers, groups of keys, per-thread counters on the engine's API | `engine::kill_child_engine` |
 //! | `orm.rs` | `orm_survives_sigkill_loop`: authors, books and tags through ORM sessions | `orm::kill_child_orm` |
+//! | `migration.rs` | `migration_survives_sigkill_loop`: a migration of 10,000 rows by a step and automatic changes, or automatic changes at a model's first use | `migration::kill_child_migration` |
 //!
 //! The children are this test binary, run on their ignored test by name.
-//! Both loops run in this one binary, so that they run side by side.
+//! The loops run in this one binary, so that they run side by side.
 //!
 //! Kills land during process startup, open and recovery (also the
 //! recovery of a recovery), explicit and automatic checkpoints (small
@@ -22,7 +23,8 @@
 //! end of each loop says how many kills landed where.
 //!
 //! `STRATA_KILLS` (default 100) is the number of kills of the engine loop,
-//! `STRATA_ORM_KILLS` (default 100) of the ORM loop; `STRATA_KILL_SEED`
+//! `STRATA_ORM_KILLS` (default 100) of the ORM loop,
+//! `STRATA_MIGRATION_KILLS` (default 24) of the migration loop; `STRATA_KILL_SEED`
 //! seeds the plans and the workloads (fresh in each run if unset, and
 //! printed: the kills land at moments no seed fixes, but a failure's seed
 //! replays the same plans).
@@ -32,4 +34,5 @@
 #![cfg(unix)]
 
 mod engine;
+mod migration;
 mod orm;
