@@ -125,6 +125,11 @@ impl PageCache {
         }
     }
 
+    /// About how many pages the cache holds when full.
+    pub(crate) fn capacity(&self) -> usize {
+        self.per_shard * SHARDS
+    }
+
     /// Number of pages cached (for statistics and tests).
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {

@@ -29,13 +29,22 @@
 //! A commit too large for the log (`store/commit.rs`, COMMIT BY CHECKPOINT)
 //! changes more pages than memory should hold. When its dirty pages pass a
 //! budget, [`Pager::write_back`] seals the dirty leaf and overflow pages,
-//! writes them to their own page numbers, and drops them from memory: they
-//! are *written*. Pager invariant 1 allows it (no durable meta page
-//! references them, so a crash makes them free pages again). Branch pages
-//! stay dirty: they are few, and every insert passes through them. A
-//! written page is read back from the file, checksummed and checked like
-//! any page, but not put in the cache, which would otherwise fill with
-//! the pages of the one huge commit. When the tree changes it again it
+//! writes them to their own page numbers, and drops them from the pager's
+//! memory: they are *written*. Pager invariant 1 allows it (no durable meta
+//! page references them, so a crash makes them free pages again). Branch
+//! pages stay dirty: they are few, and every insert passes through them.
+//!
+//! A written page's sealed bytes are what the file holds at its number, so
+//! the cache may hold it as it holds a clean page. `write_back` hands it
+//! the written pages until they fill [`WRITTEN_CACHE_SHARE`] of its
+//! capacity, counted from the last checkpoint, and drops the rest: the
+//! reads and writes that follow a big commit then find most of its pages
+//! in memory (dropping them all made every first read of one go back to
+//! the file and check the page again, which cost the reads after a bulk
+//! load of a million keys a tenth of their time), while the pages others
+//! were reading keep the rest of the cache and one huge commit cannot fill
+//! it with its own. A written page read back from the file is not cached.
+//! When the tree changes a written page again it leaves the cache and
 //! becomes dirty again, in place, with no copy and nothing pending (it is
 //! not durable); freed, it is free at once. A checkpoint has nothing left
 //! to write for it: its sync makes it durable, and its meta page makes it
@@ -51,8 +60,9 @@
 //!    `alloc` since the last checkpoint.
 //! 4. Clean pages in the cache equal their bytes on disk and have passed
 //!    the checksum and structural checks.
-//! 5. A page in `written` is reachable, not in `dirty`, the cache or the
-//!    pinned pages, and its sealed bytes are in the file at its number.
+//! 5. A page in `written` is reachable, not in `dirty` or the pinned
+//!    pages, and its sealed bytes are in the file at its number; the cache
+//!    holds it only with those bytes.
 //!
 //! STATE TRANSITIONS OF ONE PAGE NUMBER
 //!
@@ -152,6 +162,10 @@ pub(crate) const NODE: &[PageType] = &[PageType::Leaf, PageType::Branch];
 /// A `HashMap` keyed by page number.
 pub(crate) type IdMap<V> = FastMap<PageId, V>;
 
+/// The written pages the cache takes between two checkpoints: at most
+/// its capacity divided by this (WRITTEN PAGES).
+pub(crate) const WRITTEN_CACHE_SHARE: usize = 4;
+
 /// The structural check of a leaf or branch page read from the file,
 /// which the tree layer supplies (`tree/node.rs`, `validate`): the pager
 /// reads pages but does not know the layout of nodes, and runs the check
@@ -166,6 +180,8 @@ pub(crate) struct Pager {
     /// Changed pages written to their page numbers and dropped from
     /// memory (WRITTEN PAGES above).
     written: BTreeSet<PageId>,
+    /// Written pages handed to the cache since the last checkpoint.
+    written_cached: usize,
     free: BTreeSet<PageId>,
     pending: Vec<PageId>,
     chain: Vec<PageId>,
@@ -213,6 +229,7 @@ impl Pager {
             page_size,
             dirty: IdMap::default(),
             written: BTreeSet::new(),
+            written_cached: 0,
             free,
             pending: Vec::new(),
             chain,
@@ -327,8 +344,9 @@ impl Pager {
     }
 
     /// Writes the dirty leaf and overflow pages to their page numbers
-    /// and drops them from memory: they become written (WRITTEN PAGES
-    /// above). Branch pages stay dirty. Returns how many it wrote.
+    /// and drops them from memory, handing the cache its share of them:
+    /// they become written (WRITTEN PAGES above). Branch pages stay dirty.
+    /// Returns how many it wrote.
     pub(crate) fn write_back(
         &mut self,
         cache: &PageCache,
@@ -348,6 +366,7 @@ impl Pager {
             pages.push((id, buf));
         }
         let written = write_pages(file, self.page_size, &pages).map(|()| pages.len());
+        let share = cache.capacity() / WRITTEN_CACHE_SHARE;
         // Written or not, they stay accounted for: a failure poisons the
         // handle, and nothing more is read through this pager.
         for (id, buf) in pages {
@@ -356,6 +375,11 @@ impl Pager {
                     cache.get(id).is_none() && !self.pinned.contains_key(&id),
                     "pager invariant 5: a written page has no clean copy"
                 );
+                if self.written_cached < share {
+                    // Its sealed bytes, as the file now holds them.
+                    cache.insert(id, buf);
+                    self.written_cached += 1;
+                }
                 self.written.insert(id);
             } else {
                 self.dirty.insert(id, buf);
@@ -486,8 +510,9 @@ impl Pager {
             self.written.last().is_none_or(|&id| id < plan.page_count),
             "pager invariant 1: written pages are never truncated"
         );
-        // Clean now; read from the file when next needed.
+        // Clean now: in the cache, or read from the file when next needed.
         self.written.clear();
+        self.written_cached = 0;
         for (id, buf) in self.dirty.drain() {
             debug_assert!(
                 id < plan.page_count,
@@ -542,11 +567,11 @@ fn read_page<'a>(
         PageRef::Held(buf)
     } else if let Some(buf) = pager.pinned.get(&id) {
         PageRef::Held(buf)
-    } else if pager.written.contains(&id) {
-        // Not cached: see WRITTEN PAGES.
-        PageRef::Shared(pager.load(file, id)?)
     } else if let Some(buf) = cache.get(id) {
         PageRef::Shared(buf)
+    } else if pager.written.contains(&id) {
+        // Past the cache's share: see WRITTEN PAGES.
+        PageRef::Shared(pager.load(file, id)?)
     } else {
         let buf = pager.load(file, id)?;
         cache.insert(id, buf.clone());
@@ -599,8 +624,10 @@ impl PagesMut for PageWriter<'_> {
         if self.pager.written.contains(&id) {
             // Not durable: dirty again in place, no copy.
             let PageRef::Shared(buf) = self.read(id, expect)? else {
-                unreachable!("a written page is read from the file");
+                unreachable!("a written page is read from the cache or the file");
             };
+            // The cache holds only what the file does (pager invariant 5).
+            self.cache.remove(id);
             self.pager.written.remove(&id);
             self.pager.dirty.insert(id, buf);
             return Ok(id);
@@ -643,7 +670,9 @@ impl PagesMut for PageWriter<'_> {
             // Never durable (pager invariant 1): move it; the old number is free
             // at once.
             Some(buf) => {
-                self.pager.written.remove(&id);
+                if self.pager.written.remove(&id) {
+                    self.cache.remove(id);
+                }
                 self.pager.free.insert(id);
                 buf
             }
@@ -661,8 +690,12 @@ impl PagesMut for PageWriter<'_> {
     }
 
     fn free(&mut self, id: PageId) {
-        if self.pager.dirty.remove(&id).is_some() || self.pager.written.remove(&id) {
+        if self.pager.dirty.remove(&id).is_some() {
             // Never durable (pager invariant 1): reusable at once.
+            self.pager.free.insert(id);
+        } else if self.pager.written.remove(&id) {
+            // Likewise; and the cache may hold it (pager invariant 5).
+            self.cache.remove(id);
             self.pager.free.insert(id);
         } else {
             self.pager.pending.push(id);
@@ -715,4 +748,56 @@ pub(crate) fn write_pages(
         i = j;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{OpenMode, SimVfs, Vfs};
+    use std::path::Path;
+
+    /// Written pages: the cache takes its share of them and no more; one
+    /// changed again or freed leaves it; one past the share is read from
+    /// the file without entering it (WRITTEN PAGES, pager invariant 5).
+    #[test]
+    fn the_cache_takes_its_share_of_the_written_pages() {
+        let vfs = SimVfs::new(1);
+        let file = vfs.open(Path::new("/db"), OpenMode::CreateNew).unwrap();
+        let file = &*file;
+        let empty = FreeListRoot {
+            head: 0,
+            pages: 0,
+            entries: 0,
+        };
+        let mut pager = Pager::open(4096, FIRST_DATA_PAGE, empty, file, |_, _| Ok(())).unwrap();
+        let cache = PageCache::new(256);
+        let share = cache.capacity() / WRITTEN_CACHE_SHARE;
+        let n = share + 10;
+        let ids: Vec<PageId> = {
+            let mut w = pager.writer(&cache, file);
+            (0..n).map(|_| w.alloc(PageType::Leaf).unwrap()).collect()
+        };
+        assert_eq!(pager.write_back(&cache, file).unwrap(), n);
+        let (cached, dropped) = ids.split_at(share);
+        assert!(cached.iter().all(|&id| cache.get(id).is_some()));
+        assert!(dropped.iter().all(|&id| cache.get(id).is_none()));
+        assert_eq!(pager.written().len(), n);
+
+        {
+            let mut w = pager.writer(&cache, file);
+            // Past the share: read from the file, and not cached.
+            w.read(dropped[0], NODE).unwrap();
+            assert!(cache.get(dropped[0]).is_none());
+            // Changed again: dirty in place, and out of the cache.
+            assert_eq!(w.writable(cached[0], NODE).unwrap(), cached[0]);
+            assert!(cache.get(cached[0]).is_none());
+            // Freed: free at once, and out of the cache.
+            w.free(cached[1]);
+            assert!(cache.get(cached[1]).is_none());
+        }
+        assert!(pager.dirty_page(cached[0]).is_some());
+        assert!(!pager.written().contains(&cached[0]));
+        assert!(!pager.written().contains(&cached[1]));
+        assert!(pager.unreachable_sets().0.contains(&cached[1]));
+    }
 }

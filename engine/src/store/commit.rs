@@ -45,13 +45,11 @@
 use crate::error::{Error, Result};
 use crate::log::log_record::{self, Op};
 use crate::page::page_cache::PageCache;
-use crate::page::page_header::PageId;
-use crate::page::pager::Pages;
 use crate::storage::StorageFile;
 use crate::store::durability::Durability;
 use crate::store::shared::{Store, TreeState};
 use crate::store::versions::Recorder;
-use crate::tree::btree;
+use crate::tree::btree::{self, Old};
 use crate::tree::catalog::{self, TableId, Tables};
 use crate::tree::node::{self, MAX_VALUE_LEN};
 use std::sync::Arc;
@@ -307,14 +305,14 @@ impl TreeState {
                         return Err(bad("key or value over the limits".into()));
                     }
                     let root = root_of(tables, table)?;
-                    keep_before(&w, root, table, key, recorder.as_deref_mut())?;
-                    let root = btree::insert(&mut w, root, key, value)?;
+                    let mut keep = keep_before(recorder.as_deref_mut(), table, key);
+                    let root = btree::insert(&mut w, root, key, value, old(&mut keep))?;
                     tables.set_root(table, root);
                 }
                 Op::Delete { table, key } => {
                     let root = root_of(tables, table)?;
-                    keep_before(&w, root, table, key, recorder.as_deref_mut())?;
-                    let (root, _) = btree::delete(&mut w, root, key)?;
+                    let mut keep = keep_before(recorder.as_deref_mut(), table, key);
+                    let (root, _) = btree::delete(&mut w, root, key, old(&mut keep))?;
                     tables.set_root(table, root);
                 }
             }
@@ -323,19 +321,19 @@ impl TreeState {
     }
 }
 
-/// Hands `recorder` the value `key` of `table` has in the tree at `root`
-/// before a change replaces it.
-fn keep_before(
-    r: &impl Pages,
-    root: PageId,
+/// What hands `recorder`, if it still wants before-images, the value
+/// `key` of `table` held before a change (the tree finds it on the
+/// change's way down: `btree::Old`).
+fn keep_before<'a>(
+    recorder: Option<&'a mut Recorder>,
     table: TableId,
-    key: &[u8],
-    recorder: Option<&mut Recorder>,
-) -> Result<()> {
-    let Some(rec) = recorder.filter(|r| r.wants()) else {
-        return Ok(());
-    };
-    let before = btree::get(r, root, key)?.map(|f| Arc::<[u8]>::from(f.bytes()));
-    rec.push(table, key, before);
-    Ok(())
+    key: &'a [u8],
+) -> Option<impl FnMut(Option<&[u8]>) + 'a> {
+    let rec = recorder.filter(|r| r.wants())?;
+    Some(move |before: Option<&[u8]>| rec.push(table, key, before.map(Arc::from)))
+}
+
+/// `keep` as the tree takes it.
+fn old(keep: &mut Option<impl FnMut(Option<&[u8]>)>) -> Old<'_> {
+    keep.as_mut().map(|f| f as &mut dyn FnMut(Option<&[u8]>))
 }

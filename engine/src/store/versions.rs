@@ -63,6 +63,17 @@
 //! open snapshots expire, the commit's versions are dropped, and a snapshot
 //! that begins before the commit is done is born expired.
 //!
+//! Such a commit changes up to millions of keys, usually with no snapshot
+//! open, so its versions must cost little to keep and nothing to drop. A
+//! chunk's changes come in key order (the transaction's writes, merged by
+//! table and key), so each chunk keeps them as one [`Run`]: the versioned
+//! keys end to end in one buffer, and beside them where each ends and its
+//! before-image, searched by bisection. No map entry and no allocation per
+//! key, and a run is dropped whole. (Kept per key in the map, as other
+//! commits' versions are, the versions of a bulk load of a million keys
+//! once cost more than the load itself.) A snapshot's read consults the map
+//! and the runs after its LSN; the oldest version after it wins.
+//!
 //! WHAT AN OLD SNAPSHOT COSTS
 //!
 //! Nothing on disk and nothing in the log: checkpoints run as usual,
@@ -86,6 +97,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 /// version itself, the GC queue's entry.
 const OVERHEAD: usize = 96;
 
+/// Bytes a version in a [`Run`] costs beyond its key and value: its entry
+/// (where its key ends, the before-image's pointer) and the before-image's
+/// reference counts.
+const RUN_OVERHEAD: usize = std::mem::size_of::<(usize, Before)>() + 16;
+
 /// The state a key had before a commit changed it.
 #[derive(Clone, Debug)]
 struct Version {
@@ -99,12 +115,19 @@ struct Version {
 /// was absent at the snapshot.
 pub(crate) type Before = Option<Arc<[u8]>>;
 
-/// The changes of one commit, collected while it is applied: each changed
-/// key (by table) with its before-image.
-#[derive(Default)]
+/// The changes of one commit (or of one chunk of a commit applied in
+/// chunks), collected while it is applied: each changed key, as a
+/// versioned key, with its before-image.
 pub(crate) struct Recorder {
-    changes: Vec<(TableId, Box<[u8]>, Before)>,
+    /// The versioned keys ([`versioned_key`]), end to end.
+    keys: Vec<u8>,
+    /// Each change in the order recorded: where its key ends in `keys`, and
+    /// its before-image.
+    changes: Vec<(usize, Before)>,
+    /// What the changes will cost where they are kept, as [`cost`] counts.
     bytes: usize,
+    /// [`OVERHEAD`] for versions kept in the map, [`RUN_OVERHEAD`] for a run.
+    overhead: usize,
     /// Gave up past the memory bound: the commit's versions are not kept,
     /// and every snapshot open now must expire.
     overflowed: bool,
@@ -112,6 +135,17 @@ pub(crate) struct Recorder {
 }
 
 impl Recorder {
+    fn new(limit: usize, overhead: usize) -> Recorder {
+        Recorder {
+            keys: Vec::new(),
+            changes: Vec::new(),
+            bytes: 0,
+            overhead,
+            overflowed: false,
+            limit,
+        }
+    }
+
     /// Whether the before-image of a change is still wanted.
     pub(crate) fn wants(&self) -> bool {
         !self.overflowed
@@ -122,18 +156,121 @@ impl Recorder {
         if self.overflowed {
             return;
         }
-        self.bytes += cost(key, &before);
+        self.bytes += cost(4 + key.len(), &before, self.overhead);
         if self.bytes > self.limit {
             self.overflowed = true;
+            self.keys = Vec::new();
             self.changes = Vec::new();
             return;
         }
-        self.changes.push((table, key.into(), before));
+        self.keys.extend_from_slice(&table.to_be_bytes());
+        self.keys.extend_from_slice(key);
+        self.changes.push((self.keys.len(), before));
+    }
+
+    /// The versioned key of change `i`.
+    fn key(&self, i: usize) -> &[u8] {
+        let start = i.checked_sub(1).map_or(0, |p| self.changes[p].0);
+        &self.keys[start..self.changes[i].0]
+    }
+
+    /// The changes in the order recorded: versioned key and before-image.
+    fn iter(&self) -> impl Iterator<Item = (&[u8], &Before)> {
+        (0..self.changes.len()).map(|i| (self.key(i), &self.changes[i].1))
+    }
+
+    /// The changes in versioned-key order, the order recorded among equal
+    /// keys (the first change of a key holds its before-image). A chunk's
+    /// changes come in that order already, and are only checked.
+    fn into_key_order(self) -> Recorder {
+        let n = self.changes.len();
+        if (1..n).all(|i| self.key(i - 1) <= self.key(i)) {
+            return self;
+        }
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| self.key(a).cmp(self.key(b)));
+        let mut sorted = Recorder::new(self.limit, self.overhead);
+        sorted.keys.reserve_exact(self.keys.len());
+        sorted.changes.reserve_exact(n);
+        for i in order {
+            sorted.keys.extend_from_slice(self.key(i));
+            sorted
+                .changes
+                .push((sorted.keys.len(), self.changes[i].1.clone()));
+        }
+        sorted.bytes = self.bytes;
+        sorted
     }
 }
 
-fn cost(key: &[u8], before: &Before) -> usize {
-    4 + key.len() + before.as_ref().map_or(0, |b| b.len()) + OVERHEAD
+/// What a version costs: its versioned key of `key_len` bytes, its
+/// before-image, and `overhead`.
+fn cost(key_len: usize, before: &Before, overhead: usize) -> usize {
+    key_len + before.as_ref().map_or(0, |b| b.len()) + overhead
+}
+
+/// The versions of one chunk of a commit applied in chunks, in
+/// versioned-key order (CHUNKED COMMITS).
+struct Run {
+    /// The commit.
+    lsn: u64,
+    changes: Recorder,
+}
+
+impl Run {
+    fn len(&self) -> usize {
+        self.changes.changes.len()
+    }
+
+    /// The first change whose versioned key is not below `k`.
+    fn lower_bound(&self, k: &[u8]) -> usize {
+        self.partition(|key| key < k)
+    }
+
+    /// The first change whose versioned key lies past `k`.
+    fn upper_bound(&self, k: &[u8]) -> usize {
+        self.partition(|key| key <= k)
+    }
+
+    /// The first change for which `before` is false; `before` holds for a
+    /// prefix of the run.
+    fn partition(&self, before: impl Fn(&[u8]) -> bool) -> usize {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if before(self.changes.key(mid)) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    /// The before-image of versioned key `k`, if this run changed it.
+    fn get(&self, k: &[u8]) -> Option<&Before> {
+        let i = self.lower_bound(k);
+        (i < self.len() && self.changes.key(i) == k).then(|| &self.changes.changes[i].1)
+    }
+
+    /// The first versioned key between `lo` and `hi` (the last, with
+    /// `reverse`) that this run changed.
+    fn edge(&self, lo: &Bound<Vec<u8>>, hi: &Bound<Vec<u8>>, reverse: bool) -> Option<&[u8]> {
+        let start = match lo {
+            Bound::Included(k) => self.lower_bound(k),
+            Bound::Excluded(k) => self.upper_bound(k),
+            Bound::Unbounded => 0,
+        };
+        let end = match hi {
+            Bound::Included(k) => self.upper_bound(k),
+            Bound::Excluded(k) => self.lower_bound(k),
+            Bound::Unbounded => self.len(),
+        };
+        if start >= end {
+            return None;
+        }
+        Some(self.changes.key(if reverse { end - 1 } else { start }))
+    }
 }
 
 /// An open snapshot: its LSN and the mark that says its versions are gone.
@@ -172,6 +309,9 @@ struct VersionState {
     by_key: BTreeMap<Vec<u8>, VecDeque<Version>>,
     /// The keys each commit changed, in LSN order: what to drop first.
     by_lsn: VecDeque<(u64, Vec<Box<[u8]>>)>,
+    /// The versions of commits applied in chunks, a run per chunk, in LSN
+    /// order (CHUNKED COMMITS).
+    runs: VecDeque<Run>,
     /// What the versions cost, as [`cost`] counts.
     bytes: usize,
 }
@@ -207,6 +347,7 @@ impl Versions {
                 snapshots: BTreeMap::new(),
                 by_key: BTreeMap::new(),
                 by_lsn: VecDeque::new(),
+                runs: VecDeque::new(),
                 bytes: 0,
             }),
             kept: AtomicUsize::new(0),
@@ -246,10 +387,7 @@ impl Versions {
     /// A recorder for a commit being applied, if any snapshot is open. The
     /// caller holds the tree latch for writing.
     pub(crate) fn recorder(&self) -> Option<Recorder> {
-        (self.open.load(Ordering::Acquire) > 0).then(|| Recorder {
-            limit: self.limit,
-            ..Recorder::default()
-        })
+        (self.open.load(Ordering::Acquire) > 0).then(|| Recorder::new(self.limit, OVERHEAD))
     }
 
     /// Keeps the versions of commit `lsn`, still under the tree latch that
@@ -266,7 +404,7 @@ impl Versions {
         if rec.changes.is_empty() || st.snapshots.is_empty() {
             return;
         }
-        self.keep(&mut st, lsn, rec.changes);
+        self.keep(&mut st, lsn, &rec);
         while st.bytes > self.limit && self.expire_oldest(&mut st) {}
     }
 
@@ -286,20 +424,25 @@ impl Versions {
         st.chunked
             .as_ref()
             .is_some_and(|c| c.recording)
-            .then(|| Recorder {
-                limit: self.limit,
-                ..Recorder::default()
-            })
+            .then(|| Recorder::new(self.limit, RUN_OVERHEAD))
     }
 
     /// Keeps the versions of a chunk of commit `lsn`, under the tree latch
     /// that applied it; past the bound, gives the commit's versions up.
     pub(crate) fn record_chunk(&self, lsn: u64, rec: Recorder) {
+        let overflowed = rec.overflowed;
+        // Ordered outside the mutex, which snapshot reads take.
+        let run = (!overflowed && !rec.changes.is_empty()).then(|| Run {
+            lsn,
+            changes: rec.into_key_order(),
+        });
         let mut st = self.state.lock();
-        if !rec.overflowed {
-            self.keep(&mut st, lsn, rec.changes);
+        if let Some(run) = run {
+            st.bytes += run.changes.bytes;
+            self.kept.fetch_add(run.len(), Ordering::Release);
+            st.runs.push_back(run);
         }
-        if rec.overflowed || st.bytes > self.limit {
+        if overflowed || st.bytes > self.limit {
             while self.expire_oldest(&mut st) {}
             if let Some(c) = &mut st.chunked {
                 c.recording = false;
@@ -316,17 +459,19 @@ impl Versions {
         self.collect(&mut st);
     }
 
-    /// Adds commit `lsn`'s versions.
-    fn keep(&self, st: &mut VersionState, lsn: u64, changes: Vec<(TableId, Box<[u8]>, Before)>) {
-        let mut keys = Vec::with_capacity(changes.len());
-        for (table, key, before) in changes {
-            st.bytes += cost(&key, &before);
-            let k = versioned_key(table, &key);
+    /// Adds commit `lsn`'s versions to the map.
+    fn keep(&self, st: &mut VersionState, lsn: u64, rec: &Recorder) {
+        let mut keys = Vec::with_capacity(rec.changes.len());
+        for (key, before) in rec.iter() {
+            st.bytes += cost(key.len(), before, OVERHEAD);
             st.by_key
-                .entry(k)
+                .entry(key.to_vec())
                 .or_default()
-                .push_back(Version { lsn, before });
-            keys.push(versioned_key(table, &key).into_boxed_slice());
+                .push_back(Version {
+                    lsn,
+                    before: before.clone(),
+                });
+            keys.push(Box::from(key));
         }
         self.kept.fetch_add(keys.len(), Ordering::Release);
         st.by_lsn.push_back((lsn, keys));
@@ -366,13 +511,20 @@ impl Versions {
                     continue;
                 };
                 if let Some(v) = list.pop_front() {
-                    st.bytes = st.bytes.saturating_sub(cost(&k[4..], &v.before));
+                    st.bytes = st.bytes.saturating_sub(cost(k.len(), &v.before, OVERHEAD));
                     dropped += 1;
                 }
                 if list.is_empty() {
                     st.by_key.remove(&k[..]);
                 }
             }
+        }
+        while st.runs.front().is_some_and(|r| r.lsn <= oldest) {
+            let Some(run) = st.runs.pop_front() else {
+                break;
+            };
+            st.bytes = st.bytes.saturating_sub(run.changes.bytes);
+            dropped += run.len();
         }
         if dropped > 0 {
             self.kept.fetch_sub(dropped, Ordering::Release);
@@ -393,8 +545,7 @@ impl Versions {
     #[cold]
     fn lookup_slow(&self, table: TableId, key: &[u8], at: u64) -> Option<Before> {
         let st = self.state.lock();
-        let list = st.by_key.get(&versioned_key(table, key))?;
-        list.iter().find(|v| v.lsn > at).map(|v| v.before.clone())
+        st.version(&versioned_key(table, key), at).cloned()
     }
 
     /// Whether any version is kept (a snapshot's range may then have
@@ -433,16 +584,26 @@ impl Versions {
             return None;
         }
         let st = self.state.lock();
-        let mut range = st.by_key.range((lo, hi));
-        let pick = |(k, list): (&Vec<u8>, &VecDeque<Version>)| {
-            let v = list.iter().find(|v| v.lsn > at)?;
-            Some((k[4..].to_vec(), v.before.clone()))
-        };
-        if reverse {
-            range.rev().find_map(pick)
+        let bounds = (lo.as_ref().map(|k| &k[..]), hi.as_ref().map(|k| &k[..]));
+        let mut range = st.by_key.range::<[u8], _>(bounds);
+        let changed = |(_, list): &(&Vec<u8>, &VecDeque<Version>)| list.iter().any(|v| v.lsn > at);
+        let in_map = if reverse {
+            range.rev().find(changed)
         } else {
-            range.find_map(pick)
+            range.find(changed)
         }
+        .map(|(k, _)| &k[..]);
+        let in_runs = st
+            .runs
+            .iter()
+            .filter(|r| r.lsn > at)
+            .filter_map(|r| r.edge(&lo, &hi, reverse));
+        let k = in_map
+            .into_iter()
+            .chain(in_runs)
+            .reduce(|a, b| if reverse { a.max(b) } else { a.min(b) })?;
+        let before = st.version(k, at)?.clone();
+        Some((k[4..].to_vec(), before))
     }
 
     /// Snapshots open now.
@@ -458,6 +619,27 @@ impl Versions {
     /// Snapshots expired since the handle opened.
     pub(crate) fn expired_count(&self) -> u64 {
         self.expired.load(Ordering::Relaxed)
+    }
+}
+
+impl VersionState {
+    /// The before-image of versioned key `k` in its oldest version after
+    /// LSN `at`, from the map or the runs; `None` if no commit after `at`
+    /// changed it.
+    fn version(&self, k: &[u8], at: u64) -> Option<&Before> {
+        let in_map = self
+            .by_key
+            .get(k)
+            .and_then(|list| list.iter().find(|v| v.lsn > at))
+            .map(|v| (v.lsn, &v.before));
+        // Runs are in LSN order: the first after `at` that has the key is
+        // its oldest there.
+        let in_runs = self
+            .runs
+            .iter()
+            .filter(|r| r.lsn > at && in_map.is_none_or(|(lsn, _)| r.lsn < lsn))
+            .find_map(|r| Some((r.lsn, r.get(k)?)));
+        in_runs.or(in_map).map(|(_, before)| before)
     }
 }
 
@@ -564,5 +746,113 @@ mod tests {
         v.close(&young);
         assert_eq!(v.open_count(), 0);
         assert!(!v.any());
+    }
+
+    /// A chunk of commit `lsn`'s changes, recorded as a chunked commit's.
+    fn chunk(v: &Versions, lsn: u64, changes: &[(u32, &str, Before)]) {
+        let mut r = v.chunk_recorder().expect("a chunked commit records");
+        for (table, k, b) in changes {
+            r.push(*table, k.as_bytes(), b.clone());
+        }
+        v.record_chunk(lsn, r);
+    }
+
+    #[test]
+    fn a_chunked_commit_keeps_runs_that_snapshots_read_with_the_map() {
+        let v = Versions::new(1 << 20);
+        let s4 = v.open(4);
+        v.record(5, rec(&v, &[("b", val("b4")), ("d", val("d4"))]));
+        v.close(&s4);
+        assert!(!v.any(), "commit 5's versions went with the last snapshot");
+        let s5 = v.open(5);
+        v.record(6, rec(&v, &[("b", val("b5"))]));
+        // Commit 7, in two chunks, kept with no snapshot begun after it
+        // started; the second chunk comes out of key order, and holds a
+        // key of another table.
+        v.begin_chunked(7);
+        chunk(
+            &v,
+            7,
+            &[(1, "a", None), (1, "b", val("b6")), (1, "c", val("c6"))],
+        );
+        let s6 = v.open(6); // begun between two chunks
+        chunk(
+            &v,
+            7,
+            &[(1, "e", None), (1, "d", val("d6")), (2, "a", val("x6"))],
+        );
+        v.end_chunked();
+        // s6: commit 7's before-images.
+        assert_eq!(v.lookup(1, b"a", 6), Some(None));
+        assert_eq!(v.lookup(1, b"b", 6), Some(val("b6")));
+        assert_eq!(v.lookup(1, b"d", 6), Some(val("d6")));
+        assert_eq!(v.lookup(2, b"a", 6), Some(val("x6")));
+        assert_eq!(v.lookup(1, b"f", 6), None);
+        // s5: the oldest version after it, from the map (b) or a run (d).
+        assert_eq!(v.lookup(1, b"b", 5), Some(val("b5")));
+        assert_eq!(v.lookup(1, b"d", 5), Some(val("d6")));
+        // Ranges merge the map and the runs, forward and back.
+        let edge = |lo, hi, reverse, at| v.edge(1, lo, hi, reverse, at);
+        assert_eq!(
+            edge(Bound::Unbounded, Bound::Unbounded, false, 6),
+            Some((b"a".to_vec(), None))
+        );
+        assert_eq!(
+            edge(Bound::Excluded(b"a"), Bound::Unbounded, false, 5),
+            Some((b"b".to_vec(), val("b5")))
+        );
+        assert_eq!(
+            edge(Bound::Excluded(b"c"), Bound::Included(b"d"), false, 6),
+            Some((b"d".to_vec(), val("d6")))
+        );
+        assert_eq!(
+            edge(Bound::Unbounded, Bound::Unbounded, true, 6),
+            Some((b"e".to_vec(), None))
+        );
+        assert_eq!(
+            edge(Bound::Unbounded, Bound::Excluded(b"b"), true, 6),
+            Some((b"a".to_vec(), None))
+        );
+        assert_eq!(
+            edge(Bound::Excluded(b"e"), Bound::Unbounded, false, 6),
+            None
+        );
+        assert_eq!(
+            v.edge(2, Bound::Unbounded, Bound::Unbounded, true, 6),
+            Some((b"a".to_vec(), val("x6")))
+        );
+        // Runs go when no snapshot before their commit is left.
+        v.close(&s6);
+        assert_eq!(v.lookup(1, b"b", 5), Some(val("b5")));
+        v.close(&s5);
+        assert!(!v.any());
+        assert_eq!(v.bytes(), 0);
+    }
+
+    #[test]
+    fn a_chunked_commit_past_the_bound_gives_its_runs_up() {
+        let v = Versions::new(3 * (RUN_OVERHEAD + 8));
+        let old = v.open(1);
+        v.begin_chunked(2);
+        chunk(&v, 2, &[(1, "k1", val("v")), (1, "k2", val("v"))]);
+        assert_eq!(v.lookup(1, b"k1", 1), Some(val("v")));
+        old.check().unwrap();
+        chunk(&v, 2, &[(1, "k3", val("v")), (1, "k4", val("v"))]);
+        assert!(
+            old.check().is_err(),
+            "past the bound, open snapshots expire"
+        );
+        assert!(!v.any(), "and the commit's versions are dropped");
+        assert!(v.chunk_recorder().is_none(), "and no longer recorded");
+        let during = v.open(1);
+        assert!(
+            during.check().is_err(),
+            "a snapshot begun meanwhile is born expired"
+        );
+        v.end_chunked();
+        v.close(&old);
+        v.close(&during);
+        assert_eq!(v.bytes(), 0);
+        assert_eq!(v.open_count(), 0);
     }
 }

@@ -49,6 +49,12 @@ const SMALL_CELL: usize = 512;
 /// A node split: the separator and the new right sibling.
 type Split = Option<(Vec<u8>, PageId)>;
 
+/// Where [`insert`] and [`delete`] hand the value a key held before they
+/// change it (`None`: the key was absent), if the caller wants it: the
+/// before-images that snapshots read (`store/versions.rs`). Found on the
+/// change's own way down, it costs no second descent.
+pub(crate) type Old<'a> = Option<&'a mut dyn FnMut(Option<&[u8]>)>;
+
 /// The error for a walk that went deeper than [`MAX_DEPTH`].
 pub(crate) fn too_deep(id: PageId) -> Error {
     Error::corrupt_page(id, "tree deeper than any valid tree: a child pointer loops")
@@ -147,13 +153,15 @@ pub(crate) fn contains(r: &impl Pages, root: PageId, key: &[u8]) -> Result<bool>
     Ok(matches!(descend(r, root, key)?, Some((_, Ok(_)))))
 }
 
-/// Stores `value` under `key`, replacing any old value, and returns the
-/// new root. Key and value lengths are the caller's to check.
+/// Stores `value` under `key`, replacing any old value, which it hands to
+/// `old` first, and returns the new root. Key and value lengths are the
+/// caller's to check.
 pub(crate) fn insert(
     w: &mut impl PagesMut,
     root: PageId,
     key: &[u8],
     value: &[u8],
+    old: Old<'_>,
 ) -> Result<PageId> {
     let page_size = w.page_size();
     let stored = if key.len() + value.len() <= node::inline_limit(page_size) {
@@ -178,6 +186,9 @@ pub(crate) fn insert(
     };
     let cell = node::write_leaf_cell(buf, key, &stored);
     if root == 0 {
+        if let Some(old) = old {
+            old(None);
+        }
         let id = w.alloc(PageType::Leaf)?;
         let p = w.page_mut(id);
         node::init(p, PageType::Leaf);
@@ -195,6 +206,7 @@ pub(crate) fn insert(
             right: true,
         },
         0,
+        old,
     )?;
     grow(w, root, split)
 }
@@ -234,6 +246,7 @@ fn insert_rec(
     cell: &[u8],
     edges: Edges,
     depth: usize,
+    old: Old<'_>,
 ) -> Result<Split> {
     if depth >= MAX_DEPTH {
         return Err(too_deep(id));
@@ -242,12 +255,29 @@ fn insert_rec(
     if node::is_leaf(p) {
         return match node::search(p, key) {
             Ok(i) => {
-                if let LeafValue::Overflow { first, len } = node::value(p, i) {
-                    overflow::free(w, first, len)?;
+                match node::value(p, i) {
+                    LeafValue::Inline(v) => {
+                        if let Some(old) = old {
+                            old(Some(v));
+                        }
+                    }
+                    LeafValue::Overflow { first, len } => {
+                        if let Some(old) = old {
+                            let mut v = Vec::new();
+                            overflow::read(w, first, len, &mut v)?;
+                            old(Some(&v));
+                        }
+                        overflow::free(w, first, len)?;
+                    }
                 }
                 put_cell(w, id, i, cell, true, INTERIOR)
             }
-            Err(i) => put_cell(w, id, i, cell, false, edges),
+            Err(i) => {
+                if let Some(old) = old {
+                    old(None);
+                }
+                put_cell(w, id, i, cell, false, edges)
+            }
         };
     }
     let idx = node::child_index(p, key);
@@ -256,7 +286,7 @@ fn insert_rec(
         right: edges.right && idx == node::count(p),
     };
     let child = writable_child(w, id, idx)?;
-    match insert_rec(w, child, key, cell, child_edges, depth + 1)? {
+    match insert_rec(w, child, key, cell, child_edges, depth + 1, old)? {
         None => Ok(None),
         Some((sep, right)) => {
             let mut bc = Vec::with_capacity(6 + sep.len());
@@ -392,10 +422,24 @@ fn balanced_split<C: AsRef<[u8]>>(cells: &[C], page_size: usize, promote: usize)
     best
 }
 
-/// Removes `key` and returns the new root and whether the key was there.
-pub(crate) fn delete(w: &mut impl PagesMut, root: PageId, key: &[u8]) -> Result<(PageId, bool)> {
+/// Removes `key`, handing its value to `old` first, and returns the new
+/// root and whether the key was there.
+pub(crate) fn delete(
+    w: &mut impl PagesMut,
+    root: PageId,
+    key: &[u8],
+    old: Old<'_>,
+) -> Result<(PageId, bool)> {
     // Look first: a miss must not copy the path.
-    if !contains(w, root, key)? {
+    let found = match old {
+        None => contains(w, root, key)?,
+        Some(old) => {
+            let found = get(w, root, key)?;
+            old(found.as_ref().map(Found::bytes));
+            found.is_some()
+        }
+    };
+    if !found {
         return Ok((root, false));
     }
     let mut root = w.writable(root, NODE)?;

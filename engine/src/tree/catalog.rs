@@ -150,7 +150,7 @@ impl Tables {
             let mut v = [0u8; 8];
             v[0..4].copy_from_slice(&id.to_le_bytes());
             v[4..8].copy_from_slice(&t.root.to_le_bytes());
-            root = btree::insert(w, root, t.name.as_bytes(), &v)?;
+            root = btree::insert(w, root, t.name.as_bytes(), &v, None)?;
         }
         Ok(root)
     }
