@@ -1,12 +1,14 @@
 //! Every subcommand, run as the built binary on real files: the
 //! quickstart's file (the seed's Students table among its models), a
 //! corrupted copy, a missing file, a file that is not a Strata database,
-//! and a file an application holds open.
+//! a file an application holds open, and a file with a migration
+//! history.
 
 #[path = "../../orm/examples/quickstart.rs"]
 #[allow(dead_code)]
 mod quickstart;
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -417,6 +419,7 @@ fn help_describes_every_subcommand() {
     let out = ok(&strata(&["--help"]));
     for cmd in [
         "check", "stats", "tables", "schema", "sql", "dump", "load", "backup", "compact",
+        "migrate",
     ] {
         assert!(out.contains(cmd), "{cmd} missing from --help");
     }
@@ -574,4 +577,143 @@ fn rows_written_before_fields_were_added_read_their_fills_through_sql_and_dump()
     assert_eq!(rows[0]["qty"], 7);
     assert_eq!(rows[0]["note"], Json::Null);
     ok(&strata(&["check", p(&f)]));
+}
+
+/// Yesterday's post, for a file with a migration history.
+mod post_v1 {
+    use super::*;
+    #[derive(strata::Model, Serialize, Deserialize, Clone, Debug)]
+    #[strata(table = "posts")]
+    pub struct Post {
+        #[strata(primary_key)]
+        pub id: i64,
+        pub title: String,
+        pub body: String,
+    }
+}
+
+/// Today's post: `body` renamed to `text` by a step, `views` added
+/// automatically.
+mod post_v2 {
+    use super::*;
+    #[derive(strata::Model, Serialize, Deserialize, Clone, Debug)]
+    #[strata(table = "posts")]
+    pub struct Post {
+        #[strata(primary_key)]
+        pub id: i64,
+        pub title: String,
+        pub text: String,
+        pub views: Option<i64>,
+    }
+}
+
+#[test]
+fn migrate_status_shows_the_history_and_migrate_alone_says_where_migrations_run() {
+    let d = Dir::new("migrate");
+    let f = d.0.join("blog.strata");
+    {
+        let db = strata::Database::open(&f).unwrap();
+        let mut s = db.session().unwrap();
+        for i in 1..=3 {
+            s.add(&mut post_v1::Post {
+                id: 0,
+                title: format!("post {i}"),
+                body: format!("body {i}"),
+            })
+            .unwrap();
+        }
+        s.commit().unwrap();
+    }
+    let migrations =
+        strata::Migrations::new()
+            .model::<post_v2::Post>()
+            .step(1, "rename body to text", |m| {
+                m.rename_field("posts", "body", "text")
+            });
+    let db = strata::Database::open_migrated(&f, Default::default(), &migrations).unwrap();
+    let history = db.schema_history().unwrap();
+    assert_eq!(history.len(), 2, "{history:?}");
+    drop(db);
+
+    // --json, parsed back: the log as the ORM lists it, the file's
+    // migration version, each stored model's schema version.
+    let j = json(&strata(&["migrate", "--json", p(&f), "--status"]));
+    assert_eq!(j["migration_version"], 1);
+    let applied = j["applied"].as_array().unwrap();
+    assert_eq!(applied.len(), 2);
+    for (a, h) in applied.iter().zip(&history) {
+        assert_eq!(a["version"], h.version);
+        assert_eq!(a["name"], h.name.as_str());
+        assert_eq!(a["applied_at"], h.applied_at);
+        let utc = a["applied_at_utc"].as_str().unwrap();
+        assert!(
+            utc.len() == 20 && utc.ends_with('Z') && &utc[10..11] == "T",
+            "{utc}"
+        );
+        assert!(utc >= "2024-01-01T00:00:00Z", "{utc}");
+    }
+    assert_eq!(applied[0]["name"], "rename body to text");
+    let auto = applied[1]["name"].as_str().unwrap();
+    assert!(
+        auto.starts_with("automatic: Post") && auto.contains("views"),
+        "{auto}"
+    );
+    let stats = json(&strata(&["stats", "--json", p(&f)]));
+    assert_eq!(j["schema_version"], stats["schema_version"]);
+    assert_eq!(
+        j["tables"],
+        serde_json::json!([{"table": "posts", "model": "Post",
+                            "schema_version": stats["schema_version"]}])
+    );
+
+    // The table for people: the versions, then a row per applied step.
+    let out = ok(&strata(&["migrate", p(&f), "--status"]));
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("migration version  1"), "{out}");
+    let step = lines
+        .iter()
+        .find(|l| l.ends_with("rename body to text"))
+        .unwrap_or_else(|| panic!("no row of the step in:\n{out}"));
+    assert_eq!(step.split_whitespace().next(), Some("1"), "{step}");
+    assert!(lines.iter().any(|l| l.contains("automatic: Post")), "{out}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.split_whitespace().take(2).eq(["posts", "Post"])),
+        "{out}"
+    );
+
+    // A file no migration touched: version 0, an empty log.
+    let q = d.quickstart();
+    let j = json(&strata(&["migrate", "--json", p(&q), "--status"]));
+    assert_eq!(
+        (
+            j["migration_version"].as_u64(),
+            j["applied"].as_array().map(Vec::len)
+        ),
+        (Some(0), Some(0))
+    );
+    assert!(ok(&strata(&["migrate", p(&q), "--status"])).contains("no migrations applied"));
+
+    // Without --status: one line saying where migrations run, whatever
+    // the file.
+    for file in [p(&f), "nowhere.strata"] {
+        let e = fails(&strata(&["migrate", file]));
+        assert!(
+            e.contains("application's code") && e.contains("--status"),
+            "{e}"
+        );
+    }
+    // A missing file and a foreign one: one-line errors, nothing created.
+    let missing = d.0.join("missing.strata");
+    let e = fails(&strata(&["migrate", p(&missing), "--status"]));
+    assert!(
+        e.contains("missing.strata") && e.contains("no such file"),
+        "{e}"
+    );
+    assert!(!missing.exists(), "migrate --status created the file");
+    let foreign = d.0.join("notes.txt");
+    std::fs::write(&foreign, "just some text, not a database\n".repeat(200)).unwrap();
+    let e = fails(&strata(&["migrate", "--json", p(&foreign), "--status"]));
+    assert!(e.contains("not a Strata"), "{e}");
 }
