@@ -3,33 +3,38 @@
 //! and over, on the same file. After each kill the parent copies the files
 //! as the kill left them, recovers the copy and checks it; the next child
 //! then recovers the original itself (and may be killed while it does), so
-//! recoveries of recoveries are exercised. Two loops, each with its own
+//! recoveries of recoveries are exercised. Four loops, each with its own
 //! workload and checks, share the harness of `strata_tests::kill`:
 //!
 //! | file | the loop | its child |
 //! | --- | --- | --- |
 //! | `engine.rs` | `engine_survives_sigkill_loop`: bank transfers, groups of keys, per-thread counters on the engine's API | `engine::kill_child_engine` |
 //! | `orm.rs` | `orm_survives_sigkill_loop`: authors, books and tags through ORM sessions | `orm::kill_child_orm` |
+//! | `ops.rs` | `backup_survives_sigkill_loop`: the engine loop's bank beside a thread of online backups; every backup is absent or whole | `ops::kill_child_backup` |
+//! | `ops.rs` | `compact_survives_sigkill_loop`: the engine loop's bank beside a thread that deletes most groups and compacts | `ops::kill_child_compact` |
 //!
 //! The children are this test binary, run on their ignored test by name.
-//! Both loops run in this one binary, so that they run side by side.
+//! The loops run in this one binary, so that they run side by side.
 //!
 //! Kills land during process startup, open and recovery (also the
 //! recovery of a recovery), explicit and automatic checkpoints (small
 //! `Options::checkpoint_log_size` in many rounds; commits too large for
-//! the log commit by checkpoint), log recycling, commits, and clean closes;
-//! some rounds end with a clean close instead. The tally printed at the
-//! end of each loop says how many kills landed where.
+//! the log commit by checkpoint), log recycling, commits, clean closes,
+//! and online backups and compactions (`ops.rs`); some rounds end with a
+//! clean close instead. The tally printed at the end of each loop says how
+//! many kills landed where.
 //!
 //! `STRATA_KILLS` (default 100) is the number of kills of the engine loop,
-//! `STRATA_ORM_KILLS` (default 100) of the ORM loop; `STRATA_KILL_SEED`
-//! seeds the plans and the workloads (fresh in each run if unset, and
-//! printed: the kills land at moments no seed fixes, but a failure's seed
-//! replays the same plans).
+//! `STRATA_ORM_KILLS` (default 100) of the ORM loop, `STRATA_BACKUP_KILLS`
+//! and `STRATA_COMPACT_KILLS` (default 10 each) of the backup and
+//! compaction loops; `STRATA_KILL_SEED` seeds the plans and the workloads
+//! (fresh in each run if unset, and printed: the kills land at moments no
+//! seed fixes, but a failure's seed replays the same plans).
 //!
 //! Unix only: the kills are SIGKILL, and the harness reads how the child
 //! ended from its signal.
 #![cfg(unix)]
 
 mod engine;
+mod ops;
 mod orm;
