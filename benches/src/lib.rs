@@ -4,12 +4,14 @@
 //!
 //! ```text
 //! cargo run --release -p strata-benches -- [--quick] [--n N] [--runs R]
-//!     [--seconds S] [--only strata,sqlite,...] [--dir DIR] [--write PATH]
+//!     [--seconds S] [--only strata,sqlite,...] [--groups kv,ops,...]
+//!     [--dir DIR] [--write PATH]
 //! ```
 //!
 //! The parent process plans the work and never touches a database. For
 //! each run, each group of workloads (device limit, key-value, TPC-B,
-//! readers and writers, ORM) and each engine in turn, it re-executes
+//! readers and writers, ORM, one large transaction, and Strata's online
+//! backup and compaction, [`ops`]) and each engine in turn, it re-executes
 //! itself as a child (`--child ENGINE GROUP key=value...`), so that every
 //! engine has its own process, caches and peak RSS, and the engines take
 //! turns: run 1 of every engine, then run 2 of every engine, and so on. A
@@ -23,6 +25,7 @@
 pub mod device;
 pub mod engines;
 pub mod kv;
+pub mod ops;
 pub mod orm;
 pub mod report;
 pub mod rng;
@@ -74,17 +77,20 @@ pub enum Group {
     Orm,
     /// One transaction of `--big-mb` MiB.
     Big,
+    /// Strata's online backup beside writers, and its compaction.
+    Ops,
 }
 
 impl Group {
     /// Every group, in the order they run.
-    pub const ALL: [Group; 6] = [
+    pub const ALL: [Group; 7] = [
         Group::Device,
         Group::Kv,
         Group::Tpcb,
         Group::Rw,
         Group::Orm,
         Group::Big,
+        Group::Ops,
     ];
 
     /// The group's name on the command line.
@@ -96,6 +102,7 @@ impl Group {
             Group::Rw => "rw",
             Group::Orm => "orm",
             Group::Big => "big",
+            Group::Ops => "ops",
         }
     }
 
@@ -193,7 +200,8 @@ pub struct Args {
     pub seconds: f64,
     /// `--only`: engine names (and `device`).
     pub only: Option<Vec<String>>,
-    /// `--groups`: workload groups (`device`, `kv`, `tpcb`, `rw`, `orm`).
+    /// `--groups`: workload groups (`device`, `kv`, `tpcb`, `rw`, `orm`,
+    /// `big`, `ops`).
     pub groups: Option<Vec<String>>,
     /// `--dir`.
     pub dir: PathBuf,
@@ -204,7 +212,7 @@ pub struct Args {
 }
 
 const USAGE: &str = "usage: strata-bench [--quick] [--n N] [--runs R] [--seconds S] \
-[--only strata,strata-buffered,sqlite,redb,lmdb,device] [--groups device,kv,tpcb,rw,orm,big] \
+[--only strata,strata-buffered,sqlite,redb,lmdb,device] [--groups device,kv,tpcb,rw,orm,big,ops] \
 [--big-mb MIB] [--dir DIR] [--write PATH]";
 
 impl Args {
@@ -323,6 +331,9 @@ impl Args {
                 plan.push((Group::Big, e));
             }
         }
+        if self.selected("strata") {
+            plan.push((Group::Ops, "strata"));
+        }
         plan
     }
 }
@@ -423,6 +434,8 @@ fn run_child(engine: &str, group: Group, p: &Params, dir: &Path, out: &mut Out) 
             };
             kv::run_big(e.as_mut(), p.big_mb, dir, out)
         }
+        Group::Ops if engine == "strata" => ops::run(dir, p.n, p.seconds, out),
+        Group::Ops => fail!("the ops group is Strata's alone, not {engine:?}'s"),
     }
 }
 

@@ -1,6 +1,6 @@
 //! Runs `strata-bench --quick` end to end: every engine, every workload,
-//! the TPC-B balance check, the readers-and-writers checks, and the
-//! written report.
+//! the TPC-B balance check, the readers-and-writers checks, Strata's
+//! backup and compaction, and the written report.
 
 use std::process::Command;
 
@@ -13,7 +13,7 @@ const ENGINES: [&str; 6] = [
     "device",
 ];
 
-const WORKLOADS: [&str; 29] = [
+const WORKLOADS: [&str; 32] = [
     // The device limit.
     "4 KiB overwrite + fdatasync",
     "4 KiB append + fdatasync",
@@ -48,6 +48,10 @@ const WORKLOADS: [&str; 29] = [
     "email ends with a domain",
     "students with gpa > 3.5",
     "persons with their",
+    // Operations.
+    "longest writer transaction during the backup",
+    "backup speed",
+    "data file after compaction",
 ];
 
 #[test]
@@ -109,6 +113,7 @@ fn quick_run_covers_every_engine_and_workload() {
         "rustc",
         "## Key-value workloads",
         "## Readers and writers",
+        "## Operations",
     ] {
         assert!(doc.contains(part), "the report lacks {part:?}:\n{doc}");
     }
