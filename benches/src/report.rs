@@ -860,11 +860,10 @@ pub fn tables(r: &Results, ctx: &Context) -> String {
              the concurrent reads do N gets in all, split over the threads; removals take \
              half the keys in one transaction. File sizes are of every file of the \
              database after a checkpoint (Strata, SQLite) or as committed (redb, LMDB); \
-             compaction is redb's `compact()` and SQLite's `VACUUM`, n/a where the engine \
-             has none (Strata moves pages down at checkpoints by itself once a quarter of \
-             its file is free). Strata's size includes its log, which a checkpoint rewinds \
+             compaction is Strata's and redb's `compact()` and SQLite's `VACUUM`, n/a where \
+             the engine has none. Strata's size includes its log, which a checkpoint rewinds \
              but keeps allocated ({} MiB preallocated, up to about {} MiB after large \
-             transactions).\n\n{}",
+             transactions; compaction cuts it back to the preallocation).\n\n{}",
             thousands(a.n),
             thousands(kvp.individual_writes),
             kvp.batches,
