@@ -12,7 +12,10 @@
 //! Reported: the copy's size, the backup's time and speed, the writers'
 //! longest transaction with no backup beside them and among the
 //! transactions that ran while the backup did (the longest writer stall
-//! it caused), how many ran meanwhile, and the writers' rates. The copy
+//! it caused), how many ran meanwhile, and the writers' rates. A backup
+//! begins with a checkpoint, which commits wait for as for any checkpoint,
+//! so the writers also run once more with a plain `Database::checkpoint`
+//! at the same moment, for comparison. The copy
 //! must open, pass `check()` and have balanced TPC-B sums (a state as of
 //! one commit); the source must pass the TPC-B balance check after both
 //! runs.
@@ -73,39 +76,86 @@ pub fn run(dir: &Path, n: u64, seconds: f64, out: &mut Out) -> Result<()> {
         ms(alone.latencies_us.last().copied().unwrap_or(0)),
     );
 
-    let copy = dir.join("copy.strata");
-    let quarter = Duration::from_secs_f64(seconds / 4.0);
-    let mut window = None;
-    let with = clients.burst_beside(&engine, scale, WRITERS, seconds, &mut || {
-        std::thread::sleep(quarter);
-        let began = Instant::now();
-        db.backup_to(&copy)?;
-        window = Some((began, Instant::now()));
-        std::thread::sleep(quarter);
-        Ok(())
-    })?;
-    let Some((began, ended)) = window else {
-        fail!("the backup did not run");
+    // A plain checkpoint at the same moment, for comparison: the backup
+    // begins with one (`engine/src/db/backup.rs`), and commits wait for it.
+    let ws = Writers {
+        engine: &engine,
+        scale,
+        seconds,
     };
-    with.report("backup", out);
-    let took = ended - began;
+    ws.beside(
+        &mut clients,
+        "checkpoint",
+        out,
+        &mut || Ok(db.checkpoint()?),
+    )?;
+    let copy = dir.join("copy.strata");
+    let took = ws.beside(
+        &mut clients,
+        "backup",
+        out,
+        &mut || Ok(db.backup_to(&copy)?),
+    )?;
     let copied = std::fs::metadata(&copy)?.len();
     out.put("backup_mb", mb(copied));
-    out.put("backup_s", format!("{:.3}", took.as_secs_f64()));
     let speed = copied as f64 / 1e6 / took.as_secs_f64().max(1e-9);
     out.put("backup_mb_s", format!("{speed:.1}"));
-    let during: Vec<u32> = with.during(began, ended).collect();
-    out.put("backup.during_txns", during.len());
-    out.put(
-        "backup.longest_ms",
-        ms(during.iter().copied().max().unwrap_or(0)),
-    );
     clients.check_balances(&engine, "ops", out)?;
     check_copy(&copy)?;
     out.put("backup_check", "passed");
     std::fs::remove_file(&copy)?;
 
     compaction(db, scale, out)
+}
+
+/// The writers of the backup runs.
+struct Writers<'e> {
+    engine: &'e StrataTpcb,
+    scale: Scale,
+    seconds: f64,
+}
+
+impl Writers<'_> {
+    /// Runs the writers for `seconds`, with `op` started a quarter of the
+    /// way in (and for a quarter of that time at least after it returns).
+    /// Writes the writers' figures under `prefix` (`.tps`, `.p99_ms`, ...),
+    /// with `{prefix}_s` (the time `op` took), `{prefix}.during_txns` and
+    /// `{prefix}.longest_ms` (the transactions that ran while `op` did, and
+    /// the longest of them). Returns the time `op` took.
+    fn beside(
+        &self,
+        clients: &mut Clients,
+        prefix: &str,
+        out: &mut Out,
+        op: &mut dyn FnMut() -> Result<()>,
+    ) -> Result<Duration> {
+        let quarter = Duration::from_secs_f64(self.seconds / 4.0);
+        let mut window = None;
+        let burst =
+            clients.burst_beside(self.engine, self.scale, WRITERS, self.seconds, &mut || {
+                std::thread::sleep(quarter);
+                let began = Instant::now();
+                op()?;
+                window = Some((began, Instant::now()));
+                std::thread::sleep(quarter);
+                Ok(())
+            })?;
+        let Some((began, ended)) = window else {
+            fail!("{prefix} did not run");
+        };
+        burst.report(prefix, out);
+        out.put(
+            &format!("{prefix}_s"),
+            format!("{:.3}", (ended - began).as_secs_f64()),
+        );
+        let during: Vec<u32> = burst.during(began, ended).collect();
+        out.put(&format!("{prefix}.during_txns"), during.len());
+        out.put(
+            &format!("{prefix}.longest_ms"),
+            ms(during.iter().copied().max().unwrap_or(0)),
+        );
+        Ok(ended - began)
+    }
 }
 
 /// Fails unless the copy at `path` opens, passes `check()`, and has
