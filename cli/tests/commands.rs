@@ -10,8 +10,10 @@ mod quickstart;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::{RwLock, RwLockWriteGuard};
 
 /// A scratch directory of its own per test, removed at the end.
 struct Dir(PathBuf);
@@ -27,6 +29,7 @@ impl Dir {
     /// The quickstart's database, made fresh in this directory.
     fn quickstart(&self) -> PathBuf {
         let p = self.0.join("quickstart.strata");
+        let _alone = alone();
         quickstart::run(&p, &mut Vec::new()).unwrap();
         p
     }
@@ -38,17 +41,74 @@ impl Drop for Dir {
     }
 }
 
+/// Spawns of `strata` and the tests' own database handles exclude each
+/// other. The engine locks its file with `flock`, which belongs to the
+/// open file, and a child forked by another thread holds a copy of every
+/// descriptor until its `exec` closes them: a handle a test drops
+/// meanwhile leaves its file locked for that moment, and the `strata` the
+/// test runs next on it finds it `Locked`. Spawns share this lock; a
+/// thread holds it alone while it has a database open ([`alone`]), and its
+/// own spawns then go on.
+static SPAWNS: RwLock<()> = RwLock::new(());
+
+thread_local! {
+    /// Whether this thread holds [`SPAWNS`] alone.
+    static ALONE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// [`SPAWNS`], held alone by this thread until dropped.
+struct Alone {
+    _guard: RwLockWriteGuard<'static, ()>,
+}
+
+fn alone() -> Alone {
+    let _guard = SPAWNS.write().unwrap_or_else(|e| e.into_inner());
+    ALONE.set(true);
+    Alone { _guard }
+}
+
+impl Drop for Alone {
+    fn drop(&mut self) {
+        ALONE.set(false);
+    }
+}
+
+/// A database the test opens itself, with [`SPAWNS`] held alone until it
+/// is dropped (the handle first).
+struct Open {
+    db: strata::Database,
+    _alone: Alone,
+}
+
+impl std::ops::Deref for Open {
+    type Target = strata::Database;
+    fn deref(&self) -> &strata::Database {
+        &self.db
+    }
+}
+
+fn open(path: &Path) -> Open {
+    let _alone = alone();
+    Open {
+        db: strata::Database::open(path).unwrap(),
+        _alone,
+    }
+}
+
 /// Runs `strata ARGS` with stdout and stderr piped (so not terminals),
 /// and `stdin` as its input.
 fn strata_with(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_strata"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = {
+        let _shared = (!ALONE.get()).then(|| SPAWNS.read().unwrap_or_else(|e| e.into_inner()));
+        Command::new(env!("CARGO_BIN_EXE_strata"))
+            .args(args)
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
     use std::io::Write;
     // A command that fails before reading its input closes the pipe.
     let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
@@ -250,7 +310,7 @@ fn reading_commands_never_write_and_a_live_writer_is_reported_as_locked() {
 
     // An application holding the file: the engine's lock refuses a
     // second handle, read-only ones included, and the message says so.
-    let app = strata::Database::open(&f).unwrap();
+    let app = open(&f);
     let e = fails(&strata(&["tables", p(&f)]));
     assert!(e.to_lowercase().contains("lock"), "{e}");
     drop(app);
@@ -418,8 +478,7 @@ fn dump_writes_rows_through_the_schema_and_load_reads_them_back_checked() {
 fn help_describes_every_subcommand() {
     let out = ok(&strata(&["--help"]));
     for cmd in [
-        "check", "stats", "tables", "schema", "sql", "dump", "load", "backup", "compact",
-        "migrate",
+        "check", "stats", "tables", "schema", "sql", "dump", "load", "backup", "compact", "migrate",
     ] {
         assert!(out.contains(cmd), "{cmd} missing from --help");
     }
@@ -447,7 +506,7 @@ fn backup_writes_a_copy_that_checks_and_compact_reports_the_sizes_it_leaves() {
     // 3,000 rows, the first 90% deleted; compaction reports the sizes
     // it leaves the files at, and keeps every row.
     {
-        let db = strata::Database::open(&f).unwrap();
+        let db = open(&f);
         let mut s = db.session().unwrap();
         for i in 0..3000 {
             s.add(&mut quickstart::Student {
@@ -524,7 +583,7 @@ fn rows_written_before_fields_were_added_read_their_fills_through_sql_and_dump()
     let d = Dir::new("evolved");
     let f = d.0.join("items.strata");
     {
-        let db = strata::Database::open(&f).unwrap();
+        let db = open(&f);
         let mut s = db.session().unwrap();
         s.add(&mut v1::Item {
             id: 1,
@@ -536,7 +595,7 @@ fn rows_written_before_fields_were_added_read_their_fills_through_sql_and_dump()
     {
         // The fields are appended at the model's first use; the old row is
         // not rewritten, so it ends before them.
-        let db = strata::Database::open(&f).unwrap();
+        let db = open(&f);
         let mut s = db.session().unwrap();
         s.add(&mut v2::Item {
             id: 2,
@@ -612,7 +671,7 @@ fn migrate_status_shows_the_history_and_migrate_alone_says_where_migrations_run(
     let d = Dir::new("migrate");
     let f = d.0.join("blog.strata");
     {
-        let db = strata::Database::open(&f).unwrap();
+        let db = open(&f);
         let mut s = db.session().unwrap();
         for i in 1..=3 {
             s.add(&mut post_v1::Post {
@@ -630,10 +689,12 @@ fn migrate_status_shows_the_history_and_migrate_alone_says_where_migrations_run(
             .step(1, "rename body to text", |m| {
                 m.rename_field("posts", "body", "text")
             });
-    let db = strata::Database::open_migrated(&f, Default::default(), &migrations).unwrap();
-    let history = db.schema_history().unwrap();
+    let history = {
+        let _alone = alone();
+        let db = strata::Database::open_migrated(&f, Default::default(), &migrations).unwrap();
+        db.schema_history().unwrap()
+    };
     assert_eq!(history.len(), 2, "{history:?}");
-    drop(db);
 
     // --json, parsed back: the log as the ORM lists it, the file's
     // migration version, each stored model's schema version.
