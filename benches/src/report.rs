@@ -975,7 +975,7 @@ pub fn tables(r: &Results, ctx: &Context) -> String {
         let _ = writeln!(
             s,
             "## ORM workloads\n\nThe seed's models (User with unique username and email, \
-             Student with an indexed gpa, Person and Address 1:n with an index on \
+             Student with a name, a student number, a major and an indexed gpa, Person and Address 1:n with an index on \
              address.person_id). Lookups run {} to a read transaction. SQLite loads the \
              persons with one `LEFT JOIN` query. \"By hand\" is the same work through \
              Strata's engine API with hand-encoded rows and index tables.\n\n{}",

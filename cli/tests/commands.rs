@@ -160,16 +160,41 @@ fn the_seeds_query_runs_literally_on_the_quickstarts_file_and_returns_denise() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
         lines[0].split_whitespace().collect::<Vec<_>>(),
-        ["id", "name", "gpa"]
+        ["id", "name", "student_number", "major", "gpa"]
     );
     assert_eq!(
         lines[2].split_whitespace().collect::<Vec<_>>(),
-        ["4", "Denise", "4"]
+        ["4", "Denise", "964389", "Art", "4"]
     );
     assert_eq!(lines[3], "(1 row)");
-    // Parsed back from --json: the same row, with its types.
+    // Parsed back from --json: the same row, with its types (the student
+    // number is text).
     let j = json(&strata(&["sql", "--json", p(&f), q]));
-    assert_eq!(j["rows"], serde_json::json!([[4, "Denise", 4.0]]));
+    assert_eq!(
+        j["columns"],
+        serde_json::json!(["id", "name", "student_number", "major", "gpa"])
+    );
+    assert_eq!(
+        j["rows"],
+        serde_json::json!([[4, "Denise", "964389", "Art", 4.0]])
+    );
+    // Every student of the seed's table, every column: Charlie's number
+    // keeps its leading zero.
+    let all = json(&strata(&[
+        "sql",
+        "--json",
+        p(&f),
+        "SELECT name, student_number, major, gpa FROM Students ORDER BY id",
+    ]));
+    assert_eq!(
+        all["rows"],
+        serde_json::json!([
+            ["Alice", "334322", "CS", 3.45],
+            ["Bob", "546346", "Math", 3.23],
+            ["Charlie", "045628", "CS", 2.75],
+            ["Denise", "964389", "Art", 4.0]
+        ])
+    );
     // Answered from the index on gpa, as the ORM's planner plans it.
     let plan = ok(&strata(&["sql", p(&f), &format!("EXPLAIN {q}")]));
     assert_eq!(plan.trim(), "students: scan index on gpa");
@@ -390,6 +415,13 @@ fn dump_writes_rows_through_the_schema_and_load_reads_them_back_checked() {
         (rows[2]["name"].as_str(), rows[2]["gpa"].as_f64()),
         (Some("Charlie"), Some(2.75))
     );
+    assert_eq!(
+        (
+            rows[2]["student_number"].as_str(),
+            rows[2]["major"].as_str()
+        ),
+        (Some("045628"), Some("CS"))
+    );
     let csv = ok(&strata(&[
         "dump",
         p(&f),
@@ -398,8 +430,8 @@ fn dump_writes_rows_through_the_schema_and_load_reads_them_back_checked() {
         "--format",
         "csv",
     ]));
-    assert_eq!(csv.lines().next(), Some("id,name,gpa"));
-    assert!(csv.contains("3,Charlie,2.75"), "{csv}");
+    assert_eq!(csv.lines().next(), Some("id,name,student_number,major,gpa"));
+    assert!(csv.contains("3,Charlie,045628,CS,2.75"), "{csv}");
     // Everything: rows tagged with their table, link tables as hex.
     let all = ok(&strata(&["dump", p(&f)]));
     assert!(all.lines().any(|l| l.contains(r#""table":"users""#)));
@@ -512,6 +544,8 @@ fn backup_writes_a_copy_that_checks_and_compact_reports_the_sizes_it_leaves() {
             s.add(&mut quickstart::Student {
                 id: 0,
                 name: format!("student {i} {}", "x".repeat(30)),
+                student_number: Some(format!("{i:06}")),
+                major: None,
                 gpa: f64::from(i % 400) / 100.0,
             })
             .unwrap();
