@@ -4,12 +4,14 @@
 //!
 //! ```text
 //! cargo run --release -p strata-benches -- [--quick] [--n N] [--runs R]
-//!     [--seconds S] [--only strata,sqlite,...] [--dir DIR] [--write PATH]
+//!     [--seconds S] [--only strata,sqlite,...] [--groups kv,ops,...]
+//!     [--dir DIR] [--write PATH]
 //! ```
 //!
 //! The parent process plans the work and never touches a database. For
 //! each run, each group of workloads (device limit, key-value, TPC-B,
-//! readers and writers, ORM) and each engine in turn, it re-executes
+//! readers and writers, ORM, one large transaction, and Strata's online
+//! backup and compaction, [`ops`]) and each engine in turn, it re-executes
 //! itself as a child (`--child ENGINE GROUP key=value...`), so that every
 //! engine has its own process, caches and peak RSS, and the engines take
 //! turns: run 1 of every engine, then run 2 of every engine, and so on. A
@@ -24,6 +26,7 @@ pub mod device;
 pub mod engines;
 pub mod kv;
 pub mod migration;
+pub mod ops;
 pub mod orm;
 pub mod report;
 pub mod rng;
@@ -77,6 +80,8 @@ pub enum Group {
     Big,
     /// Schema changes of a table of N rows (Strata and SQLite).
     Migration,
+    /// Strata's online backup beside writers, and its compaction.
+    Ops,
 }
 
 impl Group {
@@ -89,6 +94,7 @@ impl Group {
         Group::Orm,
         Group::Big,
         Group::Migration,
+        Group::Ops,
     ];
 
     /// The group's name on the command line.
@@ -101,6 +107,7 @@ impl Group {
             Group::Orm => "orm",
             Group::Big => "big",
             Group::Migration => "migration",
+            Group::Ops => "ops",
         }
     }
 
@@ -199,7 +206,7 @@ pub struct Args {
     /// `--only`: engine names (and `device`).
     pub only: Option<Vec<String>>,
     /// `--groups`: workload groups (`device`, `kv`, `tpcb`, `rw`, `orm`,
-    /// `big`, `migration`).
+    /// `big`, `migration`, `ops`).
     pub groups: Option<Vec<String>>,
     /// `--dir`.
     pub dir: PathBuf,
@@ -211,7 +218,7 @@ pub struct Args {
 
 const USAGE: &str = "usage: strata-bench [--quick] [--n N] [--runs R] [--seconds S] \
 [--only strata,strata-buffered,sqlite,redb,lmdb,device] \
-[--groups device,kv,tpcb,rw,orm,big,migration] \
+[--groups device,kv,tpcb,rw,orm,big,migration,ops] \
 [--big-mb MIB] [--dir DIR] [--write PATH]";
 
 impl Args {
@@ -335,6 +342,9 @@ impl Args {
                 plan.push((Group::Migration, e));
             }
         }
+        if self.selected("strata") {
+            plan.push((Group::Ops, "strata"));
+        }
         plan
     }
 }
@@ -436,6 +446,8 @@ fn run_child(engine: &str, group: Group, p: &Params, dir: &Path, out: &mut Out) 
             kv::run_big(e.as_mut(), p.big_mb, dir, out)
         }
         Group::Migration => migration::run(engine, p.n, dir, out),
+        Group::Ops if engine == "strata" => ops::run(dir, p.n, p.seconds, out),
+        Group::Ops => fail!("the ops group is Strata's alone, not {engine:?}'s"),
     }
 }
 

@@ -80,6 +80,7 @@ impl Results {
             let checks: &[&str] = match group {
                 Group::Tpcb => &["balance_check"],
                 Group::Rw => &["balance_check", "reader_check"],
+                Group::Ops => &["ops.balance_check", "backup_check", "compact_check"],
                 _ => &[],
             };
             for f in runs {
@@ -403,6 +404,98 @@ fn kv_table(r: &Results) -> String {
         row("peak RSS (MiB)", "rss_kb", Kind::Rss, false),
     ];
     engine_table(r, Group::Kv, &rows)
+}
+
+fn ops_table(r: &Results) -> String {
+    let rows = [
+        ("database (data file) backed up (MB)", "backup_mb", Kind::Mb),
+        ("backup time (s)", "backup_s", Kind::Ms),
+        ("backup speed (MB/s)", "backup_mb_s", Kind::Rate),
+        (
+            "longest writer transaction, no backup (ms)",
+            "alone.longest_ms",
+            Kind::Ms,
+        ),
+        (
+            "longest writer transaction during the backup (ms)",
+            "backup.longest_ms",
+            Kind::Ms,
+        ),
+        (
+            "checkpoint time, at the same moment (s)",
+            "checkpoint_s",
+            Kind::Ms,
+        ),
+        (
+            "longest writer transaction during that checkpoint (ms)",
+            "checkpoint.longest_ms",
+            Kind::Ms,
+        ),
+        (
+            "writer transactions during the backup",
+            "backup.during_txns",
+            Kind::Count,
+        ),
+        (
+            "writer p99 latency, no backup (ms)",
+            "alone.p99_ms",
+            Kind::Ms,
+        ),
+        (
+            "writer p99 latency, with the backup (ms)",
+            "backup.p99_ms",
+            Kind::Ms,
+        ),
+        ("writer transactions/s, no backup", "alone.tps", Kind::Rate),
+        (
+            "writer transactions/s, with the backup",
+            "backup.tps",
+            Kind::Rate,
+        ),
+        (
+            "data file before deleting 90% of the accounts (MB)",
+            "compact.data_before_deletes_mb",
+            Kind::Mb,
+        ),
+        (
+            "data file after the deletes, before compaction (MB)",
+            "compact.data_before_mb",
+            Kind::Mb,
+        ),
+        (
+            "data file after compaction (MB)",
+            "compact.data_after_mb",
+            Kind::Mb,
+        ),
+        ("live pages after (MB)", "compact.live_mb", Kind::Mb),
+        (
+            "data file ÷ live pages after",
+            "compact.after_per_live",
+            Kind::Ratio,
+        ),
+        (
+            "log before compaction (MB)",
+            "compact.log_before_mb",
+            Kind::Mb,
+        ),
+        (
+            "log after compaction (MB)",
+            "compact.log_after_mb",
+            Kind::Mb,
+        ),
+        ("compaction time (s)", "compact_s", Kind::Ms),
+        ("peak RSS (MiB)", "rss_kb", Kind::Rss),
+    ];
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|&(label, key, kind)| {
+            vec![
+                label.to_string(),
+                format_cell(kind, r.median(Group::Ops, "strata", key)),
+            ]
+        })
+        .collect();
+    markdown(&["figure".to_string(), "strata".to_string()], &cells)
 }
 
 fn big_table(r: &Results) -> String {
@@ -815,11 +908,10 @@ pub fn tables(r: &Results, ctx: &Context) -> String {
              the concurrent reads do N gets in all, split over the threads; removals take \
              half the keys in one transaction. File sizes are of every file of the \
              database after a checkpoint (Strata, SQLite) or as committed (redb, LMDB); \
-             compaction is redb's `compact()` and SQLite's `VACUUM`, n/a where the engine \
-             has none (Strata moves pages down at checkpoints by itself once a quarter of \
-             its file is free). Strata's size includes its log, which a checkpoint rewinds \
+             compaction is Strata's and redb's `compact()` and SQLite's `VACUUM`, n/a where \
+             the engine has none. Strata's size includes its log, which a checkpoint rewinds \
              but keeps allocated ({} MiB preallocated, up to about {} MiB after large \
-             transactions).\n\n{}",
+             transactions; compaction cuts it back to the preallocation).\n\n{}",
             thousands(a.n),
             thousands(kvp.individual_writes),
             kvp.batches,
@@ -941,12 +1033,32 @@ pub fn tables(r: &Results, ctx: &Context) -> String {
         let _ = writeln!(
             s,
             "## ORM workloads\n\nThe seed's models (User with unique username and email, \
-             Student with an indexed gpa, Person and Address 1:n with an index on \
+             Student with a name, a student number, a major and an indexed gpa, Person and Address 1:n with an index on \
              address.person_id). Lookups run {} to a read transaction. SQLite loads the \
              persons with one `LEFT JOIN` query. \"By hand\" is the same work through \
              Strata's engine API with hand-encoded rows and index tables.\n\n{}",
             thousands(crate::orm::LOOKUPS_PER_TXN as u64),
             orm_table(r, ctx)
+        );
+    }
+    if r.has(Group::Ops, "strata") {
+        let accounts = format_cell(Kind::Count, r.median(Group::Ops, "strata", "accounts"));
+        let _ = writeln!(
+            s,
+            "## Operations: online backup and compaction (Strata)\n\nThe TPC-B tables with \
+             {accounts} accounts, loaded and checkpointed. {} TPC-B writers (`Durability::Full`) \
+             run for {} s alone, then for {} s (or longer, if the backup is) with \
+             `Database::backup_to` started a quarter of the way in. The longest writer \
+             transaction during the backup is the longest of those that ran while it did: the \
+             longest stall the backup caused. A backup begins with a checkpoint, so the writers \
+             also ran once with a plain checkpoint at the same moment. The copy opened, \
+             passed `check()` and had balanced sums. Then nine accounts in ten were deleted and \
+             `Database::compact` ran alone; the data file after it is within 1.2x of its live \
+             pages by contract, and every surviving account was still there.\n\n{}",
+            crate::ops::WRITERS,
+            a.seconds,
+            a.seconds,
+            ops_table(r)
         );
     }
     s

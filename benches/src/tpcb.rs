@@ -209,7 +209,8 @@ pub trait Engine: Sync {
 /// What one client thread did.
 #[derive(Default)]
 struct ClientResult {
-    latencies_us: Vec<u32>,
+    /// Each transaction's start and latency in microseconds.
+    transactions: Vec<(Instant, u32)>,
     deltas: i64,
 }
 
@@ -232,11 +233,23 @@ fn now_us() -> u64 {
 pub struct Burst {
     /// Every transaction's latency in microseconds, sorted.
     pub latencies_us: Vec<u32>,
+    /// Every transaction's start and latency in microseconds, client by
+    /// client.
+    pub transactions: Vec<(Instant, u32)>,
     /// From the clients' start to their stop.
     pub elapsed: Duration,
 }
 
 impl Burst {
+    /// The latencies, in microseconds, of the transactions that ran at
+    /// some moment from `from` to `to`.
+    pub fn during(&self, from: Instant, to: Instant) -> impl Iterator<Item = u32> + '_ {
+        let ran = move |&&(start, us): &&(Instant, u32)| {
+            start < to && start + Duration::from_micros(u64::from(us)) > from
+        };
+        self.transactions.iter().filter(ran).map(|&(_, us)| us)
+    }
+
     /// Transactions per second.
     pub fn tps(&self) -> f64 {
         self.latencies_us.len() as f64 / self.elapsed.as_secs_f64().max(1e-9)
@@ -300,6 +313,20 @@ impl Clients {
         clients: u32,
         seconds: f64,
     ) -> Result<Burst> {
+        self.burst_beside(engine, scale, clients, seconds, &mut || Ok(()))
+    }
+
+    /// As [`Clients::burst`], running `beside` on this thread once the
+    /// clients' clock has started; they run for `seconds` or until
+    /// `beside` returns, whichever is later.
+    pub fn burst_beside(
+        &mut self,
+        engine: &dyn Engine,
+        scale: Scale,
+        clients: u32,
+        seconds: f64,
+        beside: &mut dyn FnMut() -> Result<()>,
+    ) -> Result<Burst> {
         let stop = AtomicBool::new(false);
         let barrier = Barrier::new(clients as usize + 1);
         let results = Mutex::new(Vec::new());
@@ -319,7 +346,11 @@ impl Clients {
             }
             barrier.wait();
             let t = Instant::now();
-            std::thread::sleep(Duration::from_secs_f64(seconds));
+            let besides = beside();
+            let rest = Duration::from_secs_f64(seconds).saturating_sub(t.elapsed());
+            if besides.is_ok() {
+                std::thread::sleep(rest);
+            }
             stop.store(true, Ordering::Relaxed);
             let mut first_err = None;
             for j in joins {
@@ -330,18 +361,20 @@ impl Clients {
             }
             match first_err {
                 Some(e) => Err(e),
-                None => Ok(t.elapsed()),
+                None => besides.map(|()| t.elapsed()),
             }
         })?;
         let results = results.into_inner().map_err(|_| "results lock poisoned")?;
-        let mut latencies_us: Vec<u32> = results
+        let transactions: Vec<(Instant, u32)> = results
             .iter()
-            .flat_map(|r| r.latencies_us.iter().copied())
+            .flat_map(|r| r.transactions.iter().copied())
             .collect();
+        let mut latencies_us: Vec<u32> = transactions.iter().map(|&(_, us)| us).collect();
         latencies_us.sort_unstable();
         self.committed_deltas += results.iter().map(|r| r.deltas).sum::<i64>();
         Ok(Burst {
             latencies_us,
+            transactions,
             elapsed,
         })
     }
@@ -394,7 +427,8 @@ fn run_client(
         let t0 = Instant::now();
         client.run(&t)?;
         let us = t0.elapsed().as_micros();
-        r.latencies_us.push(u32::try_from(us).unwrap_or(u32::MAX));
+        r.transactions
+            .push((t0, u32::try_from(us).unwrap_or(u32::MAX)));
         r.deltas += t.delta;
     }
     Ok(r)

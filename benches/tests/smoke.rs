@@ -1,6 +1,6 @@
 //! Runs `strata-bench --quick` end to end: every engine, every workload,
-//! the TPC-B balance check, the readers-and-writers checks, and the
-//! written report.
+//! the TPC-B balance check, the readers-and-writers checks, Strata's
+//! backup and compaction, and the written report.
 
 use std::process::Command;
 
@@ -13,7 +13,7 @@ const ENGINES: [&str; 6] = [
     "device",
 ];
 
-const WORKLOADS: [&str; 32] = [
+const WORKLOADS: [&str; 35] = [
     // The device limit.
     "4 KiB overwrite + fdatasync",
     "4 KiB append + fdatasync",
@@ -52,6 +52,10 @@ const WORKLOADS: [&str; 32] = [
     "add an Option field and a field with a default",
     "build an index on an integer column",
     "convert a column in every row",
+    // Operations.
+    "longest writer transaction during the backup",
+    "backup speed",
+    "data file after compaction",
 ];
 
 #[test]
@@ -113,6 +117,7 @@ fn quick_run_covers_every_engine_and_workload() {
         "rustc",
         "## Key-value workloads",
         "## Readers and writers",
+        "## Operations",
     ] {
         assert!(doc.contains(part), "the report lacks {part:?}:\n{doc}");
     }

@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use strata_cli::commands::{check, dump, load, ops, schema, sql, stats};
+use strata_cli::commands::{check, dump, load, migrate, ops, schema, sql, stats};
 use strata_cli::error::Result;
 
 /// Look inside a Strata database file: check it, describe it, query it
@@ -91,6 +91,20 @@ enum Command {
         /// The database file.
         file: PathBuf,
     },
+    /// The file's schema history: each applied migration step and
+    /// automatic change with its version and when it committed, the
+    /// file's migration version, and each stored model's schema version.
+    ///
+    /// Migrations themselves run from the application's code
+    /// (`Database::migrate` with its `Migrations`): this command has no
+    /// models, so it only shows the history, with --status.
+    Migrate {
+        /// The database file.
+        file: PathBuf,
+        /// Show the history (the only thing this command does).
+        #[arg(long)]
+        status: bool,
+    },
     /// Add rows to a model's table from JSON lines, checked as the ORM
     /// checks an add (types, lengths, key, unique values, foreign keys),
     /// in one transaction: the first refused line stops it, nothing
@@ -137,6 +151,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Backup { file, dest } => ops::backup(out, &file, &dest, json),
         Command::Compact { file } => ops::compact(out, &file, json),
+        Command::Migrate { file, status } => migrate::run(out, &file, status, json),
         Command::Load { file, table, input } => match input {
             Some(p) => {
                 let f = std::fs::File::open(&p)

@@ -1,15 +1,19 @@
 //! Every subcommand, run as the built binary on real files: the
 //! quickstart's file (the seed's Students table among its models), a
 //! corrupted copy, a missing file, a file that is not a Strata database,
-//! and a file an application holds open.
+//! a file an application holds open, and a file with a migration
+//! history.
 
 #[path = "../../orm/examples/quickstart.rs"]
 #[allow(dead_code)]
 mod quickstart;
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::{RwLock, RwLockWriteGuard};
 
 /// A scratch directory of its own per test, removed at the end.
 struct Dir(PathBuf);
@@ -25,6 +29,7 @@ impl Dir {
     /// The quickstart's database, made fresh in this directory.
     fn quickstart(&self) -> PathBuf {
         let p = self.0.join("quickstart.strata");
+        let _alone = alone();
         quickstart::run(&p, &mut Vec::new()).unwrap();
         p
     }
@@ -36,17 +41,74 @@ impl Drop for Dir {
     }
 }
 
+/// Spawns of `strata` and the tests' own database handles exclude each
+/// other. The engine locks its file with `flock`, which belongs to the
+/// open file, and a child forked by another thread holds a copy of every
+/// descriptor until its `exec` closes them: a handle a test drops
+/// meanwhile leaves its file locked for that moment, and the `strata` the
+/// test runs next on it finds it `Locked`. Spawns share this lock; a
+/// thread holds it alone while it has a database open ([`alone`]), and its
+/// own spawns then go on.
+static SPAWNS: RwLock<()> = RwLock::new(());
+
+thread_local! {
+    /// Whether this thread holds [`SPAWNS`] alone.
+    static ALONE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// [`SPAWNS`], held alone by this thread until dropped.
+struct Alone {
+    _guard: RwLockWriteGuard<'static, ()>,
+}
+
+fn alone() -> Alone {
+    let _guard = SPAWNS.write().unwrap_or_else(|e| e.into_inner());
+    ALONE.set(true);
+    Alone { _guard }
+}
+
+impl Drop for Alone {
+    fn drop(&mut self) {
+        ALONE.set(false);
+    }
+}
+
+/// A database the test opens itself, with [`SPAWNS`] held alone until it
+/// is dropped (the handle first).
+struct Open {
+    db: strata::Database,
+    _alone: Alone,
+}
+
+impl std::ops::Deref for Open {
+    type Target = strata::Database;
+    fn deref(&self) -> &strata::Database {
+        &self.db
+    }
+}
+
+fn open(path: &Path) -> Open {
+    let _alone = alone();
+    Open {
+        db: strata::Database::open(path).unwrap(),
+        _alone,
+    }
+}
+
 /// Runs `strata ARGS` with stdout and stderr piped (so not terminals),
 /// and `stdin` as its input.
 fn strata_with(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_strata"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = {
+        let _shared = (!ALONE.get()).then(|| SPAWNS.read().unwrap_or_else(|e| e.into_inner()));
+        Command::new(env!("CARGO_BIN_EXE_strata"))
+            .args(args)
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
     use std::io::Write;
     // A command that fails before reading its input closes the pipe.
     let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
@@ -98,16 +160,41 @@ fn the_seeds_query_runs_literally_on_the_quickstarts_file_and_returns_denise() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
         lines[0].split_whitespace().collect::<Vec<_>>(),
-        ["id", "name", "gpa"]
+        ["id", "name", "student_number", "major", "gpa"]
     );
     assert_eq!(
         lines[2].split_whitespace().collect::<Vec<_>>(),
-        ["4", "Denise", "4"]
+        ["4", "Denise", "964389", "Art", "4"]
     );
     assert_eq!(lines[3], "(1 row)");
-    // Parsed back from --json: the same row, with its types.
+    // Parsed back from --json: the same row, with its types (the student
+    // number is text).
     let j = json(&strata(&["sql", "--json", p(&f), q]));
-    assert_eq!(j["rows"], serde_json::json!([[4, "Denise", 4.0]]));
+    assert_eq!(
+        j["columns"],
+        serde_json::json!(["id", "name", "student_number", "major", "gpa"])
+    );
+    assert_eq!(
+        j["rows"],
+        serde_json::json!([[4, "Denise", "964389", "Art", 4.0]])
+    );
+    // Every student of the seed's table, every column: Charlie's number
+    // keeps its leading zero.
+    let all = json(&strata(&[
+        "sql",
+        "--json",
+        p(&f),
+        "SELECT name, student_number, major, gpa FROM Students ORDER BY id",
+    ]));
+    assert_eq!(
+        all["rows"],
+        serde_json::json!([
+            ["Alice", "334322", "CS", 3.45],
+            ["Bob", "546346", "Math", 3.23],
+            ["Charlie", "045628", "CS", 2.75],
+            ["Denise", "964389", "Art", 4.0]
+        ])
+    );
     // Answered from the index on gpa, as the ORM's planner plans it.
     let plan = ok(&strata(&["sql", p(&f), &format!("EXPLAIN {q}")]));
     assert_eq!(plan.trim(), "students: scan index on gpa");
@@ -248,7 +335,7 @@ fn reading_commands_never_write_and_a_live_writer_is_reported_as_locked() {
 
     // An application holding the file: the engine's lock refuses a
     // second handle, read-only ones included, and the message says so.
-    let app = strata::Database::open(&f).unwrap();
+    let app = open(&f);
     let e = fails(&strata(&["tables", p(&f)]));
     assert!(e.to_lowercase().contains("lock"), "{e}");
     drop(app);
@@ -328,6 +415,13 @@ fn dump_writes_rows_through_the_schema_and_load_reads_them_back_checked() {
         (rows[2]["name"].as_str(), rows[2]["gpa"].as_f64()),
         (Some("Charlie"), Some(2.75))
     );
+    assert_eq!(
+        (
+            rows[2]["student_number"].as_str(),
+            rows[2]["major"].as_str()
+        ),
+        (Some("045628"), Some("CS"))
+    );
     let csv = ok(&strata(&[
         "dump",
         p(&f),
@@ -336,8 +430,8 @@ fn dump_writes_rows_through_the_schema_and_load_reads_them_back_checked() {
         "--format",
         "csv",
     ]));
-    assert_eq!(csv.lines().next(), Some("id,name,gpa"));
-    assert!(csv.contains("3,Charlie,2.75"), "{csv}");
+    assert_eq!(csv.lines().next(), Some("id,name,student_number,major,gpa"));
+    assert!(csv.contains("3,Charlie,045628,CS,2.75"), "{csv}");
     // Everything: rows tagged with their table, link tables as hex.
     let all = ok(&strata(&["dump", p(&f)]));
     assert!(all.lines().any(|l| l.contains(r#""table":"users""#)));
@@ -416,7 +510,7 @@ fn dump_writes_rows_through_the_schema_and_load_reads_them_back_checked() {
 fn help_describes_every_subcommand() {
     let out = ok(&strata(&["--help"]));
     for cmd in [
-        "check", "stats", "tables", "schema", "sql", "dump", "load", "backup", "compact",
+        "check", "stats", "tables", "schema", "sql", "dump", "load", "backup", "compact", "migrate",
     ] {
         assert!(out.contains(cmd), "{cmd} missing from --help");
     }
@@ -444,12 +538,14 @@ fn backup_writes_a_copy_that_checks_and_compact_reports_the_sizes_it_leaves() {
     // 3,000 rows, the first 90% deleted; compaction reports the sizes
     // it leaves the files at, and keeps every row.
     {
-        let db = strata::Database::open(&f).unwrap();
+        let db = open(&f);
         let mut s = db.session().unwrap();
         for i in 0..3000 {
             s.add(&mut quickstart::Student {
                 id: 0,
                 name: format!("student {i} {}", "x".repeat(30)),
+                student_number: Some(format!("{i:06}")),
+                major: None,
                 gpa: f64::from(i % 400) / 100.0,
             })
             .unwrap();
@@ -521,7 +617,7 @@ fn rows_written_before_fields_were_added_read_their_fills_through_sql_and_dump()
     let d = Dir::new("evolved");
     let f = d.0.join("items.strata");
     {
-        let db = strata::Database::open(&f).unwrap();
+        let db = open(&f);
         let mut s = db.session().unwrap();
         s.add(&mut v1::Item {
             id: 1,
@@ -533,7 +629,7 @@ fn rows_written_before_fields_were_added_read_their_fills_through_sql_and_dump()
     {
         // The fields are appended at the model's first use; the old row is
         // not rewritten, so it ends before them.
-        let db = strata::Database::open(&f).unwrap();
+        let db = open(&f);
         let mut s = db.session().unwrap();
         s.add(&mut v2::Item {
             id: 2,
@@ -574,4 +670,145 @@ fn rows_written_before_fields_were_added_read_their_fills_through_sql_and_dump()
     assert_eq!(rows[0]["qty"], 7);
     assert_eq!(rows[0]["note"], Json::Null);
     ok(&strata(&["check", p(&f)]));
+}
+
+/// Yesterday's post, for a file with a migration history.
+mod post_v1 {
+    use super::*;
+    #[derive(strata::Model, Serialize, Deserialize, Clone, Debug)]
+    #[strata(table = "posts")]
+    pub struct Post {
+        #[strata(primary_key)]
+        pub id: i64,
+        pub title: String,
+        pub body: String,
+    }
+}
+
+/// Today's post: `body` renamed to `text` by a step, `views` added
+/// automatically.
+mod post_v2 {
+    use super::*;
+    #[derive(strata::Model, Serialize, Deserialize, Clone, Debug)]
+    #[strata(table = "posts")]
+    pub struct Post {
+        #[strata(primary_key)]
+        pub id: i64,
+        pub title: String,
+        pub text: String,
+        pub views: Option<i64>,
+    }
+}
+
+#[test]
+fn migrate_status_shows_the_history_and_migrate_alone_says_where_migrations_run() {
+    let d = Dir::new("migrate");
+    let f = d.0.join("blog.strata");
+    {
+        let db = open(&f);
+        let mut s = db.session().unwrap();
+        for i in 1..=3 {
+            s.add(&mut post_v1::Post {
+                id: 0,
+                title: format!("post {i}"),
+                body: format!("body {i}"),
+            })
+            .unwrap();
+        }
+        s.commit().unwrap();
+    }
+    let migrations =
+        strata::Migrations::new()
+            .model::<post_v2::Post>()
+            .step(1, "rename body to text", |m| {
+                m.rename_field("posts", "body", "text")
+            });
+    let history = {
+        let _alone = alone();
+        let db = strata::Database::open_migrated(&f, Default::default(), &migrations).unwrap();
+        db.schema_history().unwrap()
+    };
+    assert_eq!(history.len(), 2, "{history:?}");
+
+    // --json, parsed back: the log as the ORM lists it, the file's
+    // migration version, each stored model's schema version.
+    let j = json(&strata(&["migrate", "--json", p(&f), "--status"]));
+    assert_eq!(j["migration_version"], 1);
+    let applied = j["applied"].as_array().unwrap();
+    assert_eq!(applied.len(), 2);
+    for (a, h) in applied.iter().zip(&history) {
+        assert_eq!(a["version"], h.version);
+        assert_eq!(a["name"], h.name.as_str());
+        assert_eq!(a["applied_at"], h.applied_at);
+        let utc = a["applied_at_utc"].as_str().unwrap();
+        assert!(
+            utc.len() == 20 && utc.ends_with('Z') && &utc[10..11] == "T",
+            "{utc}"
+        );
+        assert!(utc >= "2024-01-01T00:00:00Z", "{utc}");
+    }
+    assert_eq!(applied[0]["name"], "rename body to text");
+    let auto = applied[1]["name"].as_str().unwrap();
+    assert!(
+        auto.starts_with("automatic: Post") && auto.contains("views"),
+        "{auto}"
+    );
+    let stats = json(&strata(&["stats", "--json", p(&f)]));
+    assert_eq!(j["schema_version"], stats["schema_version"]);
+    assert_eq!(
+        j["tables"],
+        serde_json::json!([{"table": "posts", "model": "Post",
+                            "schema_version": stats["schema_version"]}])
+    );
+
+    // The table for people: the versions, then a row per applied step.
+    let out = ok(&strata(&["migrate", p(&f), "--status"]));
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("migration version  1"), "{out}");
+    let step = lines
+        .iter()
+        .find(|l| l.ends_with("rename body to text"))
+        .unwrap_or_else(|| panic!("no row of the step in:\n{out}"));
+    assert_eq!(step.split_whitespace().next(), Some("1"), "{step}");
+    assert!(lines.iter().any(|l| l.contains("automatic: Post")), "{out}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.split_whitespace().take(2).eq(["posts", "Post"])),
+        "{out}"
+    );
+
+    // A file no migration touched: version 0, an empty log.
+    let q = d.quickstart();
+    let j = json(&strata(&["migrate", "--json", p(&q), "--status"]));
+    assert_eq!(
+        (
+            j["migration_version"].as_u64(),
+            j["applied"].as_array().map(Vec::len)
+        ),
+        (Some(0), Some(0))
+    );
+    assert!(ok(&strata(&["migrate", p(&q), "--status"])).contains("no migrations applied"));
+
+    // Without --status: one line saying where migrations run, whatever
+    // the file.
+    for file in [p(&f), "nowhere.strata"] {
+        let e = fails(&strata(&["migrate", file]));
+        assert!(
+            e.contains("application's code") && e.contains("--status"),
+            "{e}"
+        );
+    }
+    // A missing file and a foreign one: one-line errors, nothing created.
+    let missing = d.0.join("missing.strata");
+    let e = fails(&strata(&["migrate", p(&missing), "--status"]));
+    assert!(
+        e.contains("missing.strata") && e.contains("no such file"),
+        "{e}"
+    );
+    assert!(!missing.exists(), "migrate --status created the file");
+    let foreign = d.0.join("notes.txt");
+    std::fs::write(&foreign, "just some text, not a database\n".repeat(200)).unwrap();
+    let e = fails(&strata(&["migrate", "--json", p(&foreign), "--status"]));
+    assert!(e.contains("not a Strata"), "{e}");
 }

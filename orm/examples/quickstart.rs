@@ -21,9 +21,12 @@ pub struct User {
     pub email: String,
 }
 
-/// `SELECT * FROM Students WHERE GPA > 3.5`: an indexed float column.
-/// The table is `students`, so the seed's SQL runs as written through
-/// `strata sql` (SQL names ignore case).
+/// `SELECT * FROM Students WHERE GPA > 3.5`: the seed's Students table,
+/// with an indexed float column. The table is `students`, so the seed's
+/// SQL runs as written through `strata sql` (SQL names ignore case). A
+/// student number is text: "045628" keeps its leading zero. The number
+/// and the major came after the name and the GPA, so they are `Option`s:
+/// a file written before them opens as it is, its rows reading `None`.
 #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[strata(table = "students", display = "name")]
 pub struct Student {
@@ -31,6 +34,10 @@ pub struct Student {
     pub id: i64,
     #[strata(max_len = 50)]
     pub name: String,
+    #[strata(max_len = 10)]
+    pub student_number: Option<String>,
+    #[strata(max_len = 50)]
+    pub major: Option<String>,
     #[strata(index)]
     pub gpa: f64,
 }
@@ -213,18 +220,18 @@ pub fn run(path: &std::path::Path, out: &mut impl Write) -> Result<(), Box<dyn s
 
     writeln!(out, "\n-- Students: SELECT * FROM Students WHERE GPA > 3.5")?;
     let mut s = db.session()?;
-    // The seed's Students table: its names and GPAs. (Its student
-    // numbers and majors are not columns: this model is also the test
-    // suites' and the benchmark's, `tests/src/models.rs`.)
-    for (name, gpa) in [
-        ("Alice", 3.45),
-        ("Bob", 3.23),
-        ("Charlie", 2.75),
-        ("Denise", 4.0),
+    // The seed's Students table, every column of it.
+    for (name, number, major, gpa) in [
+        ("Alice", "334322", "CS", 3.45),
+        ("Bob", "546346", "Math", 3.23),
+        ("Charlie", "045628", "CS", 2.75),
+        ("Denise", "964389", "Art", 4.0),
     ] {
         s.add(&mut Student {
             id: 0,
             name: name.into(),
+            student_number: Some(number.into()),
+            major: Some(major.into()),
             gpa,
         })?;
     }
@@ -234,11 +241,22 @@ pub fn run(path: &std::path::Path, out: &mut impl Write) -> Result<(), Box<dyn s
         .query::<Student>()
         .filter(Student::gpa.gt(3.5))
         .order_by(Student::gpa.desc());
+    let found = q.all()?;
     writeln!(
         out,
         "Student.query.filter(Student.gpa > 3.5).order_by(Student.gpa.desc()).all()  => {}",
-        list(&q.all()?)
+        list(&found)
     )?;
+    for st in &found {
+        writeln!(
+            out,
+            "  {} {} {} {}",
+            st.name,
+            st.student_number.as_deref().unwrap_or("-"),
+            st.major.as_deref().unwrap_or("-"),
+            st.gpa
+        )?;
+    }
     writeln!(out, "  plan: {}", q.explain())?;
     drop(s);
 

@@ -23,10 +23,11 @@
 //! that is not automatic and has no step is refused there
 //! (`SchemaMismatch`), with a message that names the step to write.
 //!
-//! How rows and indexes are brought to a new schema, and the log's
-//! record, are in `rebuild.rs`: columns added as an `Option` or with a
-//! default are appended and no row is rewritten; other layout changes
-//! rewrite every row in the step's transaction.
+//! How rows and indexes are brought to a new schema, the log's record,
+//! and the `strata::migration` tracing events of each applied step and
+//! automatic change are in `rebuild.rs`: columns added as an `Option` or
+//! with a default are appended and no row is rewritten; other layout
+//! changes rewrite every row in the step's transaction.
 //!
 //! CRASHES
 //!
@@ -40,12 +41,14 @@ use crate::layout::{SCHEMA_TABLE, index_table};
 use crate::model::Model;
 pub use crate::rebuild::{AppliedMigration, Row};
 use crate::rebuild::{
-    Fill, apply_automatic, create_tables, history, identity, log, move_entries, rebuild, step_error,
+    Fill, apply_automatic, create_tables, history, identity, log, micros, move_entries, rebuild,
+    step_error,
 };
 use crate::schema::{StoredColumn, StoredSchema};
 use crate::session::{Database, Session};
 use crate::value::Value;
 use std::path::Path;
+use std::time::Instant;
 
 /// A step's function.
 type StepFn = dyn Fn(&mut Migration<'_>) -> Result<()> + Send + Sync;
@@ -152,6 +155,8 @@ impl Migrations {
 /// program cannot declare on a model (renames, drops, conversions).
 pub struct Migration<'a> {
     s: &'a mut Session,
+    /// Rows the step's changes touched so far (`rebuild.rs`, EVENTS).
+    rows: u64,
 }
 
 impl std::fmt::Debug for Migration<'_> {
@@ -249,7 +254,7 @@ impl Migration<'_> {
         let mut new = old.clone();
         new.table = to.to_string();
         create_tables(&mut *self.s.kv, &new)?;
-        move_entries(&mut *self.s.kv, from, to)?;
+        self.rows += move_entries(&mut *self.s.kv, from, to)?;
         for c in old.columns.iter().filter(|c| c.has_index()) {
             move_entries(
                 &mut *self.s.kv,
@@ -311,7 +316,7 @@ impl Migration<'_> {
         fills: &[Fill<'_>],
     ) -> Result<()> {
         let mut new = new.clone();
-        rebuild(&mut *self.s.kv, old, &mut new, fills)?;
+        self.rows += rebuild(&mut *self.s.kv, old, &mut new, fills)?;
         self.store(&new)
     }
 }
@@ -387,10 +392,28 @@ impl Database {
                 }
                 e => e,
             };
+            let span = tracing::info_span!(
+                target: "strata::migration",
+                "migration step",
+                version = step.version,
+                name = %step.name
+            );
+            let _entered = span.enter();
+            let began = Instant::now();
             let mut s = self.session()?;
-            (step.run)(&mut Migration { s: &mut s }).map_err(named)?;
+            let mut m = Migration { s: &mut s, rows: 0 };
+            (step.run)(&mut m).map_err(named)?;
+            let rows = m.rows;
             log(&mut *s.kv, step.version, &step.name)?;
             s.commit()?;
+            tracing::info!(
+                target: "strata::migration",
+                version = step.version,
+                name = %step.name,
+                rows,
+                elapsed_us = micros(began),
+                "migration step applied"
+            );
         }
         let mut s = self.session()?;
         for declared in migrations.models.iter().map(|f| f()) {

@@ -32,6 +32,17 @@
 //! version (for automatic changes, the program's version, or the file's
 //! when they are made at a model's first use), its name, and the Unix
 //! time it committed.
+//!
+//! EVENTS
+//!
+//! Each logged change is also a `strata::migration` tracing event at INFO:
+//! an automatic change here ("automatic schema change": model, version,
+//! changes, rows, elapsed_us), an explicit step in `migration.rs` (within
+//! a "migration step" span; "migration step applied": version, name,
+//! rows, elapsed_us). `rows` counts the rows a change touched: rewrote,
+//! read to build an index, or moved to a renamed table; an appended column
+//! touches none. An automatic change made at a model's first use belongs
+//! to the session that made it, and is gone if that session rolls back.
 
 use crate::error::{Error, Result};
 use crate::kv::{KvIter, KvTxn};
@@ -43,6 +54,7 @@ use crate::schema::{Source, StoredColumn, StoredSchema};
 use crate::value::{Value, ValueRef};
 use serde::{Deserialize, Serialize};
 use std::ops::Bound;
+use std::time::Instant;
 
 /// At most the rows, and about the bytes of keys and values, read per
 /// scan while a table is rebuilt, cleared or moved. Each scan of a table
@@ -141,17 +153,20 @@ pub(crate) fn corrupt(table: &str, detail: String) -> Error {
 /// Brings the table of `old` to `declared`'s columns when every
 /// difference is automatic (`StoredSchema::diff`), in `kv`'s transaction:
 /// rebuilds it, stores the new schema and logs the changes as one entry
-/// of version `version`. Returns the schema stored.
+/// of version `version`, reported as a `strata::migration` event (the
+/// model, the version, the changes, the rows touched, the time). Returns
+/// the schema stored.
 pub(crate) fn apply_automatic(
     kv: &mut dyn KvTxn,
     old: &StoredSchema,
     declared: &StoredSchema,
     version: u32,
 ) -> Result<StoredSchema> {
+    let began = Instant::now();
     let diff = old.diff(declared, Some((version, version)))?;
     let mut target = diff.target;
     let fills: Vec<Fill<'_>> = diff.sources.into_iter().map(Fill::from).collect();
-    rebuild(kv, old, &mut target, &fills)?;
+    let rows = rebuild(kv, old, &mut target, &fills)?;
     kv.put(SCHEMA_TABLE, target.table.as_bytes(), &target.encode())?;
     if !diff.changes.is_empty() {
         let what: Vec<String> = diff
@@ -161,8 +176,22 @@ pub(crate) fn apply_automatic(
             .collect();
         let name = format!("automatic: {}: {}", declared.model, what.join("; "));
         log(kv, version, &name)?;
+        tracing::info!(
+            target: "strata::migration",
+            model = %declared.model,
+            version,
+            changes = %what.join("; "),
+            rows,
+            elapsed_us = micros(began),
+            "automatic schema change"
+        );
     }
     Ok(target)
+}
+
+/// Microseconds since `began`, for the `strata::migration` events.
+pub(crate) fn micros(began: Instant) -> u64 {
+    u64::try_from(began.elapsed().as_micros()).unwrap_or(u64::MAX)
 }
 
 /// The migration log, oldest first.
@@ -278,17 +307,19 @@ pub(crate) fn clear(kv: &mut dyn KvTxn, table: &str) -> Result<()> {
     }
 }
 
-/// Moves every entry of `from` into `to`.
-pub(crate) fn move_entries(kv: &mut dyn KvTxn, from: &str, to: &str) -> Result<()> {
+/// Moves every entry of `from` into `to`; returns how many.
+pub(crate) fn move_entries(kv: &mut dyn KvTxn, from: &str, to: &str) -> Result<u64> {
     kv.create_table(to)?;
+    let mut moved = 0;
     loop {
         let entries = batch(kv, from, None)?;
         if entries.is_empty() {
-            return Ok(());
+            return Ok(moved);
         }
         for (k, v) in entries {
             kv.put(to, &k, &v)?;
             kv.delete(from, &k)?;
+            moved += 1;
         }
     }
 }
@@ -318,13 +349,14 @@ fn lazy(old: &StoredSchema, new: &StoredSchema, fills: &[Fill<'_>]) -> bool {
 /// `j` takes its values from `fills[j]`, in `kv`'s transaction: rows are
 /// rewritten unless the change is [`lazy`], indexes built where they are
 /// new or their values change, and emptied where no longer declared.
-/// Sets `new.min_columns`; does not store `new`.
+/// Sets `new.min_columns`; does not store `new`. Returns the rows it
+/// touched: rewrote, or read to build an index (0 when it did neither).
 pub(crate) fn rebuild(
     kv: &mut dyn KvTxn,
     old: &StoredSchema,
     new: &mut StoredSchema,
     fills: &[Fill<'_>],
-) -> Result<()> {
+) -> Result<u64> {
     debug_assert_eq!(fills.len(), new.columns.len(), "one fill per column");
     create_tables(kv, new)?;
     let rewrite = !lazy(old, new, fills);
@@ -354,7 +386,7 @@ pub(crate) fn rebuild(
         clear(kv, &index_table(&new.table, &new.columns[j].name))?;
     }
     if !rewrite && build.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
     let layout = old.layout().map_err(|e| corrupt(&old.table, e))?;
     let compute = fills.iter().any(|f| matches!(f, Fill::Compute(_)));
@@ -387,10 +419,12 @@ pub(crate) fn rebuild(
     };
     let mut dups: Option<(usize, Vec<Value>)> = None;
     let mut last: Option<Vec<u8>> = None;
+    let mut touched = 0;
     loop {
         let rows = batch(kv, &old.table, last.as_deref())?;
         let Some((k, _)) = rows.last() else { break };
         last = Some(k.clone());
+        touched += rows.len() as u64;
         for (k, v) in &rows {
             pass.row(kv, k, v, &mut dups)?;
         }
@@ -402,7 +436,7 @@ pub(crate) fn rebuild(
             values,
         });
     }
-    Ok(())
+    Ok(touched)
 }
 
 /// What [`rebuild`] does to each row of the table.

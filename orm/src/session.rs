@@ -82,7 +82,14 @@ pub(crate) struct DbInner {
     /// The automatic keys of each table with one.
     sequences: Mutex<HashMap<&'static str, Sequence>>,
     pub(crate) counters: Counters,
+    /// Queries taking at least this many microseconds are reported
+    /// (`query/slow.rs`).
+    pub(crate) slow_query_us: AtomicU64,
 }
+
+/// The slow-query threshold of a new handle: 100 ms
+/// (`Database::set_slow_query_threshold`).
+pub(crate) const DEFAULT_SLOW_QUERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// A model checked against its stored schema: its table, and the layout
 /// it reads rows with.
@@ -171,6 +178,7 @@ impl Database {
                 registered: Mutex::new(HashMap::new()),
                 sequences: Mutex::new(HashMap::new()),
                 counters: Counters::default(),
+                slow_query_us: AtomicU64::new(DEFAULT_SLOW_QUERY.as_micros() as u64),
             }),
         })
     }

@@ -25,7 +25,8 @@ pub struct User {
     pub email: String,
 }
 
-/// `SELECT * FROM Students WHERE GPA > 3.5`: an indexed float column.
+/// `SELECT * FROM Students WHERE GPA > 3.5`: the seed's Students table,
+/// with an indexed float column.
 #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[strata(table = "students", display = "name")]
 pub struct Student {
@@ -35,6 +36,13 @@ pub struct Student {
     /// The name.
     #[strata(max_len = 50)]
     pub name: String,
+    /// The student number, as text ("045628" keeps its leading zero);
+    /// `None` in rows written before the field existed.
+    #[strata(max_len = 10)]
+    pub student_number: Option<String>,
+    /// The major; `None` in rows written before the field existed.
+    #[strata(max_len = 50)]
+    pub major: Option<String>,
     /// Indexed.
     #[strata(index)]
     pub gpa: f64,

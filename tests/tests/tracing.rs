@@ -1,10 +1,16 @@
-//! The engine's `tracing` spans and events: a subscriber installed by the
-//! test (the library installs none) sees the open with its recovery
-//! counts, commits with their log rounds, checkpoints with their pages and
-//! bytes, a backup and a compaction.
+//! The `tracing` spans and events of the engine and the ORM: a subscriber
+//! installed by the test (the libraries install none) sees the open with
+//! its recovery counts, commits with their log rounds, checkpoints with
+//! their pages and bytes, a backup and a compaction; migration steps and
+//! automatic schema changes with the rows they touched; and slow queries
+//! with their plans, the threshold at zero so that every query is one
+//! (no timing decides what the test sees).
 
+use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use strata::{Migrations, Model, count};
 use strata_engine::Database;
 use strata_tests::TempDir;
 use tracing::field::{Field, Visit};
@@ -82,4 +88,104 @@ fn a_subscriber_sees_open_commit_checkpoint_backup_and_compaction() {
     ] {
         assert!(seen.contains(want), "no {want:?} in:\n{seen}");
     }
+}
+
+mod v1 {
+    use super::*;
+    /// Yesterday's post.
+    #[derive(Model, Serialize, Deserialize, Clone, Debug)]
+    #[strata(table = "posts")]
+    pub struct Post {
+        #[strata(primary_key)]
+        pub id: i64,
+        #[strata(index)]
+        pub title: String,
+        pub body: String,
+        pub obsolete: i64,
+    }
+}
+
+mod v2 {
+    use super::*;
+    /// Today's: `body` renamed to `text` and `obsolete` dropped by steps,
+    /// `views` added automatically.
+    #[derive(Model, Serialize, Deserialize, Clone, Debug)]
+    #[strata(table = "posts")]
+    pub struct Post {
+        #[strata(primary_key)]
+        pub id: i64,
+        #[strata(index)]
+        pub title: String,
+        pub text: String,
+        pub views: Option<i64>,
+    }
+}
+
+#[test]
+fn a_subscriber_sees_migrations_and_slow_queries_with_their_plans() {
+    let dir = TempDir::new("tracing-orm");
+    let path = dir.path().join("db");
+    {
+        let db = strata::Database::open(&path).unwrap();
+        let mut s = db.session().unwrap();
+        for i in 1..=3 {
+            s.add(&mut v1::Post {
+                id: 0,
+                title: format!("post {i}"),
+                body: format!("body {i}"),
+                obsolete: i,
+            })
+            .unwrap();
+        }
+        s.commit().unwrap();
+    }
+    let migrations = Migrations::new()
+        .model::<v2::Post>()
+        .step(1, "rename body to text", |m| {
+            m.rename_field("posts", "body", "text")
+        })
+        .step(2, "drop obsolete", |m| m.drop_field("posts", "obsolete"));
+    let collect = Arc::new(Collect::default());
+    let plans = tracing::subscriber::with_default(collect.clone(), || {
+        let db = strata::Database::open_migrated(&path, Default::default(), &migrations).unwrap();
+        db.set_slow_query_threshold(Duration::ZERO);
+        let s = db.read_session().unwrap();
+        let by_title = s.query::<v2::Post>().filter(v2::Post::title.eq("post 2"));
+        assert_eq!(by_title.all().unwrap().len(), 1);
+        let unviewed = s.query::<v2::Post>().filter(v2::Post::views.is_null());
+        assert_eq!(unviewed.aggregate(count()).unwrap(), 3);
+        // A threshold no query reaches reports nothing more.
+        db.set_slow_query_threshold(Duration::MAX);
+        assert_eq!(s.query::<v2::Post>().count().unwrap(), 3);
+        [
+            by_title.explain().to_string(),
+            unviewed.explain().to_string(),
+        ]
+    });
+    let seen = collect.seen.lock().unwrap().join("\n");
+    for want in [
+        "span migration step: version=1 name=rename body to text",
+        "event strata::migration: message=migration step applied version=1 \
+         name=rename body to text rows=0",
+        "span migration step: version=2 name=drop obsolete",
+        "event strata::migration: message=migration step applied version=2 \
+         name=drop obsolete rows=3",
+        "event strata::migration: message=automatic schema change model=Post version=2 \
+         changes=views",
+        &format!(
+            "event strata::query: message=slow query table=\"posts\" plan={} rows_read=1 \
+             rows_returned=1 elapsed_us=",
+            plans[0]
+        ),
+        &format!(
+            "event strata::query: message=slow query table=\"posts\" plan={} rows_read=3 \
+             rows_returned=3 elapsed_us=",
+            plans[1]
+        ),
+    ] {
+        assert!(seen.contains(want), "no {want:?} in:\n{seen}");
+    }
+    assert_eq!(plans[0], "look up index on title");
+    let slow = seen.matches("message=slow query").count();
+    assert_eq!(slow, 2, "one event per query under the threshold:\n{seen}");
 }

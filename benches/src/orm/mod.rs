@@ -156,11 +156,17 @@ pub fn user(i: u64) -> User {
     }
 }
 
-/// Student number `i` (from 1): GPA 0.00 to 4.00 in steps of 0.01.
+/// The majors students are given, in turn.
+const MAJORS: [&str; 4] = ["CS", "Math", "Art", "Physics"];
+
+/// Student number `i` (from 1), with every column of the seed's table:
+/// GPA 0.00 to 4.00 in steps of 0.01.
 pub fn student(i: u64) -> Student {
     Student {
         id: 0,
         name: format!("student{i}"),
+        student_number: Some(format!("{i:06}")),
+        major: Some(MAJORS[(i % MAJORS.len() as u64) as usize].to_string()),
         gpa: (mix(i ^ STUDENT_SEED) % 401) as f64 / 100.0,
     }
 }

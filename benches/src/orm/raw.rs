@@ -10,7 +10,7 @@
 //! | `users` | id | username length (u16), username, email |
 //! | `users_username` | username | id |
 //! | `users_email` | email | id |
-//! | `students` | id | gpa (f64), name |
+//! | `students` | id | gpa (f64), then name, student number and major, each its length (u16; `u16::MAX` for none) and its text |
 //! | `students_gpa` | gpa (order-preserving), id | empty |
 //! | `person` | id | name |
 //! | `address` | id | person id, email |
@@ -83,11 +83,46 @@ fn decode_user(id: i64, row: &[u8]) -> Result<User> {
     })
 }
 
+/// Appends `t` as its length (u16; `u16::MAX` for none) and its bytes.
+fn put_text(row: &mut Vec<u8>, t: Option<&str>) {
+    match t {
+        Some(t) => {
+            row.extend_from_slice(&(t.len() as u16).to_le_bytes());
+            row.extend_from_slice(t.as_bytes());
+        }
+        None => row.extend_from_slice(&u16::MAX.to_le_bytes()),
+    }
+}
+
+/// The text [`put_text`] wrote at the start of `row`; moves `row` past it.
+fn take_text(row: &mut &[u8]) -> Result<Option<String>> {
+    let n = u16::from_le_bytes(row.get(..2).ok_or("short row")?.try_into()?);
+    *row = &row[2..];
+    if n == u16::MAX {
+        return Ok(None);
+    }
+    let t = text(row.get(..n as usize).ok_or("short row")?)?;
+    *row = &row[n as usize..];
+    Ok(Some(t))
+}
+
+fn encode_student(s: &Student) -> Vec<u8> {
+    let mut row = s.gpa.to_le_bytes().to_vec();
+    put_text(&mut row, Some(&s.name));
+    put_text(&mut row, s.student_number.as_deref());
+    put_text(&mut row, s.major.as_deref());
+    row
+}
+
 fn decode_student(id: i64, row: &[u8]) -> Result<Student> {
+    let gpa = f64::from_le_bytes(row.get(..8).ok_or("short student row")?.try_into()?);
+    let mut rest = &row[8..];
     Ok(Student {
         id,
-        gpa: f64::from_le_bytes(row.get(..8).ok_or("short student row")?.try_into()?),
-        name: text(&row[8..])?,
+        name: take_text(&mut rest)?.ok_or("a student without a name")?,
+        student_number: take_text(&mut rest)?,
+        major: take_text(&mut rest)?,
+        gpa,
     })
 }
 
@@ -171,9 +206,7 @@ impl Side for StrataRaw {
             s.id = self.next_student;
             self.next_student += 1;
             let key = id_key(s.id);
-            let mut row = s.gpa.to_le_bytes().to_vec();
-            row.extend_from_slice(s.name.as_bytes());
-            tx.put(STUDENTS, &key, &row)?;
+            tx.put(STUDENTS, &key, &encode_student(s))?;
             let mut ik = gpa_key(s.gpa).to_vec();
             ik.extend_from_slice(&key);
             tx.put(STUDENTS_GPA, &ik, &[])?;

@@ -32,6 +32,8 @@ impl SqliteOrm {
              CREATE TABLE students (
                  id INTEGER PRIMARY KEY,
                  name VARCHAR(50) NOT NULL,
+                 student_number VARCHAR(10),
+                 major VARCHAR(50),
                  gpa REAL NOT NULL);
              CREATE INDEX students_gpa ON students (gpa);
              CREATE TABLE person (
@@ -75,9 +77,11 @@ impl Side for SqliteOrm {
 
     fn insert_students(&mut self, students: &mut [Student]) -> Result<()> {
         write_txn(&self.conn, |c| {
-            let mut st = c.prepare_cached("INSERT INTO students (name, gpa) VALUES (?1, ?2)")?;
+            let mut st = c.prepare_cached(
+                "INSERT INTO students (name, student_number, major, gpa) VALUES (?1, ?2, ?3, ?4)",
+            )?;
             for s in students {
-                st.execute(params![s.name, s.gpa])?;
+                st.execute(params![s.name, s.student_number, s.major, s.gpa])?;
                 s.id = c.last_insert_rowid();
             }
             Ok(())
@@ -141,13 +145,17 @@ impl Side for SqliteOrm {
 
     fn students_above(&mut self, bound: f64) -> Result<Check> {
         let rows = read_txn(&self.conn, |c| {
-            let mut st = c.prepare_cached("SELECT id, name, gpa FROM students WHERE gpa > ?1")?;
+            let mut st = c.prepare_cached(
+                "SELECT id, name, student_number, major, gpa FROM students WHERE gpa > ?1",
+            )?;
             let rows = st
                 .query_map([bound], |r| {
                     Ok(Student {
                         id: r.get(0)?,
                         name: r.get(1)?,
-                        gpa: r.get(2)?,
+                        student_number: r.get(2)?,
+                        major: r.get(3)?,
+                        gpa: r.get(4)?,
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -4,6 +4,7 @@
 pub mod check;
 pub mod dump;
 pub mod load;
+pub mod migrate;
 pub mod ops;
 pub mod schema;
 pub mod sql;

@@ -9,12 +9,14 @@
 //! | `aggregate.rs` | `count`, `sum`, `avg`, `min`, `max` over groups: [`Query::group_by`], [`Query::aggregate`] |
 //! | `join.rs` | [`Query::join`]: pairs of rows across a relationship |
 //! | `page.rs` | [`Query::paginate`] and [`Page`] |
+//! | `slow.rs` | reporting a query slower than the handle's threshold, with its plan, as a `strata::query` event |
 
 mod access;
 mod aggregate;
 mod join;
 mod page;
 mod plan;
+mod slow;
 
 pub use aggregate::{Agg, AggKind, Aggregate, GroupKey, Grouped, Having, count};
 pub use join::{
@@ -35,6 +37,7 @@ use crate::session::Session;
 use crate::value::{ColumnType, ToColumn, Value, ValueRef};
 use std::borrow::Cow;
 use std::marker::PhantomData;
+use std::time::Instant;
 
 impl Session {
     /// A query over the rows of `M`.
@@ -163,18 +166,23 @@ impl<M: Model> Core<M> {
         let spec = self.resolved(s)?;
         let layout = s.row_layout::<M>();
         let shape = Shape::of::<M>().laid_out(layout.as_ref());
+        let began = Instant::now();
         let (mut rows, ordered) = rows(&shape, &spec, columns)?;
         let filter = rows.filter;
         let buf = &mut rows.buf;
+        let (mut read, mut matched) = (0, 0);
         visit_path::<M>(s, rows.path, rows.reverse, 0, &mut |row| {
+            read += 1;
             buf.read(row, |cols| {
                 if filter.is_none_or(|filter| filter.eval(&|c| cols[c])) {
+                    matched += 1;
                     f(cols)
                 } else {
                     Ok(true)
                 }
             })?
         })?;
+        slow::report(s, &shape, &spec, began, read, matched);
         Ok(ordered)
     }
 }
@@ -190,17 +198,25 @@ pub(crate) fn visit_spec(
     cap: Option<usize>,
     f: &mut dyn FnMut(&[u8]) -> Result<bool>,
 ) -> Result<()> {
+    let began = Instant::now();
     let limit = limit_of(spec, cap);
     if limit == 0 {
         return Ok(());
     }
     let columns: Vec<usize> = spec.order.iter().map(|k| k.column).collect();
     let (rows, ordered) = rows(t, spec, &columns)?;
+    let (mut read, mut returned) = (0, 0);
+    let mut counted = |row: &[u8]| {
+        returned += 1;
+        f(row)
+    };
     if ordered {
-        visit_in_order(s, t, spec, rows, limit, f)
+        visit_in_order(s, t, spec, rows, limit, &mut read, &mut counted)?;
     } else {
-        visit_sorted(s, t, spec, rows, limit, f)
+        visit_sorted(s, t, spec, rows, limit, &mut read, &mut counted)?;
     }
+    slow::report(s, t, spec, began, read, returned);
+    Ok(())
 }
 
 /// The rows `spec` reads from a table of shape `t`, with a buffer that
@@ -277,13 +293,15 @@ fn limit_of(spec: &Spec, cap: Option<usize>) -> usize {
 }
 
 /// [`Core::visit`] when the access path gives the requested order:
-/// rows stream, and the scan stops at the limit.
+/// rows stream, and the scan stops at the limit. Counts the rows read
+/// from the path in `read`.
 fn visit_in_order(
     s: &Session,
     t: &Shape<'_>,
     spec: &Spec,
     mut rows: Rows<'_>,
     limit: usize,
+    read: &mut u64,
     f: &mut dyn FnMut(&[u8]) -> Result<bool>,
 ) -> Result<()> {
     let (mut skip, mut left) = (spec.offset, limit);
@@ -296,6 +314,7 @@ fn visit_in_order(
     };
     let buf = &mut rows.buf;
     visit_path_on(s, t, rows.path, rows.reverse, unread, &mut |row| {
+        *read += 1;
         if let Some(filter) = filter
             && !buf.read(row, |cols| filter.eval(&|c| cols[c]))?
         {
@@ -311,13 +330,15 @@ fn visit_in_order(
 }
 
 /// [`Core::visit`] otherwise: every match is read, then sorted by the
-/// ordering keys (read once per row).
+/// ordering keys (read once per row). Counts the rows read from the path
+/// in `read`.
 fn visit_sorted(
     s: &Session,
     t: &Shape<'_>,
     spec: &Spec,
     mut rows: Rows<'_>,
     limit: usize,
+    read: &mut u64,
     f: &mut dyn FnMut(&[u8]) -> Result<bool>,
 ) -> Result<()> {
     let mut matches: Vec<(Vec<Value>, Vec<u8>)> = Vec::new();
@@ -325,6 +346,7 @@ fn visit_sorted(
     let filter = rows.filter;
     let buf = &mut rows.buf;
     visit_path_on(s, t, rows.path, rows.reverse, 0, &mut |row| {
+        *read += 1;
         let keys = buf.read(row, |cols| {
             filter
                 .is_none_or(|filter| filter.eval(&|c| cols[c]))

@@ -38,8 +38,10 @@ pub trait Oracle {
 pub struct KillLoop {
     /// Names the loop in its messages, e.g. `engine kill loop`.
     pub name: &'static str,
-    /// The variable that sets the number of kills (100 by default).
+    /// The variable that sets the number of kills.
     pub kills_var: &'static str,
+    /// The number of kills when `kills_var` is unset.
+    pub default_kills: u64,
     /// Mixed into the seed, so that two loops run on one seed explore
     /// different plans.
     pub seed_mix: u64,
@@ -57,11 +59,11 @@ pub struct KillLoop {
 }
 
 impl KillLoop {
-    /// Runs rounds until `kills_var` (default 100) children were killed,
-    /// checking the database after each; panics at the first failed
-    /// check, or if no commit was ever acknowledged.
+    /// Runs rounds until `kills_var` (default `default_kills`) children
+    /// were killed, checking the database after each; panics at the first
+    /// failed check, or if no commit was ever acknowledged.
     pub fn run(&self, oracle: &mut dyn Oracle) {
-        let kills = env_count(self.kills_var, 100);
+        let kills = env_count(self.kills_var, self.default_kills);
         let seed = seed();
         println!("{}: STRATA_KILL_SEED={seed}, {kills} kills", self.name);
         let mut rng = Rng::new(seed ^ self.seed_mix);

@@ -10,6 +10,8 @@ fn student(name: &str, gpa: f64) -> Student {
     Student {
         id: 0,
         name: name.into(),
+        student_number: None,
+        major: None,
         gpa,
     }
 }

@@ -15,6 +15,10 @@
 //! takes an acknowledged transfer away from a copy and expects the checks
 //! to see it.
 //!
+//! The backup and compaction loops (`ops.rs`) run the same bank, with a
+//! thread of their own beside it ([`bank_child`]), and check a recovered
+//! file, or a backup, with the same [`Bank::check_image`].
+//!
 //! `STRATA_KILLS` (default 100) is the number of kills.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,9 +33,10 @@ use strata_tests::kill::{
 use strata_tests::{Rng, TempDir};
 
 /// The loop: its child is `kill_child_engine`.
-const ENGINE: KillLoop = KillLoop {
+pub(crate) const ENGINE: KillLoop = KillLoop {
     name: "engine kill loop",
     kills_var: "STRATA_KILLS",
+    default_kills: 100,
     seed_mix: 0,
     tag: "engine",
     file: "bank.strata",
@@ -44,7 +49,7 @@ const ACCOUNTS: u8 = 32;
 const INITIAL: i64 = 10_000;
 /// Transaction ids are `n * THREAD_SLOTS + thread` for the thread's n-th
 /// transaction, from 1.
-const THREAD_SLOTS: u64 = 16;
+pub(crate) const THREAD_SLOTS: u64 = 16;
 const BANK_TABLES: [&str; 6] = ["accounts", "ledger", "groups", "items", "tombs", "counters"];
 
 fn acct(i: u8) -> [u8; 1] {
@@ -102,9 +107,51 @@ fn next_id(tx: &mut Transaction, t: u64) -> strata_engine::Result<u64> {
     Ok(n * THREAD_SLOTS + t)
 }
 
+/// Deletes the first group at or after `start` (or else the first of
+/// all), with its items, leaving a tomb under thread `t`'s next id; returns
+/// its acknowledgement, or `None` if there is no group.
+pub(crate) fn delete_group(
+    tx: &mut Transaction,
+    t: u64,
+    start: u64,
+) -> strata_engine::Result<Option<String>> {
+    let found = match tx.range("groups", start.to_be_bytes()..)?.next() {
+        Some(kv) => Some(kv?),
+        None => tx.range("groups", ..)?.next().transpose()?,
+    };
+    let Some((gkey, gval)) = found else {
+        return Ok(None);
+    };
+    let gid = u64::from_be_bytes(gkey.as_slice().try_into().expect("group key"));
+    let id = next_id(tx, t)?;
+    for j in 0..gval[0] {
+        assert!(
+            tx.delete("items", &item_key(gid, j))?,
+            "group {gid} lacks its item {j}"
+        );
+    }
+    tx.delete("groups", &gkey)?;
+    tx.put("tombs", &gkey, &id.to_le_bytes())?;
+    Ok(Some(format!("D {id} {gid}")))
+}
+
+/// What the bank's threads share besides the database: the live groups
+/// (a guide to how often to delete) and the highest group id.
+#[derive(Default)]
+pub(crate) struct Groups {
+    pub live: AtomicI64,
+    pub max: AtomicU64,
+}
+
+/// Work a child runs on a thread of its own beside the bank's threads,
+/// until it stops (or is killed): nothing in the engine loop, backups or
+/// compactions in `ops.rs`.
+pub(crate) type Beside<'a> = dyn Fn(&Database, &Child, &Groups) + Sync + 'a;
+
 /// One thread of the engine child: transfers, inserts and deletes until
 /// killed (or until the child stops).
-fn bank_worker(db: &Database, t: u64, child: &Child, groups: &AtomicI64, max_group: &AtomicU64) {
+fn bank_worker(db: &Database, t: u64, child: &Child, shared: &Groups) {
+    let (groups, max_group) = (&shared.live, &shared.max);
     let mut rng = Rng::new(child.seed ^ (t + 1).wrapping_mul(0xA24B_AED4_963E_E407));
     let mut mine = 0u64;
     while !child.stopped() {
@@ -116,31 +163,12 @@ fn bank_worker(db: &Database, t: u64, child: &Child, groups: &AtomicI64, max_gro
         let dice = rng.below(100);
         let result = if dice < deletes {
             let start = rng.below(max_group.load(Ordering::Relaxed) + 1);
-            db.transaction(|tx| {
-                let found = match tx.range("groups", start.to_be_bytes()..)?.next() {
-                    Some(kv) => Some(kv?),
-                    None => tx.range("groups", ..)?.next().transpose()?,
-                };
-                let Some((gkey, gval)) = found else {
-                    return Ok(None);
-                };
-                let gid = u64::from_be_bytes(gkey.as_slice().try_into().expect("group key"));
-                let id = next_id(tx, t)?;
-                for j in 0..gval[0] {
-                    assert!(
-                        tx.delete("items", &item_key(gid, j))?,
-                        "group {gid} lacks its item {j}"
-                    );
-                }
-                tx.delete("groups", &gkey)?;
-                tx.put("tombs", &gkey, &id.to_le_bytes())?;
-                Ok(Some(format!("D {id} {gid}")))
-            })
-            .inspect(|r| {
-                if r.is_some() {
-                    groups.fetch_sub(1, Ordering::Relaxed);
-                }
-            })
+            db.transaction(|tx| delete_group(tx, t, start))
+                .inspect(|r| {
+                    if r.is_some() {
+                        groups.fetch_sub(1, Ordering::Relaxed);
+                    }
+                })
         } else if dice < deletes + 35 {
             let k = 1 + rng.below(8) as u8;
             let lens: Vec<u32> = (0..k)
@@ -209,7 +237,14 @@ fn bank_worker(db: &Database, t: u64, child: &Child, groups: &AtomicI64, max_gro
 #[test]
 #[ignore = "a helper: run as a child process by engine_survives_sigkill_loop"]
 fn kill_child_engine() {
-    let path = std::env::var(CHILD_DB).expect("run by engine_survives_sigkill_loop");
+    bank_child("engine_survives_sigkill_loop", &|_, _, _| {});
+}
+
+/// A child running the bank: opens the database its parent (the test
+/// `parent`) names, sets the bank up, and runs the workers, and `beside`
+/// on a thread of its own, until killed or stopped.
+pub(crate) fn bank_child(parent: &str, beside: &Beside<'_>) {
+    let path = std::env::var(CHILD_DB).unwrap_or_else(|_| panic!("run by {parent}"));
     let child = Child::from_env(THREAD_SLOTS);
     start_protocol();
     say("opening");
@@ -228,13 +263,16 @@ fn kill_child_engine() {
         (n, max)
     };
     say(&format!("ready {}", t0.elapsed().as_micros()));
-    let groups = AtomicI64::new(count);
-    let max_group = AtomicU64::new(max);
+    let shared = Groups {
+        live: AtomicI64::new(count),
+        max: AtomicU64::new(max),
+    };
     std::thread::scope(|s| {
         for t in 0..child.threads {
-            let (db, child, groups, max_group) = (&db, &child, &groups, &max_group);
-            s.spawn(move || bank_worker(db, t, child, groups, max_group));
+            let (db, child, shared) = (&db, &child, &shared);
+            s.spawn(move || bank_worker(db, t, child, shared));
         }
+        s.spawn(|| beside(&db, &child, &shared));
     });
     say("closing");
     drop(db);
@@ -243,8 +281,8 @@ fn kill_child_engine() {
 
 /// What the engine loop knows: every acknowledged commit, and what the
 /// last recovery found (which no later recovery may lose).
-#[derive(Default)]
-struct Bank {
+#[derive(Clone, Default)]
+pub(crate) struct Bank {
     transfers: BTreeMap<u64, (u8, u8, i64)>,
     inserts: BTreeMap<u64, u8>,
     deletes: BTreeMap<u64, u64>,
@@ -255,7 +293,7 @@ struct Bank {
 
 /// A recovered engine database, decoded.
 #[derive(Clone, Default, PartialEq, Debug)]
-struct BankImage {
+pub(crate) struct BankImage {
     accounts: BTreeMap<u8, i64>,
     ledger: BTreeMap<u64, (u8, u8, i64)>,
     groups: BTreeMap<u64, Vec<u32>>,
@@ -330,6 +368,29 @@ impl Oracle for Bank {
             }
             return Ok(0);
         }
+        self.check_image(&img)?;
+        // Commits found that were never acknowledged (in flight at a kill).
+        let acked: BTreeSet<u64> = (self.transfers.keys().chain(self.inserts.keys()))
+            .chain(self.deletes.values())
+            .copied()
+            .collect();
+        let unacked: Vec<u64> = (img.ledger.keys().chain(img.groups.keys()))
+            .chain(img.tombs.keys().chain(img.tombs.values()))
+            .filter(|id| !acked.contains(id))
+            .copied()
+            .collect();
+        let before = self.unacked.len();
+        self.unacked.extend(unacked);
+        self.last = Some(img);
+        Ok((self.unacked.len() - before) as u64)
+    }
+}
+
+impl Bank {
+    /// Checks a recovered image (or a backup's): the bank as of one commit
+    /// (balances, ledger, ids, groups and tombs agree), holding every
+    /// acknowledged commit and everything the last recovery found.
+    pub(crate) fn check_image(&self, img: &BankImage) -> Result<(), String> {
         // The bank: the total, no overdraft, and the ledger replayed.
         if img.accounts.len() != usize::from(ACCOUNTS) {
             return Err(format!("{} accounts", img.accounts.len()));
@@ -437,25 +498,12 @@ impl Oracle for Bank {
                 }
             }
         }
-        // Commits found that were never acknowledged (in flight at a kill).
-        let acked: BTreeSet<u64> = (self.transfers.keys().chain(self.inserts.keys()))
-            .chain(self.deletes.values())
-            .copied()
-            .collect();
-        let unacked: Vec<u64> = (img.ledger.keys().chain(img.groups.keys()))
-            .chain(img.tombs.keys().chain(img.tombs.values()))
-            .filter(|id| !acked.contains(id))
-            .copied()
-            .collect();
-        let before = self.unacked.len();
-        self.unacked.extend(unacked);
-        self.last = Some(img);
-        Ok((self.unacked.len() - before) as u64)
+        Ok(())
     }
 }
 
 /// Reads the bank's tables, checking every group's items byte for byte.
-fn read_bank(db: &Database) -> Result<BankImage, String> {
+pub(crate) fn read_bank(db: &Database) -> Result<BankImage, String> {
     let e = |e: strata_engine::Error| format!("reading: {e}");
     let tx = db.begin_read().map_err(e)?;
     let mut img = BankImage::default();

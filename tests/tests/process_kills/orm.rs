@@ -32,6 +32,7 @@ use strata_tests::{Rng, TempDir};
 const ORM: KillLoop = KillLoop {
     name: "ORM kill loop",
     kills_var: "STRATA_ORM_KILLS",
+    default_kills: 100,
     seed_mix: 0x5EED,
     tag: "orm",
     file: "library.strata",

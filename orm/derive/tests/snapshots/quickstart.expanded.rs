@@ -137,6 +137,8 @@ impl ::strata::Model for Student {
     const COLUMNS: &'static [::strata::ColumnDef] = &[
         ::strata::ColumnDef::of::<i64>("id").primary_key(),
         ::strata::ColumnDef::of::<String>("name").max_len(50usize),
+        ::strata::ColumnDef::of::<Option<String>>("student_number").max_len(10usize),
+        ::strata::ColumnDef::of::<Option<String>>("major").max_len(50usize),
         ::strata::ColumnDef::of::<f64>("gpa").index().index_table("students#gpa"),
     ];
     const PRIMARY_KEY: usize = 0usize;
@@ -164,6 +166,24 @@ impl ::strata::Model for Student {
                 }
             }
             2usize => {
+                match <Option<String> as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.student_number = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            3usize => {
+                match <Option<String> as ::strata::ColumnType>::from_value(value) {
+                    ::core::option::Option::Some(v) => {
+                        self.major = v;
+                        true
+                    }
+                    ::core::option::Option::None => false,
+                }
+            }
+            4usize => {
                 match <f64 as ::strata::ColumnType>::from_value(value) {
                     ::core::option::Option::Some(v) => {
                         self.gpa = v;
@@ -179,7 +199,9 @@ impl ::strata::Model for Student {
         match column {
             0usize => ::strata::ColumnType::to_value(&self.id),
             1usize => ::strata::ColumnType::to_value(&self.name),
-            2usize => ::strata::ColumnType::to_value(&self.gpa),
+            2usize => ::strata::ColumnType::to_value(&self.student_number),
+            3usize => ::strata::ColumnType::to_value(&self.major),
+            4usize => ::strata::ColumnType::to_value(&self.gpa),
             _ => ::strata::Value::Null,
         }
     }
@@ -187,7 +209,9 @@ impl ::strata::Model for Student {
         match column {
             0usize => ::strata::ColumnType::value_ref(&self.id),
             1usize => ::strata::ColumnType::value_ref(&self.name),
-            2usize => ::strata::ColumnType::value_ref(&self.gpa),
+            2usize => ::strata::ColumnType::value_ref(&self.student_number),
+            3usize => ::strata::ColumnType::value_ref(&self.major),
+            4usize => ::strata::ColumnType::value_ref(&self.gpa),
             _ => ::strata::ValueRef::Null,
         }
     }
@@ -202,6 +226,14 @@ impl ::strata::Model for Student {
     }
     fn set_null(&mut self, column: usize) -> bool {
         match column {
+            2usize => {
+                self.student_number = ::core::option::Option::None;
+                true
+            }
+            3usize => {
+                self.major = ::core::option::Option::None;
+                true
+            }
             _ => false,
         }
     }
@@ -229,8 +261,16 @@ impl Student {
     pub const id: ::strata::Column<Student, i64> = ::strata::Column::new(0usize);
     ///The `name` column, for queries.
     pub const name: ::strata::Column<Student, String> = ::strata::Column::new(1usize);
+    ///The `student_number` column, for queries.
+    pub const student_number: ::strata::Column<Student, Option<String>> = ::strata::Column::new(
+        2usize,
+    );
+    ///The `major` column, for queries.
+    pub const major: ::strata::Column<Student, Option<String>> = ::strata::Column::new(
+        3usize,
+    );
     ///The `gpa` column, for queries.
-    pub const gpa: ::strata::Column<Student, f64> = ::strata::Column::new(2usize);
+    pub const gpa: ::strata::Column<Student, f64> = ::strata::Column::new(4usize);
 }
 const _: () = assert!(
     < i64 as ::strata::ColumnType > ::INDEXABLE,
