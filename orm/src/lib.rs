@@ -185,3 +185,29 @@ pub mod __private {
 
 /// The storage engine underneath.
 pub use strata_engine as engine;
+
+/// The guide's chapters (`docs/guide/`), run as doc tests: the code a
+/// chapter shows is code that compiles and does what the chapter says.
+#[cfg(doctest)]
+mod guide {
+    #[doc = include_str!("../../docs/guide/getting-started.md")]
+    struct GettingStarted;
+    #[doc = include_str!("../../docs/guide/models.md")]
+    struct Models;
+    #[doc = include_str!("../../docs/guide/queries.md")]
+    struct Queries;
+    #[doc = include_str!("../../docs/guide/relationships.md")]
+    struct Relationships;
+    #[doc = include_str!("../../docs/guide/transactions.md")]
+    struct Transactions;
+    #[doc = include_str!("../../docs/guide/async.md")]
+    struct Async;
+    #[doc = include_str!("../../docs/guide/durability.md")]
+    struct Durability;
+    #[doc = include_str!("../../docs/guide/schema-evolution.md")]
+    struct SchemaEvolution;
+    #[doc = include_str!("../../docs/guide/operations.md")]
+    struct Operations;
+    #[doc = include_str!("../../docs/guide/limits.md")]
+    struct Limits;
+}
