@@ -6,9 +6,28 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// A `Result` whose error is the engine's [`Error`].
+///
+/// ```
+/// fn balance(db: &strata_engine::Database, who: &[u8]) -> strata_engine::Result<Option<Vec<u8>>> {
+///     db.begin_read()?.get("accounts", who)
+/// }
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let db = strata_engine::Database::open(dir.path().join("db"))?;
+/// # db.transaction(|tx| tx.create_table("accounts"))?;
+/// assert_eq!(balance(&db, b"alice")?, None);
+/// # Ok::<(), strata_engine::Error>(())
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Where in the files a corruption was found.
+///
+/// ```
+/// use strata_engine::{Error, Location};
+/// let e = Error::Corruption { location: Location::Page(3), detail: "bad checksum".into() };
+/// assert_eq!(Location::Page(3).to_string(), "page 3");
+/// assert!(e.to_string().contains("page 3"));
+/// assert_eq!(Location::Log { offset: 4096 }.to_string(), "log frame at offset 4096");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Location {
@@ -34,6 +53,15 @@ impl fmt::Display for Location {
 }
 
 /// Why a database's file could not be opened ([`Error::CannotOpen`]).
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// use strata_engine::{Database, Error, OpenFailure};
+/// match Database::open(dir.path()) {
+///     Err(Error::CannotOpen { reason, .. }) => assert_eq!(reason, OpenFailure::IsADirectory),
+///     other => panic!("expected CannotOpen, got {other:?}"),
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum OpenFailure {
@@ -108,6 +136,20 @@ impl fmt::Display for OpenFailure {
 /// | resources | [`TransactionTooLarge`](Error::TransactionTooLarge), [`OutOfMemory`](Error::OutOfMemory) | make the transaction smaller, or give the process more memory |
 /// | poisoned | [`Poisoned`](Error::Poisoned), [`LogReplaced`](Error::LogReplaced) | drop every handle and open the database again |
 /// | another store | [`Unavailable`](Error::Unavailable), [`OutcomeUnknown`](Error::OutcomeUnknown), [`CommitTooLarge`](Error::CommitTooLarge) | wait for the store, find out whether the work is done, or split it |
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// use strata_engine::{Database, Error};
+/// let db = Database::open(dir.path().join("db"))?;
+/// let mut tx = db.begin()?;
+/// match tx.put("no such table", b"k", b"v") {
+///     Err(Error::NoSuchTable(name)) => assert_eq!(name, "no such table"),
+///     other => panic!("expected NoSuchTable, got {other:?}"),
+/// }
+/// // What to do follows from the group: retry these, fix the input for that one.
+/// assert!(Error::Deadlock.is_retryable() && !Error::NoSuchTable(String::new()).is_retryable());
+/// # Ok::<(), strata_engine::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum Error {
@@ -339,11 +381,25 @@ pub enum Error {
 impl Error {
     /// Whether running the same transaction again may succeed
     /// (deadlock victim, lock timeout, or an optimistic conflict).
+    ///
+    /// ```
+    /// use strata_engine::Error;
+    /// assert!(Error::Deadlock.is_retryable());
+    /// assert!(Error::LockTimeout.is_retryable());
+    /// assert!(!Error::ReadOnly.is_retryable());
+    /// ```
     pub fn is_retryable(&self) -> bool {
         matches!(self, Error::Deadlock | Error::LockTimeout | Error::Conflict)
     }
 
     /// Whether this error reports damaged or foreign file contents.
+    ///
+    /// ```
+    /// use strata_engine::{Error, Location};
+    /// let e = Error::Corruption { location: Location::Page(7), detail: "bad checksum".into() };
+    /// assert!(e.is_corruption());
+    /// assert!(!Error::Locked.is_corruption());
+    /// ```
     pub fn is_corruption(&self) -> bool {
         matches!(self, Error::Corruption { .. })
     }
@@ -514,6 +570,24 @@ impl From<io::Error> for Error {
 }
 
 /// What is wrong with the log beside a data file ([`Error::LogUnusable`]).
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// use strata_engine::{Database, Error, LogProblem};
+/// let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+/// drop(Database::open(&a)?);
+/// drop(Database::open(&b)?);
+/// // b's log put where a's belongs: opening a would overwrite it, so it refuses.
+/// std::fs::copy(dir.path().join("b-wal"), dir.path().join("a-wal")).unwrap();
+/// match Database::open(&a) {
+///     Err(Error::LogUnusable { problem, commits_at_risk, .. }) => {
+///         assert_eq!(problem, LogProblem::OtherDatabase);
+///         assert!(!commits_at_risk); // a was closed cleanly
+///     }
+///     other => panic!("expected LogUnusable, got {other:?}"),
+/// }
+/// # Ok::<(), strata_engine::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LogProblem {

@@ -26,6 +26,14 @@ impl Database {
     /// The engine's integrity check, then the ORM's: every row decodes
     /// against its stored schema, and every index holds exactly the entries
     /// of its rows. Returns the number of rows checked.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let rows = db.check()?; // every page, row, index entry and link
+    /// assert_eq!(rows, 8); // 2 users, 3 posts, 2 tags, 1 profile
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn check(&self) -> Result<u64> {
         if let Some(e) = &self.inner.engine {
             e.check()?;

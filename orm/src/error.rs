@@ -4,6 +4,16 @@ use crate::value::Value;
 use std::fmt;
 
 /// A `Result` whose error is the ORM's [`Error`].
+///
+/// ```
+/// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+/// # let (_dir, db) = blog()?;
+/// fn usernames(db: &strata::Database) -> strata::Result<Vec<String>> {
+///     db.read_session()?.query::<User>().values(User::username)
+/// }
+/// assert_eq!(usernames(&db)?, ["ann", "bob"]);
+/// # Ok::<(), strata::Error>(())
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong in the ORM.
@@ -14,6 +24,24 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// | the query's answer | [`NotFound`](Error::NotFound), [`NotExactlyOne`](Error::NotExactlyOne), [`Overflow`](Error::Overflow) | expected outcomes of `one()`, updates and sums |
 /// | the program and the file disagree | [`SchemaMismatch`](Error::SchemaMismatch), [`FileNewer`](Error::FileNewer), [`MigrationNeeded`](Error::MigrationNeeded), [`DuplicateValues`](Error::DuplicateValues), [`MigrationFailed`](Error::MigrationFailed), [`Corruption`](Error::Corruption) | migrate (`Migrations`), use the newer program, or restore |
 /// | the engine | [`Engine`](Error::Engine) | see [`strata_engine::Error`]; [`Error::is_retryable`] for deadlocks |
+///
+/// ```
+/// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+/// use strata::{Error, Value};
+/// # let (_dir, db) = blog()?;
+/// let mut s = db.session()?;
+/// let mut dup = User { id: 0, username: "ann".into(), email: "another@example.com".into() };
+/// match s.add(&mut dup) {
+///     Err(Error::UniqueViolation { model, column, value }) => {
+///         assert_eq!((model, column, value), ("User", "username", Value::Text("ann".into())));
+///     }
+///     other => panic!("expected a unique violation, got {other:?}"),
+/// }
+/// // The session is still usable after a refused write.
+/// s.add(&mut User { id: 0, username: "carol".into(), email: "carol@example.com".into() })?;
+/// s.commit()?;
+/// # Ok::<(), strata::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum Error {
@@ -179,6 +207,12 @@ pub enum Error {
 
 impl Error {
     /// Whether running the same transaction again may succeed.
+    ///
+    /// ```
+    /// use strata::Error;
+    /// assert!(Error::Engine(strata::engine::Error::Deadlock).is_retryable());
+    /// assert!(!Error::NotFound { model: "User", key: strata::Value::Int(1) }.is_retryable());
+    /// ```
     pub fn is_retryable(&self) -> bool {
         matches!(self, Error::Engine(e) if e.is_retryable())
     }

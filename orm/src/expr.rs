@@ -19,6 +19,17 @@ use std::sync::Arc;
 /// generates one per field as an associated constant named like the field,
 /// so `User::email` names the `email` column the way SQLAlchemy's
 /// `User.email` does.
+///
+/// ```
+/// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+/// use strata::Column;
+/// # let (_dir, db) = blog()?;
+/// let score: Column<Post, f64> = Post::score; // Copy: use it as often as needed
+/// let s = db.read_session()?;
+/// let good = s.query::<Post>().filter(score.ge(4.0)).order_by(score.desc()).all()?;
+/// assert_eq!(titles(&good), ["Hi", "Hello"]);
+/// # Ok::<(), strata::Error>(())
+/// ```
 pub struct Column<M, T> {
     index: usize,
     _m: PhantomData<fn() -> (M, T)>,
@@ -40,6 +51,14 @@ impl<M, T> std::fmt::Debug for Column<M, T> {
 
 impl<M: Model, T: ColumnType> Column<M, T> {
     /// The handle of column `index` (used by the derive).
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::Column;
+    /// // What the derive generates for the third field of Post:
+    /// let title: Column<Post, String> = Column::new(2);
+    /// assert_eq!(title.name(), Post::title.name());
+    /// ```
     pub const fn new(index: usize) -> Self {
         Column {
             index,
@@ -48,11 +67,23 @@ impl<M: Model, T: ColumnType> Column<M, T> {
     }
 
     /// Its index in the model's columns.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::Model;
+    /// assert_eq!(Post::score.index(), 3);
+    /// assert_eq!(Post::COLUMNS[Post::score.index()].name, "score");
+    /// ```
     pub const fn index(self) -> usize {
         self.index
     }
 
     /// Its name.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// assert_eq!(User::email.name(), "email");
+    /// ```
     pub fn name(self) -> &'static str {
         M::COLUMNS[self.index].name
     }
@@ -81,6 +112,15 @@ impl<M: Model, T: ColumnType> Column<M, T> {
 
     /// `column != v` (unknown, so not matching, when the column is null);
     /// with `v` null (`None`), `column IS NOT NULL`.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// let q = s.query::<Post>().filter(Post::topic.ne("rust"));
+    /// assert_eq!(titles(&q.all()?), ["Hi"]); // the post without a topic is unknown, not a match
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn ne(self, v: impl ToColumn<T>) -> Expr<M> {
         match v.to_column_value() {
             Value::Null => self.is_not_null(),
@@ -89,31 +129,85 @@ impl<M: Model, T: ColumnType> Column<M, T> {
     }
 
     /// `column < v`.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// assert_eq!(titles(&s.query::<Post>().filter(Post::score.lt(4.0)).all()?), ["Again"]);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn lt(self, v: impl ToColumn<T>) -> Expr<M> {
         self.cmp(CmpOp::Lt, v.to_column_value())
     }
 
     /// `column <= v`.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// assert_eq!(s.query::<Post>().filter(Post::score.le(4.0)).count()?, 2);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn le(self, v: impl ToColumn<T>) -> Expr<M> {
         self.cmp(CmpOp::Le, v.to_column_value())
     }
 
     /// `column > v`.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// let q = s.query::<Post>().filter(Post::score.gt(3.5));
+    /// assert_eq!(q.explain().to_string(), "scan index on score");
+    /// assert_eq!(titles(&q.all()?), ["Hello", "Hi"]);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn gt(self, v: impl ToColumn<T>) -> Expr<M> {
         self.cmp(CmpOp::Gt, v.to_column_value())
     }
 
     /// `column >= v`.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// // A narrower integer compares with a wider column: i32 literals with i64 keys.
+    /// assert_eq!(s.query::<Post>().filter(Post::id.ge(2)).count()?, 2);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn ge(self, v: impl ToColumn<T>) -> Expr<M> {
         self.cmp(CmpOp::Ge, v.to_column_value())
     }
 
     /// `lo <= column <= hi`.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// let q = s.query::<Post>().filter(Post::score.between(3.0, 4.5));
+    /// assert_eq!(titles(&q.all()?), ["Hello"]); // both ends included
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn between(self, lo: impl ToColumn<T>, hi: impl ToColumn<T>) -> Expr<M> {
         self.ge(lo).and(self.le(hi))
     }
 
     /// `column IN (values)`.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// let q = s.query::<User>().filter(User::username.in_(["bob", "carol"]));
+    /// assert_eq!(q.explain().to_string(), "look up index on username");
+    /// assert_eq!(q.count()?, 1);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn in_<V: ToColumn<T>>(self, values: impl IntoIterator<Item = V>) -> Expr<M> {
         Expr::new(Pred::In(
             self.index,
@@ -122,21 +216,59 @@ impl<M: Model, T: ColumnType> Column<M, T> {
     }
 
     /// `column IS NULL`.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// assert_eq!(titles(&s.query::<Post>().filter(Post::topic.is_null()).all()?), ["Again"]);
+    /// // The same as comparing with None, as SQLAlchemy's `== None`.
+    /// assert_eq!(s.query::<Post>().filter(Post::topic.eq(None::<String>)).count()?, 1);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn is_null(self) -> Expr<M> {
         Expr::new(Pred::IsNull(self.index))
     }
 
     /// `column IS NOT NULL`.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// assert_eq!(s.query::<Post>().filter(Post::topic.is_not_null()).count()?, 2);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn is_not_null(self) -> Expr<M> {
         Expr::new(Pred::IsNull(self.index)).not()
     }
 
     /// Ascending order on this column.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// // A bare column orders ascending too: order_by(Post::title).
+    /// let q = s.query::<Post>().order_by(Post::title.asc());
+    /// assert_eq!(titles(&q.all()?), ["Again", "Hello", "Hi"]);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn asc(self) -> Order<M> {
         Order::new(self.index, false, Fold::None)
     }
 
     /// Descending order on this column.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// let q = s.query::<Post>().order_by(Post::score.desc());
+    /// assert_eq!(q.explain().to_string(), "scan index on score backwards");
+    /// assert_eq!(titles(&q.all()?), ["Hi", "Hello", "Again"]);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn desc(self) -> Order<M> {
         Order::new(self.index, true, Fold::None)
     }
@@ -145,18 +277,78 @@ impl<M: Model, T: ColumnType> Column<M, T> {
 /// Text operations, for `String` and `Option<String>` columns. The
 /// case-insensitive ones fold case as `text.rs` says (Rust's Unicode
 /// lowercase mapping).
+///
+/// ```
+/// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+/// use strata::TextColumn; // the text tests are methods of this trait
+/// # let (_dir, db) = blog()?;
+/// let s = db.read_session()?;
+/// let q = s.query::<User>().filter(User::email.ends_with("@example.com"));
+/// assert_eq!(q.one()?.username, "ann");
+/// # Ok::<(), strata::Error>(())
+/// ```
 pub trait TextColumn<M> {
     /// The column starts with `prefix`.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::TextColumn;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// let q = s.query::<User>().filter(User::username.starts_with("b"));
+    /// assert_eq!(q.explain().to_string(), "scan index on username"); // a prefix is a range
+    /// assert_eq!(q.one()?.username, "bob");
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     fn starts_with(self, prefix: &str) -> Expr<M>;
     /// The column ends with `suffix`.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::TextColumn;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// assert_eq!(s.query::<User>().filter(User::email.ends_with(".org")).one()?.username, "bob");
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     fn ends_with(self, suffix: &str) -> Expr<M>;
     /// The column contains `needle`.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::TextColumn;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// assert_eq!(titles(&s.query::<Post>().filter(Post::title.contains("ll")).all()?), ["Hello"]);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     fn contains(self, needle: &str) -> Expr<M>;
     /// `column LIKE pattern`, case-sensitive: `%` matches any run of
     /// characters, `_` one character.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::TextColumn;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// assert_eq!(titles(&s.query::<Post>().filter(Post::title.like("H_%")).all()?), ["Hello", "Hi"]);
+    /// assert_eq!(s.query::<Post>().filter(Post::title.like("h%")).count()?, 0); // case matters
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     fn like(self, pattern: &str) -> Expr<M>;
     /// `column LIKE pattern ESCAPE escape`: `escape` before `%`, `_` or
     /// itself matches that character.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::TextColumn;
+    /// # let (_dir, db) = blog()?;
+    /// let mut s = db.session()?;
+    /// s.add(&mut Post { id: 0, author_id: 1, title: "100% Rust".into(), score: 1.0, topic: None })?;
+    /// let q = s.query::<Post>().filter(Post::title.like_escape("%!%%", '!')); // a literal %
+    /// assert_eq!(titles(&q.all()?), ["100% Rust"]);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     fn like_escape(self, pattern: &str, escape: char) -> Expr<M>;
     /// `column ILIKE pattern`: [`TextColumn::like`] ignoring case.
     ///
@@ -929,6 +1121,18 @@ fn eval_mapped<'m>(
 
 /// A typed filter on rows of `M`: build with the column methods, combine
 /// with [`Expr::and`], [`Expr::or`] and [`Expr::not`].
+///
+/// ```
+/// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+/// use strata::{Expr, TextColumn};
+/// # let (_dir, db) = blog()?;
+/// // A filter is a value: build it apart, pass it to any query of the model.
+/// let popular: Expr<Post> = Post::score.ge(4.0).and(Post::topic.is_not_null());
+/// let s = db.read_session()?;
+/// assert_eq!(titles(&s.query::<Post>().filter(popular.clone()).all()?), ["Hello", "Hi"]);
+/// assert_eq!(s.query::<Post>().filter(popular.not()).count()?, 1);
+/// # Ok::<(), strata::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expr<M> {
     pub(crate) pred: Pred,
@@ -944,16 +1148,44 @@ impl<M> Expr<M> {
     }
 
     /// Both.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// let q = s.query::<Post>().filter(Post::author_id.eq(1).and(Post::score.gt(3.0)));
+    /// assert_eq!(titles(&q.all()?), ["Hello"]);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn and(self, other: Expr<M>) -> Expr<M> {
         Expr::new(Pred::And(Box::new(self.pred), Box::new(other.pred)))
     }
 
     /// Either.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// let q = s.query::<Post>().filter(Post::score.lt(3.0).or(Post::score.gt(4.5)));
+    /// assert_eq!(titles(&q.all()?), ["Again", "Hi"]);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn or(self, other: Expr<M>) -> Expr<M> {
         Expr::new(Pred::Or(Box::new(self.pred), Box::new(other.pred)))
     }
 
     /// Not.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// // NOT (topic = 'rust'): the post without a topic is unknown either way.
+    /// let q = s.query::<Post>().filter(Post::topic.eq("rust").not());
+    /// assert_eq!(titles(&q.all()?), ["Hi"]);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     #[allow(clippy::should_implement_trait)]
     pub fn not(self) -> Expr<M> {
         Expr::new(Pred::Not(Box::new(self.pred)))
@@ -962,6 +1194,19 @@ impl<M> Expr<M> {
 
 /// An ordering on one column of `M`: [`Column::asc`] or [`Column::desc`],
 /// or on its folded text ([`Folded::asc`]).
+///
+/// ```
+/// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+/// use strata::{Order, TextColumn};
+/// # let (_dir, db) = blog()?;
+/// let newest_first: Order<Post> = Post::id.desc();
+/// let s = db.read_session()?;
+/// assert_eq!(titles(&s.query::<Post>().order_by(newest_first).all()?), ["Hi", "Again", "Hello"]);
+/// // Several orderings sort by each in turn; lower() orders by folded text.
+/// let q = s.query::<User>().order_by(User::username.lower().desc());
+/// assert_eq!(q.first()?.map(|u| u.username), Some("bob".into()));
+/// # Ok::<(), strata::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Order<M> {
     pub(crate) key: SortKey,

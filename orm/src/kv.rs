@@ -11,20 +11,110 @@ use std::ops::{Bound, Range};
 use strata_engine::Result;
 
 /// An iterator over `(key, value)` pairs of a scan.
+///
+/// ```
+/// use std::ops::Bound;
+/// use strata::{KvIter, KvStore};
+/// # let dir = tempfile::tempdir().unwrap();
+/// let engine = strata::engine::Database::open(dir.path().join("kv.strata"))?;
+/// let mut tx = KvStore::begin(&engine)?;
+/// tx.create_table("t")?;
+/// tx.put("t", b"a", b"1")?;
+/// tx.put("t", b"b", b"2")?;
+/// let all: KvIter<'_> = tx.scan("t", Bound::Unbounded, Bound::Unbounded, true)?;
+/// let keys: Vec<Vec<u8>> = all.map(|kv| kv.map(|(k, _)| k)).collect::<Result<_, _>>()?;
+/// assert_eq!(keys, [b"b".to_vec(), b"a".to_vec()]); // reverse
+/// # Ok::<(), strata::engine::Error>(())
+/// ```
 pub type KvIter<'a> = Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>)>> + 'a>;
 
 /// A transaction over named tables of ordered byte keys.
+///
+/// ```
+/// use strata::{KvStore, KvTxn};
+/// # let dir = tempfile::tempdir().unwrap();
+/// let engine = strata::engine::Database::open(dir.path().join("kv.strata"))?;
+/// let store: &dyn KvStore = &engine; // the engine is one implementation
+/// let mut tx: Box<dyn KvTxn> = store.begin()?;
+/// tx.create_table("t")?;
+/// tx.put("t", b"k", b"v")?;
+/// assert_eq!(tx.get("t", b"k")?, Some(b"v".to_vec()));
+/// tx.commit()?; // dropping the box instead rolls back
+/// # Ok::<(), strata::engine::Error>(())
+/// ```
 pub trait KvTxn: Send {
     /// The value under `key`.
+    ///
+    /// ```
+    /// use strata::KvStore;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let engine = strata::engine::Database::open(dir.path().join("kv.strata"))?;
+    /// let mut tx = KvStore::begin(&engine)?;
+    /// tx.create_table("t")?;
+    /// assert_eq!(tx.get("t", b"missing")?, None);
+    /// # Ok::<(), strata::engine::Error>(())
+    /// ```
     fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>>;
     /// The value under `key`, locked for writing (a read that a write of
     /// the same key will follow).
+    ///
+    /// ```
+    /// use strata::KvStore;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let engine = strata::engine::Database::open(dir.path().join("kv.strata"))?;
+    /// let mut tx = KvStore::begin(&engine)?;
+    /// tx.create_table("t")?;
+    /// tx.put("t", b"n", &[1])?;
+    /// let n = tx.get_for_update("t", b"n")?.expect("set")[0]; // locked for the write that follows
+    /// tx.put("t", b"n", &[n + 1])?;
+    /// tx.commit()?;
+    /// # Ok::<(), strata::engine::Error>(())
+    /// ```
     fn get_for_update(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>>;
     /// Stores `value` under `key`.
+    ///
+    /// ```
+    /// use strata::KvStore;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let engine = strata::engine::Database::open(dir.path().join("kv.strata"))?;
+    /// let mut tx = KvStore::begin(&engine)?;
+    /// tx.create_table("t")?;
+    /// tx.put("t", b"k", b"old")?;
+    /// tx.put("t", b"k", b"new")?;
+    /// assert_eq!(tx.get("t", b"k")?, Some(b"new".to_vec()));
+    /// # Ok::<(), strata::engine::Error>(())
+    /// ```
     fn put(&mut self, table: &str, key: &[u8], value: &[u8]) -> Result<()>;
     /// Removes `key`; whether it was there.
+    ///
+    /// ```
+    /// use strata::KvStore;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let engine = strata::engine::Database::open(dir.path().join("kv.strata"))?;
+    /// let mut tx = KvStore::begin(&engine)?;
+    /// tx.create_table("t")?;
+    /// tx.put("t", b"k", b"v")?;
+    /// assert!(tx.delete("t", b"k")?);
+    /// assert!(!tx.delete("t", b"k")?);
+    /// # Ok::<(), strata::engine::Error>(())
+    /// ```
     fn delete(&mut self, table: &str, key: &[u8]) -> Result<bool>;
     /// The entries between the bounds, ascending or descending.
+    ///
+    /// ```
+    /// use std::ops::Bound;
+    /// use strata::KvStore;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let engine = strata::engine::Database::open(dir.path().join("kv.strata"))?;
+    /// let mut tx = KvStore::begin(&engine)?;
+    /// tx.create_table("t")?;
+    /// for k in [b"a", b"b", b"c"] {
+    ///     tx.put("t", k, b"")?;
+    /// }
+    /// let from_b = tx.scan("t", Bound::Included(b"b".as_slice()), Bound::Unbounded, false)?;
+    /// assert_eq!(from_b.count(), 2);
+    /// # Ok::<(), strata::engine::Error>(())
+    /// ```
     fn scan<'a>(
         &'a self,
         table: &str,
@@ -35,11 +125,43 @@ pub trait KvTxn: Send {
     /// Calls `f` with the value stored under `key`, borrowed, if there is
     /// one; returns whether there was. By default through [`KvTxn::get`],
     /// for a store that cannot lend its bytes.
+    ///
+    /// ```
+    /// use strata::KvStore;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let engine = strata::engine::Database::open(dir.path().join("kv.strata"))?;
+    /// let mut tx = KvStore::begin(&engine)?;
+    /// tx.create_table("t")?;
+    /// tx.put("t", b"k", b"hello")?;
+    /// let mut len = 0;
+    /// assert!(tx.get_with("t", b"k", &mut |v| len = v.len())?);
+    /// assert_eq!(len, 5);
+    /// # Ok::<(), strata::engine::Error>(())
+    /// ```
     fn get_with(&self, table: &str, key: &[u8], f: &mut dyn FnMut(&[u8])) -> Result<bool> {
         Ok(self.get(table, key)?.map(|v| f(&v)).is_some())
     }
     /// Calls `f` with each entry between the bounds, borrowed, until it
     /// returns `false`. By default through [`KvTxn::scan`].
+    ///
+    /// ```
+    /// use std::ops::Bound;
+    /// use strata::KvStore;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let engine = strata::engine::Database::open(dir.path().join("kv.strata"))?;
+    /// let mut tx = KvStore::begin(&engine)?;
+    /// tx.create_table("t")?;
+    /// for k in [b"a", b"b", b"c"] {
+    ///     tx.put("t", k, b"")?;
+    /// }
+    /// let mut first = Vec::new();
+    /// tx.scan_with("t", Bound::Unbounded, Bound::Unbounded, false, &mut |k, _| {
+    ///     first.push(k.to_vec());
+    ///     first.len() < 2 // stop after two
+    /// })?;
+    /// assert_eq!(first, [b"a".to_vec(), b"b".to_vec()]);
+    /// # Ok::<(), strata::engine::Error>(())
+    /// ```
     fn scan_with(
         &self,
         table: &str,
@@ -88,23 +210,94 @@ pub trait KvTxn: Send {
         Ok(n)
     }
     /// Creates a table if it does not exist.
+    ///
+    /// ```
+    /// use strata::KvStore;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let engine = strata::engine::Database::open(dir.path().join("kv.strata"))?;
+    /// let mut tx = KvStore::begin(&engine)?;
+    /// tx.create_table("t")?;
+    /// tx.create_table("t")?; // exists: nothing to do
+    /// # Ok::<(), strata::engine::Error>(())
+    /// ```
     fn create_table(&mut self, table: &str) -> Result<()>;
     /// The longest key the store accepts.
+    ///
+    /// ```
+    /// use strata::KvStore;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let engine = strata::engine::Database::open(dir.path().join("kv.strata"))?;
+    /// assert_eq!(KvStore::begin_read(&engine)?.max_key_len(), 1024);
+    /// # Ok::<(), strata::engine::Error>(())
+    /// ```
     fn max_key_len(&self) -> usize;
     /// Commits.
+    ///
+    /// ```
+    /// use strata::KvStore;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let engine = strata::engine::Database::open(dir.path().join("kv.strata"))?;
+    /// let mut tx = KvStore::begin(&engine)?;
+    /// tx.create_table("t")?;
+    /// tx.put("t", b"k", b"v")?;
+    /// tx.commit()?;
+    /// assert_eq!(KvStore::begin_read(&engine)?.get("t", b"k")?, Some(b"v".to_vec()));
+    /// # Ok::<(), strata::engine::Error>(())
+    /// ```
     fn commit(self: Box<Self>) -> Result<()>;
 }
 
 /// A store that starts transactions.
+///
+/// ```
+/// use std::sync::Arc;
+/// use strata::{Database, KvStore};
+/// # let dir = tempfile::tempdir().unwrap();
+/// // The ORM over any store: here the engine itself, as Database::open does.
+/// let engine = strata::engine::Database::open(dir.path().join("app.strata"))?;
+/// let store: Arc<dyn KvStore> = Arc::new(engine.clone());
+/// let db = Database::over(store, Some(engine))?;
+/// db.check()?;
+/// # Ok::<(), strata::Error>(())
+/// ```
 pub trait KvStore: Send + Sync {
     /// A read-write transaction.
+    ///
+    /// ```
+    /// use strata::KvStore;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let engine = strata::engine::Database::open(dir.path().join("kv.strata"))?;
+    /// let mut tx = KvStore::begin(&engine)?; // read-write
+    /// tx.create_table("t")?;
+    /// tx.commit()?;
+    /// # Ok::<(), strata::engine::Error>(())
+    /// ```
     fn begin(&self) -> Result<Box<dyn KvTxn>>;
     /// A read-only transaction.
+    ///
+    /// ```
+    /// use strata::KvStore;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let engine = strata::engine::Database::open(dir.path().join("kv.strata"))?;
+    /// let mut tx = KvStore::begin_read(&engine)?; // a snapshot: writes are refused
+    /// assert!(tx.create_table("t").is_err());
+    /// # Ok::<(), strata::engine::Error>(())
+    /// ```
     fn begin_read(&self) -> Result<Box<dyn KvTxn>>;
     /// Reserves a block of automatic keys of `table`, each at least
     /// `floor`, from a counter the store keeps for every handle that
     /// shares it; `None` when it keeps none (one handle owns the data, and
     /// its own sequence serves: the engine).
+    ///
+    /// ```
+    /// use strata::KvStore;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let engine = strata::engine::Database::open(dir.path().join("kv.strata"))?;
+    /// // The engine keeps no shared counter: one handle owns the file, and its
+    /// // own sequence hands out the keys.
+    /// assert_eq!(engine.reserve_keys("users", 1)?, None);
+    /// # Ok::<(), strata::engine::Error>(())
+    /// ```
     fn reserve_keys(&self, table: &str, floor: i64) -> Result<Option<Range<i64>>> {
         let _ = (table, floor);
         Ok(None)

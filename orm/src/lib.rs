@@ -37,20 +37,34 @@
 //! relationships loaded through an explicit session) and the mapping of
 //! each SQLAlchemy construct.
 //!
+//! THE GUIDE
+//!
+//! The repository's `docs/guide/` is the guide for application developers,
+//! a chapter per topic: getting started, models and column types, queries,
+//! relationships and loading strategies, transactions and retries, async
+//! code, durability, schema evolution, operations, limits. Every Rust block
+//! of it is a doc test of this crate.
+//!
 //! THE DERIVE
 //!
-//! `#[derive(Model)]` takes, on the struct, `#[strata(...)]` with
-//! `table = "name"` (default: the type's name in snake case),
-//! `display = "field"` (how the model prints: `<User 'admin'>`; default:
-//! every field), and relationships:
-//! `has_many(addresses = Address, fk = person_id, backref = person, on_delete = cascade)`,
-//! `has_one(...)` with the same keys, and
-//! `many_to_many(tags = Tag, through = "page_tags", backref = pages)`.
-//! On fields: `primary_key` (an integer key of 0 is assigned on `add`),
-//! `unique`, `index`, `max_len = N`, `foreign_key = Model`,
-//! `default = <expr>` or `default_fn = path` (the model then implements
-//! `Default` with them), `created_at` and `updated_at` (on a date and
-//! time: set to the current time on `add`, and on `add` and `update`).
+//! `#[derive(Model)]` makes a struct a model, and `#[derive(Column)]` a unit
+//! enum or a newtype a column type. Their documentation,
+//! [`Model`](derive@Model) and [`Column`](derive@Column), lists every
+//! `#[strata(...)]` attribute with examples: on the struct, `table`,
+//! `display`, `has_many`, `has_one` and `many_to_many` (with `fk`,
+//! `backref`, `on_delete`, `through`); on a field, `primary_key`, `unique`,
+//! `index`, `max_len`, `foreign_key`, `default`, `default_fn`, `created_at`
+//! and `updated_at`; on a column type, `by_name`, `by_number` and
+//! `transparent`.
+//!
+//! THE EXAMPLES
+//!
+//! The examples on this crate's items share a small blog. Each includes
+//! `orm/doctest_setup.rs`, which follows, in hidden lines, and calls
+//! `blog()`: `db` is then a database in a temporary directory holding the
+//! blog's rows.
+//!
+#![doc = concat!("```\n", include_str!("../doctest_setup.rs"), "```\n")]
 //!
 //! COLUMN TYPES
 //!
@@ -170,12 +184,9 @@ pub use relation::{BelongsTo, HasMany, HasOne, ManyToMany};
 pub use session::{Database, OrmStats, Session};
 pub use value::{ColumnKind, ColumnType, ColumnValue, Numeric, ToColumn, Value, ValueRef};
 
-/// `#[derive(Model)]`: see the crate documentation.
-pub use strata_derive::Model;
-
-/// `#[derive(Column)]`: a unit enum or a newtype as a column type (see the
-/// crate documentation).
-pub use strata_derive::Column;
+// The derives' own documentation (orm/derive/src/lib.rs) is what rustdoc
+// shows for these: every attribute, with examples.
+pub use strata_derive::{Column, Model};
 
 /// What the derives' generated code names.
 #[doc(hidden)]
@@ -185,3 +196,29 @@ pub mod __private {
 
 /// The storage engine underneath.
 pub use strata_engine as engine;
+
+/// The guide's chapters (`docs/guide/`), run as doc tests: the code a
+/// chapter shows is code that compiles and does what the chapter says.
+#[cfg(doctest)]
+mod guide {
+    #[doc = include_str!("../../docs/guide/getting-started.md")]
+    struct GettingStarted;
+    #[doc = include_str!("../../docs/guide/models.md")]
+    struct Models;
+    #[doc = include_str!("../../docs/guide/queries.md")]
+    struct Queries;
+    #[doc = include_str!("../../docs/guide/relationships.md")]
+    struct Relationships;
+    #[doc = include_str!("../../docs/guide/transactions.md")]
+    struct Transactions;
+    #[doc = include_str!("../../docs/guide/async.md")]
+    struct Async;
+    #[doc = include_str!("../../docs/guide/durability.md")]
+    struct Durability;
+    #[doc = include_str!("../../docs/guide/schema-evolution.md")]
+    struct SchemaEvolution;
+    #[doc = include_str!("../../docs/guide/operations.md")]
+    struct Operations;
+    #[doc = include_str!("../../docs/guide/limits.md")]
+    struct Limits;
+}

@@ -101,6 +101,12 @@ impl std::fmt::Debug for Migrations {
 
 impl Migrations {
     /// No models and no steps.
+    ///
+    /// ```
+    /// use strata::Migrations;
+    /// let none = Migrations::new();
+    /// assert_eq!(none.version(), 0); // no steps
+    /// ```
     pub fn new() -> Migrations {
         Migrations::default()
     }
@@ -108,6 +114,34 @@ impl Migrations {
     /// Evolves `M` automatically when the database opens: its table is
     /// created, or its stored schema brought to `M`'s when every difference
     /// is automatic (see the module's documentation).
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Migration, Migrations, Model, Value};
+    /// # mod v1 {
+    /// #     use serde::{Deserialize, Serialize};
+    /// #     #[derive(strata::Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// #     #[strata(table = "notes")]
+    /// #     pub struct Note { #[strata(primary_key)] pub id: i64, pub body: String, pub stars: i32 }
+    /// # }
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let path = dir.path().join("notes.strata");
+    /// # { let db = Database::open(&path)?; db.transaction(|s| s.add(&mut v1::Note { id: 0, body: "hello".into(), stars: 3 }))?; }
+    /// #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// #[strata(table = "notes")]
+    /// struct Note {
+    ///     #[strata(primary_key)]
+    ///     id: i64,
+    ///     body: String,
+    ///     stars: i32,
+    ///     pinned: Option<bool>, // new: an automatic change
+    /// }
+    /// let migrations = Migrations::new().model::<Note>();
+    /// let db = Database::open_migrated(&path, Default::default(), &migrations)?; // changed at open
+    /// assert!(db.schema_history()?[0].name.starts_with("automatic: Note"));
+    /// assert_eq!(db.read_session()?.get::<Note>(1)?.map(|n| n.pinned), Some(None));
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn model<M: Model>(mut self) -> Migrations {
         self.models.push(StoredSchema::of::<M>);
         self
@@ -116,6 +150,27 @@ impl Migrations {
     /// Adds an explicit step. Versions start at 1 and increase with each
     /// step; a step runs once, in one transaction, when the file's version
     /// is below its own.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Migration, Migrations, Model, Value};
+    /// # mod v1 {
+    /// #     use serde::{Deserialize, Serialize};
+    /// #     #[derive(strata::Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// #     #[strata(table = "notes")]
+    /// #     pub struct Note { #[strata(primary_key)] pub id: i64, pub body: String, pub stars: i32 }
+    /// # }
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let path = dir.path().join("notes.strata");
+    /// # { let db = Database::open(&path)?; db.transaction(|s| s.add(&mut v1::Note { id: 0, body: "hello".into(), stars: 3 }))?; }
+    /// let migrations = Migrations::new()
+    ///     .step(1, "body is text", |m| m.rename_field("notes", "body", "text"))
+    ///     .step(2, "no stars", |m| m.drop_field("notes", "stars"));
+    /// let db = Database::open_migrated(&path, Default::default(), &migrations)?;
+    /// let names: Vec<String> = db.schema_history()?.into_iter().map(|h| h.name).collect();
+    /// assert_eq!(names, ["body is text", "no stars"]);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn step(
         mut self,
         version: u32,
@@ -131,6 +186,12 @@ impl Migrations {
     }
 
     /// The program's migration version: its last step's (0 without steps).
+    ///
+    /// ```
+    /// use strata::Migrations;
+    /// let m = Migrations::new().step(1, "one", |_| Ok(())).step(2, "two", |_| Ok(()));
+    /// assert_eq!(m.version(), 2);
+    /// ```
     pub fn version(&self) -> u32 {
         self.steps.iter().map(|s| s.version).max().unwrap_or(0)
     }
@@ -153,6 +214,34 @@ impl Migrations {
 
 /// What a step's function works with: its transaction, and the changes a
 /// program cannot declare on a model (renames, drops, conversions).
+///
+/// ```
+/// # use serde::{Deserialize, Serialize};
+/// # use strata::{Database, Migration, Migrations, Model, Value};
+/// # mod v1 {
+/// #     use serde::{Deserialize, Serialize};
+/// #     #[derive(strata::Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// #     #[strata(table = "notes")]
+/// #     pub struct Note { #[strata(primary_key)] pub id: i64, pub body: String, pub stars: i32 }
+/// # }
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let path = dir.path().join("notes.strata");
+/// # { let db = Database::open(&path)?; db.transaction(|s| s.add(&mut v1::Note { id: 0, body: "hello".into(), stars: 3 }))?; }
+/// #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// #[strata(table = "notes")]
+/// struct Note {
+///     #[strata(primary_key)]
+///     id: i64,
+///     text: String,
+///     stars: i64,
+/// }
+/// let migrations = Migrations::new()
+///     .step(1, "body is text", |m: &mut Migration<'_>| m.rename_field("notes", "body", "text"))
+///     .step(2, "stars as i64", |m| m.convert::<Note>("stars", Ok));
+/// let db = Database::open_migrated(&path, Default::default(), &migrations)?;
+/// assert_eq!(db.read_session()?.get::<Note>(1)?.map(|n| n.stars), Some(3));
+/// # Ok::<(), strata::Error>(())
+/// ```
 pub struct Migration<'a> {
     s: &'a mut Session,
     /// Rows the step's changes touched so far (`rebuild.rs`, EVENTS).
@@ -169,12 +258,70 @@ impl Migration<'_> {
     /// The step's session, to move data between models with their Rust
     /// types (split or merge models, fill new ones). A model used here must
     /// match its stored schema as the steps so far left it.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Migration, Migrations, Model, Value};
+    /// # mod v1 {
+    /// #     use serde::{Deserialize, Serialize};
+    /// #     #[derive(strata::Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// #     #[strata(table = "notes")]
+    /// #     pub struct Note { #[strata(primary_key)] pub id: i64, pub body: String, pub stars: i32 }
+    /// # }
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let path = dir.path().join("notes.strata");
+    /// # { let db = Database::open(&path)?; db.transaction(|s| s.add(&mut v1::Note { id: 0, body: "hello".into(), stars: 3 }))?; }
+    /// #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// #[strata(table = "stars")]
+    /// struct Star {
+    ///     #[strata(primary_key)]
+    ///     note_id: i64,
+    ///     count: i32,
+    /// }
+    /// // Move data with the models' Rust types: each note's stars into a table of their own.
+    /// let migrations = Migrations::new().step(1, "stars apart", |m| {
+    ///     let s = m.session();
+    ///     for note in s.query::<v1::Note>().all()? {
+    ///         s.add(&mut Star { note_id: note.id, count: note.stars })?;
+    ///     }
+    ///     Ok(())
+    /// });
+    /// let db = Database::open_migrated(&path, Default::default(), &migrations)?;
+    /// assert_eq!(db.read_session()?.get::<Star>(1)?.map(|s| s.count), Some(3));
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn session(&mut self) -> &mut Session {
         self.s
     }
 
     /// Renames field `from` of the model stored in `table` to `to`. Rows
     /// are not rewritten (they hold no names); its index, if any, moves.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Migration, Migrations, Model, Value};
+    /// # mod v1 {
+    /// #     use serde::{Deserialize, Serialize};
+    /// #     #[derive(strata::Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// #     #[strata(table = "notes")]
+    /// #     pub struct Note { #[strata(primary_key)] pub id: i64, pub body: String, pub stars: i32 }
+    /// # }
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let path = dir.path().join("notes.strata");
+    /// # { let db = Database::open(&path)?; db.transaction(|s| s.add(&mut v1::Note { id: 0, body: "hello".into(), stars: 3 }))?; }
+    /// #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// #[strata(table = "notes")]
+    /// struct Note {
+    ///     #[strata(primary_key)]
+    ///     id: i64,
+    ///     text: String, // was `body`
+    ///     stars: i32,
+    /// }
+    /// let migrations = Migrations::new().step(1, "body is text", |m| m.rename_field("notes", "body", "text"));
+    /// let db = Database::open_migrated(&path, Default::default(), &migrations)?;
+    /// assert_eq!(db.read_session()?.get::<Note>(1)?.map(|n| n.text), Some("hello".into()));
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn rename_field(&mut self, table: &str, from: &str, to: &str) -> Result<()> {
         let old = self.schema(table)?;
         let at = column_at(&old, from)?;
@@ -189,6 +336,31 @@ impl Migration<'_> {
 
     /// Drops field `field` of the model stored in `table`: every row is
     /// rewritten without it, and its index emptied.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Migration, Migrations, Model, Value};
+    /// # mod v1 {
+    /// #     use serde::{Deserialize, Serialize};
+    /// #     #[derive(strata::Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// #     #[strata(table = "notes")]
+    /// #     pub struct Note { #[strata(primary_key)] pub id: i64, pub body: String, pub stars: i32 }
+    /// # }
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let path = dir.path().join("notes.strata");
+    /// # { let db = Database::open(&path)?; db.transaction(|s| s.add(&mut v1::Note { id: 0, body: "hello".into(), stars: 3 }))?; }
+    /// #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// #[strata(table = "notes")]
+    /// struct Note {
+    ///     #[strata(primary_key)]
+    ///     id: i64,
+    ///     body: String, // `stars` is gone
+    /// }
+    /// let migrations = Migrations::new().step(1, "no stars", |m| m.drop_field("notes", "stars"));
+    /// let db = Database::open_migrated(&path, Default::default(), &migrations)?;
+    /// assert_eq!(db.read_session()?.get::<Note>(1)?.map(|n| n.body), Some("hello".into()));
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn drop_field(&mut self, table: &str, field: &str) -> Result<()> {
         let old = self.schema(table)?;
         let at = column_at(&old, field)?;
@@ -205,6 +377,37 @@ impl Migration<'_> {
     /// type, limits, index, foreign key), each stored value converted by
     /// `convert`. New values are checked against `max_len` and the foreign
     /// key; the index is built again.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Migration, Migrations, Model, Value};
+    /// # mod v1 {
+    /// #     use serde::{Deserialize, Serialize};
+    /// #     #[derive(strata::Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// #     #[strata(table = "notes")]
+    /// #     pub struct Note { #[strata(primary_key)] pub id: i64, pub body: String, pub stars: i32 }
+    /// # }
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let path = dir.path().join("notes.strata");
+    /// # { let db = Database::open(&path)?; db.transaction(|s| s.add(&mut v1::Note { id: 0, body: "hello".into(), stars: 3 }))?; }
+    /// #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// #[strata(table = "notes")]
+    /// struct Note {
+    ///     #[strata(primary_key)]
+    ///     id: i64,
+    ///     body: String,
+    ///     stars: String, // was an i32
+    /// }
+    /// let migrations = Migrations::new().step(1, "stars as text", |m| {
+    ///     m.convert::<Note>("stars", |old| match old {
+    ///         Value::Int(n) => Ok(Value::Text("*".repeat(n as usize))),
+    ///         other => Ok(other),
+    ///     })
+    /// });
+    /// let db = Database::open_migrated(&path, Default::default(), &migrations)?;
+    /// assert_eq!(db.read_session()?.get::<Note>(1)?.map(|n| n.stars), Some("***".into()));
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn convert<M: Model>(
         &mut self,
         field: &str,
@@ -224,6 +427,38 @@ impl Migration<'_> {
     /// Adds field `field` as `M` declares it, its value in each stored row
     /// given by `value` (for a field that is neither an `Option` nor has a
     /// default, which the automatic changes cannot fill).
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Migration, Migrations, Model, Value};
+    /// # mod v1 {
+    /// #     use serde::{Deserialize, Serialize};
+    /// #     #[derive(strata::Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// #     #[strata(table = "notes")]
+    /// #     pub struct Note { #[strata(primary_key)] pub id: i64, pub body: String, pub stars: i32 }
+    /// # }
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let path = dir.path().join("notes.strata");
+    /// # { let db = Database::open(&path)?; db.transaction(|s| s.add(&mut v1::Note { id: 0, body: "hello".into(), stars: 3 }))?; }
+    /// #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// #[strata(table = "notes")]
+    /// struct Note {
+    ///     #[strata(primary_key)]
+    ///     id: i64,
+    ///     body: String,
+    ///     stars: i32,
+    ///     length: i64, // required: neither an Option nor a default
+    /// }
+    /// let migrations = Migrations::new().step(1, "length", |m| {
+    ///     m.add_field::<Note>("length", |row| match row.get("body") {
+    ///         Some(Value::Text(body)) => Ok(Value::Int(body.chars().count() as i64)),
+    ///         _ => Ok(Value::Int(0)),
+    ///     })
+    /// });
+    /// let db = Database::open_migrated(&path, Default::default(), &migrations)?;
+    /// assert_eq!(db.read_session()?.get::<Note>(1)?.map(|n| n.length), Some(5));
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn add_field<M: Model>(
         &mut self,
         field: &str,
@@ -246,6 +481,32 @@ impl Migration<'_> {
     /// Renames the model stored in `from` to table `to`: its rows and index
     /// entries move, and foreign keys and associations of other models that
     /// named `from` name `to`.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Migration, Migrations, Model, Value};
+    /// # mod v1 {
+    /// #     use serde::{Deserialize, Serialize};
+    /// #     #[derive(strata::Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// #     #[strata(table = "notes")]
+    /// #     pub struct Note { #[strata(primary_key)] pub id: i64, pub body: String, pub stars: i32 }
+    /// # }
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let path = dir.path().join("notes.strata");
+    /// # { let db = Database::open(&path)?; db.transaction(|s| s.add(&mut v1::Note { id: 0, body: "hello".into(), stars: 3 }))?; }
+    /// #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// #[strata(table = "memos")]
+    /// struct Memo {
+    ///     #[strata(primary_key)]
+    ///     id: i64,
+    ///     body: String,
+    ///     stars: i32,
+    /// }
+    /// let migrations = Migrations::new().step(1, "notes are memos", |m| m.rename_model("notes", "memos"));
+    /// let db = Database::open_migrated(&path, Default::default(), &migrations)?;
+    /// assert_eq!(db.read_session()?.get::<Memo>(1)?.map(|m| m.body), Some("hello".into()));
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn rename_model(&mut self, from: &str, to: &str) -> Result<()> {
         let old = self.schema(from)?;
         if self.s.db.schemas.read().contains_key(to) {
@@ -340,6 +601,28 @@ impl Database {
     /// Opens (or creates) the database at `path` and migrates it: pending
     /// steps, then the automatic changes of the listed models
     /// ([`Database::migrate`]).
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Migration, Migrations, Model, Value};
+    /// # mod v1 {
+    /// #     use serde::{Deserialize, Serialize};
+    /// #     #[derive(strata::Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// #     #[strata(table = "notes")]
+    /// #     pub struct Note { #[strata(primary_key)] pub id: i64, pub body: String, pub stars: i32 }
+    /// # }
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let path = dir.path().join("notes.strata");
+    /// # { let db = Database::open(&path)?; db.transaction(|s| s.add(&mut v1::Note { id: 0, body: "hello".into(), stars: 3 }))?; }
+    /// use strata::engine::Options;
+    /// let migrations = Migrations::new().step(1, "body is text", |m| m.rename_field("notes", "body", "text"));
+    /// let db = Database::open_migrated(&path, Options::default(), &migrations)?;
+    /// drop(db);
+    /// // Again: the step ran once, and does not run twice.
+    /// let db = Database::open_migrated(&path, Options::default(), &migrations)?;
+    /// assert_eq!(db.schema_history()?.len(), 1);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn open_migrated(
         path: impl AsRef<Path>,
         options: strata_engine::Options,
@@ -356,6 +639,27 @@ impl Database {
     /// ([`Error::FileNewer`]); on a read-only handle, refuses any pending
     /// work ([`Error::MigrationNeeded`]). Meant to run at start-up, before
     /// other sessions use the models it changes.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Migration, Migrations, Model, Value};
+    /// # mod v1 {
+    /// #     use serde::{Deserialize, Serialize};
+    /// #     #[derive(strata::Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// #     #[strata(table = "notes")]
+    /// #     pub struct Note { #[strata(primary_key)] pub id: i64, pub body: String, pub stars: i32 }
+    /// # }
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let path = dir.path().join("notes.strata");
+    /// # { let db = Database::open(&path)?; db.transaction(|s| s.add(&mut v1::Note { id: 0, body: "hello".into(), stars: 3 }))?; }
+    /// use strata::Error;
+    /// let db = Database::open(&path)?;
+    /// db.migrate(&Migrations::new().step(1, "one", |_| Ok(())).step(2, "two", |_| Ok(())))?;
+    /// // A program whose last step is older refuses the file, and changes nothing.
+    /// let older = Migrations::new().step(1, "one", |_| Ok(()));
+    /// assert!(matches!(db.migrate(&older), Err(Error::FileNewer { file_version: 2, code_version: 1 })));
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn migrate(&self, migrations: &Migrations) -> Result<()> {
         let done = self.migrate_steps(migrations);
         // Whatever committed, the handle reads the schemas the file has.
@@ -477,6 +781,25 @@ impl Database {
 
     /// The migrations applied to the file, oldest first: the steps, and
     /// the automatic changes, each with its version and when it committed.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Migration, Migrations, Model, Value};
+    /// # mod v1 {
+    /// #     use serde::{Deserialize, Serialize};
+    /// #     #[derive(strata::Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// #     #[strata(table = "notes")]
+    /// #     pub struct Note { #[strata(primary_key)] pub id: i64, pub body: String, pub stars: i32 }
+    /// # }
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let path = dir.path().join("notes.strata");
+    /// # { let db = Database::open(&path)?; db.transaction(|s| s.add(&mut v1::Note { id: 0, body: "hello".into(), stars: 3 }))?; }
+    /// let db = Database::open_migrated(&path, Default::default(), &Migrations::new().step(1, "nothing yet", |_| Ok(())))?;
+    /// let history = db.schema_history()?;
+    /// assert_eq!((history[0].version, history[0].name.as_str()), (1, "nothing yet"));
+    /// assert!(history[0].applied_at > 1_600_000_000); // seconds since 1970
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn schema_history(&self) -> Result<Vec<AppliedMigration>> {
         let tx = self.inner.store.begin_read()?;
         history(&*tx)

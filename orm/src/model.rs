@@ -10,6 +10,16 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// One column (field) of a model, as declared.
+///
+/// ```
+/// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+/// use strata::{ColumnKind, Model};
+/// let score = &Post::COLUMNS[3];
+/// assert_eq!((score.name, score.type_name, score.kind), ("score", "f64", ColumnKind::Float));
+/// assert!(score.index && !score.unique && !score.nullable);
+/// assert_eq!(Post::COLUMNS[1].foreign_key, Some("users"));
+/// assert_eq!(Post::COLUMNS[1].index_table, Some("posts#author_id"));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ColumnDef {
     /// The field's name.
@@ -146,6 +156,12 @@ pub fn __auto_key<T: ColumnType>(key: i64) -> Option<T> {
 
 impl ColumnDef {
     /// A plain column of type `T`.
+    ///
+    /// ```
+    /// use strata::{ColumnDef, ColumnKind};
+    /// let c = ColumnDef::of::<Option<String>>("topic");
+    /// assert_eq!((c.kind, c.nullable, c.type_name), (ColumnKind::Text, true, "String"));
+    /// ```
     pub const fn of<T: ColumnType>(name: &'static str) -> ColumnDef {
         ColumnDef {
             name,
@@ -190,30 +206,56 @@ impl ColumnDef {
     }
 
     /// Marks it the primary key.
+    ///
+    /// ```
+    /// use strata::ColumnDef;
+    /// assert!(ColumnDef::of::<i64>("id").primary_key().primary_key);
+    /// ```
     pub const fn primary_key(mut self) -> ColumnDef {
         self.primary_key = true;
         self
     }
 
     /// Marks it unique.
+    ///
+    /// ```
+    /// use strata::ColumnDef;
+    /// assert!(ColumnDef::of::<String>("email").unique().unique);
+    /// ```
     pub const fn unique(mut self) -> ColumnDef {
         self.unique = true;
         self
     }
 
     /// Gives it a secondary index.
+    ///
+    /// ```
+    /// use strata::ColumnDef;
+    /// assert!(ColumnDef::of::<f64>("score").index().index);
+    /// ```
     pub const fn index(mut self) -> ColumnDef {
         self.index = true;
         self
     }
 
     /// Limits its length.
+    ///
+    /// ```
+    /// use strata::ColumnDef;
+    /// assert_eq!(ColumnDef::of::<String>("title").max_len(200).max_len, Some(200));
+    /// ```
     pub const fn max_len(mut self, n: usize) -> ColumnDef {
         self.max_len = Some(n);
         self
     }
 
     /// Makes it a foreign key to the model stored in `table` (and indexes it).
+    ///
+    /// ```
+    /// use strata::ColumnDef;
+    /// let c = ColumnDef::of::<i64>("author_id").foreign_key("users");
+    /// assert_eq!(c.foreign_key, Some("users"));
+    /// ```
     pub const fn foreign_key(mut self, table: &'static str) -> ColumnDef {
         self.foreign_key = Some(table);
         self
@@ -221,6 +263,12 @@ impl ColumnDef {
 
     /// Names its index table (which must be `table#column`, for the
     /// model's table).
+    ///
+    /// ```
+    /// use strata::ColumnDef;
+    /// let c = ColumnDef::of::<f64>("score").index().index_table("posts#score");
+    /// assert_eq!(c.index_table, Some("posts#score"));
+    /// ```
     pub const fn index_table(mut self, name: &'static str) -> ColumnDef {
         self.index_table = Some(name);
         self
@@ -294,6 +342,19 @@ pub const fn __same_kind(
 }
 
 /// What happens to the children of a deleted parent.
+///
+/// ```
+/// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+/// use strata::{Model, OnDelete};
+/// // User declares has_many(posts, on_delete = cascade) and has_one(profile, ...).
+/// assert_eq!(User::DELETE_RULES[0].rule, OnDelete::Cascade);
+/// # let (_dir, db) = blog()?;
+/// let mut s = db.session()?;
+/// let ann = s.get::<User>(1)?.expect("ann");
+/// s.delete(&ann)?; // her posts and profile go with her
+/// assert_eq!(s.query::<Post>().count()?, 1);
+/// # Ok::<(), strata::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum OnDelete {
     /// Refuse to delete a parent that has children (the default).
@@ -306,6 +367,15 @@ pub enum OnDelete {
 
 /// A parent's rule for the children that refer to it, declared with
 /// `has_many` or `has_one`.
+///
+/// ```
+/// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+/// use strata::{DeleteRule, Model, OnDelete};
+/// assert_eq!(
+///     User::DELETE_RULES[0],
+///     DeleteRule { child_table: "posts", column: "author_id", rule: OnDelete::Cascade }
+/// );
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DeleteRule {
     /// The children's table.
@@ -318,6 +388,13 @@ pub struct DeleteRule {
 
 /// A many-to-many association owned by a model: link rows in `through`
 /// (owner key, then target key) and `through#rev` (the reverse).
+///
+/// ```
+/// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+/// use strata::{AssociationDef, Model};
+/// assert_eq!(Post::ASSOCIATIONS, [AssociationDef { through: "post_tags", target: "tags" }]);
+/// assert!(Tag::ASSOCIATIONS.is_empty()); // Tag is the target: Post owns the association
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AssociationDef {
     /// The association table.
@@ -330,6 +407,18 @@ pub struct AssociationDef {
 /// `#[derive(Model)]` (see the crate documentation for the attributes);
 /// the model must also implement serde's `Serialize` and `Deserialize`,
 /// which is how rows are encoded.
+///
+/// ```
+/// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+/// use strata::{Model, Value};
+/// // Generic code over any model: its table, its key, a column by index.
+/// fn describe<M: Model>(row: &M) -> String {
+///     format!("{} {} in {}", M::NAME, row.key_value(), M::TABLE)
+/// }
+/// let tag = Tag { id: 2, name: "storage".into() };
+/// assert_eq!(describe(&tag), "Tag 2 in tags");
+/// assert_eq!(tag.value(1), Value::Text("storage".into()));
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a Strata model",
     label = "not a model",
@@ -337,47 +426,173 @@ pub struct AssociationDef {
 )]
 pub trait Model: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     /// The primary key's type.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::Model;
+    /// fn key_type<M: Model>() -> &'static str {
+    ///     std::any::type_name::<M::Key>()
+    /// }
+    /// assert_eq!(key_type::<User>(), "i64");
+    /// ```
     type Key: ColumnType;
     /// The Rust type's name, for messages.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::Model;
+    /// assert_eq!(User::NAME, "User");
+    /// ```
     const NAME: &'static str;
     /// The table the rows live in.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::Model;
+    /// assert_eq!((User::TABLE, Post::TABLE), ("users", "posts"));
+    /// ```
     const TABLE: &'static str;
     /// The columns, in field order.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::Model;
+    /// let names: Vec<&str> = User::COLUMNS.iter().map(|c| c.name).collect();
+    /// assert_eq!(names, ["id", "username", "email"]);
+    /// ```
     const COLUMNS: &'static [ColumnDef];
     /// Index of the primary key in [`Model::COLUMNS`].
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::Model;
+    /// assert_eq!(User::COLUMNS[User::PRIMARY_KEY].name, "id");
+    /// ```
     const PRIMARY_KEY: usize;
     /// Whether the key is an integer assigned on `add` when it is 0.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::Model;
+    /// assert!(User::AUTO_KEY); // an integer key: 0 means "assign one"
+    /// ```
     const AUTO_KEY: bool;
     /// Rules for children, from `has_many` / `has_one`.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::Model;
+    /// let children: Vec<&str> = User::DELETE_RULES.iter().map(|r| r.child_table).collect();
+    /// assert_eq!(children, ["posts", "profiles"]);
+    /// ```
     const DELETE_RULES: &'static [DeleteRule];
     /// Many-to-many associations this model owns.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::Model;
+    /// assert_eq!(Post::ASSOCIATIONS[0].through, "post_tags");
+    /// ```
     const ASSOCIATIONS: &'static [AssociationDef];
 
     /// The value of column `column`.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::{Model, Value};
+    /// let post = Post { id: 1, author_id: 1, title: "Hello".into(), score: 4.0, topic: None };
+    /// assert_eq!(post.value(Post::score.index()), Value::Float(4.0));
+    /// assert_eq!(post.value(Post::topic.index()), Value::Null);
+    /// ```
     fn value(&self, column: usize) -> Value;
 
     /// Sets column `column` to `value`; `false`, changing nothing, if the
     /// value is not of the column's type (or out of its range).
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::{Model, Value};
+    /// let mut post = Post { id: 1, author_id: 1, title: "Hello".into(), score: 4.0, topic: None };
+    /// assert!(post.set_value(Post::score.index(), Value::Float(4.5)));
+    /// assert!(!post.set_value(Post::score.index(), Value::Text("high".into()))); // wrong kind
+    /// assert_eq!(post.score, 4.5);
+    /// ```
     fn set_value(&mut self, column: usize, value: Value) -> bool;
 
     /// The value of column `column`, borrowed.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::{Model, ValueRef};
+    /// let user = User { id: 1, username: "ann".into(), email: "ann@example.com".into() };
+    /// assert_eq!(user.value_ref(User::username.index()), ValueRef::Text("ann"));
+    /// ```
     fn value_ref(&self, column: usize) -> ValueRef<'_>;
 
     /// Sets an automatically assigned key; `false`, changing nothing, if
     /// the key's type cannot hold it.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::Model;
+    /// let mut tag = Tag { id: 0, name: "new".into() };
+    /// assert!(tag.set_auto_key(7)); // what `add` does with the next key of the table
+    /// assert_eq!(tag.id, 7);
+    /// ```
     fn set_auto_key(&mut self, key: i64) -> bool;
 
     /// Sets nullable column `column` to `None`; `false` if it is not
     /// nullable.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::Model;
+    /// let mut post = Post { id: 1, author_id: 1, title: "Hello".into(), score: 4.0, topic: Some("rust".into()) };
+    /// assert!(post.set_null(Post::topic.index()));
+    /// assert_eq!(post.topic, None);
+    /// assert!(!post.set_null(Post::title.index())); // not an Option
+    /// ```
     fn set_null(&mut self, column: usize) -> bool;
 
     /// Applies the cascading delete rules to this row's children, before
     /// the row itself is deleted (`session` is the [`Session`](crate::Session)
     /// deleting it).
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// // Called by Session::delete; a program deletes the parent and the rules follow.
+    /// let mut s = db.session()?;
+    /// let bob = s.get::<User>(2)?.expect("bob");
+    /// s.delete(&bob)?;
+    /// assert_eq!(titles(&s.query::<Post>().all()?), ["Hello", "Again"]);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     fn delete_children<S: ReferentialActions>(&self, session: &mut S) -> Result<()>;
 
     /// Checks, changing nothing, that the children a cascade would delete
     /// can be deleted in turn (no restricting grandchildren).
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::{Error, Model};
+    /// #[derive(Model, serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
+    /// struct Comment {
+    ///     #[strata(primary_key)]
+    ///     id: i64,
+    ///     #[strata(foreign_key = Post)] // no rule on Post: restrict
+    ///     post_id: i64,
+    /// }
+    /// # let (_dir, db) = blog()?;
+    /// let mut s = db.session()?;
+    /// s.add(&mut Comment { id: 0, post_id: 1 })?;
+    /// // Deleting ann would cascade to post 1, which a comment restricts:
+    /// // refused before anything is deleted.
+    /// let ann = s.get::<User>(1)?.expect("ann");
+    /// assert!(matches!(s.delete(&ann), Err(Error::Restricted { .. })));
+    /// assert_eq!(s.query::<Post>().count()?, 3);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     fn check_cascade<S: ReferentialActions>(
         &self,
         session: &S,
@@ -385,6 +600,13 @@ pub trait Model: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     ) -> Result<()>;
 
     /// The primary key's value.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::{Model, Value};
+    /// let tag = Tag { id: 2, name: "storage".into() };
+    /// assert_eq!(tag.key_value(), Value::Int(2));
+    /// ```
     fn key_value(&self) -> Value {
         self.value(Self::PRIMARY_KEY)
     }

@@ -69,6 +69,25 @@ const LOG_FORMAT: u32 = 1;
 
 /// A migration applied to the file, as `Database::schema_history` lists
 /// it.
+///
+/// ```
+/// # use serde::{Deserialize, Serialize};
+/// # use strata::{Database, Migration, Migrations, Model, Value};
+/// # mod v1 {
+/// #     use serde::{Deserialize, Serialize};
+/// #     #[derive(strata::Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// #     #[strata(table = "notes")]
+/// #     pub struct Note { #[strata(primary_key)] pub id: i64, pub body: String, pub stars: i32 }
+/// # }
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let path = dir.path().join("notes.strata");
+/// # { let db = Database::open(&path)?; db.transaction(|s| s.add(&mut v1::Note { id: 0, body: "hello".into(), stars: 3 }))?; }
+/// use strata::AppliedMigration;
+/// let db = Database::open_migrated(&path, Default::default(), &Migrations::new().step(1, "first", |_| Ok(())))?;
+/// let first: &AppliedMigration = &db.schema_history()?[0];
+/// assert_eq!(first.name, "first");
+/// # Ok::<(), strata::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AppliedMigration {
@@ -92,6 +111,39 @@ struct LogRecord {
 
 /// The stored row a step's function reads: the values of the row's
 /// columns under the stored schema, by field name.
+///
+/// ```
+/// # use serde::{Deserialize, Serialize};
+/// # use strata::{Database, Migration, Migrations, Model, Value};
+/// # mod v1 {
+/// #     use serde::{Deserialize, Serialize};
+/// #     #[derive(strata::Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// #     #[strata(table = "notes")]
+/// #     pub struct Note { #[strata(primary_key)] pub id: i64, pub body: String, pub stars: i32 }
+/// # }
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let path = dir.path().join("notes.strata");
+/// # { let db = Database::open(&path)?; db.transaction(|s| s.add(&mut v1::Note { id: 0, body: "hello".into(), stars: 3 }))?; }
+/// #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// #[strata(table = "notes")]
+/// struct Note {
+///     #[strata(primary_key)]
+///     id: i64,
+///     body: String,
+///     stars: i32,
+///     summary: String,
+/// }
+/// let migrations = Migrations::new().step(1, "summary", |m| {
+///     // The stored row, by field name, as the steps so far left it.
+///     m.add_field::<Note>("summary", |row: &strata::Row<'_>| match (row.get("body"), row.get("stars")) {
+///         (Some(Value::Text(body)), Some(Value::Int(stars))) => Ok(Value::Text(format!("{body}: {stars} stars"))),
+///         _ => Ok(Value::Text(String::new())),
+///     })
+/// });
+/// let db = Database::open_migrated(&path, Default::default(), &migrations)?;
+/// assert_eq!(db.read_session()?.get::<Note>(1)?.map(|n| n.summary), Some("hello: 3 stars".into()));
+/// # Ok::<(), strata::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Row<'a> {
     columns: &'a [StoredColumn],
@@ -100,6 +152,38 @@ pub struct Row<'a> {
 
 impl Row<'_> {
     /// The value of `field`, if the stored row has that field.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use strata::{Database, Migration, Migrations, Model, Value};
+    /// # mod v1 {
+    /// #     use serde::{Deserialize, Serialize};
+    /// #     #[derive(strata::Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// #     #[strata(table = "notes")]
+    /// #     pub struct Note { #[strata(primary_key)] pub id: i64, pub body: String, pub stars: i32 }
+    /// # }
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let path = dir.path().join("notes.strata");
+    /// # { let db = Database::open(&path)?; db.transaction(|s| s.add(&mut v1::Note { id: 0, body: "hello".into(), stars: 3 }))?; }
+    /// #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// #[strata(table = "notes")]
+    /// struct Note {
+    ///     #[strata(primary_key)]
+    ///     id: i64,
+    ///     body: String,
+    ///     stars: i32,
+    ///     popular: bool,
+    /// }
+    /// let migrations = Migrations::new().step(1, "popular", |m| {
+    ///     m.add_field::<Note>("popular", |row| {
+    ///         assert!(row.get("no such field").is_none());
+    ///         Ok(Value::Bool(matches!(row.get("stars"), Some(Value::Int(n)) if *n >= 3)))
+    ///     })
+    /// });
+    /// let db = Database::open_migrated(&path, Default::default(), &migrations)?;
+    /// assert_eq!(db.read_session()?.get::<Note>(1)?.map(|n| n.popular), Some(true));
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn get(&self, field: &str) -> Option<&Value> {
         let at = self.columns.iter().position(|c| c.name == field)?;
         self.values.get(at)

@@ -125,6 +125,17 @@ fn group_by_prefix(
 
 /// One parent to many children: the children's foreign key refers to the
 /// parent's primary key. `Person::addresses` in the seed.
+///
+/// ```
+/// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+/// use strata::HasMany;
+/// # let (_dir, db) = blog()?;
+/// let s = db.read_session()?;
+/// let ann = s.get::<User>(1)?.expect("ann");
+/// let posts: HasMany<User, Post> = User::posts; // from has_many(posts = Post, ...)
+/// assert_eq!(titles(&posts.load(&s, &ann)?), ["Hello", "Again"]);
+/// # Ok::<(), strata::Error>(())
+/// ```
 pub struct HasMany<P, C> {
     fk: usize,
     _m: PhantomData<fn() -> (P, C)>,
@@ -140,6 +151,18 @@ impl<P, C> Copy for HasMany<P, C> {}
 impl<P: Model, C: Model> HasMany<P, C> {
     /// The relationship through the children's column `fk` (used by the
     /// derive).
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::HasMany;
+    /// // What the derive generates for has_many(posts = Post, fk = author_id):
+    /// const POSTS: HasMany<User, Post> = HasMany::new(Post::author_id);
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// let bob = s.get::<User>(2)?.expect("bob");
+    /// assert_eq!(titles(&POSTS.load(&s, &bob)?), ["Hi"]);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub const fn new<T: ColumnType>(fk: Column<C, T>) -> Self {
         HasMany {
             fk: fk.index(),
@@ -148,6 +171,16 @@ impl<P: Model, C: Model> HasMany<P, C> {
     }
 
     /// The children of `parent`, in key order (load on access).
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// let ann = s.query::<User>().filter(User::username.eq("ann")).one()?;
+    /// let posts = User::posts.load(&s, &ann)?; // lazy='select'
+    /// assert_eq!(titles(&posts), ["Hello", "Again"]);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn load(&self, s: &Session, parent: &P) -> Result<Vec<C>> {
         s.ensure::<P>()?;
         let keys = s.child_keys::<C>(self.fk, &parent.key_value())?;
@@ -159,6 +192,18 @@ impl<P: Model, C: Model> HasMany<P, C> {
     }
 
     /// A query over the children of `parent`, to refine further.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// let ann = s.get::<User>(1)?.expect("ann");
+    /// // lazy='dynamic': a query to refine further.
+    /// let q = User::posts.query(&s, &ann).filter(Post::score.gt(3.0));
+    /// assert_eq!(titles(&q.all()?), ["Hello"]);
+    /// assert_eq!(User::posts.query(&s, &ann).count()?, 2);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn query<'s>(&self, s: &'s Session, parent: &P) -> Query<'s, C> {
         s.query::<C>()
             .filter(Expr::new(Pred::Cmp(self.fk, CmpOp::Eq, parent.key_value())))
@@ -192,6 +237,19 @@ impl<P: Model, C: Model> Relation<P> for HasMany<P, C> {
 }
 
 /// One parent to at most one child (the child's foreign key is unique).
+///
+/// ```
+/// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+/// use strata::HasOne;
+/// # let (_dir, db) = blog()?;
+/// let s = db.read_session()?;
+/// let profile: HasOne<User, Profile> = User::profile;
+/// let ann = s.get::<User>(1)?.expect("ann");
+/// let bob = s.get::<User>(2)?.expect("bob");
+/// assert_eq!(profile.load(&s, &ann)?.map(|p| p.bio), Some("writes about Rust".into()));
+/// assert_eq!(profile.load(&s, &bob)?, None);
+/// # Ok::<(), strata::Error>(())
+/// ```
 pub struct HasOne<P, C> {
     many: HasMany<P, C>,
 }
@@ -206,6 +264,17 @@ impl<P, C> Copy for HasOne<P, C> {}
 impl<P: Model, C: Model> HasOne<P, C> {
     /// The relationship through the child's column `fk` (used by the
     /// derive).
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::HasOne;
+    /// const PROFILE: HasOne<User, Profile> = HasOne::new(Profile::user_id);
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// let ann = s.get::<User>(1)?.expect("ann");
+    /// assert!(PROFILE.load(&s, &ann)?.is_some());
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub const fn new<T: ColumnType>(fk: Column<C, T>) -> Self {
         HasOne {
             many: HasMany::new(fk),
@@ -213,6 +282,15 @@ impl<P: Model, C: Model> HasOne<P, C> {
     }
 
     /// The child of `parent`, if any.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// let bob = s.get::<User>(2)?.expect("bob");
+    /// assert_eq!(User::profile.load(&s, &bob)?, None); // bob has none
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn load(&self, s: &Session, parent: &P) -> Result<Option<C>> {
         Ok(self.many.load(s, parent)?.into_iter().next())
     }
@@ -233,6 +311,17 @@ impl<P: Model, C: Model> Relation<P> for HasOne<P, C> {
 
 /// A child to its parent: the backref of a [`HasMany`] or [`HasOne`].
 /// `Address::person` in the seed.
+///
+/// ```
+/// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+/// use strata::BelongsTo;
+/// # let (_dir, db) = blog()?;
+/// let s = db.read_session()?;
+/// let author: BelongsTo<Post, User> = Post::author; // the backref of User::posts
+/// let hi = s.get::<Post>(3)?.expect("post 3");
+/// assert_eq!(author.load(&s, &hi)?.map(|u| u.username), Some("bob".into()));
+/// # Ok::<(), strata::Error>(())
+/// ```
 pub struct BelongsTo<C, P> {
     fk: usize,
     _m: PhantomData<fn() -> (C, P)>,
@@ -248,6 +337,17 @@ impl<C, P> Copy for BelongsTo<C, P> {}
 impl<C: Model, P: Model> BelongsTo<C, P> {
     /// The relationship through the child's column `fk` (used by the
     /// derive).
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::BelongsTo;
+    /// const AUTHOR: BelongsTo<Post, User> = BelongsTo::new(Post::author_id);
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// let hello = s.get::<Post>(1)?.expect("post 1");
+    /// assert_eq!(AUTHOR.load(&s, &hello)?.map(|u| u.id), Some(1));
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub const fn new<T: ColumnType>(fk: Column<C, T>) -> Self {
         BelongsTo {
             fk: fk.index(),
@@ -256,6 +356,16 @@ impl<C: Model, P: Model> BelongsTo<C, P> {
     }
 
     /// The parent of `child` (none if its foreign key is null).
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// let profile = s.get::<Profile>(1)?.expect("ann's profile");
+    /// let owner = Profile::user.load(&s, &profile)?;
+    /// assert_eq!(owner.map(|u| u.username), Some("ann".into()));
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn load(&self, s: &Session, child: &C) -> Result<Option<P>> {
         s.ensure::<P>()?;
         match child.value(self.fk) {
@@ -289,6 +399,19 @@ impl<C: Model, P: Model> Relation<C> for BelongsTo<C, P> {
 /// Many to many, through an association table: `Page::tags` and its
 /// backref `Tag::pages` in the seed. `A` is the side loading, `B` the
 /// side loaded.
+///
+/// ```
+/// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+/// use strata::ManyToMany;
+/// # let (_dir, db) = blog()?;
+/// let s = db.read_session()?;
+/// let tags: ManyToMany<Post, Tag> = Post::tags; // many_to_many(tags = Tag, ...)
+/// let posts: ManyToMany<Tag, Post> = Tag::posts; // its backref
+/// let hello = s.get::<Post>(1)?.expect("post 1");
+/// let rust = tags.load(&s, &hello)?.remove(0);
+/// assert_eq!(titles(&posts.load(&s, &rust)?), ["Hello"]);
+/// # Ok::<(), strata::Error>(())
+/// ```
 pub struct ManyToMany<A, B> {
     through: &'static str,
     /// `A` owns the association (its keys come first in `through`).
@@ -306,6 +429,18 @@ impl<A, B> Copy for ManyToMany<A, B> {}
 impl<A: Model, B: Model> ManyToMany<A, B> {
     /// The association in table `through`, seen from its owner `A`
     /// (used by the derive).
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::ManyToMany;
+    /// // What the derive generates for many_to_many(tags = Tag, through = "post_tags"):
+    /// const TAGS: ManyToMany<Post, Tag> = ManyToMany::owned("post_tags");
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// let hi = s.get::<Post>(3)?.expect("post 3");
+    /// assert_eq!(TAGS.load(&s, &hi)?.len(), 1);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub const fn owned(through: &'static str) -> Self {
         ManyToMany {
             through,
@@ -316,6 +451,18 @@ impl<A: Model, B: Model> ManyToMany<A, B> {
 
     /// The association in table `through`, seen from its target `A`
     /// (the backref; used by the derive).
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::ManyToMany;
+    /// // And for its backref = posts, on Tag:
+    /// const POSTS: ManyToMany<Tag, Post> = ManyToMany::backref("post_tags");
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// let storage = s.get::<Tag>(2)?.expect("tag 2");
+    /// assert_eq!(titles(&POSTS.load(&s, &storage)?), ["Hi"]);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub const fn backref(through: &'static str) -> Self {
         ManyToMany {
             through,
@@ -345,6 +492,16 @@ impl<A: Model, B: Model> ManyToMany<A, B> {
     }
 
     /// The rows of `B` linked to `a`, in key order.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// let hello = s.get::<Post>(1)?.expect("post 1");
+    /// let names: Vec<String> = Post::tags.load(&s, &hello)?.into_iter().map(|t| t.name).collect();
+    /// assert_eq!(names, ["rust"]);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn load(&self, s: &Session, a: &A) -> Result<Vec<B>> {
         self.ensure(s)?;
         let keys = s.linked_keys(&self.links_table(), &a.key_value())?;
@@ -356,6 +513,16 @@ impl<A: Model, B: Model> ManyToMany<A, B> {
     }
 
     /// A query over the rows of `B` linked to `a`, to refine further.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// let rust = s.get::<Tag>(1)?.expect("tag 1");
+    /// let q = Tag::posts.query(&s, &rust)?.filter(Post::score.ge(4.0));
+    /// assert_eq!(titles(&q.all()?), ["Hello"]);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn query<'s>(&self, s: &'s Session, a: &A) -> Result<Query<'s, B>> {
         self.ensure(s)?;
         let keys = s.linked_keys(&self.links_table(), &a.key_value())?;
@@ -364,6 +531,19 @@ impl<A: Model, B: Model> ManyToMany<A, B> {
     }
 
     /// Links `a` and `b` (both must exist; linking twice is harmless).
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let mut s = db.session()?;
+    /// let again = s.get::<Post>(2)?.expect("post 2");
+    /// let rust = s.get::<Tag>(1)?.expect("tag 1");
+    /// Post::tags.link(&mut s, &again, &rust)?;
+    /// Post::tags.link(&mut s, &again, &rust)?; // harmless
+    /// assert_eq!(titles(&Tag::posts.load(&s, &rust)?), ["Hello", "Again"]);
+    /// s.commit()?;
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn link(&self, s: &mut Session, a: &A, b: &B) -> Result<()> {
         self.ensure_mut(s)?;
         for (table, key, name) in [
@@ -383,6 +563,17 @@ impl<A: Model, B: Model> ManyToMany<A, B> {
     }
 
     /// Unlinks `a` and `b`; whether they were linked.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let mut s = db.session()?;
+    /// let hello = s.get::<Post>(1)?.expect("post 1");
+    /// let rust = s.get::<Tag>(1)?.expect("tag 1");
+    /// assert!(Tag::posts.unlink(&mut s, &rust, &hello)?); // either side unlinks
+    /// assert!(!Post::tags.unlink(&mut s, &hello, &rust)?); // not linked any more
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn unlink(&self, s: &mut Session, a: &A, b: &B) -> Result<bool> {
         self.ensure_mut(s)?;
         let (x, y) = if self.owner {
@@ -809,12 +1000,34 @@ impl ReferentialActions for Session {
 impl Session {
     /// Deletes the row with `m`'s key, following the delete rules of its
     /// children (restrict by default); returns whether it existed.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let mut s = db.session()?;
+    /// let again = s.get::<Post>(2)?.expect("post 2");
+    /// assert!(s.delete(&again)?);
+    /// assert!(!s.delete(&again)?); // already gone
+    /// s.commit()?;
+    /// assert_eq!(db.read_session()?.query::<Post>().count()?, 2);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn delete<M: Model>(&mut self, m: &M) -> Result<bool> {
         self.delete_by_value::<M>(&m.key_value())
     }
 
     /// Deletes the row of `M` with primary key `key` (see
     /// [`Session::delete`]).
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let mut s = db.session()?;
+    /// assert!(s.delete_by_key::<Tag>(2)?); // its links go with it
+    /// assert!(!s.delete_by_key::<Tag>(99)?);
+    /// s.commit()?;
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn delete_by_key<M: Model>(&mut self, key: impl ToColumn<M::Key>) -> Result<bool> {
         self.delete_by_value::<M>(&key.to_column_value())
     }
@@ -845,6 +1058,16 @@ impl Session {
 impl<M: Model> QueryMut<'_, M> {
     /// Deletes every matching row (following delete rules); returns how
     /// many.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let mut s = db.session()?;
+    /// let n = s.query_mut::<Post>().filter(Post::author_id.eq(1)).delete()?;
+    /// assert_eq!(n, 2);
+    /// s.commit()?;
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn delete(self) -> Result<u64> {
         let (session, rows) = self.into_rows()?;
         let mut n = 0;

@@ -50,6 +50,18 @@ fn backoff(attempt: u32, salt: u64) -> std::time::Duration {
 }
 
 /// Counters of the ORM's work, for tests and tuning.
+///
+/// ```
+/// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+/// # let (_dir, db) = blog()?;
+/// let before = db.stats();
+/// let s = db.read_session()?;
+/// s.query::<Post>().filter(Post::score.gt(3.0)).all()?; // one index scan, two rows by key
+/// let after = db.stats();
+/// assert_eq!(after.scans - before.scans, 1);
+/// assert_eq!(after.row_gets - before.row_gets, 2);
+/// # Ok::<(), strata::Error>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct OrmStats {
@@ -111,6 +123,22 @@ impl Default for Sequence {
 
 /// A database of models: the engine underneath, plus the stored schemas.
 /// Cheap to clone.
+///
+/// ```
+/// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+/// use strata::Database;
+/// # let dir = tempfile::tempdir().unwrap();
+/// let db = Database::open(dir.path().join("blog.strata"))?;
+/// // One handle per file; clones share it, across threads too.
+/// let writer = db.clone();
+/// std::thread::spawn(move || {
+///     writer.transaction(|s| s.add(&mut Tag { id: 0, name: "rust".into() }))
+/// })
+/// .join()
+/// .expect("no panic")?;
+/// assert_eq!(db.read_session()?.query::<Tag>().count()?, 1);
+/// # Ok::<(), strata::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct Database {
     pub(crate) inner: Arc<DbInner>,
@@ -126,17 +154,58 @@ impl std::fmt::Debug for Database {
 
 impl Database {
     /// Opens (or creates) the database file at `path`.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::Database;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("blog.strata");
+    /// let db = Database::open(&path)?; // creates blog.strata and blog.strata-wal
+    /// db.transaction(|s| s.add(&mut Tag { id: 0, name: "rust".into() }))?;
+    /// drop(db);
+    /// let db = Database::open(&path)?; // and opens them again
+    /// assert_eq!(db.read_session()?.query::<Tag>().count()?, 1);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn open(path: impl AsRef<Path>) -> Result<Database> {
         Database::open_with(path, strata_engine::Options::default())
     }
 
     /// Opens (or creates) the database file at `path` with engine options.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use strata::Database;
+    /// use strata::engine::{Durability, Options};
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let options = Options {
+    ///     durability: Durability::Buffered, // commits without waiting for fsync
+    ///     lock_timeout: Duration::from_secs(1),
+    ///     ..Options::default()
+    /// };
+    /// let db = Database::open_with(dir.path().join("blog.strata"), options)?;
+    /// assert_eq!(db.engine().map(|e| e.options().lock_timeout), Some(Duration::from_secs(1)));
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn open_with(path: impl AsRef<Path>, options: strata_engine::Options) -> Result<Database> {
         let engine = strata_engine::Database::open_with(path, options)?;
         Database::from_engine(engine)
     }
 
     /// The ORM over an open engine database.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let engine = strata::engine::Database::open(dir.path().join("blog.strata"))?;
+    /// // Tables of its own beside the ORM's, in the same file.
+    /// engine.transaction(|tx| { tx.create_table("counters")?; tx.put("counters", b"visits", b"0") })?;
+    /// let db = strata::Database::from_engine(engine)?;
+    /// db.transaction(|s| s.add(&mut Tag { id: 0, name: "rust".into() }))?;
+    /// let tables = db.engine().expect("the engine").info()?.tables;
+    /// assert!(tables.contains(&"counters".to_string()) && tables.contains(&"tags".to_string()));
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn from_engine(engine: strata_engine::Database) -> Result<Database> {
         let store: Arc<dyn KvStore> = Arc::new(engine.clone());
         Database::over(store, Some(engine))
@@ -146,12 +215,35 @@ impl Database {
     /// `etcd://HOST:PORT[,HOST:PORT...]/PREFIX[?OPTIONS]` (the module
     /// `etcd` lists the options). The path is a key prefix, so several
     /// applications share a cluster. Feature `etcd`.
+    ///
+    /// ```no_run
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// // Not run by the doc tests: it needs an etcd cluster (README.md, "Run it
+    /// // on etcd", starts one of three members on this machine).
+    /// let db = strata::Database::connect("etcd://127.0.0.1:12379,127.0.0.1:22379,127.0.0.1:32379/blog")?;
+    /// db.transaction(|s| s.add(&mut Tag { id: 0, name: "replicated".into() }))?;
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     #[cfg(feature = "etcd")]
     pub fn connect(url: &str) -> Result<Database> {
         Database::over(Arc::new(crate::etcd::EtcdStore::connect(url)?), None)
     }
 
     /// The ORM over any store implementing the key-value interface.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use std::sync::Arc;
+    /// use strata::{Database, KvStore};
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let engine = strata::engine::Database::open(dir.path().join("blog.strata"))?;
+    /// let store: Arc<dyn KvStore> = Arc::new(engine); // or another store's implementation
+    /// let db = Database::over(store, None)?; // None: no engine-only features
+    /// assert!(db.engine().is_none());
+    /// db.transaction(|s| s.add(&mut Tag { id: 0, name: "rust".into() }))?;
+    /// assert_eq!(db.check()?, 1); // the ORM's check runs over any store
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn over(
         store: Arc<dyn KvStore>,
         engine: Option<strata_engine::Database>,
@@ -184,11 +276,33 @@ impl Database {
     }
 
     /// A read-write session (one transaction).
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let mut s = db.session()?;
+    /// s.add(&mut Tag { id: 0, name: "databases".into() })?;
+    /// s.commit()?; // or drop it to roll back
+    /// assert_eq!(db.read_session()?.query::<Tag>().count()?, 3);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn session(&self) -> Result<Session> {
         Session::begin(&self.inner, false)
     }
 
-    /// A read-only session: it takes only shared locks and refuses writes.
+    /// A read-only session: it reads a snapshot of the committed state as
+    /// of this call, takes no locks (it never waits for a writer, and no
+    /// writer waits for it), and refuses writes.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let reader = db.read_session()?;
+    /// db.transaction(|s| s.add(&mut Tag { id: 0, name: "new".into() }))?; // does not wait for the reader
+    /// assert_eq!(reader.query::<Tag>().count()?, 2); // its snapshot
+    /// assert!(reader.get::<Tag>(1)?.is_some());
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn read_session(&self) -> Result<Session> {
         Session::begin(&self.inner, true)
     }
@@ -249,11 +363,29 @@ impl Database {
     }
 
     /// The engine underneath, when it is Strata's.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let engine = db.engine().expect("a Strata file");
+    /// engine.checkpoint()?;
+    /// assert!(engine.stats().commits > 0);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn engine(&self) -> Option<&strata_engine::Database> {
         self.inner.engine.as_ref()
     }
 
     /// Counters of the ORM's work since the handle was opened.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let before = db.stats().row_gets;
+    /// db.read_session()?.get::<User>(1)?;
+    /// assert_eq!(db.stats().row_gets, before + 1);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn stats(&self) -> OrmStats {
         OrmStats {
             scans: self.inner.counters.scans.load(Ordering::Relaxed),
@@ -265,6 +397,14 @@ impl Database {
     /// Checks that `M` matches its stored schema, or stores it and creates
     /// its tables, or makes its automatic changes (in a transaction of its
     /// own), as the first session that writes a row of `M` does.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = empty()?;
+    /// db.register::<Tag>()?; // stores Tag's schema and creates its tables now
+    /// assert!(db.table("tags").is_some());
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn register<M: Model>(&self) -> Result<()> {
         if self.inner.is_registered::<M>() {
             return Ok(());
@@ -385,6 +525,21 @@ impl DbInner {
 
 /// One transaction over models. Commit with [`Session::commit`]; dropping
 /// it rolls it back.
+///
+/// ```
+/// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+/// # let (_dir, db) = blog()?;
+/// let mut s = db.session()?;
+/// let mut carol = User { id: 0, username: "carol".into(), email: "carol@example.com".into() };
+/// s.add(&mut carol)?;
+/// let mut post = Post { id: 0, author_id: carol.id, title: "First".into(), score: 1.0, topic: None };
+/// s.add(&mut post)?;
+/// post.score = 3.0;
+/// s.update(&post)?;
+/// assert_eq!(s.get::<Post>(post.id)?.map(|p| p.score), Some(3.0)); // its own writes
+/// s.commit()?;
+/// # Ok::<(), strata::Error>(())
+/// ```
 pub struct Session {
     pub(crate) db: Arc<DbInner>,
     pub(crate) kv: Box<dyn KvTxn>,
@@ -456,6 +611,16 @@ impl Session {
     }
 
     /// Commits the session: everything it did becomes durable and visible.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let mut s = db.session()?;
+    /// s.add(&mut Tag { id: 0, name: "kept".into() })?;
+    /// s.commit()?; // durable when it returns
+    /// assert_eq!(db.read_session()?.query::<Tag>().count()?, 3);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn commit(self) -> Result<()> {
         self.usable()?;
         let Session {
@@ -709,9 +874,28 @@ impl Session {
     }
 
     /// Throws away everything the session did.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let mut s = db.session()?;
+    /// s.add(&mut Tag { id: 0, name: "dropped".into() })?;
+    /// s.rollback(); // as dropping it would
+    /// assert_eq!(db.read_session()?.query::<Tag>().count()?, 2);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn rollback(self) {}
 
     /// The row of `M` with primary key `key`.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// assert_eq!(s.get::<User>(2)?.map(|u| u.username), Some("bob".into()));
+    /// assert_eq!(s.get::<User>(99)?, None);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn get<M: Model>(&self, key: impl ToColumn<M::Key>) -> Result<Option<M>> {
         self.ensure::<M>()?;
         self.get_by_value(&key.to_column_value())
@@ -895,6 +1079,24 @@ impl Session {
     /// into `m`). Fails, changing nothing, if the key is taken, a unique
     /// value is taken, a foreign key names no row, or a value breaks a
     /// declared limit.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::Error;
+    /// # let (_dir, db) = blog()?;
+    /// let mut s = db.session()?;
+    /// let mut tag = Tag { id: 0, name: "databases".into() };
+    /// s.add(&mut tag)?;
+    /// assert_eq!(tag.id, 3); // the next key, written back
+    /// // A taken unique value is refused, and nothing is written.
+    /// let taken = s.add(&mut Tag { id: 0, name: "rust".into() });
+    /// assert!(matches!(taken, Err(Error::UniqueViolation { column: "name", .. })));
+    /// // So is a foreign key that names no row.
+    /// let orphan = s.add(&mut Post { id: 0, author_id: 9, title: "?".into(), score: 0.0, topic: None });
+    /// assert!(matches!(orphan, Err(Error::ForeignKeyViolation { .. })));
+    /// s.commit()?;
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn add<M: Model>(&mut self, m: &mut M) -> Result<()> {
         self.writable()?;
         self.ensure_mut::<M>()?;
@@ -952,6 +1154,17 @@ impl Session {
 
     /// Adds every row of `ms` (see [`Session::add`]); stops at the first
     /// failure, leaving the rows before it added.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let mut s = db.session()?;
+    /// let mut tags = ["a", "b", "c"].map(|name| Tag { id: 0, name: name.into() });
+    /// s.add_all(&mut tags)?;
+    /// assert_eq!(tags.map(|t| t.id), [3, 4, 5]);
+    /// s.commit()?;
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn add_all<M: Model>(&mut self, ms: &mut [M]) -> Result<()> {
         ms.iter_mut().try_for_each(|m| self.add(m))
     }
@@ -959,6 +1172,21 @@ impl Session {
     /// Replaces the stored row with `m`'s key by `m`, keeping indexes in
     /// step. Fails, changing nothing, like [`Session::add`], or with
     /// [`Error::NotFound`].
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::Error;
+    /// # let (_dir, db) = blog()?;
+    /// let mut s = db.session()?;
+    /// let mut bob = s.get::<User>(2)?.expect("bob");
+    /// bob.email = "bob@example.com".into();
+    /// s.update(&bob)?; // the unique index on email follows
+    /// assert_eq!(s.query::<User>().filter(User::email.eq("bob@example.com")).count()?, 1);
+    /// let ghost = User { id: 99, username: "ghost".into(), email: "ghost@example.com".into() };
+    /// assert!(matches!(s.update(&ghost), Err(Error::NotFound { .. })));
+    /// s.commit()?;
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn update<M: Model>(&mut self, m: &M) -> Result<()> {
         self.writable()?;
         self.ensure_mut::<M>()?;

@@ -191,12 +191,39 @@ pub mod json {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     /// A JSON field: a value, or an `Option` of one.
+    ///
+    /// ```
+    /// use strata::json::JsonField;
+    /// let v = serde_json::json!({"tags": ["a", "b"]});
+    /// assert_eq!(v.text().as_deref(), Some(r#"{"tags":["a","b"]}"#));
+    /// assert_eq!(None::<serde_json::Value>.text(), None); // an Option field's null
+    /// ```
     pub trait JsonField: Sized {
         /// Its text, if it is not null.
+        ///
+        /// ```
+        /// use strata::json::JsonField;
+        /// assert_eq!(serde_json::json!([1, 2]).text().as_deref(), Some("[1,2]"));
+        /// ```
         fn text(&self) -> Option<String>;
         /// The field of `text` (`None`: null).
+        ///
+        /// ```
+        /// use strata::json::JsonField;
+        /// let v = <serde_json::Value as JsonField>::from_text(Some("[1,2]".into()))?;
+        /// assert_eq!(v, serde_json::json!([1, 2]));
+        /// assert!(<serde_json::Value as JsonField>::from_text(None).is_err()); // not an Option
+        /// assert_eq!(<Option<serde_json::Value> as JsonField>::from_text(None)?, None);
+        /// # Ok::<(), String>(())
+        /// ```
         fn from_text(text: Option<String>) -> Result<Self, String>;
         /// Whether the field is an `Option`.
+        ///
+        /// ```
+        /// use strata::json::JsonField;
+        /// assert!(<Option<serde_json::Value> as JsonField>::NULLABLE);
+        /// assert!(!<serde_json::Value as JsonField>::NULLABLE);
+        /// ```
         const NULLABLE: bool;
     }
 
@@ -223,6 +250,28 @@ pub mod json {
     }
 
     /// Writes the field as its JSON text.
+    ///
+    /// ```
+    /// use serde::{Deserialize, Serialize};
+    /// use strata::{Database, Model};
+    ///
+    /// #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// struct Event {
+    ///     #[strata(primary_key)]
+    ///     id: i64,
+    ///     #[serde(with = "strata::json")] // stored as its JSON text
+    ///     payload: serde_json::Value,
+    /// }
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let db = Database::open(dir.path().join("events.strata"))?;
+    /// let mut s = db.session()?;
+    /// s.add(&mut Event { id: 0, payload: serde_json::json!({"kind": "login"}) })?;
+    /// // A JSON column compares by its text in filters.
+    /// let logins = s.query::<Event>().filter(Event::payload.eq(serde_json::json!({"kind": "login"}))).count()?;
+    /// assert_eq!(logins, 1);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn serialize<T: JsonField, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
         match (T::NULLABLE, v.text()) {
             (true, t) => t.serialize(s),
@@ -232,6 +281,28 @@ pub mod json {
     }
 
     /// Reads the field from its JSON text.
+    ///
+    /// ```
+    /// use serde::{Deserialize, Serialize};
+    /// use strata::{Database, Model};
+    ///
+    /// #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// struct Event {
+    ///     #[strata(primary_key)]
+    ///     id: i64,
+    ///     #[serde(with = "strata::json")]
+    ///     extra: Option<serde_json::Value>,
+    /// }
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let db = Database::open(dir.path().join("events.strata"))?;
+    /// let mut s = db.session()?;
+    /// s.add(&mut Event { id: 0, extra: Some(serde_json::json!([1, 2, 3])) })?;
+    /// s.add(&mut Event { id: 0, extra: None })?;
+    /// let read: Vec<Option<serde_json::Value>> = s.query::<Event>().all()?.into_iter().map(|e| e.extra).collect();
+    /// assert_eq!(read, [Some(serde_json::json!([1, 2, 3])), None]);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn deserialize<'de, T: JsonField, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
         let text = if T::NULLABLE {
             Option::<String>::deserialize(d)?

@@ -14,6 +14,14 @@ use std::cmp::Ordering;
 use std::fmt;
 
 /// A column value, as filters compare it and indexes store it.
+///
+/// ```
+/// use strata::{ColumnType, Value};
+/// assert_eq!(42i32.to_value(), Value::Int(42));
+/// assert_eq!(Some("ann".to_string()).to_value(), Value::Text("ann".into()));
+/// assert_eq!(None::<f64>.to_value(), Value::Null);
+/// assert_eq!(Value::Text("ann".into()).to_string(), "\"ann\"");
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     /// No value (`None` of a nullable column).
@@ -47,6 +55,14 @@ pub enum Value {
 impl Value {
     /// Compares two values the way a filter does: `None` when either is
     /// null, when they are of different kinds, or when a float is NaN.
+    ///
+    /// ```
+    /// use std::cmp::Ordering;
+    /// use strata::Value;
+    /// assert_eq!(Value::Int(1).compare(&Value::Int(2)), Some(Ordering::Less));
+    /// assert_eq!(Value::Null.compare(&Value::Int(2)), None); // SQL's unknown
+    /// assert_eq!(Value::Int(1).compare(&Value::Text("1".into())), None); // other kinds
+    /// ```
     pub fn compare(&self, other: &Value) -> Option<Ordering> {
         self.as_ref().compare_ref(other.as_ref())
     }
@@ -54,6 +70,15 @@ impl Value {
     /// An order for sorting query results: nulls first, then by value
     /// (NaN after every other float; `-0.0` equal to `0.0`, as in an index).
     /// Values of different kinds compare equal.
+    ///
+    /// ```
+    /// use strata::Value;
+    /// let mut v = vec![Value::Float(2.0), Value::Null, Value::Float(f64::NAN), Value::Float(-1.0)];
+    /// v.sort_by(Value::sort_cmp);
+    /// assert_eq!(v[0], Value::Null); // nulls first
+    /// assert_eq!(v[1], Value::Float(-1.0));
+    /// assert!(matches!(v[3], Value::Float(x) if x.is_nan())); // NaN last
+    /// ```
     pub fn sort_cmp(&self, other: &Value) -> Ordering {
         match (self, other) {
             (Value::Null, Value::Null) => Ordering::Equal,
@@ -71,6 +96,12 @@ impl Value {
     }
 
     /// The value, borrowed.
+    ///
+    /// ```
+    /// use strata::{Value, ValueRef};
+    /// let v = Value::Text("ann".into());
+    /// assert_eq!(v.as_ref(), ValueRef::Text("ann"));
+    /// ```
     pub fn as_ref(&self) -> ValueRef<'_> {
         match self {
             Value::Null => ValueRef::Null,
@@ -166,6 +197,14 @@ pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 
 /// A column value borrowed from a row: what filters and orderings read,
 /// without copying strings and bytes out of the row.
+///
+/// ```
+/// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+/// use strata::{Model, ValueRef};
+/// let user = User { id: 1, username: "ann".into(), email: "ann@example.com".into() };
+/// // Borrowed from the row: no copy of the text.
+/// assert_eq!(user.value_ref(User::email.index()), ValueRef::Text("ann@example.com"));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum ValueRef<'a> {
     /// No value.
@@ -196,6 +235,13 @@ pub enum ValueRef<'a> {
 
 impl ValueRef<'_> {
     /// Compares with a value the way a filter does (see [`Value::compare`]).
+    ///
+    /// ```
+    /// use std::cmp::Ordering;
+    /// use strata::{Value, ValueRef};
+    /// assert_eq!(ValueRef::Text("b").compare(&Value::Text("a".into())), Some(Ordering::Greater));
+    /// assert_eq!(ValueRef::Null.compare(&Value::Null), None);
+    /// ```
     pub fn compare(&self, other: &Value) -> Option<Ordering> {
         self.compare_ref(other.as_ref())
     }
@@ -223,6 +269,11 @@ impl ValueRef<'_> {
     }
 
     /// The owned value.
+    ///
+    /// ```
+    /// use strata::{Value, ValueRef};
+    /// assert_eq!(ValueRef::Bytes(b"\x01").to_value(), Value::Bytes(vec![1]));
+    /// ```
     pub fn to_value(&self) -> Value {
         match *self {
             ValueRef::Null => Value::Null,
@@ -261,6 +312,13 @@ pub(crate) fn decimal_cmp(a: i128, x: u32, b: i128, y: u32) -> Ordering {
 
 /// What kind of value a column holds (its type without `Option`). The
 /// stored schema records it; a foreign key must have its parent key's.
+///
+/// ```
+/// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+/// use strata::{ColumnKind, ColumnType, Model};
+/// assert_eq!(Post::COLUMNS[Post::score.index()].kind, ColumnKind::Float);
+/// assert_eq!(<Option<String> as ColumnType>::KIND, ColumnKind::Text);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ColumnKind {
     /// Signed integers up to 64 bits.
@@ -345,30 +403,81 @@ impl ColumnKind {
 )]
 pub trait ColumnValue: Clone + Send + Sync + 'static {
     /// The kind of value.
+    ///
+    /// ```
+    /// use strata::{ColumnKind, ColumnValue};
+    /// assert_eq!(<u16 as ColumnValue>::KIND, ColumnKind::UInt);
+    /// assert_eq!(<Vec<u8> as ColumnValue>::KIND, ColumnKind::Bytes);
+    /// ```
     const KIND: ColumnKind;
     /// The Rust type's name, as the stored schema records it.
+    ///
+    /// ```
+    /// use strata::ColumnValue;
+    /// assert_eq!(<i32 as ColumnValue>::TYPE_NAME, "i32");
+    /// ```
     const TYPE_NAME: &'static str;
     /// The built-in type whose row bytes and key encoding this type uses
     /// (`"i64"`, `"String"`, ...; `layout.rs` lists them); its serde form
     /// must write exactly those bytes (a newtype with `#[serde(transparent)]`
     /// does).
+    ///
+    /// ```
+    /// use strata::{Column, ColumnValue};
+    /// #[derive(Column, Clone, Copy, Debug, PartialEq)]
+    /// struct UserId(i64);
+    /// // A newtype is stored as what it wraps.
+    /// assert_eq!(<UserId as ColumnValue>::STORAGE, "i64");
+    /// ```
     const STORAGE: &'static str;
     /// Whether the encoding orders values as the type does, so that the
     /// type can be a key, `unique`, `index` or a foreign key.
+    ///
+    /// ```
+    /// use strata::ColumnValue;
+    /// assert!(<String as ColumnValue>::INDEXABLE);
+    /// ```
     const INDEXABLE: bool;
     /// The value, borrowed where it can be.
+    ///
+    /// ```
+    /// use strata::{ColumnValue, ValueRef};
+    /// assert_eq!(ColumnValue::value_ref(&"ann".to_string()), ValueRef::Text("ann"));
+    /// ```
     fn value_ref(&self) -> ValueRef<'_>;
     /// The value.
+    ///
+    /// ```
+    /// use strata::{ColumnValue, Value};
+    /// assert_eq!(ColumnValue::to_value(&7u8), Value::UInt(7));
+    /// ```
     fn to_value(&self) -> Value {
         self.value_ref().to_value()
     }
     /// The field holding `v`, a value of this type's kind (`None` for a
     /// value of another kind, or out of the type's range).
+    ///
+    /// ```
+    /// use strata::{ColumnValue, Value};
+    /// assert_eq!(<u8 as ColumnValue>::from_value(Value::UInt(7)), Some(7));
+    /// assert_eq!(<u8 as ColumnValue>::from_value(Value::UInt(300)), None); // out of range
+    /// assert_eq!(<u8 as ColumnValue>::from_value(Value::Int(7)), None); // another kind
+    /// ```
     fn from_value(v: Value) -> Option<Self>;
 }
 
 /// A Rust type a model field can have: a [`ColumnValue`], or an `Option`
 /// of one.
+///
+/// ```
+/// use strata::{ColumnType, Value};
+/// // Every ColumnValue is a ColumnType, and so is an Option of one.
+/// fn nullable<T: ColumnType>() -> bool {
+///     T::NULLABLE
+/// }
+/// assert!(!nullable::<i64>() && nullable::<Option<i64>>());
+/// assert_eq!(<Option<i64> as ColumnType>::from_value(Value::Null), Some(None));
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a column type",
     label = "not a column type",
@@ -376,24 +485,74 @@ pub trait ColumnValue: Clone + Send + Sync + 'static {
 )]
 pub trait ColumnType: Clone + Send + Sync + 'static {
     /// The kind of value.
+    ///
+    /// ```
+    /// use strata::{ColumnKind, ColumnType};
+    /// assert_eq!(<Option<bool> as ColumnType>::KIND, ColumnKind::Bool);
+    /// ```
     const KIND: ColumnKind;
     /// Whether the column may be null (`Option<T>`).
+    ///
+    /// ```
+    /// use strata::ColumnType;
+    /// assert!(<Option<String> as ColumnType>::NULLABLE);
+    /// ```
     const NULLABLE: bool;
     /// The Rust type's name without `Option`, as recorded in the stored
     /// schema (which writes `Option<..>` around it when nullable).
+    ///
+    /// ```
+    /// use strata::ColumnType;
+    /// assert_eq!(<Option<String> as ColumnType>::TYPE_NAME, "String");
+    /// ```
     const TYPE_NAME: &'static str;
     /// The storage of the type without `Option` ([`ColumnValue::STORAGE`]).
+    ///
+    /// ```
+    /// use strata::ColumnType;
+    /// assert_eq!(<Option<f32> as ColumnType>::STORAGE, "f32");
+    /// ```
     const STORAGE: &'static str;
     /// Whether it may be indexed ([`ColumnValue::INDEXABLE`]).
+    ///
+    /// ```
+    /// use strata::ColumnType;
+    /// assert!(<Option<i64> as ColumnType>::INDEXABLE);
+    /// ```
     const INDEXABLE: bool;
     /// The type without `Option`: `T` for `T` and for `Option<T>`.
+    ///
+    /// ```
+    /// use strata::ColumnType;
+    /// fn base<T: ColumnType>() -> &'static str {
+    ///     std::any::type_name::<T::Base>()
+    /// }
+    /// assert_eq!(base::<Option<i64>>(), "i64");
+    /// assert_eq!(base::<i64>(), "i64");
+    /// ```
     type Base: ColumnType;
     /// The value of this field.
+    ///
+    /// ```
+    /// use strata::{ColumnType, Value};
+    /// assert_eq!(ColumnType::to_value(&Some(2.5f64)), Value::Float(2.5));
+    /// ```
     fn to_value(&self) -> Value;
     /// The value of this field, borrowed.
+    ///
+    /// ```
+    /// use strata::{ColumnType, ValueRef};
+    /// assert_eq!(ColumnType::value_ref(&None::<String>), ValueRef::Null);
+    /// ```
     fn value_ref(&self) -> ValueRef<'_>;
     /// The field holding `v`, a value of this column's kind (`None` for a
     /// value of another kind, or out of the type's range).
+    ///
+    /// ```
+    /// use strata::{ColumnType, Value};
+    /// assert_eq!(<Option<String> as ColumnType>::from_value(Value::Text("x".into())), Some(Some("x".into())));
+    /// assert_eq!(<String as ColumnType>::from_value(Value::Null), None); // not nullable
+    /// ```
     fn from_value(v: Value) -> Option<Self>;
 }
 
@@ -456,6 +615,16 @@ impl<T: ColumnValue> ColumnType for Option<T> {
 /// ```
 pub trait Numeric: ColumnType {
     /// The type of a sum of its values.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// // The sum of an f64 column is an f64; of any integer column, an i64.
+    /// let (total, ids): (Option<f64>, Option<i64>) = s.query::<Post>().aggregate((Post::score.sum(), Post::id.sum()))?;
+    /// assert_eq!((total, ids), (Some(11.0), Some(6)));
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     type Sum: ColumnType;
 }
 
@@ -535,8 +704,25 @@ numeric!(f64: f32, f64);
 /// A value that can be compared with a column of type `T` in a query:
 /// `T` itself, `&str` for text, a narrower integer for a wider one, and a
 /// plain value for an `Option` column.
+///
+/// ```
+/// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+/// # let (_dir, db) = blog()?;
+/// let s = db.read_session()?;
+/// // A String column takes &str; an Option column a plain value; an i64 one an i32.
+/// assert_eq!(s.query::<User>().filter(User::username.eq("ann")).count()?, 1);
+/// assert_eq!(s.query::<Post>().filter(Post::topic.eq("rust")).count()?, 1);
+/// assert_eq!(s.query::<Post>().filter(Post::author_id.eq(2i32)).count()?, 1);
+/// # Ok::<(), strata::Error>(())
+/// ```
 pub trait ToColumn<T> {
     /// The value to compare with.
+    ///
+    /// ```
+    /// use strata::{ToColumn, Value};
+    /// assert_eq!(ToColumn::<i64>::to_column_value(&3i32), Value::Int(3));
+    /// assert_eq!(ToColumn::<String>::to_column_value(&"ann"), Value::Text("ann".into()));
+    /// ```
     fn to_column_value(&self) -> Value;
 }
 

@@ -28,6 +28,20 @@ use crate::tree::overflow;
 use std::collections::HashMap;
 
 /// What [`Database::check`](crate::Database::check) counted.
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// let db = strata_engine::Database::open(dir.path().join("db"))?;
+/// db.transaction(|tx| {
+///     tx.create_table("t")?;
+///     tx.put("t", b"a", b"1")?;
+///     tx.put("t", b"b", b"2")
+/// })?;
+/// let report = db.check()?;
+/// assert_eq!((report.tables, report.entries), (1, 2));
+/// assert!(report.used_pages + report.free_pages <= report.page_count);
+/// # Ok::<(), strata_engine::Error>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CheckReport {

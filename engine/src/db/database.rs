@@ -15,6 +15,29 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// An open database. Cheap to clone; every clone is the same handle.
 /// Dropping the last clone checkpoints (best effort) and unlocks the file.
+///
+/// ```
+/// use strata_engine::Database;
+/// # let dir = tempfile::tempdir().unwrap();
+/// let db = Database::open(dir.path().join("app.strata"))?;
+/// // Clones share one handle: give one to each thread.
+/// let handles: Vec<_> = (0..4u8)
+///     .map(|i| {
+///         let db = db.clone();
+///         std::thread::spawn(move || {
+///             db.transaction(|tx| {
+///                 tx.create_table("t")?;
+///                 tx.put("t", &[i], b"from a thread")
+///             })
+///         })
+///     })
+///     .collect();
+/// for h in handles {
+///     h.join().expect("no panic")?;
+/// }
+/// assert_eq!(db.begin_read()?.range("t", ..)?.count(), 4);
+/// # Ok::<(), strata_engine::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct Database {
     pub(crate) inner: Arc<Inner>,
@@ -48,6 +71,16 @@ impl Database {
     /// Starts a read-write transaction. Any number may run at once, from
     /// any threads; locks keep them serializable (see the crate docs).
     /// Fails with [`Error::ReadOnly`] on a read-only handle.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = strata_engine::Database::open(dir.path().join("db"))?;
+    /// let mut tx = db.begin()?;
+    /// tx.create_table("t")?;
+    /// tx.put("t", b"k", b"v")?;
+    /// tx.commit()?; // or tx.rollback(), or drop it
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
     pub fn begin(&self) -> Result<Transaction> {
         self.inner.store.poison.check()?;
         if self.inner.store.read_only {
@@ -102,6 +135,24 @@ impl Database {
     ///
     /// `f` may run more than once, so it should not have effects outside
     /// the transaction that it cannot repeat.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = strata_engine::Database::open(dir.path().join("db"))?;
+    /// db.transaction(|tx| {
+    ///     tx.create_table("counters")?;
+    ///     tx.put("counters", b"visits", &0u64.to_be_bytes())
+    /// })?;
+    /// // A read-modify-write, rerun if it loses a deadlock to another thread.
+    /// let visits = db.transaction(|tx| {
+    ///     let old = tx.get_for_update("counters", b"visits")?.expect("set above");
+    ///     let n = u64::from_be_bytes(old.try_into().expect("8 bytes")) + 1;
+    ///     tx.put("counters", b"visits", &n.to_be_bytes())?;
+    ///     Ok(n)
+    /// })?;
+    /// assert_eq!(visits, 1);
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
     pub fn transaction<T>(&self, mut f: impl FnMut(&mut Transaction) -> Result<T>) -> Result<T> {
         let mut attempt = 0u32;
         loop {
@@ -119,6 +170,16 @@ impl Database {
     }
 
     /// Counters since the database was opened.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = strata_engine::Database::open(dir.path().join("db"))?;
+    /// db.transaction(|tx| tx.create_table("t"))?;
+    /// let stats = db.stats();
+    /// assert_eq!(stats.commits, 1);
+    /// assert!(stats.log_syncs >= 1); // Durability::Full syncs each commit's round
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
     pub fn stats(&self) -> Stats {
         let i = &self.inner;
         let commits = i.store.commits.load(Ordering::Relaxed);
@@ -151,6 +212,15 @@ impl Database {
     /// Fails with [`Error::ReadOnly`] on a read-only handle, and with
     /// [`Error::StorageFull`], leaving the handle usable, if the disk fills
     /// up before the checkpoint's meta page is written.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = strata_engine::Database::open(dir.path().join("db"))?;
+    /// db.transaction(|tx| { tx.create_table("t")?; tx.put("t", b"k", b"v") })?;
+    /// db.checkpoint()?; // the data file now holds the commit; the log starts over
+    /// assert_eq!(db.info()?.checkpoint_lsn, db.info()?.last_lsn);
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
     pub fn checkpoint(&self) -> Result<()> {
         self.inner.store.checkpoint()
     }
@@ -262,6 +332,15 @@ impl Database {
     /// once or free exactly once; and that the extents of the scratch file
     /// of spilled transactions neither overlap nor leak. Returns what it
     /// counted.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = strata_engine::Database::open(dir.path().join("db"))?;
+    /// db.transaction(|tx| { tx.create_table("t")?; tx.put("t", b"k", b"v") })?;
+    /// let report = db.check()?; // an error names the damaged page
+    /// assert_eq!(report.entries, 1);
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
     pub fn check(&self) -> Result<CheckReport> {
         self.inner.store.poison.check()?;
         self.inner.spill.check()?;
@@ -269,32 +348,90 @@ impl Database {
     }
 
     /// Whether this handle was opened read-only ([`Options::read_only`]).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// use strata_engine::Database;
+    /// let path = dir.path().join("db");
+    /// drop(Database::open(&path)?); // create it
+    /// let db = Database::open_read_only(&path)?;
+    /// assert!(db.is_read_only());
+    /// assert!(matches!(db.begin(), Err(strata_engine::Error::ReadOnly)));
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
     pub fn is_read_only(&self) -> bool {
         self.inner.store.read_only
     }
 
     /// The options the database was opened with.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// use strata_engine::{Database, Durability, Options};
+    /// let opts = Options { durability: Durability::Buffered, ..Options::default() };
+    /// let db = Database::open_with(dir.path().join("db"), opts)?;
+    /// assert_eq!(db.options().durability, Durability::Buffered);
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
     pub fn options(&self) -> &Options {
         &self.inner.options
     }
 
     /// The page size the database was created with.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// use strata_engine::{Database, Options};
+    /// let path = dir.path().join("db");
+    /// let db = Database::open_with(&path, Options { page_size: 8192, ..Options::default() })?;
+    /// assert_eq!(db.page_size(), 8192);
+    /// drop(db);
+    /// // An existing database keeps the page size it was created with.
+    /// assert_eq!(Database::open(&path)?.page_size(), 8192);
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
     pub fn page_size(&self) -> usize {
         self.inner.store.page_size
     }
 
     /// The longest key this database accepts (a quarter of a page: 1024
     /// bytes with the default page size).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = strata_engine::Database::open(dir.path().join("db"))?;
+    /// assert_eq!(db.max_key_len(), 1024); // with the default 4096-byte pages
+    /// let mut tx = db.begin()?;
+    /// tx.create_table("t")?;
+    /// let too_long = vec![b'k'; db.max_key_len() + 1];
+    /// assert!(matches!(tx.put("t", &too_long, b""), Err(strata_engine::Error::KeyTooLarge { .. })));
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
     pub fn max_key_len(&self) -> usize {
         node::max_key_len(self.inner.store.page_size)
     }
 
     /// The longest value this database accepts.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = strata_engine::Database::open(dir.path().join("db"))?;
+    /// assert_eq!(db.max_value_len(), strata_engine::MAX_VALUE_LEN); // 16 MiB
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
     pub fn max_value_len(&self) -> usize {
         MAX_VALUE_LEN
     }
 
     /// The path of the data file, as given to open it.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("app.strata");
+    /// let db = strata_engine::Database::open(&path)?;
+    /// assert_eq!(db.path(), path);
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
     pub fn path(&self) -> &Path {
         &self.inner.path
     }
@@ -311,6 +448,15 @@ fn backoff(attempt: u32, salt: u64) -> std::time::Duration {
 
 /// What [`Database::compact`] did: the sizes of the data file and the
 /// log before and after, in bytes.
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// let db = strata_engine::Database::open(dir.path().join("db"))?;
+/// let report = db.compact()?;
+/// assert!(report.data_after <= report.data_before);
+/// println!("log: {} -> {} bytes", report.log_before, report.log_after);
+/// # Ok::<(), strata_engine::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CompactReport {
@@ -327,6 +473,16 @@ pub struct CompactReport {
 
 /// Counters of a database handle since it was opened
 /// ([`Database::stats`]).
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let db = strata_engine::Database::open(dir.path().join("db"))?;
+/// let reader = db.begin_read()?;
+/// let stats = db.stats();
+/// assert_eq!((stats.snapshots_open, stats.deadlocks, stats.waiting_now), (1, 0, 0));
+/// drop(reader);
+/// # Ok::<(), strata_engine::Error>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Stats {

@@ -9,6 +9,15 @@ use crate::page::file_header::HEADER_LEN;
 use crate::page::page_header;
 
 /// What [`Database::info`] reports.
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// let db = strata_engine::Database::open(dir.path().join("db"))?;
+/// let info = db.info()?;
+/// assert_eq!(info.page_size, 4096);
+/// assert!(info.tables.is_empty());
+/// # Ok::<(), strata_engine::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Info {

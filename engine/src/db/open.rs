@@ -77,6 +77,19 @@ const OPEN_ATTEMPTS: usize = 16;
 impl Database {
     /// Opens the database at `path` with default options, creating it if
     /// it does not exist.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// use strata_engine::Database;
+    /// let path = dir.path().join("app.strata");
+    /// let db = Database::open(&path)?; // creates app.strata and app.strata-wal
+    /// // One handle at a time: clone it rather than opening the file again.
+    /// assert!(matches!(Database::open(&path), Err(strata_engine::Error::Locked)));
+    /// drop(db);
+    /// let db = Database::open(&path)?; // reopened once the first is dropped
+    /// # drop(db);
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
     pub fn open(path: impl AsRef<Path>) -> Result<Database> {
         Database::open_with(path, Options::default())
     }
@@ -84,6 +97,20 @@ impl Database {
     /// Opens the database at `path` for reading only
     /// ([`Options::read_only`]), with the other options at their defaults.
     /// The database must exist.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// use strata_engine::Database;
+    /// let path = dir.path().join("db");
+    /// let db = Database::open(&path)?;
+    /// db.transaction(|tx| { tx.create_table("t")?; tx.put("t", b"k", b"v") })?;
+    /// drop(db);
+    /// // Several read-only handles at once, none writing to the files.
+    /// let a = Database::open_read_only(&path)?;
+    /// let b = Database::open_read_only(&path)?;
+    /// assert_eq!(a.begin_read()?.get("t", b"k")?, b.begin_read()?.get("t", b"k")?);
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
     pub fn open_read_only(path: impl AsRef<Path>) -> Result<Database> {
         let options = Options {
             read_only: true,
@@ -108,6 +135,23 @@ impl Database {
     /// [`Error::NotAStrataFile`], [`Error::NewerFormat`],
     /// [`Error::NewerLogFormat`], [`Error::OlderFormat`],
     /// [`Error::Corruption`], [`Error::StorageFull`], [`Error::Io`].
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// use std::time::Duration;
+    /// use strata_engine::{Database, Durability, Error, Options};
+    /// let options = Options {
+    ///     durability: Durability::Buffered,
+    ///     lock_timeout: Duration::from_millis(500),
+    ///     ..Options::default()
+    /// };
+    /// let db = Database::open_with(dir.path().join("db"), options)?;
+    /// # drop(db);
+    /// // With `create` off, a missing file is an error rather than a new database.
+    /// let missing = Database::open_with(dir.path().join("nothing"), Options { create: false, ..Options::default() });
+    /// assert!(matches!(missing, Err(Error::CannotOpen { .. })));
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
     pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Database> {
         options.validate()?;
         let given = path.as_ref().to_path_buf();

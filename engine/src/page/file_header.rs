@@ -29,8 +29,20 @@ use crate::page::page_header::{MAX_PAGE_SIZE, MIN_PAGE_SIZE};
 /// The file's first eight bytes.
 pub(crate) const MAGIC: &[u8; 8] = b"STRATADB";
 /// The format version this build writes, and the newest it reads.
+///
+/// ```
+/// assert!(strata_engine::OLDEST_FORMAT_VERSION <= strata_engine::FORMAT_VERSION);
+/// ```
 pub const FORMAT_VERSION: u32 = 3;
 /// The oldest format version this build reads.
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// let db = strata_engine::Database::open(dir.path().join("db"))?;
+/// // A new database is written in the newest format.
+/// assert_eq!(db.info()?.format_version, strata_engine::FORMAT_VERSION);
+/// # Ok::<(), strata_engine::Error>(())
+/// ```
 pub const OLDEST_FORMAT_VERSION: u32 = 2;
 /// Bytes of page 0 that carry the header.
 pub(crate) const HEADER_LEN: usize = 32;

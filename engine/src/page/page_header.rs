@@ -34,8 +34,21 @@ pub(crate) const META_PAGES: [PageId; 2] = [1, 2];
 pub(crate) const FIRST_DATA_PAGE: PageId = 3;
 
 /// Smallest page size a database can be created with.
+///
+/// ```
+/// use strata_engine::{MAX_PAGE_SIZE, MIN_PAGE_SIZE, Options};
+/// assert_eq!(Options::default().page_size, MIN_PAGE_SIZE);
+/// assert!(MIN_PAGE_SIZE < MAX_PAGE_SIZE);
+/// ```
 pub const MIN_PAGE_SIZE: usize = 4096;
 /// Largest page size a database can be created with (cell offsets are u16).
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// use strata_engine::{Database, Error, MAX_PAGE_SIZE, Options};
+/// let too_big = Options { page_size: 2 * MAX_PAGE_SIZE, ..Options::default() };
+/// assert!(matches!(Database::open_with(dir.path().join("db"), too_big), Err(Error::InvalidOptions(_))));
+/// ```
 pub const MAX_PAGE_SIZE: usize = 32768;
 
 /// What a page holds, byte 4 of every page.

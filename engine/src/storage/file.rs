@@ -17,6 +17,17 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 /// The operating system's file system.
+///
+/// ```
+/// use std::sync::Arc;
+/// use strata_engine::storage::RealVfs;
+/// use strata_engine::{Database, Options};
+/// # let dir = tempfile::tempdir().unwrap();
+/// // The default: Options::default().storage is the real file system.
+/// let db = Database::open_with(dir.path().join("db"), Options { storage: Arc::new(RealVfs), ..Options::default() })?;
+/// # drop(db);
+/// # Ok::<(), strata_engine::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RealVfs;
 

@@ -9,6 +9,30 @@
 //! bytes made *durable* by a sync and can crash, tear writes and fail calls
 //! on demand.
 //!
+//! ```
+//! use std::sync::Arc;
+//! use strata_engine::storage::{CrashMode, SimVfs};
+//! use strata_engine::{Database, Durability, Options};
+//!
+//! // A database on the simulated disk, committing without syncs.
+//! let vfs = SimVfs::new(1);
+//! let options = Options {
+//!     storage: Arc::new(vfs.clone()),
+//!     durability: Durability::Buffered,
+//!     ..Options::default()
+//! };
+//! let db = Database::open_with("/sim/db", options.clone())?;
+//! db.transaction(|tx| tx.create_table("t"))?;
+//! db.transaction(|tx| tx.put("t", b"k", b"v"))?;
+//! // Power fails before anything is synced: the database opens, whole,
+//! // as of its last sync, without the commits that were not synced.
+//! let after = vfs.crash(CrashMode::DropAll);
+//! std::mem::forget(db);
+//! let db = Database::open_with("/sim/db", Options { storage: Arc::new(after), ..options })?;
+//! db.check()?;
+//! # Ok::<(), strata_engine::Error>(())
+//! ```
+//!
 //! ASSUMPTIONS ABOUT THE MEDIA
 //!
 //! The engine assumes as little as SQLite does, and less in one respect:

@@ -43,6 +43,22 @@ const SECTOR: usize = 512;
 /// Faults to inject. Indices are 0-based and count every trait call made on
 /// the [`SimVfs`] and on all of its files (see [`SimVfs::calls`] and
 /// [`SimVfs::syncs`]).
+///
+/// ```
+/// use std::sync::Arc;
+/// use strata_engine::storage::{FaultPlan, SimVfs};
+/// use strata_engine::{Database, Error, Options};
+/// let vfs = SimVfs::new(5);
+/// let db = Database::open_with("/sim/db", Options { storage: Arc::new(vfs.clone()), ..Options::default() })?;
+/// db.transaction(|tx| tx.create_table("t"))?;
+/// // Fail every call from now on: the commit's write or sync fails, and
+/// // the handle is poisoned rather than trusting a retried sync.
+/// vfs.set_faults(FaultPlan { fail_from: Some(vfs.calls()), ..FaultPlan::default() });
+/// assert!(db.transaction(|tx| tx.put("t", b"k", b"v")).is_err());
+/// assert!(matches!(db.begin(), Err(Error::Poisoned { .. })));
+/// # std::mem::forget(db);
+/// # Ok::<(), strata_engine::Error>(())
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct FaultPlan {
     /// The call with this index fails, once, with
@@ -67,6 +83,19 @@ pub struct FaultPlan {
 }
 
 /// Which unsynced operations a crash image keeps.
+///
+/// ```
+/// use std::path::Path;
+/// use strata_engine::storage::{CrashMode, OpenMode, SimVfs, Vfs};
+/// let vfs = SimVfs::new(3);
+/// vfs.write_file(Path::new("/d/f"), b"old");
+/// let f = vfs.open(Path::new("/d/f"), OpenMode::Existing)?;
+/// f.write_at(b"new", 0)?; // pending: not synced
+/// let keep = vfs.snapshot_durable_image(CrashMode::KeepAll).read_file(Path::new("/d/f"));
+/// let drop = vfs.snapshot_durable_image(CrashMode::DropAll).read_file(Path::new("/d/f"));
+/// assert_eq!((keep, drop), (Some(b"new".to_vec()), Some(b"old".to_vec())));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CrashMode {
     /// Every pending write and directory op reached the disk: the image is
@@ -82,6 +111,25 @@ pub enum CrashMode {
 
 /// The simulated file system. Clones share the same files, counters, fault
 /// plan and crash state.
+///
+/// ```
+/// use std::sync::Arc;
+/// use strata_engine::storage::{CrashMode, SimVfs};
+/// use strata_engine::{Database, Options};
+///
+/// let vfs = SimVfs::new(42); // every random choice derives from the seed
+/// let options = Options { storage: Arc::new(vfs.clone()), ..Options::default() };
+/// let db = Database::open_with("/sim/db", options.clone())?;
+/// db.transaction(|tx| { tx.create_table("t")?; tx.put("t", b"k", b"v") })?;
+///
+/// // Power fails: only what was synced survives. The commit was.
+/// let disk = vfs.crash(CrashMode::DropAll);
+/// std::mem::forget(db); // its files are gone with the crashed machine
+/// let options = Options { storage: Arc::new(disk), ..options };
+/// let db = Database::open_with("/sim/db", options)?;
+/// assert_eq!(db.begin_read()?.get("t", b"k")?, Some(b"v".to_vec()));
+/// # Ok::<(), strata_engine::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct SimVfs {
     machine: Arc<Mutex<Machine>>,
@@ -395,6 +443,16 @@ fn path_error(kind: io::ErrorKind, path: &Path) -> io::Error {
 
 impl SimVfs {
     /// An empty file system whose random choices all derive from `seed`.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use strata_engine::storage::{OpenMode, SimVfs, Vfs};
+    /// let vfs = SimVfs::new(7);
+    /// let f = vfs.open(Path::new("/d/f"), OpenMode::CreateNew)?;
+    /// f.write_at(b"hello", 0)?;
+    /// assert_eq!(vfs.read_file(Path::new("/d/f")), Some(b"hello".to_vec()));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn new(seed: u64) -> SimVfs {
         SimVfs::from_machine(Machine {
             seed,
@@ -416,6 +474,17 @@ impl SimVfs {
     }
 
     /// Replaces the fault plan. The call and sync counters are not reset.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use strata_engine::storage::{FaultPlan, OpenMode, SimVfs, Vfs};
+    /// let vfs = SimVfs::new(1);
+    /// let f = vfs.open(Path::new("/d/f"), OpenMode::CreateNew)?;
+    /// vfs.set_faults(FaultPlan { fail_call: Some(vfs.calls()), ..FaultPlan::default() });
+    /// assert!(f.sync_data().is_err()); // the next call fails
+    /// f.sync_data()?; // and only that one
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn set_faults(&self, plan: FaultPlan) {
         self.machine.lock().faults = plan;
     }
@@ -423,18 +492,47 @@ impl SimVfs {
     /// Trait calls made so far on this file system and all its files,
     /// including failed ones and the one that crashed it; calls refused
     /// after a crash are not counted.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use strata_engine::storage::{OpenMode, SimVfs, Vfs};
+    /// let vfs = SimVfs::new(1);
+    /// let f = vfs.open(Path::new("/d/f"), OpenMode::CreateNew)?; // call 0
+    /// f.write_at(b"x", 0)?; // call 1
+    /// assert_eq!(vfs.calls(), 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn calls(&self) -> u64 {
         self.machine.lock().calls
     }
 
     /// `sync_data` and `sync_dir` calls made so far, counted as by
     /// [`SimVfs::calls`].
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use strata_engine::storage::{OpenMode, SimVfs, Vfs};
+    /// let vfs = SimVfs::new(1);
+    /// let f = vfs.open(Path::new("/d/f"), OpenMode::CreateNew)?;
+    /// f.sync_data()?;
+    /// vfs.sync_dir(Path::new("/d"))?;
+    /// assert_eq!((vfs.syncs(), vfs.calls()), (2, 3));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn syncs(&self) -> u64 {
         self.machine.lock().syncs
     }
 
     /// Whether the machine has crashed, by [`SimVfs::crash`] or by a
     /// [`FaultPlan`] trigger.
+    ///
+    /// ```
+    /// use strata_engine::storage::{CrashMode, SimVfs};
+    /// let vfs = SimVfs::new(1);
+    /// assert!(!vfs.is_crashed());
+    /// let after = vfs.crash(CrashMode::KeepAll);
+    /// assert!(vfs.is_crashed() && !after.is_crashed());
+    /// ```
     pub fn is_crashed(&self) -> bool {
         self.machine.lock().dead
     }
@@ -443,6 +541,21 @@ impl SimVfs {
     /// already fired) and returns the disk as it comes back up: a new,
     /// independent file system with fresh counters, no faults and no locks.
     /// Every later call on `self` and its files fails.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use strata_engine::storage::{CrashMode, OpenMode, SimVfs, Vfs};
+    /// let vfs = SimVfs::new(1);
+    /// let f = vfs.open(Path::new("/d/f"), OpenMode::CreateNew)?;
+    /// vfs.sync_dir(Path::new("/d"))?; // the name is durable
+    /// f.write_at(b"synced", 0)?;
+    /// f.sync_data()?;
+    /// f.write_at(b"SYNCED", 0)?; // not synced
+    /// let disk = vfs.crash(CrashMode::DropAll);
+    /// assert_eq!(disk.read_file(Path::new("/d/f")), Some(b"synced".to_vec()));
+    /// assert!(f.write_at(b"x", 0).is_err()); // the old machine is down
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn crash(&self, mode: CrashMode) -> SimVfs {
         let mut state = self.machine.lock();
         state.dead = true;
@@ -453,6 +566,19 @@ impl SimVfs {
     /// [`SimVfs::crash`] but without crashing `self`: call it repeatedly to
     /// sample crash images of one moment. Each call draws a different,
     /// deterministic, random stream.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use strata_engine::storage::{CrashMode, OpenMode, SimVfs, Vfs};
+    /// let vfs = SimVfs::new(1);
+    /// let f = vfs.open(Path::new("/d/f"), OpenMode::CreateNew)?;
+    /// f.write_at(b"unsynced", 0)?;
+    /// // Without a sync of the directory, a crash now may lose the name itself.
+    /// let image = vfs.snapshot_durable_image(CrashMode::DropAll);
+    /// assert_eq!(image.read_file(Path::new("/d/f")), None);
+    /// assert!(!vfs.is_crashed()); // the machine runs on
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn snapshot_durable_image(&self, mode: CrashMode) -> SimVfs {
         SimVfs::from_machine(self.machine.lock().image(mode))
     }
@@ -460,6 +586,15 @@ impl SimVfs {
     /// The bytes a read of `path` would return, or `None` if no file is
     /// there. Like all test helpers: not counted, free of faults, and
     /// usable after a crash.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use strata_engine::storage::SimVfs;
+    /// let vfs = SimVfs::new(1);
+    /// vfs.write_file(Path::new("/d/f"), b"bytes");
+    /// assert_eq!(vfs.read_file(Path::new("/d/f")), Some(b"bytes".to_vec()));
+    /// assert_eq!(vfs.read_file(Path::new("/d/g")), None);
+    /// ```
     pub fn read_file(&self, path: &Path) -> Option<Vec<u8>> {
         let state = self.machine.lock();
         let ino = state.inodes.get(state.names.get(path)?)?;
@@ -469,6 +604,15 @@ impl SimVfs {
     /// Sets the contents of `path`, both as read and as durable, forgetting
     /// its unsynced writes; a missing file is created with a durable name.
     /// For tests that corrupt files.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use strata_engine::storage::{CrashMode, SimVfs};
+    /// let vfs = SimVfs::new(1);
+    /// vfs.write_file(Path::new("/d/f"), b"durable at once");
+    /// let image = vfs.crash(CrashMode::DropAll);
+    /// assert_eq!(image.read_file(Path::new("/d/f")), Some(b"durable at once".to_vec()));
+    /// ```
     pub fn write_file(&self, path: &Path, bytes: &[u8]) {
         let mut state = self.machine.lock();
         let id = match state.names.get(path) {
@@ -487,6 +631,14 @@ impl SimVfs {
     }
 
     /// The length a read of `path` would see, or `None` if no file is there.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use strata_engine::storage::SimVfs;
+    /// let vfs = SimVfs::new(1);
+    /// vfs.write_file(Path::new("/d/f"), &[0; 100]);
+    /// assert_eq!(vfs.file_len(Path::new("/d/f")), Some(100));
+    /// ```
     pub fn file_len(&self, path: &Path) -> Option<u64> {
         let state = self.machine.lock();
         let ino = state.inodes.get(state.names.get(path)?)?;
@@ -497,6 +649,16 @@ impl SimVfs {
     /// writable again: opening it for writing then fails with
     /// `PermissionDenied`. Handles already open keep their mode. Returns
     /// whether a file is there.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use strata_engine::storage::{OpenMode, SimVfs, Vfs};
+    /// let vfs = SimVfs::new(1);
+    /// vfs.write_file(Path::new("/d/f"), b"x");
+    /// assert!(vfs.set_read_only(Path::new("/d/f"), true));
+    /// assert!(vfs.open(Path::new("/d/f"), OpenMode::Existing).is_err());
+    /// assert!(vfs.open(Path::new("/d/f"), OpenMode::ReadOnly).is_ok());
+    /// ```
     pub fn set_read_only(&self, path: &Path, read_only: bool) -> bool {
         let mut state = self.machine.lock();
         let Some(&id) = state.names.get(path) else {
@@ -512,6 +674,15 @@ impl SimVfs {
     }
 
     /// The paths of all files in the current namespace, sorted.
+    ///
+    /// ```
+    /// use std::path::{Path, PathBuf};
+    /// use strata_engine::storage::SimVfs;
+    /// let vfs = SimVfs::new(1);
+    /// vfs.write_file(Path::new("/d/b"), b"");
+    /// vfs.write_file(Path::new("/d/a"), b"");
+    /// assert_eq!(vfs.list_files(), [PathBuf::from("/d/a"), PathBuf::from("/d/b")]);
+    /// ```
     pub fn list_files(&self) -> Vec<PathBuf> {
         self.machine.lock().names.keys().cloned().collect()
     }
@@ -519,6 +690,15 @@ impl SimVfs {
     /// Makes directory `dir` read-only (as `chmod a-w` would), or
     /// writable again: creating, renaming or removing a name in it then
     /// fails with `PermissionDenied`. Files in it keep their own mode.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use strata_engine::storage::{OpenMode, SimVfs, Vfs};
+    /// let vfs = SimVfs::new(1);
+    /// vfs.set_dir_read_only(Path::new("/ro"), true);
+    /// let e = vfs.open(Path::new("/ro/f"), OpenMode::CreateNew).unwrap_err();
+    /// assert_eq!(e.kind(), std::io::ErrorKind::PermissionDenied);
+    /// ```
     pub fn set_dir_read_only(&self, dir: &Path, read_only: bool) {
         let mut state = self.machine.lock();
         if read_only {
@@ -531,6 +711,15 @@ impl SimVfs {
     /// Puts at `path`, durably, something that is not a regular file:
     /// `kind` says what (`"a FIFO"`, `"a socket"`, ...). Opening it fails
     /// with a [`NotARegularFile`], as on the real file system.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use strata_engine::storage::{NotARegularFile, OpenMode, SimVfs, Vfs};
+    /// let vfs = SimVfs::new(1);
+    /// vfs.make_special(Path::new("/d/fifo"), "a FIFO");
+    /// let e = vfs.open(Path::new("/d/fifo"), OpenMode::Existing).unwrap_err();
+    /// assert!(NotARegularFile::is(&e));
+    /// ```
     pub fn make_special(&self, path: &Path, kind: &'static str) {
         let mut state = self.machine.lock();
         let id = state.fresh_id();

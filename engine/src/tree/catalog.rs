@@ -23,6 +23,16 @@ use crate::tree::cursor::Cursor;
 pub(crate) type TableId = u32;
 
 /// The longest table name, in bytes.
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let db = strata_engine::Database::open(dir.path().join("db"))?;
+/// let mut tx = db.begin()?;
+/// tx.create_table(&"t".repeat(strata_engine::MAX_TABLE_NAME))?;
+/// let too_long = "t".repeat(strata_engine::MAX_TABLE_NAME + 1);
+/// assert!(matches!(tx.create_table(&too_long), Err(strata_engine::Error::InvalidTableName { .. })));
+/// # Ok::<(), strata_engine::Error>(())
+/// ```
 pub const MAX_TABLE_NAME: usize = 255;
 
 /// One table.

@@ -70,6 +70,17 @@ const FLAG_OVERFLOW: u8 = 1;
 pub(crate) const OVERFLOW_REF: usize = 4;
 
 /// The longest value a database accepts: 16 MiB.
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let db = strata_engine::Database::open(dir.path().join("db"))?;
+/// let mut tx = db.begin()?;
+/// tx.create_table("blobs")?;
+/// tx.put("blobs", b"big", &vec![0; strata_engine::MAX_VALUE_LEN])?; // the largest value
+/// let too_big = vec![0; strata_engine::MAX_VALUE_LEN + 1];
+/// assert!(matches!(tx.put("blobs", b"bigger", &too_big), Err(strata_engine::Error::ValueTooLarge { .. })));
+/// # Ok::<(), strata_engine::Error>(())
+/// ```
 pub const MAX_VALUE_LEN: usize = 16 << 20;
 
 /// The largest key a database with this page size accepts.

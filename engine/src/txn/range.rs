@@ -54,8 +54,34 @@ use std::sync::Arc;
 
 /// A range of keys: `a..b`, `a..=b`, `a..`, `..b`, `..=b`, `..`, or a pair
 /// of [`Bound`]s, over anything that is bytes (`&[u8]`, `b"..."`, `Vec<u8>`).
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let db = strata_engine::Database::open(dir.path().join("db"))?;
+/// use std::ops::Bound;
+/// db.transaction(|tx| {
+///     tx.create_table("t")?;
+///     for k in ["apple", "banana", "cherry"] { tx.put("t", k.as_bytes(), b"")?; }
+///     Ok(())
+/// })?;
+/// let tx = db.begin_read()?;
+/// let count = |r: &mut strata_engine::Range<'_>| r.count();
+/// assert_eq!(count(&mut tx.range("t", b"b"..)?), 2);
+/// assert_eq!(count(&mut tx.range("t", b"apple".as_slice()..=b"banana".as_slice())?), 2);
+/// assert_eq!(count(&mut tx.range("t", ..b"b".to_vec())?), 1);
+/// assert_eq!(count(&mut tx.range("t", (Bound::Excluded(b"apple"), Bound::Unbounded))?), 2);
+/// # Ok::<(), strata_engine::Error>(())
+/// ```
 pub trait KeyRange {
     /// The start and end bounds.
+    ///
+    /// ```
+    /// use std::ops::Bound;
+    /// use strata_engine::KeyRange;
+    /// let r = b"a".as_slice()..b"m".as_slice();
+    /// assert_eq!(r.bounds(), (Bound::Included(b"a".as_slice()), Bound::Excluded(b"m".as_slice())));
+    /// assert_eq!((..).bounds(), (Bound::Unbounded, Bound::Unbounded));
+    /// ```
     fn bounds(&self) -> (Bound<&[u8]>, Bound<&[u8]>);
 }
 
@@ -139,6 +165,22 @@ impl Transaction {
 
 /// An iterator over a key range of one table, merging the transaction's
 /// own writes with the tree. Yields `(key, value)` pairs in key order.
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let db = strata_engine::Database::open(dir.path().join("db"))?;
+/// let mut tx = db.begin()?;
+/// tx.create_table("t")?;
+/// for k in [b"a", b"b", b"c", b"d"] {
+///     tx.put("t", k, b"")?;
+/// }
+/// // Both ends: it is a double-ended iterator.
+/// let mut range = tx.range("t", ..)?;
+/// assert_eq!(range.next().transpose()?.map(|(k, _)| k), Some(b"a".to_vec()));
+/// assert_eq!(range.next_back().transpose()?.map(|(k, _)| k), Some(b"d".to_vec()));
+/// assert_eq!(range.count(), 2);
+/// # Ok::<(), strata_engine::Error>(())
+/// ```
 pub struct Range<'t> {
     tx: &'t Transaction,
     table: TableId,
@@ -659,11 +701,41 @@ impl<'t> Range<'t> {
     /// The next entry, borrowed rather than copied: the slices point into
     /// the page the range is reading, and are valid until the next call.
     /// For reading many entries without allocating for each.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = strata_engine::Database::open(dir.path().join("db"))?;
+    /// db.transaction(|tx| {
+    ///     tx.create_table("t")?;
+    ///     for i in 0..100u32 { tx.put("t", &i.to_be_bytes(), &[1])?; }
+    ///     Ok(())
+    /// })?;
+    /// let tx = db.begin_read()?;
+    /// let mut range = tx.range("t", ..)?;
+    /// let mut sum = 0u64;
+    /// while let Some(entry) = range.next_ref() {
+    ///     let (_key, value) = entry?; // borrowed until the next call
+    ///     sum += u64::from(value[0]);
+    /// }
+    /// assert_eq!(sum, 100);
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
     pub fn next_ref(&mut self) -> Option<Result<(&[u8], &[u8])>> {
         self.lend(false)
     }
 
     /// Like [`Range::next_ref`], from the other end.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = strata_engine::Database::open(dir.path().join("db"))?;
+    /// db.transaction(|tx| { tx.create_table("t")?; tx.put("t", b"a", b"1")?; tx.put("t", b"z", b"2") })?;
+    /// let tx = db.begin_read()?;
+    /// let mut range = tx.range("t", ..)?;
+    /// let last = range.next_back_ref().transpose()?.map(|(k, _)| k.to_vec());
+    /// assert_eq!(last, Some(b"z".to_vec()));
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
     pub fn next_back_ref(&mut self) -> Option<Result<(&[u8], &[u8])>> {
         self.lend(true)
     }

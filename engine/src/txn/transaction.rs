@@ -79,6 +79,19 @@ pub(crate) const CHUNK_BYTES: usize = 4 << 20;
 /// or read-only ([`Database::begin_read`](crate::Database::begin_read)).
 /// Commit with [`Transaction::commit`]; dropping it without committing
 /// rolls it back.
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let db = strata_engine::Database::open(dir.path().join("db"))?;
+/// let mut tx = db.begin()?;
+/// tx.create_table("accounts")?;
+/// tx.put("accounts", b"alice", b"100")?;
+/// assert_eq!(tx.get("accounts", b"alice")?, Some(b"100".to_vec())); // its own write
+/// drop(tx); // rolled back
+/// let tx = db.begin()?;
+/// assert!(!tx.table_exists("accounts")?);
+/// # Ok::<(), strata_engine::Error>(())
+/// ```
 pub struct Transaction {
     pub(crate) store: Arc<Store>,
     lock_manager: Arc<LockManager>,
@@ -390,17 +403,44 @@ impl Transaction {
     }
 
     /// The longest key the database accepts.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = strata_engine::Database::open(dir.path().join("db"))?;
+    /// let tx = db.begin_read()?;
+    /// assert_eq!(tx.max_key_len(), db.max_key_len());
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
     pub fn max_key_len(&self) -> usize {
         node::max_key_len(self.store.page_size)
     }
 
     /// Whether this transaction can only read.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = strata_engine::Database::open(dir.path().join("db"))?;
+    /// assert!(db.begin_read()?.is_read_only());
+    /// assert!(!db.begin()?.is_read_only());
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
     pub fn is_read_only(&self) -> bool {
         self.read_only
     }
 
     /// Creates table `name` if it does not exist. The table is visible to
     /// this transaction at once and to others once it commits.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = strata_engine::Database::open(dir.path().join("db"))?;
+    /// let mut tx = db.begin()?;
+    /// tx.create_table("users")?;
+    /// tx.create_table("users")?; // already there: nothing to do
+    /// tx.put("users", b"ann", b"")?;
+    /// tx.commit()?;
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
     pub fn create_table(&mut self, name: &str) -> Result<()> {
         self.writable()?;
         catalog::check_name(name)?;
@@ -418,6 +458,16 @@ impl Transaction {
     }
 
     /// Whether table `name` exists (for this transaction).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = strata_engine::Database::open(dir.path().join("db"))?;
+    /// let mut tx = db.begin()?;
+    /// assert!(!tx.table_exists("users")?);
+    /// tx.create_table("users")?;
+    /// assert!(tx.table_exists("users")?);
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
     pub fn table_exists(&self, name: &str) -> Result<bool> {
         self.usable()?;
         match self.table(name) {
@@ -436,6 +486,18 @@ impl Transaction {
     /// allocated with [`Error::OutOfMemory`], and one whose spill fails
     /// with the I/O error; each rolls the transaction back (every later
     /// call on it returns the same error), and the handle stays usable.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = strata_engine::Database::open(dir.path().join("db"))?;
+    /// let mut tx = db.begin()?;
+    /// tx.create_table("t")?;
+    /// tx.put("t", b"k", b"one")?;
+    /// tx.put("t", b"k", b"two")?; // replaces
+    /// assert_eq!(tx.get("t", b"k")?, Some(b"two".to_vec()));
+    /// tx.commit()?;
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
     pub fn put(&mut self, table: &str, key: &[u8], value: &[u8]) -> Result<()> {
         self.writable()?;
         self.check_key(key)?;
@@ -497,6 +559,16 @@ impl Transaction {
     }
 
     /// The value under `key` in table `table`, as this transaction sees it.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = strata_engine::Database::open(dir.path().join("db"))?;
+    /// db.transaction(|tx| { tx.create_table("t")?; tx.put("t", b"k", b"v") })?;
+    /// let tx = db.begin_read()?;
+    /// assert_eq!(tx.get("t", b"k")?, Some(b"v".to_vec()));
+    /// assert_eq!(tx.get("t", b"missing")?, None);
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
     pub fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.usable()?;
         self.check_key(key)?;
@@ -541,6 +613,16 @@ impl Transaction {
     /// [`Transaction::get`] sees it), borrowed where it lies rather than
     /// copied: for reading values without an allocation each. `f` runs
     /// with no latch held.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = strata_engine::Database::open(dir.path().join("db"))?;
+    /// db.transaction(|tx| { tx.create_table("t")?; tx.put("t", b"k", b"hello") })?;
+    /// let tx = db.begin_read()?;
+    /// let len = tx.get_with("t", b"k", |v| v.map_or(0, <[u8]>::len))?; // no copy of the value
+    /// assert_eq!(len, 5);
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
     pub fn get_with<T>(
         &self,
         table: &str,
@@ -561,6 +643,18 @@ impl Transaction {
     /// a write would: for a read that will be followed by a write of the
     /// same key (a read-modify-write), which two transactions could
     /// otherwise both read and then deadlock upgrading.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = strata_engine::Database::open(dir.path().join("db"))?;
+    /// db.transaction(|tx| { tx.create_table("stock")?; tx.put("stock", b"apples", &[10]) })?;
+    /// db.transaction(|tx| {
+    ///     let left = tx.get_for_update("stock", b"apples")?.expect("stocked")[0];
+    ///     tx.put("stock", b"apples", &[left - 1])
+    /// })?;
+    /// assert_eq!(db.begin_read()?.get("stock", b"apples")?, Some(vec![9]));
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
     pub fn get_for_update(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.writable()?;
         self.check_key(key)?;
@@ -577,6 +671,17 @@ impl Transaction {
 
     /// Removes `key` from table `table`; returns whether it was there.
     /// Fails, and rolls back, as [`Transaction::put`] does.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = strata_engine::Database::open(dir.path().join("db"))?;
+    /// let mut tx = db.begin()?;
+    /// tx.create_table("t")?;
+    /// tx.put("t", b"k", b"v")?;
+    /// assert!(tx.delete("t", b"k")?);
+    /// assert!(!tx.delete("t", b"k")?); // gone already
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
     pub fn delete(&mut self, table: &str, key: &[u8]) -> Result<bool> {
         self.writable()?;
         self.check_key(key)?;
@@ -599,6 +704,17 @@ impl Transaction {
     /// back, unless the error is `Io` or `Poisoned` from the log, in which
     /// case it may or may not have reached the disk: reopening the database
     /// tells.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = strata_engine::Database::open(dir.path().join("db"))?;
+    /// let mut tx = db.begin()?;
+    /// tx.create_table("t")?;
+    /// tx.put("t", b"k", b"v")?;
+    /// tx.commit()?; // durable when it returns
+    /// assert_eq!(db.begin_read()?.get("t", b"k")?, Some(b"v".to_vec()));
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
     pub fn commit(mut self) -> Result<()> {
         // A disabled span costs a load and a branch (nothing is formatted).
         let _span = tracing::debug_span!(target: "strata::commit", "commit").entered();
@@ -631,6 +747,17 @@ impl Transaction {
     }
 
     /// Throws the transaction's writes away and releases its locks.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = strata_engine::Database::open(dir.path().join("db"))?;
+    /// # db.transaction(|tx| tx.create_table("t"))?;
+    /// let mut tx = db.begin()?;
+    /// tx.put("t", b"k", b"v")?;
+    /// tx.rollback();
+    /// assert_eq!(db.begin_read()?.get("t", b"k")?, None);
+    /// # Ok::<(), strata_engine::Error>(())
+    /// ```
     pub fn rollback(self) {}
 
     /// The tables this transaction created, as operations.

@@ -6,6 +6,13 @@ use crate::text::{Fold, Like};
 use crate::value::{Value, ValueRef};
 
 /// A comparison of a column with a value.
+///
+/// ```
+/// use strata::{Compare, Filter, Value};
+/// let adult = Filter::Cmp(1, Compare::Ge, Value::Int(18));
+/// assert!(adult.matches(&[Value::Int(1), Value::Int(30)]));
+/// assert!(!adult.matches(&[Value::Int(2), Value::Int(12)]));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Compare {
     /// `=`
@@ -73,6 +80,13 @@ pub enum Filter {
 
 impl Filter {
     /// Both.
+    ///
+    /// ```
+    /// use strata::{Compare, Filter, Value};
+    /// let f = Filter::Cmp(0, Compare::Gt, Value::Int(1)).and(Filter::IsNull(1));
+    /// assert!(f.matches(&[Value::Int(2), Value::Null]));
+    /// assert!(!f.matches(&[Value::Int(2), Value::Int(0)]));
+    /// ```
     pub fn and(self, other: Filter) -> Filter {
         match (self, other) {
             (Filter::True, f) | (f, Filter::True) => f,
@@ -81,11 +95,23 @@ impl Filter {
     }
 
     /// Either.
+    ///
+    /// ```
+    /// use strata::{Compare, Filter, Value};
+    /// let f = Filter::Cmp(0, Compare::Eq, Value::Int(1)).or(Filter::Cmp(0, Compare::Eq, Value::Int(3)));
+    /// assert!(f.matches(&[Value::Int(3)]) && !f.matches(&[Value::Int(2)]));
+    /// ```
     pub fn or(self, other: Filter) -> Filter {
         Filter::Or(Box::new(self), Box::new(other))
     }
 
     /// Not.
+    ///
+    /// ```
+    /// use strata::{Filter, Value};
+    /// let f = Filter::In(0, vec![Value::Int(1), Value::Int(2)]).not();
+    /// assert!(f.matches(&[Value::Int(3)]) && !f.matches(&[Value::Int(1)]));
+    /// ```
     #[allow(clippy::should_implement_trait)]
     pub fn not(self) -> Filter {
         Filter::Not(Box::new(self))
@@ -93,6 +119,13 @@ impl Filter {
 
     /// Whether `row` (every column of the table, in order) matches: the
     /// filter is true on it, not false nor unknown.
+    ///
+    /// ```
+    /// use strata::{Filter, Value};
+    /// let f = Filter::Like { column: 0, pattern: "a%".into(), escape: None, ignore_case: true };
+    /// assert!(f.matches(&[Value::Text("Ann".into())]));
+    /// assert!(!f.matches(&[Value::Null])); // unknown is not a match
+    /// ```
     pub fn matches(&self, row: &[Value]) -> bool {
         self.to_pred()
             .eval(&|c| row.get(c).map_or(ValueRef::Null, Value::as_ref))
@@ -100,6 +133,15 @@ impl Filter {
 
     /// The same filter with every column position `c` replaced by
     /// `to(c)`: a filter written over joined rows, moved onto one table's.
+    ///
+    /// ```
+    /// use strata::{Compare, Filter, Value};
+    /// // A filter on column 4 of a joined row (two columns of one table, then
+    /// // three of another) is a filter on column 2 of the second table.
+    /// let joined = Filter::Cmp(4, Compare::Eq, Value::Int(7));
+    /// let on_second = joined.map_columns(&|c| c - 2);
+    /// assert_eq!(on_second, Filter::Cmp(2, Compare::Eq, Value::Int(7)));
+    /// ```
     pub fn map_columns(self, to: &dyn Fn(usize) -> usize) -> Filter {
         let map = |f: Box<Filter>| Box::new(f.map_columns(to));
         match self {

@@ -63,6 +63,17 @@ pub struct RowQuery<'s> {
 impl Session {
     /// A query over the rows of `table`, a stored model
     /// ([`Database::tables`](crate::Database::tables)).
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::Value;
+    /// # let (_dir, db) = blog()?;
+    /// let users = db.table("users").expect("stored");
+    /// let s = db.read_session()?;
+    /// let rows = s.rows(&users).all()?; // every column, in field order
+    /// assert_eq!(rows[0], [Value::Int(1), Value::Text("ann".into()), Value::Text("ann@example.com".into())]);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn rows(&self, table: &TableSchema) -> RowQuery<'_> {
         RowQuery {
             session: self,
@@ -80,6 +91,18 @@ impl Session {
 
 impl RowQuery<'_> {
     /// Keeps the rows `f` matches too (`AND`).
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::{Compare, Filter, Value};
+    /// # let (_dir, db) = blog()?;
+    /// let posts = db.table("posts").expect("stored");
+    /// let score = posts.column("score").expect("a column");
+    /// let s = db.read_session()?;
+    /// let q = s.rows(&posts).filter(Filter::Cmp(score, Compare::Gt, Value::Float(3.0)));
+    /// assert_eq!(q.count()?, 2);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn filter(mut self, f: Filter) -> Self {
         self.check_column(f.max_column());
         let f = f.to_pred();
@@ -92,6 +115,18 @@ impl RowQuery<'_> {
 
     /// Orders by column `column`, after the orderings given before;
     /// nulls come first ascending and last descending.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::Value;
+    /// # let (_dir, db) = blog()?;
+    /// let posts = db.table("posts").expect("stored");
+    /// let title = posts.column("title").expect("a column");
+    /// let s = db.read_session()?;
+    /// let rows = s.rows(&posts).order_by(title, true).all()?;
+    /// assert_eq!(rows[0][title], Value::Text("Hi".into()));
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn order_by(mut self, column: usize, desc: bool) -> Self {
         self.check_column(Some(column));
         self.spec.order.push(SortKey {
@@ -103,24 +138,71 @@ impl RowQuery<'_> {
     }
 
     /// At most `n` rows.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let posts = db.table("posts").expect("stored");
+    /// let s = db.read_session()?;
+    /// assert_eq!(s.rows(&posts).limit(2).all()?.len(), 2);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn limit(mut self, n: usize) -> Self {
         self.spec.limit = Some(n);
         self
     }
 
     /// Skips the first `n` rows.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::Value;
+    /// # let (_dir, db) = blog()?;
+    /// let posts = db.table("posts").expect("stored");
+    /// let s = db.read_session()?;
+    /// let rows = s.rows(&posts).offset(2).all()?;
+    /// assert_eq!(rows.len(), 1);
+    /// assert_eq!(rows[0][0], Value::Int(3));
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn offset(mut self, n: usize) -> Self {
         self.spec.offset = n;
         self
     }
 
     /// How the query reads its rows.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::{Compare, Filter, Value};
+    /// # let (_dir, db) = blog()?;
+    /// let users = db.table("users").expect("stored");
+    /// let name = users.column("username").expect("a column");
+    /// let s = db.read_session()?;
+    /// let q = s.rows(&users).filter(Filter::Cmp(name, Compare::Eq, Value::Text("bob".into())));
+    /// assert_eq!(q.explain().to_string(), "look up index on username"); // the typed path's planner
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn explain(&self) -> Plan {
         self.spec.plan_on(&self.table.shape()).1
     }
 
     /// Calls `f` with each matching row, in order, until it returns
     /// `false`.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let posts = db.table("posts").expect("stored");
+    /// let s = db.read_session()?;
+    /// let mut seen = 0;
+    /// s.rows(&posts).visit(&mut |_row| {
+    ///     seen += 1;
+    ///     Ok(seen < 2) // stop after two rows
+    /// })?;
+    /// assert_eq!(seen, 2);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn visit(&self, f: &mut dyn FnMut(Vec<Value>) -> Result<bool>) -> Result<()> {
         let shape = self.table.shape();
         if let Some(c) = self.bad_column {
@@ -146,6 +228,15 @@ impl RowQuery<'_> {
     }
 
     /// Every matching row, in order.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let tags = db.table("tags").expect("stored");
+    /// let s = db.read_session()?;
+    /// assert_eq!(s.rows(&tags).all()?.len(), 2);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn all(&self) -> Result<Vec<Vec<Value>>> {
         let mut out = Vec::new();
         self.visit(&mut |row| {
@@ -156,6 +247,15 @@ impl RowQuery<'_> {
     }
 
     /// How many rows match (after offset and limit).
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let users = db.table("Users").expect("found ignoring case");
+    /// let s = db.read_session()?;
+    /// assert_eq!(s.rows(&users).count()?, 2);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn count(&self) -> Result<u64> {
         if let Some(c) = self.bad_column {
             return Err(Error::Corruption {

@@ -10,6 +10,18 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// One column of a stored model.
+///
+/// ```
+/// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+/// use strata::ColumnKind;
+/// # let (_dir, db) = blog()?;
+/// let posts = db.table("posts").expect("stored");
+/// let author = &posts.columns[posts.column("author_id").expect("a column")];
+/// assert_eq!((author.kind, author.foreign_key.as_deref()), (ColumnKind::Int, Some("users")));
+/// let topic = &posts.columns[posts.column("topic").expect("a column")];
+/// assert!(topic.nullable && topic.type_name.starts_with("Option"));
+/// # Ok::<(), strata::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ColumnSchema {
@@ -42,6 +54,15 @@ pub struct ColumnSchema {
 impl ColumnSchema {
     /// Whether it has an index table: unique, indexed or a foreign key,
     /// and not the primary key.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let posts = db.table("posts").expect("stored");
+    /// let indexed: Vec<&str> = posts.columns.iter().filter(|c| c.has_index()).map(|c| c.name.as_str()).collect();
+    /// assert_eq!(indexed, ["author_id", "score"]); // a foreign key is indexed
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn has_index(&self) -> bool {
         !self.primary_key && (self.unique || self.index || self.foreign_key.is_some())
     }
@@ -199,12 +220,29 @@ impl TableSchema {
     }
 
     /// The position of the primary key.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let tags = db.table("tags").expect("stored");
+    /// assert_eq!(tags.columns[tags.key_column()].name, "id");
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn key_column(&self) -> usize {
         self.columns.iter().position(|c| c.primary_key).unwrap_or(0)
     }
 
     /// The position of the column named `name`, ignoring ASCII case (as
     /// SQL does for names), an exact match first.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let users = db.table("users").expect("stored");
+    /// assert_eq!(users.column("EMAIL"), Some(2)); // ASCII case ignored
+    /// assert_eq!(users.column("phone"), None);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn column(&self, name: &str) -> Option<usize> {
         let cols = &self.columns;
         cols.iter()
@@ -214,6 +252,15 @@ impl TableSchema {
 
     /// Whether `name` names this table: its table name or its model's name,
     /// ignoring ASCII case.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let users = db.table("users").expect("stored");
+    /// assert!(users.is_named("Users") && users.is_named("user")); // the table, or the model (User)
+    /// assert!(!users.is_named("posts"));
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn is_named(&self, name: &str) -> bool {
         self.table.eq_ignore_ascii_case(name) || self.model.eq_ignore_ascii_case(name)
     }
@@ -247,6 +294,14 @@ impl Database {
     /// Every model stored in the file, by table name: what
     /// `__strata_schema` holds, whether or not this program has the Rust
     /// types.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let names: Vec<String> = db.tables().into_iter().map(|t| t.table).collect();
+    /// assert_eq!(names, ["posts", "profiles", "tags", "users"]);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn tables(&self) -> Vec<TableSchema> {
         let mut all: Vec<TableSchema> = self
             .inner
@@ -261,6 +316,15 @@ impl Database {
 
     /// The stored model named `name`: its table name, exactly, or else
     /// its table name or model name ignoring ASCII case.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// // Found by its table name, or its model's, ignoring ASCII case, as SQL does.
+    /// assert_eq!(db.table("Post").map(|t| t.table), Some("posts".into()));
+    /// assert!(db.table("comments").is_none());
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn table(&self, name: &str) -> Option<TableSchema> {
         let all = self.tables();
         let exact = all.iter().position(|t| t.table == name);

@@ -33,6 +33,16 @@
 //! | storage quota (`--quota-backend-bytes`) | 2 GiB | when the cluster is full it refuses writes ("database space exceeded"): `Unavailable`, naming the quota; compact, defragment, or raise it |
 //! | history (`--auto-compaction-*`) | kept until compacted | a transaction whose read revision was compacted away gets `Conflict` and is retried at a newer one |
 //! | key length | none of its own | 1,024 bytes, as the engine with its default pages |
+//!
+//! ```no_run
+//! // Not run by the doc tests: it needs an etcd cluster (README.md, "Run
+//! // it on etcd"). The same models and sessions as on a file.
+//! let db = strata::Database::connect("etcd://127.0.0.1:12379,127.0.0.1:22379/myapp?timeout_ms=2000")?;
+//! let s = db.read_session()?;
+//! assert!(db.tables().iter().all(|t| !t.table.is_empty()));
+//! # drop(s);
+//! # Ok::<(), strata::Error>(())
+//! ```
 
 mod cluster;
 mod config;
@@ -64,6 +74,17 @@ const LEASE_TTL: i64 = 300;
 const LEASE_ROTATE: Duration = Duration::from_secs(120);
 
 /// A store over an etcd cluster. Cheap to share (`Arc`).
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use strata::etcd::EtcdStore;
+/// // Not run by the doc tests: it needs an etcd cluster.
+/// let store = EtcdStore::connect("etcd://127.0.0.1:2379/myapp?timeout_ms=2000")?;
+/// // What Database::connect does: the ORM over the store, without an engine.
+/// let db = strata::Database::over(Arc::new(store), None)?;
+/// assert!(db.engine().is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct EtcdStore {
     shared: Arc<Shared>,
 }
@@ -89,6 +110,20 @@ impl EtcdStore {
     /// Connects to the cluster `url` names (`etcd://HOST:PORT,.../PREFIX`;
     /// `config.rs` lists the options) and checks that it accepts
     /// transactions as large as the backend needs.
+    ///
+    /// ```no_run
+    /// use strata::KvStore;
+    /// use strata::etcd::EtcdStore;
+    /// // Not run by the doc tests: it needs an etcd cluster. Two applications
+    /// // share one cluster under their own prefixes.
+    /// let blog = EtcdStore::connect("etcd://127.0.0.1:2379/blog")?;
+    /// let shop = EtcdStore::connect("etcd://127.0.0.1:2379/shop")?;
+    /// let mut tx = blog.begin()?;
+    /// tx.create_table("t")?;
+    /// tx.commit()?;
+    /// assert!(shop.begin_read()?.get("t", b"k").is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn connect(url: &str) -> Result<EtcdStore> {
         let config = Config::parse(url)?;
         let keys = Keys::new(&config.prefix);

@@ -620,6 +620,13 @@ impl<M, T> Agg<M, T> {
 /// ```
 pub trait GroupKey<M> {
     /// Their indexes.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::GroupKey;
+    /// assert_eq!(GroupKey::<Post>::columns(&Post::author_id), [1]);
+    /// assert_eq!(GroupKey::<Post>::columns(&(Post::author_id, Post::topic)), [1, 4]);
+    /// ```
     fn columns(&self) -> Vec<usize>;
 }
 
@@ -667,6 +674,15 @@ group_key_tuple!(A a, B b, C c, D d);
 /// ```
 pub trait Aggregate<M> {
     /// One result row.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::{Aggregate, count};
+    /// fn out<A: Aggregate<Post>>(_: &A) -> &'static str {
+    ///     std::any::type_name::<A::Out>()
+    /// }
+    /// assert_eq!(out(&(count(), Post::score.max())), "(u64, core::option::Option<f64>)");
+    /// ```
     type Out;
     /// What each item computes, in order.
     #[doc(hidden)]

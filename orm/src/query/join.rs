@@ -92,8 +92,28 @@ impl Joined {
 /// ```
 pub trait JoinRelation<L> {
     /// The model on the other side.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::JoinRelation;
+    /// fn right<R: JoinRelation<Post>>(_: R) -> &'static str {
+    ///     <R::Right as strata::Model>::NAME
+    /// }
+    /// assert_eq!(right(Post::author), "User");
+    /// ```
     type Right: Model;
     /// How the two sides link.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// // The join follows the relationship's link: posts.author_id = users.id.
+    /// let pairs = s.query::<User>().join(User::posts).filter(Post::score.ge(4.0)).all()?;
+    /// let names: Vec<&str> = pairs.iter().map(|(u, _)| u.username.as_str()).collect();
+    /// assert_eq!(names, ["ann", "bob"]);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     fn link(&self) -> Joined;
 }
 

@@ -41,11 +41,30 @@ use std::time::Instant;
 
 impl Session {
     /// A query over the rows of `M`.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// let q = s.query::<Post>().filter(Post::author_id.eq(1)).order_by(Post::title);
+    /// assert_eq!(titles(&q.all()?), ["Again", "Hello"]);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn query<M: Model>(&self) -> Query<'_, M> {
         Query::new(self)
     }
 
     /// A query over the rows of `M` that can also update or delete them.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let mut s = db.session()?;
+    /// let n = s.query_mut::<Post>().filter(Post::topic.is_null()).set(Post::topic, Some("misc".to_string()))?;
+    /// assert_eq!(n, 1);
+    /// s.commit()?;
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn query_mut<M: Model>(&mut self) -> QueryMut<'_, M> {
         QueryMut::new(self)
     }
@@ -53,11 +72,45 @@ impl Session {
 
 /// A relationship that can be loaded for many parents at once, for
 /// [`Query::all_with`]. The relationships of `relation.rs` implement it.
+///
+/// ```
+/// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+/// use strata::Relation;
+/// # let (_dir, db) = blog()?;
+/// let s = db.read_session()?;
+/// let users = s.query::<User>().all()?;
+/// // One pass over the foreign key's index for every user.
+/// let posts = User::posts.load_all(&s, &users)?;
+/// assert_eq!(posts.iter().map(Vec::len).collect::<Vec<_>>(), [2, 1]);
+/// # Ok::<(), strata::Error>(())
+/// ```
 pub trait Relation<P> {
     /// What is loaded for one parent.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::Relation;
+    /// fn loaded<R: Relation<User>>(_: R) -> &'static str {
+    ///     std::any::type_name::<R::Loaded>()
+    /// }
+    /// assert!(loaded(User::profile).starts_with("core::option::Option<"));
+    /// assert!(loaded(User::posts).starts_with("alloc::vec::Vec<"));
+    /// ```
     type Loaded;
     /// Loads it for each of `parents`, in order, with a bounded number of
     /// scans.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// use strata::Relation;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// let posts = s.query::<Post>().all()?;
+    /// let authors = Post::author.load_all(&s, &posts)?; // each distinct author read once
+    /// let names: Vec<String> = authors.into_iter().map(|a| a.expect("an author").username).collect();
+    /// assert_eq!(names, ["ann", "ann", "bob"]);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     fn load_all(&self, session: &Session, parents: &[P]) -> Result<Vec<Self::Loaded>>;
 }
 
@@ -444,12 +497,31 @@ macro_rules! builder {
     ($ty:ident) => {
         impl<'s, M: Model> $ty<'s, M> {
             /// Keeps only rows matching `e` (and every earlier filter).
+            ///
+            /// ```
+            /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+            /// # let (_dir, db) = blog()?;
+            /// let s = db.read_session()?;
+            /// // Each filter narrows the last: author_id = 1 AND score > 3.
+            /// let q = s.query::<Post>().filter(Post::author_id.eq(1)).filter(Post::score.gt(3.0));
+            /// assert_eq!(titles(&q.all()?), ["Hello"]);
+            /// # Ok::<(), strata::Error>(())
+            /// ```
             pub fn filter(mut self, e: Expr<M>) -> Self {
                 self.core.filter(e);
                 self
             }
 
             /// Orders the rows by `order` (after any earlier orderings).
+            ///
+            /// ```
+            /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+            /// # let (_dir, db) = blog()?;
+            /// let s = db.read_session()?;
+            /// let q = s.query::<Post>().order_by(Post::author_id.desc()).order_by(Post::title);
+            /// assert_eq!(titles(&q.all()?), ["Hi", "Again", "Hello"]);
+            /// # Ok::<(), strata::Error>(())
+            /// ```
             pub fn order_by(mut self, order: impl Into<Order<M>>) -> Self {
                 self.core.spec.order.push(order.into().key);
                 self
@@ -523,18 +595,45 @@ macro_rules! builder {
             }
 
             /// At most `n` rows.
+            ///
+            /// ```
+            /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+            /// # let (_dir, db) = blog()?;
+            /// let s = db.read_session()?;
+            /// let top = s.query::<Post>().order_by(Post::score.desc()).limit(2).all()?;
+            /// assert_eq!(titles(&top), ["Hi", "Hello"]);
+            /// # Ok::<(), strata::Error>(())
+            /// ```
             pub fn limit(mut self, n: usize) -> Self {
                 self.core.spec.limit = Some(n);
                 self
             }
 
             /// Skips the first `n` rows.
+            ///
+            /// ```
+            /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+            /// # let (_dir, db) = blog()?;
+            /// let s = db.read_session()?;
+            /// let rest = s.query::<Post>().order_by(Post::score.desc()).offset(1).all()?;
+            /// assert_eq!(titles(&rest), ["Hello", "Again"]);
+            /// # Ok::<(), strata::Error>(())
+            /// ```
             pub fn offset(mut self, n: usize) -> Self {
                 self.core.spec.offset = n;
                 self
             }
 
             /// How the query will read its rows.
+            ///
+            /// ```
+            /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+            /// # let (_dir, db) = blog()?;
+            /// let s = db.read_session()?;
+            /// let q = s.query::<User>().filter(User::email.eq("bob@example.org"));
+            /// assert_eq!(q.explain().to_string(), "look up index on email"); // nothing is read
+            /// # Ok::<(), strata::Error>(())
+            /// ```
             pub fn explain(&self) -> Plan {
                 self.core.spec.plan::<M>().1
             }
@@ -648,16 +747,46 @@ macro_rules! builder {
             }
 
             /// Every matching row.
+            ///
+            /// ```
+            /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+            /// # let (_dir, db) = blog()?;
+            /// let s = db.read_session()?;
+            /// assert_eq!(titles(&s.query::<Post>().all()?), ["Hello", "Again", "Hi"]); // key order
+            /// # Ok::<(), strata::Error>(())
+            /// ```
             pub fn all(&self) -> Result<Vec<M>> {
                 self.core.collect(self.session(), None)
             }
 
             /// The first matching row.
+            ///
+            /// ```
+            /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+            /// # let (_dir, db) = blog()?;
+            /// let s = db.read_session()?;
+            /// let low = s.query::<Post>().order_by(Post::score).first()?;
+            /// assert_eq!(low.map(|p| p.title), Some("Again".into()));
+            /// assert_eq!(s.query::<Post>().filter(Post::score.gt(9.0)).first()?, None);
+            /// # Ok::<(), strata::Error>(())
+            /// ```
             pub fn first(&self) -> Result<Option<M>> {
                 Ok(self.core.collect(self.session(), Some(1))?.pop())
             }
 
             /// The only matching row; [`Error::NotExactlyOne`] otherwise.
+            ///
+            /// ```
+            /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+            /// use strata::Error;
+            /// # let (_dir, db) = blog()?;
+            /// let s = db.read_session()?;
+            /// let bob = s.query::<User>().filter(User::username.eq("bob")).one()?;
+            /// assert_eq!(bob.id, 2);
+            /// let many = s.query::<Post>().filter(Post::author_id.eq(1)).one();
+            /// assert!(matches!(many, Err(Error::NotExactlyOne { found: 2, .. })));
+            /// # Ok::<(), strata::Error>(())
+            /// ```
             pub fn one(&self) -> Result<M> {
                 let mut rows = self.core.collect(self.session(), Some(2))?;
                 match rows.len() {
@@ -670,11 +799,29 @@ macro_rules! builder {
             }
 
             /// The number of matching rows (after offset and limit).
+            ///
+            /// ```
+            /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+            /// # let (_dir, db) = blog()?;
+            /// let s = db.read_session()?;
+            /// assert_eq!(s.query::<Post>().count()?, 3);
+            /// assert_eq!(s.query::<Post>().filter(Post::author_id.eq(1)).limit(1).count()?, 1);
+            /// # Ok::<(), strata::Error>(())
+            /// ```
             pub fn count(&self) -> Result<u64> {
                 self.core.count(self.session())
             }
 
             /// Whether any row matches.
+            ///
+            /// ```
+            /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+            /// # let (_dir, db) = blog()?;
+            /// let s = db.read_session()?;
+            /// assert!(s.query::<User>().filter(User::username.eq("ann")).exists()?); // stops at the first row
+            /// assert!(!s.query::<User>().filter(User::username.eq("zoe")).exists()?);
+            /// # Ok::<(), strata::Error>(())
+            /// ```
             pub fn exists(&self) -> Result<bool> {
                 let mut found = false;
                 self.core.visit(self.session(), Some(1), &mut |_| {
@@ -687,6 +834,18 @@ macro_rules! builder {
             /// Every matching row, each with what `relation` loads for it,
             /// loaded for the whole result at once (a bounded number of
             /// index passes, not one per row).
+            ///
+            /// ```
+            /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+            /// # let (_dir, db) = blog()?;
+            /// let s = db.read_session()?;
+            /// let before = db.stats().scans;
+            /// let users = s.query::<User>().order_by(User::username).all_with(User::posts)?;
+            /// let counts: Vec<(String, usize)> = users.into_iter().map(|(u, posts)| (u.username, posts.len())).collect();
+            /// assert_eq!(counts, [("ann".to_string(), 2), ("bob".to_string(), 1)]);
+            /// assert_eq!(db.stats().scans - before, 2); // the users, then the posts' index once
+            /// # Ok::<(), strata::Error>(())
+            /// ```
             pub fn all_with<R: Relation<M>>(&self, relation: R) -> Result<Vec<(M, R::Loaded)>> {
                 let rows = self.all()?;
                 let loaded = relation.load_all(self.session(), &rows)?;
@@ -699,6 +858,19 @@ macro_rules! builder {
 /// A read query over rows of `M`, from [`Session::query`]. Build it with
 /// `filter`, `order_by`, `limit`, `offset`; run it with `all`, `first`,
 /// `one`, `count`, `exists` or `iter`.
+///
+/// ```
+/// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+/// use strata::{Query, TextColumn};
+/// # let (_dir, db) = blog()?;
+/// let s = db.read_session()?;
+/// // A query is a value: build it, explain it, run it in any of several ways.
+/// let q: Query<'_, Post> = s.query::<Post>().filter(Post::title.starts_with("H")).order_by(Post::score.desc());
+/// assert_eq!(q.count()?, 2);
+/// assert_eq!(q.first()?.map(|p| p.title), Some("Hi".into()));
+/// assert_eq!(titles(&q.all()?), ["Hi", "Hello"]);
+/// # Ok::<(), strata::Error>(())
+/// ```
 pub struct Query<'s, M> {
     session: &'s Session,
     core: Core<M>,
@@ -718,6 +890,18 @@ impl<'s, M: Model> Query<'s, M> {
 
     /// The matching rows one at a time: read as they are needed when the
     /// access path gives the requested order, sorted in memory otherwise.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// let mut total = 0.0;
+    /// for post in s.query::<Post>().order_by(Post::score).iter()? {
+    ///     total += post?.score; // rows read as they are needed, along the index
+    /// }
+    /// assert_eq!(total, 11.0);
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn iter(&self) -> Result<impl Iterator<Item = Result<M>> + 's> {
         self.core.run(self.session, None)
     }
@@ -770,6 +954,17 @@ builder!(Query);
 
 /// A query that can also change what it matches, from
 /// [`Session::query_mut`].
+///
+/// ```
+/// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+/// use strata::QueryMut;
+/// # let (_dir, db) = blog()?;
+/// let mut s = db.session()?;
+/// let q: QueryMut<'_, Post> = s.query_mut::<Post>().filter(Post::score.lt(3.0));
+/// assert_eq!(q.delete()?, 1);
+/// assert_eq!(s.query::<Post>().count()?, 2);
+/// # Ok::<(), strata::Error>(())
+/// ```
 pub struct QueryMut<'s, M> {
     session: &'s mut Session,
     core: Core<M>,
@@ -831,6 +1026,16 @@ impl<'s, M: Model> QueryMut<'s, M> {
 
     /// Applies `change` to every matching row and stores it; returns how
     /// many. The primary key must not change.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let mut s = db.session()?;
+    /// let n = s.query_mut::<Post>().filter(Post::author_id.eq(1)).update(|p| p.score *= 2.0)?;
+    /// assert_eq!(n, 2);
+    /// assert_eq!(s.get::<Post>(1)?.map(|p| p.score), Some(8.0));
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn update(self, mut change: impl FnMut(&mut M)) -> Result<u64> {
         let (session, mut rows) = self.into_rows()?;
         // Every change first, so that a changed key is refused before any

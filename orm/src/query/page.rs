@@ -53,11 +53,30 @@ pub struct Page<M> {
 
 impl<M> Page<M> {
     /// The next page's number, if it has rows.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// let first = s.query::<Post>().paginate(1, 2)?;
+    /// assert_eq!(first.next_num(), Some(2));
+    /// assert_eq!(s.query::<Post>().paginate(2, 2)?.next_num(), None); // the last page
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn next_num(&self) -> Option<usize> {
         self.has_next.then_some(self.page + 1)
     }
 
     /// The previous page's number, if this is not the first.
+    ///
+    /// ```
+    /// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+    /// # let (_dir, db) = blog()?;
+    /// let s = db.read_session()?;
+    /// assert_eq!(s.query::<Post>().paginate(1, 2)?.prev_num(), None);
+    /// assert_eq!(s.query::<Post>().paginate(2, 2)?.prev_num(), Some(1));
+    /// # Ok::<(), strata::Error>(())
+    /// ```
     pub fn prev_num(&self) -> Option<usize> {
         self.has_prev.then_some(self.page - 1)
     }

@@ -34,6 +34,18 @@ use std::ops::Bound;
 use std::sync::Arc;
 
 /// How a query reads its rows.
+///
+/// ```
+/// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+/// use strata::Access;
+/// # let (_dir, db) = blog()?;
+/// let s = db.read_session()?;
+/// assert_eq!(s.query::<Post>().filter(Post::id.eq(1)).explain().access, Access::PrimaryKey);
+/// assert_eq!(s.query::<Post>().filter(Post::author_id.eq(1)).explain().access, Access::IndexLookup("author_id"));
+/// assert_eq!(s.query::<Post>().filter(Post::score.gt(1.0)).explain().access, Access::IndexRange("score"));
+/// assert_eq!(s.query::<Post>().explain().access, Access::PrimaryKeyRange { bounded: false });
+/// # Ok::<(), strata::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Access {
     /// Point reads by primary key.
@@ -51,6 +63,16 @@ pub enum Access {
 }
 
 /// The plan of a query, as [`Query::explain`](super::Query::explain) gives it.
+///
+/// ```
+/// # mod setup { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doctest_setup.rs")); } use setup::*;
+/// # let (_dir, db) = blog()?;
+/// let s = db.read_session()?;
+/// let plan = s.query::<Post>().filter(Post::score.gt(1.0)).filter(Post::topic.is_null()).explain();
+/// assert!(plan.ordered && !plan.reverse && plan.filtered);
+/// assert_eq!(plan.to_string(), "scan index on score, filter");
+/// # Ok::<(), strata::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Plan {
     /// How rows are read.
