@@ -86,7 +86,7 @@ pub enum Group {
 
 impl Group {
     /// Every group, in the order they run.
-    pub const ALL: [Group; 7] = [
+    pub const ALL: [Group; 8] = [
         Group::Device,
         Group::Kv,
         Group::Tpcb,
