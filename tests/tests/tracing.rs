@@ -60,8 +60,19 @@ impl Subscriber for Collect {
     fn exit(&self, _: &Id) {}
 }
 
+/// The tests of this file, one at a time: tracing caches each event's
+/// interest across threads, and a scoped subscriber of one test that ends
+/// while another test's is live can leave an event cached as wanted by
+/// nobody, so that the other test's subscriber misses it.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[test]
 fn a_subscriber_sees_open_commit_checkpoint_backup_and_compaction() {
+    let _one = one_at_a_time();
     let collect = Arc::new(Collect::default());
     let dir = TempDir::new("tracing");
     tracing::subscriber::with_default(collect.clone(), || {
@@ -123,6 +134,7 @@ mod v2 {
 
 #[test]
 fn a_subscriber_sees_migrations_and_slow_queries_with_their_plans() {
+    let _one = one_at_a_time();
     let dir = TempDir::new("tracing-orm");
     let path = dir.path().join("db");
     {
