@@ -164,7 +164,7 @@ pub(crate) type IdMap<V> = FastMap<PageId, V>;
 
 /// The written pages the cache takes between two checkpoints: at most
 /// its capacity divided by this (WRITTEN PAGES).
-pub(crate) const WRITTEN_CACHE_SHARE: usize = 4;
+pub(crate) const WRITTEN_CACHE_SHARE: usize = 2;
 
 /// The structural check of a leaf or branch page read from the file,
 /// which the tree layer supplies (`tree/node.rs`, `validate`): the pager

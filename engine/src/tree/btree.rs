@@ -430,20 +430,13 @@ pub(crate) fn delete(
     key: &[u8],
     old: Old<'_>,
 ) -> Result<(PageId, bool)> {
-    // Look first: a miss must not copy the path.
-    let found = match old {
-        None => contains(w, root, key)?,
-        Some(old) => {
-            let found = get(w, root, key)?;
-            old(found.as_ref().map(Found::bytes));
-            found.is_some()
-        }
-    };
-    if !found {
+    // Look first, read-only: a miss must not copy the path. A hit then
+    // follows the way the look recorded, without searching again.
+    let Some(way) = find_way(w, root, key, old)? else {
         return Ok((root, false));
-    }
+    };
     let mut root = w.writable(root, NODE)?;
-    let split = delete_rec(w, root, key, 0)?;
+    let split = delete_rec(w, root, key, &way, 0)?;
     root = grow(w, root, split)?;
     // Shrink: an emptied root leaf frees the tree, a root branch without
     // keys hands the root to its only child (btree invariant 3).
@@ -465,23 +458,80 @@ pub(crate) fn delete(
     }
 }
 
-fn delete_rec(w: &mut impl PagesMut, id: PageId, key: &[u8], depth: usize) -> Result<Split> {
+/// The way from the root to the cell holding a key: the child taken at
+/// each branch, and the cell in the leaf. Copy-on-write moves pages but
+/// keeps their bytes, so the indices stay true while the path is made
+/// writable and until the change below each branch returns.
+struct Way {
+    /// Child indices: a node counts its cells in 16 bits (`node.rs`).
+    child: [u16; MAX_DEPTH],
+    cell: usize,
+}
+
+/// Descends read-only to `key` and records the way, handing `old` the
+/// value found (or `None`); `None` if the key is not stored.
+fn find_way(r: &impl Pages, root: PageId, key: &[u8], mut old: Old<'_>) -> Result<Option<Way>> {
+    let mut way = Way {
+        child: [0; MAX_DEPTH],
+        cell: 0,
+    };
+    let mut id = root;
+    let mut found = None;
+    if root != 0 {
+        for depth in 0..=MAX_DEPTH {
+            if depth == MAX_DEPTH {
+                return Err(too_deep(id));
+            }
+            let p = r.read(id, NODE)?;
+            if node::is_leaf(&p) {
+                if let Ok(i) = node::search(&p, key) {
+                    if let Some(old) = old.take() {
+                        match node::value(&p, i) {
+                            LeafValue::Inline(v) => old(Some(v)),
+                            LeafValue::Overflow { .. } => old(Some(&load_value(r, &p, i)?)),
+                        }
+                    }
+                    way.cell = i;
+                    found = Some(way);
+                }
+                break;
+            }
+            let idx = node::child_index(&p, key);
+            way.child[depth] = idx as u16;
+            id = node::child(&p, idx);
+        }
+    }
+    if let Some(old) = old {
+        old(None); // not found: not handed a value above
+    }
+    Ok(found)
+}
+
+fn delete_rec(
+    w: &mut impl PagesMut,
+    id: PageId,
+    key: &[u8],
+    way: &Way,
+    depth: usize,
+) -> Result<Split> {
     if depth >= MAX_DEPTH {
         return Err(too_deep(id));
     }
     let p = w.page_mut(id);
     if node::is_leaf(p) {
-        if let Ok(i) = node::search(p, key) {
-            if let LeafValue::Overflow { first, len } = node::value(p, i) {
-                overflow::free(w, first, len)?;
-            }
-            node::remove_cell(w.page_mut(id), i);
+        debug_assert!(
+            node::key(p, way.cell) == key,
+            "the way find_way recorded leads to the key"
+        );
+        if let LeafValue::Overflow { first, len } = node::value(p, way.cell) {
+            overflow::free(w, first, len)?;
         }
+        node::remove_cell(w.page_mut(id), way.cell);
         return Ok(None);
     }
-    let idx = node::child_index(p, key);
+    let idx = usize::from(way.child[depth]);
     let child = writable_child(w, id, idx)?;
-    if let Some((sep, right)) = delete_rec(w, child, key, depth + 1)? {
+    if let Some((sep, right)) = delete_rec(w, child, key, way, depth + 1)? {
         let mut bc = Vec::new();
         node::encode_branch_cell(&mut bc, &sep, right);
         return put_cell(w, id, idx, &bc, false, INTERIOR);
