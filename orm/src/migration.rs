@@ -11,8 +11,10 @@
 //! 1. every step whose version is above the file's migration version (the
 //!    highest version in the migration log), each in one transaction of its
 //!    own that also appends the step to the log;
-//! 2. the automatic changes of every listed model, all in one more
-//!    transaction: whatever `StoredSchema::diff` accepts (fields added as an
+//! 2. the automatic changes of every listed model, all in the last step's
+//!    transaction (or in one of their own when no step is pending), so that
+//!    no crash leaves the file at a step's version with its models' changes
+//!    still to make: whatever `StoredSchema::diff` accepts (fields added as an
 //!    `Option` or with a default, fields moved or made an `Option`, indexes
 //!    and unique constraints added or dropped, `max_len` relaxed, defaults,
 //!    timestamps, delete rules and associations), each model's changes
@@ -597,6 +599,18 @@ fn declared_column<M: Model>(field: &str) -> Result<StoredColumn> {
         .ok_or_else(|| step_error(format!("{} declares no field {field}", M::NAME)))
 }
 
+/// The event of a step committed.
+fn step_applied(step: &Step, rows: u64, began: Instant) {
+    tracing::info!(
+        target: "strata::migration",
+        version = step.version,
+        name = %step.name,
+        rows,
+        elapsed_us = micros(began),
+        "migration step applied"
+    );
+}
+
 impl Database {
     /// Opens (or creates) the database at `path` and migrates it: pending
     /// steps, then the automatic changes of the listed models
@@ -635,7 +649,8 @@ impl Database {
 
     /// Runs the steps of `migrations` the file has not had, each in a
     /// transaction of its own, then the automatic changes of its models in
-    /// one more; logs each. Refuses a file migrated by a newer program
+    /// the last step's transaction (in one of their own if no step is
+    /// pending); logs each. Refuses a file migrated by a newer program
     /// ([`Error::FileNewer`]); on a read-only handle, refuses any pending
     /// work ([`Error::MigrationNeeded`]). Meant to run at start-up, before
     /// other sessions use the models it changes.
@@ -686,7 +701,12 @@ impl Database {
         if self.inner.read_only() {
             return self.refuse_pending(migrations, &pending, (file_version, code_version));
         }
-        for step in pending {
+        // The last step commits together with the automatic changes, so
+        // that no crash leaves the file at a step's version with the
+        // changes its models declare still pending.
+        let mut last = None;
+        let count = pending.len();
+        for (i, step) in pending.into_iter().enumerate() {
             let named = |e: Error| match e {
                 Error::MigrationFailed { step: s, detail } if s.is_empty() => {
                     Error::MigrationFailed {
@@ -709,17 +729,17 @@ impl Database {
             (step.run)(&mut m).map_err(named)?;
             let rows = m.rows;
             log(&mut *s.kv, step.version, &step.name)?;
+            if i + 1 == count {
+                last = Some((s, (step, rows, began)));
+                break;
+            }
             s.commit()?;
-            tracing::info!(
-                target: "strata::migration",
-                version = step.version,
-                name = %step.name,
-                rows,
-                elapsed_us = micros(began),
-                "migration step applied"
-            );
+            step_applied(step, rows, began);
         }
-        let mut s = self.session()?;
+        let (mut s, applied) = match last {
+            Some((s, applied)) => (s, Some(applied)),
+            None => (self.session()?, None),
+        };
         for declared in migrations.models.iter().map(|f| f()) {
             let stored = s.db.schemas.read().get(&declared.table).cloned();
             match stored {
@@ -734,7 +754,11 @@ impl Database {
                 }
             }
         }
-        s.commit()
+        s.commit()?;
+        if let Some((step, rows, began)) = applied {
+            step_applied(step, rows, began);
+        }
+        Ok(())
     }
 
     /// On a read-only handle: fails if anything is pending, naming it;
