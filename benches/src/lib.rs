@@ -82,11 +82,14 @@ pub enum Group {
     Migration,
     /// Strata's online backup beside writers, and its compaction.
     Ops,
+    /// The key-value workloads again at `--scale-n` keys (ten times N by
+    /// default), where the data outgrows Strata's page cache.
+    Scale,
 }
 
 impl Group {
     /// Every group, in the order they run.
-    pub const ALL: [Group; 8] = [
+    pub const ALL: [Group; 9] = [
         Group::Device,
         Group::Kv,
         Group::Tpcb,
@@ -95,6 +98,7 @@ impl Group {
         Group::Big,
         Group::Migration,
         Group::Ops,
+        Group::Scale,
     ];
 
     /// The group's name on the command line.
@@ -108,6 +112,7 @@ impl Group {
             Group::Big => "big",
             Group::Migration => "migration",
             Group::Ops => "ops",
+            Group::Scale => "scale",
         }
     }
 
@@ -154,6 +159,8 @@ pub struct Params {
     pub dir: PathBuf,
     /// MiB of keys and values in the big group's one transaction.
     pub big_mb: u64,
+    /// Keys of the scale group.
+    pub scale_n: u64,
 }
 
 impl Params {
@@ -164,6 +171,7 @@ impl Params {
             format!("quick={}", u8::from(self.quick)),
             format!("dir={}", self.dir.display()),
             format!("big_mb={}", self.big_mb),
+            format!("scale_n={}", self.scale_n),
         ]
     }
 
@@ -174,6 +182,7 @@ impl Params {
             quick: false,
             dir: std::env::temp_dir(),
             big_mb: 0,
+            scale_n: 0,
         };
         for a in args {
             let Some((k, v)) = a.split_once('=') else {
@@ -185,6 +194,7 @@ impl Params {
                 "quick" => p.quick = v == "1",
                 "dir" => p.dir = PathBuf::from(v),
                 "big_mb" => p.big_mb = v.parse()?,
+                "scale_n" => p.scale_n = v.parse()?,
                 _ => fail!("unknown child parameter {k:?}"),
             }
         }
@@ -214,12 +224,14 @@ pub struct Args {
     pub write: Option<PathBuf>,
     /// `--big-mb`: MiB of keys and values in the big group's transaction.
     pub big_mb: u64,
+    /// `--scale-n`: keys of the scale group (10,000,000 by default).
+    pub scale_n: u64,
 }
 
 const USAGE: &str = "usage: strata-bench [--quick] [--n N] [--runs R] [--seconds S] \
 [--only strata,strata-buffered,sqlite,redb,lmdb,device] \
-[--groups device,kv,tpcb,rw,orm,big,migration,ops] \
-[--big-mb MIB] [--dir DIR] [--write PATH]";
+[--groups device,kv,tpcb,rw,orm,big,migration,ops,scale] \
+[--big-mb MIB] [--scale-n N] [--dir DIR] [--write PATH]";
 
 impl Args {
     /// Parses the parent's arguments (without the program name).
@@ -235,6 +247,7 @@ impl Args {
             dir: std::env::temp_dir(),
             write: None,
             big_mb: if quick { 16 } else { 2048 },
+            scale_n: if quick { 20_000 } else { 10_000_000 },
         };
         let mut it = args.iter();
         while let Some(arg) = it.next() {
@@ -250,6 +263,7 @@ impl Args {
                 "--runs" => a.runs = value("--runs")?.parse()?,
                 "--seconds" => a.seconds = value("--seconds")?.parse()?,
                 "--big-mb" => a.big_mb = value("--big-mb")?.parse()?,
+                "--scale-n" => a.scale_n = value("--scale-n")?.parse()?,
                 "--only" => {
                     let list: Vec<String> = value("--only")?
                         .split(',')
@@ -282,8 +296,17 @@ impl Args {
                 other => fail!("unknown argument {other:?}\n{USAGE}"),
             }
         }
-        if a.n < 10 || a.runs == 0 || !a.seconds.is_finite() || a.seconds <= 0.0 || a.big_mb == 0 {
-            fail!("--n must be at least 10, --runs and --big-mb at least 1, --seconds above 0");
+        if a.n < 10
+            || a.scale_n < 10
+            || a.runs == 0
+            || !a.seconds.is_finite()
+            || a.seconds <= 0.0
+            || a.big_mb == 0
+        {
+            fail!(
+                "--n and --scale-n must be at least 10, --runs and --big-mb at least 1, \
+                 --seconds above 0"
+            );
         }
         Ok(a)
     }
@@ -345,6 +368,13 @@ impl Args {
         if self.selected("strata") {
             plan.push((Group::Ops, "strata"));
         }
+        // Durability makes no difference to reads and bulk loads, the
+        // figures this group is for.
+        for e in ENGINES {
+            if e != "strata-buffered" && self.selected(e) {
+                plan.push((Group::Scale, e));
+            }
+        }
         plan
     }
 }
@@ -396,20 +426,15 @@ fn child_main(args: &[String]) -> Result<()> {
 }
 
 fn run_child(engine: &str, group: Group, p: &Params, dir: &Path, out: &mut Out) -> Result<()> {
-    use engines::{lmdb, redb, sqlite, strata};
-    use strata_engine::Durability;
     match group {
         Group::Device => device::run(dir, p.seconds.min(3.0), out),
         Group::Kv => {
-            let mut e: Box<dyn kv::KvEngine> = match engine {
-                "strata" => Box::new(strata::StrataKv::open(dir, Durability::Full)?),
-                "strata-buffered" => Box::new(strata::StrataKv::open(dir, Durability::Buffered)?),
-                "sqlite" => Box::new(sqlite::SqliteKv::open(dir)?),
-                "redb" => Box::new(redb::RedbKv::open(dir)?),
-                "lmdb" => Box::new(lmdb::LmdbKv::open(dir)?),
-                _ => fail!("unknown engine {engine:?}"),
-            };
+            let mut e = kv_engine(engine, dir)?;
             kv::run(e.as_mut(), kv::KvParams::new(p.n, p.quick), dir, out)
+        }
+        Group::Scale => {
+            let mut e = kv_engine(engine, dir)?;
+            kv::run(e.as_mut(), kv::KvParams::new(p.scale_n, p.quick), dir, out)
         }
         Group::Tpcb => {
             let scale = tpcb::Scale::new(p.quick);
@@ -436,19 +461,27 @@ fn run_child(engine: &str, group: Group, p: &Params, dir: &Path, out: &mut Out) 
             orm::run(side.as_mut(), params, out)
         }
         Group::Big => {
-            let mut e: Box<dyn kv::KvEngine> = match engine {
-                "strata" => Box::new(strata::StrataKv::open(dir, Durability::Full)?),
-                "sqlite" => Box::new(sqlite::SqliteKv::open(dir)?),
-                "redb" => Box::new(redb::RedbKv::open(dir)?),
-                "lmdb" => Box::new(lmdb::LmdbKv::open(dir)?),
-                _ => fail!("unknown engine {engine:?}"),
-            };
+            let mut e = kv_engine(engine, dir)?;
             kv::run_big(e.as_mut(), p.big_mb, dir, out)
         }
         Group::Migration => migration::run(engine, p.n, dir, out),
         Group::Ops if engine == "strata" => ops::run(dir, p.n, p.seconds, out),
         Group::Ops => fail!("the ops group is Strata's alone, not {engine:?}'s"),
     }
+}
+
+/// A new key-value store of `engine` in `dir`.
+fn kv_engine(engine: &str, dir: &Path) -> Result<Box<dyn kv::KvEngine>> {
+    use engines::{lmdb, redb, sqlite, strata};
+    use strata_engine::Durability;
+    Ok(match engine {
+        "strata" => Box::new(strata::StrataKv::open(dir, Durability::Full)?),
+        "strata-buffered" => Box::new(strata::StrataKv::open(dir, Durability::Buffered)?),
+        "sqlite" => Box::new(sqlite::SqliteKv::open(dir)?),
+        "redb" => Box::new(redb::RedbKv::open(dir)?),
+        "lmdb" => Box::new(lmdb::LmdbKv::open(dir)?),
+        _ => fail!("unknown engine {engine:?}"),
+    })
 }
 
 /// Loads the TPC-B tables into `engine` in `dir`.
@@ -505,6 +538,7 @@ fn parent_main(args: &Args, argv: &[String]) -> Result<()> {
         quick: args.quick,
         dir: dir.clone(),
         big_mb: args.big_mb,
+        scale_n: args.scale_n,
     };
     let plan = args.plan();
     if plan.is_empty() {

@@ -332,7 +332,50 @@ fn device_table(r: &Results) -> String {
 }
 
 fn kv_table(r: &Results) -> String {
-    let rows = [
+    engine_table(r, Group::Kv, &kv_rows())
+}
+
+/// The key-value group at `--scale-n` keys, as the key-value table.
+fn scale_table(r: &Results) -> String {
+    engine_table(r, Group::Scale, &kv_rows())
+}
+
+/// Each engine's figure at `--scale-n` keys divided by its figure at N,
+/// for the engines that ran both: below 1 a rate fell, above 1 a size or
+/// the memory grew.
+fn scale_ratio_table(r: &Results, n: u64, scale_n: u64) -> Option<String> {
+    let engines: Vec<&str> = ENGINES
+        .into_iter()
+        .filter(|e| r.has(Group::Kv, e) && r.has(Group::Scale, e))
+        .collect();
+    if engines.is_empty() {
+        return None;
+    }
+    let mut header = vec!["workload".to_string()];
+    header.extend(
+        engines
+            .iter()
+            .map(|e| format!("{e}: {} ÷ {}", thousands(scale_n), thousands(n))),
+    );
+    let rows: Vec<Vec<String>> = kv_rows()
+        .iter()
+        .map(|row| {
+            let mut cells = vec![row.label.clone()];
+            for e in &engines {
+                cells.push(ratio(
+                    r.num(Group::Scale, e, &row.key),
+                    r.num(Group::Kv, e, &row.key),
+                ));
+            }
+            cells
+        })
+        .collect();
+    Some(markdown(&header, &rows))
+}
+
+/// The rows of the key-value tables.
+fn kv_rows() -> Vec<Row> {
+    vec![
         row("bulk load (inserts/s)", "bulk_load", Kind::Rate, false),
         row(
             "individual writes (txns/s)",
@@ -402,8 +445,7 @@ fn kv_table(r: &Results) -> String {
             false,
         ),
         row("peak RSS (MiB)", "rss_kb", Kind::Rss, false),
-    ];
-    engine_table(r, Group::Kv, &rows)
+    ]
 }
 
 fn ops_table(r: &Results) -> String {
@@ -922,6 +964,29 @@ pub fn tables(r: &Results, ctx: &Context) -> String {
             kv_table(r)
         );
     }
+    if ENGINES.iter().any(|e| r.has(Group::Scale, e)) {
+        let _ = writeln!(
+            s,
+            "## Key-value workloads at N = {}\n\nThe key-value workloads again, the same in \
+             every way but N (so the reads do N gets per pass, the removals take N/2 keys): \
+             here the data outgrows Strata's {} MiB page cache. Peak RSS is the child \
+             process's over the whole group; for Strata and LMDB it counts the data file's \
+             pages the process has read through its mapping (shared and clean: the kernel \
+             reclaims them without writing).\n\n{}",
+            thousands(a.scale_n),
+            strata_engine::Options::default().cache_size >> 20,
+            scale_table(r)
+        );
+        if let Some(t) = scale_ratio_table(r, a.n, a.scale_n) {
+            let _ = writeln!(
+                s,
+                "Each engine's figure at N = {} divided by its figure at N = {} in the same \
+                 run: below 1 a rate fell, above 1 a size or the memory grew.\n\n{t}",
+                thousands(a.scale_n),
+                thousands(a.n)
+            );
+        }
+    }
     if ENGINES.iter().any(|e| r.has(Group::Tpcb, e)) {
         let scale = tpcb::Scale::new(a.quick);
         let _ = writeln!(
@@ -1198,5 +1263,38 @@ mod tests {
         f.insert("balance_check".into(), "passed".into());
         r.add(Group::Rw, "redb", f);
         assert!(r.verify().is_err(), "a run without its reader check fails");
+    }
+
+    #[test]
+    fn scale_ratios_divide_each_engines_figures_at_the_two_sizes() {
+        let mut r = Results::default();
+        assert_eq!(scale_ratio_table(&r, 1_000, 10_000), None);
+        for (group, engine, reads, rss) in [
+            (Group::Kv, "strata", "800", "1024"),
+            (Group::Scale, "strata", "600", "4096"),
+            (Group::Kv, "lmdb", "1000", "1024"),
+            (Group::Scale, "lmdb", "500", "2048"),
+            // redb ran at one size only: no column.
+            (Group::Scale, "redb", "100", "1024"),
+        ] {
+            let mut f = Figures::new();
+            f.insert("random_reads_1".into(), reads.into());
+            f.insert("rss_kb".into(), rss.into());
+            r.add(group, engine, f);
+        }
+        let table = scale_ratio_table(&r, 1_000, 10_000).unwrap();
+        let line = |label: &str| {
+            let l = table.lines().find(|l| l.contains(label)).unwrap();
+            l.split('|').map(str::trim).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            line("workload")[2..4],
+            ["strata: 10,000 ÷ 1,000", "lmdb: 10,000 ÷ 1,000"]
+        );
+        assert_eq!(line("random reads, pass 1")[2..4], ["0.75x", "0.50x"]);
+        assert_eq!(line("peak RSS")[2..4], ["4.00x", "2.00x"]);
+        assert_eq!(line("removals")[2..4], ["—", "—"]);
+        assert!(!table.contains("redb"));
+        assert!(scale_table(&r).contains("| redb"));
     }
 }

@@ -1,4 +1,5 @@
-//! Runs `strata-bench --quick` end to end: every engine, every workload,
+//! Runs `strata-bench --quick` end to end: every engine, every workload
+//! (the key-value ones at both sizes),
 //! the TPC-B balance check, the readers-and-writers checks, Strata's
 //! backup and compaction, and the written report.
 
@@ -116,6 +117,8 @@ fn quick_run_covers_every_engine_and_workload() {
         "kernel",
         "rustc",
         "## Key-value workloads",
+        "## Key-value workloads at N = 20,000",
+        "strata: 20,000 ÷ 2,000",
         "## Readers and writers",
         "## Operations",
     ] {
