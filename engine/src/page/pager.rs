@@ -293,6 +293,11 @@ impl Pager {
             });
     }
 
+    /// How many pages the mapping covers (0 without one).
+    pub(crate) fn mapped_pages(&self) -> PageId {
+        self.mapped.as_ref().map_or(0, MappedPages::pages)
+    }
+
     /// Whether page `id` is read through the mapping when clean.
     fn is_mapped(&self, id: PageId) -> bool {
         self.mapped.as_ref().is_some_and(|m| m.covers(id))
