@@ -59,7 +59,8 @@
 //! 3. `page_mut` is only called on a page number returned by `writable` or
 //!    `alloc` since the last checkpoint.
 //! 4. Clean pages in the cache equal their bytes on disk and have passed
-//!    the checksum and structural checks.
+//!    the checksum and structural checks; so do the mapped pages whose
+//!    bit is set (`mapped_pages.rs`, invariant 1).
 //! 5. A page in `written` is reachable, not in `dirty` or the pinned
 //!    pages, and its sealed bytes are in the file at its number; the cache
 //!    holds it only with those bytes.
