@@ -130,3 +130,52 @@ impl MappedPages {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{OpenMode, RealVfs, SimVfs, Vfs};
+
+    /// Bits are kept for the pages both mappings cover and only for
+    /// those; a page is readable only once checked; the mapping never
+    /// reaches past the end of the file (invariants 1 and 3).
+    #[test]
+    fn bits_survive_remapping_and_the_mapping_stays_inside_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = RealVfs
+            .open(&dir.path().join("f"), OpenMode::CreateNew)
+            .unwrap();
+        let ps = 4096;
+        file.write_at(&vec![7u8; 100 * ps], 0).unwrap();
+        assert!(MappedPages::map(&*file, ps, 101, None).unwrap().is_none());
+        let m = MappedPages::map(&*file, ps, 100, None).unwrap().unwrap();
+        assert_eq!(m.pages(), 100);
+        assert!(m.checked(5).is_none());
+        for id in [5, 63, 64, 70, 99] {
+            m.set_checked(id);
+        }
+        m.forget(63);
+        assert_eq!(m.checked(5).map(|p| (p.len(), p[0])), Some((ps, 7)));
+        assert!(m.checked(63).is_none());
+        assert!(!m.covers(100));
+        // Shorter: page 70 and 99 fall outside, and their bits go.
+        let m = MappedPages::map(&*file, ps, 66, Some(m)).unwrap().unwrap();
+        assert!(m.checked(5).is_some() && m.checked(64).is_some());
+        file.write_at(&vec![8u8; 100 * ps], 0).unwrap();
+        // Longer again: the bits of 70 and 99 did not come back.
+        let m = MappedPages::map(&*file, ps, 100, Some(m)).unwrap().unwrap();
+        assert!(m.checked(70).is_none() && m.checked(99).is_none());
+        assert_eq!(
+            m.checked(64).map(|p| p[0]),
+            Some(8),
+            "shared: sees the writes"
+        );
+        // The simulated disk maps nothing.
+        let sim = SimVfs::new(1);
+        let f = sim
+            .open(std::path::Path::new("/f"), OpenMode::CreateNew)
+            .unwrap();
+        f.write_at(&vec![0u8; ps], 0).unwrap();
+        assert!(MappedPages::map(&*f, ps, 1, None).unwrap().is_none());
+    }
+}
