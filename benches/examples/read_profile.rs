@@ -166,8 +166,8 @@ fn scans(db: &Database, n: u64, count: u64, seed: u64) -> Result<()> {
     Ok(())
 }
 
-/// `count` random gets on each of `t` threads at once (the rate printed
-/// is per phase, so multiply by `t` for the total).
+/// `count` random gets in all, split over `t` threads running at once
+/// (the rate printed is the total over the threads).
 #[inline(never)]
 fn threads(db: &Database, n: u64, count: u64, t: u64) -> Result<()> {
     std::thread::scope(|s| {
