@@ -8,7 +8,9 @@
 //! arbitrary bytes and panics only when it finds a bug: a panic inside the
 //! engine, an error of a kind that bad file bytes must never produce, or
 //! (for [`model`]) a database that differs from its model. Everything runs
-//! on a [`SimVfs`]: no real file is touched.
+//! on a [`SimVfs`], except that [`open_bytes`] can also open its bytes from
+//! a real temporary file, to read them through the mapping of the data
+//! file (`page/mapped_pages.rs`), which the simulated disk does not have.
 //!
 //! | function | what the bytes are |
 //! | --- | --- |
@@ -28,12 +30,12 @@ use crate::log::wal::{self, FRAME_HEADER, LOG_HEADER, MAX_FRAME_PAYLOAD};
 use crate::page::file_header;
 use crate::page::meta::Meta;
 use crate::page::page_header::{self, META_PAGES, PageType};
-use crate::storage::{CrashMode, FaultPlan, SimVfs};
+use crate::storage::{CrashMode, FaultPlan, RealVfs, SimVfs};
 use crate::tree::node::{self, LeafValue};
 use crate::{Database, Durability, Error, Options, Result};
 use std::collections::BTreeMap;
 use std::ops::Bound;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 /// Where the fuzz targets keep their database on the simulated disk.
@@ -190,18 +192,19 @@ pub fn fix_log_checksums(log: &mut [u8], salt: u64) {
 
 // ---- reading a whole database ----
 
-/// Opens the database on `vfs` and, if it opens, checks it and reads every
-/// table both ways. Panics on any error bad bytes may not produce.
-fn open_and_read(vfs: &SimVfs) {
-    let opened = match Database::open_with(db_path(), options(vfs)) {
+/// Opens the database at `path` with `options()` and, if it opens, checks
+/// it and reads every table both ways. Panics on any error bad bytes may
+/// not produce.
+fn open_and_read(path: &Path, options: &dyn Fn() -> Options) {
+    let opened = match Database::open_with(path, options()) {
         // A database refused for want of its log opens when asked to go
         // on without it, from its checkpoint.
         Err(Error::LogUnusable { .. }) => {
             let without = Options {
                 recover_without_log: true,
-                ..options(vfs)
+                ..options()
             };
-            Database::open_with(db_path(), without)
+            Database::open_with(path, without)
         }
         r => r,
     };
@@ -228,7 +231,7 @@ fn open_and_read(vfs: &SimVfs) {
     let _ = expect_file_error("checkpoint", db.checkpoint());
     drop(db);
     if wrote.is_some()
-        && let Some(db) = expect_file_error("reopen", Database::open_with(db_path(), options(vfs)))
+        && let Some(db) = expect_file_error("reopen", Database::open_with(path, options()))
     {
         read_everything(&db);
     }
@@ -281,9 +284,11 @@ fn collect(tx: &crate::Transaction, table: &str, reverse: bool) -> Option<Entrie
 
 /// Fuzz target `open_bytes`. Input: a flag byte (bit 0: recompute the
 /// data file's checksums; bit 1: there is a log file; bit 2: recompute the
-/// log's checksums with the salt of the newest valid meta page), then, if
-/// there is a log, the data file's length as 4 bytes, then the data file's
-/// bytes and the log's.
+/// log's checksums with the salt of the newest valid meta page; bit 3:
+/// also open the same bytes from a real file in a temporary directory,
+/// read through a mapping of the data file), then, if there is a log, the
+/// data file's length as 4 bytes, then the data file's bytes and the
+/// log's.
 pub fn open_bytes(input: &[u8]) {
     let mut inp = Input { b: input };
     let flags = inp.u8();
@@ -306,8 +311,33 @@ pub fn open_bytes(input: &[u8]) {
     if let Some(log) = &log {
         vfs.write_file(&log_path(), log);
     }
-    open_and_read(&vfs);
-    check_growth(&vfs, data.len(), log.map_or(0, |l| l.len()));
+    open_and_read(&db_path(), &|| options(&vfs));
+    check_growth(&vfs, data.len(), log.as_ref().map_or(0, Vec::len));
+    if flags & 8 != 0 {
+        open_mapped(&data, log.as_deref());
+    }
+}
+
+/// `open_and_read` on a real file holding `data` (and `log`), so that the
+/// pages are read through the mapping of the data file (the simulated
+/// disk maps nothing), with the options of the simulated runs.
+fn open_mapped(data: &[u8], log: Option<&[u8]>) {
+    static RUN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let run = RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("strata-fuzz-{}-{run}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let path = dir.join("db.strata");
+    std::fs::write(&path, data).expect("the data file");
+    if let Some(log) = log {
+        std::fs::write(dir.join("db.strata-wal"), log).expect("the log file");
+    }
+    let real = || Options {
+        storage: Arc::new(RealVfs),
+        map_data_file: true,
+        ..options(&SimVfs::new(1))
+    };
+    open_and_read(&path, &real);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The files may grow by what one small write, a checkpoint and the log's
@@ -438,7 +468,7 @@ pub fn replay_log(input: &[u8]) {
     let vfs = SimVfs::new(2);
     vfs.write_file(&db_path(), base_database());
     vfs.write_file(&log_path(), &log);
-    open_and_read(&vfs);
+    open_and_read(&db_path(), &|| options(&vfs));
     check_growth(&vfs, base_database().len(), log.len());
 }
 
@@ -1098,6 +1128,11 @@ pub fn seeds(target: &str) -> Vec<(&'static str, Vec<u8>)> {
                     "small-fix-checksums",
                     open_bytes_input(&data, Some(&log), true),
                 ),
+                ("small-mapped", {
+                    let mut input = open_bytes_input(&data, Some(&log), true);
+                    input[0] |= 8;
+                    input
+                }),
             ]
         }
         "replay_log" => {

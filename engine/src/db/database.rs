@@ -204,6 +204,7 @@ impl Database {
             waiting_now: i.locks.waiting() as u64,
             spilled_runs: i.spill.runs_written(),
             pages_written_early: i.store.pages_written_early.load(Ordering::Relaxed),
+            mapped_pages: i.store.tree.read().pager.mapped_pages().into(),
         }
     }
 
@@ -522,4 +523,8 @@ pub struct Stats {
     /// Pages that commits too large for the log wrote out before their
     /// checkpoint, to bound their memory.
     pub pages_written_early: u64,
+    /// Pages of the data file read in place through its mapping
+    /// ([`Options::map_data_file`]): the page count as of the last
+    /// checkpoint, or 0 when the file is not mapped.
+    pub mapped_pages: u64,
 }

@@ -404,6 +404,9 @@ fn load_tree(
         data,
         node::validate,
     )?;
+    if options.map_data_file {
+        pager.map_file(data);
+    }
     let tables = Tables::load(
         &pager.reader(cache, data),
         meta.catalog_root,

@@ -26,6 +26,15 @@ pub struct Options {
     /// 512 MiB (redb's default is 1 GiB; LMDB uses all the free memory the
     /// operating system will give its mapping).
     pub cache_size: usize,
+    /// Read clean pages in place through a read-only mapping of the data
+    /// file, as LMDB does, rather than copying them into the cache:
+    /// `cache_size` then bounds only the pages beyond the mapping. Each
+    /// page is still checked (checksum, structure) before its bytes are
+    /// trusted, the first time with `pread`. Has no effect on storage
+    /// that cannot be mapped (the simulated disk). Another process that
+    /// ignores the file's lock and truncates it underneath can crash this
+    /// one with SIGBUS (see `UNSAFE.md`). Default `true`.
+    pub map_data_file: bool,
     /// A checkpoint runs when the log grows past this many bytes.
     /// Default 32 MiB.
     pub checkpoint_log_size: u64,
@@ -111,6 +120,7 @@ impl Default for Options {
             durability: Durability::Full,
             page_size: 4096,
             cache_size: 512 << 20,
+            map_data_file: true,
             checkpoint_log_size: 32 << 20,
             checkpoint_dirty_size: 256 << 20,
             log_preallocate: 1 << 20,

@@ -8,6 +8,8 @@
 //! * `meta.rs`: pages 1 and 2, the alternating meta pages.
 //! * `free_list.rs`: the persisted list of free pages.
 //! * `page_cache.rs`: the bounded cache of clean pages.
+//! * `mapped_pages.rs`: clean pages read in place from a read-only
+//!   mapping of the data file, checked once each.
 //! * `pager.rs`: copy-on-write allocation, dirty pages, free and pending
 //!   pages, and the checkpoint plan; the [`Pages`](pager::Pages) and
 //!   [`PagesMut`](pager::PagesMut) traits the tree reads and writes
@@ -23,6 +25,7 @@
 
 pub(crate) mod file_header;
 pub(crate) mod free_list;
+pub(crate) mod mapped_pages;
 pub(crate) mod meta;
 pub(crate) mod page_cache;
 pub(crate) mod page_header;

@@ -59,7 +59,8 @@
 //! 3. `page_mut` is only called on a page number returned by `writable` or
 //!    `alloc` since the last checkpoint.
 //! 4. Clean pages in the cache equal their bytes on disk and have passed
-//!    the checksum and structural checks.
+//!    the checksum and structural checks; so do the mapped pages whose
+//!    bit is set (`mapped_pages.rs`, invariant 1).
 //! 5. A page in `written` is reachable, not in `dirty` or the pinned
 //!    pages, and its sealed bytes are in the file at its number; the cache
 //!    holds it only with those bytes.
@@ -87,6 +88,7 @@
 use crate::base::hash::FastMap;
 use crate::error::{Error, Result};
 use crate::page::free_list::{self, FreeListRoot};
+use crate::page::mapped_pages::MappedPages;
 use crate::page::page_cache::PageCache;
 use crate::page::page_header::{self, FIRST_DATA_PAGE, PageBuf, PageId, PageType};
 use crate::storage::StorageFile;
@@ -201,6 +203,12 @@ pub(crate) struct Pager {
     /// [`Pages::chains_moved_since`]).
     chains_moved: u64,
     check_node: NodeCheck,
+    /// Whether clean pages are read through a mapping of the data file
+    /// (`Options::map_data_file`).
+    map_enabled: bool,
+    /// The mapping, while there is one (`mapped_pages.rs`): covers the
+    /// clean pages below its end, which are then never in the cache.
+    mapped: Option<MappedPages>,
 }
 
 /// What `prepare_checkpoint` decided, applied by `finish_checkpoint` once
@@ -239,6 +247,8 @@ impl Pager {
             epoch: 0,
             chains_moved: 0,
             check_node,
+            map_enabled: false,
+            mapped: None,
         })
     }
 
@@ -254,6 +264,44 @@ impl Pager {
             (self.check_node)(id, &buf)?;
         }
         Ok(buf)
+    }
+
+    /// Reads clean pages in place through a mapping of `file` from now on,
+    /// if it can be mapped (`mapped_pages.rs`).
+    pub(crate) fn map_file(&mut self, file: &dyn StorageFile) {
+        self.map_enabled = true;
+        self.remap(file);
+    }
+
+    /// Makes the mapping cover exactly the pages of the durable tree,
+    /// `0..page_count`, if it does not already; called with the file at
+    /// least that long, and before the file is cut shorter
+    /// (`mapped_pages.rs`, invariant 3). Without a mapping afterwards
+    /// (the file cannot be mapped, or mapping failed), reads go through
+    /// the cache, which is always correct: the mapping only saves work.
+    fn remap(&mut self, file: &dyn StorageFile) {
+        if !self.map_enabled
+            || self.mapped.as_ref().map(MappedPages::pages) == Some(self.page_count)
+        {
+            return;
+        }
+        // The old mapping goes first: never one past the end of the file.
+        let old = self.mapped.take();
+        self.mapped = MappedPages::map(file, self.page_size, self.page_count, old)
+            .unwrap_or_else(|e| {
+                tracing::warn!(target: "strata::pager", error = %e, "reading pages through the cache: the data file could not be mapped");
+                None
+            });
+    }
+
+    /// How many pages the mapping covers (0 without one).
+    pub(crate) fn mapped_pages(&self) -> PageId {
+        self.mapped.as_ref().map_or(0, MappedPages::pages)
+    }
+
+    /// Whether page `id` is read through the mapping when clean.
+    fn is_mapped(&self, id: PageId) -> bool {
+        self.mapped.as_ref().is_some_and(|m| m.covers(id))
     }
 
     /// Sets how many clean branch pages may be pinned (see [`Pager::pin`]).
@@ -363,6 +411,9 @@ impl Pager {
         for id in ids {
             let mut buf = self.dirty.remove(&id).expect("listed above");
             page_header::seal(id, Arc::make_mut(&mut buf));
+            if let Some(m) = &self.mapped {
+                m.forget(id); // mapped_pages.rs, invariant 2
+            }
             pages.push((id, buf));
         }
         let written = write_pages(file, self.page_size, &pages).map(|()| pages.len());
@@ -375,7 +426,7 @@ impl Pager {
                     cache.get(id).is_none() && !self.pinned.contains_key(&id),
                     "pager invariant 5: a written page has no clean copy"
                 );
-                if self.written_cached < share {
+                if self.written_cached < share && !self.is_mapped(id) {
                     // Its sealed bytes, as the file now holds them.
                     cache.insert(id, buf);
                     self.written_cached += 1;
@@ -485,6 +536,9 @@ impl Pager {
         let mut pages: Vec<(PageId, PageBuf)> = Vec::with_capacity(self.dirty.len());
         for (&id, buf) in self.dirty.iter_mut() {
             page_header::seal(id, Arc::make_mut(buf));
+            if let Some(m) = &self.mapped {
+                m.forget(id); // mapped_pages.rs, invariant 2
+            }
             pages.push((id, buf.clone()));
         }
         pages.sort_unstable_by_key(|(id, _)| *id);
@@ -503,8 +557,15 @@ impl Pager {
     }
 
     /// Called once the meta page of `plan` is durable: dirty pages become
-    /// clean (into the cache), pending pages become free.
-    pub(crate) fn finish_checkpoint(&mut self, plan: CheckpointPlan, cache: &PageCache) {
+    /// clean (into the cache, or read through the mapping, which now
+    /// covers the new page count), pending pages become free. Called
+    /// before the file is cut to the new page count.
+    pub(crate) fn finish_checkpoint(
+        &mut self,
+        plan: CheckpointPlan,
+        cache: &PageCache,
+        file: &dyn StorageFile,
+    ) {
         self.epoch += 1;
         debug_assert!(
             self.written.last().is_none_or(|&id| id < plan.page_count),
@@ -513,6 +574,7 @@ impl Pager {
         // Clean now: in the cache, or read from the file when next needed.
         self.written.clear();
         self.written_cached = 0;
+        let mut dirty = Vec::new();
         for (id, buf) in self.dirty.drain() {
             debug_assert!(
                 id < plan.page_count,
@@ -523,17 +585,24 @@ impl Pager {
             {
                 self.pinned.insert(id, buf);
             } else {
-                cache.insert(id, buf);
+                dirty.push((id, buf));
             }
         }
         self.free = plan.next_free;
         self.chain = plan.next_chain;
         self.pending.clear();
         self.page_count = plan.page_count;
+        self.remap(file);
+        for (id, buf) in dirty {
+            if !self.is_mapped(id) {
+                cache.insert(id, buf);
+            }
+        }
     }
 }
 
-/// Reads pages: dirty map first, then the cache, then the file.
+/// Reads pages: dirty map first, then the pinned pages, then the mapping
+/// or the cache, then the file.
 pub(crate) struct PageReader<'a> {
     pager: &'a Pager,
     cache: &'a PageCache,
@@ -567,6 +636,16 @@ fn read_page<'a>(
         PageRef::Held(buf)
     } else if let Some(buf) = pager.pinned.get(&id) {
         PageRef::Held(buf)
+    } else if let Some(m) = pager.mapped.as_ref().filter(|m| m.covers(id)) {
+        match m.checked(id) {
+            Some(bytes) => PageRef::Borrowed(bytes),
+            None => {
+                // Checked once, read with `pread` (mapped_pages.rs, TRUST).
+                let buf = pager.load(file, id)?;
+                m.set_checked(id);
+                PageRef::Shared(buf)
+            }
+        }
     } else if let Some(buf) = cache.get(id) {
         PageRef::Shared(buf)
     } else if pager.written.contains(&id) {
@@ -623,8 +702,9 @@ impl PagesMut for PageWriter<'_> {
         }
         if self.pager.written.contains(&id) {
             // Not durable: dirty again in place, no copy.
-            let PageRef::Shared(buf) = self.read(id, expect)? else {
-                unreachable!("a written page is read from the cache or the file");
+            let buf = match self.read(id, expect)? {
+                PageRef::Shared(buf) => buf,
+                mapped => Arc::from(&*mapped),
             };
             // The cache holds only what the file does (pager invariant 5).
             self.cache.remove(id);

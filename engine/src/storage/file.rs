@@ -11,6 +11,7 @@
 //! checked before anything else is done with it. `O_NONBLOCK` stays set on
 //! the handle and has no effect on a regular file's reads and writes.
 
+use super::mapping::Mapping;
 use super::vfs::{FileId, NotARegularFile, OpenMode, StorageFile, Vfs};
 use std::fs::{File, FileType, OpenOptions, TryLockError};
 use std::io;
@@ -318,5 +319,33 @@ impl StorageFile for RealFile {
 
     fn file_id(&self) -> io::Result<FileId> {
         file_id_of(&self.file.metadata().map_err(|e| self.at(e))?)
+    }
+
+    #[allow(unsafe_code)]
+    fn map(&self, len: u64) -> io::Result<Option<Mapping>> {
+        if len == 0 || self.len()? < len {
+            // Nothing to map, or a mapping that would reach past the end.
+            return Ok(None);
+        }
+        let len = usize::try_from(len).map_err(|_| self.at(io::ErrorKind::FileTooLarge.into()))?;
+        // SAFETY: `Mmap::map` is unsafe because the mapped bytes can change
+        // or vanish underneath the returned slice if the file is written
+        // or shrunk by someone else. Within Strata: the file was at least
+        // `len` bytes long just above, and the only holder of mappings,
+        // the pager, replaces its mapping under the tree latch before a
+        // checkpoint shrinks the file (`page/mapped_pages.rs`, invariant
+        // 3), so no mapped byte past the end of the file is ever read. The
+        // bytes of a page change only when this process writes a page
+        // number that no reader can reach through the mapping (pager
+        // invariant 1: only dirty pages are written, and readers find
+        // those in the dirty map), and every page is checked before its
+        // bytes are trusted (invariant 1 of `mapped_pages.rs`). Other
+        // processes are kept out by the exclusive (or, read-only, shared)
+        // lock on the file; one that ignores that advisory lock and
+        // truncates the file can fault this one, as with LMDB
+        // (`UNSAFE.md`).
+        let map = unsafe { memmap2::MmapOptions::new().len(len).map(&self.file) }
+            .map_err(|e| self.at(e))?;
+        Ok(Some(Mapping::new(map)))
     }
 }

@@ -50,15 +50,18 @@
 //!    [`Vfs::sync_dir`] on its directory.
 //!
 //! Owns: every file operation. `vfs.rs` has the traits, `file.rs` the real
-//! file system, `sim.rs` the simulated one.
+//! file system, `sim.rs` the simulated one, `mapping.rs` a read-only
+//! mapping of a real file.
 //!
 //! May use: nothing of the engine (the bottom of the stack, with
 //! `base/` and `error.rs`).
 
 mod file;
+mod mapping;
 mod sim;
 mod vfs;
 
 pub use file::RealVfs;
+pub use mapping::Mapping;
 pub use sim::{CrashMode, FaultPlan, SimVfs};
 pub use vfs::{FileId, NotARegularFile, OpenMode, StorageFile, Vfs};

@@ -2,6 +2,7 @@
 //! [`StorageFile`] is one open file. See the module above for what the
 //! engine assumes of the media behind them.
 
+use super::mapping::Mapping;
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -461,5 +462,15 @@ pub trait StorageFile: Send + Sync + std::fmt::Debug {
     /// ```
     fn file_id(&self) -> io::Result<FileId> {
         Err(io::ErrorKind::Unsupported.into())
+    }
+
+    /// The first `len` bytes of the file mapped read-only, if this file
+    /// can be mapped: `Ok(None)` by default, and always on the simulated
+    /// disk, whose readers then go through [`StorageFile::read_at`]. The
+    /// caller must not read the mapping past the end of the file
+    /// (`storage/mapping.rs`, WHAT THE HOLDER PROMISES).
+    fn map(&self, len: u64) -> io::Result<Option<Mapping>> {
+        let _ = len;
+        Ok(None)
     }
 }

@@ -225,7 +225,9 @@ impl Store {
         drop(pages);
 
         let mut st = self.tree.write();
-        st.pager.finish_checkpoint(plan, &self.cache);
+        // Also replaces the mapping of the data file before it is cut
+        // (`page/mapped_pages.rs`, invariant 3).
+        st.pager.finish_checkpoint(plan, &self.cache, &*self.data);
         st.tables.saved();
         st.meta = new_meta;
         drop(st);
