@@ -1093,6 +1093,20 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Passes over a varint as [`Reader::varint`] reads it, without
+    /// assembling its value.
+    #[inline]
+    fn skip_varint(&mut self) -> std::result::Result<(), String> {
+        let width = match self.byte()? {
+            0..=250 => 0,
+            251 => 2,
+            252 => 4,
+            253 => 8,
+            b => return Err(format!("varint tag {b} out of range")),
+        };
+        self.take(width).map(|_| ())
+    }
+
     fn signed(&mut self) -> std::result::Result<i64, String> {
         let z = self.varint()?;
         Ok(((z >> 1) as i64) ^ -((z & 1) as i64))
@@ -1243,14 +1257,22 @@ pub(crate) fn locate(
                 t => return Err(format!("column {i}: bad option tag {t}")),
             }
         }
-        let from = if is_sized(c.layout) {
-            let b = r.body().map_err(|e| format!("column {i}: {e}"))?;
-            r.at - b.len()
-        } else {
-            let from = r.at;
-            r.planned(c.layout, false)
-                .map_err(|e| format!("column {i}: {e}"))?;
-            from
+        let from = r.at;
+        let from = match c.layout {
+            // An integer's first byte gives its width: nothing to decode.
+            FieldLayout::UVar | FieldLayout::IVar => {
+                r.skip_varint().map_err(|e| format!("column {i}: {e}"))?;
+                from
+            }
+            l if is_sized(l) => {
+                let b = r.body().map_err(|e| format!("column {i}: {e}"))?;
+                r.at - b.len()
+            }
+            l => {
+                r.planned(l, false)
+                    .map_err(|e| format!("column {i}: {e}"))?;
+                from
+            }
         };
         if c.needed {
             *span = Span::At(from, r.at);

@@ -64,6 +64,7 @@ enum Test {
     /// decoded value by `pred` otherwise.
     Leaf {
         column: usize,
+        layout: FieldLayout,
         fast: Fast,
         pred: Pred,
     },
@@ -119,6 +120,8 @@ impl Fast {
     fn test(&self, h: &[u8]) -> Option<bool> {
         Some(match self {
             Fast::Decode => return None,
+            Fast::Cmp(CmpOp::Eq, v) => h == &**v,
+            Fast::Cmp(CmpOp::Ne, v) => h != &**v,
             Fast::Cmp(op, v) => {
                 let o = h.cmp(v);
                 match op {
@@ -163,7 +166,11 @@ fn search<const FOLD: bool>(op: &TextOp, h: &[u8], n: &[u8]) -> bool {
             let Some(last) = h.len().checked_sub(n.len()) else {
                 return false;
             };
-            let upper = if FOLD { first.to_ascii_uppercase() } else { first };
+            let upper = if FOLD {
+                first.to_ascii_uppercase()
+            } else {
+                first
+            };
             h.iter()
                 .take(last + 1)
                 .enumerate()
@@ -185,15 +192,16 @@ impl Test {
                 leaf.mark_columns(&mut needed);
                 // A leaf reads one column; one out of range reads as null.
                 let column = needed.iter().position(|&n| n).unwrap_or(usize::MAX);
-                let fast = match plan.get_mut(column) {
+                let (layout, fast) = match plan.get_mut(column) {
                     Some(c) => {
                         c.needed = true;
-                        Fast::of(leaf, c.layout)
+                        (c.layout, Fast::of(leaf, c.layout))
                     }
-                    None => Fast::Decode,
+                    None => (FieldLayout::Bool, Fast::Decode),
                 };
                 Test::Leaf {
                     column,
+                    layout,
                     fast,
                     pred: leaf.clone(),
                 }
@@ -236,7 +244,17 @@ impl RawFilter {
 
     fn run(&mut self, row: &[u8]) -> std::result::Result<bool, String> {
         locate(&self.plan, row, &mut self.spans)?;
-        if self.eval(&self.test, row)? != Some(true) {
+        // A filter of one test, the common case, without the tree's call.
+        let result = match &self.test {
+            Test::Leaf {
+                column,
+                layout,
+                fast,
+                pred,
+            } => self.leaf(*column, *layout, fast, pred, row)?,
+            t => self.eval(t, row)?,
+        };
+        if result != Some(true) {
             return Ok(false);
         }
         // F2: the row is reported, so what the filter read must decode.
@@ -246,21 +264,35 @@ impl RawFilter {
         Ok(true)
     }
 
+    /// The test of column `column`, laid out as `layout`, on `row`.
+    #[inline(always)]
+    fn leaf(
+        &self,
+        column: usize,
+        layout: FieldLayout,
+        fast: &Fast,
+        pred: &Pred,
+        row: &[u8],
+    ) -> std::result::Result<Option<bool>, String> {
+        // A column out of range reads as null.
+        let span = self.spans.get(column).copied().unwrap_or(Span::Null);
+        if let Span::At(from, to) = span
+            && let Some(b) = row.get(from..to).and_then(|h| fast.test(h))
+        {
+            return Ok(Some(b));
+        }
+        Ok(pred.eval_column(value_at(column, layout, row, span)?))
+    }
+
     /// `t` on `row`, three-valued (`None` is SQL's unknown).
     fn eval(&self, t: &Test, row: &[u8]) -> std::result::Result<Option<bool>, String> {
         Ok(match t {
-            Test::Leaf { column, fast, pred } => {
-                let (Some(span), Some(c)) = (self.spans.get(*column), self.plan.get(*column))
-                else {
-                    return Ok(pred.eval_column(ValueRef::Null));
-                };
-                if let Span::At(from, to) = *span
-                    && let Some(b) = row.get(from..to).and_then(|h| fast.test(h))
-                {
-                    return Ok(Some(b));
-                }
-                pred.eval_column(value_at(*column, c.layout, row, *span)?)
-            }
+            Test::Leaf {
+                column,
+                layout,
+                fast,
+                pred,
+            } => self.leaf(*column, *layout, fast, pred, row)?,
             Test::And(a, b) => match self.eval(a, row)? {
                 Some(false) => Some(false),
                 x => match (x, self.eval(b, row)?) {
