@@ -41,7 +41,7 @@ use crate::error::{Error, Result};
 use crate::expr::{CmpOp, Pred, TextOp};
 use crate::layout::{ColumnPlan, FieldLayout, Span, locate, plan_columns, value_at};
 use crate::text::Fold;
-use crate::value::{Value, ValueRef};
+use crate::value::Value;
 use std::cmp::Ordering;
 
 /// A filter compiled for the rows of one table (see the module's notes).
