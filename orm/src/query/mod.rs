@@ -5,7 +5,8 @@
 //! | --- | --- |
 //! | `mod.rs` | `Session::query`, [`Query`] and [`QueryMut`] and their builder methods, and running a plan: filter, order, offset, limit |
 //! | `plan.rs` | the planner: the access path of a query, and [`Plan`] as `explain` shows it |
-//! | `access.rs` | reading rows along an access path, and the borrowed row decoding filters use |
+//! | `access.rs` | reading rows along an access path, and the borrowed row decoding of orderings, selected columns, and filters on rows not laid out as declared |
+//! | `raw_filter.rs` | the filter compiled once per query, run on each row's stored bytes |
 //! | `aggregate.rs` | `count`, `sum`, `avg`, `min`, `max` over groups: [`Query::group_by`], [`Query::aggregate`] |
 //! | `join.rs` | [`Query::join`]: pairs of rows across a relationship |
 //! | `page.rs` | [`Query::paginate`] and [`Page`] |
