@@ -15,9 +15,13 @@
 //! `batch` (100 transactions of 1,000 random inserts) for the key-value
 //! engines; `get`, `first` (first by unique username), `count`
 //! (count of emails ending with a domain), `icount` (count of usernames
-//! containing a string, ignoring case) or `page` (a page of 20 users by
-//! username, with the total) for the ORM. Only `phase` is
-//! counted; loading is not.
+//! containing a string, ignoring case), `page` (a page of 20 users by
+//! username, with the total), `join` (1,000 queries, each in its own read
+//! session, for the addresses of a person found by name: a join with a
+//! filter on the parent) or `eager` (10 loads of every person with their
+//! addresses) for the ORM; `join` and `eager` load 1,000 persons with
+//! three addresses each besides the users. Only `phase` is counted;
+//! loading is not.
 //!
 //! Environment: `N` (keys or users, default 200,000), `BATCHES` (batches
 //! of 1,000 random inserts after the load, as the benchmark does before it
@@ -136,6 +140,9 @@ fn orm(dir: &std::path::Path, work: &str, n: u64) -> Result<()> {
         }
         s.commit()?;
     }
+    if work == "join" || work == "eager" {
+        return orm_persons(&db, work);
+    }
     let mut rng = Rng::new(11);
     let names: Vec<String> = (0..10_000)
         .map(|_| strata_benches::orm::user(rng.below(n) + 1).username)
@@ -175,6 +182,55 @@ fn orm(dir: &std::path::Path, work: &str, n: u64) -> Result<()> {
                 };
             }
             s.commit()?;
+        }
+        Ok(got)
+    })?;
+    eprintln!("{work}: {:?}, {got}", t.elapsed());
+    Ok(())
+}
+
+/// Adds the benchmark's 1,000 persons and their addresses, then profiles
+/// `work` (`join` or `eager`) as the benchmark's ORM side runs it.
+fn orm_persons(db: &strata::Database, work: &str) -> Result<()> {
+    use strata_tests::models::{Address, Person};
+    const PERSONS: u64 = 1_000;
+    let mut s = db.session()?;
+    for i in 1..=PERSONS {
+        let (mut p, addresses) = strata_benches::orm::person(i);
+        s.add(&mut p)?;
+        for mut a in addresses {
+            a.person_id = p.id;
+            s.add(&mut a)?;
+        }
+    }
+    s.commit()?;
+    let mut rng = Rng::new(13);
+    let names: Vec<String> = (0..1_000)
+        .map(|_| format!("person{}", rng.below(PERSONS) + 1))
+        .collect();
+    let t = std::time::Instant::now();
+    let got = phase(&mut || {
+        let mut got = 0u64;
+        match work {
+            "join" => {
+                for name in &names {
+                    let s = db.read_session()?;
+                    got += s
+                        .query::<Address>()
+                        .join(Address::person)
+                        .filter(Person::name.eq(name.as_str()))
+                        .all()?
+                        .len() as u64;
+                    s.commit()?;
+                }
+            }
+            _ => {
+                for _ in 0..10 {
+                    let s = db.read_session()?;
+                    got += s.query::<Person>().all_with(Person::addresses)?.len() as u64;
+                    s.commit()?;
+                }
+            }
         }
         Ok(got)
     })?;

@@ -899,6 +899,13 @@ impl Pred {
         self.eval3(col) == Some(true)
     }
 
+    /// The three-valued result of a test of one column (every predicate
+    /// but `And`, `Or` and `Not`) on that column's value `v`: `None` for
+    /// SQL's unknown.
+    pub(crate) fn eval_column(&self, v: ValueRef<'_>) -> Option<bool> {
+        self.eval3(&|_| v)
+    }
+
     fn eval3<'a, F: Fn(usize) -> ValueRef<'a> + ?Sized>(&self, col: &F) -> Option<bool> {
         use std::cmp::Ordering::*;
         match self {

@@ -1093,6 +1093,20 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Passes over a varint as [`Reader::varint`] reads it, without
+    /// assembling its value.
+    #[inline]
+    fn skip_varint(&mut self) -> std::result::Result<(), String> {
+        let width = match self.byte()? {
+            0..=250 => 0,
+            251 => 2,
+            252 => 4,
+            253 => 8,
+            b => return Err(format!("varint tag {b} out of range")),
+        };
+        self.take(width).map(|_| ())
+    }
+
     fn signed(&mut self) -> std::result::Result<i64, String> {
         let z = self.varint()?;
         Ok(((z >> 1) as i64) ^ -((z & 1) as i64))
@@ -1110,8 +1124,7 @@ impl<'a> Reader<'a> {
 
     /// Text of the row, a length then UTF-8 bytes.
     fn text(&mut self) -> std::result::Result<&'a str, String> {
-        let n = usize::try_from(self.varint()?).map_err(|_| "length overflow")?;
-        std::str::from_utf8(self.take(n)?).map_err(|_| "text is not UTF-8".to_string())
+        utf8(self.body()?)
     }
 
     /// One value laid out as `layout`; with `needed` false, skipped over
@@ -1149,34 +1162,149 @@ impl<'a> Reader<'a> {
                 self.text()?;
                 ValueRef::Null
             }
-            FieldLayout::Date => {
-                let t = self.text()?;
-                ValueRef::Date(parse_date(t).ok_or_else(|| format!("bad date {t:?}"))?)
-            }
-            FieldLayout::DateTime => {
-                let t = self.text()?;
-                let (secs, nanos) =
-                    parse_datetime(t).ok_or_else(|| format!("bad date and time {t:?}"))?;
-                ValueRef::DateTime(secs, nanos)
-            }
-            FieldLayout::Decimal => {
-                let t = self.text()?;
-                let (m, scale) = parse_decimal(t).ok_or_else(|| format!("bad decimal {t:?}"))?;
-                ValueRef::Decimal(m, scale)
+            FieldLayout::Date | FieldLayout::DateTime | FieldLayout::Decimal => {
+                text_value(layout, self.text()?)?
             }
             FieldLayout::Text | FieldLayout::Bytes => {
-                let n = usize::try_from(self.varint()?).map_err(|_| "length overflow")?;
-                let b = self.take(n)?;
+                let b = self.body()?;
                 match (layout, needed) {
                     (_, false) => ValueRef::Null,
-                    (FieldLayout::Text, true) => {
-                        ValueRef::Text(std::str::from_utf8(b).map_err(|_| "text is not UTF-8")?)
-                    }
+                    (FieldLayout::Text, true) => ValueRef::Text(utf8(b)?),
                     _ => ValueRef::Bytes(b),
                 }
             }
         })
     }
+
+    /// The bytes of a text or byte string: a length, then the bytes.
+    #[inline]
+    fn body(&mut self) -> std::result::Result<&'a [u8], String> {
+        let n = usize::try_from(self.varint()?).map_err(|_| "length overflow")?;
+        self.take(n)
+    }
+}
+
+/// Whether `layout` is stored as a length and then bytes (text, bytes, and
+/// the types written as text).
+fn is_sized(layout: FieldLayout) -> bool {
+    matches!(
+        layout,
+        FieldLayout::Text
+            | FieldLayout::Bytes
+            | FieldLayout::Date
+            | FieldLayout::DateTime
+            | FieldLayout::Decimal
+    )
+}
+
+/// The text of a row, checked for UTF-8.
+#[inline]
+fn utf8(b: &[u8]) -> std::result::Result<&str, String> {
+    std::str::from_utf8(b).map_err(|_| "text is not UTF-8".to_string())
+}
+
+/// The value of a date, date and time or decimal written as text `t`.
+fn text_value(layout: FieldLayout, t: &str) -> std::result::Result<ValueRef<'static>, String> {
+    Ok(match layout {
+        FieldLayout::Date => {
+            ValueRef::Date(parse_date(t).ok_or_else(|| format!("bad date {t:?}"))?)
+        }
+        FieldLayout::DateTime => {
+            let (secs, nanos) =
+                parse_datetime(t).ok_or_else(|| format!("bad date and time {t:?}"))?;
+            ValueRef::DateTime(secs, nanos)
+        }
+        _ => {
+            let (m, scale) = parse_decimal(t).ok_or_else(|| format!("bad decimal {t:?}"))?;
+            ValueRef::Decimal(m, scale)
+        }
+    })
+}
+
+/// Where a column's value lies in a row, found by [`locate`]: the bytes
+/// after its `Option` tag, and after the length of a value stored with
+/// one ([`value_at`] reads them), or null.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Span {
+    Null,
+    At(usize, usize),
+}
+
+/// Finds the columns `plan` needs in `row`, a whole row laid out as
+/// `plan` (every column present), into `spans` (one per column; the
+/// others are left as they were), without decoding them: no text is
+/// checked for UTF-8 and no date parsed. The rest of the row is walked as
+/// [`decode_row_refs`] walks it, so a row too short, too long or with a
+/// bad tag is an error as there.
+#[inline]
+pub(crate) fn locate(
+    plan: &[ColumnPlan],
+    row: &[u8],
+    spans: &mut [Span],
+) -> std::result::Result<(), String> {
+    if plan.len() != spans.len() {
+        return Err(format!("{} columns located of {}", spans.len(), plan.len()));
+    }
+    let mut r = Reader { b: row, at: 0 };
+    for (i, (c, span)) in plan.iter().zip(spans.iter_mut()).enumerate() {
+        if c.nullable {
+            match r.byte()? {
+                0 => {
+                    *span = Span::Null;
+                    continue;
+                }
+                1 => {}
+                t => return Err(format!("column {i}: bad option tag {t}")),
+            }
+        }
+        let from = r.at;
+        let from = match c.layout {
+            // An integer's first byte gives its width: nothing to decode.
+            FieldLayout::UVar | FieldLayout::IVar => {
+                r.skip_varint().map_err(|e| format!("column {i}: {e}"))?;
+                from
+            }
+            l if is_sized(l) => {
+                let b = r.body().map_err(|e| format!("column {i}: {e}"))?;
+                r.at - b.len()
+            }
+            l => {
+                r.planned(l, false)
+                    .map_err(|e| format!("column {i}: {e}"))?;
+                from
+            }
+        };
+        if c.needed {
+            *span = Span::At(from, r.at);
+        }
+    }
+    if r.at != row.len() {
+        return Err(format!("{} bytes left over", row.len() - r.at));
+    }
+    Ok(())
+}
+
+/// The value of column `i`, laid out as `layout`, at `span` of `row` (from
+/// [`locate`]), decoded and checked as [`decode_row_refs`] would.
+pub(crate) fn value_at(
+    i: usize,
+    layout: FieldLayout,
+    row: &[u8],
+    span: Span,
+) -> std::result::Result<ValueRef<'_>, String> {
+    let Span::At(from, to) = span else {
+        return Ok(ValueRef::Null);
+    };
+    let b = row.get(from..to).ok_or_else(short)?;
+    let v = match layout {
+        FieldLayout::Text => utf8(b).map(ValueRef::Text),
+        FieldLayout::Bytes => Ok(ValueRef::Bytes(b)),
+        FieldLayout::Date | FieldLayout::DateTime | FieldLayout::Decimal => {
+            utf8(b).and_then(|t| text_value(layout, t))
+        }
+        _ => Reader { b, at: 0 }.planned(layout, true),
+    };
+    v.map_err(|e| format!("column {i}: {e}"))
 }
 
 /// Days since 1970-01-01 of a date as chrono's serde writes it:

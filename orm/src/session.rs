@@ -591,6 +591,12 @@ impl Session {
         })
     }
 
+    /// Whether the session reads a snapshot and takes no locks (a read
+    /// session).
+    pub(crate) fn is_snapshot(&self) -> bool {
+        self.read_only
+    }
+
     /// Fails unless the session may write.
     pub(crate) fn writable(&self) -> Result<()> {
         if self.read_only {

@@ -5,7 +5,8 @@
 //! | --- | --- |
 //! | `mod.rs` | `Session::query`, [`Query`] and [`QueryMut`] and their builder methods, and running a plan: filter, order, offset, limit |
 //! | `plan.rs` | the planner: the access path of a query, and [`Plan`] as `explain` shows it |
-//! | `access.rs` | reading rows along an access path, and the borrowed row decoding filters use |
+//! | `access.rs` | reading rows along an access path, and the borrowed row decoding of orderings, selected columns, and filters on rows not laid out as declared |
+//! | `raw_filter.rs` | the filter compiled once per query, run on each row's stored bytes |
 //! | `aggregate.rs` | `count`, `sum`, `avg`, `min`, `max` over groups: [`Query::group_by`], [`Query::aggregate`] |
 //! | `join.rs` | [`Query::join`]: pairs of rows across a relationship |
 //! | `page.rs` | [`Query::paginate`] and [`Page`] |
@@ -16,6 +17,7 @@ mod aggregate;
 mod join;
 mod page;
 mod plan;
+mod raw_filter;
 mod slow;
 
 pub use aggregate::{Agg, AggKind, Aggregate, GroupKey, Grouped, Having, count};
@@ -28,6 +30,7 @@ pub use plan::{Access, Plan};
 use access::{RefBuf, RowIter, read_path, visit_path, visit_path_on};
 use plan::{Path, orderable};
 pub(crate) use plan::{Shape, Spec};
+use raw_filter::RawFilter;
 
 use crate::error::{Error, Result};
 use crate::expr::{Column, Expr, Order, Pred};
@@ -115,13 +118,52 @@ pub trait Relation<P> {
 }
 
 /// The rows a query reads, before ordering and limits: the access path,
-/// the filter still to evaluate on them (none when the path answers it
-/// exactly), and the buffer the filter reads the rows through.
+/// and the test of each row it reads.
 struct Rows<'q> {
     path: Path,
     reverse: bool,
+    test: RowTest<'q>,
+}
+
+/// The filter still to evaluate on the rows a path reads (none when the
+/// path answers it exactly), compiled to run on their bytes where the
+/// rows are laid out as declared, and a buffer that decodes the columns
+/// a query reads besides (ordering keys, selected columns).
+struct RowTest<'q> {
     filter: Option<&'q Pred>,
+    raw: Option<RawFilter>,
     buf: RefBuf,
+}
+
+impl<'q> RowTest<'q> {
+    /// The test of `filter` (when there is one) on rows of shape `t`, with
+    /// a buffer for `columns`.
+    fn new(t: &Shape<'_>, filter: Option<&'q Pred>, columns: &[usize]) -> Result<RowTest<'q>> {
+        let raw = match filter {
+            Some(f) => RawFilter::new(t, f)?,
+            None => None,
+        };
+        // Without a compiled filter, the buffer evaluates it.
+        let read = match raw {
+            Some(_) => &Pred::True,
+            None => filter.unwrap_or(&Pred::True),
+        };
+        Ok(RowTest {
+            filter,
+            raw,
+            buf: RefBuf::on(t, read, columns)?,
+        })
+    }
+
+    /// Whether stored row `row` matches the filter.
+    #[inline]
+    fn keep(&mut self, row: &[u8]) -> Result<bool> {
+        match (self.filter, &mut self.raw) {
+            (None, _) => Ok(true),
+            (Some(_), Some(raw)) => raw.matches(row),
+            (Some(filter), None) => self.buf.read(row, |cols| filter.eval(&|c| cols[c])),
+        }
+    }
 }
 
 /// Shared by [`Query`] and [`QueryMut`]: building, planning, running.
@@ -220,20 +262,16 @@ impl<M: Model> Core<M> {
         let layout = s.row_layout::<M>();
         let shape = Shape::of::<M>().laid_out(layout.as_ref());
         let began = Instant::now();
-        let (mut rows, ordered) = rows(&shape, &spec, columns)?;
-        let filter = rows.filter;
-        let buf = &mut rows.buf;
+        let (rows, ordered) = rows(&shape, &spec, columns)?;
+        let mut test = rows.test;
         let (mut read, mut matched) = (0, 0);
         visit_path::<M>(s, rows.path, rows.reverse, 0, &mut |row| {
             read += 1;
-            buf.read(row, |cols| {
-                if filter.is_none_or(|filter| filter.eval(&|c| cols[c])) {
-                    matched += 1;
-                    f(cols)
-                } else {
-                    Ok(true)
-                }
-            })?
+            if !test.keep(row)? {
+                return Ok(true);
+            }
+            matched += 1;
+            test.buf.read(row, &mut *f)?
         })?;
         slow::report(s, &shape, &spec, began, read, matched);
         Ok(ordered)
@@ -282,8 +320,7 @@ fn rows<'q>(t: &Shape<'_>, spec: &'q Spec, columns: &[usize]) -> Result<(Rows<'q
     let rows = Rows {
         path,
         reverse: plan.reverse,
-        filter: (!exact).then_some(filter),
-        buf: RefBuf::on(t, filter, columns)?,
+        test: RowTest::new(t, (!exact).then_some(filter), columns)?,
     };
     Ok((rows, plan.ordered))
 }
@@ -352,25 +389,22 @@ fn visit_in_order(
     s: &Session,
     t: &Shape<'_>,
     spec: &Spec,
-    mut rows: Rows<'_>,
+    rows: Rows<'_>,
     limit: usize,
     read: &mut u64,
     f: &mut dyn FnMut(&[u8]) -> Result<bool>,
 ) -> Result<()> {
     let (mut skip, mut left) = (spec.offset, limit);
-    let filter = rows.filter;
+    let mut test = rows.test;
     // With nothing to filter, the offset is passed over unread.
-    let unread = if filter.is_none() {
+    let unread = if test.filter.is_none() {
         std::mem::take(&mut skip)
     } else {
         0
     };
-    let buf = &mut rows.buf;
     visit_path_on(s, t, rows.path, rows.reverse, unread, &mut |row| {
         *read += 1;
-        if let Some(filter) = filter
-            && !buf.read(row, |cols| filter.eval(&|c| cols[c]))?
-        {
+        if !test.keep(row)? {
             return Ok(true);
         }
         if skip > 0 {
@@ -389,23 +423,20 @@ fn visit_sorted(
     s: &Session,
     t: &Shape<'_>,
     spec: &Spec,
-    mut rows: Rows<'_>,
+    rows: Rows<'_>,
     limit: usize,
     read: &mut u64,
     f: &mut dyn FnMut(&[u8]) -> Result<bool>,
 ) -> Result<()> {
     let mut matches: Vec<(Vec<Value>, Vec<u8>)> = Vec::new();
     let order = &spec.order;
-    let filter = rows.filter;
-    let buf = &mut rows.buf;
+    let mut test = rows.test;
     visit_path_on(s, t, rows.path, rows.reverse, 0, &mut |row| {
         *read += 1;
-        let keys = buf.read(row, |cols| {
-            filter
-                .is_none_or(|filter| filter.eval(&|c| cols[c]))
-                .then(|| order.iter().map(|k| k.value(cols[k.column])).collect())
-        })?;
-        if let Some(keys) = keys {
+        if test.keep(row)? {
+            let keys = test.buf.read(row, |cols| {
+                order.iter().map(|k| k.value(cols[k.column])).collect()
+            })?;
             matches.push((keys, row.to_vec()));
         }
         Ok(true)
@@ -451,8 +482,10 @@ impl<M: Model> Core<M> {
             return Ok(Box::new(self.collect(s, cap)?.into_iter().map(Ok)));
         }
         let limit = limit_of(&spec, cap);
-        let mut buf = RefBuf::new::<M>(s, &spec.filter, &[])?;
         let layout = s.row_layout::<M>();
+        let shape = Shape::of::<M>().laid_out(layout.as_ref());
+        let mut raw = RawFilter::new(&shape, &spec.filter)?;
+        let mut buf = RefBuf::on(&shape, &spec.filter, &[])?;
         let Spec { filter, offset, .. } = spec;
         // The filter reads the stored bytes, as `visit` does: only the
         // rows that match are decoded.
@@ -461,7 +494,11 @@ impl<M: Model> Core<M> {
                 Ok(row) => row,
                 Err(e) => return Some(Err(e)),
             };
-            match buf.read(&row, |cols| filter.eval(&|c| cols[c])) {
+            let matched = match &mut raw {
+                Some(raw) => raw.matches(&row),
+                None => buf.read(&row, |cols| filter.eval(&|c| cols[c])),
+            };
+            match matched {
                 Ok(true) => Some(decode_model::<M>(layout.as_deref(), &row)),
                 Ok(false) => None,
                 Err(e) => Some(Err(e)),

@@ -38,6 +38,7 @@ macro_rules! on_both_backends {
 on_both_backends!(
     relationships::one_to_many_with_backref,
     relationships::eager_loading_reads_each_table_once,
+    relationships::eager_loading_of_many_children_in_one_scan,
     relationships::one_to_one,
     relationships::many_to_many_link_and_unlink,
     integrity::unique_columns_refuse_taken_values,

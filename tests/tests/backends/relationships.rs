@@ -1,7 +1,7 @@
 //! Relationships on either store.
 
 use serde::{Deserialize, Serialize};
-use strata::Model;
+use strata::{Model, Relation};
 use strata_tests::TempDir;
 use strata_tests::backend::Backend;
 use strata_tests::models::{Address, Page, Person, Tag};
@@ -70,6 +70,61 @@ pub fn eager_loading_reads_each_table_once(b: Backend) {
         let i: usize = p.name[1..].parse().unwrap();
         assert_eq!(addrs.len(), i % 3, "{}", p.name);
         assert!(addrs.iter().all(|a| a.person_id == p.id));
+    }
+}
+
+/// A read session loads many children in one scan of their table (a merge
+/// with the index's keys); a read-write session reads each by key. Both
+/// give every parent its children, in the index's order, with children of
+/// parents not loaded between them in the table, and a parent listed twice.
+pub fn eager_loading_of_many_children_in_one_scan(b: Backend) {
+    let dir = TempDir::new("conf-rel");
+    let db = b.open(&dir);
+    db.transaction(|s| {
+        let mut ids = Vec::new();
+        for i in 0..60 {
+            let mut p = Person {
+                id: 0,
+                name: format!("p{i}"),
+            };
+            s.add(&mut p)?;
+            ids.push(p.id);
+        }
+        // Round robin: a person's addresses are spread over the table.
+        for j in 0..4 {
+            for (i, &person_id) in ids.iter().enumerate() {
+                s.add(&mut Address {
+                    id: 0,
+                    email: format!("{i}-{j}@x"),
+                    person_id,
+                })?;
+            }
+        }
+        Ok(())
+    })
+    .unwrap();
+    let load = |s: &strata::Session| {
+        let mut people = s.query::<Person>().filter(Person::id.lt(41)).all().unwrap();
+        people.push(people[3].clone());
+        Person::addresses.load_all(s, &people).unwrap()
+    };
+    let before = db.stats().scans;
+    let scanned = load(&db.read_session().unwrap());
+    assert_eq!(
+        db.stats().scans - before,
+        4,
+        "the people, the index, then the addresses counted and read in one pass"
+    );
+    let read = load(&db.session().unwrap());
+    assert_eq!(scanned, read);
+    assert_eq!(scanned.len(), 41);
+    for (i, addrs) in scanned.iter().enumerate() {
+        let i = if i == 40 { 3 } else { i };
+        let emails: Vec<String> = addrs.iter().map(|a| a.email.clone()).collect();
+        assert_eq!(
+            emails,
+            (0..4).map(|j| format!("{i}-{j}@x")).collect::<Vec<_>>()
+        );
     }
 }
 
