@@ -548,7 +548,9 @@ fn spawn_child(group: Group, engine: &str, params: &Params) -> Result<Figures> {
         }
         std::thread::sleep(Duration::from_millis(50));
     };
-    let out = reader.join().map_err(|_| "the child's stdout reader panicked")??;
+    let out = reader
+        .join()
+        .map_err(|_| "the child's stdout reader panicked")??;
     let stdout = String::from_utf8_lossy(&out);
     let mut figures: Figures = stdout
         .lines()
@@ -570,7 +572,10 @@ fn spawn_child(group: Group, engine: &str, params: &Params) -> Result<Figures> {
                 .cloned()
                 .unwrap_or_else(|| format!("the process ended with {status}"))
         };
-        eprintln!("{engine} could not run the {} group: {reason}", group.name());
+        eprintln!(
+            "{engine} could not run the {} group: {reason}",
+            group.name()
+        );
         figures.insert("failed".into(), reason);
     }
     Ok(figures)

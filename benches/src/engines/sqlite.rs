@@ -157,10 +157,7 @@ impl KvWrite for Conn<'_> {
     }
 
     fn remove(&mut self, key: &[u8]) -> Result<bool> {
-        let n = self
-            .0
-            .prepare_cached(sql::KV_REMOVE)?
-            .execute([key])?;
+        let n = self.0.prepare_cached(sql::KV_REMOVE)?.execute([key])?;
         Ok(n > 0)
     }
 }
@@ -270,8 +267,13 @@ impl tpcb::Client for SqliteClient {
                 .execute(params![t.delta, t.tid])?;
             c.prepare_cached(sql::UPDATE_BRANCH)?
                 .execute(params![t.delta, t.bid])?;
-            c.prepare_cached(sql::INSERT_HISTORY)?
-                .execute(params![t.tid, t.bid, t.aid, t.delta, t.mtime as i64])?;
+            c.prepare_cached(sql::INSERT_HISTORY)?.execute(params![
+                t.tid,
+                t.bid,
+                t.aid,
+                t.delta,
+                t.mtime as i64
+            ])?;
             Ok(abalance)
         })
     }

@@ -74,11 +74,7 @@ pub fn open(path: &Path) -> Result<Database> {
     let Some(name) = path.to_str() else {
         fail!("the path {} is not UTF-8", path.display());
     };
-    let db = block_on(
-        Builder::new_local(name)
-            .experimental_vacuum(true)
-            .build(),
-    )?;
+    let db = block_on(Builder::new_local(name).experimental_vacuum(true).build())?;
     let conn = Conn::new(&db)?;
     let mode = block_on(conn.0.pragma_update("journal_mode", "'mvcc'"))?;
     let mode = match mode.first().map(|r| r.get_value(0)) {
@@ -195,7 +191,11 @@ impl Conn {
 
     /// Runs `f` in a write transaction as [`Conn::try_write`], running it
     /// again after each conflict, and adds the reruns to `retries`.
-    pub fn write<T>(&self, retries: &AtomicU64, mut f: impl FnMut(&Conn) -> Result<T>) -> Result<T> {
+    pub fn write<T>(
+        &self,
+        retries: &AtomicU64,
+        mut f: impl FnMut(&Conn) -> Result<T>,
+    ) -> Result<T> {
         loop {
             match self.try_write(&mut f) {
                 Err(e) if e.downcast_ref::<turso::Error>().is_some_and(is_conflict) => {

@@ -68,7 +68,8 @@ pub mod sql {
     pub const PERSONS_WITH_ADDRESSES: &str = "SELECT p.id, p.name, a.id, a.email, a.person_id \
          FROM person p LEFT JOIN address a ON a.person_id = p.id ORDER BY p.id";
     /// Posts per author, with their count and average views.
-    pub const POSTS_PER_AUTHOR: &str = "SELECT author_id, count(*), avg(views) FROM posts GROUP BY author_id ORDER BY author_id";
+    pub const POSTS_PER_AUTHOR: &str =
+        "SELECT author_id, count(*), avg(views) FROM posts GROUP BY author_id ORDER BY author_id";
     /// The addresses of the persons named ?1, with the person.
     pub const ADDRESSES_OF_NAMED: &str = "SELECT a.id, a.email, a.person_id, p.id, p.name \
          FROM address a JOIN person p ON p.id = a.person_id WHERE p.name = ?1";
