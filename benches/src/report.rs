@@ -762,12 +762,41 @@ fn rw_strata_table(r: &Results) -> Option<String> {
     Some(markdown(&header, &rows))
 }
 
+/// Turso's writer retries and reader aborts per count of long-lived
+/// readers ([`crate::engines::turso`]).
+fn rw_turso_table(r: &Results) -> Option<String> {
+    if !r.has(Group::Rw, "turso") {
+        return None;
+    }
+    let header = [
+        "long-lived readers",
+        "writer retries (conflicts)",
+        "read transactions aborted on a commit dependency",
+    ]
+    .map(String::from);
+    let rows: Vec<Vec<String>> = rw::READERS
+        .iter()
+        .map(|n| {
+            let mut cells = vec![n.to_string()];
+            for key in ["retries", "reader_aborts"] {
+                let key = format!("r{n}.{key}");
+                cells.push(engine_cell(r, Group::Rw, "turso", &key, Kind::Count));
+            }
+            cells
+        })
+        .collect();
+    Some(markdown(&header, &rows))
+}
+
 /// The line that states the readers-and-writers checks passed.
 fn rw_check_line(r: &Results, ctx: &Context) -> String {
     let engines: Vec<&str> = crate::RW_ENGINES
         .into_iter()
         .filter(|e| r.passed(Group::Rw, e))
         .collect();
+    if engines.is_empty() {
+        return String::new();
+    }
     let readers: Vec<String> = rw::READERS.iter().map(u32::to_string).collect();
     format!(
         "Readers-and-writers checks: passed for {} with {} long-lived readers, in each of {} run(s): \
@@ -1048,6 +1077,15 @@ pub fn tables(r: &Results, ctx: &Context) -> String {
                  snapshots those readers had to begin again after theirs expired.\n\n{t}"
             );
         }
+        if let Some(t) = rw_turso_table(r) {
+            let _ = writeln!(
+                s,
+                "Turso during each count of long-lived readers: writer transactions run again \
+                 after a conflict of `BEGIN CONCURRENT`, and read transactions whose `COMMIT` \
+                 failed because they had read the write of a transaction that then aborted \
+                 (\"Commit dependency aborted\"); those readers roll back and go on.\n\n{t}"
+            );
+        }
         s.push_str(&rw_check_line(r, ctx));
         s.push('\n');
     }
@@ -1285,5 +1323,35 @@ mod tests {
         f.insert("balance_check".into(), "passed".into());
         r.add(Group::Rw, "redb", f);
         assert!(r.verify().is_err(), "a run without its reader check fails");
+    }
+
+    #[test]
+    fn an_engine_that_could_not_run_shows_n_a_and_why() {
+        let mut r = Results::default();
+        let mut f = Figures::new();
+        f.insert("c1.tps".into(), "500".into());
+        f.insert("balance_check".into(), "passed".into());
+        r.add(Group::Tpcb, "sqlite", f.clone());
+        // Turso failed before its balance check.
+        f.remove("balance_check");
+        f.insert("failed".into(), "no such function: frobnicate".into());
+        r.add(Group::Tpcb, "turso", f);
+        r.verify().unwrap();
+        assert_eq!(
+            r.failure(Group::Tpcb, "turso"),
+            Some("no such function: frobnicate")
+        );
+        let table = tpcb_table(&r);
+        let line = |label: &str| {
+            let l = table.lines().find(|l| l.contains(label)).unwrap();
+            l.split('|').map(str::trim).collect::<Vec<_>>()
+        };
+        assert_eq!(line("1 client: transactions/s")[2..4], ["500", "500"]);
+        assert_eq!(line("4 clients: transactions/s")[2..4], ["—", "n/a"]);
+        assert!(
+            table.contains("turso: n/a from the first workload it could not run on, which failed with: no such function: frobnicate"),
+            "{table}"
+        );
+        assert!(!table.contains("sqlite: n/a"));
     }
 }

@@ -16,6 +16,11 @@
 //!   error, upon which the transaction is rolled back and run again from
 //!   its first statement, and counted in `retries` (the column of
 //!   Strata's deadlock retries). Read transactions are a plain `BEGIN`.
+//! - A reader may read the write of a transaction that is still
+//!   committing (the MVCC journal's commit dependencies); if that one
+//!   aborts, the reader's `COMMIT` fails with "Commit dependency aborted,
+//!   rollback and retry the whole transaction". The readers-and-writers
+//!   readers then roll back and go on, and count it in `reader_aborts`.
 //! - Prepared statements are cached per connection (`prepare_cached`),
 //!   and each thread has a connection of its own.
 //! - The key-value table is a rowid table with a unique index on the key
@@ -311,6 +316,8 @@ pub struct TursoTpcb {
     conn: Mutex<Conn>,
     /// Transactions run again after a conflict, by every client.
     retries: AtomicU64,
+    /// Read transactions whose `COMMIT` failed on a commit dependency.
+    reader_aborts: AtomicU64,
 }
 
 impl TursoTpcb {
@@ -339,6 +346,7 @@ impl TursoTpcb {
             db,
             conn: Mutex::new(conn),
             retries: AtomicU64::new(0),
+            reader_aborts: AtomicU64::new(0),
         })
     }
 }
@@ -387,31 +395,49 @@ impl tpcb::Engine for TursoTpcb {
     }
 
     fn counters(&self) -> Vec<(&'static str, f64)> {
-        vec![("retries", self.retries.load(Ordering::Relaxed) as f64)]
+        vec![
+            ("retries", self.retries.load(Ordering::Relaxed) as f64),
+            (
+                "reader_aborts",
+                self.reader_aborts.load(Ordering::Relaxed) as f64,
+            ),
+        ]
     }
 }
 
 /// A reader session: a connection of its own in a `BEGIN` whose first
 /// read took the snapshot, while a read transaction is open.
-struct TursoReader {
+struct TursoReader<'a> {
     conn: Conn,
+    aborts: &'a AtomicU64,
 }
 
-impl rw::Reader for TursoReader {
+impl rw::Reader for TursoReader<'_> {
     fn balance(&mut self, table: Table, id: u32) -> Result<rw::Read> {
         let found = self
             .conn
-            .first(sql::balance(table)?, [id], |r| Ok(r.get::<i64>(0)?))?;
+            .first(sql::balance(table)?, [id], |r| Ok(r.get::<i64>(0)?))
+            .map_err(|e| format!("reader: {e}"))?;
         Ok(found.map_or(rw::Read::Missing, rw::Read::Row))
     }
 
     fn end(&mut self) -> Result<()> {
-        self.conn.exec("COMMIT", ())?;
-        Ok(())
+        match self.conn.exec("COMMIT", ()) {
+            Err(e) if is_conflict(&e) => {
+                if !self.conn.0.is_autocommit()? {
+                    self.conn.exec("ROLLBACK", ())?;
+                }
+                self.aborts.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            r => Ok(r.map(drop).map_err(|e| format!("reader end: {e}"))?),
+        }
     }
 
     fn begin(&mut self) -> Result<()> {
-        self.conn.exec("BEGIN", ())?;
+        self.conn
+            .exec("BEGIN", ())
+            .map_err(|e| format!("reader begin: {e}"))?;
         rw::Reader::balance(self, Table::Branches, 1)?;
         Ok(())
     }
@@ -421,6 +447,7 @@ impl rw::Engine for TursoTpcb {
     fn reader(&self) -> Result<Box<dyn rw::Reader + '_>> {
         let mut reader = TursoReader {
             conn: Conn::new(&self.db)?,
+            aborts: &self.reader_aborts,
         };
         rw::Reader::begin(&mut reader)?;
         Ok(Box::new(reader))
