@@ -1083,7 +1083,10 @@ pub fn tables(r: &Results, ctx: &Context) -> String {
                 "Turso during each count of long-lived readers: writer transactions run again \
                  after a conflict of `BEGIN CONCURRENT`, and read transactions whose `COMMIT` \
                  failed because they had read the write of a transaction that then aborted \
-                 (\"Commit dependency aborted\"); those readers roll back and go on.\n\n{t}"
+                 (\"Commit dependency aborted\"); those readers roll back and go on. Until its \
+                 `COMMIT`, such a reader has read writes that may yet be undone, so the checks \
+                 made inside its snapshot (teller and branch totals agree) can fail on Turso \
+                 where its `COMMIT` would have reported the abort.\n\n{t}"
             );
         }
         s.push_str(&rw_check_line(r, ctx));

@@ -21,6 +21,10 @@
 //!   aborts, the reader's `COMMIT` fails with "Commit dependency aborted,
 //!   rollback and retry the whole transaction". The readers-and-writers
 //!   readers then roll back and go on, and count it in `reader_aborts`.
+//!   Before that `COMMIT`, the reader's reads may include writes that are
+//!   undone, so the group's checks inside a snapshot (the teller and
+//!   branch totals agree) can fail on Turso: the group then reports n/a
+//!   with the check's message.
 //! - Prepared statements are cached per connection (`prepare_cached`),
 //!   and each thread has a connection of its own.
 //! - The key-value table is a rowid table with a unique index on the key
