@@ -25,6 +25,7 @@ fn main() {
         "redb",
         "heed",
         "lmdb-master-sys",
+        "turso",
     ] {
         let needle = format!("name = \"{krate}\"\nversion = \"");
         let version = lock

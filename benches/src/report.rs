@@ -44,6 +44,20 @@ impl Results {
         !self.runs_of(group, engine).is_empty()
     }
 
+    /// Why `engine` could not run all of `group`, if it could not (an
+    /// engine of [`crate::MAY_FAIL`]): the first run's reason.
+    pub fn failure(&self, group: Group, engine: &str) -> Option<&str> {
+        self.runs_of(group, engine)
+            .iter()
+            .find_map(|f| f.get("failed"))
+            .map(String::as_str)
+    }
+
+    /// Whether `engine` ran all of `group` in every run.
+    fn passed(&self, group: Group, engine: &str) -> bool {
+        self.has(group, engine) && self.failure(group, engine).is_none()
+    }
+
     /// The median over the runs of figure `key`.
     pub fn median(&self, group: Group, engine: &str, key: &str) -> Option<Cell> {
         let values: Vec<&String> = self
@@ -74,9 +88,12 @@ impl Results {
 
     /// Fails unless every TPC-B and readers-and-writers child passed its
     /// balance checks (and the latter its reader checks) and the ORM
-    /// sides found the same rows in every run.
+    /// sides found the same rows in every run. A child that could not run
+    /// its group (see [`Results::failure`]) is not held to its checks: the
+    /// report shows its reason instead.
     pub fn verify(&self) -> Result<()> {
         for ((group, engine), runs) in &self.runs {
+            let runs = runs.iter().filter(|f| !f.contains_key("failed"));
             let checks: &[&str] = match group {
                 Group::Tpcb => &["balance_check"],
                 Group::Rw => &["balance_check", "reader_check"],
@@ -246,6 +263,30 @@ fn engine_label(engine: &str) -> String {
     }
 }
 
+/// A figure of `engine` in `group`: "n/a" where the engine could not run
+/// the workload.
+fn engine_cell(r: &Results, group: Group, engine: &str, key: &str, kind: Kind) -> String {
+    match r.median(group, engine, key) {
+        None if r.failure(group, engine).is_some() => "n/a".into(),
+        c => format_cell(kind, c),
+    }
+}
+
+/// One line per engine of `engines` that could not run all of `group`,
+/// with its reason.
+fn failure_notes(r: &Results, group: Group, engines: &[&str]) -> String {
+    let mut s = String::new();
+    for e in engines {
+        if let Some(reason) = r.failure(group, e) {
+            let _ = writeln!(
+                s,
+                "\n{e}: n/a from the first workload it could not run on, which failed with: {reason}"
+            );
+        }
+    }
+    s
+}
+
 /// One row of an engine table: label, figure key, kind, and whether the
 /// row has a ratio to the device limit.
 struct Row {
@@ -287,7 +328,7 @@ fn engine_table(r: &Results, group: Group, rows: &[Row]) -> String {
     for row in rows {
         let mut cells = vec![row.label.clone()];
         for e in &engines {
-            cells.push(format_cell(row.kind, r.median(group, e, &row.key)));
+            cells.push(engine_cell(r, group, e, &row.key, row.kind));
         }
         if strata {
             let s = r.num(group, "strata", &row.key);
@@ -304,7 +345,7 @@ fn engine_table(r: &Results, group: Group, rows: &[Row]) -> String {
         }
         out_rows.push(cells);
     }
-    markdown(&header, &out_rows)
+    markdown(&header, &out_rows) + &failure_notes(r, group, &engines)
 }
 
 fn device_table(r: &Results) -> String {
@@ -631,19 +672,34 @@ fn commits_per_sync(r: &Results, group: Group, prefix: &str) -> String {
     }
 }
 
+/// The counters of an engine's column group in the TPC-B counters table:
+/// Strata's (`Database::stats`), or Turso's reruns after a conflict of
+/// `BEGIN CONCURRENT`.
+fn tpcb_counters(engine: &str) -> &'static [(&'static str, &'static str)] {
+    if engine == "turso" {
+        &[("retries (conflicts)", "retries")]
+    } else {
+        &[
+            ("retries", "retries"),
+            ("deadlocks", "deadlocks"),
+            ("lock waits", "lock_waits"),
+        ]
+    }
+}
+
 fn strata_counters_table(r: &Results) -> Option<String> {
-    let engines: Vec<&str> = ["strata", "strata-buffered"]
+    let engines: Vec<&str> = ["strata", "strata-buffered", "turso"]
         .into_iter()
         .filter(|e| r.has(Group::Tpcb, e))
         .collect();
-    if engines.is_empty() {
+    if !engines.iter().any(|e| e.starts_with("strata")) {
         return None;
     }
     // Only `Durability::Full` syncs the log per commit: the buffered
     // mode's syncs are its checkpoints'.
     let mut header = vec!["clients".to_string()];
     for e in &engines {
-        for what in ["retries", "deadlocks", "lock waits"] {
+        for (what, _) in tpcb_counters(e) {
             header.push(format!("{e}: {what}"));
         }
         if *e == "strata" {
@@ -654,11 +710,9 @@ fn strata_counters_table(r: &Results) -> Option<String> {
     for c in tpcb::CLIENTS {
         let mut cells = vec![c.to_string()];
         for e in &engines {
-            for key in ["retries", "deadlocks", "lock_waits"] {
-                cells.push(format_cell(
-                    Kind::Count,
-                    r.median(Group::Tpcb, e, &format!("c{c}.{key}")),
-                ));
+            for (_, key) in tpcb_counters(e) {
+                let key = format!("c{c}.{key}");
+                cells.push(engine_cell(r, Group::Tpcb, e, &key, Kind::Count));
             }
             if *e == "strata" {
                 cells.push(commits_per_sync(r, Group::Tpcb, &format!("c{c}")));
@@ -750,12 +804,41 @@ fn rw_strata_table(r: &Results) -> Option<String> {
     Some(markdown(&header, &rows))
 }
 
+/// Turso's writer retries and reader aborts per count of long-lived
+/// readers ([`crate::engines::turso`]).
+fn rw_turso_table(r: &Results) -> Option<String> {
+    if !r.has(Group::Rw, "turso") {
+        return None;
+    }
+    let header = [
+        "long-lived readers",
+        "writer retries (conflicts)",
+        "read transactions aborted on a commit dependency",
+    ]
+    .map(String::from);
+    let rows: Vec<Vec<String>> = rw::READERS
+        .iter()
+        .map(|n| {
+            let mut cells = vec![n.to_string()];
+            for key in ["retries", "reader_aborts"] {
+                let key = format!("r{n}.{key}");
+                cells.push(engine_cell(r, Group::Rw, "turso", &key, Kind::Count));
+            }
+            cells
+        })
+        .collect();
+    Some(markdown(&header, &rows))
+}
+
 /// The line that states the readers-and-writers checks passed.
 fn rw_check_line(r: &Results, ctx: &Context) -> String {
     let engines: Vec<&str> = crate::RW_ENGINES
         .into_iter()
-        .filter(|e| r.has(Group::Rw, e))
+        .filter(|e| r.passed(Group::Rw, e))
         .collect();
+    if engines.is_empty() {
+        return String::new();
+    }
     let readers: Vec<String> = rw::READERS.iter().map(u32::to_string).collect();
     format!(
         "Readers-and-writers checks: passed for {} with {} long-lived readers, in each of {} run(s): \
@@ -863,6 +946,7 @@ fn orm_table(r: &Results, ctx: &Context) -> String {
     let label = |s: &str| match s {
         "strata" => "Strata ORM",
         "strata-raw" => "Strata engine API, by hand",
+        "turso" => "Turso (SQL)",
         _ => "SQLite (rusqlite)",
     };
     let mut header = vec!["workload".to_string()];
@@ -874,11 +958,14 @@ fn orm_table(r: &Results, ctx: &Context) -> String {
     if has("strata") && has("sqlite") {
         header.push("Strata ORM ÷ SQLite".into());
     }
+    if has("strata") && has("turso") {
+        header.push("Strata ORM ÷ Turso".into());
+    }
     let mut out_rows = Vec::new();
     for row in &rows {
         let mut cells = vec![row.label.clone()];
         for s in &sides {
-            cells.push(format_cell(row.kind, r.median(Group::Orm, s, &row.key)));
+            cells.push(engine_cell(r, Group::Orm, s, &row.key, row.kind));
         }
         let orm = r.num(Group::Orm, "strata", &row.key);
         if has("strata") && has("strata-raw") {
@@ -895,19 +982,21 @@ fn orm_table(r: &Results, ctx: &Context) -> String {
                 ratio(orm, raw)
             });
         }
-        if has("strata") && has("sqlite") {
-            cells.push(ratio(orm, r.num(Group::Orm, "sqlite", &row.key)));
+        for peer in ["sqlite", "turso"] {
+            if has("strata") && has(peer) {
+                cells.push(ratio(orm, r.num(Group::Orm, peer, &row.key)));
+            }
         }
         out_rows.push(cells);
     }
-    markdown(&header, &out_rows)
+    markdown(&header, &out_rows) + &failure_notes(r, Group::Orm, &sides)
 }
 
 /// The line that states the TPC-B balance checks passed.
 fn balance_line(r: &Results, ctx: &Context) -> String {
     let engines: Vec<&str> = ENGINES
         .into_iter()
-        .filter(|e| r.has(Group::Tpcb, e))
+        .filter(|e| r.passed(Group::Tpcb, e))
         .collect();
     if engines.is_empty() {
         return String::new();
@@ -1053,6 +1142,18 @@ pub fn tables(r: &Results, ctx: &Context) -> String {
                  snapshots those readers had to begin again after theirs expired.\n\n{t}"
             );
         }
+        if let Some(t) = rw_turso_table(r) {
+            let _ = writeln!(
+                s,
+                "Turso during each count of long-lived readers: writer transactions run again \
+                 after a conflict of `BEGIN CONCURRENT`, and read transactions whose `COMMIT` \
+                 failed because they had read the write of a transaction that then aborted \
+                 (\"Commit dependency aborted\"); those readers roll back and go on. Until its \
+                 `COMMIT`, such a reader has read writes that may yet be undone, so the checks \
+                 made inside its snapshot (teller and branch totals agree) can fail on Turso \
+                 where its `COMMIT` would have reported the abort.\n\n{t}"
+            );
+        }
         s.push_str(&rw_check_line(r, ctx));
         s.push('\n');
     }
@@ -1099,8 +1200,8 @@ pub fn tables(r: &Results, ctx: &Context) -> String {
             s,
             "## ORM workloads\n\nThe seed's models (User with unique username and email, \
              Student with a name, a student number, a major and an indexed gpa, Person and Address 1:n with an index on \
-             address.person_id). Lookups run {} to a read transaction. SQLite loads the \
-             persons with one `LEFT JOIN` query. \"By hand\" is the same work through \
+             address.person_id). Lookups run {} to a read transaction. SQLite and Turso run \
+             the same SQL, and load the persons with one `LEFT JOIN` query. \"By hand\" is the same work through \
              Strata's engine API with hand-encoded rows and index tables.\n\n{}",
             thousands(crate::orm::LOOKUPS_PER_TXN as u64),
             orm_table(r, ctx)
@@ -1127,6 +1228,31 @@ pub fn tables(r: &Results, ctx: &Context) -> String {
         );
     }
     s
+}
+
+/// The configuration line of Turso, empty in a build without it.
+fn turso_configuration() -> String {
+    #[cfg(feature = "turso")]
+    {
+        use crate::engines::turso;
+        format!(
+            "- turso: crate `turso` {} (pinned), `PRAGMA journal_mode = 'mvcc'` (commits \
+             append to a logical log, checkpointed into the database file), `PRAGMA \
+             synchronous = FULL` on every connection (a commit returns after the log's \
+             fsync), every write transaction `BEGIN CONCURRENT` and run again after a \
+             conflict (counted as retries), reads in a plain `BEGIN`, busy timeout {} s, \
+             prepared statements cached per connection, default page cache; the same SQL \
+             as sqlite, but the key-value table is a rowid table with a unique key index, \
+             as Turso refuses `INSERT OR REPLACE` and `DELETE` on `WITHOUT ROWID` tables. \
+             `VACUUM` is its experimental one. Not run \
+             in the one-large-transaction group: its MVCC journal holds a transaction's \
+             rows in memory.\n",
+            turso::VERSION,
+            turso::BUSY_TIMEOUT.as_secs()
+        )
+    }
+    #[cfg(not(feature = "turso"))]
+    String::new()
 }
 
 /// The complete markdown document for `--write`.
@@ -1189,12 +1315,14 @@ pub fn document(r: &Results, ctx: &Context, tables: &str) -> String {
          timeout {} s, prepared statements, default page cache.\n\
          - redb: default durability (`Immediate`) and default cache.\n\
          - lmdb: heed, default flags (synced commits), map size {} GiB.\n\
+         {}\
          - Each engine runs in its own process; its peak RSS is that process's \
          `ru_maxrss`.\n",
         strata_engine::Options::default().cache_size >> 20,
         strata_engine::Options::default().checkpoint_log_size >> 20,
         crate::engines::sqlite::BUSY_TIMEOUT.as_secs(),
         crate::engines::lmdb::MAP_SIZE >> 30,
+        turso_configuration(),
     );
     s.push_str(tables);
     let _ = writeln!(
@@ -1296,5 +1424,35 @@ mod tests {
         assert_eq!(line("removals")[2..4], ["—", "—"]);
         assert!(!table.contains("redb"));
         assert!(scale_table(&r).contains("| redb"));
+    }
+
+    #[test]
+    fn an_engine_that_could_not_run_shows_n_a_and_why() {
+        let mut r = Results::default();
+        let mut f = Figures::new();
+        f.insert("c1.tps".into(), "500".into());
+        f.insert("balance_check".into(), "passed".into());
+        r.add(Group::Tpcb, "sqlite", f.clone());
+        // Turso failed before its balance check.
+        f.remove("balance_check");
+        f.insert("failed".into(), "no such function: frobnicate".into());
+        r.add(Group::Tpcb, "turso", f);
+        r.verify().unwrap();
+        assert_eq!(
+            r.failure(Group::Tpcb, "turso"),
+            Some("no such function: frobnicate")
+        );
+        let table = tpcb_table(&r);
+        let line = |label: &str| {
+            let l = table.lines().find(|l| l.contains(label)).unwrap();
+            l.split('|').map(str::trim).collect::<Vec<_>>()
+        };
+        assert_eq!(line("1 client: transactions/s")[2..4], ["500", "500"]);
+        assert_eq!(line("4 clients: transactions/s")[2..4], ["—", "n/a"]);
+        assert!(
+            table.contains("turso: n/a from the first workload it could not run on, which failed with: no such function: frobnicate"),
+            "{table}"
+        );
+        assert!(!table.contains("sqlite: n/a"));
     }
 }

@@ -354,7 +354,8 @@ fn read_until(
 struct Files {
     /// Every file, in bytes.
     total: u64,
-    /// The log or WAL (a file whose name ends in `-wal`), if there is one.
+    /// The log or WAL (a file whose name ends in `-wal`, or in `-log`:
+    /// Turso's MVCC log), if there is one.
     log: Option<u64>,
 }
 
@@ -363,7 +364,8 @@ impl Files {
         let mut log = None;
         for entry in std::fs::read_dir(dir)? {
             let entry = entry?;
-            if entry.file_name().to_string_lossy().ends_with("-wal") {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with("-wal") || name.ends_with("-log") {
                 *log.get_or_insert(0) += entry.metadata()?.len();
             }
         }

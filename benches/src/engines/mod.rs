@@ -1,4 +1,4 @@
-//! One adapter per engine: each opens its database in a directory and
+//! One adapter per engine (Turso's with the cargo feature `turso`): each opens its database in a directory and
 //! implements the key-value traits ([`crate::kv`]), the TPC-B traits
 //! ([`crate::tpcb`]) and the readers-and-writers traits ([`crate::rw`]).
 
@@ -6,3 +6,5 @@ pub mod lmdb;
 pub mod redb;
 pub mod sqlite;
 pub mod strata;
+#[cfg(feature = "turso")]
+pub mod turso;

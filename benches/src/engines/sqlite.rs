@@ -10,6 +10,71 @@ use rusqlite::{Connection, OptionalExtension, params};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// The SQL of the key-value and TPC-B tables, shared with the other SQL
+/// engine (Turso) so that both run the same statements.
+pub mod sql {
+    use crate::tpcb::Table;
+    use crate::{Result, fail};
+
+    /// The key-value table.
+    pub const KV_TABLE: &str =
+        "CREATE TABLE IF NOT EXISTS kv (key BLOB PRIMARY KEY, value BLOB) WITHOUT ROWID";
+    /// Stores a key's value.
+    pub const KV_PUT: &str = "INSERT OR REPLACE INTO kv (key, value) VALUES (?1, ?2)";
+    /// Removes a key.
+    pub const KV_REMOVE: &str = "DELETE FROM kv WHERE key = ?1";
+    /// A key's value.
+    pub const KV_GET: &str = "SELECT value FROM kv WHERE key = ?1";
+    /// Up to ?2 entries from key ?1 on.
+    pub const KV_SCAN: &str = "SELECT key, value FROM kv WHERE key >= ?1 ORDER BY key LIMIT ?2";
+
+    /// The pgbench tables, as pgbench creates them (with SQLite's integer
+    /// primary keys).
+    pub const TPCB_TABLES: &str = "CREATE TABLE pgbench_branches (bid INTEGER PRIMARY KEY, bbalance INTEGER NOT NULL, filler TEXT);
+         CREATE TABLE pgbench_tellers (tid INTEGER PRIMARY KEY, bid INTEGER NOT NULL, tbalance INTEGER NOT NULL, filler TEXT);
+         CREATE TABLE pgbench_accounts (aid INTEGER PRIMARY KEY, bid INTEGER NOT NULL, abalance INTEGER NOT NULL, filler TEXT);
+         CREATE TABLE pgbench_history (tid INTEGER, bid INTEGER, aid INTEGER, delta INTEGER, mtime INTEGER, filler TEXT);";
+    /// Loads a branch: bid, filler.
+    pub const INSERT_BRANCH: &str = "INSERT INTO pgbench_branches VALUES (?1, 0, ?2)";
+    /// Loads a teller: tid, bid, filler.
+    pub const INSERT_TELLER: &str = "INSERT INTO pgbench_tellers VALUES (?1, ?2, 0, ?3)";
+    /// Loads an account: aid, bid, filler.
+    pub const INSERT_ACCOUNT: &str = "INSERT INTO pgbench_accounts VALUES (?1, ?2, 0, ?3)";
+    /// The transaction's first statement: delta, aid.
+    pub const UPDATE_ACCOUNT: &str =
+        "UPDATE pgbench_accounts SET abalance = abalance + ?1 WHERE aid = ?2";
+    /// The transaction's second: aid.
+    pub const SELECT_ACCOUNT: &str = "SELECT abalance FROM pgbench_accounts WHERE aid = ?1";
+    /// The third: delta, tid.
+    pub const UPDATE_TELLER: &str =
+        "UPDATE pgbench_tellers SET tbalance = tbalance + ?1 WHERE tid = ?2";
+    /// The fourth: delta, bid.
+    pub const UPDATE_BRANCH: &str =
+        "UPDATE pgbench_branches SET bbalance = bbalance + ?1 WHERE bid = ?2";
+    /// The last: tid, bid, aid, delta, mtime.
+    pub const INSERT_HISTORY: &str =
+        "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (?1, ?2, ?3, ?4, ?5)";
+    /// The balance check's sums, in the order of [`crate::tpcb::Sums`]'s
+    /// fields.
+    pub const SUMS: [&str; 5] = [
+        "SELECT coalesce(sum(abalance), 0) FROM pgbench_accounts",
+        "SELECT coalesce(sum(tbalance), 0) FROM pgbench_tellers",
+        "SELECT coalesce(sum(bbalance), 0) FROM pgbench_branches",
+        "SELECT coalesce(sum(delta), 0) FROM pgbench_history",
+        "SELECT count(*) FROM pgbench_history",
+    ];
+
+    /// A reader's query of the balance of row ?1 of `table`.
+    pub fn balance(table: Table) -> Result<&'static str> {
+        Ok(match table {
+            Table::Accounts => "SELECT abalance FROM pgbench_accounts WHERE aid = ?1",
+            Table::Tellers => "SELECT tbalance FROM pgbench_tellers WHERE tid = ?1",
+            Table::Branches => "SELECT bbalance FROM pgbench_branches WHERE bid = ?1",
+            Table::History => fail!("history rows have no balance"),
+        })
+    }
+}
+
 /// How long a connection waits for another's write lock.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -76,9 +141,7 @@ impl SqliteKv {
     pub fn open(dir: &Path) -> Result<SqliteKv> {
         let path = path(dir);
         let conn = connect(&path)?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS kv (key BLOB PRIMARY KEY, value BLOB) WITHOUT ROWID",
-        )?;
+        conn.execute_batch(sql::KV_TABLE)?;
         Ok(SqliteKv { path, conn })
     }
 }
@@ -88,25 +151,20 @@ struct Conn<'a>(&'a Connection);
 impl KvWrite for Conn<'_> {
     fn put(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
         self.0
-            .prepare_cached("INSERT OR REPLACE INTO kv (key, value) VALUES (?1, ?2)")?
+            .prepare_cached(sql::KV_PUT)?
             .execute(params![key, value])?;
         Ok(())
     }
 
     fn remove(&mut self, key: &[u8]) -> Result<bool> {
-        let n = self
-            .0
-            .prepare_cached("DELETE FROM kv WHERE key = ?1")?
-            .execute([key])?;
+        let n = self.0.prepare_cached(sql::KV_REMOVE)?.execute([key])?;
         Ok(n > 0)
     }
 }
 
 impl KvRead for Conn<'_> {
     fn get(&mut self, key: &[u8]) -> Result<Option<(usize, u64)>> {
-        let mut st = self
-            .0
-            .prepare_cached("SELECT value FROM kv WHERE key = ?1")?;
+        let mut st = self.0.prepare_cached(sql::KV_GET)?;
         let found = st
             .query_row([key], |r| Ok(kv::summary(r.get_ref(0)?.as_blob()?)))
             .optional()?;
@@ -114,9 +172,7 @@ impl KvRead for Conn<'_> {
     }
 
     fn scan(&mut self, from: &[u8], n: usize) -> Result<(usize, u64)> {
-        let mut st = self
-            .0
-            .prepare_cached("SELECT key, value FROM kv WHERE key >= ?1 ORDER BY key LIMIT ?2")?;
+        let mut st = self.0.prepare_cached(sql::KV_SCAN)?;
         let mut rows = st.query(params![from, n as i64])?;
         let mut got = 0;
         let mut bytes = 0;
@@ -167,25 +223,20 @@ impl SqliteTpcb {
     pub fn load(dir: &Path, scale: tpcb::Scale) -> Result<SqliteTpcb> {
         let path = path(dir);
         let conn = connect(&path)?;
-        conn.execute_batch(
-            "CREATE TABLE pgbench_branches (bid INTEGER PRIMARY KEY, bbalance INTEGER NOT NULL, filler TEXT);
-             CREATE TABLE pgbench_tellers (tid INTEGER PRIMARY KEY, bid INTEGER NOT NULL, tbalance INTEGER NOT NULL, filler TEXT);
-             CREATE TABLE pgbench_accounts (aid INTEGER PRIMARY KEY, bid INTEGER NOT NULL, abalance INTEGER NOT NULL, filler TEXT);
-             CREATE TABLE pgbench_history (tid INTEGER, bid INTEGER, aid INTEGER, delta INTEGER, mtime INTEGER, filler TEXT);",
-        )?;
+        conn.execute_batch(sql::TPCB_TABLES)?;
         let filler = " ".repeat(tpcb::FILLER);
         let branch_filler = " ".repeat(tpcb::BRANCH_FILLER);
         write_txn(&conn, |c| {
             for (table, id, parent, _) in tpcb::rows(scale) {
                 match table {
                     tpcb::Table::Branches => c
-                        .prepare_cached("INSERT INTO pgbench_branches VALUES (?1, 0, ?2)")?
+                        .prepare_cached(sql::INSERT_BRANCH)?
                         .execute(params![id, branch_filler])?,
                     tpcb::Table::Tellers => c
-                        .prepare_cached("INSERT INTO pgbench_tellers VALUES (?1, ?2, 0, ?3)")?
+                        .prepare_cached(sql::INSERT_TELLER)?
                         .execute(params![id, parent, filler])?,
                     tpcb::Table::Accounts => c
-                        .prepare_cached("INSERT INTO pgbench_accounts VALUES (?1, ?2, 0, ?3)")?
+                        .prepare_cached(sql::INSERT_ACCOUNT)?
                         .execute(params![id, parent, filler])?,
                     tpcb::Table::History => 0,
                 };
@@ -207,23 +258,22 @@ struct SqliteClient {
 impl tpcb::Client for SqliteClient {
     fn run(&mut self, t: &Txn) -> Result<i64> {
         write_txn(&self.conn, |c| {
-            c.prepare_cached(
-                "UPDATE pgbench_accounts SET abalance = abalance + ?1 WHERE aid = ?2",
-            )?
-            .execute(params![t.delta, t.aid])?;
+            c.prepare_cached(sql::UPDATE_ACCOUNT)?
+                .execute(params![t.delta, t.aid])?;
             let abalance: i64 = c
-                .prepare_cached("SELECT abalance FROM pgbench_accounts WHERE aid = ?1")?
+                .prepare_cached(sql::SELECT_ACCOUNT)?
                 .query_row([t.aid], |r| r.get(0))?;
-            c.prepare_cached("UPDATE pgbench_tellers SET tbalance = tbalance + ?1 WHERE tid = ?2")?
+            c.prepare_cached(sql::UPDATE_TELLER)?
                 .execute(params![t.delta, t.tid])?;
-            c.prepare_cached(
-                "UPDATE pgbench_branches SET bbalance = bbalance + ?1 WHERE bid = ?2",
-            )?
-            .execute(params![t.delta, t.bid])?;
-            c.prepare_cached(
-                "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![t.tid, t.bid, t.aid, t.delta, t.mtime as i64])?;
+            c.prepare_cached(sql::UPDATE_BRANCH)?
+                .execute(params![t.delta, t.bid])?;
+            c.prepare_cached(sql::INSERT_HISTORY)?.execute(params![
+                t.tid,
+                t.bid,
+                t.aid,
+                t.delta,
+                t.mtime as i64
+            ])?;
             Ok(abalance)
         })
     }
@@ -239,13 +289,14 @@ impl tpcb::Engine for SqliteTpcb {
     fn sums(&self) -> Result<Sums> {
         let conn = self.conn.lock().map_err(|_| "connection lock poisoned")?;
         read_txn(&conn, |c| {
-            let sum = |sql: &str| -> Result<i64> { Ok(c.query_row(sql, [], |r| r.get(0))?) };
+            let sum = |q: &str| -> Result<i64> { Ok(c.query_row(q, [], |r| r.get(0))?) };
+            let [accounts, tellers, branches, history, rows] = sql::SUMS;
             Ok(Sums {
-                accounts: sum("SELECT coalesce(sum(abalance), 0) FROM pgbench_accounts")?,
-                tellers: sum("SELECT coalesce(sum(tbalance), 0) FROM pgbench_tellers")?,
-                branches: sum("SELECT coalesce(sum(bbalance), 0) FROM pgbench_branches")?,
-                history: sum("SELECT coalesce(sum(delta), 0) FROM pgbench_history")?,
-                history_rows: sum("SELECT count(*) FROM pgbench_history")? as u64,
+                accounts: sum(accounts)?,
+                tellers: sum(tellers)?,
+                branches: sum(branches)?,
+                history: sum(history)?,
+                history_rows: sum(rows)? as u64,
             })
         })
     }
@@ -260,15 +311,9 @@ struct SqliteReader {
 
 impl rw::Reader for SqliteReader {
     fn balance(&mut self, table: Table, id: u32) -> Result<rw::Read> {
-        let sql = match table {
-            Table::Accounts => "SELECT abalance FROM pgbench_accounts WHERE aid = ?1",
-            Table::Tellers => "SELECT tbalance FROM pgbench_tellers WHERE tid = ?1",
-            Table::Branches => "SELECT bbalance FROM pgbench_branches WHERE bid = ?1",
-            Table::History => fail!("history rows have no balance"),
-        };
         let found: Option<i64> = self
             .conn
-            .prepare_cached(sql)?
+            .prepare_cached(sql::balance(table)?)?
             .query_row([id], |r| r.get(0))
             .optional()?;
         Ok(found.map_or(rw::Read::Missing, rw::Read::Row))

@@ -30,6 +30,8 @@
 pub mod raw;
 pub mod sqlite;
 pub mod strata_orm;
+#[cfg(feature = "turso")]
+pub mod turso;
 
 use crate::rng::{Rng, mix};
 use crate::{Out, Result, fail};
