@@ -28,8 +28,8 @@
 //! TPC-B time), and the report shows "n/a" for the rest and says why.
 //!
 //! Turso's settings (crate `turso` 0.8.3, MVCC journal, `synchronous =
-//! FULL`, `BEGIN CONCURRENT` writers retried on conflict) are in
-//! [`engines::turso`].
+//! FULL`, `BEGIN CONCURRENT` writers retried on conflict) are in the
+//! module `engines::turso` (built with the feature).
 
 #![deny(unsafe_code)]
 
