@@ -413,6 +413,61 @@ fn a_file_truncated_under_a_mapped_handle_gives_errors_not_sigbus() {
     assert_eq!(dump(&db, &["t"]).unwrap(), model);
 }
 
+/// Pages already read in place, then cut off by another process: every
+/// transaction begins by comparing the file's length with the mapping
+/// (as SQLite does for its memory-mapped I/O), so the next one reads
+/// those pages with `pread` again and gets errors, not SIGBUS.
+#[test]
+fn pages_read_in_place_then_cut_underneath_give_errors_not_sigbus() {
+    let dir = TempDir::new("files");
+    let path = dir.path().join("db");
+    let model = make(&path, 3000);
+    let bytes = std::fs::read(&path).unwrap();
+    for read_only in [false, true] {
+        let opts = Options {
+            read_only,
+            ..quiet()
+        };
+        let db = Database::open_with(&path, opts).unwrap();
+        // Twice: the first pass checks every page, the second reads them
+        // all in place.
+        for _ in 0..2 {
+            let tx = db.begin_read().unwrap();
+            let all: BTreeMap<_, _> = tx.range("t", ..).unwrap().map(Result::unwrap).collect();
+            assert_eq!(all, model["t"]);
+        }
+        let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        f.set_len(3 * 4096).unwrap();
+        for tx in [
+            db.begin_read().unwrap(),
+            db.begin().unwrap_or_else(|_| db.begin_read().unwrap()),
+        ] {
+            let mut failed = None;
+            for kv in tx.range("t", ..).unwrap() {
+                match kv {
+                    Ok((k, v)) => assert_eq!(model["t"].get(&k), Some(&v)),
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            assert!(
+                matches!(failed, Some(Error::Corruption { .. } | Error::Io(_))),
+                "{failed:?}"
+            );
+            assert!(matches!(
+                tx.get("t", b"key002999"),
+                Err(Error::Corruption { .. } | Error::Io(_))
+            ));
+        }
+        drop(db);
+        std::fs::write(&path, &bytes).unwrap();
+        let db = Database::open_with(&path, quiet()).unwrap();
+        assert_eq!(dump(&db, &["t"]).unwrap(), model);
+    }
+}
+
 /// A page damaged on disk after the file was mapped, before it was read,
 /// is caught by its checksum when it is first read, through the mapping
 /// as through the cache: no wrong data comes back.

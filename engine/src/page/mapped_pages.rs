@@ -42,10 +42,19 @@
 //!    file already holds, and a checkpoint that shrinks the file replaces
 //!    it with a shorter one, under the exclusive tree latch, before the
 //!    file is cut (`store/checkpoint.rs`).
+//! 4. Pages at or past `usable` are never read through the mapping.
+//!    Another process ignoring the lock may cut the file; as SQLite does
+//!    for its memory-mapped I/O, every transaction begins by comparing the
+//!    file's length with the mapping (`MappedPages::trim_to_file`, one
+//!    `fstat`), and lowers `usable` to the pages the file still holds, so
+//!    the pages cut off are read with `pread` again and give `Corruption`
+//!    or `Io`, not SIGBUS. A cut in the middle of a transaction that
+//!    then reads a page it had already read in place can still raise
+//!    SIGBUS: that window is the price of reading in place (`UNSAFE.md`).
 
 use crate::page::page_header::PageId;
 use crate::storage::{Mapping, StorageFile};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// The first `pages` pages of the data file, mapped, with a bit per page
 /// saying whether its bytes were checked.
@@ -54,6 +63,9 @@ pub(crate) struct MappedPages {
     map: Mapping,
     page_size: usize,
     pages: PageId,
+    /// The pages the file was last seen to hold, at most `pages`
+    /// (invariant 4).
+    usable: AtomicU32,
     checked: Box<[AtomicU64]>,
 }
 
@@ -89,6 +101,7 @@ impl MappedPages {
             map,
             page_size,
             pages,
+            usable: AtomicU32::new(pages),
             checked,
         }))
     }
@@ -104,9 +117,13 @@ impl MappedPages {
         id < self.pages
     }
 
-    /// The bytes of page `id` if they were checked (invariant 1).
+    /// The bytes of page `id` if they were checked (invariant 1) and the
+    /// file still holds them (invariant 4).
     #[inline]
     pub(crate) fn checked(&self, id: PageId) -> Option<&[u8]> {
+        if id >= self.usable.load(Ordering::Relaxed) {
+            return None;
+        }
         let (word, bit) = (id as usize / 64, id % 64);
         if self.checked.get(word)?.load(Ordering::Relaxed) & (1 << bit) == 0 {
             return None;
@@ -120,6 +137,18 @@ impl MappedPages {
         if let Some(w) = self.checked.get(id as usize / 64) {
             w.fetch_or(1 << (id % 64), Ordering::Relaxed);
         }
+    }
+
+    /// Stops reading in place the pages `file` no longer holds, if
+    /// another process cut it (invariant 4); all of them if its length
+    /// cannot be read. Never raises `usable` again: a mapping is replaced
+    /// only by `Pager::remap`, which makes a new one no longer than the file.
+    pub(crate) fn trim_to_file(&self, file: &dyn StorageFile) {
+        let held = file
+            .len()
+            .map_or(0, |len| len / self.page_size as u64)
+            .min(u64::from(self.pages)) as PageId;
+        self.usable.fetch_min(held, Ordering::Relaxed);
     }
 
     /// Forgets that page `id` was checked, before it is written
@@ -170,6 +199,20 @@ mod tests {
             Some(8),
             "shared: sees the writes"
         );
+        // Cut underneath: the pages past the new end are no longer read in
+        // place, and do not come back when the file grows again.
+        m.set_checked(80);
+        m.set_checked(95);
+        file.set_len(90 * ps as u64).unwrap();
+        m.trim_to_file(&*file);
+        assert!(m.checked(64).is_some() && m.checked(95).is_none());
+        assert!(m.checked(80).is_some(), "still inside the file");
+        file.set_len(50 * ps as u64).unwrap();
+        m.trim_to_file(&*file);
+        assert!(m.checked(64).is_none() && m.checked(5).is_some());
+        file.set_len(100 * ps as u64).unwrap();
+        m.trim_to_file(&*file);
+        assert!(m.checked(64).is_none());
         // The simulated disk maps nothing.
         let sim = SimVfs::new(1);
         let f = sim

@@ -294,6 +294,15 @@ impl Pager {
             });
     }
 
+    /// Stops reading in place any page the data file no longer holds
+    /// (`mapped_pages.rs`, invariant 4): called as every transaction
+    /// begins.
+    pub(crate) fn trim_mapping(&self, file: &dyn StorageFile) {
+        if let Some(m) = &self.mapped {
+            m.trim_to_file(file);
+        }
+    }
+
     /// How many pages the mapping covers (0 without one).
     pub(crate) fn mapped_pages(&self) -> PageId {
         self.mapped.as_ref().map_or(0, MappedPages::pages)

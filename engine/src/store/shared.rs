@@ -117,6 +117,12 @@ impl Store {
             .then_some(id)
     }
 
+    /// Compares the data file's length with its mapping, for a
+    /// transaction that begins (`page/mapped_pages.rs`, invariant 4).
+    pub(crate) fn trim_mapping(&self) {
+        self.tree.read().pager.trim_mapping(&*self.data);
+    }
+
     /// Opens a snapshot of the committed state as it is now.
     pub(crate) fn snapshot(&self) -> Snapshot {
         let st = self.tree.read();

@@ -207,6 +207,9 @@ impl Transaction {
         read_only: bool,
     ) -> Transaction {
         let id = lock_manager.new_txn();
+        // Another process may have cut the data file: read in place only
+        // what it still holds (`page/mapped_pages.rs`, invariant 4).
+        store.trim_mapping();
         let snapshot = read_only.then(|| store.snapshot());
         Transaction {
             store,
