@@ -580,8 +580,9 @@ impl Pager {
             self.written.last().is_none_or(|&id| id < plan.page_count),
             "pager invariant 1: written pages are never truncated"
         );
-        // Clean now: in the cache, or read from the file when next needed.
-        self.written.clear();
+        // Clean now: in the cache, or read in place, or read from the file
+        // when next needed.
+        let written = std::mem::take(&mut self.written);
         self.written_cached = 0;
         let mut dirty = Vec::new();
         for (id, buf) in self.dirty.drain() {
@@ -602,9 +603,20 @@ impl Pager {
         self.pending.clear();
         self.page_count = plan.page_count;
         self.remap(file);
+        // What this checkpoint and the early write-backs before it wrote is
+        // what the file now holds, sealed by this process: read in place
+        // from now on, with no `pread` and no second check
+        // (`mapped_pages.rs`, invariant 1).
+        let mapped = self.mapped.as_ref();
+        for id in written {
+            if let Some(m) = mapped.filter(|m| m.covers(id)) {
+                m.set_checked(id);
+            }
+        }
         for (id, buf) in dirty {
-            if !self.is_mapped(id) {
-                cache.insert(id, buf);
+            match mapped.filter(|m| m.covers(id)) {
+                Some(m) => m.set_checked(id),
+                None => cache.insert(id, buf),
             }
         }
     }
