@@ -32,10 +32,10 @@
 //!
 //! 1. A set bit means the file's bytes at that page number passed
 //!    `Pager::load`'s checks after this process last wrote them, or are
-//!    the sealed page this process itself wrote there and a checkpoint
-//!    made durable (`Pager::finish_checkpoint`: the pages a checkpoint
-//!    writes are read in place at once, as the cache kept them before
-//!    the mapping).
+//!    the sealed page this process itself wrote there from its dirty map
+//!    and a checkpoint made durable (`Pager::finish_checkpoint`: the
+//!    pages a checkpoint writes are read in place at once, as the cache
+//!    kept them before the mapping).
 //! 2. The pager clears a page's bit before writing the page number
 //!    (`Pager::prepare_checkpoint`, `Pager::write_back`), under the
 //!    exclusive tree latch; those page numbers are dirty until the

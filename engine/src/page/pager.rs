@@ -582,7 +582,7 @@ impl Pager {
         );
         // Clean now: in the cache, or read in place, or read from the file
         // when next needed.
-        let written = std::mem::take(&mut self.written);
+        self.written.clear();
         self.written_cached = 0;
         let mut dirty = Vec::new();
         for (id, buf) in self.dirty.drain() {
@@ -603,16 +603,14 @@ impl Pager {
         self.pending.clear();
         self.page_count = plan.page_count;
         self.remap(file);
-        // What this checkpoint and the early write-backs before it wrote is
-        // what the file now holds, sealed by this process: read in place
-        // from now on, with no `pread` and no second check
-        // (`mapped_pages.rs`, invariant 1).
+        // What this checkpoint wrote is what the file now holds, sealed by
+        // this process: read in place from now on, with no `pread` and no
+        // second check (`mapped_pages.rs`, invariant 1). The pages a big
+        // commit wrote out early are left to be checked at their first
+        // read: marking them all would have the reads that follow such a
+        // commit touch its whole mapping at once, where a read with `pread`
+        // leaves the mapping alone until the page is read again.
         let mapped = self.mapped.as_ref();
-        for id in written {
-            if let Some(m) = mapped.filter(|m| m.covers(id)) {
-                m.set_checked(id);
-            }
-        }
         for (id, buf) in dirty {
             match mapped.filter(|m| m.covers(id)) {
                 Some(m) => m.set_checked(id),
