@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use strata_engine::storage::{CrashMode, SimVfs};
-use strata_engine::{Database, Error, OpenFailure, Options};
+use strata_engine::{Database, Error, OpenFailure, Options, Transaction};
 use strata_tests::{Model, TempDir, dump, open_sim, sim_options, sim_path};
 
 fn quiet() -> Options {
@@ -370,24 +370,17 @@ fn a_file_truncated_under_an_open_handle_gives_errors_not_wrong_data() {
     }
 }
 
-/// With the data file mapped (the default), a file cut short under an
-/// open handle still gives errors, not SIGBUS: a page is read with
-/// `pread` and checked before the mapping is ever trusted for it.
-#[test]
-fn a_file_truncated_under_a_mapped_handle_gives_errors_not_sigbus() {
-    let dir = TempDir::new("files");
-    let path = dir.path().join("db");
-    let model = make(&path, 3000);
-    let bytes = std::fs::read(&path).unwrap();
-    let db = Database::open_with(&path, quiet()).unwrap();
-    assert_eq!(
-        db.stats().mapped_pages,
-        bytes.len() as u64 / 4096,
-        "the whole file is mapped"
-    );
-    let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+/// Cuts the data file at `path` after its header and meta pages, through
+/// another handle (the lock is advisory).
+fn cut_to_the_meta_pages(path: &Path) {
+    let f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
     f.set_len(3 * 4096).unwrap();
-    let tx = db.begin_read().unwrap();
+}
+
+/// A scan of table `t` through `tx`, on a file cut by
+/// [`cut_to_the_meta_pages`], returns only true rows and then fails with
+/// `Corruption` or `Io`, and so does a get of its last key.
+fn reads_of_the_cut_pages_fail(tx: &Transaction, model: &Model) {
     let mut failed = None;
     for kv in tx.range("t", ..).unwrap() {
         match kv {
@@ -406,7 +399,25 @@ fn a_file_truncated_under_a_mapped_handle_gives_errors_not_sigbus() {
         tx.get("t", b"key002999"),
         Err(Error::Corruption { .. } | Error::Io(_))
     ));
-    drop(tx);
+}
+
+/// With the data file mapped (the default), a file cut short under an
+/// open handle still gives errors, not SIGBUS: a page is read with
+/// `pread` and checked before the mapping is ever trusted for it.
+#[test]
+fn a_file_truncated_under_a_mapped_handle_gives_errors_not_sigbus() {
+    let dir = TempDir::new("files");
+    let path = dir.path().join("db");
+    let model = make(&path, 3000);
+    let bytes = std::fs::read(&path).unwrap();
+    let db = Database::open_with(&path, quiet()).unwrap();
+    assert_eq!(
+        db.stats().mapped_pages,
+        bytes.len() as u64 / 4096,
+        "the whole file is mapped"
+    );
+    cut_to_the_meta_pages(&path);
+    reads_of_the_cut_pages_fail(&db.begin_read().unwrap(), &model);
     drop(db);
     std::fs::write(&path, &bytes).unwrap();
     let db = Database::open_with(&path, quiet()).unwrap();
@@ -436,30 +447,12 @@ fn pages_read_in_place_then_cut_underneath_give_errors_not_sigbus() {
             let all: BTreeMap<_, _> = tx.range("t", ..).unwrap().map(Result::unwrap).collect();
             assert_eq!(all, model["t"]);
         }
-        let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
-        f.set_len(3 * 4096).unwrap();
+        cut_to_the_meta_pages(&path);
         for tx in [
             db.begin_read().unwrap(),
             db.begin().unwrap_or_else(|_| db.begin_read().unwrap()),
         ] {
-            let mut failed = None;
-            for kv in tx.range("t", ..).unwrap() {
-                match kv {
-                    Ok((k, v)) => assert_eq!(model["t"].get(&k), Some(&v)),
-                    Err(e) => {
-                        failed = Some(e);
-                        break;
-                    }
-                }
-            }
-            assert!(
-                matches!(failed, Some(Error::Corruption { .. } | Error::Io(_))),
-                "{failed:?}"
-            );
-            assert!(matches!(
-                tx.get("t", b"key002999"),
-                Err(Error::Corruption { .. } | Error::Io(_))
-            ));
+            reads_of_the_cut_pages_fail(&tx, &model);
         }
         drop(db);
         std::fs::write(&path, &bytes).unwrap();
