@@ -42,8 +42,8 @@ use crate::error::{Error, Result};
 use crate::expr::{CmpOp, Column, Expr, Pred};
 use crate::expr::{KeySet, SubQuery};
 use crate::layout::{
-    bound_ref, column_index_table, decode_key, decode_model, decode_whole_key, index_table, key_of,
-    key_of_ref, link_key, prefix_bounds, reverse_table,
+    bound_ref, column_index_table, decode_key, decode_model, decode_whole_key, encode_key,
+    index_table, key_of, key_of_ref, link_key, prefix_bounds, reverse_table,
 };
 use crate::model::{Model, OnDelete, ReferentialActions};
 use crate::query::{JoinRelation, Joined, Query, QueryMut, Relation};
@@ -73,31 +73,61 @@ fn rows_by_key<M: Model>(
     Ok(out)
 }
 
+/// What [`group_by_prefix`] found: for each entry of the scanned table
+/// whose key starts with a parent's encoding, that parent and the child's
+/// encoded key, in the table's order (so each parent's children are in
+/// their own key order). The keys share one buffer: one allocation for all
+/// of them, not one each.
+struct Groups {
+    /// How many parents were asked for.
+    parents: usize,
+    /// The children's encoded keys, one after the other.
+    bytes: Vec<u8>,
+    /// Per child: its parent's index and where its key ends in `bytes`
+    /// (it starts where the previous one ends).
+    found: Vec<(usize, usize)>,
+}
+
+impl Groups {
+    /// Each child as (parent's index, encoded key), in the table's order.
+    fn iter(&self) -> impl Iterator<Item = (usize, &[u8])> {
+        let starts = std::iter::once(0).chain(self.found.iter().map(|&(_, end)| end));
+        self.found
+            .iter()
+            .zip(starts)
+            .map(|(&(p, end), start)| (p, &self.bytes[start..end]))
+    }
+
+    /// Per parent, `f` of each of its children's keys, in order; stops at
+    /// the first error.
+    fn map<T>(&self, mut f: impl FnMut(&[u8]) -> Result<T>) -> Result<Vec<Vec<T>>> {
+        let mut out: Vec<Vec<T>> = (0..self.parents).map(|_| Vec::new()).collect();
+        for (p, k) in self.iter() {
+            out[p].push(f(k)?);
+        }
+        Ok(out)
+    }
+}
+
 /// Below this many children, [`children_in_one_scan`] leaves them to
 /// point reads.
 const SCAN_FROM: usize = 64;
 
-/// The rows of `C` under the encoded keys `groups` lists, in the same
-/// shape, read in one scan of `C`'s table from the least key to the
-/// greatest (a merge of the sorted keys with the table's order) instead
-/// of a point read each: `None` when the session takes locks (a scan
-/// would lock the range, point reads lock only their keys), when there
-/// are few, or when the range holds more than four rows for each wanted
-/// one (the engine counts the range first, without reading its rows).
-fn children_in_one_scan<C: Model>(
-    s: &Session,
-    groups: &[Vec<Vec<u8>>],
-) -> Result<Option<Vec<Vec<C>>>> {
-    let mut wanted: Vec<(&[u8], usize, usize)> = groups
-        .iter()
-        .enumerate()
-        .flat_map(|(g, keys)| keys.iter().enumerate().map(move |(j, k)| (&k[..], g, j)))
-        .collect();
-    if !s.is_snapshot() || wanted.len() < SCAN_FROM {
+/// The rows of `C` under the encoded keys of `groups`, per parent, read in
+/// one scan of `C`'s table from the least key to the greatest (a merge of
+/// the sorted keys with the table's order) instead of a point read each:
+/// `None` when the session takes locks (a scan would lock the range, point
+/// reads lock only their keys), when there are few, or when the range
+/// holds more than four rows for each wanted one (the engine counts the
+/// range first, without reading its rows).
+fn children_in_one_scan<C: Model>(s: &Session, groups: &Groups) -> Result<Option<Vec<Vec<C>>>> {
+    if !s.is_snapshot() || groups.found.len() < SCAN_FROM {
         return Ok(None);
     }
+    // (key, its place in `groups`), in key order.
+    let mut wanted: Vec<(&[u8], usize)> = groups.iter().map(|(_, k)| k).zip(0..).collect();
     wanted.sort_unstable();
-    let (Some(&(lo, ..)), Some(&(hi, ..))) = (wanted.first(), wanted.last()) else {
+    let (Some(&(lo, _)), Some(&(hi, _))) = (wanted.first(), wanted.last()) else {
         return Ok(None);
     };
     let bounds = (Bound::Included(lo), Bound::Included(hi));
@@ -110,12 +140,13 @@ fn children_in_one_scan<C: Model>(
         detail: "an index entry names a missing row".into(),
     };
     let layout = s.row_layout::<C>();
-    let mut out: Vec<Vec<Option<C>>> = groups.iter().map(|g| vec![None; g.len()]).collect();
+    // Per place in `groups`, its row once read.
+    let mut rows: Vec<Option<C>> = std::iter::repeat_with(|| None).take(wanted.len()).collect();
     let mut next = 0;
     let mut failed = None;
     s.db.counted_scan();
     s.scan_with(C::TABLE, bounds.0, bounds.1, false, &mut |k, row| {
-        let Some(&(want, ..)) = wanted.get(next) else {
+        let Some(&(want, _)) = wanted.get(next) else {
             return false;
         };
         if want < k {
@@ -124,11 +155,11 @@ fn children_in_one_scan<C: Model>(
             return false;
         }
         // The same child more than once when a parent is listed twice.
-        while let Some(&(want, g, j)) = wanted.get(next)
+        while let Some(&(want, at)) = wanted.get(next)
             && want == k
         {
             match decode_model::<C>(layout.as_deref(), row) {
-                Ok(m) => out[g][j] = Some(m),
+                Ok(m) => rows[at] = Some(m),
                 Err(e) => {
                     failed = Some(e);
                     return false;
@@ -141,9 +172,9 @@ fn children_in_one_scan<C: Model>(
     if let Some(e) = failed {
         return Err(e);
     }
-    out.into_iter()
-        .map(|g| g.into_iter().map(|m| m.ok_or_else(missing)).collect())
-        .collect::<Result<_>>()
+    let mut rows = rows.into_iter();
+    groups
+        .map(|_| rows.next().flatten().ok_or_else(missing))
         .map(Some)
 }
 
@@ -151,39 +182,82 @@ fn children_in_one_scan<C: Model>(
 /// of `parents`, and returns, per parent, the encoded keys that follow the
 /// parent's encoding in those keys (or, for a unique index, the stored
 /// values), in the table's order.
-fn group_by_prefix(
-    s: &Session,
-    table: &str,
-    parents: &[Value],
-    unique: bool,
-) -> Result<Vec<Vec<Vec<u8>>>> {
-    let enc: Vec<Vec<u8>> = parents.iter().map(key_of).collect();
-    let mut slot: HashMap<&[u8], Vec<usize>> = HashMap::new();
-    for (i, e) in enc.iter().enumerate() {
-        slot.entry(&e[..]).or_default().push(i);
-    }
-    let mut out = vec![Vec::new(); parents.len()];
-    let (Some(lo), Some(hi)) = (enc.iter().min(), enc.iter().max()) else {
+///
+/// A merge, not a lookup per entry: the key encoding is order-preserving
+/// and prefix-free, so the entries of one parent are the contiguous run of
+/// keys that start with its encoding, and the runs come in the order of
+/// the parents' encodings. The parents are sorted once; the scan then
+/// moves a cursor over them.
+fn group_by_prefix(s: &Session, table: &str, parents: &[Value], unique: bool) -> Result<Groups> {
+    // The parents' encodings in one buffer; `ends[i]`: where parent i's ends.
+    let mut enc = Vec::new();
+    let ends: Vec<usize> = parents
+        .iter()
+        .map(|v| {
+            encode_key(v.as_ref(), &mut enc);
+            enc.len()
+        })
+        .collect();
+    let key = |i: usize| &enc[if i == 0 { 0 } else { ends[i - 1] }..ends[i]];
+    // In key order; a parent listed twice sits beside its twin (`twin[j]`:
+    // `order[j]` has the same encoding as `order[j - 1]`).
+    let mut order: Vec<usize> = (0..parents.len()).collect();
+    order.sort_unstable_by(|&a, &b| key(a).cmp(key(b)));
+    let twin: Vec<bool> = (0..order.len())
+        .map(|j| j > 0 && key(order[j]) == key(order[j - 1]))
+        .collect();
+    let mut out = Groups {
+        parents: parents.len(),
+        bytes: Vec::new(),
+        found: Vec::new(),
+    };
+    let (Some(&lo), Some(&hi)) = (order.first(), order.last()) else {
         return Ok(out);
     };
-    let (_, hi) = prefix_bounds(hi);
+    let (_, hi) = prefix_bounds(key(hi));
+    // `order[at..]`: the parents whose runs the scan has not passed.
+    let mut at = 0;
     let mut bad = false;
     s.db.counted_scan();
     s.scan_with(
         table,
-        Bound::Included(lo),
+        Bound::Included(key(lo)),
         bound_ref(&hi),
         false,
         &mut |k, v| {
-            let Some((_, n)) = decode_key(k) else {
-                bad = true;
-                return false;
-            };
-            if let Some(owners) = slot.get(&k[..n]) {
-                let child = if unique { v } else { &k[n..] };
-                for &i in owners {
-                    out[i].push(child.to_vec());
+            // Pass the parents whose runs end before `k`: one comparison
+            // of `k`'s first bytes with a parent's encoding says whether
+            // `k` is before its run, in it, or after it.
+            let p = loop {
+                let Some(&first) = order.get(at) else {
+                    // Every parent's run is behind: nothing more to find.
+                    return false;
+                };
+                let p = key(first);
+                let ord = match k.get(..p.len()) {
+                    Some(head) => head.cmp(p),
+                    None => k.cmp(p),
+                };
+                match ord {
+                    std::cmp::Ordering::Greater => at += 1,
+                    std::cmp::Ordering::Less => {
+                        // The entry of a key no parent has; it must
+                        // still decode.
+                        bad = decode_key(k).is_none();
+                        return !bad;
+                    }
+                    std::cmp::Ordering::Equal => break p,
                 }
+            };
+            let start = out.bytes.len();
+            out.bytes
+                .extend_from_slice(if unique { v } else { &k[p.len()..] });
+            let end = out.bytes.len();
+            out.found.push((order[at], end));
+            // A parent listed twice has the same children.
+            for j in (at + 1..order.len()).take_while(|&j| twin[j]) {
+                out.bytes.extend_from_within(start..end);
+                out.found.push((order[j], out.bytes.len()));
             }
             true
         },
@@ -298,19 +372,12 @@ impl<P: Model, C: Model> Relation<P> for HasMany<P, C> {
             return Ok(children);
         }
         // A child has one parent: read each where it belongs, uncloned.
-        groups
-            .into_iter()
-            .map(|g| {
-                g.iter()
-                    .map(|k| {
-                        s.row_at::<C>(k)?.ok_or_else(|| Error::Corruption {
-                            table: table.to_string(),
-                            detail: "an index entry names a missing row".into(),
-                        })
-                    })
-                    .collect()
+        groups.map(|k| {
+            s.row_at::<C>(k)?.ok_or_else(|| Error::Corruption {
+                table: table.to_string(),
+                detail: "an index entry names a missing row".into(),
             })
-            .collect()
+        })
     }
 }
 
@@ -671,11 +738,12 @@ impl<A: Model, B: Model> Relation<A> for ManyToMany<A, B> {
         let keys: Vec<Value> = parents.iter().map(Model::key_value).collect();
         let groups = group_by_prefix(s, &self.links_table(), &keys, false)?;
         // A row may be linked to many: read each once.
-        let rows = rows_by_key::<B>(s, groups.iter().flatten().cloned())?;
-        Ok(groups
-            .into_iter()
-            .map(|g| g.iter().filter_map(|k| rows.get(k).cloned()).collect())
-            .collect())
+        let rows = rows_by_key::<B>(s, groups.iter().map(|(_, k)| k.to_vec()))?;
+        let mut out: Vec<Vec<B>> = (0..parents.len()).map(|_| Vec::new()).collect();
+        for (p, k) in groups.iter() {
+            out[p].extend(rows.get(k).cloned());
+        }
+        Ok(out)
     }
 }
 

@@ -619,3 +619,121 @@ fn restricted_names_every_blocking_relationship_in_declaration_order() {
         );
     }
 }
+
+/// How many random cases the eager-load property runs: 16, or
+/// `STRATA_PROPTEST_CASES`.
+fn proptest_cases() -> u32 {
+    std::env::var("STRATA_PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(16)
+}
+
+/// One random world for the eager-load property: persons, each address's
+/// owner (an index into the persons), which persons hold a passport, the
+/// page-tag links, and the lists of parents to load (indexes, repeats
+/// allowed, in any order).
+#[derive(Debug, Clone)]
+struct World {
+    persons: usize,
+    addresses: Vec<usize>,
+    passports: Vec<bool>,
+    pages: usize,
+    tags: usize,
+    links: Vec<(usize, usize)>,
+    loads: Vec<Vec<usize>>,
+}
+
+fn world() -> impl proptest::strategy::Strategy<Value = World> {
+    use proptest::prelude::*;
+    (1usize..40, 1usize..8, 1usize..8).prop_flat_map(|(persons, pages, tags)| {
+        (
+            // Up to about 7 addresses a person, so that both the point
+            // reads (under 64 children) and the one-pass read are taken.
+            proptest::collection::vec(0..persons, 0..persons * 7),
+            proptest::collection::vec(any::<bool>(), persons),
+            proptest::collection::vec((0..pages, 0..tags), 0..pages * tags),
+            proptest::collection::vec(proptest::collection::vec(0..persons, 0..persons * 2), 1..4),
+        )
+            .prop_map(move |(addresses, passports, links, loads)| World {
+                persons,
+                addresses,
+                passports,
+                pages,
+                tags,
+                links,
+                loads,
+            })
+    })
+}
+
+/// Sorted by key, for comparing what two ways of loading found.
+fn by_id<M: Model>(mut v: Vec<M>) -> Vec<M> {
+    v.sort_by_key(|m| m.key_value().to_string());
+    v
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(proptest_cases()))]
+
+    /// Eager loading (`load_all` over many parents at once: one pass of
+    /// the foreign-key index, then one pass of the children's table or a
+    /// point read each) finds, for every parent of any list, repeats and
+    /// all, exactly what loading that parent alone finds, in read and
+    /// read-write sessions, for one-to-many, one-to-one and many-to-many.
+    #[test]
+    fn eager_loads_agree_with_loading_one_parent_at_a_time(w in world()) {
+        use proptest::prop_assert_eq;
+        use strata::Relation;
+        let t = open("eager-prop");
+        let mut s = t.db.session().unwrap();
+        let mut people: Vec<Person> = (0..w.persons).map(|i| person(&format!("p{i}"))).collect();
+        s.add_all(&mut people).unwrap();
+        for (j, &owner) in w.addresses.iter().enumerate() {
+            s.add(&mut address(&format!("a{j}"), people[owner].id)).unwrap();
+        }
+        for (i, _) in w.passports.iter().enumerate().filter(|(_, has)| **has) {
+            let mut p = Passport { id: 0, number: format!("n{i}"), holder_id: people[i].id };
+            s.add(&mut p).unwrap();
+        }
+        let mut pages: Vec<Page> =
+            (0..w.pages).map(|i| Page { id: 0, title: format!("t{i}") }).collect();
+        let mut tags: Vec<Tag> =
+            (0..w.tags).map(|i| Tag { id: 0, name: format!("g{i}") }).collect();
+        s.add_all(&mut pages).unwrap();
+        s.add_all(&mut tags).unwrap();
+        for &(p, g) in &w.links {
+            // Linking twice is allowed and links once.
+            Page::tags.link(&mut s, &pages[p], &tags[g]).unwrap();
+        }
+        s.commit().unwrap();
+
+        for snapshot in [true, false] {
+            let s = if snapshot { t.db.read_session() } else { t.db.session() }.unwrap();
+            for load in &w.loads {
+                let parents: Vec<Person> = load.iter().map(|&i| people[i].clone()).collect();
+                let many = Person::addresses.load_all(&s, &parents).unwrap();
+                let one = Person::passport.load_all(&s, &parents).unwrap();
+                prop_assert_eq!(many.len(), parents.len());
+                prop_assert_eq!(one.len(), parents.len());
+                for (k, p) in parents.iter().enumerate() {
+                    prop_assert_eq!(
+                        by_id(many[k].clone()),
+                        by_id(Person::addresses.load(&s, p).unwrap())
+                    );
+                    prop_assert_eq!(&one[k], &Person::passport.load(&s, p).unwrap());
+                }
+                let pick: Vec<Page> =
+                    load.iter().map(|&i| pages[i % w.pages].clone()).collect();
+                let linked = Page::tags.load_all(&s, &pick).unwrap();
+                for (k, p) in pick.iter().enumerate() {
+                    prop_assert_eq!(by_id(linked[k].clone()), by_id(Page::tags.load(&s, p).unwrap()));
+                }
+            }
+            // The whole table through the query, as the benchmark loads it.
+            let eager = s.query::<Person>().all_with(Person::addresses).unwrap();
+            let total: usize = eager.iter().map(|(_, a)| a.len()).sum();
+            prop_assert_eq!(total, w.addresses.len());
+        }
+    }
+}
