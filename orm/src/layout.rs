@@ -99,7 +99,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::{ColumnDef, Model};
-use crate::row_decoder::RowDecoder;
+use crate::row_decoder::{DECODE_LIMIT, RowDecoder};
 use crate::value::{Value, ValueRef};
 use std::borrow::Cow;
 use std::ops::Bound;
@@ -453,10 +453,6 @@ pub(crate) fn link_key(from: &[u8], to: &[u8]) -> Vec<u8> {
 }
 
 // ---- rows ----
-
-/// The largest row or schema the ORM decodes (a bound on what hostile
-/// length prefixes can make the decoder allocate).
-pub(crate) const DECODE_LIMIT: usize = 32 << 20;
 
 /// The bincode configuration of rows and stored schemas.
 pub(crate) fn bincode_config() -> bincode::config::Configuration<

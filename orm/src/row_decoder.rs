@@ -42,7 +42,6 @@
 //! | tuple, struct | the fields in order |
 //! | enum | variant index (u32 varint), then the variant's fields |
 
-use crate::layout::DECODE_LIMIT;
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 use std::fmt;
 
@@ -69,6 +68,11 @@ type Result<T> = std::result::Result<T, DecodeError>;
 fn fail<T>(why: impl Into<String>) -> Result<T> {
     Err(DecodeError(why.into()))
 }
+
+/// The largest row or schema the ORM decodes through bincode (a bound on
+/// what hostile length prefixes can make it allocate; `layout.rs`), and
+/// the most elements of a sequence or map this decoder reads.
+pub(crate) const DECODE_LIMIT: usize = 32 << 20;
 
 /// The varint markers: a u16, u32, u64 or u128 follows.
 const U16: u8 = 0xFB;
@@ -435,8 +439,7 @@ impl<'de> de::VariantAccess<'de> for &mut RowDecoder<'de> {
 
 #[cfg(test)]
 mod tests {
-    use super::RowDecoder;
-    use crate::layout::bincode_config;
+    use super::{DECODE_LIMIT, RowDecoder};
     use proptest::prelude::*;
     use serde::{Deserialize, Serialize};
     use std::collections::BTreeMap;
@@ -531,6 +534,10 @@ mod tests {
         ) -> Row {
             Row { flag, a, b, c, d, e, f, g, h, i, j, k, l, m, text, bytes, maybe, number, shape, pair, map, unit: Unit, wrapped: Wrapped(wrapped), blob: Blob(blob) }
         }
+    }
+
+    fn bincode_config() -> impl bincode::config::Config {
+        bincode::config::standard().with_limit::<DECODE_LIMIT>()
     }
 
     /// What bincode's decoder and the row decoder make of `bytes`: the
