@@ -20,8 +20,10 @@
 //! session, for the addresses of a person found by name: a join with a
 //! filter on the parent) or `eager` (10 loads of every person with their
 //! addresses) for the ORM; `join` and `eager` load 1,000 persons with
-//! three addresses each besides the users. Only `phase` is counted;
-//! loading is not.
+//! three addresses each besides the users. `raw get` and `raw first` run
+//! the same lookups written by hand against the engine (the benchmark's
+//! "by hand" side, `benches/src/orm/raw.rs`): the ORM's overhead is the
+//! difference. Only `phase` is counted; loading is not.
 //!
 //! Environment: `N` (keys or users, default 200,000), `BATCHES` (batches
 //! of 1,000 random inserts after the load, as the benchmark does before it
@@ -51,7 +53,7 @@ fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (engine, work) = match args.as_slice() {
         [e, w] => (e.as_str(), w.as_str()),
-        _ => fail!("usage: profile strata|lmdb|orm WORKLOAD (see the source)"),
+        _ => fail!("usage: profile strata|lmdb|orm|raw WORKLOAD (see the source)"),
     };
     let dir = TempDir::new("profile");
     let n = env("N", 200_000);
@@ -59,6 +61,7 @@ fn main() -> Result<()> {
         "strata" => kv(&mut StrataKv::open(dir.path(), Durability::Full)?, work, n),
         "lmdb" => kv(&mut LmdbKv::open(dir.path())?, work, n),
         "orm" => orm(dir.path(), work, n),
+        "raw" => raw(dir.path(), work, n),
         other => Err(format!("unknown engine {other}").into()),
     }
 }
@@ -182,6 +185,40 @@ fn orm(dir: &std::path::Path, work: &str, n: u64) -> Result<()> {
                 };
             }
             s.commit()?;
+        }
+        Ok(got)
+    })?;
+    eprintln!("{work}: {:?}, {got}", t.elapsed());
+    Ok(())
+}
+
+/// Adds `n` users as the by-hand side of the ORM benchmark does, then
+/// profiles `work` (`get` or `first`) with the keys and names `orm` uses.
+fn raw(dir: &std::path::Path, work: &str, n: u64) -> Result<()> {
+    use strata_benches::orm::Side;
+    let mut side = strata_benches::orm::raw::StrataRaw::open(dir)?;
+    for c in 0..n.div_ceil(1000) {
+        let mut users: Vec<User> = (c * 1000..((c + 1) * 1000).min(n))
+            .map(|i| strata_benches::orm::user(i + 1))
+            .collect();
+        side.insert_users(&mut users)?;
+    }
+    let mut rng = Rng::new(11);
+    let names: Vec<String> = (0..10_000)
+        .map(|_| strata_benches::orm::user(rng.below(n) + 1).username)
+        .collect();
+    let t = std::time::Instant::now();
+    let got = phase(&mut || {
+        let mut got = 0u64;
+        for chunk in names.chunks(1000) {
+            got += match work {
+                "get" => {
+                    let ids: Vec<i64> = chunk.iter().map(|_| rng.below(n) as i64 + 1).collect();
+                    side.users_by_id(&ids)?.rows
+                }
+                "first" => side.users_by_username(chunk)?.rows,
+                other => fail!("unknown workload {other}"),
+            };
         }
         Ok(got)
     })?;

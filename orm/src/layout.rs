@@ -99,6 +99,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::{ColumnDef, Model};
+use crate::row_decoder::{DECODE_LIMIT, RowDecoder};
 use crate::value::{Value, ValueRef};
 use std::borrow::Cow;
 use std::ops::Bound;
@@ -453,10 +454,6 @@ pub(crate) fn link_key(from: &[u8], to: &[u8]) -> Vec<u8> {
 
 // ---- rows ----
 
-/// The largest row or schema the ORM decodes (a bound on what hostile
-/// length prefixes can make the decoder allocate).
-pub(crate) const DECODE_LIMIT: usize = 32 << 20;
-
 /// The bincode configuration of rows and stored schemas.
 pub(crate) fn bincode_config() -> bincode::config::Configuration<
     bincode::config::LittleEndian,
@@ -500,14 +497,15 @@ pub(crate) fn decode_model<M: Model>(layout: Option<&RowLayout>, bytes: &[u8]) -
     decode_serde(&declared)
 }
 
-/// The model whose serde encoding is exactly `bytes`.
+/// The model whose serde encoding is exactly `bytes`, read by the row
+/// decoder (`row_decoder.rs`: bincode's format, without its copies).
 fn decode_serde<M: Model>(bytes: &[u8]) -> Result<M> {
-    let (m, used): (M, usize) = bincode::serde::decode_from_slice(bytes, bincode_config())
-        .map_err(|e| Error::Corruption {
-            table: M::TABLE.to_string(),
-            detail: format!("row does not decode: {e}"),
-        })?;
-    if used != bytes.len() {
+    let mut de = RowDecoder::new(bytes);
+    let m = M::deserialize(&mut de).map_err(|e| Error::Corruption {
+        table: M::TABLE.to_string(),
+        detail: format!("row does not decode: {e}"),
+    })?;
+    if de.left() != 0 {
         return Err(Error::Corruption {
             table: M::TABLE.to_string(),
             detail: "row has trailing bytes".into(),

@@ -156,6 +156,7 @@ mod ops;
 mod query;
 mod rebuild;
 mod relation;
+mod row_decoder;
 mod schema;
 mod session;
 mod text;

@@ -89,8 +89,8 @@ pub(crate) struct DbInner {
     /// Models checked against their stored schema by this handle, each
     /// with the layout it reads its rows with (`None`: plain serde).
     /// The table is kept to forget every model of a table whose schema a
-    /// session changed.
-    registered: Mutex<HashMap<TypeId, Registered>>,
+    /// session changed. Looked up at every read, so keyed without SipHash.
+    registered: Mutex<HashMap<TypeId, Registered, BuildTypeIdHasher>>,
     /// The automatic keys of each table with one.
     sequences: Mutex<HashMap<&'static str, Sequence>>,
     pub(crate) counters: Counters,
@@ -106,6 +106,31 @@ pub(crate) const DEFAULT_SLOW_QUERY: std::time::Duration = std::time::Duration::
 /// A model checked against its stored schema: its table, and the layout
 /// it reads rows with.
 type Registered = (&'static str, Option<Arc<RowLayout>>);
+
+/// The hasher of the registry of models: a `TypeId` is a hash already
+/// (its `Hash` writes one `u64`), so it is used as it is instead of going
+/// through SipHash at every read of a row.
+type BuildTypeIdHasher = std::hash::BuildHasherDefault<TypeIdHasher>;
+
+#[derive(Default)]
+struct TypeIdHasher(u64);
+
+impl std::hash::Hasher for TypeIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = self.0.rotate_left(5) ^ n;
+    }
+
+    /// Whatever else a `TypeId` may write, folded in (FNV-1a).
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
 
 /// A table's automatic keys: `next` up to `end` are this handle's to
 /// hand out. `end` is `i64::MAX` when the store keeps no shared counter,
@@ -267,7 +292,7 @@ impl Database {
                 store,
                 engine,
                 schemas: RwLock::new(schemas),
-                registered: Mutex::new(HashMap::new()),
+                registered: Mutex::new(HashMap::default()),
                 sequences: Mutex::new(HashMap::new()),
                 counters: Counters::default(),
                 slow_query_us: AtomicU64::new(DEFAULT_SLOW_QUERY.as_micros() as u64),
@@ -647,16 +672,33 @@ impl Session {
     /// The layout rows of `M` are read and written with in this session
     /// (`None`: plain serde, or `M` not registered yet).
     pub(crate) fn row_layout<M: Model>(&self) -> Option<Arc<RowLayout>> {
+        self.known_layout::<M>().flatten()
+    }
+
+    /// The layout of `M` when it is checked already (registered with the
+    /// handle, or pending in this session); `None` before its first use.
+    fn known_layout<M: Model>(&self) -> Option<Option<Arc<RowLayout>>> {
         let id = TypeId::of::<M>();
         match self.pending.iter().find(|p| p.0 == id) {
-            Some((_, (_, layout), _)) => layout.clone(),
+            Some((_, (_, layout), _)) => Some(layout.clone()),
             None => self
                 .db
                 .registered
                 .lock()
                 .get(&id)
-                .and_then(|(_, layout)| layout.clone()),
+                .map(|(_, layout)| layout.clone()),
         }
+    }
+
+    /// [`Session::ensure`], then [`Session::row_layout`]: one look in the
+    /// registry for a model checked already, as it is at every read but
+    /// the first.
+    pub(crate) fn reader<M: Model>(&self) -> Result<Option<Arc<RowLayout>>> {
+        if let Some(layout) = self.known_layout::<M>() {
+            return Ok(layout);
+        }
+        self.ensure::<M>()?;
+        Ok(self.row_layout::<M>())
     }
 
     /// How `M` stands against the schema stored for its table; a
@@ -903,8 +945,8 @@ impl Session {
     /// # Ok::<(), strata::Error>(())
     /// ```
     pub fn get<M: Model>(&self, key: impl ToColumn<M::Key>) -> Result<Option<M>> {
-        self.ensure::<M>()?;
-        self.get_by_value(&key.to_column_value())
+        let layout = self.reader::<M>()?;
+        self.row_laid_out(layout.as_deref(), &key_of(&key.to_column_value()))
     }
 
     pub(crate) fn get_by_value<M: Model>(&self, key: &Value) -> Result<Option<M>> {
@@ -913,11 +955,19 @@ impl Session {
 
     /// The row of `M` stored under the encoded primary key `key`, if any.
     pub(crate) fn row_at<M: Model>(&self, key: &[u8]) -> Result<Option<M>> {
+        self.row_laid_out(self.row_layout::<M>().as_deref(), key)
+    }
+
+    /// [`Session::row_at`], its rows laid out as `layout` says.
+    pub(crate) fn row_laid_out<M: Model>(
+        &self,
+        layout: Option<&RowLayout>,
+        key: &[u8],
+    ) -> Result<Option<M>> {
         self.db.counted_get();
-        let layout = self.row_layout::<M>();
         let mut row = None;
         self.get_with(M::TABLE, key, &mut |bytes| {
-            row = Some(decode_model::<M>(layout.as_deref(), bytes))
+            row = Some(decode_model::<M>(layout, bytes))
         })?;
         row.transpose()
     }

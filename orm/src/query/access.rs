@@ -4,7 +4,7 @@
 //! ([`visit_path`], for everything else), and the borrowed decoding the
 //! filter reads them through ([`RefBuf`]).
 
-use super::plan::{Path, Shape};
+use super::plan::{Path, Point, Shape};
 use crate::error::{Error, Result};
 use crate::expr::Pred;
 use crate::layout::{
@@ -114,6 +114,37 @@ fn index_lookup_on(
         }
     }
     Ok(pks)
+}
+
+/// Calls `f` with the stored row point lookup `p` names in the table of
+/// shape `t`, if there is one; returns the rows read (0 or 1). The key is
+/// encoded straight from the compared value; a lookup by a unique column
+/// reads the row's key in the index and then the row, each borrowed where
+/// it lies (the key is not copied out of the index).
+pub(super) fn visit_point(
+    s: &Session,
+    t: &Shape<'_>,
+    p: Point<'_>,
+    f: &mut dyn FnMut(&[u8]) -> Result<()>,
+) -> Result<u64> {
+    let key = key_of(p.value);
+    let mut read = 0;
+    let mut row = |row: &[u8]| {
+        read += 1;
+        f(row).map(|()| true)
+    };
+    if p.column == t.key {
+        get_row(s, t.table, &key, &mut row)?;
+        return Ok(read);
+    }
+    let index = column_index_table(t.table, &t.columns[p.column]);
+    let mut found = Ok(true);
+    s.db.counted_get();
+    s.get_with(&index, &key, &mut |pk| {
+        found = get_row(s, t.table, pk, &mut row);
+    })?;
+    found?;
+    Ok(read)
 }
 
 /// Calls `f` with the stored row of `table` under primary key `key`, if there

@@ -27,7 +27,7 @@ pub use join::{
 pub use page::Page;
 pub use plan::{Access, Plan};
 
-use access::{RefBuf, RowIter, read_path, visit_path, visit_path_on};
+use access::{RefBuf, RowIter, read_path, visit_path, visit_path_on, visit_point};
 use plan::{Path, orderable};
 pub(crate) use plan::{Shape, Spec};
 use raw_filter::RawFilter;
@@ -227,9 +227,8 @@ impl<M: Model> Core<M> {
         cap: Option<usize>,
         f: &mut dyn FnMut(&[u8]) -> Result<bool>,
     ) -> Result<()> {
-        s.ensure::<M>()?;
+        let layout = s.reader::<M>()?;
         let spec = self.resolved(s)?;
-        let layout = s.row_layout::<M>();
         visit_spec(
             s,
             &Shape::of::<M>().laid_out(layout.as_ref()),
@@ -241,9 +240,8 @@ impl<M: Model> Core<M> {
 
     /// How many rows match, after offset and limit ([`count_spec`]).
     pub(crate) fn count(&self, s: &Session) -> Result<u64> {
-        s.ensure::<M>()?;
+        let layout = s.reader::<M>()?;
         let spec = self.resolved(s)?;
-        let layout = s.row_layout::<M>();
         count_spec(s, &Shape::of::<M>().laid_out(layout.as_ref()), &spec)
     }
 
@@ -462,14 +460,46 @@ fn visit_sorted(
 impl<M: Model> Core<M> {
     /// Matching rows, decoded, after offset and limit (and at most `cap`).
     fn collect(&self, s: &Session, cap: Option<usize>) -> Result<Vec<M>> {
+        if let Some(row) = self.point_row(s, cap)? {
+            return Ok(row.into_iter().collect());
+        }
         let mut out = Vec::new();
-        s.ensure::<M>()?;
-        let layout = s.row_layout::<M>();
+        let layout = s.reader::<M>()?;
         self.visit(s, cap, &mut |row| {
             out.push(decode_model::<M>(layout.as_deref(), row)?);
             Ok(true)
         })?;
         Ok(out)
+    }
+
+    /// The first matching row, in the requested order.
+    fn first(&self, s: &Session) -> Result<Option<M>> {
+        match self.point_row(s, Some(1))? {
+            Some(row) => Ok(row),
+            None => Ok(self.collect(s, Some(1))?.pop()),
+        }
+    }
+
+    /// The row of a point lookup ([`Spec::point`]), read without planning
+    /// the query, when it is one and `cap` leaves room for a row: `None`
+    /// when it is not, `Some(None)` when no row matches.
+    fn point_row(&self, s: &Session, cap: Option<usize>) -> Result<Option<Option<M>>> {
+        let shape = Shape::of::<M>();
+        let Some(p) = self.spec.point(&shape) else {
+            return Ok(None);
+        };
+        if limit_of(&self.spec, cap) == 0 {
+            return Ok(None);
+        }
+        let layout = s.reader::<M>()?;
+        let began = Instant::now();
+        let mut found = None;
+        let read = visit_point(s, &shape, p, &mut |row| {
+            found = Some(decode_model::<M>(layout.as_deref(), row)?);
+            Ok(())
+        })?;
+        slow::report(s, &shape, &self.spec, began, read, read);
+        Ok(Some(found))
     }
 
     /// Matching rows in the requested order, after offset and limit, as a
@@ -808,7 +838,7 @@ macro_rules! builder {
             /// # Ok::<(), strata::Error>(())
             /// ```
             pub fn first(&self) -> Result<Option<M>> {
-                Ok(self.core.collect(self.session(), Some(1))?.pop())
+                self.core.first(self.session())
             }
 
             /// The only matching row; [`Error::NotExactlyOne`] otherwise.

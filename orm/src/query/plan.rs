@@ -284,7 +284,34 @@ fn plan_of(access: Access, ordered: Option<bool>, filtered: bool) -> Plan {
     }
 }
 
+/// A query for at most one row: its whole filter is `column = v` on the
+/// primary key or on a unique column, `v` has a place among the keys, and
+/// there is no offset. The planner would choose the point read of the
+/// key or of the unique index (preferences 1 and 2) and leave nothing to
+/// filter; a point lookup takes that path without building the plan, the
+/// filter's test or a list of keys ([`Spec::point`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Point<'q> {
+    /// The column compared: the primary key, or a column with a unique index.
+    pub(crate) column: usize,
+    /// The value it is compared with.
+    pub(crate) value: &'q Value,
+}
+
 impl Spec {
+    /// The point lookup this query is, if it is one ([`Point`]).
+    pub(crate) fn point(&self, t: &Shape<'_>) -> Option<Point<'_>> {
+        let Pred::Cmp(column, CmpOp::Eq, value) = &self.filter else {
+            return None;
+        };
+        let c = t.columns.get(*column)?;
+        let keyed = *column == t.key || (c.unique && c.has_index());
+        (keyed && self.offset == 0 && orderable(value)).then_some(Point {
+            column: *column,
+            value,
+        })
+    }
+
     /// The access path, in the order of preference of the module
     /// documentation.
     pub(super) fn plan<M: Model>(&self) -> (Path, Plan) {
