@@ -40,7 +40,7 @@ use super::plan::Shape;
 use crate::error::{Error, Result};
 use crate::expr::{CmpOp, Pred, TextOp};
 use crate::layout::{ColumnPlan, FieldLayout, Span, locate, plan_columns, value_at};
-use crate::text::Fold;
+use crate::text::{AsciiNeedle, Fold};
 use crate::value::Value;
 use std::cmp::Ordering;
 
@@ -84,7 +84,7 @@ enum Fast {
     /// The same, ignoring case, with the needle lowered: decided on ASCII
     /// text only (text beyond ASCII may lower into ASCII: the Kelvin sign
     /// becomes `k`).
-    AsciiFold(TextOp, Box<[u8]>),
+    AsciiFold(TextOp, AsciiNeedle),
 }
 
 impl Fast {
@@ -101,13 +101,10 @@ impl Fast {
             Pred::Folded(c, Fold::Lower, inner) => match &**inner {
                 // A needle with a capital never matches lowered text: the
                 // predicate says so on the decoded value.
-                Pred::Text(ic, op, s)
-                    if ic == c
-                        && searched(op)
-                        && s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) =>
-                {
-                    Fast::AsciiFold(op.clone(), bytes(s))
-                }
+                Pred::Text(ic, op, s) if ic == c && searched(op) => match AsciiNeedle::new(s) {
+                    Some(n) => Fast::AsciiFold(op.clone(), n),
+                    None => Fast::Decode,
+                },
                 _ => Fast::Decode,
             },
             _ => Fast::Decode,
@@ -116,7 +113,7 @@ impl Fast {
 
     /// The result on text bytes `h` (UTF-8 unchecked, F1), or `None` to
     /// decide on the decoded value.
-    #[inline]
+    #[inline(always)]
     fn test(&self, h: &[u8]) -> Option<bool> {
         Some(match self {
             Fast::Decode => return None,
@@ -133,32 +130,27 @@ impl Fast {
                     CmpOp::Ge => o != Ordering::Less,
                 }
             }
-            Fast::Text(op, n) => search::<false>(op, h, n),
+            Fast::Text(op, n) => search(op, h, n),
             Fast::AsciiFold(op, n) => {
                 if !h.is_ascii() {
                     return None;
                 }
-                search::<true>(op, h, n)
+                match op {
+                    TextOp::StartsWith => n.starts(h),
+                    TextOp::EndsWith => n.ends(h),
+                    _ => n.within(h),
+                }
             }
         })
     }
 }
 
-/// `starts_with`, `ends_with` or `contains` of needle `n` in `h`; with
-/// `FOLD`, ignoring ASCII case (`n` is in lower case).
+/// `starts_with`, `ends_with` or `contains` of needle `n` in `h`.
 #[inline]
-fn search<const FOLD: bool>(op: &TextOp, h: &[u8], n: &[u8]) -> bool {
-    let eq = |w: &[u8]| {
-        if FOLD {
-            w.eq_ignore_ascii_case(n)
-        } else {
-            w == n
-        }
-    };
-    let at = |i: usize| h.get(i..i + n.len()).is_some_and(eq);
+fn search(op: &TextOp, h: &[u8], n: &[u8]) -> bool {
     match op {
-        TextOp::StartsWith => at(0),
-        TextOp::EndsWith => h.len().checked_sub(n.len()).is_some_and(at),
+        TextOp::StartsWith => h.starts_with(n),
+        TextOp::EndsWith => h.ends_with(n),
         _ => {
             let Some(&first) = n.first() else {
                 return true;
@@ -166,15 +158,11 @@ fn search<const FOLD: bool>(op: &TextOp, h: &[u8], n: &[u8]) -> bool {
             let Some(last) = h.len().checked_sub(n.len()) else {
                 return false;
             };
-            let upper = if FOLD {
-                first.to_ascii_uppercase()
-            } else {
-                first
-            };
-            h.iter()
-                .take(last + 1)
+            let at = |i: usize| h.get(i..i + n.len()) == Some(n);
+            h[..=last]
+                .iter()
                 .enumerate()
-                .any(|(i, &b)| (b == first || b == upper) && at(i))
+                .any(|(i, &b)| b == first && at(i))
         }
     }
 }
@@ -242,6 +230,7 @@ impl RawFilter {
         })
     }
 
+    #[inline]
     fn run(&mut self, row: &[u8]) -> std::result::Result<bool, String> {
         locate(&self.plan, row, &mut self.spans)?;
         // A filter of one test, the common case, without the tree's call.
