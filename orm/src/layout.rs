@@ -1278,7 +1278,12 @@ fn locate_quickly(plan: &[ColumnPlan], row: &[u8], spans: &mut [Span]) -> Option
         }
         let (from, to) = match c.layout {
             FieldLayout::UVar | FieldLayout::IVar => (at, varint_at(row, at)?.1),
-            l if is_sized(l) => {
+            // As `is_sized`, spelt out so that the match is one jump.
+            FieldLayout::Text
+            | FieldLayout::Bytes
+            | FieldLayout::Date
+            | FieldLayout::DateTime
+            | FieldLayout::Decimal => {
                 let (n, from) = varint_at(row, at)?;
                 (from, from.checked_add(usize::try_from(n).ok()?)?)
             }
@@ -1286,7 +1291,7 @@ fn locate_quickly(plan: &[ColumnPlan], row: &[u8], spans: &mut [Span]) -> Option
             FieldLayout::Bool | FieldLayout::U8 | FieldLayout::I8 => (at, at + 1),
             FieldLayout::F32 => (at, at + 4),
             FieldLayout::F64 => (at, at + 8),
-            _ => return None,
+            FieldLayout::U128 | FieldLayout::I128 => return None,
         };
         if to > row.len() {
             return None;

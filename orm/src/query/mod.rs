@@ -156,7 +156,7 @@ impl<'q> RowTest<'q> {
     }
 
     /// Whether stored row `row` matches the filter.
-    #[inline(always)]
+    #[inline]
     fn keep(&mut self, row: &[u8]) -> Result<bool> {
         match (self.filter, &mut self.raw) {
             (None, _) => Ok(true),

@@ -77,7 +77,10 @@ enum Test {
 enum Fast {
     /// None: the column is decoded.
     Decode,
-    /// A comparison with a text value.
+    /// Equality with a text value (a join's parent found by name), tested
+    /// before the other comparisons.
+    Eq(Box<[u8]>),
+    /// Another comparison with a text value.
     Cmp(CmpOp, Box<[u8]>),
     /// `starts_with`, `ends_with` or `contains`.
     Text(TextOp, Box<[u8]>),
@@ -96,6 +99,7 @@ impl Fast {
         let searched = |op: &TextOp| !matches!(op, TextOp::Like(_));
         let bytes = |s: &str| s.as_bytes().into();
         match p {
+            Pred::Cmp(_, CmpOp::Eq, Value::Text(t)) => Fast::Eq(bytes(t)),
             Pred::Cmp(_, op, Value::Text(t)) => Fast::Cmp(*op, bytes(t)),
             Pred::Text(_, op, s) if searched(op) => Fast::Text(op.clone(), bytes(s)),
             Pred::Folded(c, Fold::Lower, inner) => match &**inner {
@@ -116,8 +120,8 @@ impl Fast {
     #[inline(always)]
     fn test(&self, h: &[u8]) -> Option<bool> {
         Some(match self {
+            Fast::Eq(v) => h == &**v,
             Fast::Decode => return None,
-            Fast::Cmp(CmpOp::Eq, v) => h == &**v,
             Fast::Cmp(CmpOp::Ne, v) => h != &**v,
             Fast::Cmp(op, v) => {
                 let o = h.cmp(v);
