@@ -207,15 +207,20 @@ pub(super) fn visit_path<M: Model>(
     visit_path_on(s, &Shape::of::<M>(), path, reverse, skip, f)
 }
 
-/// [`visit_path`] over a table of shape `t`.
-pub(crate) fn visit_path_on(
+/// [`visit_path`] over a table of shape `t`. Generic over `f`, so that a
+/// scan calls the caller's test of each row directly from its own
+/// callback (one indirect call per row, not two).
+pub(crate) fn visit_path_on<F>(
     s: &Session,
     t: &Shape<'_>,
     path: Path,
     reverse: bool,
     mut skip: usize,
-    f: &mut dyn FnMut(&[u8]) -> Result<bool>,
-) -> Result<()> {
+    f: &mut F,
+) -> Result<()>
+where
+    F: FnMut(&[u8]) -> Result<bool> + ?Sized,
+{
     match path {
         Path::Keys(mut keys) => {
             if reverse {
@@ -240,7 +245,7 @@ pub(crate) fn visit_path_on(
         Path::IndexKeys(col, vals) => {
             let pks = index_lookup_on(s, t, col, vals)?;
             for pk in pks.iter().skip(skip) {
-                if !get_row(s, t.table, pk, f)? {
+                if !get_row(s, t.table, pk, &mut |row| f(row))? {
                     break;
                 }
             }

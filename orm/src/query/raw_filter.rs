@@ -40,7 +40,7 @@ use super::plan::Shape;
 use crate::error::{Error, Result};
 use crate::expr::{CmpOp, Pred, TextOp};
 use crate::layout::{ColumnPlan, FieldLayout, Span, locate, plan_columns, value_at};
-use crate::text::Fold;
+use crate::text::{AsciiNeedle, Fold};
 use crate::value::Value;
 use std::cmp::Ordering;
 
@@ -77,14 +77,17 @@ enum Test {
 enum Fast {
     /// None: the column is decoded.
     Decode,
-    /// A comparison with a text value.
+    /// Equality with a text value (a join's parent found by name), tested
+    /// before the other comparisons.
+    Eq(Box<[u8]>),
+    /// Another comparison with a text value.
     Cmp(CmpOp, Box<[u8]>),
     /// `starts_with`, `ends_with` or `contains`.
     Text(TextOp, Box<[u8]>),
     /// The same, ignoring case, with the needle lowered: decided on ASCII
     /// text only (text beyond ASCII may lower into ASCII: the Kelvin sign
     /// becomes `k`).
-    AsciiFold(TextOp, Box<[u8]>),
+    AsciiFold(TextOp, AsciiNeedle),
 }
 
 impl Fast {
@@ -96,18 +99,16 @@ impl Fast {
         let searched = |op: &TextOp| !matches!(op, TextOp::Like(_));
         let bytes = |s: &str| s.as_bytes().into();
         match p {
+            Pred::Cmp(_, CmpOp::Eq, Value::Text(t)) => Fast::Eq(bytes(t)),
             Pred::Cmp(_, op, Value::Text(t)) => Fast::Cmp(*op, bytes(t)),
             Pred::Text(_, op, s) if searched(op) => Fast::Text(op.clone(), bytes(s)),
             Pred::Folded(c, Fold::Lower, inner) => match &**inner {
                 // A needle with a capital never matches lowered text: the
                 // predicate says so on the decoded value.
-                Pred::Text(ic, op, s)
-                    if ic == c
-                        && searched(op)
-                        && s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) =>
-                {
-                    Fast::AsciiFold(op.clone(), bytes(s))
-                }
+                Pred::Text(ic, op, s) if ic == c && searched(op) => match AsciiNeedle::new(s) {
+                    Some(n) => Fast::AsciiFold(op.clone(), n),
+                    None => Fast::Decode,
+                },
                 _ => Fast::Decode,
             },
             _ => Fast::Decode,
@@ -116,11 +117,11 @@ impl Fast {
 
     /// The result on text bytes `h` (UTF-8 unchecked, F1), or `None` to
     /// decide on the decoded value.
-    #[inline]
+    #[inline(always)]
     fn test(&self, h: &[u8]) -> Option<bool> {
         Some(match self {
+            Fast::Eq(v) => h == &**v,
             Fast::Decode => return None,
-            Fast::Cmp(CmpOp::Eq, v) => h == &**v,
             Fast::Cmp(CmpOp::Ne, v) => h != &**v,
             Fast::Cmp(op, v) => {
                 let o = h.cmp(v);
@@ -133,32 +134,27 @@ impl Fast {
                     CmpOp::Ge => o != Ordering::Less,
                 }
             }
-            Fast::Text(op, n) => search::<false>(op, h, n),
+            Fast::Text(op, n) => search(op, h, n),
             Fast::AsciiFold(op, n) => {
                 if !h.is_ascii() {
                     return None;
                 }
-                search::<true>(op, h, n)
+                match op {
+                    TextOp::StartsWith => n.starts(h),
+                    TextOp::EndsWith => n.ends(h),
+                    _ => n.within(h),
+                }
             }
         })
     }
 }
 
-/// `starts_with`, `ends_with` or `contains` of needle `n` in `h`; with
-/// `FOLD`, ignoring ASCII case (`n` is in lower case).
+/// `starts_with`, `ends_with` or `contains` of needle `n` in `h`.
 #[inline]
-fn search<const FOLD: bool>(op: &TextOp, h: &[u8], n: &[u8]) -> bool {
-    let eq = |w: &[u8]| {
-        if FOLD {
-            w.eq_ignore_ascii_case(n)
-        } else {
-            w == n
-        }
-    };
-    let at = |i: usize| h.get(i..i + n.len()).is_some_and(eq);
+fn search(op: &TextOp, h: &[u8], n: &[u8]) -> bool {
     match op {
-        TextOp::StartsWith => at(0),
-        TextOp::EndsWith => h.len().checked_sub(n.len()).is_some_and(at),
+        TextOp::StartsWith => h.starts_with(n),
+        TextOp::EndsWith => h.ends_with(n),
         _ => {
             let Some(&first) = n.first() else {
                 return true;
@@ -166,15 +162,11 @@ fn search<const FOLD: bool>(op: &TextOp, h: &[u8], n: &[u8]) -> bool {
             let Some(last) = h.len().checked_sub(n.len()) else {
                 return false;
             };
-            let upper = if FOLD {
-                first.to_ascii_uppercase()
-            } else {
-                first
-            };
-            h.iter()
-                .take(last + 1)
+            let at = |i: usize| h.get(i..i + n.len()) == Some(n);
+            h[..=last]
+                .iter()
                 .enumerate()
-                .any(|(i, &b)| (b == first || b == upper) && at(i))
+                .any(|(i, &b)| b == first && at(i))
         }
     }
 }
@@ -242,6 +234,7 @@ impl RawFilter {
         })
     }
 
+    #[inline]
     fn run(&mut self, row: &[u8]) -> std::result::Result<bool, String> {
         locate(&self.plan, row, &mut self.spans)?;
         // A filter of one test, the common case, without the tree's call.
