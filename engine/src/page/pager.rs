@@ -854,10 +854,57 @@ pub(crate) fn write_pages(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::{OpenMode, SimVfs, Vfs};
+    use crate::storage::{OpenMode, RealVfs, SimVfs, Vfs};
     use std::path::Path;
 
     /// Written pages: the cache takes its share of them and no more; one
+    /// On a mapped file, a written page the cache kept is read from the
+    /// cache until it is checked, not from the file again with `pread`
+    /// and a second check; one the cache did not keep is read from the
+    /// file and checked (WRITTEN PAGES, `mapped_pages.rs` invariant 1).
+    /// Shown by damaging both pages' bytes in the file after they were
+    /// written: the kept one reads as written, the other is refused.
+    #[test]
+    fn a_mapped_file_reads_its_written_pages_from_the_cache_until_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = RealVfs
+            .open(&dir.path().join("db"), OpenMode::CreateNew)
+            .unwrap();
+        let file = &*file;
+        let empty = FreeListRoot {
+            head: 0,
+            pages: 0,
+            entries: 0,
+        };
+        let ps = 4096;
+        let check = |_: PageId, _: &[u8]| Ok(());
+        let mut pager = Pager::open(ps, FIRST_DATA_PAGE, empty, file, check).unwrap();
+        pager.map_file(file);
+        let cache = PageCache::new(256);
+        let share = cache.capacity() / WRITTEN_CACHE_SHARE;
+        let ids: Vec<PageId> = {
+            let mut w = pager.writer(&cache, file);
+            (0..share + 1)
+                .map(|_| w.alloc(PageType::Leaf).unwrap())
+                .collect()
+        };
+        assert_eq!(pager.write_back(&cache, file).unwrap(), share + 1);
+        // The mapping now covers the written pages, none of them checked.
+        pager.map_file(file);
+        assert!(pager.mapped_pages() > *ids.last().unwrap());
+        let (kept, dropped) = (ids[0], ids[share]);
+        assert!(cache.get(kept).is_some() && cache.get(dropped).is_none());
+        for id in [kept, dropped] {
+            file.write_at(&vec![0xA5; ps], u64::from(id) * ps as u64)
+                .unwrap();
+        }
+        let r = pager.reader(&cache, file);
+        let page = r.read(kept, NODE).unwrap();
+        assert_eq!(page_header::page_type(&page), Some(PageType::Leaf));
+        assert!(matches!(page, PageRef::Shared(_)), "from the cache");
+        assert!(r.read(dropped, NODE).is_err(), "read and checked");
+    }
+
     /// changed again or freed leaves it; one past the share is read from
     /// the file without entering it (WRITTEN PAGES, pager invariant 5).
     #[test]
