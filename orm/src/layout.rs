@@ -1512,6 +1512,10 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(
+            crate::test_support::proptest_cases(256)
+        ))]
+
         #[test]
         fn encoding_preserves_order_and_round_trips(a in any_value(), b in any_value(), tail in proptest::collection::vec(any::<u8>(), 0..8)) {
             let (ka, kb) = (key_of(&a), key_of(&b));
@@ -1579,7 +1583,9 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(4000))]
+        #![proptest_config(ProptestConfig::with_cases(
+            crate::test_support::proptest_cases(4000)
+        ))]
 
         /// The short way of `locate` places a row exactly as the checked
         /// walk does, and gives up on every row the checked walk refuses.

@@ -163,6 +163,19 @@ mod text;
 mod types;
 mod value;
 
+/// What the unit tests share.
+#[cfg(test)]
+mod test_support {
+    /// How many cases a property test runs: `default`, or
+    /// `STRATA_PROPTEST_CASES` when it is set (to run many more by hand).
+    pub(crate) fn proptest_cases(default: u32) -> u32 {
+        std::env::var("STRATA_PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    }
+}
+
 #[cfg(feature = "json")]
 pub use types::json;
 

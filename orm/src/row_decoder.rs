@@ -559,6 +559,10 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(
+            crate::test_support::proptest_cases(256)
+        ))]
+
         #[test]
         fn rows_decode_as_bincode_decodes_them(r in row()) {
             let bytes = bincode::serde::encode_to_vec(&r, bincode_config()).unwrap();

@@ -313,7 +313,9 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(
+            crate::test_support::proptest_cases(4000)
+        ))]
 
         /// An ASCII needle answers as `eq_ignore_ascii_case` on every
         /// window, for haystacks of any length (the word loop and its

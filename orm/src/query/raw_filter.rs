@@ -432,7 +432,9 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #![proptest_config(ProptestConfig::with_cases(
+            crate::test_support::proptest_cases(2000)
+        ))]
 
         /// F1: on rows that decode, the compiled filter answers as the
         /// predicate does on the decoded columns.
