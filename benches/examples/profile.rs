@@ -42,12 +42,7 @@ use strata_engine::Durability;
 use strata_tests::TempDir;
 use strata_tests::models::User;
 
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use strata_tests::env_count as env;
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -146,10 +141,7 @@ fn orm(dir: &std::path::Path, work: &str, n: u64) -> Result<()> {
     if work == "join" || work == "eager" {
         return orm_persons(&db, work);
     }
-    let mut rng = Rng::new(11);
-    let names: Vec<String> = (0..10_000)
-        .map(|_| strata_benches::orm::user(rng.below(n) + 1).username)
-        .collect();
+    let (mut rng, names) = lookups(n);
     let t = std::time::Instant::now();
     let got = phase(&mut || {
         let mut got = 0u64;
@@ -203,10 +195,7 @@ fn raw(dir: &std::path::Path, work: &str, n: u64) -> Result<()> {
             .collect();
         side.insert_users(&mut users)?;
     }
-    let mut rng = Rng::new(11);
-    let names: Vec<String> = (0..10_000)
-        .map(|_| strata_benches::orm::user(rng.below(n) + 1).username)
-        .collect();
+    let (mut rng, names) = lookups(n);
     let t = std::time::Instant::now();
     let got = phase(&mut || {
         let mut got = 0u64;
@@ -273,4 +262,14 @@ fn orm_persons(db: &strata::Database, work: &str) -> Result<()> {
     })?;
     eprintln!("{work}: {:?}, {got}", t.elapsed());
     Ok(())
+}
+
+/// The 10,000 usernames the lookups ask for (the `orm` and `raw` sides
+/// alike), and the generator that then draws the keys of the gets.
+fn lookups(n: u64) -> (Rng, Vec<String>) {
+    let mut rng = Rng::new(11);
+    let names = (0..10_000)
+        .map(|_| strata_benches::orm::user(rng.below(n) + 1).username)
+        .collect();
+    (rng, names)
 }

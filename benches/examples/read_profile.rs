@@ -38,12 +38,7 @@ use strata_tests::TempDir;
 
 const TABLE: &str = "kv";
 
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use strata_tests::env_count as env;
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);

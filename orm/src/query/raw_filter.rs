@@ -313,34 +313,14 @@ mod tests {
     use crate::layout::{decode_row_refs, encode_row_values};
     use crate::model::ColumnDef;
     use crate::text::Like;
-    use crate::value::ColumnKind;
     use proptest::prelude::*;
-
-    const fn column(name: &'static str, storage: &'static str, nullable: bool) -> ColumnDef {
-        ColumnDef {
-            name,
-            type_name: storage,
-            storage,
-            indexable: true,
-            kind: ColumnKind::Text,
-            nullable,
-            primary_key: false,
-            unique: false,
-            index: false,
-            max_len: None,
-            foreign_key: None,
-            index_table: None,
-            default: None,
-            stamp: None,
-        }
-    }
 
     /// `id i64, name String, note Option<String>, n Option<i64>`.
     static COLUMNS: [ColumnDef; 4] = [
-        column("id", "i64", false),
-        column("name", "String", false),
-        column("note", "String", true),
-        column("n", "i64", true),
+        ColumnDef::of::<i64>("id"),
+        ColumnDef::of::<String>("name"),
+        ColumnDef::of::<Option<String>>("note"),
+        ColumnDef::of::<Option<i64>>("n"),
     ];
 
     fn shape() -> Shape<'static> {
