@@ -1061,7 +1061,10 @@ pub fn tables(r: &Results, ctx: &Context) -> String {
              here the data outgrows Strata's {} MiB page cache. Peak RSS is the child \
              process's over the whole group; for Strata and LMDB it counts the data file's \
              pages the process has read through its mapping (shared and clean: the kernel \
-             reclaims them without writing).\n\n{}",
+             reclaims them without writing). Strata, redb and LMDB run at this size; \
+             SQLite (left out to keep a full run within a few hours; it trails Strata \
+             on every workload at N) and Turso (whose MVCC journal keeps a \
+             transaction's row versions in memory until a checkpoint) do not.\n\n{}",
             thousands(a.scale_n),
             strata_engine::Options::default().cache_size >> 20,
             scale_table(r)
