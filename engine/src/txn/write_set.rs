@@ -421,16 +421,22 @@ impl WriteSet {
         for run in self.runs.iter().rev() {
             runs.push(run.cursor(from, reverse)?);
         }
+        let mut heap = Vec::new();
+        try_reserve(&mut heap, runs.len() + 1)?;
         let mut c = OwnCursor {
             set: self,
             reverse,
             order,
             mem,
             runs,
-            head: None,
+            heap,
             key: Vec::new(),
         };
-        c.settle();
+        for s in 0..=c.runs.len() {
+            if c.source(s).is_some() {
+                c.push(s);
+            }
+        }
         Ok(c)
     }
 }
@@ -447,9 +453,13 @@ pub(crate) struct OwnCursor<'w> {
     mem: Option<usize>,
     /// A cursor per run, newest first.
     runs: Vec<RunCursor<'w>>,
-    /// The source holding the entry at hand: 0 for memory, `i + 1` for
-    /// `runs[i]`; `None` at the end.
-    head: Option<usize>,
+    /// The sources that have an entry (0 for memory, `i + 1` for
+    /// `runs[i]`), as a binary heap whose first element holds the entry
+    /// at hand: the next key, and of the sources holding it the newest
+    /// (the lowest number). Choosing the next key costs a logarithm of
+    /// the sources, not a pass over all of them: a big transaction's
+    /// commit merges one run per `txn_memory_limit` of its writes.
+    heap: Vec<usize>,
     /// The key at hand, copied while the sources move past it.
     key: Vec<u8>,
 }
@@ -465,60 +475,99 @@ impl OwnCursor<'_> {
         }
     }
 
-    /// Finds the source with the next key; on a tie the newest wins.
-    fn settle(&mut self) {
-        let mut best: Option<(usize, &[u8])> = None;
-        for s in 0..=self.runs.len() {
-            let Some((k, _)) = self.source(s) else {
-                continue;
-            };
-            let better = match best {
-                None => true,
-                Some((_, b)) => {
-                    if self.reverse {
-                        k > b
-                    } else {
-                        k < b
-                    }
-                }
-            };
-            if better {
-                best = Some((s, k));
+    /// Whether source `a`'s entry comes before source `b`'s: the next key
+    /// in the walk's direction, and on a tie the newer source. Both have
+    /// an entry.
+    fn before(&self, a: usize, b: usize) -> bool {
+        let (Some((ka, _)), Some((kb, _))) = (self.source(a), self.source(b)) else {
+            unreachable!("the heap holds only sources with an entry");
+        };
+        let order = if self.reverse { kb.cmp(ka) } else { ka.cmp(kb) };
+        order.then(a.cmp(&b)).is_lt()
+    }
+
+    /// Puts source `s`, which has an entry, into the heap. The heap's
+    /// capacity is one place per source, reserved at creation.
+    fn push(&mut self, s: usize) {
+        self.heap.push(s);
+        let mut i = self.heap.len() - 1;
+        while i > 0 {
+            let parent = (i - 1) / 2;
+            if !self.before(self.heap[i], self.heap[parent]) {
+                break;
             }
+            self.heap.swap(i, parent);
+            i = parent;
         }
-        self.head = best.map(|(s, _)| s);
+    }
+
+    /// Restores the heap's order below place `i`, whose source may have
+    /// moved on.
+    fn sift_down(&mut self, mut i: usize) {
+        loop {
+            let (l, r) = (2 * i + 1, 2 * i + 2);
+            let mut first = i;
+            if l < self.heap.len() && self.before(self.heap[l], self.heap[first]) {
+                first = l;
+            }
+            if r < self.heap.len() && self.before(self.heap[r], self.heap[first]) {
+                first = r;
+            }
+            if first == i {
+                return;
+            }
+            self.heap.swap(i, first);
+            i = first;
+        }
     }
 
     /// The entry at hand: its key and newest write (`None`: a delete).
     pub(crate) fn current(&self) -> Option<(&[u8], Option<&[u8]>)> {
-        self.source(self.head?)
+        self.source(*self.heap.first()?)
     }
 
     /// Moves past the key at hand, in every source that has it.
     pub(crate) fn advance(&mut self) -> Result<()> {
-        let Some(h) = self.head else {
+        let Some(&h) = self.heap.first() else {
             return Ok(());
         };
         let mut key = std::mem::take(&mut self.key);
         key.clear();
         key.extend_from_slice(self.source(h).expect("the head has an entry").0);
-        for s in 0..=self.runs.len() {
-            if self.source(s).is_some_and(|(k, _)| k == key) {
-                if s == 0 {
-                    let n = self.order.as_ref().map_or(0, |o| o.len());
-                    self.mem = match self.mem {
-                        Some(p) if self.reverse => p.checked_sub(1),
-                        Some(p) => (p + 1 < n).then_some(p + 1),
-                        None => None,
-                    };
-                } else {
-                    self.runs[s - 1].advance()?;
-                }
+        // The sources holding the key reach the top of the heap one after
+        // the other, the newest first. Each moves on to a later key and
+        // sinks to its place, or leaves the heap when it has no more.
+        let mut result = Ok(());
+        while let Some(&s) = self.heap.first() {
+            if self.source(s).is_none_or(|(k, _)| k != key) {
+                break;
+            }
+            if s == 0 {
+                let n = self.order.as_ref().map_or(0, |o| o.len());
+                self.mem = match self.mem {
+                    Some(p) if self.reverse => p.checked_sub(1),
+                    Some(p) => (p + 1 < n).then_some(p + 1),
+                    None => None,
+                };
+            } else {
+                result = self.runs[s - 1].advance();
+            }
+            // Even after an error the heap keeps its order and holds
+            // exactly the sources that have an entry.
+            if self.source(s).is_some() {
+                self.sift_down(0);
+            } else {
+                let last = self.heap.len() - 1;
+                self.heap.swap(0, last);
+                self.heap.pop();
+                self.sift_down(0);
+            }
+            if result.is_err() {
+                break;
             }
         }
         self.key = key;
-        self.settle();
-        Ok(())
+        result
     }
 
     /// Moves past every key that does not lie inside `bound`, this walk's
