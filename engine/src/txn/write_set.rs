@@ -31,7 +31,7 @@
 //! memory, then in the runs newest first. Walks in key order (ranges, and
 //! the commit) go through an [`OwnCursor`]: a k-way merge of the memory
 //! part's order and a cursor per run, which yields each key once, with its
-//! newest write.
+//! newest write; a binary heap of the sources picks each next key.
 //!
 //! INVARIANTS (cited as "write set invariant N")
 //!
