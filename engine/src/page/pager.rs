@@ -857,7 +857,6 @@ mod tests {
     use crate::storage::{OpenMode, RealVfs, SimVfs, Vfs};
     use std::path::Path;
 
-    /// Written pages: the cache takes its share of them and no more; one
     /// On a mapped file, a written page the cache kept is read from the
     /// cache until it is checked, not from the file again with `pread`
     /// and a second check; one the cache did not keep is read from the
@@ -905,6 +904,7 @@ mod tests {
         assert!(r.read(dropped, NODE).is_err(), "read and checked");
     }
 
+    /// Written pages: the cache takes its share of them and no more; one
     /// changed again or freed leaves it; one past the share is read from
     /// the file without entering it (WRITTEN PAGES, pager invariant 5).
     #[test]
